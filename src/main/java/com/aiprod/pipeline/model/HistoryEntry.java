@@ -1,0 +1,20 @@
+package com.aiprod.pipeline.model;
+
+import com.google.auto.value.AutoValue;
+import org.apache.beam.sdk.schemas.AutoValueSchema;
+import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
+
+/** One entry of a job document's {@code history}. */
+@DefaultSchema(AutoValueSchema.class)
+@AutoValue
+public abstract class HistoryEntry {
+  public abstract String state();
+
+  public abstract long atMillis();
+
+  public abstract String detail();
+
+  public static HistoryEntry create(String state, long atMillis, String detail) {
+    return new AutoValue_HistoryEntry(state, atMillis, detail);
+  }
+}

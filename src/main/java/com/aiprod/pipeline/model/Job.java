@@ -1,0 +1,161 @@
+package com.aiprod.pipeline.model;
+
+import com.google.auto.value.AutoValue;
+import java.util.ArrayList;
+import java.util.List;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.schemas.AutoValueSchema;
+import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
+
+/**
+ * One authenticated job as it moves from Validate to Deliver. Each stage fills in what it knows
+ * (request, route, shots, output, QA) and appends to {@link #history()}; the job document and the
+ * {@code job_results} row are both derived from it.
+ */
+@DefaultSchema(AutoValueSchema.class)
+@AutoValue
+public abstract class Job {
+  public abstract String messageId();
+
+  public abstract String jobId();
+
+  public abstract String tenant();
+
+  public abstract String uid();
+
+  public abstract String role();
+
+  public abstract String plan();
+
+  public abstract long receivedAtMillis();
+
+  public abstract String state();
+
+  /** Reason code of a refusal or failure (DESIGN §10), else null. */
+  public abstract @Nullable String reasonCode();
+
+  /** Human-readable reason: what to fix. */
+  public abstract @Nullable String reason();
+
+  /** Null only when the body could not be validated (a REJECTED SCHEMA_VIOLATION job). */
+  public abstract @Nullable JobRequest request();
+
+  public abstract @Nullable String backend();
+
+  public abstract double estimateUsd();
+
+  public abstract double costUsd();
+
+  public abstract List<ShotSpec> shots();
+
+  public abstract int shotsDone();
+
+  public abstract @Nullable Double qaTechnical();
+
+  public abstract @Nullable Double qaSemantic();
+
+  /** Which semantic scorer produced qaSemantic (e.g. {@code local-coverage-heuristic}). */
+  public abstract @Nullable String qaSemanticScorer();
+
+  public abstract @Nullable String videoUri();
+
+  public abstract @Nullable String manifestUri();
+
+  public abstract List<HistoryEntry> history();
+
+  public abstract @Nullable Long finishedAtMillis();
+
+  public String key() {
+    return keyOf(tenant(), jobId());
+  }
+
+  public static String keyOf(String tenant, String jobId) {
+    return tenant + "/" + jobId;
+  }
+
+  public JobState stateValue() {
+    return JobState.valueOf(state());
+  }
+
+  /** This job moved to {@code next} at {@code atMillis}, with a history entry. */
+  public Job transition(JobState next, long atMillis, String detail) {
+    List<HistoryEntry> h = new ArrayList<>(history());
+    h.add(HistoryEntry.create(next.name(), atMillis, detail));
+    Builder b = toBuilder().setState(next.name()).setHistory(h);
+    if (next.isTerminal()) {
+      b.setFinishedAtMillis(atMillis);
+    }
+    return b.build();
+  }
+
+  /** A terminal refusal or failure with its reason code and message. */
+  public Job finish(JobState terminal, @Nullable ReasonCode code, String message, long atMillis) {
+    return toBuilder()
+        .setReasonCode(code == null ? null : code.name())
+        .setReason(message)
+        .build()
+        .transition(terminal, atMillis, code == null ? message : code.name() + ": " + message);
+  }
+
+  public static Builder builder() {
+    return new AutoValue_Job.Builder()
+        .setEstimateUsd(0)
+        .setCostUsd(0)
+        .setShots(new ArrayList<>())
+        .setShotsDone(0)
+        .setHistory(new ArrayList<>());
+  }
+
+  public abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  public abstract static class Builder {
+    public abstract Builder setMessageId(String v);
+
+    public abstract Builder setJobId(String v);
+
+    public abstract Builder setTenant(String v);
+
+    public abstract Builder setUid(String v);
+
+    public abstract Builder setRole(String v);
+
+    public abstract Builder setPlan(String v);
+
+    public abstract Builder setReceivedAtMillis(long v);
+
+    public abstract Builder setState(String v);
+
+    public abstract Builder setReasonCode(@Nullable String v);
+
+    public abstract Builder setReason(@Nullable String v);
+
+    public abstract Builder setRequest(@Nullable JobRequest v);
+
+    public abstract Builder setBackend(@Nullable String v);
+
+    public abstract Builder setEstimateUsd(double v);
+
+    public abstract Builder setCostUsd(double v);
+
+    public abstract Builder setShots(List<ShotSpec> v);
+
+    public abstract Builder setShotsDone(int v);
+
+    public abstract Builder setQaTechnical(@Nullable Double v);
+
+    public abstract Builder setQaSemantic(@Nullable Double v);
+
+    public abstract Builder setQaSemanticScorer(@Nullable String v);
+
+    public abstract Builder setVideoUri(@Nullable String v);
+
+    public abstract Builder setManifestUri(@Nullable String v);
+
+    public abstract Builder setHistory(List<HistoryEntry> v);
+
+    public abstract Builder setFinishedAtMillis(@Nullable Long v);
+
+    public abstract Job build();
+  }
+}
