@@ -46,9 +46,15 @@ public abstract class Job {
 
   public abstract double costUsd();
 
+  /** Clip length of the chosen backend, which the planner cuts shots to. */
+  public abstract double clipSeconds();
+
   public abstract List<ShotSpec> shots();
 
   public abstract int shotsDone();
+
+  /** URIs of the rendered shots in shot order, once assembled. */
+  public abstract List<String> shotUris();
 
   public abstract @Nullable Double qaTechnical();
 
@@ -64,6 +70,15 @@ public abstract class Job {
   public abstract List<HistoryEntry> history();
 
   public abstract @Nullable Long finishedAtMillis();
+
+  /** Orders the messages of one run (line number in batch, publish time in streaming). */
+  public abstract long ordinal();
+
+  /**
+   * The raw request body, kept only until Admit has ruled out duplicates so that a DUPLICATE_JOB
+   * dead letter still carries it; null afterwards.
+   */
+  public abstract @Nullable String inputPayload();
 
   public String key() {
     return keyOf(tenant(), jobId());
@@ -103,6 +118,9 @@ public abstract class Job {
         .setCostUsd(0)
         .setShots(new ArrayList<>())
         .setShotsDone(0)
+        .setShotUris(new ArrayList<>())
+        .setClipSeconds(0)
+        .setOrdinal(0)
         .setHistory(new ArrayList<>());
   }
 
@@ -138,9 +156,13 @@ public abstract class Job {
 
     public abstract Builder setCostUsd(double v);
 
+    public abstract Builder setClipSeconds(double v);
+
     public abstract Builder setShots(List<ShotSpec> v);
 
     public abstract Builder setShotsDone(int v);
+
+    public abstract Builder setShotUris(List<String> v);
 
     public abstract Builder setQaTechnical(@Nullable Double v);
 
@@ -155,6 +177,10 @@ public abstract class Job {
     public abstract Builder setHistory(List<HistoryEntry> v);
 
     public abstract Builder setFinishedAtMillis(@Nullable Long v);
+
+    public abstract Builder setOrdinal(long v);
+
+    public abstract Builder setInputPayload(@Nullable String v);
 
     public abstract Job build();
   }

@@ -14,5 +14,7 @@ public enum ReasonCode {
   DUPLICATE_JOB,
   INTERNAL_ERROR,
   /** Not a dead-letter code: the reason of a FAILED job whose shots missed the preset deadline. */
-  DEADLINE
+  DEADLINE,
+  /** Not a dead-letter code: the reason of a FAILED job some of whose shots no backend rendered. */
+  RENDER_FAILED
 }

@@ -1,0 +1,81 @@
+# Shared helpers of the local scripts (sourced, not run).
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JAR="$ROOT/target/aiprod-pipeline-bundled.jar"
+export NO_GCE_CHECK=true
+
+log() { printf '%s\n' "$*" >&2; }
+
+# Builds the bundled jar when it is missing or older than any source, resource or the pom.
+ensure_jar() {
+  if [[ -f "$JAR" ]] && [[ -z "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit)" ]]; then
+    return 0
+  fi
+  log "building $JAR (mvn -B -q -DskipTests package) ..."
+  (cd "$ROOT" && mvn -B -q -DskipTests package) >&2
+}
+
+# Runs a class of the bundled jar.
+run_tool() {
+  local cls="$1"; shift
+  java -cp "$JAR" "com.aiprod.pipeline.tools.$cls" "$@"
+}
+
+# Prints a free loopback TCP port.
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$(( (RANDOM % 20000) + 20000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  log "no free port found"
+  return 1
+}
+
+# Waits until http://127.0.0.1:$1/ answers, at most $2 seconds.
+wait_http() {
+  local port="$1" limit="${2:-60}"
+  for _ in $(seq 1 $((limit * 4))); do
+    if curl -sf -o /dev/null "http://127.0.0.1:$port/"; then
+      return 0
+    fi
+    sleep 0.25
+  done
+  return 1
+}
+
+# Stops a process and every descendant (gcloud starts the emulator as a child java process).
+kill_tree() {
+  local pid="$1" child
+  for child in $(pgrep -P "$pid" 2>/dev/null); do
+    kill_tree "$child"
+  done
+  kill "$pid" 2>/dev/null || true
+}
+
+# Starts the Firestore emulator on a free loopback port; sets FIRESTORE_PORT and FIRESTORE_PID.
+start_firestore() {
+  FIRESTORE_PORT="$(free_port)"
+  local logf="$ROOT/local/firestore-emulator.log"
+  mkdir -p "$ROOT/local"
+  gcloud emulators firestore start --host-port="127.0.0.1:$FIRESTORE_PORT" --quiet >"$logf" 2>&1 &
+  FIRESTORE_PID=$!
+  if ! wait_http "$FIRESTORE_PORT" 90; then
+    log "the Firestore emulator did not start; see $logf"
+    kill_tree "$FIRESTORE_PID"
+    return 1
+  fi
+  log "Firestore emulator on 127.0.0.1:$FIRESTORE_PORT (pid $FIRESTORE_PID)"
+}
+
+stop_firestore() {
+  if [[ -n "${FIRESTORE_PID:-}" ]]; then
+    kill_tree "$FIRESTORE_PID"
+    wait "$FIRESTORE_PID" 2>/dev/null || true
+    FIRESTORE_PID=""
+  fi
+}

@@ -1,0 +1,178 @@
+package com.aiprod.pipeline.admit;
+
+import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobState;
+import com.aiprod.pipeline.model.ReasonCode;
+import com.aiprod.pipeline.persist.DeadLetters;
+import com.aiprod.pipeline.persist.ExistingJobLookup;
+import com.aiprod.pipeline.persist.JobLookup;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.beam.sdk.transforms.Flatten;
+
+/**
+ * Admit (DESIGN §1, §3, §7): first rules out duplicates — within the run (the earliest message of
+ * a tenant's job_id wins) and against the job store (a Firestore document already made by
+ * another message) — so that a DUPLICATE_JOB never creates or changes a document; then sends
+ * jobs that Validate refused to Deliver, and applies the role and plan rules. Budget caps are
+ * applied after pricing, in {@link com.aiprod.pipeline.price.PriceAndRoute}, as they need the
+ * estimate.
+ */
+public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> {
+  static final String STAGE = "Admit";
+  private static final TupleTag<Job> UNIQUE = new TupleTag<Job>() {};
+
+  private final AuditEvents audit;
+  private final ExistingJobLookup lookup;
+
+  public Admit(AuditEvents audit, ExistingJobLookup lookup) {
+    this.audit = audit;
+    this.lookup = lookup;
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<Job> jobs) {
+    PCollectionTuple inRun =
+        jobs.apply("KeyByTenantJob", WithKeys.of((Job j) -> j.key()).withKeyType(TypeDescriptors.strings()))
+            .apply("GroupByTenantJob", GroupByKey.create())
+            .apply(
+                "KeepEarliestMessage",
+                ParDo.of(new KeepEarliestFn(audit))
+                    .withOutputTags(UNIQUE, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
+    PCollectionTuple admitted =
+        inRun
+            .get(UNIQUE)
+            .apply("LookUpJobStore", lookup)
+            .apply(
+                "RuleOutKnownJobs",
+                ParDo.of(new AdmitFn(audit))
+                    .withOutputTags(
+                        StageTags.JOBS,
+                        TupleTagList.of(StageTags.FINISHED)
+                            .and(StageTags.DEAD_LETTERS)
+                            .and(StageTags.AUDIT)));
+    return PCollectionTuple.of(StageTags.JOBS, admitted.get(StageTags.JOBS))
+        .and(StageTags.FINISHED, admitted.get(StageTags.FINISHED))
+        .and(
+            StageTags.DEAD_LETTERS,
+            PCollectionList.of(inRun.get(StageTags.DEAD_LETTERS))
+                .and(admitted.get(StageTags.DEAD_LETTERS))
+                .apply("FlattenAdmitDeadLetters", Flatten.pCollections()))
+        .and(
+            StageTags.AUDIT,
+            PCollectionList.of(inRun.get(StageTags.AUDIT))
+                .and(admitted.get(StageTags.AUDIT))
+                .apply("FlattenAdmitAudit", Flatten.pCollections()));
+  }
+
+  static DeadLetterAndAudit duplicate(AuditEvents audit, Job dup, String why) {
+    ObjectNode d = AuditEvents.details().put("reason", why);
+    return new DeadLetterAndAudit(
+        DeadLetters.ofJob(dup, ReasonCode.DUPLICATE_JOB, why, STAGE),
+        audit.event(
+            AuditEvents.DATA_ACCESS, "duplicate", "check_duplicate", dup.messageId(), dup.tenant(),
+            dup.uid(), dup.jobId(), "tenants/" + dup.tenant() + "/jobs/" + dup.jobId(), d,
+            System.currentTimeMillis(), ""));
+  }
+
+  record DeadLetterAndAudit(
+      com.aiprod.pipeline.persist.DeadLetter deadLetter,
+      com.aiprod.pipeline.audit.AuditEvent event) {}
+
+  /** Within one run, the earliest message of a (tenant, job_id) wins; the others are duplicates. */
+  static final class KeepEarliestFn extends DoFn<KV<String, Iterable<Job>>, Job> {
+    private final AuditEvents audit;
+    private final Counter duplicates = Metrics.counter("aiprod", "duplicates");
+
+    KeepEarliestFn(AuditEvents audit) {
+      this.audit = audit;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, Iterable<Job>> group, MultiOutputReceiver out) {
+      List<Job> all = new ArrayList<>();
+      group.getValue().forEach(all::add);
+      all.sort(Comparator.comparingLong(Job::ordinal).thenComparing(Job::messageId));
+      Job first = all.get(0);
+      out.get(UNIQUE).output(first);
+      for (Job dup : all.subList(1, all.size())) {
+        if (dup.messageId().equals(first.messageId())) {
+          continue; // the same message read twice by a retried read: one outcome is enough
+        }
+        duplicates.inc();
+        DeadLetterAndAudit d =
+            duplicate(
+                audit,
+                dup,
+                "job_id '" + dup.jobId() + "' was already submitted for tenant '" + dup.tenant()
+                    + "' by message " + first.messageId()
+                    + "; use a new job_id for a new job");
+        out.get(StageTags.DEAD_LETTERS).output(d.deadLetter());
+        out.get(StageTags.AUDIT).output(d.event());
+      }
+    }
+  }
+
+  /** Duplicates known to the job store, refusals from Validate, then the role and plan rules. */
+  static final class AdmitFn extends DoFn<JobLookup, Job> {
+    private final AuditEvents audit;
+    private final Counter duplicates = Metrics.counter("aiprod", "duplicates");
+    private final Counter denied = Metrics.counter("aiprod", "permission_denied");
+
+    AdmitFn(AuditEvents audit) {
+      this.audit = audit;
+    }
+
+    @ProcessElement
+    public void process(@Element JobLookup lookup, MultiOutputReceiver out) {
+      Job job = lookup.job();
+      if (lookup.existingMessageId() != null && !lookup.existingMessageId().equals(job.messageId())) {
+        duplicates.inc();
+        DeadLetterAndAudit d =
+            duplicate(
+                audit,
+                job,
+                "job_id '" + job.jobId() + "' is already known for tenant '" + job.tenant()
+                    + "' (state " + lookup.existingState() + "); use a new job_id for a new job");
+        out.get(StageTags.DEAD_LETTERS).output(d.deadLetter());
+        out.get(StageTags.AUDIT).output(d.event());
+        return;
+      }
+      job = job.toBuilder().setInputPayload(null).build();
+      if (job.stateValue() == JobState.REJECTED) {
+        denied.inc();
+        out.get(StageTags.AUDIT).output(Refusals.event(audit, job, STAGE));
+        out.get(StageTags.FINISHED).output(job);
+        return;
+      }
+      AdmissionRules.Refusal refusal = AdmissionRules.check(job.role(), job.plan(), job.request());
+      if (refusal != null) {
+        denied.inc();
+        Job rejected =
+            job.finish(JobState.REJECTED, refusal.code(), refusal.message(), System.currentTimeMillis());
+        out.get(StageTags.AUDIT).output(Refusals.event(audit, rejected, STAGE));
+        out.get(StageTags.FINISHED).output(rejected);
+        return;
+      }
+      out.get(StageTags.JOBS).output(job);
+    }
+  }
+}

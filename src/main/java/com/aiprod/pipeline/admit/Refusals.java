@@ -1,0 +1,26 @@
+package com.aiprod.pipeline.admit;
+
+import com.aiprod.pipeline.audit.AuditEvent;
+import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.model.Job;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** The PERMISSION_DENIED audit event that goes with every refusal (DESIGN §9). */
+public final class Refusals {
+  private Refusals() {}
+
+  public static AuditEvent event(AuditEvents audit, Job rejected, String stage) {
+    ObjectNode d =
+        AuditEvents.details()
+            .put("reason_code", rejected.reasonCode())
+            .put("reason", rejected.reason())
+            .put("stage", stage)
+            .put("role", rejected.role())
+            .put("plan", rejected.plan());
+    return audit.event(
+        AuditEvents.PERMISSION_DENIED, AuditEvents.DENIED, "submit_job", rejected.messageId(),
+        rejected.tenant(), rejected.uid(), rejected.jobId(),
+        "tenants/" + rejected.tenant() + "/jobs/" + rejected.jobId(), d,
+        System.currentTimeMillis(), stage);
+  }
+}

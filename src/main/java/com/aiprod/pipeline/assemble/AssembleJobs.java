@@ -1,0 +1,176 @@
+package com.aiprod.pipeline.assemble;
+
+import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobState;
+import com.aiprod.pipeline.model.ReasonCode;
+import com.aiprod.pipeline.model.ShotResult;
+import com.aiprod.pipeline.model.ShotSpec;
+import com.aiprod.pipeline.render.OutputFiles;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.join.CoGbkResult;
+import org.apache.beam.sdk.transforms.join.CoGroupByKey;
+import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * AssembleJobs (DESIGN §6): collects each job's shot results; when every planned shot rendered,
+ * concatenates them in shot order into {@code final.mp4} and writes {@code manifest.json} next to
+ * it, under {@code <outputLocation>/<tenant>/<job_id>/}, and moves the job to QA. A job with a
+ * shot that no attempt rendered ends FAILED (RENDER_FAILED) with every attempt's error.
+ */
+public final class AssembleJobs extends PTransform<PCollectionTuple, PCollectionTuple> {
+  private static final TupleTag<Job> JOB = new TupleTag<Job>() {};
+  private static final TupleTag<ShotResult> SHOT = new TupleTag<ShotResult>() {};
+
+  private final TupleTag<Job> jobsTag;
+  private final TupleTag<ShotResult> resultsTag;
+  private final String outputLocation;
+
+  /**
+   * @param jobsTag tag of the rendering jobs in the input tuple
+   * @param resultsTag tag of their shot results
+   */
+  public AssembleJobs(TupleTag<Job> jobsTag, TupleTag<ShotResult> resultsTag, String outputLocation) {
+    this.jobsTag = jobsTag;
+    this.resultsTag = resultsTag;
+    this.outputLocation = outputLocation;
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollectionTuple input) {
+    PCollection<KV<String, Job>> jobs =
+        input.get(jobsTag).apply("KeyJobs", WithKeys.of((Job j) -> j.key()).withKeyType(TypeDescriptors.strings()));
+    PCollection<KV<String, ShotResult>> shots =
+        input
+            .get(resultsTag)
+            .apply(
+                "KeyShots",
+                WithKeys.of((ShotResult r) -> Job.keyOf(r.tenant(), r.jobId()))
+                    .withKeyType(TypeDescriptors.strings()));
+    return KeyedPCollectionTuple.of(JOB, jobs)
+        .and(SHOT, shots)
+        .apply("CollectShotsPerJob", CoGroupByKey.create())
+        .apply(
+            "ConcatenateShots",
+            ParDo.of(new AssembleFn(outputLocation))
+                .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED)));
+  }
+
+  static final class AssembleFn extends DoFn<KV<String, CoGbkResult>, Job> {
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private final String outputLocation;
+
+    AssembleFn(String outputLocation) {
+      this.outputLocation = outputLocation;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, CoGbkResult> group, MultiOutputReceiver out) {
+      Iterable<Job> jobs = group.getValue().getAll(JOB);
+      List<ShotResult> results = new ArrayList<>();
+      group.getValue().getAll(SHOT).forEach(results::add);
+      for (Job job : jobs) { // exactly one job per key (Admit removed duplicates)
+        Job assembled;
+        try {
+          assembled = assemble(job, results);
+        } catch (IOException | RuntimeException e) {
+          assembled =
+              job.finish(
+                  JobState.FAILED,
+                  ReasonCode.INTERNAL_ERROR,
+                  "assembly failed: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
+                  System.currentTimeMillis());
+        }
+        out.get(assembled.stateValue().isTerminal() ? StageTags.FINISHED : StageTags.JOBS).output(assembled);
+      }
+    }
+
+    Job assemble(Job job, List<ShotResult> results) throws IOException {
+      Map<Integer, ShotResult> done = new TreeMap<>();
+      List<String> errors = new ArrayList<>();
+      double cost = 0;
+      for (ShotResult r : results) {
+        cost += r.costUsd();
+        if (r.succeeded()) {
+          done.merge(r.shotIndex(), r, (a, b) -> a.attempt() >= b.attempt() ? a : b);
+        } else {
+          errors.add("shot " + r.shotIndex() + " attempt " + r.attempt() + " on " + r.backend() + ": " + r.error());
+        }
+      }
+      long now = System.currentTimeMillis();
+      List<String> uris = new ArrayList<>();
+      done.values().forEach(r -> uris.add(r.uri()));
+      Job rendered = job.toBuilder().setCostUsd(cost).setShotsDone(done.size()).setShotUris(uris).build();
+      if (done.size() < job.shots().size()) {
+        return rendered.finish(
+            JobState.FAILED,
+            ReasonCode.RENDER_FAILED,
+            (job.shots().size() - done.size()) + " of " + job.shots().size()
+                + " shots were not rendered: " + String.join("; ", errors),
+            now);
+      }
+      String videoUri = OutputFiles.jobFile(outputLocation, job.tenant(), job.jobId(), "final.mp4");
+      String manifestUri = OutputFiles.jobFile(outputLocation, job.tenant(), job.jobId(), "manifest.json");
+      List<Path> locals = new ArrayList<>();
+      Path finalTmp = Files.createTempFile("aiprod-final-", ".mp4");
+      try {
+        for (String uri : uris) {
+          locals.add(OutputFiles.localCopy(uri));
+        }
+        Mp4Concatenator.concat(locals, finalTmp);
+        OutputFiles.publish(finalTmp, videoUri, "video/mp4");
+      } finally {
+        Files.deleteIfExists(finalTmp);
+        for (int i = 0; i < locals.size(); i++) {
+          if (!OutputFiles.isLocal(uris.get(i))) {
+            Files.deleteIfExists(locals.get(i));
+          }
+        }
+      }
+      OutputFiles.publish(MAPPER.writeValueAsBytes(manifest(job, done, videoUri, cost)), manifestUri, "application/json");
+      return rendered.toBuilder()
+          .setVideoUri(videoUri)
+          .setManifestUri(manifestUri)
+          .build()
+          .transition(JobState.QA, now, "assembled " + done.size() + " shots");
+    }
+
+    static ObjectNode manifest(Job job, Map<Integer, ShotResult> done, String videoUri, double cost) {
+      ObjectNode m = MAPPER.createObjectNode();
+      m.put("job_id", job.jobId()).put("tenant", job.tenant()).put("uid", job.uid());
+      m.put("preset", job.request().preset()).put("mode", job.request().mode());
+      m.put("lang", job.request().lang()).put("duration_sec", job.request().durationSec());
+      m.put("backend", job.backend()).put("video", videoUri).put("cost_usd", cost);
+      m.put("assembled_at", Instant.now().toString());
+      ArrayNode shots = m.putArray("shots");
+      for (ShotSpec s : job.shots()) {
+        ShotResult r = done.get(s.index());
+        ObjectNode n = shots.addObject();
+        n.put("index", s.index()).put("duration_sec", s.durationSec()).put("seed", s.seed());
+        n.put("uri", r.uri()).put("backend", r.backend()).put("attempt", r.attempt());
+      }
+      return m;
+    }
+  }
+}

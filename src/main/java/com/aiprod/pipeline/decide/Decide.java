@@ -1,0 +1,31 @@
+package com.aiprod.pipeline.decide;
+
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobState;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+
+/** Decide (DESIGN §6): DELIVERED, NEEDS_REVIEW or REJECTED from the QA scores and the cost. */
+public final class Decide extends PTransform<PCollection<Job>, PCollection<Job>> {
+  @Override
+  public PCollection<Job> expand(PCollection<Job> jobs) {
+    return jobs.apply("ApplyThresholds", ParDo.of(new DecideFn()));
+  }
+
+  static final class DecideFn extends DoFn<Job, Job> {
+    @ProcessElement
+    public void process(@Element Job job, OutputReceiver<Job> out) {
+      DecisionRules.Decision d =
+          DecisionRules.decide(job.qaTechnical(), job.qaSemantic(), job.costUsd(), job.request().budgetUsd());
+      JobState state = d.state();
+      long now = System.currentTimeMillis();
+      if (state == JobState.DELIVERED) {
+        out.output(job.transition(JobState.DELIVERED, now, d.message()));
+      } else {
+        out.output(job.toBuilder().setReason(d.message()).build().transition(state, now, d.message()));
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package com.aiprod.pipeline.ingest;
+
+import com.google.auto.value.AutoValue;
+import java.util.Map;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.schemas.AutoValueSchema;
+import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
+
+/**
+ * One input message as read from a file line or a Pub/Sub message, before authentication. When
+ * the message could not be read (oversized, not JSON) {@link #readErrorCode()} says why; it still
+ * goes through Authenticate so that every message gets exactly one auth audit event.
+ */
+@DefaultSchema(AutoValueSchema.class)
+@AutoValue
+public abstract class RequestMessage {
+  /** Pub/Sub message id, or {@code <file>:<line>} in batch. */
+  public abstract String messageId();
+
+  /** The job id used when the message has no {@code job_id} attribute. */
+  public abstract String defaultJobId();
+
+  /** Orders messages of one run (line number in batch, publish time in streaming). */
+  public abstract long ordinal();
+
+  public abstract long receivedAtMillis();
+
+  /** Message attributes, including {@code authorization} until Authenticate removes it. */
+  public abstract Map<String, String> attributes();
+
+  /** The request body (UTF-8 JSON), when it could be read. */
+  public abstract @Nullable byte[] payload();
+
+  /** Redacted text of an unreadable input, kept for its dead letter. */
+  public abstract @Nullable String rawText();
+
+  public abstract @Nullable String readErrorCode();
+
+  public abstract @Nullable String readErrorMessage();
+
+  public abstract Builder toBuilder();
+
+  public static Builder builder() {
+    return new AutoValue_RequestMessage.Builder();
+  }
+
+  @AutoValue.Builder
+  public abstract static class Builder {
+    public abstract Builder setMessageId(String v);
+
+    public abstract Builder setDefaultJobId(String v);
+
+    public abstract Builder setOrdinal(long v);
+
+    public abstract Builder setReceivedAtMillis(long v);
+
+    public abstract Builder setAttributes(Map<String, String> v);
+
+    public abstract Builder setPayload(@Nullable byte[] v);
+
+    public abstract Builder setRawText(@Nullable String v);
+
+    public abstract Builder setReadErrorCode(@Nullable String v);
+
+    public abstract Builder setReadErrorMessage(@Nullable String v);
+
+    public abstract RequestMessage build();
+  }
+}

@@ -1,0 +1,103 @@
+package com.aiprod.pipeline.options;
+
+import org.apache.beam.sdk.extensions.gcp.options.GcpOptions;
+import org.apache.beam.sdk.io.gcp.firestore.FirestoreOptions;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubOptions;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.StreamingOptions;
+import org.apache.beam.sdk.options.Validation;
+
+/**
+ * The pipeline's options (DESIGN §11), also the Flex Template parameters. Beam's own options are
+ * reused where they exist: {@code --project}, {@code --firestoreDb}, {@code --emulatorHost},
+ * {@code --pubsubRootUrl}, {@code --tempLocation}, {@code --streaming}.
+ */
+public interface AiprodOptions
+    extends GcpOptions, FirestoreOptions, PubsubOptions, StreamingOptions {
+
+  @Description(
+      "Pub/Sub subscription to read job requests from, projects/P/subscriptions/S. Exactly one of"
+          + " inputSubscription, inputTopic, inputFiles.")
+  String getInputSubscription();
+
+  void setInputSubscription(String value);
+
+  @Description(
+      "Pub/Sub topic to read job requests from (a subscription is created by the runner),"
+          + " projects/P/topics/T. Exactly one of inputSubscription, inputTopic, inputFiles.")
+  String getInputTopic();
+
+  void setInputTopic(String value);
+
+  @Description(
+      "Batch input: JSONL files (glob), one {\"attributes\":{...},\"data\":{...}} or"
+          + " {\"attributes\":{...},\"data_b64\":\"...\"} message per line. Exactly one of"
+          + " inputSubscription, inputTopic, inputFiles.")
+  String getInputFiles();
+
+  void setInputFiles(String value);
+
+  @Description(
+      "Firebase project whose ID tokens are accepted (iss/aud). Default: --project, or"
+          + " demo-aiprod in dev auth mode.")
+  String getFirebaseProject();
+
+  void setFirebaseProject(String value);
+
+  @Description(
+      "firebase: verify against Google's securetoken certificates; dev: trust the key pair in"
+          + " --devAuthDir (refused on Dataflow).")
+  @Default.String("firebase")
+  String getAuthMode();
+
+  void setAuthMode(String value);
+
+  @Description("Dev auth key pair directory (private-key.pem, certificate.pem, kid).")
+  @Default.String("local/dev-auth")
+  String getDevAuthDir();
+
+  void setDevAuthDir(String value);
+
+  @Description("Warehouse for result, audit and dead-letter rows: bigquery:PROJECT.DATASET or duckdb:PATH.")
+  @Validation.Required
+  String getWarehouse();
+
+  void setWarehouse(String value);
+
+  @Description("Where secrets come from: secretmanager:projects/P or dir:PATH.")
+  @Default.String("dir:local/secrets")
+  String getSecretSource();
+
+  void setSecretSource(String value);
+
+  @Description(
+      "Render backends to route to, comma separated ids of pricing.json (veo3, veo3_fast,"
+          + " runway_gen4_turbo, replicate_wan, preview).")
+  @Default.String("preview")
+  String getRenderBackends();
+
+  void setRenderBackends(String value);
+
+  @Description("Pricing table overriding the bundled pricing.json (local path or gs:// URI).")
+  String getPricingFile();
+
+  void setPricingFile(String value);
+
+  @Description("Where rendered shots, final.mp4 and manifest.json go: gs://bucket/prefix or a local directory.")
+  @Validation.Required
+  String getOutputLocation();
+
+  void setOutputLocation(String value);
+
+  @Description("Optional Pub/Sub topic that also receives every dead letter, projects/P/topics/T.")
+  String getDeadLetterTopic();
+
+  void setDeadLetterTopic(String value);
+
+  @Description("Deployment environment recorded on audit events: dev, staging or prod.")
+  @Default.String("dev")
+  String getEnvironment();
+
+  void setEnvironment(String value);
+}

@@ -1,0 +1,90 @@
+package com.aiprod.pipeline.options;
+
+import com.aiprod.pipeline.price.PricingTable;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks the options before anything runs, with one message per problem: exactly one input,
+ * known auth mode (dev refused on Dataflow), warehouse and secret source forms, environment,
+ * render backends that the pricing table knows.
+ */
+public final class OptionsCheck {
+  private static final Pattern WAREHOUSE = Pattern.compile("(bigquery:[a-z][a-z0-9-]{4,28}[a-z0-9]\\.[A-Za-z0-9_]{1,1024}|duckdb:.+)");
+  private static final Pattern SECRET_SOURCE = Pattern.compile("(secretmanager:projects/[a-z][a-z0-9-]{4,28}[a-z0-9]|dir:.+)");
+
+  private OptionsCheck() {}
+
+  /** Throws IllegalArgumentException listing every problem. */
+  public static void validate(AiprodOptions o, PricingTable pricing) {
+    List<String> problems = new ArrayList<>();
+    int inputs = 0;
+    for (String s : new String[] {o.getInputSubscription(), o.getInputTopic(), o.getInputFiles()}) {
+      if (s != null && !s.isBlank()) {
+        inputs++;
+      }
+    }
+    if (inputs != 1) {
+      problems.add("set exactly one of --inputSubscription, --inputTopic, --inputFiles (got " + inputs + ")");
+    }
+    if (!"firebase".equals(o.getAuthMode()) && !"dev".equals(o.getAuthMode())) {
+      problems.add("--authMode must be firebase or dev");
+    }
+    if ("dev".equals(o.getAuthMode()) && isDataflow(o)) {
+      problems.add("--authMode=dev trusts a local key pair and is refused on Dataflow; use --authMode=firebase");
+    }
+    if ("firebase".equals(o.getAuthMode()) && firebaseProject(o) == null) {
+      problems.add("--authMode=firebase needs --firebaseProject (or --project)");
+    }
+    if (o.getWarehouse() == null || !WAREHOUSE.matcher(o.getWarehouse()).matches()) {
+      problems.add("--warehouse must be bigquery:PROJECT.DATASET or duckdb:PATH");
+    }
+    if (o.getSecretSource() != null && !SECRET_SOURCE.matcher(o.getSecretSource()).matches()) {
+      problems.add("--secretSource must be secretmanager:projects/P or dir:PATH");
+    }
+    if (!Set.of("dev", "staging", "prod").contains(o.getEnvironment())) {
+      problems.add("--environment must be dev, staging or prod");
+    }
+    for (String id : renderBackends(o)) {
+      if (!pricing.hasBackend(id)) {
+        problems.add("--renderBackends: unknown backend '" + id + "'; known: " + pricing.backendIds());
+      }
+    }
+    if (o.getOutputLocation() == null || o.getOutputLocation().isBlank()) {
+      problems.add("--outputLocation is required (gs://bucket/prefix or a local directory)");
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("invalid options:\n  - " + String.join("\n  - ", problems));
+    }
+  }
+
+  public static boolean isDataflow(AiprodOptions o) {
+    return o.getRunner() != null && o.getRunner().getSimpleName().equals("DataflowRunner");
+  }
+
+  /** --firebaseProject, else --project, else demo-aiprod in dev mode. */
+  public static String firebaseProject(AiprodOptions o) {
+    if (o.getFirebaseProject() != null && !o.getFirebaseProject().isBlank()) {
+      return o.getFirebaseProject();
+    }
+    if ("dev".equals(o.getAuthMode())) {
+      return "demo-aiprod";
+    }
+    return o.getProject();
+  }
+
+  public static Set<String> renderBackends(AiprodOptions o) {
+    Set<String> out = new LinkedHashSet<>();
+    if (o.getRenderBackends() != null) {
+      for (String s : o.getRenderBackends().split(",")) {
+        if (!s.isBlank()) {
+          out.add(s.trim());
+        }
+      }
+    }
+    return out;
+  }
+}

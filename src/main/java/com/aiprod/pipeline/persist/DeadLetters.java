@@ -1,0 +1,93 @@
+package com.aiprod.pipeline.persist;
+
+import com.aiprod.pipeline.ingest.Redaction;
+import com.aiprod.pipeline.ingest.RequestMessage;
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.ReasonCode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+import javax.annotation.Nullable;
+
+/** Builds dead letters: never with a token (attributes and text are redacted). */
+public final class DeadLetters {
+  private DeadLetters() {}
+
+  /** A dead letter for a message that never became a job. */
+  public static DeadLetter of(
+      RequestMessage message,
+      ReasonCode code,
+      String errorMessage,
+      String stage,
+      @Nullable Throwable error) {
+    String text = message.rawText();
+    byte[] bytes = null;
+    if (message.payload() != null) {
+      String decoded = decodeStrict(message.payload());
+      if (decoded != null) {
+        text = decoded;
+      } else {
+        bytes = message.payload();
+      }
+    }
+    return DeadLetter.builder()
+        .setTimestampMillis(System.currentTimeMillis())
+        .setPayloadString(text == null ? null : Redaction.redactText(text))
+        .setPayloadBytes(bytes)
+        .setAttributes(Redaction.redactAttributes(message.attributes()))
+        .setErrorMessage(Redaction.redactText(errorMessage))
+        .setStacktrace(stacktrace(error))
+        .setReasonCode(code.name())
+        .setStage(stage)
+        .setMessageId(message.messageId())
+        .build();
+  }
+
+  /** A dead letter for an authenticated job that must not touch its document (e.g. a duplicate). */
+  public static DeadLetter ofJob(Job job, ReasonCode code, String errorMessage, String stage) {
+    Map<String, String> attributes = new TreeMap<>();
+    attributes.put("job_id", job.jobId());
+    attributes.put("tenant", job.tenant());
+    attributes.put("uid", job.uid());
+    attributes.put(Redaction.AUTHORIZATION, Redaction.REDACTED);
+    return DeadLetter.builder()
+        .setTimestampMillis(System.currentTimeMillis())
+        .setPayloadString(job.inputPayload() == null ? null : Redaction.redactText(job.inputPayload()))
+        .setPayloadBytes(null)
+        .setAttributes(attributes)
+        .setErrorMessage(Redaction.redactText(errorMessage))
+        .setStacktrace(null)
+        .setReasonCode(code.name())
+        .setStage(stage)
+        .setMessageId(job.messageId())
+        .build();
+  }
+
+  static @Nullable String stacktrace(@Nullable Throwable error) {
+    if (error == null) {
+      return null;
+    }
+    StringWriter w = new StringWriter();
+    error.printStackTrace(new PrintWriter(w));
+    String s = w.toString();
+    return Redaction.redactText(s.length() > 16_000 ? s.substring(0, 16_000) : s);
+  }
+
+  static @Nullable String decodeStrict(byte[] bytes) {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
+  }
+}

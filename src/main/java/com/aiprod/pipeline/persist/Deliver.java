@@ -1,0 +1,155 @@
+package com.aiprod.pipeline.persist;
+
+import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.audit.AuditEvent;
+import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.ShotResult;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PDone;
+import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.values.Row;
+
+/**
+ * Deliver (DESIGN §7, §8): terminal jobs become Firestore job documents (never moving backwards)
+ * and {@code job_results} rows; shot attempts become {@code shot_renders} rows; every audit event
+ * and dead letter of every stage lands in {@code audit_events} and {@code dead_letters}. The
+ * warehouse is whichever {@link Warehouse} the options name: nothing here knows which.
+ */
+public final class Deliver {
+  private Deliver() {}
+
+  /**
+   * Job documents + job_results; outputs the DATA_ACCESS audit events ({@link StageTags#AUDIT})
+   * and the documents that could not be written ({@link StageTags#DEAD_LETTERS}).
+   */
+  public static final class Jobs extends PTransform<PCollection<Job>, PCollectionTuple> {
+    private final AuditEvents audit;
+    private final Warehouse warehouse;
+    private final WriteJobDocuments documents;
+
+    public Jobs(AuditEvents audit, Warehouse warehouse, WriteJobDocuments documents) {
+      this.audit = audit;
+      this.warehouse = warehouse;
+      this.documents = documents;
+    }
+
+    @Override
+    public PCollectionTuple expand(PCollection<Job> finished) {
+      PCollection<Job> counted = finished.apply("CountOutcomes", ParDo.of(new CountOutcomeFn()));
+      PCollection<DeadLetter> failures = counted.apply("WriteJobDocuments", documents);
+      PCollection<AuditEvent> auditOut =
+          counted.apply(
+              "AuditDocumentWrites",
+              MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j)));
+      counted
+          .apply("ToJobResultRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::jobResult))
+          .setRowSchema(TableSchemas.beamSchema(WarehouseTable.JOB_RESULTS))
+          .apply("WriteJobResults", warehouse.write(WarehouseTable.JOB_RESULTS));
+      return PCollectionTuple.of(StageTags.AUDIT, auditOut).and(StageTags.DEAD_LETTERS, failures);
+    }
+  }
+
+  static AuditEvent documentWrite(AuditEvents audit, Job j) {
+    ObjectNode d = AuditEvents.details().put("state", j.state()).put("collection", "tenants/{tenant}/jobs");
+    if (j.reasonCode() != null) {
+      d.put("reason_code", j.reasonCode());
+    }
+    return audit.event(
+        AuditEvents.DATA_ACCESS, AuditEvents.SUCCESS, "write_job_document", j.messageId(), j.tenant(),
+        j.uid(), j.jobId(), "tenants/" + j.tenant() + "/jobs/" + j.jobId(), d,
+        j.finishedAtMillis() == null ? System.currentTimeMillis() : j.finishedAtMillis(), j.state());
+  }
+
+  /** Outcome metrics of DESIGN §12. */
+  static final class CountOutcomeFn extends DoFn<Job, Job> {
+    @ProcessElement
+    public void process(@Element Job job, OutputReceiver<Job> out) {
+      Metrics.counter("aiprod", "jobs_" + job.state().toLowerCase(java.util.Locale.ROOT)).inc();
+      Metrics.distribution("aiprod", "job_cost_micros").update(Math.round(job.costUsd() * 1_000_000));
+      if (job.finishedAtMillis() != null) {
+        Metrics.distribution("aiprod", "end_to_end_latency_ms")
+            .update(job.finishedAtMillis() - job.receivedAtMillis());
+      }
+      out.output(job);
+    }
+  }
+
+  /** shot_renders rows. */
+  public static final class ShotRenders extends PTransform<PCollection<ShotResult>, PDone> {
+    private final Warehouse warehouse;
+
+    public ShotRenders(Warehouse warehouse) {
+      this.warehouse = warehouse;
+    }
+
+    @Override
+    public PDone expand(PCollection<ShotResult> results) {
+      results
+          .apply("ToShotRenderRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::shotRender))
+          .setRowSchema(TableSchemas.beamSchema(WarehouseTable.SHOT_RENDERS))
+          .apply("WriteShotRenders", warehouse.write(WarehouseTable.SHOT_RENDERS));
+      return PDone.in(results.getPipeline());
+    }
+  }
+
+  /** audit_events rows. */
+  public static final class AuditRows extends PTransform<PCollection<AuditEvent>, PDone> {
+    private final Warehouse warehouse;
+
+    public AuditRows(Warehouse warehouse) {
+      this.warehouse = warehouse;
+    }
+
+    @Override
+    public PDone expand(PCollection<AuditEvent> events) {
+      events
+          .apply("ToAuditRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::auditEvent))
+          .setRowSchema(TableSchemas.beamSchema(WarehouseTable.AUDIT_EVENTS))
+          .apply("WriteAuditEvents", warehouse.write(WarehouseTable.AUDIT_EVENTS));
+      return PDone.in(events.getPipeline());
+    }
+  }
+
+  /** dead_letters rows, counted per reason. */
+  public static final class DeadLetterRows extends PTransform<PCollection<DeadLetter>, PDone> {
+    private final Warehouse warehouse;
+
+    public DeadLetterRows(Warehouse warehouse) {
+      this.warehouse = warehouse;
+    }
+
+    @Override
+    public PDone expand(PCollection<DeadLetter> deadLetters) {
+      deadLetters
+          .apply("CountDeadLetters", ParDo.of(new CountDeadLetterFn()))
+          .apply("ToDeadLetterRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::deadLetter))
+          .setRowSchema(TableSchemas.beamSchema(WarehouseTable.DEAD_LETTERS))
+          .apply("WriteDeadLetters", warehouse.write(WarehouseTable.DEAD_LETTERS));
+      return PDone.in(deadLetters.getPipeline());
+    }
+  }
+
+  static final class CountDeadLetterFn extends DoFn<DeadLetter, DeadLetter> {
+    @ProcessElement
+    public void process(@Element DeadLetter d, OutputReceiver<DeadLetter> out) {
+      Metrics.counter("aiprod", "dead_letters").inc();
+      Metrics.counter("aiprod", "dead_letters_" + d.reasonCode()).inc();
+      out.output(d);
+    }
+  }
+
+  /** Flattens a list of collections of one type under a stable name. */
+  public static <T> PCollection<T> flatten(String name, PCollectionList<T> list) {
+    return list.apply(name, Flatten.pCollections());
+  }
+}

@@ -1,0 +1,55 @@
+package com.aiprod.pipeline.plan;
+
+import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobState;
+import com.aiprod.pipeline.model.ShotSpec;
+import java.util.List;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTagList;
+
+/**
+ * Plan (DESIGN §6): the local planner splits the content into shots of the routed backend's clip
+ * length. {@code mode=estimate} ends here as ESTIMATED (a quote with its plan); other jobs move
+ * on to RENDERING.
+ */
+public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
+  @Override
+  public PCollectionTuple expand(PCollection<Job> jobs) {
+    return jobs.apply(
+        "PlanShots",
+        ParDo.of(new PlanFn()).withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED)));
+  }
+
+  static final class PlanFn extends DoFn<Job, Job> {
+    private final Counter planned = Metrics.counter("aiprod", "jobs_planned");
+
+    @ProcessElement
+    public void process(@Element Job job, MultiOutputReceiver out) {
+      List<ShotSpec> shots = LocalPlanner.plan(job.jobId(), job.request(), job.clipSeconds());
+      long now = System.currentTimeMillis();
+      Job plannedJob =
+          job.toBuilder()
+              .setShots(shots)
+              .build()
+              .transition(
+                  JobState.PLANNED,
+                  now,
+                  shots.size() + " shots on " + job.backend() + ", estimate $"
+                      + String.format(java.util.Locale.ROOT, "%.2f", job.estimateUsd()));
+      planned.inc();
+      if ("estimate".equals(job.request().mode())) {
+        out.get(StageTags.FINISHED)
+            .output(plannedJob.transition(JobState.ESTIMATED, now, "quote only, nothing rendered"));
+        return;
+      }
+      out.get(StageTags.JOBS).output(plannedJob.transition(JobState.RENDERING, now, "rendering"));
+    }
+  }
+}

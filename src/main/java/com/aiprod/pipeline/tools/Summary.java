@@ -1,0 +1,154 @@
+package com.aiprod.pipeline.tools;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * Prints the summary of a local run from the DuckDB warehouse — per job: tenant, job_id, state,
+ * reason, shots, backend, cost, QA scores, output; audit events by type; dead letters by reason —
+ * and checks that every non-blank input line reached exactly one terminal outcome (a
+ * {@code job_results} row or a {@code dead_letters} row). Exit status 0 only if so.
+ *
+ * <p>Usage: {@code Summary --warehouse=duckdb:PATH --inputFiles=FILE[,FILE...]}
+ */
+public final class Summary {
+  private Summary() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> a = Args.parse(args);
+    String warehouse = a.get("warehouse");
+    if (warehouse == null || !warehouse.startsWith("duckdb:") || a.get("inputFiles") == null) {
+      System.err.println("usage: Summary --warehouse=duckdb:PATH --inputFiles=FILE[,FILE...]");
+      System.exit(2);
+    }
+    int status = run(warehouse.substring("duckdb:".length()), List.of(a.get("inputFiles").split(",")), System.out);
+    System.exit(status);
+  }
+
+  /** Prints the summary to {@code out}; returns 0 when every input line has exactly one outcome. */
+  public static int run(String duckdbPath, List<String> inputFiles, java.io.PrintStream out)
+      throws SQLException, IOException {
+    Properties props = new Properties();
+    props.setProperty("duckdb.read_only", "true");
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + duckdbPath, props);
+        Statement st = c.createStatement()) {
+      out.println();
+      out.println("== Jobs (job_results) ==");
+      table(
+          out,
+          st,
+          "SELECT tenant, job_id, state, coalesce(reason_code, '') AS reason, shots_done || '/' || shots_total AS shots,"
+              + " coalesce(backend, '') AS backend, printf('%.2f', cost_usd) AS cost_usd,"
+              + " coalesce(printf('%.2f', technical_score), '') AS qa_technical,"
+              + " coalesce(printf('%.2f', semantic_score), '') AS qa_semantic,"
+              + " coalesce(output_uri, '') AS output"
+              + " FROM job_results ORDER BY tenant, job_id");
+      out.println();
+      out.println("== Jobs by state ==");
+      table(out, st, "SELECT state, coalesce(reason_code, '') AS reason, count(*) AS jobs FROM job_results GROUP BY ALL ORDER BY ALL");
+      out.println();
+      out.println("== Audit events by type ==");
+      table(out, st, "SELECT event_type, status, count(*) AS events FROM audit_events GROUP BY ALL ORDER BY ALL");
+      out.println();
+      out.println("== Dead letters by reason ==");
+      table(out, st, "SELECT reason_code, stage, count(*) AS dead_letters FROM dead_letters GROUP BY ALL ORDER BY ALL");
+
+      Map<String, Integer> outcomes = new HashMap<>();
+      count(st, "SELECT message_id FROM job_results", outcomes);
+      count(st, "SELECT message_id FROM dead_letters", outcomes);
+      Set<String> expected = new LinkedHashSet<>();
+      for (String f : inputFiles) {
+        Path p = Paths.get(f.trim()).toAbsolutePath().normalize();
+        List<String> lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+        for (int i = 0; i < lines.size(); i++) {
+          if (!lines.get(i).isBlank()) {
+            expected.add(p + ":" + (i + 1));
+          }
+        }
+      }
+      List<String> missing = new ArrayList<>();
+      List<String> doubled = new ArrayList<>();
+      for (String id : expected) {
+        int n = outcomes.getOrDefault(id, 0);
+        if (n == 0) {
+          missing.add(id);
+        } else if (n > 1) {
+          doubled.add(id);
+        }
+      }
+      out.println();
+      out.printf(
+          "inputs: %d, with exactly one terminal outcome: %d, without: %d, with several: %d%n",
+          expected.size(), expected.size() - missing.size() - doubled.size(), missing.size(), doubled.size());
+      missing.forEach(id -> out.println("  no outcome: " + id));
+      doubled.forEach(id -> out.println("  several outcomes: " + id));
+      return missing.isEmpty() && doubled.isEmpty() ? 0 : 1;
+    }
+  }
+
+  private static void count(Statement st, String sql, Map<String, Integer> into) throws SQLException {
+    try (ResultSet rs = st.executeQuery(sql)) {
+      while (rs.next()) {
+        into.merge(rs.getString(1), 1, Integer::sum);
+      }
+    }
+  }
+
+  /** Prints a query result as an aligned text table. */
+  public static void table(java.io.PrintStream out, Statement st, String sql) throws SQLException {
+    try (ResultSet rs = st.executeQuery(sql)) {
+      ResultSetMetaData md = rs.getMetaData();
+      int n = md.getColumnCount();
+      List<String[]> rows = new ArrayList<>();
+      String[] header = new String[n];
+      int[] width = new int[n];
+      for (int i = 0; i < n; i++) {
+        header[i] = md.getColumnLabel(i + 1);
+        width[i] = header[i].length();
+      }
+      while (rs.next()) {
+        String[] row = new String[n];
+        for (int i = 0; i < n; i++) {
+          Object v = rs.getObject(i + 1);
+          row[i] = v == null ? "" : v.toString();
+          width[i] = Math.max(width[i], row[i].length());
+        }
+        rows.add(row);
+      }
+      printRow(out, header, width);
+      StringBuilder sep = new StringBuilder();
+      for (int w : width) {
+        sep.append("-".repeat(w)).append("  ");
+      }
+      out.println(sep.toString().stripTrailing());
+      for (String[] r : rows) {
+        printRow(out, r, width);
+      }
+      out.println("(" + rows.size() + " rows)");
+    }
+  }
+
+  private static void printRow(java.io.PrintStream out, String[] cells, int[] width) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < cells.length; i++) {
+      sb.append(cells[i]).append(" ".repeat(width[i] - cells[i].length())).append("  ");
+    }
+    out.println(sb.toString().stripTrailing());
+  }
+}

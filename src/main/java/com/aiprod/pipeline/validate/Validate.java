@@ -1,0 +1,101 @@
+package com.aiprod.pipeline.validate;
+
+import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.auth.AuthenticatedRequest;
+import com.aiprod.pipeline.auth.Principal;
+import com.aiprod.pipeline.ingest.RequestMessage;
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobState;
+import com.aiprod.pipeline.model.ReasonCode;
+import com.aiprod.pipeline.persist.DeadLetters;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTagList;
+
+/**
+ * Validate (DESIGN §2): the {@code job_id} and {@code action} attributes, then every rule of the
+ * request body. A bad {@code job_id} or {@code action} is a dead letter (no document may be named
+ * after it); a body that breaks a rule becomes a job already REJECTED with SCHEMA_VIOLATION and a
+ * message saying what to fix — it still goes through Admit so that a duplicate job_id is caught
+ * before any document is written.
+ */
+public final class Validate extends PTransform<PCollection<AuthenticatedRequest>, PCollectionTuple> {
+  public static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9_-]{8,64}");
+  static final String STAGE = "Validate";
+
+  @Override
+  public PCollectionTuple expand(PCollection<AuthenticatedRequest> input) {
+    return input.apply(
+        "ValidateRequests",
+        ParDo.of(new ValidateFn())
+            .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS)));
+  }
+
+  static final class ValidateFn extends DoFn<AuthenticatedRequest, Job> {
+    private final Counter failed = Metrics.counter("aiprod", "validation_failed");
+
+    @ProcessElement
+    public void process(@Element AuthenticatedRequest in, MultiOutputReceiver out) {
+      RequestMessage m = in.message();
+      String jobIdAttr = m.attributes().get("job_id");
+      if (jobIdAttr != null && !JOB_ID.matcher(jobIdAttr).matches()) {
+        failed.inc();
+        out.get(StageTags.DEAD_LETTERS)
+            .output(
+                DeadLetters.of(
+                    m,
+                    ReasonCode.SCHEMA_VIOLATION,
+                    "job_id attribute must match [A-Za-z0-9_-]{8,64} (it names the job's document"
+                        + " and output folder); omit it to use the message id",
+                    STAGE,
+                    null));
+        return;
+      }
+      String action = m.attributes().getOrDefault("action", "submit");
+      if (!"submit".equals(action)) {
+        failed.inc();
+        String why =
+            "cancel".equals(action)
+                ? "action=cancel is accepted by the streaming pipeline only (a batch run has no"
+                    + " running job to cancel); publish it to the jobs topic"
+                : "action must be 'submit' (default) or 'cancel'";
+        out.get(StageTags.DEAD_LETTERS)
+            .output(DeadLetters.of(m, ReasonCode.SCHEMA_VIOLATION, why, STAGE, null));
+        return;
+      }
+      Principal p = in.principal();
+      long now = System.currentTimeMillis();
+      Job received =
+          Job.builder()
+              .setMessageId(m.messageId())
+              .setJobId(jobIdAttr != null ? jobIdAttr : m.defaultJobId())
+              .setTenant(p.tenant())
+              .setUid(p.uid())
+              .setRole(p.role())
+              .setPlan(p.plan())
+              .setReceivedAtMillis(m.receivedAtMillis())
+              .setOrdinal(m.ordinal())
+              .setInputPayload(new String(m.payload(), StandardCharsets.UTF_8))
+              .setState(JobState.RECEIVED.name())
+              .build()
+              .transition(JobState.RECEIVED, m.receivedAtMillis(), "request received");
+      ValidationResult result = RequestValidator.validate(m.payload());
+      if (result.isValid()) {
+        out.get(StageTags.JOBS).output(received.toBuilder().setRequest(result.request()).build());
+      } else {
+        failed.inc();
+        out.get(StageTags.JOBS)
+            .output(
+                received.finish(
+                    JobState.REJECTED, ReasonCode.SCHEMA_VIOLATION, result.message(), now));
+      }
+    }
+  }
+}
