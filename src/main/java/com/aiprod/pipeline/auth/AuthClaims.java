@@ -4,8 +4,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * The custom claims of a Firebase ID token that AIPROD reads (DESIGN §3) and their allowed
- * values.
+ * The custom claims of a Firebase ID token that AIPROD reads (DESIGN §3) and their allowed values.
  */
 public final class AuthClaims {
   /** Custom claim naming the tenant; defaults to the uid. */

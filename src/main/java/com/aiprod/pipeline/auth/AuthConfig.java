@@ -15,8 +15,8 @@ import javax.annotation.Nullable;
  *   <li>{@link Mode#FIREBASE}: Firebase ID tokens of {@code firebaseProject}, signed by Google's
  *       securetoken certificates (or by the certificates served at {@link #certificateUrl()} when
  *       overridden, for tests).
- *   <li>{@link Mode#DEV}: the same verification, but the only trusted key is the local key pair
- *       in {@code devAuthDir} (see {@link DevAuthKeys}); the project defaults to {@value
+ *   <li>{@link Mode#DEV}: the same verification, but the only trusted key is the local key pair in
+ *       {@code devAuthDir} (see {@link DevAuthKeys}); the project defaults to {@value
  *       #DEV_DEFAULT_PROJECT}.
  * </ul>
  */
@@ -83,8 +83,8 @@ public final class AuthConfig implements Serializable {
   /**
    * Dev mode: trust the key pair in {@code devAuthDir}.
    *
-   * @param project Firebase project the tokens are minted for; {@code null} or blank means
-   *     {@value #DEV_DEFAULT_PROJECT}
+   * @param project Firebase project the tokens are minted for; {@code null} or blank means {@value
+   *     #DEV_DEFAULT_PROJECT}
    * @param devAuthDir key directory; {@code null} or blank means {@value #DEV_DEFAULT_AUTH_DIR}
    */
   public static AuthConfig dev(@Nullable String project, @Nullable String devAuthDir) {
@@ -110,8 +110,8 @@ public final class AuthConfig implements Serializable {
    * Builds a config from pipeline flags.
    *
    * @param authMode {@code firebase} or {@code dev}
-   * @param firebaseProject required in firebase mode, defaults to {@value #DEV_DEFAULT_PROJECT}
-   *     in dev mode
+   * @param firebaseProject required in firebase mode, defaults to {@value #DEV_DEFAULT_PROJECT} in
+   *     dev mode
    * @param devAuthDir used in dev mode only; defaults to {@value #DEV_DEFAULT_AUTH_DIR}
    */
   public static AuthConfig fromFlags(

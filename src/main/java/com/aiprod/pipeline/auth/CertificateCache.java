@@ -18,6 +18,7 @@ import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongSupplier;
@@ -28,10 +29,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The certificate document ({@code {"<kid>": "<X.509 PEM>"}}) that signs ID tokens, cached for
- * its {@code Cache-Control: max-age}. {@link TokenVerifier} reads the served key ids and keys
- * from here, and {@link CertificateServingTransport} serves the very same document to
- * firebase-admin, so both always judge a token against the same certificates.
+ * The certificate document ({@code {"<kid>": "<X.509 PEM>"}}) that signs ID tokens, cached for its
+ * {@code Cache-Control: max-age}. {@link TokenVerifier} reads the served key ids and keys from
+ * here, and {@link CertificateServingTransport} serves the very same document to firebase-admin, so
+ * both always judge a token against the same certificates.
  */
 final class CertificateCache {
   private static final Logger LOG = LoggerFactory.getLogger(CertificateCache.class);
@@ -184,20 +185,29 @@ final class CertificateCache {
       Map.Entry<String, JsonNode> entry = it.next();
       if (!entry.getValue().isTextual()) {
         throw new IOException(
-            "certificate document from " + origin + ": value of key id '" + entry.getKey()
+            "certificate document from "
+                + origin
+                + ": value of key id '"
+                + entry.getKey()
                 + "' is not a PEM string");
       }
       try {
         X509Certificate certificate = Pem.parseCertificate(entry.getValue().asText());
         if (!(certificate.getPublicKey() instanceof RSAPublicKey)) {
           throw new IOException(
-              "certificate document from " + origin + ": key id '" + entry.getKey()
+              "certificate document from "
+                  + origin
+                  + ": key id '"
+                  + entry.getKey()
                   + "' is not an RSA certificate");
         }
         keys.put(entry.getKey(), certificate.getPublicKey());
       } catch (GeneralSecurityException | IllegalArgumentException e) {
         throw new IOException(
-            "certificate document from " + origin + ": key id '" + entry.getKey()
+            "certificate document from "
+                + origin
+                + ": key id '"
+                + entry.getKey()
                 + "' is not a PEM X.509 certificate",
             e);
       }
@@ -240,7 +250,8 @@ final class CertificateCache {
                 .build();
         HttpResponse<String> response;
         try {
-          response = client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+          response =
+              client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IOException("interrupted while fetching certificates from " + url, e);
@@ -268,7 +279,7 @@ final class CertificateCache {
     if (cacheControl == null) {
       return 0;
     }
-    Matcher m = MAX_AGE.matcher(cacheControl.toLowerCase(java.util.Locale.ROOT));
+    Matcher m = MAX_AGE.matcher(cacheControl.toLowerCase(Locale.ROOT));
     if (!m.find()) {
       return 0;
     }

@@ -10,12 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The google-http-client transport given to the verifier's FirebaseApp. firebase-admin fetches
- * the ID-token certificates from {@link AuthConfig#GOOGLE_CERTIFICATE_URL}; this transport
- * answers that request from a {@link CertificateCache} (dev key pair, Google's document or an
- * override URL's document), with {@code Cache-Control: public, max-age=<seconds left>} so that
- * firebase-admin's own key cache expires together with ours. Any other request fails: the
- * verifier's FirebaseApp needs no other endpoint.
+ * The google-http-client transport given to the verifier's FirebaseApp. firebase-admin fetches the
+ * ID-token certificates from {@link AuthConfig#GOOGLE_CERTIFICATE_URL}; this transport answers that
+ * request from a {@link CertificateCache} (dev key pair, Google's document or an override URL's
+ * document), with {@code Cache-Control: public, max-age=<seconds left>} so that firebase-admin's
+ * own key cache expires together with ours. Any other request fails: the verifier's FirebaseApp
+ * needs no other endpoint.
  */
 final class CertificateServingTransport extends HttpTransport {
   private final CertificateCache cache;

@@ -47,8 +47,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The local key pair that dev mode trusts instead of Google's securetoken certificates (DESIGN
- * §3). A key directory holds:
+ * The local key pair that dev mode trusts instead of Google's securetoken certificates (DESIGN §3).
+ * A key directory holds:
  *
  * <ul>
  *   <li>{@value #PRIVATE_KEY_FILE}: RSA 2048 private key, PKCS#8 PEM, file mode 0600;
@@ -92,8 +92,8 @@ public final class DevAuthKeys {
   }
 
   /**
-   * Loads the key pair from {@code dir}, creating the directory and a new key pair first when
-   * the files are not there yet.
+   * Loads the key pair from {@code dir}, creating the directory and a new key pair first when the
+   * files are not there yet.
    */
   public static DevAuthKeys loadOrCreate(Path dir) throws IOException {
     Path absolute = dir.toAbsolutePath().normalize();
@@ -118,8 +118,8 @@ public final class DevAuthKeys {
   /**
    * Loads an existing key pair from {@code dir}.
    *
-   * @throws IOException naming the directory and {@code scripts/dev-token} when a file is
-   *     missing, or describing what is wrong with a file that cannot be read
+   * @throws IOException naming the directory and {@code scripts/dev-token} when a file is missing,
+   *     or describing what is wrong with a file that cannot be read
    */
   public static DevAuthKeys load(Path dir) throws IOException {
     Path absolute = dir.toAbsolutePath().normalize();
@@ -140,8 +140,7 @@ public final class DevAuthKeys {
               + absolute.resolve(KID_FILE)
               + ": expected 1-128 characters [A-Za-z0-9._-]");
     }
-    String keyPem =
-        Files.readString(absolute.resolve(PRIVATE_KEY_FILE), StandardCharsets.US_ASCII);
+    String keyPem = Files.readString(absolute.resolve(PRIVATE_KEY_FILE), StandardCharsets.US_ASCII);
     String certPem =
         Files.readString(absolute.resolve(CERTIFICATE_FILE), StandardCharsets.US_ASCII);
     PrivateKey privateKey;
@@ -202,8 +201,8 @@ public final class DevAuthKeys {
   }
 
   /**
-   * The certificate document in the format Google serves for Firebase ID tokens: {@code
-   * {"<kid>": "<certificate PEM>"}}.
+   * The certificate document in the format Google serves for Firebase ID tokens: {@code {"<kid>":
+   * "<certificate PEM>"}}.
    */
   public String certificateJson() {
     Map<String, String> json = new LinkedHashMap<>();

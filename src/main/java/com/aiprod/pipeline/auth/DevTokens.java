@@ -14,11 +14,11 @@ import java.util.Objects;
 import javax.annotation.Nullable;
 
 /**
- * Mints Firebase-shaped RS256 ID tokens signed with the dev key pair ({@link DevAuthKeys}), for
- * dev mode and tests. The tokens carry the claims Firebase Auth puts in a custom-token sign-in
- * ({@code iss}, {@code aud}, {@code sub}, {@code user_id}, {@code iat}, {@code auth_time}, {@code
- * exp}, {@code firebase.sign_in_provider = custom}) plus the AIPROD custom claims {@code tenant},
- * {@code role} and {@code plan} when given.
+ * Mints Firebase-shaped RS256 ID tokens signed with the dev key pair ({@link DevAuthKeys}), for dev
+ * mode and tests. The tokens carry the claims Firebase Auth puts in a custom-token sign-in ({@code
+ * iss}, {@code aud}, {@code sub}, {@code user_id}, {@code iat}, {@code auth_time}, {@code exp},
+ * {@code firebase.sign_in_provider = custom}) plus the AIPROD custom claims {@code tenant}, {@code
+ * role} and {@code plan} when given.
  */
 public final class DevTokens {
   /** Lifetime of a token when none is given (Firebase ID tokens also last one hour). */

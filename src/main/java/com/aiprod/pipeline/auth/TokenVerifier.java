@@ -35,21 +35,21 @@ import org.slf4j.LoggerFactory;
  * and maps the token's claims to a {@link Principal} (DESIGN §3).
  *
  * <p>firebase-admin's {@link FirebaseAuth#verifyIdToken(String)} checks the signature and the
- * standard claims. Around it this class adds stricter checks of its own, on a header and payload
- * it decodes itself: the algorithm must be exactly RS256; the {@code kid} must name a currently
- * served certificate and the signature must verify against that very certificate (firebase-admin
- * tries every served key); {@code exp}, {@code iat} and {@code auth_time} are checked with 60 s
- * of skew (firebase-admin allows 300 s); and the custom claims must have allowed values. The
- * payload is only trusted after the signature has been verified.
+ * standard claims. Around it this class adds stricter checks of its own, on a header and payload it
+ * decodes itself: the algorithm must be exactly RS256; the {@code kid} must name a currently served
+ * certificate and the signature must verify against that very certificate (firebase-admin tries
+ * every served key); {@code exp}, {@code iat} and {@code auth_time} are checked with 60 s of skew
+ * (firebase-admin allows 300 s); and the custom claims must have allowed values. The payload is
+ * only trusted after the signature has been verified.
  *
  * <p>Certificates come from a {@link CertificateCache}: in dev mode the key pair in {@link
  * AuthConfig#devAuthDir()}, in firebase mode Google's securetoken certificates (or the document at
  * {@link AuthConfig#certificateUrlOverride()}), cached per their {@code Cache-Control}. The same
  * document is fed to firebase-admin through {@link CertificateServingTransport}.
  *
- * <p>Rejection messages say what to fix and never contain the token or any part of it. One
- * instance is meant to be created per DoFn instance (in {@code @Setup}) and reused; it is
- * thread-safe. {@link #close()} deletes its FirebaseApp.
+ * <p>Rejection messages say what to fix and never contain the token or any part of it. One instance
+ * is meant to be created per DoFn instance (in {@code @Setup}) and reused; it is thread-safe.
+ * {@link #close()} deletes its FirebaseApp.
  */
 public final class TokenVerifier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TokenVerifier.class);
@@ -63,8 +63,7 @@ public final class TokenVerifier implements AutoCloseable {
   private static final long DEV_CERTIFICATE_MAX_AGE_SECONDS = 3600;
   private static final String EMULATOR_ENV = "FIREBASE_AUTH_EMULATOR_HOST";
 
-  static final String MSG_MISSING =
-      "no authorization attribute: send 'Bearer <Firebase ID token>'";
+  static final String MSG_MISSING = "no authorization attribute: send 'Bearer <Firebase ID token>'";
   static final String MSG_NOT_BEARER =
       "authorization attribute must be 'Bearer <Firebase ID token>' (scheme Bearer, one space)";
   static final String MSG_TOO_LONG =
@@ -134,10 +133,10 @@ public final class TokenVerifier implements AutoCloseable {
   /**
    * A verifier judging {@code exp}, {@code iat} and {@code auth_time} with {@code clock}.
    *
-   * @throws IOException in dev mode, when the key pair in {@link AuthConfig#devAuthDir()} cannot
-   *     be loaded (the message names the directory and {@code scripts/dev-token})
-   * @throws IllegalStateException when {@code FIREBASE_AUTH_EMULATOR_HOST} is set, which would
-   *     make firebase-admin skip signature checks
+   * @throws IOException in dev mode, when the key pair in {@link AuthConfig#devAuthDir()} cannot be
+   *     loaded (the message names the directory and {@code scripts/dev-token})
+   * @throws IllegalStateException when {@code FIREBASE_AUTH_EMULATOR_HOST} is set, which would make
+   *     firebase-admin skip signature checks
    */
   public static TokenVerifier create(AuthConfig config, Clock clock) throws IOException {
     Objects.requireNonNull(config, "config");
@@ -184,8 +183,8 @@ public final class TokenVerifier implements AutoCloseable {
    * Verifies an {@code authorization} attribute.
    *
    * @param authorizationAttribute {@code Bearer <Firebase ID token>}, or null when absent
-   * @return the principal, or a failure with reason code {@code AUTH_MISSING}, {@code
-   *     AUTH_INVALID} or {@code AUTH_EXPIRED}
+   * @return the principal, or a failure with reason code {@code AUTH_MISSING}, {@code AUTH_INVALID}
+   *     or {@code AUTH_EXPIRED}
    * @throws AuthUnavailableException when the signing certificates cannot be fetched
    */
   public AuthResult verify(@Nullable String authorizationAttribute) {
@@ -225,8 +224,7 @@ public final class TokenVerifier implements AutoCloseable {
       snapshot = certificates.get();
     } catch (IOException e) {
       throw new AuthUnavailableException(
-          "cannot obtain the token-signing certificates from " + certificates.describeSource(),
-          e);
+          "cannot obtain the token-signing certificates from " + certificates.describeSource(), e);
     }
     PublicKey key = snapshot.keys.get(kid.asText());
     if (key == null) {
@@ -243,13 +241,11 @@ public final class TokenVerifier implements AutoCloseable {
     }
     if (!isText(payload.get("iss"), config.expectedIssuer())) {
       return invalid(
-          "token was issued for another Firebase project: iss must be "
-              + config.expectedIssuer());
+          "token was issued for another Firebase project: iss must be " + config.expectedIssuer());
     }
     if (!isText(payload.get("aud"), config.firebaseProject())) {
       return invalid(
-          "token was issued for another Firebase project: aud must be "
-              + config.firebaseProject());
+          "token was issued for another Firebase project: aud must be " + config.firebaseProject());
     }
     JsonNode exp = payload.get("exp");
     JsonNode iat = payload.get("iat");
@@ -306,8 +302,7 @@ public final class TokenVerifier implements AutoCloseable {
         return AuthResult.failure("AUTH_EXPIRED", MSG_EXPIRED, false);
       }
       LOG.warn(
-          "firebase-admin rejected a token that passed the stricter checks (error code {})",
-          code);
+          "firebase-admin rejected a token that passed the stricter checks (error code {})", code);
       return invalid(MSG_FIREBASE_REJECTED);
     } catch (IllegalArgumentException e) {
       LOG.warn("firebase-admin could not verify a token ({})", e.getClass().getSimpleName());

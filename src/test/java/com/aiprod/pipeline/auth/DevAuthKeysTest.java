@@ -80,10 +80,12 @@ class DevAuthKeysTest {
     Path dir = tmp.resolve("keys");
     DevAuthKeys.loadOrCreate(dir);
     assertThat(
-        PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("private-key.pem"))),
+        PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(dir.resolve("private-key.pem"))),
         equalTo("rw-------"));
     assertThat(
-        PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("certificate.pem"))),
+        PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(dir.resolve("certificate.pem"))),
         equalTo("rw-r--r--"));
     assertThat(
         PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)), equalTo("rwx------"));

@@ -57,7 +57,10 @@ class FirebaseModeTest {
   }
 
   private String url(String path) {
-    return "http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort()
+    return "http://"
+        + server.getAddress().getHostString()
+        + ":"
+        + server.getAddress().getPort()
         + path;
   }
 
@@ -106,7 +109,8 @@ class FirebaseModeTest {
   @Test
   void firebaseModeNeedsAProject() {
     assertThrows(IllegalArgumentException.class, () -> AuthConfig.firebase(""));
-    assertThrows(IllegalArgumentException.class, () -> AuthConfig.fromFlags("firebase", null, null));
+    assertThrows(
+        IllegalArgumentException.class, () -> AuthConfig.fromFlags("firebase", null, null));
     assertThat(AuthConfig.fromFlags("dev", null, null), equalTo(AuthConfig.dev(null, null)));
     assertThat(AuthConfig.dev(null, null).firebaseProject(), equalTo("demo-aiprod"));
     assertThat(AuthConfig.dev(null, null).devAuthDir(), equalTo("local/dev-auth"));

@@ -16,12 +16,12 @@ import java.security.KeyPairGenerator;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -91,17 +91,20 @@ class TokenVerifierTest {
 
   @Test
   void validTokenGivesPrincipalWithCustomClaims() {
-    String token = tokens.mint("bob", "acme-studio_1", "admin", "enterprise", Duration.ofMinutes(5));
+    String token =
+        tokens.mint("bob", "acme-studio_1", "admin", "enterprise", Duration.ofMinutes(5));
     AuthResult result = verifier.verify(bearer(token));
     assertThat(result.toString(), result.isOk(), is(true));
     assertThat(
-        result.principal(), equalTo(Principal.create("bob", "acme-studio_1", "admin", "enterprise")));
+        result.principal(),
+        equalTo(Principal.create("bob", "acme-studio_1", "admin", "enterprise")));
   }
 
   @Test
   void bearerSchemeIsCaseInsensitive() {
-    AuthResult result = verifier.verify("bEARER " + tokens.mint("carol", null, "user", "pro",
-        Duration.ofMinutes(5)));
+    AuthResult result =
+        verifier.verify(
+            "bEARER " + tokens.mint("carol", null, "user", "pro", Duration.ofMinutes(5)));
     assertThat(result.toString(), result.isOk(), is(true));
     assertThat(result.principal(), equalTo(Principal.create("carol", "carol", "user", "pro")));
   }
@@ -147,8 +150,14 @@ class TokenVerifierTest {
     String token = tokens.mint("alice");
     for (String attribute :
         new String[] {
-          token, "Basic " + token, "Bearer  " + token, "Bearer", "Bearer ", "Token " + token,
-          "Bearer\t" + token, " Bearer " + token
+          token,
+          "Basic " + token,
+          "Bearer  " + token,
+          "Bearer",
+          "Bearer ",
+          "Token " + token,
+          "Bearer\t" + token,
+          " Bearer " + token
         }) {
       AuthResult result = verifier.verify(attribute);
       assertThat(attribute, result.reasonCode(), equalTo("AUTH_INVALID"));
@@ -185,7 +194,8 @@ class TokenVerifierTest {
 
   @Test
   void algNoneIsForged() {
-    String token = HostileTokens.unsigned(HostileTokens.header("none", keys.kid()), claims("alice"));
+    String token =
+        HostileTokens.unsigned(HostileTokens.header("none", keys.kid()), claims("alice"));
     assertRejected(token, "AUTH_INVALID", true, "RS256");
   }
 
@@ -206,8 +216,8 @@ class TokenVerifierTest {
   void otherAlgorithmsAreForged() {
     for (String alg : new String[] {"rs256", "RS512", "PS256", "ES256", ""}) {
       String token =
-          HostileTokens.rs256(HostileTokens.header(alg, keys.kid()), claims("alice"),
-              keys.privateKey());
+          HostileTokens.rs256(
+              HostileTokens.header(alg, keys.kid()), claims("alice"), keys.privateKey());
       assertRejected(token, "AUTH_INVALID", true, "RS256");
     }
   }
@@ -236,7 +246,8 @@ class TokenVerifierTest {
   @Test
   void missingKidIsForged() {
     String token =
-        HostileTokens.rs256(HostileTokens.header("RS256", null), claims("alice"), keys.privateKey());
+        HostileTokens.rs256(
+            HostileTokens.header("RS256", null), claims("alice"), keys.privateKey());
     assertRejected(token, "AUTH_INVALID", true, "kid");
   }
 
@@ -244,8 +255,8 @@ class TokenVerifierTest {
   void wrongAudience() {
     Map<String, Object> claims = claims("alice");
     claims.put("aud", "other-project");
-    String token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-        keys.privateKey());
+    String token =
+        HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
     assertRejected(token, "AUTH_INVALID", false, "aud must be " + PROJECT);
   }
 
@@ -253,8 +264,8 @@ class TokenVerifierTest {
   void audienceArrayIsRejected() {
     Map<String, Object> claims = claims("alice");
     claims.put("aud", List.of(PROJECT, "other-project"));
-    String token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-        keys.privateKey());
+    String token =
+        HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
     assertRejected(token, "AUTH_INVALID", false, "aud must be " + PROJECT);
   }
 
@@ -262,10 +273,10 @@ class TokenVerifierTest {
   void wrongIssuer() {
     Map<String, Object> claims = claims("alice");
     claims.put("iss", "https://securetoken.google.com/other-project");
-    String token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-        keys.privateKey());
-    assertRejected(token, "AUTH_INVALID", false, "iss must be https://securetoken.google.com/"
-        + PROJECT);
+    String token =
+        HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
+    assertRejected(
+        token, "AUTH_INVALID", false, "iss must be https://securetoken.google.com/" + PROJECT);
   }
 
   @Test
@@ -307,8 +318,8 @@ class TokenVerifierTest {
   void issuedInTheFuture() {
     Map<String, Object> claims = claims("alice");
     claims.put("iat", Instant.now().getEpochSecond() + 120);
-    String token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-        keys.privateKey());
+    String token =
+        HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
     assertRejected(token, "AUTH_INVALID", false, "iat");
   }
 
@@ -317,8 +328,8 @@ class TokenVerifierTest {
     Map<String, Object> claims = claims("alice");
     claims.put("iat", Instant.now().getEpochSecond() + 30);
     claims.put("auth_time", Instant.now().getEpochSecond() + 30);
-    String token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-        keys.privateKey());
+    String token =
+        HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
     assertThat(verifier.verify(bearer(token)).isOk(), is(true));
   }
 
@@ -326,8 +337,8 @@ class TokenVerifierTest {
   void authTimeInTheFuture() {
     Map<String, Object> claims = claims("alice");
     claims.put("auth_time", Instant.now().getEpochSecond() + 120);
-    String token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-        keys.privateKey());
+    String token =
+        HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
     assertRejected(token, "AUTH_INVALID", false, "auth_time");
   }
 
@@ -336,12 +347,12 @@ class TokenVerifierTest {
   void missingOrNonNumericTimes(String claim) {
     Map<String, Object> claims = claims("alice");
     claims.remove(claim);
-    String token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-        keys.privateKey());
+    String token =
+        HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
     assertRejected(token, "AUTH_INVALID", false, "exp, iat or auth_time");
     claims.put(claim, "1700000000");
-    token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-        keys.privateKey());
+    token =
+        HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
     assertRejected(token, "AUTH_INVALID", false, "exp, iat or auth_time");
   }
 
@@ -375,8 +386,9 @@ class TokenVerifierTest {
 
   @Test
   void emptySub() {
-    String token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims(""),
-        keys.privateKey());
+    String token =
+        HostileTokens.rs256(
+            HostileTokens.header("RS256", keys.kid()), claims(""), keys.privateKey());
     assertRejected(token, "AUTH_INVALID", false, "sub");
   }
 
@@ -384,8 +396,8 @@ class TokenVerifierTest {
   void subOf129Characters() {
     Map<String, Object> claims = claims("u".repeat(129));
     claims.put("tenant", "acme");
-    String token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-        keys.privateKey());
+    String token =
+        HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
     assertRejected(token, "AUTH_INVALID", false, "sub");
   }
 
@@ -405,8 +417,14 @@ class TokenVerifierTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"../x", "", "a/b", "acme studio",
-    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"})
+  @ValueSource(
+      strings = {
+        "../x",
+        "",
+        "a/b",
+        "acme studio",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+      })
   void badTenantClaim(String tenant) {
     String token = tokens.mint("alice", tenant, null, null, Duration.ofMinutes(5));
     assertRejected(token, "AUTH_INVALID", false, "'tenant'");
@@ -433,12 +451,12 @@ class TokenVerifierTest {
     for (String claim : new String[] {"tenant", "role", "plan"}) {
       Map<String, Object> claims = claims("alice");
       claims.put(claim, List.of("admin"));
-      String token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-          keys.privateKey());
+      String token =
+          HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
       assertRejected(token, "AUTH_INVALID", false, "'" + claim + "'");
       claims.put(claim, 1);
-      token = HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims,
-          keys.privateKey());
+      token =
+          HostileTokens.rs256(HostileTokens.header("RS256", keys.kid()), claims, keys.privateKey());
       assertRejected(token, "AUTH_INVALID", false, "'" + claim + "'");
     }
   }
@@ -455,7 +473,8 @@ class TokenVerifierTest {
     }
     json = json.substring(0, json.length() - 1) + ",\"role\":\"viewer\",\"role\":\"admin\"}";
     String signingInput =
-        HostileTokens.b64Json(HostileTokens.header("RS256", keys.kid())) + "."
+        HostileTokens.b64Json(HostileTokens.header("RS256", keys.kid()))
+            + "."
             + HostileTokens.b64(json.getBytes(StandardCharsets.UTF_8));
     String token;
     try {

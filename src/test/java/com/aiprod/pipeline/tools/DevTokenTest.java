@@ -45,8 +45,19 @@ class DevTokenTest {
   void mintsATokenTheVerifierAccepts() throws Exception {
     Path dir = tmp.resolve("dev-auth");
     int code =
-        run("--uid", "alice", "--tenant", "acme", "--role", "user", "--plan", "pro", "--ttl",
-            "600", "--dir", dir.toString());
+        run(
+            "--uid",
+            "alice",
+            "--tenant",
+            "acme",
+            "--role",
+            "user",
+            "--plan",
+            "pro",
+            "--ttl",
+            "600",
+            "--dir",
+            dir.toString());
     assertThat(stderr(), code, equalTo(0));
     String token = stdout().trim();
     assertThat(stdout(), matchesPattern("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\n"));
