@@ -63,7 +63,7 @@ public final class Authenticate
     }
 
     @Setup
-    public void setup() {
+    public void setup() throws java.io.IOException {
       verifier = TokenVerifier.create(config);
     }
 
@@ -84,7 +84,7 @@ public final class Authenticate
       if (result.isOk()) {
         success.inc();
         Principal p = result.principal();
-        details.put("role", p.role()).put("plan", p.plan()).put("mode", config.mode());
+        details.put("role", p.role()).put("plan", p.plan()).put("mode", config.mode().flagValue());
         out.get(StageTags.AUDIT)
             .output(
                 audit.event(
