@@ -48,24 +48,24 @@ import org.mp4parser.boxes.sampleentry.AbstractSampleEntry;
 /**
  * Joins shot MP4s into one MP4 (DESIGN §6, Assemble), in pure Java with mp4parser's box model.
  *
- * <p>The samples are copied as they are (no re-encoding): the output has one track per media
- * track of the inputs ({@code vide} and {@code soun}; other tracks such as timecode or hint are
- * dropped), matched by order of handler type, so every input must have the same kind of tracks
- * and each track the same codec (sample-entry type) in every input.
+ * <p>The samples are copied as they are (no re-encoding): the output has one track per media track
+ * of the inputs ({@code vide} and {@code soun}; other tracks such as timecode or hint are dropped),
+ * matched by order of handler type, so every input must have the same kind of tracks and each track
+ * the same codec (sample-entry type) in every input.
  *
  * <p>Codec configuration: each distinct sample entry (for H.264 the {@code avc1} box with its
- * SPS/PPS in {@code avcC}) is kept once in the track's {@code stsd}. When all shots share it —
- * the usual case, e.g. JCodec derives SPS/PPS only from the picture size — the track has a single
- * sample description; when they differ, the track carries several, and each chunk points at its
- * own through {@code stsc}'s sample-description index (ISO/IEC 14496-12 §8.7.4), so a decoder
- * switches configuration exactly at the shot boundary. (mp4parser's {@code AppendTrack} refuses
- * differing {@code avcC}s; its muxer module is not on this project's classpath in any case.)
+ * SPS/PPS in {@code avcC}) is kept once in the track's {@code stsd}. When all shots share it — the
+ * usual case, e.g. JCodec derives SPS/PPS only from the picture size — the track has a single
+ * sample description; when they differ, the track carries several, and each chunk points at its own
+ * through {@code stsc}'s sample-description index (ISO/IEC 14496-12 §8.7.4), so a decoder switches
+ * configuration exactly at the shot boundary. (mp4parser's {@code AppendTrack} refuses differing
+ * {@code avcC}s; its muxer module is not on this project's classpath in any case.)
  *
  * <p>Timing: each output track uses the first input's media timescale; durations of inputs with
- * another timescale are rescaled without accumulating rounding drift. Edit lists are not
- * carried over. The {@code moov} box precedes {@code mdat} ("fast start"), {@code co64} is used
- * when offsets exceed 32 bits, and the file is written to a temporary file in the target
- * directory and moved into place atomically.
+ * another timescale are rescaled without accumulating rounding drift. Edit lists are not carried
+ * over. The {@code moov} box precedes {@code mdat} ("fast start"), {@code co64} is used when
+ * offsets exceed 32 bits, and the file is written to a temporary file in the target directory and
+ * moved into place atomically.
  */
 public final class Mp4Concatenator {
   private static final List<String> MEDIA_HANDLERS = List.of("vide", "soun");
@@ -99,8 +99,8 @@ public final class Mp4Concatenator {
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
       }
       try {
-        Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
       }
@@ -118,8 +118,8 @@ public final class Mp4Concatenator {
     final int descriptionIndex;
     long outputOffset;
 
-    Chunk(int input, Mp4Reader.Track source, int firstSample, int sampleCount,
-        int descriptionIndex) {
+    Chunk(
+        int input, Mp4Reader.Track source, int firstSample, int sampleCount, int descriptionIndex) {
       this.input = input;
       this.source = source;
       this.firstSample = firstSample;
@@ -213,8 +213,14 @@ public final class Mp4Concatenator {
       List<String> expected = tracks.stream().map(t -> t.handlerType).toList();
       if (!handlers.equals(expected)) {
         throw new IOException(
-            "cannot concatenate: " + shots.get(i) + " has tracks " + handlers + " but "
-                + shots.get(0) + " has " + expected);
+            "cannot concatenate: "
+                + shots.get(i)
+                + " has tracks "
+                + handlers
+                + " but "
+                + shots.get(0)
+                + " has "
+                + expected);
       }
       for (int t = 0; t < tracks.size(); t++) {
         Mp4Reader.Track in = inputTracks.get(t);
@@ -222,8 +228,16 @@ public final class Mp4Concatenator {
         for (AbstractSampleEntry entry : in.sampleEntries()) {
           if (!entry.getType().equals(codec)) {
             throw new IOException(
-                "cannot concatenate: " + shots.get(i) + " " + in.handlerType() + " codec '"
-                    + entry.getType() + "' differs from '" + codec + "' of " + shots.get(0));
+                "cannot concatenate: "
+                    + shots.get(i)
+                    + " "
+                    + in.handlerType()
+                    + " codec '"
+                    + entry.getType()
+                    + "' differs from '"
+                    + codec
+                    + "' of "
+                    + shots.get(0));
           }
         }
         tracks.get(t).parts.add(in);
@@ -287,8 +301,7 @@ public final class Mp4Concatenator {
   }
 
   private static void write(Plan plan, List<Path> shots, Path file) throws IOException {
-    FileTypeBox ftyp =
-        new FileTypeBox("isom", 512, List.of("isom", "iso2", "avc1", "mp41"));
+    FileTypeBox ftyp = new FileTypeBox("isom", 512, List.of("isom", "iso2", "avc1", "mp41"));
     long payload = 0;
     for (Chunk chunk : plan.chunksInFileOrder) {
       payload += chunk.bytes();
@@ -330,8 +343,11 @@ public final class Mp4Concatenator {
       }
       for (Chunk chunk : plan.chunksInFileOrder) {
         if (outChannel.position() != chunk.outputOffset) {
-          throw new IllegalStateException("chunk written at " + outChannel.position()
-              + " but planned at " + chunk.outputOffset);
+          throw new IllegalStateException(
+              "chunk written at "
+                  + outChannel.position()
+                  + " but planned at "
+                  + chunk.outputOffset);
         }
         copySamples(inputs[chunk.input], chunk, outChannel);
       }
@@ -346,8 +362,7 @@ public final class Mp4Concatenator {
   }
 
   /** Copies a chunk's samples, merging samples that are adjacent in the source into one copy. */
-  private static void copySamples(FileChannel in, Chunk chunk, FileChannel out)
-      throws IOException {
+  private static void copySamples(FileChannel in, Chunk chunk, FileChannel out) throws IOException {
     Mp4Reader.Track track = chunk.source;
     int s = chunk.firstSample;
     int end = chunk.firstSample + chunk.sampleCount;
@@ -510,7 +525,8 @@ public final class Mp4Concatenator {
       Chunk chunk = track.chunks.get(c);
       chunkOffsets[c] = chunk.outputOffset;
       SampleToChunkBox.Entry last = stsc.isEmpty() ? null : stsc.get(stsc.size() - 1);
-      if (last == null || last.getSamplesPerChunk() != chunk.sampleCount
+      if (last == null
+          || last.getSamplesPerChunk() != chunk.sampleCount
           || last.getSampleDescriptionIndex() != chunk.descriptionIndex + 1) {
         stsc.add(new SampleToChunkBox.Entry(c + 1, chunk.sampleCount, chunk.descriptionIndex + 1));
       }

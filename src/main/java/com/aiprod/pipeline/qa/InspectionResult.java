@@ -8,9 +8,9 @@ import javax.annotation.Nullable;
 /**
  * The outcome of inspecting one MP4: either its {@link VideoInfo} or why it could not be read.
  *
- * <p>An input of {@link TechnicalChecks}, meant to be built and consumed inside one step; it has
- * no Beam schema because {@link VideoInfo}'s accessors are not {@code get}-prefixed, so Beam's
- * {@code AutoValueSchema} would infer an empty row for it.
+ * <p>An input of {@link TechnicalChecks}, meant to be built and consumed inside one step; it has no
+ * Beam schema because {@link VideoInfo}'s accessors are not {@code get}-prefixed, so Beam's {@code
+ * AutoValueSchema} would infer an empty row for it.
  */
 @AutoValue
 public abstract class InspectionResult {

@@ -10,8 +10,8 @@ import org.mp4parser.boxes.sampleentry.VisualSampleEntry;
  * track's sample-entry type, duration, size, frame count and frame rate.
  *
  * <p>Duration is the sum of the video samples' durations ({@code stts}) over the media timescale,
- * falling back to {@code mdhd}'s duration if the samples carry none; width and height come from
- * the visual sample entry, or the track header if the entry has none; the frame rate is frames /
+ * falling back to {@code mdhd}'s duration if the samples carry none; width and height come from the
+ * visual sample entry, or the track header if the entry has none; the frame rate is frames /
  * duration. Edit lists are not applied.
  */
 public final class Mp4Inspector {
@@ -20,8 +20,8 @@ public final class Mp4Inspector {
   /**
    * Inspects the MP4 at {@code mp4}.
    *
-   * @throws IOException if the file cannot be read, is not an MP4, is truncated or corrupt, or
-   *     has no video track with at least one frame
+   * @throws IOException if the file cannot be read, is not an MP4, is truncated or corrupt, or has
+   *     no video track with at least one frame
    */
   public static VideoInfo inspect(Path mp4) throws IOException {
     return describe(Mp4Reader.read(mp4), mp4.toString());
@@ -68,6 +68,7 @@ public final class Mp4Inspector {
       width = (int) Math.round(video.header().getWidth());
       height = (int) Math.round(video.header().getHeight());
     }
-    return VideoInfo.create(entry.getType(), durationSec, width, height, frames / durationSec, frames);
+    return VideoInfo.create(
+        entry.getType(), durationSec, width, height, frames / durationSec, frames);
   }
 }

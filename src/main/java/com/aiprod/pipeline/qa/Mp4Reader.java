@@ -32,8 +32,8 @@ import org.mp4parser.boxes.sampleentry.AbstractSampleEntry;
 import org.mp4parser.tools.Path;
 
 /**
- * Reads the structure of a (non-fragmented) MP4 file defensively, for {@link Mp4Inspector} and
- * the concatenator.
+ * Reads the structure of a (non-fragmented) MP4 file defensively, for {@link Mp4Inspector} and the
+ * concatenator.
  *
  * <p>The top-level boxes are walked by hand first (sizes checked against the file length, so a
  * truncated file or random bytes are reported as such instead of making the parser allocate or
@@ -83,13 +83,17 @@ public final class Mp4Reader {
       String type = fourCc(typeBytes);
       if (type == null || (pos == 0 && !FIRST_BOX_TYPES.contains(type))) {
         throw new IOException(
-            "not an MP4: " + name + " has no valid box at offset " + pos
+            "not an MP4: "
+                + name
+                + " has no valid box at offset "
+                + pos
                 + (type == null ? "" : " (type '" + type + "')"));
       }
       int headerSize = 8;
       if (boxSize == 1) {
         if (header.remaining() < 8) {
-          throw new IOException("truncated MP4: " + name + " ends inside the '" + type + "' header");
+          throw new IOException(
+              "truncated MP4: " + name + " ends inside the '" + type + "' header");
         }
         boxSize = header.getLong();
         headerSize = 16;
@@ -98,13 +102,28 @@ public final class Mp4Reader {
       }
       if (boxSize < headerSize) {
         throw new IOException(
-            "corrupt MP4: " + name + " box '" + type + "' at offset " + pos + " has size "
+            "corrupt MP4: "
+                + name
+                + " box '"
+                + type
+                + "' at offset "
+                + pos
+                + " has size "
                 + boxSize);
       }
       if (boxSize > size - pos) {
         throw new IOException(
-            "truncated MP4: " + name + " box '" + type + "' at offset " + pos + " needs "
-                + boxSize + " bytes but only " + (size - pos) + " remain");
+            "truncated MP4: "
+                + name
+                + " box '"
+                + type
+                + "' at offset "
+                + pos
+                + " needs "
+                + boxSize
+                + " bytes but only "
+                + (size - pos)
+                + " remain");
       }
       if (type.equals("moov")) {
         moovOffset = pos;
@@ -157,7 +176,8 @@ public final class Mp4Reader {
     }
     String where = name + " track " + tkhd.getTrackId();
     if (mdhd.getTimescale() <= 0) {
-      throw new IOException("corrupt MP4: " + where + " has media timescale " + mdhd.getTimescale());
+      throw new IOException(
+          "corrupt MP4: " + where + " has media timescale " + mdhd.getTimescale());
     }
     SampleDescriptionBox stsd = Path.getPath(stbl, "stsd[0]");
     SampleSizeBox stsz = Path.getPath(stbl, "stsz[0]");
@@ -249,10 +269,16 @@ public final class Mp4Reader {
       SampleToChunkBox.Entry entry = stscEntries.get(e);
       long firstChunk = entry.getFirstChunk();
       long endChunk =
-          e + 1 < stscEntries.size() ? stscEntries.get(e + 1).getFirstChunk() : chunkOffsets.length + 1L;
+          e + 1 < stscEntries.size()
+              ? stscEntries.get(e + 1).getFirstChunk()
+              : chunkOffsets.length + 1L;
       long sdi = entry.getSampleDescriptionIndex();
-      if (firstChunk < 1 || endChunk < firstChunk || endChunk > chunkOffsets.length + 1L
-          || sdi < 1 || sdi > entries.size() || entry.getSamplesPerChunk() < 0) {
+      if (firstChunk < 1
+          || endChunk < firstChunk
+          || endChunk > chunkOffsets.length + 1L
+          || sdi < 1
+          || sdi > entries.size()
+          || entry.getSamplesPerChunk() < 0) {
         throw new IOException("corrupt MP4: " + where + " has an invalid stsc entry " + entry);
       }
       for (long chunk = firstChunk; chunk < endChunk && sample < count; chunk++) {
@@ -472,7 +498,8 @@ public final class Mp4Reader {
       while (buffer.hasRemaining()) {
         int n = channel.read(buffer, position + buffer.position());
         if (n < 0) {
-          throw new IOException("unexpected end of file at offset " + (position + buffer.position()));
+          throw new IOException(
+              "unexpected end of file at offset " + (position + buffer.position()));
         }
       }
       buffer.flip();

@@ -7,11 +7,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The technical QA of DESIGN §6 as pure logic over inspected files: the final video parses and
- * so does every shot, it is H.264, its duration is within ±{@value #DURATION_TOLERANCE_SEC} s of
- * the plan, its resolution is at least the expected one, its frame rate is within
- * ±{@value #FPS_TOLERANCE} of the expected one, and every planned shot is present. Score =
- * passed / checks (see {@link TechnicalExpectation} for the preview's fps and size).
+ * The technical QA of DESIGN §6 as pure logic over inspected files: the final video parses and so
+ * does every shot, it is H.264, its duration is within ±{@value #DURATION_TOLERANCE_SEC} s of the
+ * plan, its resolution is at least the expected one, its frame rate is within ±{@value
+ * #FPS_TOLERANCE} of the expected one, and every planned shot is present. Score = passed / checks
+ * (see {@link TechnicalExpectation} for the preview's fps and size).
  */
 public final class TechnicalChecks {
   public static final String PARSES = "parses";
@@ -23,6 +23,7 @@ public final class TechnicalChecks {
 
   /** Allowed difference between the final's duration and the plan, in seconds. */
   public static final double DURATION_TOLERANCE_SEC = 2.0;
+
   /** Allowed difference between the final's frame rate and the expected one. */
   public static final double FPS_TOLERANCE = 1.0;
 
@@ -137,7 +138,11 @@ public final class TechnicalChecks {
             missing.isEmpty(),
             missing.isEmpty()
                 ? present + "/" + expected.getPlannedShots() + " shots present"
-                : present + "/" + expected.getPlannedShots() + " shots present, missing " + missing));
+                : present
+                    + "/"
+                    + expected.getPlannedShots()
+                    + " shots present, missing "
+                    + missing));
 
     return TechnicalReport.of(checks);
   }

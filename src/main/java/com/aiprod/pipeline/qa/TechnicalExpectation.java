@@ -8,13 +8,13 @@ import org.apache.beam.sdk.schemas.AutoValueSchema;
 import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 
 /**
- * What Technical QA expects of a job's video (DESIGN §6): the planned total duration, the
- * minimum resolution, the frame rate and the number of planned shots.
+ * What Technical QA expects of a job's video (DESIGN §6): the planned total duration, the minimum
+ * resolution, the frame rate and the number of planned shots.
  *
- * <p>Frame rate: a real backend renders at the requested fps, so {@link #forPreset} expects it.
- * The preview backend always renders its animatic at {@value PreviewCard#DEFAULT_FPS} fps and
- * 640×360 whatever the request asked, so {@link #forPreview} expects the preview's fps and
- * size; otherwise every preview job would fail the fps and resolution checks by design.
+ * <p>Frame rate: a real backend renders at the requested fps, so {@link #forPreset} expects it. The
+ * preview backend always renders its animatic at {@value PreviewCard#DEFAULT_FPS} fps and 640×360
+ * whatever the request asked, so {@link #forPreview} expects the preview's fps and size; otherwise
+ * every preview job would fail the fps and resolution checks by design.
  *
  * <p>Accessors are {@code get}-prefixed because Beam's {@link AutoValueSchema} only takes such
  * methods as fields.
@@ -44,8 +44,7 @@ public abstract class TechnicalExpectation implements Serializable {
   /** Expectations for a real backend: the preset's output size and the requested fps. */
   public static TechnicalExpectation forPreset(
       Preset preset, double plannedDurationSec, double requestedFps, int plannedShots) {
-    return create(
-        plannedDurationSec, preset.width(), preset.height(), requestedFps, plannedShots);
+    return create(plannedDurationSec, preset.width(), preset.height(), requestedFps, plannedShots);
   }
 
   /** Expectations for the preview backend: 640×360 at the preview's 12 fps. */

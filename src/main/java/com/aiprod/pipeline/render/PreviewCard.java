@@ -17,8 +17,10 @@ public abstract class PreviewCard implements Serializable {
 
   /** Default preview width in pixels. */
   public static final int DEFAULT_WIDTH = 640;
+
   /** Default preview height in pixels. */
   public static final int DEFAULT_HEIGHT = 360;
+
   /** Default preview frame rate (frames per second). */
   public static final int DEFAULT_FPS = 12;
 
@@ -94,8 +96,8 @@ public abstract class PreviewCard implements Serializable {
     /**
      * Builds the card.
      *
-     * @throws IllegalArgumentException if the duration is not positive and finite, the size is
-     *     not even or smaller than 64×64, the fps is outside 1..120, or the shot index is outside
+     * @throws IllegalArgumentException if the duration is not positive and finite, the size is not
+     *     even or smaller than 64×64, the fps is outside 1..120, or the shot index is outside
      *     {@code [0, shotCount)}
      */
     public PreviewCard build() {
@@ -103,7 +105,9 @@ public abstract class PreviewCard implements Serializable {
       if (!(card.durationSec() > 0) || Double.isInfinite(card.durationSec())) {
         throw new IllegalArgumentException("durationSec must be > 0, got " + card.durationSec());
       }
-      if (card.width() < 64 || card.height() < 64 || card.width() % 2 != 0
+      if (card.width() < 64
+          || card.height() < 64
+          || card.width() % 2 != 0
           || card.height() % 2 != 0) {
         throw new IllegalArgumentException(
             "width and height must be even and >= 64, got " + card.width() + "x" + card.height());

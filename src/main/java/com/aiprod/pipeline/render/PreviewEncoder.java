@@ -44,15 +44,15 @@ import org.jcodec.scale.Transform;
  * Renders the preview backend's shot: a real H.264 MP4 "animatic" title card (DESIGN §6), in pure
  * Java (Java2D + JCodec), so Dataflow workers need no native binary.
  *
- * <p>Each frame shows a background derived from the job id, the shot label ("Shot 2/5"), the
- * shot prompt wrapped to at most {@value #MAX_PROMPT_LINES} lines (ellipsized), and a footer with
- * a progress bar, a moving playhead and a timecode, so consecutive frames differ.
+ * <p>Each frame shows a background derived from the job id, the shot label ("Shot 2/5"), the shot
+ * prompt wrapped to at most {@value #MAX_PROMPT_LINES} lines (ellipsized), and a footer with a
+ * progress bar, a moving playhead and a timecode, so consecutive frames differ.
  *
  * <p>Speed: everything but the footer strip is drawn and converted to YUV once per clip; per frame
  * only the footer strip (about an eighth of the picture) is redrawn and converted, and the encoder
- * runs with motion search disabled (the card is static, so zero motion vectors are exact). The
- * file has exactly {@link PreviewCard#frameCount()} samples, each lasting {@code 1/fps} s in a
- * media timescale of {@code fps}.
+ * runs with motion search disabled (the card is static, so zero motion vectors are exact). The file
+ * has exactly {@link PreviewCard#frameCount()} samples, each lasting {@code 1/fps} s in a media
+ * timescale of {@code fps}.
  */
 public final class PreviewEncoder {
   /** Most lines of prompt text drawn on the card; the last one ends with an ellipsis if cut. */
@@ -162,9 +162,9 @@ public final class PreviewEncoder {
   }
 
   /**
-   * Wraps {@code text} into lines no wider than {@code maxWidth}, at most {@code maxLines}; a
-   * word wider than a line is broken by characters, and if text remains the last line ends with
-   * an ellipsis.
+   * Wraps {@code text} into lines no wider than {@code maxWidth}, at most {@code maxLines}; a word
+   * wider than a line is broken by characters, and if text remains the last line ends with an
+   * ellipsis.
    */
   static List<String> wrap(String text, FontMetrics metrics, int maxWidth, int maxLines) {
     List<String> lines = new ArrayList<>();
@@ -231,10 +231,12 @@ public final class PreviewEncoder {
     // Two soft discs placed by the job id, so jobs look different at a glance.
     g.setColor(withAlpha(Color.getHSBColor((hue + 0.5f) % 1f, 0.4f, 0.9f), 28));
     double r1 = h * (0.45 + 0.25 * layout.unit(8));
-    g.fill(new Ellipse2D.Double(w * layout.unit(16) - r1, h * layout.unit(24) - r1, 2 * r1, 2 * r1));
+    g.fill(
+        new Ellipse2D.Double(w * layout.unit(16) - r1, h * layout.unit(24) - r1, 2 * r1, 2 * r1));
     g.setColor(withAlpha(Color.WHITE, 16));
     double r2 = h * (0.25 + 0.2 * layout.unit(32));
-    g.fill(new Ellipse2D.Double(w * layout.unit(40) - r2, h * layout.unit(48) - r2, 2 * r2, 2 * r2));
+    g.fill(
+        new Ellipse2D.Double(w * layout.unit(40) - r2, h * layout.unit(48) - r2, 2 * r2, 2 * r2));
 
     double s = layout.scale;
     int margin = layout.margin;
@@ -243,8 +245,7 @@ public final class PreviewEncoder {
     Font labelFont = new Font(Font.SANS_SERIF, Font.BOLD, px(18, s));
     g.setFont(labelFont);
     FontMetrics lm = g.getFontMetrics();
-    String label =
-        String.format(Locale.ROOT, "Shot %d/%d", card.shotIndex() + 1, card.shotCount());
+    String label = String.format(Locale.ROOT, "Shot %d/%d", card.shotIndex() + 1, card.shotCount());
     int pillPad = px(10, s);
     int pillW = lm.stringWidth(label) + 2 * pillPad;
     int pillH = lm.getHeight() + px(6, s);

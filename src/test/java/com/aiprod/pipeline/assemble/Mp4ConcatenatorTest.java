@@ -33,7 +33,8 @@ class Mp4ConcatenatorTest {
     for (int i = 0; i < DURATIONS.length; i++) {
       Path shot = shared.resolve("shot-" + i + ".mp4");
       PreviewEncoder.encode(
-          shot, PreviewCard.of("Shot prompt number " + i, i, DURATIONS.length, "job-c", DURATIONS[i]));
+          shot,
+          PreviewCard.of("Shot prompt number " + i, i, DURATIONS.length, "job-c", DURATIONS[i]));
       SHOTS.add(shot);
     }
   }
@@ -79,8 +80,15 @@ class Mp4ConcatenatorTest {
     PreviewEncoder.encode(small, PreviewCard.of("small", 0, 2, "job-m", 1.0));
     PreviewEncoder.encode(
         large,
-        PreviewCard.builder().setTitle("large").setShotIndex(1).setShotCount(2).setJobId("job-m")
-            .setDurationSec(0.5).setWidth(320).setHeight(176).build());
+        PreviewCard.builder()
+            .setTitle("large")
+            .setShotIndex(1)
+            .setShotCount(2)
+            .setJobId("job-m")
+            .setDurationSec(0.5)
+            .setWidth(320)
+            .setHeight(176)
+            .build());
     Path out = dir.resolve("mixed.mp4");
     Mp4Concatenator.concat(List.of(small, large, small), out);
 
@@ -108,7 +116,8 @@ class Mp4ConcatenatorTest {
     Files.writeString(garbage, "this is not a video at all, just some text");
     Path out = dir.resolve("final.mp4");
     IOException e =
-        assertThrows(IOException.class, () -> Mp4Concatenator.concat(List.of(SHOTS.get(0), garbage), out));
+        assertThrows(
+            IOException.class, () -> Mp4Concatenator.concat(List.of(SHOTS.get(0), garbage), out));
     assertThat(e.getMessage(), containsString("not an MP4"));
     assertThat(Files.exists(out), is(false));
     assertThrows(IllegalArgumentException.class, () -> Mp4Concatenator.concat(List.of(), out));

@@ -22,8 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 class Mp4InspectorTest {
   @TempDir static Path shared;
+
   /** JCodec writes mdat before moov. */
   private static Path encoded;
+
   /** The concatenator writes moov before mdat. */
   private static Path fastStart;
 

@@ -35,7 +35,10 @@ class TechnicalChecksTest {
   }
 
   private static CheckResult check(TechnicalReport report, String name) {
-    return report.getChecks().stream().filter(c -> c.getName().equals(name)).findFirst().orElseThrow();
+    return report.getChecks().stream()
+        .filter(c -> c.getName().equals(name))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
@@ -70,7 +73,8 @@ class TechnicalChecksTest {
   @Test
   void previewModeExpectsThePreviewFpsNotTheRequestedOne() {
     // A preview render is 12 fps; a real backend asked for 24 fps must deliver 24 ±1.
-    assertThat(TechnicalChecks.run(PREVIEW, shots(3), video(12.5, 640, 360, 12)).getScore(), is(1.0));
+    assertThat(
+        TechnicalChecks.run(PREVIEW, shots(3), video(12.5, 640, 360, 12)).getScore(), is(1.0));
     TechnicalExpectation real = TechnicalExpectation.forPreset(Preset.QUICK_SOCIAL, 12.5, 24, 3);
     TechnicalReport report = TechnicalChecks.run(real, shots(3), video(12.5, 1280, 720, 12));
     assertThat(report.failedChecks(), contains("fps"));
@@ -106,8 +110,7 @@ class TechnicalChecksTest {
 
   @Test
   void nonH264Fails() {
-    InspectionResult hevc =
-        InspectionResult.ok(VideoInfo.create("hvc1", 12.5, 640, 360, 12, 150));
+    InspectionResult hevc = InspectionResult.ok(VideoInfo.create("hvc1", 12.5, 640, 360, 12, 150));
     TechnicalReport report = TechnicalChecks.run(PREVIEW, shots(3), hevc);
     assertThat(report.failedChecks(), contains("h264"));
   }
@@ -120,8 +123,7 @@ class TechnicalChecksTest {
     assertThat(
         registry.getSchema(CheckResult.class).getFieldNames(),
         containsInAnyOrder("name", "passed", "detail"));
-    assertThat(
-        registry.getSchema(TechnicalExpectation.class).getFieldCount(), is(5));
+    assertThat(registry.getSchema(TechnicalExpectation.class).getFieldCount(), is(5));
 
     Map<Integer, InspectionResult> shots = shots(3);
     shots.remove(0);

@@ -116,7 +116,8 @@ class PreviewEncoderTest {
         lines.stream().map(metrics::stringWidth).collect(Collectors.toList()),
         everyItem(lessThanOrEqualTo(maxWidth)));
 
-    assertThat(PreviewEncoder.wrap("  two   words ", metrics, maxWidth, 6), equalTo(List.of("two words")));
+    assertThat(
+        PreviewEncoder.wrap("  two   words ", metrics, maxWidth, 6), equalTo(List.of("two words")));
     List<String> broken = PreviewEncoder.wrap("x".repeat(300), metrics, maxWidth, 6);
     assertThat(broken.size(), lessThanOrEqualTo(6));
     assertThat(broken.get(0), not(endsWith("\u2026")));
@@ -135,8 +136,15 @@ class PreviewEncoderTest {
     assertThrows(IllegalArgumentException.class, () -> PreviewCard.of("p", 3, 3, "j", 1));
     assertThrows(
         IllegalArgumentException.class,
-        () -> PreviewCard.builder().setTitle("p").setShotIndex(0).setShotCount(1).setJobId("j")
-            .setDurationSec(1).setWidth(641).build());
+        () ->
+            PreviewCard.builder()
+                .setTitle("p")
+                .setShotIndex(0)
+                .setShotCount(1)
+                .setJobId("j")
+                .setDurationSec(1)
+                .setWidth(641)
+                .build());
   }
 
   private static byte[] pixels(BufferedImage image) {
