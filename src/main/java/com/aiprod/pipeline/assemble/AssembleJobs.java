@@ -36,7 +36,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 /**
  * AssembleJobs (DESIGN §6): collects each job's shot results; when every planned shot rendered,
  * concatenates them in shot order into {@code final.mp4} and writes {@code manifest.json} next to
- * it, under {@code <outputLocation>/<tenant>/<job_id>/}, and moves the job to QA. A job with a
+ * it, under {@code <outputLocation>/<tenant>/<job_id>/}, and hands the job to QA. A job with a
  * shot that no attempt rendered ends FAILED (RENDER_FAILED) with every attempt's error.
  */
 public final class AssembleJobs extends PTransform<PCollectionTuple, PCollectionTuple> {
@@ -152,8 +152,7 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       return rendered.toBuilder()
           .setVideoUri(videoUri)
           .setManifestUri(manifestUri)
-          .build()
-          .transition(JobState.QA, now, "assembled " + done.size() + " shots");
+          .build();
     }
 
     static ObjectNode manifest(Job job, Map<Integer, ShotResult> done, String videoUri, double cost) {

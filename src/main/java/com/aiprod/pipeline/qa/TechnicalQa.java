@@ -7,8 +7,12 @@ import com.aiprod.pipeline.render.OutputFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import com.aiprod.pipeline.model.JobState;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -27,26 +31,40 @@ public final class TechnicalQa extends PTransform<PCollection<Job>, PCollection<
   static final class InspectFn extends DoFn<Job, Job> {
     @ProcessElement
     public void process(@Element Job job, OutputReceiver<Job> out) {
-      List<TechnicalChecks.Inspection> shots = new ArrayList<>();
-      for (String uri : job.shotUris()) {
-        shots.add(inspect(uri));
+      Map<Integer, InspectionResult> shots = new TreeMap<>();
+      List<String> uris = job.shotUris();
+      for (int i = 0; i < uris.size(); i++) {
+        shots.put(i, inspect(uris.get(i)));
       }
-      TechnicalChecks.Inspection fin = job.videoUri() == null ? TechnicalChecks.Inspection.failed("no final.mp4") : inspect(job.videoUri());
+      InspectionResult fin =
+          job.videoUri() == null ? InspectionResult.failed("no final.mp4") : inspect(job.videoUri());
       JobRequest req = job.request();
       double planned = job.shots().stream().mapToDouble(ShotSpec::durationSec).sum();
-      TechnicalReport report =
-          TechnicalChecks.evaluate(
-              TechnicalChecks.Expectation.forJob(req, planned, job.shots().size()), shots, fin);
-      out.output(job.toBuilder().setQaTechnical(report.score()).build());
+      TechnicalExpectation expected =
+          "preview".equals(req.mode())
+              ? TechnicalExpectation.forPreview(planned, job.shots().size())
+              : TechnicalExpectation.forPreset(req.presetValue(), planned, req.fps(), job.shots().size());
+      TechnicalReport report = TechnicalChecks.run(expected, shots, fin);
+      String failed =
+          report.failedChecks().stream().map(CheckResult::getName).collect(Collectors.joining(", "));
+      out.output(
+          job.toBuilder()
+              .setQaTechnical(report.getScore())
+              .build()
+              .transition(
+                  JobState.QA,
+                  System.currentTimeMillis(),
+                  String.format(Locale.ROOT, "technical QA %.2f", report.getScore())
+                      + (failed.isEmpty() ? "" : " (failed: " + failed + ")")));
     }
 
-    static TechnicalChecks.Inspection inspect(String uri) {
+    static InspectionResult inspect(String uri) {
       Path local = null;
       try {
         local = OutputFiles.localCopy(uri);
-        return TechnicalChecks.Inspection.of(Mp4Inspector.inspect(local));
+        return InspectionResult.ok(Mp4Inspector.inspect(local));
       } catch (IOException e) {
-        return TechnicalChecks.Inspection.failed(uri + ": " + e.getMessage());
+        return InspectionResult.failed(uri + ": " + e.getMessage());
       } finally {
         if (local != null && !OutputFiles.isLocal(uri)) {
           try {

@@ -88,15 +88,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
           throw new IllegalStateException("backend " + task.backend() + " is not available in this build");
         }
         tmp = Files.createTempFile("aiprod-shot-", ".mp4");
-        PreviewEncoder.encode(
-            tmp,
-            PreviewCard.builder()
-                .setTitle(shot.prompt())
-                .setShotIndex(shot.index())
-                .setShotCount(task.shotCount())
-                .setJobId(task.jobId())
-                .setDurationSec(shot.durationSec())
-                .build());
+        PreviewEncoder.encode(tmp, PreviewCard.forShot(shot, task.shotCount(), task.jobId()));
         OutputFiles.publish(tmp, uri, "video/mp4");
       } catch (Exception e) {
         error = e.getClass().getSimpleName() + ": " + e.getMessage();

@@ -26,7 +26,9 @@ import javax.crypto.spec.SecretKeySpec;
  * "plan", "ttl"}} (ttl in seconds; negative = already expired by that much), or {@code "none"} for
  * no authorization attribute, or {@code {"forge": "alg-none" | "hs256" | "tampered" | "wrong-key"
  * | "garbage", ...}} for hostile tokens. {@code {"raw": "..."}} lines are written as they are
- * (unreadable input); {@code "pad_content_to": N} pads data.content to N bytes (oversized input).
+ * (unreadable input); {@code "pad_content_to": N} pads data.content to N bytes (oversized input);
+ * {@code "expect"} (the outcome the sample should get, checked by the integration test) is
+ * dropped.
  *
  * <p>Usage: {@code SignSamples --in samples/requests.jsonl --out FILE [--devAuthDir DIR]
  * [--project P]}
@@ -65,6 +67,7 @@ public final class SignSamples {
           continue;
         }
         JsonNode sample = MAPPER.readTree(line);
+        ((ObjectNode) sample).remove("expect");
         if (sample.has("raw")) {
           w.write(sample.get("raw").asText());
         } else {
