@@ -121,7 +121,7 @@ public final class PricingTable implements Serializable {
       return id;
     }
 
-    /** Which client renders it: {@code replicate}, {@code runway}, {@code vertex-veo}, {@code local}. */
+    /** Its client: {@code replicate}, {@code runway}, {@code vertex-veo}, {@code local}. */
     public String api() {
       return api;
     }
@@ -302,7 +302,8 @@ public final class PricingTable implements Serializable {
     for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
       String k = it.next();
       if (!BACKEND_KEYS.contains(k)) {
-        errors.add(at + "." + k + ": unknown key; allowed: " + String.join(", ", sorted(BACKEND_KEYS)));
+        errors.add(at + "." + k + ": unknown key; allowed: "
+            + String.join(", ", sorted(BACKEND_KEYS)));
       }
     }
     String id = null;
@@ -350,7 +351,8 @@ public final class PricingTable implements Serializable {
     JsonNode q = n.get("prior_quality");
     if (q == null || q.isNull()) {
       if (!previewOnly) {
-        errors.add(at + ".prior_quality: required (a number in [0, 1]) unless modes is [\"preview\"]");
+        errors.add(at + ".prior_quality: required (a number in [0, 1]) unless modes is"
+            + " [\"preview\"]");
       }
     } else if (!q.isNumber() || q.asDouble() < 0 || q.asDouble() > 1) {
       errors.add(at + ".prior_quality: must be a number in [0, 1] or null, got " + q);

@@ -103,7 +103,7 @@ public final class Router implements Serializable {
     }
   }
 
-  /** Prices {@code backend} for a final of {@code req} (its clip grid, estimate and rule checks). */
+  /** Prices {@code backend} for a final of {@code req}: clip grid, estimate, rule checks. */
   public RouteOption price(
       PricingTable.Backend backend, JobRequest req, Set<String> configured, Set<String> unhealthy) {
     int clip = ShotGrid.chooseClipSeconds(backend, req.durationSec());
@@ -128,7 +128,8 @@ public final class Router implements Serializable {
         !unhealthy.contains(backend.id()));
   }
 
-  private RouteDecision routePreview(JobRequest req, Set<String> configured, Set<String> unhealthy) {
+  private RouteDecision routePreview(
+      JobRequest req, Set<String> configured, Set<String> unhealthy) {
     String mode = req.mode();
     if (req.backend() != null && !PREVIEW.equals(req.backend())) {
       return refuse(mode, List.of(), ReasonCode.NO_BACKEND_AVAILABLE,

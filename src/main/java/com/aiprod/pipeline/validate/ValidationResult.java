@@ -2,18 +2,16 @@ package com.aiprod.pipeline.validate;
 
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.ReasonCode;
-import java.io.Serializable;
 import java.util.List;
 import java.util.stream.Collectors;
 import javax.annotation.Nullable;
 
 /**
  * Outcome of {@link RequestValidator#validate}: a {@link JobRequest} with every default applied, or
- * every {@link Violation} found (never both).
+ * every {@link Violation} found (never both). Not {@code Serializable}: {@link JobRequest} is a
+ * schema'd AutoValue; a DoFn emits the request or the violations, not this holder.
  */
-public final class ValidationResult implements Serializable {
-  private static final long serialVersionUID = 1L;
-
+public final class ValidationResult {
   /** At most this many violations are spelled out in {@link #message()}. */
   public static final int MAX_LISTED = 20;
 
@@ -80,6 +78,8 @@ public final class ValidationResult implements Serializable {
 
   @Override
   public String toString() {
-    return isValid() ? "ValidationResult{ok " + request + "}" : "ValidationResult{" + message() + "}";
+    return isValid()
+        ? "ValidationResult{ok " + request + "}"
+        : "ValidationResult{" + message() + "}";
   }
 }
