@@ -47,6 +47,10 @@ public final class AdmissionRules {
    * @return null when admitted, else a {@link ReasonCode#PERMISSION_DENIED} refusal
    */
   public static @Nullable Refusal check(String role, String plan, JobRequest req) {
+    if (role == null || plan == null) {
+      return denied("the token carries no " + (role == null ? "role" : "plan")
+          + "; sign in again");
+    }
     if (!SUBMIT_ROLES.contains(role)) {
       return denied("viewer".equals(role)
           ? "role viewer may not submit jobs; ask a tenant admin for the user role"

@@ -50,6 +50,12 @@ class AdmissionRulesTest {
         "plan gold is unknown");
   }
 
+  @Test
+  void missingRoleOrPlanIsDenied() {
+    assertDenied(AdmissionRules.check(null, "pro", req("quick_social", "final", 10)), "role");
+    assertDenied(AdmissionRules.check("user", null, req("quick_social", "final", 10)), "plan");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"user", "service", "admin"})
   void submittingRolesAreAdmitted(String role) {

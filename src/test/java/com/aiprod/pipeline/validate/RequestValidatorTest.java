@@ -134,6 +134,18 @@ class RequestValidatorTest {
     }
 
     @Test
+    void bigDecimalTreesFollowTheSameTypeRules() throws Exception {
+      ObjectMapper decimals = new ObjectMapper().enable(
+          com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+      ValidationResult r = RequestValidator.validate(decimals.readTree("{\"content\": \""
+          + SCRIPT + "\", \"duration_sec\": 30.0, \"budget_usd\": 2.5}"));
+      assertOnly(r, "duration_sec", "JSON integer");
+      JobRequest req = RequestValidator.validate(decimals.readTree("{\"content\": \""
+          + SCRIPT + "\", \"budget_usd\": 2.5}")).request();
+      assertThat(req.budgetUsd(), equalTo(2.5));
+    }
+
+    @Test
     void jsonNodeOverloadValidatesTheSameWay() throws Exception {
       JobRequest req = RequestValidator.validate(MAPPER.readTree(
           "{\"content\": \"" + SCRIPT + "\", \"duration_sec\": 10}")).request();
@@ -500,6 +512,19 @@ class RequestValidatorTest {
           "mode=preview only");
       assertOnly(with("\"mode\": \"preview\", \"backend\": \"veo3\""), "backend",
           "cannot render mode=preview");
+    }
+
+    @Test
+    void backendIdsComeFromTheGivenPricingTable() {
+      com.aiprod.pipeline.price.PricingTable custom =
+          com.aiprod.pipeline.price.PricingTable.parse(("{\"as_of\": \"2027-01-01\","
+              + " \"backends\": [{\"id\": \"kling\", \"api\": \"k\", \"usd_per_second\": 0.1,"
+              + " \"prior_quality\": 0.95, \"clip_seconds\": [5]}]}").getBytes(UTF_8), "c.json");
+      String body = "{\"content\": \"" + SCRIPT + "\", \"backend\": \"kling\"}";
+      assertThat(RequestValidator.validate(body.getBytes(UTF_8), custom).request().backend(),
+          equalTo("kling"));
+      assertOnly(RequestValidator.validate(body.replace("kling", "veo3").getBytes(UTF_8),
+          custom), "backend", "use one of kling");
     }
 
     @Test
