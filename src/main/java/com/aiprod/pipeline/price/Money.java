@@ -2,6 +2,7 @@ package com.aiprod.pipeline.price;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.util.Locale;
 
 /**
  * US-dollar arithmetic shared by pricing, admission and decision rules.
@@ -31,14 +32,17 @@ public final class Money {
   }
 
   /**
-   * {@code $1.50}: two decimals, or up to six when the amount is not a whole number of cents (so a
+   * {@code $1.50}, {@code $10,000.00}: two decimals with thousands separators, or up to six when the amount is not a whole number of cents (so a
    * message never says {@code $0.00 > $0.00}).
    */
   public static String format(double usd) {
+    if (micros(usd) < 0) {
+      return "-" + format(-usd);
+    }
     BigDecimal d = BigDecimal.valueOf(micros(usd), 6);
     BigDecimal cents = d.setScale(2, RoundingMode.HALF_UP);
     if (cents.compareTo(d) == 0) {
-      return "$" + cents.toPlainString();
+      return String.format(Locale.ROOT, "$%,.2f", cents);
     }
     return "$" + d.stripTrailingZeros().toPlainString();
   }

@@ -26,8 +26,9 @@ class MoneyTest {
   void formats() {
     assertThat(Money.format(1.5), equalTo("$1.50"));
     assertThat(Money.format(12.8), equalTo("$12.80"));
+    assertThat(Money.format(-2), equalTo("-$2.00"));
     assertThat(Money.format(0.0045), equalTo("$0.0045"));
-    assertThat(Money.format(10000), equalTo("$10000.00"));
+    assertThat(Money.format(10000), equalTo("$10,000.00"));
     assertThat(Money.decimal(0.8), equalTo("0.8"));
     assertThat(Money.decimal(0.93), equalTo("0.93"));
     assertThat(Money.decimal(8.0), equalTo("8"));
