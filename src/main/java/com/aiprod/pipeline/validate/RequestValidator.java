@@ -241,8 +241,7 @@ public final class RequestValidator {
    * and returns the request when there is none and nothing was skipped, else null.
    */
   private static @Nullable JobRequest check(
-      @Nullable JsonNode root, PricingTable pricing, Set<String> skip, List<Violation> out) {
-    List<Violation> v = out;
+      @Nullable JsonNode root, PricingTable pricing, Set<String> skip, List<Violation> v) {
     int before = v.size();
     if (root == null || !root.isObject()) {
       v.add(new Violation("body", "must be a JSON object such as {\"content\": \"...\"}, got "
@@ -259,11 +258,10 @@ public final class RequestValidator {
 
     // content
     String content = null;
-    JsonNode c = skip.contains("content") ? null : root.get("content");
     if (!skip.contains("content")) {
+      JsonNode c = root.get("content");
       if (c == null || c.isNull()) {
-        v.add(new Violation("content", "is required: a string of " + CONTENT_MIN + "–"
-            + "10,000 characters"));
+        v.add(new Violation("content", "is required: a string of 10–10,000 characters"));
       } else if (!c.isTextual()) {
         v.add(new Violation("content", "must be a JSON string, got " + describe(c)));
       } else {
