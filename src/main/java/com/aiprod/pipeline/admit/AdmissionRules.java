@@ -121,7 +121,10 @@ public final class AdmissionRules {
         "this job's estimate " + Money.format(estimateUsd) + " would take today's spend to "
             + Money.format(total / 1_000_000d) + ", over plan " + plan + "'s daily cap of "
             + Money.format(cap) + " (" + Money.format(left) + " left until 00:00 UTC); shorten"
-            + " duration_sec, choose a cheaper preset, wait for the next UTC day or upgrade");
+            + " duration_sec, choose a cheaper preset"
+            + (plan.equals("enterprise") ? " or wait for the next UTC day"
+                : ", wait for the next UTC day or upgrade to "
+                    + (plan.equals("free") ? "pro" : "enterprise")));
   }
 
   /**

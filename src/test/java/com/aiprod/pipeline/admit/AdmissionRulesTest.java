@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -111,13 +112,17 @@ class AdmissionRulesTest {
     assertThat(r, notNullValue());
     assertThat(r.code(), equalTo(ReasonCode.BUDGET_EXCEEDED));
     assertThat(r.message(), allOf(containsString("$5.01"), containsString("$5.00"),
-        containsString("plan free"), containsString("00:00 UTC")));
+        containsString("plan free"), containsString("00:00 UTC"),
+        containsString("upgrade to pro")));
     assertThat(AdmissionRules.checkBudget("pro", 499.99, 0.01), nullValue());
     assertThat(AdmissionRules.checkBudget("pro", 499.99, 0.02).code(),
         equalTo(ReasonCode.BUDGET_EXCEEDED));
     assertThat(AdmissionRules.checkBudget("enterprise", 9_000, 1_000), nullValue());
-    assertThat(AdmissionRules.checkBudget("enterprise", 9_000.01, 1_000),
-        notNullValue());
+    Refusal enterprise = AdmissionRules.checkBudget("enterprise", 9_000.01, 1_000);
+    assertThat(enterprise.message(), allOf(containsString("cap of $10,000.00"),
+        containsString("wait for the next UTC day"), not(containsString("upgrade"))));
+    assertThat(AdmissionRules.checkBudget("pro", 500, 1).message(),
+        containsString("upgrade to enterprise"));
   }
 
   @Test
