@@ -32,8 +32,8 @@ public final class Money {
   }
 
   /**
-   * {@code $1.50}, {@code $10,000.00}: two decimals with thousands separators, or up to six when the amount is not a whole number of cents (so a
-   * message never says {@code $0.00 > $0.00}).
+   * {@code $1.50}, {@code $10,000.00}: two decimals with thousands separators, or up to six when
+   * the amount is not a whole number of cents (so a message never says {@code $0.00 > $0.00}).
    */
   public static String format(double usd) {
     if (micros(usd) < 0) {

@@ -18,11 +18,13 @@ import javax.annotation.Nullable;
  *
  * @param mode the request's mode
  * @param backend the chosen backend, null when none fits
- * @param clipSeconds clip length of the chosen route (0 when none)
+ * @param clipSeconds clip length of the chosen route; 0 when none (a plan needs a route)
  * @param shots shots of the chosen route (0 when none)
  * @param renderedSeconds seconds the chosen route renders and bills (0 when none)
- * @param estimateUsd cost of the chosen route; when none fits, an estimate records the cheapest
- *     route meeting the quality floor (what the budget would have to be), otherwise 0
+ * @param estimateUsd cost of the chosen route, 0 when none. Exception: an estimate refused for
+ *     budget keeps the cost and clip grid (clipSeconds, shots, renderedSeconds) of the cheapest
+ *     route meeting the quality floor, so it can still be planned and shows what the budget would
+ *     have to be
  * @param candidates the fallback order for a final: the chosen backend first, then every other
  *     eligible one (configured, healthy, ≥ floor, within budget), best first; a forced backend has
  *     no fallback. For an estimate: the routes a final could take, ignoring configuration.

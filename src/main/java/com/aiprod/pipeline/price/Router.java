@@ -208,8 +208,7 @@ public final class Router implements Serializable {
           + "'s quality floor " + floor + ": " + cheapest.describe() + " for "
           + req.durationSec() + " s; raise budget_usd to at least "
           + Money.format(cheapest.estimateUsd()) + " or shorten duration_sec";
-      return new RouteDecision(mode, null, 0, 0, 0, quote ? cheapest.estimateUsd() : 0,
-          List.of(), priced, ReasonCode.BUDGET_EXCEEDED, msg);
+      return overBudget(mode, quote ? cheapest : null, priced, msg);
     }
     return new RouteDecision(mode, null, 0, 0, 0, 0, List.of(), priced,
         ReasonCode.NO_BACKEND_AVAILABLE, would + noBackendMessage(req, priced, configured));
@@ -286,11 +285,25 @@ public final class Router implements Serializable {
           + " s, over budget_usd " + Money.format(req.budgetUsd()) + "; raise budget_usd to at"
           + " least " + Money.format(o.estimateUsd()) + ", shorten duration_sec or drop the"
           + " backend field";
-      return new RouteDecision(mode, null, 0, 0, 0, quote ? o.estimateUsd() : 0, List.of(),
-          priced, ReasonCode.BUDGET_EXCEEDED, msg);
+      return overBudget(mode, quote ? o : null, priced, msg);
     }
     return new RouteDecision(mode, o.backend(), o.clipSeconds(), o.shots(), o.renderedSeconds(),
         o.estimateUsd(), List.of(o), priced, null, null);
+  }
+
+  /**
+   * A {@code BUDGET_EXCEEDED} outcome; an estimate ({@code quoted} non-null) keeps the grid and
+   * cost of the cheapest route meeting the floor, so the job can still be planned and shows what
+   * the budget would need to be.
+   */
+  private static RouteDecision overBudget(
+      String mode, @Nullable RouteOption quoted, List<RouteOption> priced, String msg) {
+    if (quoted == null) {
+      return refuse(mode, priced, ReasonCode.BUDGET_EXCEEDED, msg);
+    }
+    return new RouteDecision(mode, null, quoted.clipSeconds(), quoted.shots(),
+        quoted.renderedSeconds(), quoted.estimateUsd(), List.of(), priced,
+        ReasonCode.BUDGET_EXCEEDED, msg);
   }
 
   private static RouteDecision refuse(

@@ -255,6 +255,35 @@ class RouterTest {
       assertThat(d.message(), allOf(containsString("a final render would be refused"),
           containsString("veo3 $25.60")));
       assertThat(d.estimateUsd(), equalTo(25.6));
+      assertThat(d.clipSeconds(), equalTo(8.0));
+      assertThat(d.shots(), equalTo(8));
+      assertThat(d.renderedSeconds(), equalTo(64.0));
+      assertThat(d.refusal(), nullValue());
+    }
+
+    @Test
+    void estimateWithoutAnyBackendMeetingTheFloorRecordsNoBackend() {
+      PricingTable cheapOnly = PricingTable.parse(("{\"as_of\": \"2026-11-01\", \"backends\": ["
+          + "{\"id\": \"low\", \"api\": \"a\", \"usd_per_second\": 0.01,"
+          + " \"prior_quality\": 0.5, \"clip_seconds\": [5]}]}").getBytes(UTF_8), "low.json");
+      RouteDecision d = new Router(cheapOnly).route(req("quick_social", "estimate", 30, 10),
+          List.of("low"));
+      assertThat(d.reasonCode(), equalTo(ReasonCode.NO_BACKEND_AVAILABLE));
+      assertThat(d.message(), allOf(containsString("a final render would be refused"),
+          containsString("low quality 0.5 < 0.6")));
+      assertThat(d.estimateUsd(), equalTo(0.0));
+      assertThat(d.refusal(), nullValue());
+    }
+
+    @Test
+    void forcedBackendOverBudgetIsQuotedWithItsCost() {
+      JobRequest r = req("quick_social", "estimate", 30, 1.5).toBuilder().setBackend("veo3")
+          .build();
+      RouteDecision d = ROUTER.route(r, List.of("preview"), Set.of());
+      assertThat(d.backend(), nullValue());
+      assertThat(d.reasonCode(), equalTo(ReasonCode.BUDGET_EXCEEDED));
+      assertThat(d.estimateUsd(), equalTo(12.8));
+      assertThat(d.shots(), equalTo(4));
       assertThat(d.refusal(), nullValue());
     }
 
