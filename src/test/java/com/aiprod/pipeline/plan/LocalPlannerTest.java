@@ -116,7 +116,8 @@ class LocalPlannerTest {
   @Test
   void seedsAreStableAndDistinct() {
     // Pinned: a changed seed would re-render every cached shot differently.
-    assertThat(LocalPlanner.seed("job-12345678", 0), equalTo(LocalPlanner.seed("job-12345678", 0)));
+    assertThat(LocalPlanner.seed("job-12345678", 0), equalTo(-7205574041766967104L));
+    assertThat(LocalPlanner.seed("job-12345678", 1), equalTo(8210099832908538974L));
     List<ShotSpec> a = LocalPlanner.plan("job-12345678", req("final", 300, SCRIPT), 5);
     List<ShotSpec> b = LocalPlanner.plan("job-12345678", req("final", 300, SCRIPT), 5);
     assertThat(a, equalTo(b));
