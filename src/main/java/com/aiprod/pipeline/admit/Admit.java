@@ -163,7 +163,7 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
         out.get(StageTags.FINISHED).output(job);
         return;
       }
-      AdmissionRules.Refusal refusal = AdmissionRules.check(job.role(), job.plan(), job.request());
+      Refusal refusal = AdmissionRules.check(job.role(), job.plan(), job.request());
       if (refusal != null) {
         denied.inc();
         Job rejected =

@@ -19,12 +19,11 @@ public final class Decide extends PTransform<PCollection<Job>, PCollection<Job>>
     public void process(@Element Job job, OutputReceiver<Job> out) {
       DecisionRules.Decision d =
           DecisionRules.decide(job.qaTechnical(), job.qaSemantic(), job.costUsd(), job.request().budgetUsd());
-      JobState state = d.state();
       long now = System.currentTimeMillis();
-      if (state == JobState.DELIVERED) {
-        out.output(job.transition(JobState.DELIVERED, now, d.message()));
+      if (d.state() == JobState.DELIVERED) {
+        out.output(job.transition(JobState.DELIVERED, now, "passed QA"));
       } else {
-        out.output(job.toBuilder().setReason(d.message()).build().transition(state, now, d.message()));
+        out.output(job.toBuilder().setReason(d.reason()).build().transition(d.state(), now, d.reason()));
       }
     }
   }

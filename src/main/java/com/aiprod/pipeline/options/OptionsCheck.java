@@ -49,8 +49,8 @@ public final class OptionsCheck {
       problems.add("--environment must be dev, staging or prod");
     }
     for (String id : renderBackends(o)) {
-      if (!pricing.hasBackend(id)) {
-        problems.add("--renderBackends: unknown backend '" + id + "'; known: " + pricing.backendIds());
+      if (!pricing.contains(id)) {
+        problems.add("--renderBackends: unknown backend '" + id + "'; known: " + pricing.ids());
       }
     }
     if (o.getOutputLocation() == null || o.getOutputLocation().isBlank()) {

@@ -32,7 +32,11 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
 
     @ProcessElement
     public void process(@Element Job job, MultiOutputReceiver out) {
-      List<ShotSpec> shots = LocalPlanner.plan(job.jobId(), job.request(), job.clipSeconds());
+      // A quote that no backend can take (none meets the quality floor) has no clip grid to plan on.
+      List<ShotSpec> shots =
+          job.clipSeconds() > 0
+              ? LocalPlanner.plan(job.jobId(), job.request(), job.clipSeconds())
+              : List.of();
       long now = System.currentTimeMillis();
       Job plannedJob =
           job.toBuilder()
@@ -41,7 +45,8 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
               .transition(
                   JobState.PLANNED,
                   now,
-                  shots.size() + " shots on " + job.backend() + ", estimate $"
+                  shots.size() + " shots on " + (job.backend() == null ? "no backend" : job.backend())
+                      + ", estimate $"
                       + String.format(java.util.Locale.ROOT, "%.2f", job.estimateUsd()));
       planned.inc();
       if ("estimate".equals(job.request().mode())) {

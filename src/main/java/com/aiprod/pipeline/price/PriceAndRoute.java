@@ -2,6 +2,7 @@ package com.aiprod.pipeline.price;
 
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.admit.AdmissionRules;
+import com.aiprod.pipeline.admit.Refusal;
 import com.aiprod.pipeline.admit.Refusals;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.model.Job;
@@ -97,19 +98,31 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
 
     @Setup
     public void setup() {
-      router = new Router(pricing, configured);
+      router = new Router(pricing);
     }
 
     @ProcessElement
     public void process(@Element Job job, MultiOutputReceiver out) {
-      RouteDecision route = router.route(job.request(), Set.of());
-      if (!route.isRouted()) {
+      RouteDecision route = router.route(job.request(), configured, Set.of());
+      if ("estimate".equals(job.request().mode())) {
+        // A quote is never refused: it records the route a final would take, or why none fits.
+        out.get(StageTags.JOBS)
+            .output(
+                job.toBuilder()
+                    .setBackend(route.backend())
+                    .setEstimateUsd(route.estimateUsd())
+                    .setClipSeconds(route.clipSeconds())
+                    .setReason(route.routed() ? null : route.message())
+                    .build());
+        return;
+      }
+      if (!route.routed()) {
         denied.inc();
         Job rejected =
             job.toBuilder().setEstimateUsd(route.estimateUsd()).build()
                 .finish(
                     JobState.REJECTED,
-                    ReasonCode.valueOf(route.reasonCode()),
+                    route.reasonCode(),
                     route.message(),
                     System.currentTimeMillis());
         out.get(StageTags.AUDIT).output(Refusals.event(audit, rejected, STAGE));
@@ -146,7 +159,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
           out.get(StageTags.JOBS).output(job); // previews cost $0, estimates spend nothing
           continue;
         }
-        AdmissionRules.Refusal refusal = AdmissionRules.checkBudget(job.plan(), spent, job.estimateUsd());
+        Refusal refusal = AdmissionRules.checkBudget(job.plan(), spent, job.estimateUsd());
         if (refusal != null) {
           denied.inc();
           Job rejected =

@@ -1,9 +1,6 @@
 package com.aiprod.pipeline.qa;
 
 import com.aiprod.pipeline.model.Job;
-import com.aiprod.pipeline.model.ShotSpec;
-import java.util.List;
-import java.util.stream.Collectors;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -23,8 +20,7 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollection<J
   static final class ScoreFn extends DoFn<Job, Job> {
     @ProcessElement
     public void process(@Element Job job, OutputReceiver<Job> out) {
-      List<String> prompts = job.shots().stream().map(ShotSpec::prompt).collect(Collectors.toList());
-      double score = CoverageHeuristic.score(job.request().content(), prompts);
+      double score = CoverageHeuristic.score(job.request().content(), job.request().lang(), job.shots());
       out.output(job.toBuilder().setQaSemantic(score).setQaSemanticScorer(CoverageHeuristic.NAME).build());
     }
   }
