@@ -53,7 +53,8 @@ public final class ExistingJobLookup extends PTransform<PCollection<Job>, PColle
         .apply(
             "ReadExisting",
             new ReadExisting<Job, List<Job>>(store, list -> list, ListCoder.of(jobCoder)))
-        .apply("ToLookups", ParDo.of(new ToLookupFn()));
+        .apply("ToLookups", ParDo.of(new ToLookupFn()))
+        .setCoder(JobLookup.coder(jobCoder));
   }
 
   private static final class ToLookupFn extends DoFn<KV<List<Job>, BatchGetDocumentsResponse>, JobLookup> {

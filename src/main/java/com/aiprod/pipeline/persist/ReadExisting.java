@@ -21,6 +21,7 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.join.RawUnionValue;
 import org.apache.beam.sdk.transforms.join.UnionCoder;
@@ -48,10 +49,13 @@ import org.joda.time.Instant;
  *   <li>{@code PairWithExisting}: a stateful DoFn keyed by document name joins each folded value
  *       with one response for its name (both sides may arrive in any order; state holds whichever
  *       came first and is cleared once paired).
+ *   <li>{@code Rebundle}: a bucketed reshuffle, so that the pairs reach the writer in large
+ *       bundles rather than one bundle per document.
  * </ol>
  */
 final class ReadExisting<T, L> extends PTransform<PCollection<KV<String, T>>, PCollection<KV<L, BatchGetDocumentsResponse>>> {
   static final int NAMES_PER_REQUEST = 100;
+  static final int REBUNDLE_BUCKETS_PER_WORKER = 8;
 
   private final JobStore store;
   private final SerializableFunction<List<T>, L> fold;
@@ -112,7 +116,14 @@ final class ReadExisting<T, L> extends PTransform<PCollection<KV<String, T>>, PC
         .apply("Tagged", Flatten.pCollections())
         .setCoder(taggedCoder)
         .apply("PairWithExisting", ParDo.of(new PairFn<L>(foldedCoder)))
-        .setCoder(KvCoder.of(foldedCoder, responseCoder));
+        .setCoder(KvCoder.of(foldedCoder, responseCoder))
+        // A stateful DoFn emits per-key bundles on some runners (DirectRunner: one bundle per
+        // document, so one Firestore channel and one RPC per document downstream); a bucketed
+        // reshuffle regroups the pairs into a few large bundles for batched writes.
+        .apply(
+            "Rebundle",
+            Reshuffle.<KV<L, BatchGetDocumentsResponse>>viaRandomKey()
+                .withNumBuckets(REBUNDLE_BUCKETS_PER_WORKER * store.maxWorkersHint()));
   }
 
   /** The document name a batch-get response is about ("" for a response without a result). */

@@ -22,7 +22,6 @@ import org.apache.beam.sdk.io.gcp.firestore.FirestoreIO;
 import org.apache.beam.sdk.io.gcp.firestore.FirestoreV1.WriteFailure;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.schemas.NoSuchSchemaException;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -101,7 +100,9 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
       deadLetters.add(result.get(Round.DEAD));
       pending = result.get(Round.RETRY);
     }
-    return PCollectionList.of(deadLetters).apply("DeadLetters", Flatten.pCollections());
+    return PCollectionList.of(deadLetters)
+        .apply("DeadLetters", Flatten.pCollections())
+        .setCoder(DeadLetterCoder.of());
   }
 
   /** One read-merge-write round. */
@@ -151,12 +152,7 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
               "Classify",
               ParDo.of(new ClassifyFn(round, rounds)).withOutputTags(RETRY, TupleTagList.of(DEAD)));
       out.get(RETRY).setCoder(ProtoCoder.of(Document.class));
-      try {
-        out.get(DEAD)
-            .setCoder(updates.getPipeline().getSchemaRegistry().getSchemaCoder(DeadLetter.class));
-      } catch (NoSuchSchemaException e) {
-        throw new IllegalStateException("DeadLetter has no schema", e);
-      }
+      out.get(DEAD).setCoder(DeadLetterCoder.of());
       return out;
     }
   }
