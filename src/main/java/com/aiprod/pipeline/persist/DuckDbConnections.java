@@ -1,0 +1,133 @@
+package com.aiprod.pipeline.persist;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One read-write DuckDB connection per database file per JVM, shared by every writer and
+ * reference-counted. DuckDB lets a single process hold a file open for writing, so all {@link
+ * DuckDbWarehouse} DoFn instances of a JVM use the same connection, one transaction at a time
+ * ({@link Handle#inTransaction}). When the last user releases it, the database is checkpointed
+ * (WAL merged into the file) and closed, so another process can open it; a shutdown hook does the
+ * same for anything still open when the JVM exits.
+ */
+final class DuckDbConnections {
+  private static final Logger LOG = LoggerFactory.getLogger(DuckDbConnections.class);
+  private static final Map<String, Handle> OPEN = new HashMap<>();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(DuckDbConnections::closeAll, "duckdb-connections-close"));
+  }
+
+  private DuckDbConnections() {}
+
+  /** A unit of work on the shared connection. */
+  interface SqlWork<T> {
+    T run(Connection connection) throws SQLException;
+  }
+
+  /** A reference to the shared connection of one file; release it exactly once. */
+  static final class Handle {
+    private final String path;
+    private final Connection connection;
+    private int references;
+
+    private Handle(String path, Connection connection) {
+      this.path = path;
+      this.connection = connection;
+    }
+
+    /** Runs {@code work} in one transaction, committed on success, rolled back on failure. */
+    synchronized <T> T inTransaction(SqlWork<T> work) throws SQLException {
+      connection.setAutoCommit(false);
+      try {
+        T result = work.run(connection);
+        connection.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        try {
+          connection.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      } finally {
+        connection.setAutoCommit(true);
+      }
+    }
+
+    String path() {
+      return path;
+    }
+  }
+
+  /** Opens (or shares) the connection of {@code path}, creating parent directories. */
+  static synchronized Handle acquire(String path) throws SQLException {
+    Handle h = OPEN.get(path);
+    if (h == null) {
+      try {
+        Path parent = Path.of(path).getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+      } catch (java.io.IOException e) {
+        throw new SQLException("Cannot create the directory of " + path, e);
+      }
+      h = new Handle(path, DriverManager.getConnection("jdbc:duckdb:" + path));
+      OPEN.put(path, h);
+    }
+    h.references++;
+    return h;
+  }
+
+  /** Releases one reference; the last one checkpoints and closes the file. */
+  static synchronized void release(Handle h) {
+    if (OPEN.get(h.path) != h || h.references <= 0) {
+      return;
+    }
+    h.references--;
+    if (h.references == 0) {
+      OPEN.remove(h.path);
+      close(h);
+    }
+  }
+
+  /** Number of open shared connections (for tests and diagnostics). */
+  static synchronized int openCount() {
+    return OPEN.size();
+  }
+
+  static synchronized void closeAll() {
+    List<Handle> all = new ArrayList<>(OPEN.values());
+    OPEN.clear();
+    for (Handle h : all) {
+      close(h);
+    }
+  }
+
+  private static void close(Handle h) {
+    synchronized (h) {
+      try (Statement s = h.connection.createStatement()) {
+        s.execute("CHECKPOINT");
+      } catch (SQLException e) {
+        LOG.warn("CHECKPOINT of {} failed: {}", h.path, e.getMessage());
+      }
+      try {
+        h.connection.close();
+      } catch (SQLException e) {
+        LOG.warn("Closing {} failed: {}", h.path, e.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,271 @@
+package com.aiprod.pipeline.persist;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PDone;
+import org.apache.beam.sdk.values.Row;
+import org.joda.time.ReadableInstant;
+
+/**
+ * The local warehouse: one DuckDB file ({@code --warehouse=duckdb:PATH}) holding the four tables
+ * of DESIGN §8, created from the same JSON schemas as BigQuery ({@link TableSchemas#duckDbDdl}).
+ *
+ * <p>The write DoFn buffers a bundle's rows and inserts them with one prepared {@code INSERT OR
+ * IGNORE} batch in one transaction, committed in {@code @FinishBundle} (or every {@value
+ * #MAX_BATCH} rows). A retried bundle re-inserts the same primary keys, which are ignored. All DoFn
+ * instances of a JVM share one connection per file (DuckDB allows one writing process); the last
+ * {@code @Teardown} checkpoints and closes it, so the file can be opened by another process (e.g.
+ * {@code Query}) once the pipeline has finished.
+ */
+public final class DuckDbWarehouse implements Warehouse {
+  private static final long serialVersionUID = 1L;
+  static final int MAX_BATCH = 1000;
+
+  private final String path;
+
+  /** A warehouse in the DuckDB file {@code path} (created on first use). */
+  public DuckDbWarehouse(String path) {
+    this.path = Path.of(path).toAbsolutePath().normalize().toString();
+  }
+
+  /** The absolute path of the database file. */
+  public String path() {
+    return path;
+  }
+
+  @Override
+  public String spec() {
+    return "duckdb:" + path;
+  }
+
+  @Override
+  public void createTables() {
+    try {
+      DuckDbConnections.Handle h = DuckDbConnections.acquire(path);
+      try {
+        createTables(h);
+      } finally {
+        DuckDbConnections.release(h);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot create the warehouse tables in " + path, e);
+    }
+  }
+
+  private static void createTables(DuckDbConnections.Handle h) throws SQLException {
+    h.inTransaction(
+        c -> {
+          try (Statement s = c.createStatement()) {
+            for (WarehouseTable t : WarehouseTable.values()) {
+              s.execute(TableSchemas.duckDbDdl(t));
+            }
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public PTransform<PCollection<Row>, PDone> write(WarehouseTable table) {
+    return new Write(path, table);
+  }
+
+  @Override
+  public String toString() {
+    return spec();
+  }
+
+  /** {@code INSERT OR IGNORE} of every column of {@code table}, one {@code ?} per column. */
+  static String insertSql(WarehouseTable table) {
+    List<TableSchemas.Field> fields = table.fields();
+    String columns =
+        fields.stream().map(f -> TableSchemas.quote(f.name())).collect(Collectors.joining(", "));
+    String values =
+        fields.stream().map(DuckDbWarehouse::placeholder).collect(Collectors.joining(", "));
+    return "INSERT OR IGNORE INTO "
+        + TableSchemas.quote(table.tableName())
+        + " ("
+        + columns
+        + ") VALUES ("
+        + values
+        + ")";
+  }
+
+  private static String placeholder(TableSchemas.Field f) {
+    if (f.repeated() || f.isRecord()) {
+      // Nested values are bound as JSON text and cast to the column's STRUCT / list type.
+      return "CAST(CAST(? AS JSON) AS " + TableSchemas.duckDbType(f) + ")";
+    }
+    if ("JSON".equals(f.type())) {
+      return "CAST(? AS JSON)";
+    }
+    return "?";
+  }
+
+  private static final class Write extends PTransform<PCollection<Row>, PDone> {
+    private final String path;
+    private final WarehouseTable table;
+
+    Write(String path, WarehouseTable table) {
+      super("WriteDuckDb_" + table.tableName());
+      this.path = path;
+      this.table = table;
+    }
+
+    @Override
+    public PDone expand(PCollection<Row> rows) {
+      rows.apply("Insert " + table.tableName(), ParDo.of(new WriteFn(path, table)));
+      return PDone.in(rows.getPipeline());
+    }
+  }
+
+  /** Buffers a bundle's rows and inserts them in one transaction. */
+  static final class WriteFn extends DoFn<Row, Void> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final String path;
+    private final WarehouseTable table;
+    private final Counter inserted;
+    private final Counter ignored;
+    private transient DuckDbConnections.Handle handle;
+    private transient List<Row> buffer;
+
+    WriteFn(String path, WarehouseTable table) {
+      this.path = path;
+      this.table = table;
+      this.inserted = Metrics.counter("aiprod", "warehouse_rows_inserted_" + table.tableName());
+      this.ignored = Metrics.counter("aiprod", "warehouse_rows_duplicate_" + table.tableName());
+    }
+
+    @Setup
+    public void setup() throws SQLException {
+      handle = DuckDbConnections.acquire(path);
+      createTables(handle);
+    }
+
+    @StartBundle
+    public void startBundle() {
+      buffer = new ArrayList<>();
+    }
+
+    @ProcessElement
+    public void process(@Element Row row) throws SQLException {
+      buffer.add(row);
+      if (buffer.size() >= MAX_BATCH) {
+        flush();
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle() throws SQLException {
+      flush();
+    }
+
+    @Teardown
+    public void teardown() {
+      if (handle != null) {
+        DuckDbConnections.release(handle);
+        handle = null;
+      }
+    }
+
+    private void flush() throws SQLException {
+      if (buffer.isEmpty()) {
+        return;
+      }
+      List<Row> rows = buffer;
+      buffer = new ArrayList<>();
+      int written =
+          handle.inTransaction(
+              c -> {
+                int n = 0;
+                try (PreparedStatement ps = c.prepareStatement(insertSql(table))) {
+                  for (Row row : rows) {
+                    bind(ps, row);
+                    n += ps.executeUpdate();
+                  }
+                }
+                return n;
+              });
+      inserted.inc(written);
+      ignored.inc(rows.size() - written);
+    }
+
+    private void bind(PreparedStatement ps, Row row) throws SQLException {
+      List<TableSchemas.Field> fields = table.fields();
+      for (int i = 0; i < fields.size(); i++) {
+        TableSchemas.Field f = fields.get(i);
+        Object v = row.getValue(f.name());
+        int p = i + 1;
+        if (v == null) {
+          ps.setNull(p, Types.NULL);
+        } else if (f.repeated() || f.isRecord()) {
+          ps.setString(p, toJson(v));
+        } else if (v instanceof ReadableInstant) {
+          ps.setObject(
+              p,
+              OffsetDateTime.ofInstant(
+                  java.time.Instant.ofEpochMilli(((ReadableInstant) v).getMillis()),
+                  ZoneOffset.UTC));
+        } else if (v instanceof byte[]) {
+          ps.setBytes(p, (byte[]) v);
+        } else {
+          ps.setObject(p, v);
+        }
+      }
+    }
+
+    private static String toJson(Object value) throws SQLException {
+      try {
+        return JSON.writeValueAsString(plain(value));
+      } catch (JsonProcessingException e) {
+        throw new SQLException("Cannot encode a nested value as JSON", e);
+      }
+    }
+
+    private static Object plain(Object v) {
+      if (v instanceof Row) {
+        Row r = (Row) v;
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (Schema.Field f : r.getSchema().getFields()) {
+          Object child = r.getValue(f.getName());
+          m.put(f.getName(), child == null ? null : plain(child));
+        }
+        return m;
+      }
+      if (v instanceof Collection) {
+        List<Object> l = new ArrayList<>();
+        for (Object o : (Collection<?>) v) {
+          l.add(o == null ? null : plain(o));
+        }
+        return l;
+      }
+      if (v instanceof ReadableInstant) {
+        return java.time.Instant.ofEpochMilli(((ReadableInstant) v).getMillis()).toString();
+      }
+      if (v instanceof byte[]) {
+        return Base64.getEncoder().encodeToString((byte[]) v);
+      }
+      return v;
+    }
+  }
+}

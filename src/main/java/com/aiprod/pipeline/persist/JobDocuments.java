@@ -1,0 +1,375 @@
+package com.aiprod.pipeline.persist;
+
+import com.aiprod.pipeline.model.HistoryEntry;
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobRequest;
+import com.aiprod.pipeline.model.JobState;
+import com.google.firestore.v1.ArrayValue;
+import com.google.firestore.v1.Document;
+import com.google.firestore.v1.MapValue;
+import com.google.firestore.v1.Value;
+import com.google.protobuf.NullValue;
+import com.google.protobuf.Timestamp;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import javax.annotation.Nullable;
+
+/**
+ * The Firestore job document of DESIGN §7, {@code tenants/{tenant}/jobs/{job_id}}, and its
+ * monotonic merge.
+ *
+ * <p>Fields: {@code uid, tenant, job_id, message_id, state, reason, reason_code, preset, mode,
+ * lang, duration_sec, budget_usd, estimate_usd, cost_usd, backend, shots_total, shots_done, qa
+ * {technical, semantic, semantic_scorer}, output {video_uri, manifest_uri}, created_at, updated_at,
+ * history [{state, at, detail}]}. Unknown values are stored as {@code null}. {@code created_at} is
+ * the receive time; {@code updated_at} is the time of the latest history entry, so the same job
+ * always maps to the same document (retries write identical bytes).
+ *
+ * <p>Merge rule: a document never moves backwards. An update is applied only when {@link
+ * JobState#canMoveTo} allows the existing state to move to the update's state (terminal states are
+ * final; an equal state is a no-op). The merged document takes the update's values, keeps the
+ * existing values where the update has none, keeps the first {@code message_id} and the earliest
+ * {@code created_at}, and unions the histories: ordered by time (then state rank), without
+ * duplicate (state, at) entries. The merge is idempotent and order-insensitive, so re-merging a
+ * stale merged document with a newer existing one gives the same result.
+ */
+public final class JobDocuments {
+  public static final String HISTORY = "history";
+  public static final String STATE = "state";
+  public static final String MESSAGE_ID = "message_id";
+  public static final String CREATED_AT = "created_at";
+  public static final String UPDATED_AT = "updated_at";
+
+  private JobDocuments() {}
+
+  /** The document of {@code job} named {@code documentName} (a full Firestore document name). */
+  public static Document toDocument(Job job, String documentName) {
+    return Document.newBuilder().setName(documentName).putAllFields(fields(job)).build();
+  }
+
+  /** The document fields of {@code job}, history sorted and de-duplicated. */
+  public static Map<String, Value> fields(Job job) {
+    JobRequest r = job.request();
+    Map<String, Value> f = new LinkedHashMap<>();
+    f.put("uid", str(job.uid()));
+    f.put("tenant", str(job.tenant()));
+    f.put("job_id", str(job.jobId()));
+    f.put(MESSAGE_ID, str(job.messageId()));
+    f.put(STATE, str(job.state()));
+    f.put("reason", str(job.reason()));
+    f.put("reason_code", str(job.reasonCode()));
+    f.put("preset", str(r == null ? null : r.preset()));
+    f.put("mode", str(r == null ? null : r.mode()));
+    f.put("lang", str(r == null ? null : r.lang()));
+    f.put("duration_sec", r == null ? nul() : integer(r.durationSec()));
+    f.put("budget_usd", r == null ? nul() : dbl(r.budgetUsd()));
+    f.put("estimate_usd", dbl(job.estimateUsd()));
+    f.put("cost_usd", dbl(job.costUsd()));
+    f.put("backend", str(job.backend()));
+    f.put("shots_total", integer(job.shots().size()));
+    f.put("shots_done", integer(job.shotsDone()));
+    f.put(
+        "qa",
+        map(
+            "technical", dbl(job.qaTechnical()),
+            "semantic", dbl(job.qaSemantic()),
+            "semantic_scorer", str(job.qaSemanticScorer())));
+    f.put("output", map("video_uri", str(job.videoUri()), "manifest_uri", str(job.manifestUri())));
+    f.put(CREATED_AT, timestamp(job.receivedAtMillis()));
+    List<Value> history = new ArrayList<>();
+    for (HistoryEntry h : job.history()) {
+      history.add(historyEntry(h.state(), timestampProto(h.atMillis()), h.detail()));
+    }
+    List<Value> sorted = unionHistory(List.of(), history);
+    f.put(HISTORY, Value.newBuilder().setArrayValue(ArrayValue.newBuilder().addAllValues(sorted)).build());
+    f.put(UPDATED_AT, Value.newBuilder().setTimestampValue(latest(job.receivedAtMillis(), sorted)).build());
+    return f;
+  }
+
+  /**
+   * The document to write when {@code update} arrives and {@code existing} (or nothing) is stored:
+   * empty when the existing state may not move to the update's (see the class comment).
+   */
+  public static Optional<Document> merge(@Nullable Document existing, Document update) {
+    if (existing == null) {
+      return Optional.of(update);
+    }
+    JobState from = state(existing);
+    JobState to = state(update);
+    if (!from.canMoveTo(to)) {
+      return Optional.empty();
+    }
+    return Optional.of(combine(existing, update));
+  }
+
+  /** {@link #merge(Document, Document)} of a job (document named {@code documentName}). */
+  public static Optional<Document> merge(
+      @Nullable Document existing, Job update, String documentName) {
+    return merge(existing, toDocument(update, documentName));
+  }
+
+  /**
+   * Two updates of the same document folded into one: the higher state wins, histories are
+   * unioned (equal states: {@code a} wins). Used to fold several updates of a document that arrive
+   * together before reading the stored one.
+   */
+  public static Document fold(Document a, Document b) {
+    return state(b).rank() > state(a).rank() ? combine(a, b) : combine(b, a);
+  }
+
+  /** {@code newer}'s values over {@code older}'s, histories unioned, first message id kept. */
+  static Document combine(Document older, Document newer) {
+    Map<String, Value> f = new LinkedHashMap<>(older.getFieldsMap());
+    for (Map.Entry<String, Value> e : newer.getFieldsMap().entrySet()) {
+      Value old = f.get(e.getKey());
+      f.put(e.getKey(), old == null ? e.getValue() : overlay(old, e.getValue()));
+    }
+    Value olderMessage = older.getFieldsMap().get(MESSAGE_ID);
+    if (olderMessage != null && olderMessage.hasStringValue()) {
+      f.put(MESSAGE_ID, olderMessage);
+    }
+    Timestamp created = earliest(older.getFieldsMap().get(CREATED_AT), newer.getFieldsMap().get(CREATED_AT));
+    if (created != null) {
+      f.put(CREATED_AT, Value.newBuilder().setTimestampValue(created).build());
+    }
+    List<Value> history = unionHistory(historyOf(older), historyOf(newer));
+    f.put(HISTORY, Value.newBuilder().setArrayValue(ArrayValue.newBuilder().addAllValues(history)).build());
+    Timestamp updated = latestOf(history, older.getFieldsMap().get(UPDATED_AT), newer.getFieldsMap().get(UPDATED_AT));
+    if (updated != null) {
+      f.put(UPDATED_AT, Value.newBuilder().setTimestampValue(updated).build());
+    }
+    String name = newer.getName().isEmpty() ? older.getName() : newer.getName();
+    return Document.newBuilder().setName(name).putAllFields(f).build();
+  }
+
+  /** The newer value, except that a null never hides a known value; maps overlay per key. */
+  private static Value overlay(Value older, Value newer) {
+    if (newer.hasNullValue()) {
+      return older;
+    }
+    if (newer.hasMapValue() && older.hasMapValue()) {
+      Map<String, Value> m = new LinkedHashMap<>(older.getMapValue().getFieldsMap());
+      for (Map.Entry<String, Value> e : newer.getMapValue().getFieldsMap().entrySet()) {
+        Value o = m.get(e.getKey());
+        m.put(e.getKey(), o == null ? e.getValue() : overlay(o, e.getValue()));
+      }
+      return Value.newBuilder().setMapValue(MapValue.newBuilder().putAllFields(m)).build();
+    }
+    return newer;
+  }
+
+  /** The union of two histories, ordered by time then state rank, one entry per (state, at). */
+  static List<Value> unionHistory(List<Value> a, List<Value> b) {
+    Map<String, Value> byKey = new LinkedHashMap<>();
+    for (List<Value> list : List.of(a, b)) {
+      for (Value v : list) {
+        String key = historyState(v) + "@" + historyAtNanos(v);
+        byKey.putIfAbsent(key, v);
+      }
+    }
+    List<Value> out = new ArrayList<>(byKey.values());
+    out.sort(
+        Comparator.comparingLong(JobDocuments::historyAtNanos)
+            .thenComparingInt(v -> rankOf(historyState(v)))
+            .thenComparing(JobDocuments::historyState));
+    return out;
+  }
+
+  private static int rankOf(String state) {
+    try {
+      return JobState.valueOf(state).rank();
+    } catch (IllegalArgumentException e) {
+      return -1;
+    }
+  }
+
+  /** The history entries of a document (an empty list when it has none). */
+  public static List<Value> historyOf(Document d) {
+    Value h = d.getFieldsMap().get(HISTORY);
+    return h != null && h.hasArrayValue() ? h.getArrayValue().getValuesList() : List.of();
+  }
+
+  private static String historyState(Value entry) {
+    Value s = entry.getMapValue().getFieldsMap().get(STATE);
+    return s == null ? "" : s.getStringValue();
+  }
+
+  private static long historyAtNanos(Value entry) {
+    Value at = entry.getMapValue().getFieldsMap().get("at");
+    return at == null ? Long.MIN_VALUE : nanos(at.getTimestampValue());
+  }
+
+  private static long nanos(Timestamp t) {
+    return t.getSeconds() * 1_000_000_000L + t.getNanos();
+  }
+
+  private static @Nullable Timestamp earliest(@Nullable Value a, @Nullable Value b) {
+    Timestamp best = null;
+    for (Value v : new Value[] {a, b}) {
+      if (v != null && v.hasTimestampValue()
+          && (best == null || nanos(v.getTimestampValue()) < nanos(best))) {
+        best = v.getTimestampValue();
+      }
+    }
+    return best;
+  }
+
+  private static @Nullable Timestamp latestOf(List<Value> history, @Nullable Value a, @Nullable Value b) {
+    Timestamp best = null;
+    List<Timestamp> candidates = new ArrayList<>();
+    for (Value v : new Value[] {a, b}) {
+      if (v != null && v.hasTimestampValue()) {
+        candidates.add(v.getTimestampValue());
+      }
+    }
+    for (Value h : history) {
+      Value at = h.getMapValue().getFieldsMap().get("at");
+      if (at != null && at.hasTimestampValue()) {
+        candidates.add(at.getTimestampValue());
+      }
+    }
+    for (Timestamp t : candidates) {
+      if (best == null || nanos(t) > nanos(best)) {
+        best = t;
+      }
+    }
+    return best;
+  }
+
+  private static Timestamp latest(long receivedAtMillis, List<Value> history) {
+    Timestamp t = latestOf(history, timestamp(receivedAtMillis), null);
+    return t == null ? timestampProto(receivedAtMillis) : t;
+  }
+
+  /** The state of a document (its {@code state} field). */
+  public static JobState state(Document d) {
+    String s = string(d, STATE);
+    if (s == null) {
+      throw new IllegalArgumentException("Job document without a state: " + d.getName());
+    }
+    return JobState.valueOf(s);
+  }
+
+  /** A top-level string field of a document, or null when absent or not a string. */
+  public static @Nullable String string(Document d, String field) {
+    Value v = d.getFieldsMap().get(field);
+    return v != null && v.hasStringValue() ? v.getStringValue() : null;
+  }
+
+  /** The document's path relative to {@code …/documents}, e.g. {@code tenants/t/jobs/j}. */
+  public static String relativePath(String documentName) {
+    int i = documentName.indexOf("/documents/");
+    return i < 0 ? documentName : documentName.substring(i + "/documents/".length());
+  }
+
+  /** A document as plain JSON-ready values: its fields, plus {@code path} (relative). */
+  public static Map<String, Object> toPlainMap(Document d) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("path", relativePath(d.getName()));
+    out.putAll(plainFields(d.getFieldsMap()));
+    return out;
+  }
+
+  private static Map<String, Object> plainFields(Map<String, Value> fields) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Value> e : new TreeMap<>(fields).entrySet()) {
+      out.put(e.getKey(), toPlain(e.getValue()));
+    }
+    return out;
+  }
+
+  /**
+   * A Firestore value as natural JSON: strings, numbers, booleans, null, maps, lists; timestamps as
+   * ISO-8601 instants, bytes as base64, references as their name, geo points as {lat, lng}.
+   */
+  public static @Nullable Object toPlain(Value v) {
+    switch (v.getValueTypeCase()) {
+      case STRING_VALUE:
+        return v.getStringValue();
+      case INTEGER_VALUE:
+        return v.getIntegerValue();
+      case DOUBLE_VALUE:
+        return v.getDoubleValue();
+      case BOOLEAN_VALUE:
+        return v.getBooleanValue();
+      case TIMESTAMP_VALUE:
+        Timestamp t = v.getTimestampValue();
+        return java.time.Instant.ofEpochSecond(t.getSeconds(), t.getNanos()).toString();
+      case MAP_VALUE:
+        return plainFields(v.getMapValue().getFieldsMap());
+      case ARRAY_VALUE:
+        List<Object> list = new ArrayList<>();
+        for (Value x : v.getArrayValue().getValuesList()) {
+          list.add(toPlain(x));
+        }
+        return list;
+      case BYTES_VALUE:
+        return Base64.getEncoder().encodeToString(v.getBytesValue().toByteArray());
+      case REFERENCE_VALUE:
+        return v.getReferenceValue();
+      case GEO_POINT_VALUE:
+        Map<String, Object> geo = new LinkedHashMap<>();
+        geo.put("lat", v.getGeoPointValue().getLatitude());
+        geo.put("lng", v.getGeoPointValue().getLongitude());
+        return geo;
+      default:
+        return null;
+    }
+  }
+
+  /** The (state, at) pairs of a document's history, in order, e.g. {@code RECEIVED@2025-…Z}. */
+  public static List<String> historyKeys(Document d) {
+    Set<String> keys = new LinkedHashSet<>();
+    for (Value h : historyOf(d)) {
+      keys.add(historyState(h) + "@" + toPlain(h.getMapValue().getFieldsMap().get("at")));
+    }
+    return new ArrayList<>(keys);
+  }
+
+  private static Value historyEntry(String state, Timestamp at, String detail) {
+    return map("state", str(state), "at", Value.newBuilder().setTimestampValue(at).build(), "detail", str(detail));
+  }
+
+  private static Value map(Object... keyValues) {
+    MapValue.Builder m = MapValue.newBuilder();
+    for (int i = 0; i < keyValues.length; i += 2) {
+      m.putFields((String) keyValues[i], (Value) keyValues[i + 1]);
+    }
+    return Value.newBuilder().setMapValue(m).build();
+  }
+
+  private static Value nul() {
+    return Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build();
+  }
+
+  private static Value str(@Nullable String s) {
+    return s == null ? nul() : Value.newBuilder().setStringValue(s).build();
+  }
+
+  private static Value integer(long n) {
+    return Value.newBuilder().setIntegerValue(n).build();
+  }
+
+  private static Value dbl(@Nullable Double d) {
+    return d == null ? nul() : Value.newBuilder().setDoubleValue(d).build();
+  }
+
+  private static Value timestamp(long millis) {
+    return Value.newBuilder().setTimestampValue(timestampProto(millis)).build();
+  }
+
+  static Timestamp timestampProto(long millis) {
+    return Timestamp.newBuilder()
+        .setSeconds(Math.floorDiv(millis, 1000L))
+        .setNanos((int) Math.floorMod(millis, 1000L) * 1_000_000)
+        .build();
+  }
+}

@@ -1,0 +1,157 @@
+package com.aiprod.pipeline.tools;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * Runs one SQL statement against the local DuckDB warehouse, opened read-only, and prints the
+ * result as an aligned text table with the row count.
+ *
+ * <pre>
+ *   Query --warehouse=duckdb:PATH "SELECT state, count(*) FROM job_results GROUP BY 1"
+ *   Query PATH "SQL"
+ * </pre>
+ *
+ * <p>Timestamps are shown in UTC. Exit status: 0 on success, 1 on a SQL error, 2 on bad usage.
+ */
+public final class Query {
+  private Query() {}
+
+  public static void main(String[] args) {
+    int status = run(args, System.out, System.err);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+
+  /** Runs the tool; returns the exit status. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    String path = null;
+    String sql = null;
+    List<String> positional = new ArrayList<>();
+    for (String a : args) {
+      if (a.startsWith("--warehouse=")) {
+        String spec = a.substring("--warehouse=".length());
+        if (!spec.startsWith("duckdb:")) {
+          err.println("Query reads the local DuckDB warehouse only: --warehouse=duckdb:PATH");
+          return 2;
+        }
+        path = spec.substring("duckdb:".length());
+      } else {
+        positional.add(a);
+      }
+    }
+    if (path == null && positional.size() == 2) {
+      path = positional.get(0);
+      sql = positional.get(1);
+    } else if (path != null && positional.size() == 1) {
+      sql = positional.get(0);
+    }
+    if (path == null || sql == null || sql.isBlank()) {
+      err.println("Usage: Query --warehouse=duckdb:PATH \"SQL\"   (or: Query PATH \"SQL\")");
+      return 2;
+    }
+    if (!Files.isRegularFile(Path.of(path))) {
+      err.println("No DuckDB warehouse file at " + path);
+      return 1;
+    }
+    Properties props = new Properties();
+    props.setProperty("duckdb.read_only", "true");
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + path, props);
+        Statement s = c.createStatement()) {
+      s.execute("SET TimeZone = 'UTC'");
+      boolean hasResult = s.execute(sql);
+      if (!hasResult) {
+        out.println("(" + s.getUpdateCount() + " rows affected)");
+        return 0;
+      }
+      try (ResultSet rs = s.getResultSet()) {
+        printTable(rs, out);
+      }
+      return 0;
+    } catch (SQLException e) {
+      err.println("SQL error: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  /** Prints a result set as a table: header, separator, rows, then the row count. */
+  static void printTable(ResultSet rs, PrintStream out) throws SQLException {
+    ResultSetMetaData md = rs.getMetaData();
+    int n = md.getColumnCount();
+    List<String[]> rows = new ArrayList<>();
+    String[] header = new String[n];
+    int[] width = new int[n];
+    for (int i = 0; i < n; i++) {
+      header[i] = md.getColumnLabel(i + 1);
+      width[i] = header[i].length();
+    }
+    while (rs.next()) {
+      String[] r = new String[n];
+      for (int i = 0; i < n; i++) {
+        Object v = rs.getObject(i + 1);
+        r[i] = format(v, rs, i + 1);
+        width[i] = Math.max(width[i], r[i].length());
+      }
+      rows.add(r);
+    }
+    out.println(line(header, width));
+    StringBuilder sep = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      if (i > 0) {
+        sep.append("-+-");
+      }
+      sep.append("-".repeat(width[i]));
+    }
+    out.println(sep);
+    for (String[] r : rows) {
+      out.println(line(r, width));
+    }
+    out.println("(" + rows.size() + (rows.size() == 1 ? " row)" : " rows)"));
+  }
+
+  private static final DateTimeFormatter UTC_TIMESTAMP =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss[.SSS]");
+
+  private static String format(Object v, ResultSet rs, int column) throws SQLException {
+    if (v == null) {
+      return "NULL";
+    }
+    if (v instanceof OffsetDateTime) {
+      OffsetDateTime utc = ((OffsetDateTime) v).withOffsetSameInstant(ZoneOffset.UTC);
+      String text = UTC_TIMESTAMP.format(utc);
+      if (utc.getNano() == 0) {
+        text = text.substring(0, "uuuu-MM-dd HH:mm:ss".length());
+      }
+      return text + "+00";
+    }
+    return rs.getString(column).replace("\n", "\\n");
+  }
+
+  private static String line(String[] cells, int[] width) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < cells.length; i++) {
+      if (i > 0) {
+        b.append(" | ");
+      }
+      b.append(cells[i]);
+      if (i < cells.length - 1) {
+        b.append(" ".repeat(width[i] - cells[i].length()));
+      }
+    }
+    return b.toString();
+  }
+}
