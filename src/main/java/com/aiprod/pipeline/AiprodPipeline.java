@@ -15,6 +15,7 @@ import com.aiprod.pipeline.options.OptionsCheck;
 import com.aiprod.pipeline.persist.DeadLetter;
 import com.aiprod.pipeline.persist.Deliver;
 import com.aiprod.pipeline.persist.ExistingJobLookup;
+import com.aiprod.pipeline.persist.JobStore;
 import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.persist.WriteJobDocuments;
 import com.aiprod.pipeline.plan.Plan;
@@ -83,6 +84,7 @@ public final class AiprodPipeline {
       Pipeline p, AiprodOptions options, PricingTable pricing, PCollection<RequestMessage> requests) {
     AuditEvents audit = new AuditEvents(options.getEnvironment());
     Warehouse warehouse = Warehouse.fromSpec(options.getWarehouse());
+    JobStore store = JobStore.fromOptions(options);
     AuthConfig authConfig =
         "dev".equals(options.getAuthMode())
             ? AuthConfig.dev(OptionsCheck.firebaseProject(options), options.getDevAuthDir())
@@ -102,7 +104,7 @@ public final class AiprodPipeline {
     collect(validated, auditEvents, deadLetters, null);
 
     PCollectionTuple admitted =
-        validated.get(StageTags.JOBS).apply("Admit", new Admit(audit, new ExistingJobLookup()));
+        validated.get(StageTags.JOBS).apply("Admit", new Admit(audit, ExistingJobLookup.in(store)));
     collect(admitted, auditEvents, deadLetters, finished);
 
     PCollectionTuple routed =
@@ -132,7 +134,7 @@ public final class AiprodPipeline {
 
     PCollection<Job> terminal = PCollectionList.of(finished).apply("FlattenTerminalJobs", Flatten.pCollections());
     PCollectionTuple delivered =
-        terminal.apply("DeliverJobs", new Deliver.Jobs(audit, warehouse, new WriteJobDocuments()));
+        terminal.apply("DeliverJobs", new Deliver.Jobs(audit, warehouse, WriteJobDocuments.to(store)));
     collect(delivered, auditEvents, deadLetters, null);
 
     rendered.get(RenderShots.RESULTS).apply("DeliverShotRenders", new Deliver.ShotRenders(warehouse));

@@ -60,13 +60,13 @@ public final class AdmissionRules {
       return denied("plan " + plan + " is unknown; expected free, pro or enterprise");
     }
     if (plan.equals("free")) {
-      if (!Preset.QUICK_SOCIAL.id().equals(req.preset())) {
-        return denied("plan free allows preset quick_social only, not " + req.preset()
+      if (!Preset.QUICK_SOCIAL.id().equals(req.getPreset())) {
+        return denied("plan free allows preset quick_social only, not " + req.getPreset()
             + "; use preset quick_social or upgrade to pro");
       }
-      if (!"preview".equals(req.mode()) && req.durationSec() > FREE_MAX_FINAL_SEC) {
-        return denied("plan free allows mode=" + req.mode() + " up to " + FREE_MAX_FINAL_SEC
-            + " s, not " + req.durationSec() + " s; use duration_sec ≤ " + FREE_MAX_FINAL_SEC
+      if (!"preview".equals(req.getMode()) && req.getDurationSec() > FREE_MAX_FINAL_SEC) {
+        return denied("plan free allows mode=" + req.getMode() + " up to " + FREE_MAX_FINAL_SEC
+            + " s, not " + req.getDurationSec() + " s; use duration_sec ≤ " + FREE_MAX_FINAL_SEC
             + ", mode=preview, or upgrade to pro");
       }
     }

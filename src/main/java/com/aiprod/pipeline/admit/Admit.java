@@ -88,8 +88,8 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
     return new DeadLetterAndAudit(
         DeadLetters.ofJob(dup, ReasonCode.DUPLICATE_JOB, why, STAGE),
         audit.event(
-            AuditEvents.DATA_ACCESS, "duplicate", "check_duplicate", dup.messageId(), dup.tenant(),
-            dup.uid(), dup.jobId(), "tenants/" + dup.tenant() + "/jobs/" + dup.jobId(), d,
+            AuditEvents.DATA_ACCESS, "duplicate", "check_duplicate", dup.getMessageId(), dup.getTenant(),
+            dup.getUid(), dup.getJobId(), "tenants/" + dup.getTenant() + "/jobs/" + dup.getJobId(), d,
             System.currentTimeMillis(), ""));
   }
 
@@ -110,11 +110,11 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
     public void process(@Element KV<String, Iterable<Job>> group, MultiOutputReceiver out) {
       List<Job> all = new ArrayList<>();
       group.getValue().forEach(all::add);
-      all.sort(Comparator.comparingLong(Job::ordinal).thenComparing(Job::messageId));
+      all.sort(Comparator.comparingLong(Job::getOrdinal).thenComparing(Job::getMessageId));
       Job first = all.get(0);
       out.get(UNIQUE).output(first);
       for (Job dup : all.subList(1, all.size())) {
-        if (dup.messageId().equals(first.messageId())) {
+        if (dup.getMessageId().equals(first.getMessageId())) {
           continue; // the same message read twice by a retried read: one outcome is enough
         }
         duplicates.inc();
@@ -122,8 +122,8 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
             duplicate(
                 audit,
                 dup,
-                "job_id '" + dup.jobId() + "' was already submitted for tenant '" + dup.tenant()
-                    + "' by message " + first.messageId()
+                "job_id '" + dup.getJobId() + "' was already submitted for tenant '" + dup.getTenant()
+                    + "' by message " + first.getMessageId()
                     + "; use a new job_id for a new job");
         out.get(StageTags.DEAD_LETTERS).output(d.deadLetter());
         out.get(StageTags.AUDIT).output(d.event());
@@ -143,15 +143,15 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
 
     @ProcessElement
     public void process(@Element JobLookup lookup, MultiOutputReceiver out) {
-      Job job = lookup.job();
-      if (lookup.existingMessageId() != null && !lookup.existingMessageId().equals(job.messageId())) {
+      Job job = lookup.getJob();
+      if (lookup.getExistingMessageId() != null && !lookup.getExistingMessageId().equals(job.getMessageId())) {
         duplicates.inc();
         DeadLetterAndAudit d =
             duplicate(
                 audit,
                 job,
-                "job_id '" + job.jobId() + "' is already known for tenant '" + job.tenant()
-                    + "' (state " + lookup.existingState() + "); use a new job_id for a new job");
+                "job_id '" + job.getJobId() + "' is already known for tenant '" + job.getTenant()
+                    + "' (state " + lookup.getExistingState() + "); use a new job_id for a new job");
         out.get(StageTags.DEAD_LETTERS).output(d.deadLetter());
         out.get(StageTags.AUDIT).output(d.event());
         return;
@@ -163,7 +163,7 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
         out.get(StageTags.FINISHED).output(job);
         return;
       }
-      Refusal refusal = AdmissionRules.check(job.role(), job.plan(), job.request());
+      Refusal refusal = AdmissionRules.check(job.getRole(), job.getPlan(), job.getRequest());
       if (refusal != null) {
         denied.inc();
         Job rejected =

@@ -12,15 +12,15 @@ public final class Refusals {
   public static AuditEvent event(AuditEvents audit, Job rejected, String stage) {
     ObjectNode d =
         AuditEvents.details()
-            .put("reason_code", rejected.reasonCode())
-            .put("reason", rejected.reason())
+            .put("reason_code", rejected.getReasonCode())
+            .put("reason", rejected.getReason())
             .put("stage", stage)
-            .put("role", rejected.role())
-            .put("plan", rejected.plan());
+            .put("role", rejected.getRole())
+            .put("plan", rejected.getPlan());
     return audit.event(
-        AuditEvents.PERMISSION_DENIED, AuditEvents.DENIED, "submit_job", rejected.messageId(),
-        rejected.tenant(), rejected.uid(), rejected.jobId(),
-        "tenants/" + rejected.tenant() + "/jobs/" + rejected.jobId(), d,
+        AuditEvents.PERMISSION_DENIED, AuditEvents.DENIED, "submit_job", rejected.getMessageId(),
+        rejected.getTenant(), rejected.getUid(), rejected.getJobId(),
+        "tenants/" + rejected.getTenant() + "/jobs/" + rejected.getJobId(), d,
         System.currentTimeMillis(), stage);
   }
 }

@@ -66,7 +66,7 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
             .get(resultsTag)
             .apply(
                 "KeyShots",
-                WithKeys.of((ShotResult r) -> Job.keyOf(r.tenant(), r.jobId()))
+                WithKeys.of((ShotResult r) -> Job.keyOf(r.getTenant(), r.getJobId()))
                     .withKeyType(TypeDescriptors.strings()));
     return KeyedPCollectionTuple.of(JOB, jobs)
         .and(SHOT, shots)
@@ -111,27 +111,27 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       List<String> errors = new ArrayList<>();
       double cost = 0;
       for (ShotResult r : results) {
-        cost += r.costUsd();
+        cost += r.getCostUsd();
         if (r.succeeded()) {
-          done.merge(r.shotIndex(), r, (a, b) -> a.attempt() >= b.attempt() ? a : b);
+          done.merge(r.getShotIndex(), r, (a, b) -> a.getAttempt() >= b.getAttempt() ? a : b);
         } else {
-          errors.add("shot " + r.shotIndex() + " attempt " + r.attempt() + " on " + r.backend() + ": " + r.error());
+          errors.add("shot " + r.getShotIndex() + " attempt " + r.getAttempt() + " on " + r.getBackend() + ": " + r.getError());
         }
       }
       long now = System.currentTimeMillis();
       List<String> uris = new ArrayList<>();
-      done.values().forEach(r -> uris.add(r.uri()));
+      done.values().forEach(r -> uris.add(r.getUri()));
       Job rendered = job.toBuilder().setCostUsd(cost).setShotsDone(done.size()).setShotUris(uris).build();
-      if (done.size() < job.shots().size()) {
+      if (done.size() < job.getShots().size()) {
         return rendered.finish(
             JobState.FAILED,
             ReasonCode.RENDER_FAILED,
-            (job.shots().size() - done.size()) + " of " + job.shots().size()
+            (job.getShots().size() - done.size()) + " of " + job.getShots().size()
                 + " shots were not rendered: " + String.join("; ", errors),
             now);
       }
-      String videoUri = OutputFiles.jobFile(outputLocation, job.tenant(), job.jobId(), "final.mp4");
-      String manifestUri = OutputFiles.jobFile(outputLocation, job.tenant(), job.jobId(), "manifest.json");
+      String videoUri = OutputFiles.jobFile(outputLocation, job.getTenant(), job.getJobId(), "final.mp4");
+      String manifestUri = OutputFiles.jobFile(outputLocation, job.getTenant(), job.getJobId(), "manifest.json");
       List<Path> locals = new ArrayList<>();
       Path finalTmp = Files.createTempFile("aiprod-final-", ".mp4");
       try {
@@ -157,17 +157,17 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
 
     static ObjectNode manifest(Job job, Map<Integer, ShotResult> done, String videoUri, double cost) {
       ObjectNode m = MAPPER.createObjectNode();
-      m.put("job_id", job.jobId()).put("tenant", job.tenant()).put("uid", job.uid());
-      m.put("preset", job.request().preset()).put("mode", job.request().mode());
-      m.put("lang", job.request().lang()).put("duration_sec", job.request().durationSec());
-      m.put("backend", job.backend()).put("video", videoUri).put("cost_usd", cost);
+      m.put("job_id", job.getJobId()).put("tenant", job.getTenant()).put("uid", job.getUid());
+      m.put("preset", job.getRequest().getPreset()).put("mode", job.getRequest().getMode());
+      m.put("lang", job.getRequest().getLang()).put("duration_sec", job.getRequest().getDurationSec());
+      m.put("backend", job.getBackend()).put("video", videoUri).put("cost_usd", cost);
       m.put("assembled_at", Instant.now().toString());
       ArrayNode shots = m.putArray("shots");
-      for (ShotSpec s : job.shots()) {
-        ShotResult r = done.get(s.index());
+      for (ShotSpec s : job.getShots()) {
+        ShotResult r = done.get(s.getIndex());
         ObjectNode n = shots.addObject();
-        n.put("index", s.index()).put("duration_sec", s.durationSec()).put("seed", s.seed());
-        n.put("uri", r.uri()).put("backend", r.backend()).put("attempt", r.attempt());
+        n.put("index", s.getIndex()).put("duration_sec", s.getDurationSec()).put("seed", s.getSeed());
+        n.put("uri", r.getUri()).put("backend", r.getBackend()).put("attempt", r.getAttempt());
       }
       return m;
     }

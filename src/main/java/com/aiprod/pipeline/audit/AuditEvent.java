@@ -10,34 +10,34 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @AutoValue
 public abstract class AuditEvent {
   /** Deterministic: the same event retried is the same row. */
-  public abstract String eventId();
+  public abstract String getEventId();
 
-  public abstract long eventTimeMillis();
+  public abstract long getEventTimeMillis();
 
-  public abstract String eventType();
+  public abstract String getEventType();
 
-  public abstract String environment();
+  public abstract String getEnvironment();
 
-  public abstract String service();
+  public abstract String getService();
 
-  public abstract @Nullable String tenant();
+  public abstract @Nullable String getTenant();
 
-  public abstract @Nullable String userId();
+  public abstract @Nullable String getUserId();
 
-  public abstract String action();
+  public abstract String getAction();
 
-  public abstract @Nullable String resource();
+  public abstract @Nullable String getResource();
 
-  public abstract String status();
+  public abstract String getStatus();
 
-  public abstract @Nullable String jobId();
+  public abstract @Nullable String getJobId();
 
-  public abstract @Nullable String messageId();
+  public abstract @Nullable String getMessageId();
 
   /** JSON object; never a token, a secret or a full prompt. */
-  public abstract String details();
+  public abstract String getDetails();
 
-  public abstract @Nullable String signature();
+  public abstract @Nullable String getSignature();
 
   public abstract Builder toBuilder();
 

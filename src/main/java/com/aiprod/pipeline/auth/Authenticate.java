@@ -76,20 +76,20 @@ public final class Authenticate
 
     @ProcessElement
     public void process(@Element RequestMessage message, MultiOutputReceiver out) {
-      String header = findAuthorization(message.attributes());
+      String header = findAuthorization(message.getAttributes());
       AuthResult result = verifier.verify(header);
       long now = System.currentTimeMillis();
-      RequestMessage withoutToken = message.toBuilder().setAttributes(withoutAuthorization(message.attributes())).build();
+      RequestMessage withoutToken = message.toBuilder().setAttributes(withoutAuthorization(message.getAttributes())).build();
       ObjectNode details = AuditEvents.details();
       if (result.isOk()) {
         success.inc();
         Principal p = result.principal();
-        details.put("role", p.role()).put("plan", p.plan()).put("mode", config.mode().flagValue());
+        details.put("role", p.getRole()).put("plan", p.getPlan()).put("mode", config.mode().flagValue());
         out.get(StageTags.AUDIT)
             .output(
                 audit.event(
                     AuditEvents.AUTH_SUCCESS, AuditEvents.SUCCESS, "authenticate",
-                    message.messageId(), p.tenant(), p.uid(), null, null, details, now, ""));
+                    message.getMessageId(), p.getTenant(), p.getUid(), null, null, details, now, ""));
       } else {
         failure.inc();
         details.put("reason_code", result.reasonCode()).put("reason", result.message());
@@ -97,22 +97,22 @@ public final class Authenticate
             .output(
                 audit.event(
                     AuditEvents.AUTH_FAILURE, AuditEvents.FAILURE, "authenticate",
-                    message.messageId(), null, null, null, null, details, now, ""));
+                    message.getMessageId(), null, null, null, null, details, now, ""));
         if (result.forged()) {
           ObjectNode alert = AuditEvents.details().put("reason", "forged token: " + result.message());
           out.get(StageTags.AUDIT)
               .output(
                   audit.event(
                       AuditEvents.SECURITY_ALERT, AuditEvents.ALERT, "forged_token",
-                      message.messageId(), null, null, null, null, alert, now, ""));
+                      message.getMessageId(), null, null, null, null, alert, now, ""));
         }
       }
-      if (message.readErrorCode() != null) {
+      if (message.getReadErrorCode() != null) {
         out.get(StageTags.DEAD_LETTERS)
             .output(
                 DeadLetters.of(
-                    message, ReasonCode.valueOf(message.readErrorCode()),
-                    message.readErrorMessage(), "ReadRequests", null));
+                    message, ReasonCode.valueOf(message.getReadErrorCode()),
+                    message.getReadErrorMessage(), "ReadRequests", null));
       } else if (!result.isOk()) {
         out.get(StageTags.DEAD_LETTERS)
             .output(

@@ -9,9 +9,9 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @DefaultSchema(AutoValueSchema.class)
 @AutoValue
 public abstract class AuthenticatedRequest {
-  public abstract RequestMessage message();
+  public abstract RequestMessage getMessage();
 
-  public abstract Principal principal();
+  public abstract Principal getPrincipal();
 
   public static AuthenticatedRequest create(RequestMessage message, Principal principal) {
     return new AutoValue_AuthenticatedRequest(message, principal);

@@ -8,15 +8,15 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @DefaultSchema(AutoValueSchema.class)
 @AutoValue
 public abstract class Principal {
-  public abstract String uid();
+  public abstract String getUid();
 
-  public abstract String tenant();
+  public abstract String getTenant();
 
   /** One of {@code viewer user service admin}. */
-  public abstract String role();
+  public abstract String getRole();
 
   /** One of {@code free pro enterprise}. */
-  public abstract String plan();
+  public abstract String getPlan();
 
   public static Principal create(String uid, String tenant, String role, String plan) {
     return new AutoValue_Principal(uid, tenant, role, plan);

@@ -18,7 +18,7 @@ public final class Decide extends PTransform<PCollection<Job>, PCollection<Job>>
     @ProcessElement
     public void process(@Element Job job, OutputReceiver<Job> out) {
       DecisionRules.Decision d =
-          DecisionRules.decide(job.qaTechnical(), job.qaSemantic(), job.costUsd(), job.request().budgetUsd());
+          DecisionRules.decide(job.getQaTechnical(), job.getQaSemantic(), job.getCostUsd(), job.getRequest().getBudgetUsd());
       long now = System.currentTimeMillis();
       if (d.state() == JobState.DELIVERED) {
         out.output(job.transition(JobState.DELIVERED, now, "passed QA"));

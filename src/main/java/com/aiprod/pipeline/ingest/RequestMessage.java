@@ -15,28 +15,28 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @AutoValue
 public abstract class RequestMessage {
   /** Pub/Sub message id, or {@code <file>:<line>} in batch. */
-  public abstract String messageId();
+  public abstract String getMessageId();
 
   /** The job id used when the message has no {@code job_id} attribute. */
-  public abstract String defaultJobId();
+  public abstract String getDefaultJobId();
 
   /** Orders messages of one run (line number in batch, publish time in streaming). */
-  public abstract long ordinal();
+  public abstract long getOrdinal();
 
-  public abstract long receivedAtMillis();
+  public abstract long getReceivedAtMillis();
 
   /** Message attributes, including {@code authorization} until Authenticate removes it. */
-  public abstract Map<String, String> attributes();
+  public abstract Map<String, String> getAttributes();
 
   /** The request body (UTF-8 JSON), when it could be read. */
-  public abstract @Nullable byte[] payload();
+  public abstract @Nullable byte[] getPayload();
 
   /** Redacted text of an unreadable input, kept for its dead letter. */
-  public abstract @Nullable String rawText();
+  public abstract @Nullable String getRawText();
 
-  public abstract @Nullable String readErrorCode();
+  public abstract @Nullable String getReadErrorCode();
 
-  public abstract @Nullable String readErrorMessage();
+  public abstract @Nullable String getReadErrorMessage();
 
   public abstract Builder toBuilder();
 

@@ -8,11 +8,11 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @DefaultSchema(AutoValueSchema.class)
 @AutoValue
 public abstract class HistoryEntry {
-  public abstract String state();
+  public abstract String getState();
 
-  public abstract long atMillis();
+  public abstract long getAtMillis();
 
-  public abstract String detail();
+  public abstract String getDetail();
 
   public static HistoryEntry create(String state, long atMillis, String detail) {
     return new AutoValue_HistoryEntry(state, atMillis, detail);

@@ -15,73 +15,73 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @DefaultSchema(AutoValueSchema.class)
 @AutoValue
 public abstract class Job {
-  public abstract String messageId();
+  public abstract String getMessageId();
 
-  public abstract String jobId();
+  public abstract String getJobId();
 
-  public abstract String tenant();
+  public abstract String getTenant();
 
-  public abstract String uid();
+  public abstract String getUid();
 
-  public abstract String role();
+  public abstract String getRole();
 
-  public abstract String plan();
+  public abstract String getPlan();
 
-  public abstract long receivedAtMillis();
+  public abstract long getReceivedAtMillis();
 
-  public abstract String state();
+  public abstract String getState();
 
   /** Reason code of a refusal or failure (DESIGN §10), else null. */
-  public abstract @Nullable String reasonCode();
+  public abstract @Nullable String getReasonCode();
 
   /** Human-readable reason: what to fix. */
-  public abstract @Nullable String reason();
+  public abstract @Nullable String getReason();
 
   /** Null only when the body could not be validated (a REJECTED SCHEMA_VIOLATION job). */
-  public abstract @Nullable JobRequest request();
+  public abstract @Nullable JobRequest getRequest();
 
-  public abstract @Nullable String backend();
+  public abstract @Nullable String getBackend();
 
-  public abstract double estimateUsd();
+  public abstract double getEstimateUsd();
 
-  public abstract double costUsd();
+  public abstract double getCostUsd();
 
   /** Clip length of the chosen backend, which the planner cuts shots to. */
-  public abstract double clipSeconds();
+  public abstract double getClipSeconds();
 
-  public abstract List<ShotSpec> shots();
+  public abstract List<ShotSpec> getShots();
 
-  public abstract int shotsDone();
+  public abstract int getShotsDone();
 
   /** URIs of the rendered shots in shot order, once assembled. */
-  public abstract List<String> shotUris();
+  public abstract List<String> getShotUris();
 
-  public abstract @Nullable Double qaTechnical();
+  public abstract @Nullable Double getQaTechnical();
 
-  public abstract @Nullable Double qaSemantic();
+  public abstract @Nullable Double getQaSemantic();
 
   /** Which semantic scorer produced qaSemantic (e.g. {@code local-coverage-heuristic}). */
-  public abstract @Nullable String qaSemanticScorer();
+  public abstract @Nullable String getQaSemanticScorer();
 
-  public abstract @Nullable String videoUri();
+  public abstract @Nullable String getVideoUri();
 
-  public abstract @Nullable String manifestUri();
+  public abstract @Nullable String getManifestUri();
 
-  public abstract List<HistoryEntry> history();
+  public abstract List<HistoryEntry> getHistory();
 
-  public abstract @Nullable Long finishedAtMillis();
+  public abstract @Nullable Long getFinishedAtMillis();
 
   /** Orders the messages of one run (line number in batch, publish time in streaming). */
-  public abstract long ordinal();
+  public abstract long getOrdinal();
 
   /**
    * The raw request body, kept only until Admit has ruled out duplicates so that a DUPLICATE_JOB
    * dead letter still carries it; null afterwards.
    */
-  public abstract @Nullable String inputPayload();
+  public abstract @Nullable String getInputPayload();
 
   public String key() {
-    return keyOf(tenant(), jobId());
+    return keyOf(getTenant(), getJobId());
   }
 
   public static String keyOf(String tenant, String jobId) {
@@ -89,12 +89,12 @@ public abstract class Job {
   }
 
   public JobState stateValue() {
-    return JobState.valueOf(state());
+    return JobState.valueOf(getState());
   }
 
   /** This job moved to {@code next} at {@code atMillis}, with a history entry. */
   public Job transition(JobState next, long atMillis, String detail) {
-    List<HistoryEntry> h = new ArrayList<>(history());
+    List<HistoryEntry> h = new ArrayList<>(getHistory());
     h.add(HistoryEntry.create(next.name(), atMillis, detail));
     Builder b = toBuilder().setState(next.name()).setHistory(h);
     if (next.isTerminal()) {

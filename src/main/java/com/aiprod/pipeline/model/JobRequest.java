@@ -10,42 +10,42 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @AutoValue
 public abstract class JobRequest {
   /** NFC-normalised, trimmed. */
-  public abstract String content();
+  public abstract String getContent();
 
   /** A {@link Preset#id()}. */
-  public abstract String preset();
+  public abstract String getPreset();
 
   /** {@code final}, {@code preview} or {@code estimate}. */
-  public abstract String mode();
+  public abstract String getMode();
 
-  public abstract String priority();
+  public abstract String getPriority();
 
-  public abstract String lang();
+  public abstract String getLang();
 
-  public abstract int durationSec();
+  public abstract int getDurationSec();
 
-  public abstract double budgetUsd();
+  public abstract double getBudgetUsd();
 
-  public abstract @Nullable String brandId();
+  public abstract @Nullable String getBrandId();
 
-  public abstract @Nullable String style();
+  public abstract @Nullable String getStyle();
 
-  public abstract @Nullable String mood();
+  public abstract @Nullable String getMood();
 
-  public abstract @Nullable String cameraStyle();
+  public abstract @Nullable String getCameraStyle();
 
-  public abstract @Nullable String colorPalette();
+  public abstract @Nullable String getColorPalette();
 
   /** {@code 16:9}, {@code 9:16} or {@code 1:1}. */
-  public abstract String aspectRatio();
+  public abstract String getAspectRatio();
 
-  public abstract int fps();
+  public abstract int getFps();
 
   /** A backend id forcing the route, or null. */
-  public abstract @Nullable String backend();
+  public abstract @Nullable String getBackend();
 
   public Preset presetValue() {
-    return Preset.of(preset());
+    return Preset.of(getPreset());
   }
 
   public static Builder builder() {

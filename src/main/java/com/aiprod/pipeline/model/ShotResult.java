@@ -9,35 +9,35 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @DefaultSchema(AutoValueSchema.class)
 @AutoValue
 public abstract class ShotResult {
-  public abstract String tenant();
+  public abstract String getTenant();
 
-  public abstract String jobId();
+  public abstract String getJobId();
 
-  public abstract int shotIndex();
+  public abstract int getShotIndex();
 
   /** 1-based attempt number. */
-  public abstract int attempt();
+  public abstract int getAttempt();
 
-  public abstract String backend();
+  public abstract String getBackend();
 
   /** {@code succeeded} or {@code failed}. */
-  public abstract String status();
+  public abstract String getStatus();
 
-  public abstract @Nullable String error();
+  public abstract @Nullable String getError();
 
-  public abstract double costUsd();
+  public abstract double getCostUsd();
 
-  public abstract long latencyMs();
+  public abstract long getLatencyMs();
 
-  public abstract long startedAtMillis();
+  public abstract long getStartedAtMillis();
 
-  public abstract long finishedAtMillis();
+  public abstract long getFinishedAtMillis();
 
   /** Where the rendered clip is (local path or gs:// URI), when it succeeded. */
-  public abstract @Nullable String uri();
+  public abstract @Nullable String getUri();
 
   public boolean succeeded() {
-    return "succeeded".equals(status());
+    return "succeeded".equals(getStatus());
   }
 
   public static Builder builder() {

@@ -9,15 +9,15 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @AutoValue
 public abstract class ShotSpec {
   /** 0-based. */
-  public abstract int index();
+  public abstract int getIndex();
 
-  public abstract double durationSec();
+  public abstract double getDurationSec();
 
   /** Its slice of the script plus the job's consistency markers. */
-  public abstract String prompt();
+  public abstract String getPrompt();
 
   /** hash(job_id, index): the same shot always renders with the same seed. */
-  public abstract long seed();
+  public abstract long getSeed();
 
   public static ShotSpec create(int index, double durationSec, String prompt, long seed) {
     return new AutoValue_ShotSpec(index, durationSec, prompt, seed);

@@ -13,23 +13,23 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @DefaultSchema(AutoValueSchema.class)
 @AutoValue
 public abstract class DeadLetter {
-  public abstract long timestampMillis();
+  public abstract long getTimestampMillis();
 
-  public abstract @Nullable String payloadString();
+  public abstract @Nullable String getPayloadString();
 
-  public abstract @Nullable byte[] payloadBytes();
+  public abstract @Nullable byte[] getPayloadBytes();
 
-  public abstract Map<String, String> attributes();
+  public abstract Map<String, String> getAttributes();
 
-  public abstract String errorMessage();
+  public abstract String getErrorMessage();
 
-  public abstract @Nullable String stacktrace();
+  public abstract @Nullable String getStacktrace();
 
-  public abstract String reasonCode();
+  public abstract String getReasonCode();
 
-  public abstract String stage();
+  public abstract String getStage();
 
-  public abstract String messageId();
+  public abstract String getMessageId();
 
   public static Builder builder() {
     return new AutoValue_DeadLetter.Builder();

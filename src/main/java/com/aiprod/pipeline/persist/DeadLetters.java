@@ -25,46 +25,46 @@ public final class DeadLetters {
       String errorMessage,
       String stage,
       @Nullable Throwable error) {
-    String text = message.rawText();
+    String text = message.getRawText();
     byte[] bytes = null;
-    if (message.payload() != null) {
-      String decoded = decodeStrict(message.payload());
+    if (message.getPayload() != null) {
+      String decoded = decodeStrict(message.getPayload());
       if (decoded != null) {
         text = decoded;
       } else {
-        bytes = message.payload();
+        bytes = message.getPayload();
       }
     }
     return DeadLetter.builder()
         .setTimestampMillis(System.currentTimeMillis())
         .setPayloadString(text == null ? null : Redaction.redactText(text))
         .setPayloadBytes(bytes)
-        .setAttributes(Redaction.redactAttributes(message.attributes()))
+        .setAttributes(Redaction.redactAttributes(message.getAttributes()))
         .setErrorMessage(Redaction.redactText(errorMessage))
         .setStacktrace(stacktrace(error))
         .setReasonCode(code.name())
         .setStage(stage)
-        .setMessageId(message.messageId())
+        .setMessageId(message.getMessageId())
         .build();
   }
 
   /** A dead letter for an authenticated job that must not touch its document (e.g. a duplicate). */
   public static DeadLetter ofJob(Job job, ReasonCode code, String errorMessage, String stage) {
     Map<String, String> attributes = new TreeMap<>();
-    attributes.put("job_id", job.jobId());
-    attributes.put("tenant", job.tenant());
-    attributes.put("uid", job.uid());
+    attributes.put("job_id", job.getJobId());
+    attributes.put("tenant", job.getTenant());
+    attributes.put("uid", job.getUid());
     attributes.put(Redaction.AUTHORIZATION, Redaction.REDACTED);
     return DeadLetter.builder()
         .setTimestampMillis(System.currentTimeMillis())
-        .setPayloadString(job.inputPayload() == null ? null : Redaction.redactText(job.inputPayload()))
+        .setPayloadString(job.getInputPayload() == null ? null : Redaction.redactText(job.getInputPayload()))
         .setPayloadBytes(null)
         .setAttributes(attributes)
         .setErrorMessage(Redaction.redactText(errorMessage))
         .setStacktrace(null)
         .setReasonCode(code.name())
         .setStage(stage)
-        .setMessageId(job.messageId())
+        .setMessageId(job.getMessageId())
         .build();
   }
 

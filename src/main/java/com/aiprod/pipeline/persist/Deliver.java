@@ -60,25 +60,25 @@ public final class Deliver {
   }
 
   static AuditEvent documentWrite(AuditEvents audit, Job j) {
-    ObjectNode d = AuditEvents.details().put("state", j.state()).put("collection", "tenants/{tenant}/jobs");
-    if (j.reasonCode() != null) {
-      d.put("reason_code", j.reasonCode());
+    ObjectNode d = AuditEvents.details().put("state", j.getState()).put("collection", "tenants/{tenant}/jobs");
+    if (j.getReasonCode() != null) {
+      d.put("reason_code", j.getReasonCode());
     }
     return audit.event(
-        AuditEvents.DATA_ACCESS, AuditEvents.SUCCESS, "write_job_document", j.messageId(), j.tenant(),
-        j.uid(), j.jobId(), "tenants/" + j.tenant() + "/jobs/" + j.jobId(), d,
-        j.finishedAtMillis() == null ? System.currentTimeMillis() : j.finishedAtMillis(), j.state());
+        AuditEvents.DATA_ACCESS, AuditEvents.SUCCESS, "write_job_document", j.getMessageId(), j.getTenant(),
+        j.getUid(), j.getJobId(), "tenants/" + j.getTenant() + "/jobs/" + j.getJobId(), d,
+        j.getFinishedAtMillis() == null ? System.currentTimeMillis() : j.getFinishedAtMillis(), j.getState());
   }
 
   /** Outcome metrics of DESIGN §12. */
   static final class CountOutcomeFn extends DoFn<Job, Job> {
     @ProcessElement
     public void process(@Element Job job, OutputReceiver<Job> out) {
-      Metrics.counter("aiprod", "jobs_" + job.state().toLowerCase(java.util.Locale.ROOT)).inc();
-      Metrics.distribution("aiprod", "job_cost_micros").update(Math.round(job.costUsd() * 1_000_000));
-      if (job.finishedAtMillis() != null) {
+      Metrics.counter("aiprod", "jobs_" + job.getState().toLowerCase(java.util.Locale.ROOT)).inc();
+      Metrics.distribution("aiprod", "job_cost_micros").update(Math.round(job.getCostUsd() * 1_000_000));
+      if (job.getFinishedAtMillis() != null) {
         Metrics.distribution("aiprod", "end_to_end_latency_ms")
-            .update(job.finishedAtMillis() - job.receivedAtMillis());
+            .update(job.getFinishedAtMillis() - job.getReceivedAtMillis());
       }
       out.output(job);
     }
@@ -143,7 +143,7 @@ public final class Deliver {
     @ProcessElement
     public void process(@Element DeadLetter d, OutputReceiver<DeadLetter> out) {
       Metrics.counter("aiprod", "dead_letters").inc();
-      Metrics.counter("aiprod", "dead_letters_" + d.reasonCode()).inc();
+      Metrics.counter("aiprod", "dead_letters_" + d.getReasonCode()).inc();
       out.output(d);
     }
   }

@@ -48,13 +48,12 @@ public final class ExistingJobLookup extends PTransform<PCollection<Job>, PColle
     return jobs.apply(
             "KeyByDocument",
             MapElements.into(new TypeDescriptor<KV<String, Job>>() {})
-                .via(j -> KV.of(s.documentName(j.tenant(), j.jobId()), j)))
+                .via(j -> KV.of(s.documentName(j.getTenant(), j.getJobId()), j)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), jobCoder))
         .apply(
             "ReadExisting",
             new ReadExisting<Job, List<Job>>(store, list -> list, ListCoder.of(jobCoder)))
-        .apply("ToLookups", ParDo.of(new ToLookupFn()))
-        .setCoder(JobLookup.coder(jobCoder));
+        .apply("ToLookups", ParDo.of(new ToLookupFn()));
   }
 
   private static final class ToLookupFn extends DoFn<KV<List<Job>, BatchGetDocumentsResponse>, JobLookup> {

@@ -57,40 +57,40 @@ public final class JobDocuments {
 
   /** The document fields of {@code job}, history sorted and de-duplicated. */
   public static Map<String, Value> fields(Job job) {
-    JobRequest r = job.request();
+    JobRequest r = job.getRequest();
     Map<String, Value> f = new LinkedHashMap<>();
-    f.put("uid", str(job.uid()));
-    f.put("tenant", str(job.tenant()));
-    f.put("job_id", str(job.jobId()));
-    f.put(MESSAGE_ID, str(job.messageId()));
-    f.put(STATE, str(job.state()));
-    f.put("reason", str(job.reason()));
-    f.put("reason_code", str(job.reasonCode()));
-    f.put("preset", str(r == null ? null : r.preset()));
-    f.put("mode", str(r == null ? null : r.mode()));
-    f.put("lang", str(r == null ? null : r.lang()));
-    f.put("duration_sec", r == null ? nul() : integer(r.durationSec()));
-    f.put("budget_usd", r == null ? nul() : dbl(r.budgetUsd()));
-    f.put("estimate_usd", dbl(job.estimateUsd()));
-    f.put("cost_usd", dbl(job.costUsd()));
-    f.put("backend", str(job.backend()));
-    f.put("shots_total", integer(job.shots().size()));
-    f.put("shots_done", integer(job.shotsDone()));
+    f.put("uid", str(job.getUid()));
+    f.put("tenant", str(job.getTenant()));
+    f.put("job_id", str(job.getJobId()));
+    f.put(MESSAGE_ID, str(job.getMessageId()));
+    f.put(STATE, str(job.getState()));
+    f.put("reason", str(job.getReason()));
+    f.put("reason_code", str(job.getReasonCode()));
+    f.put("preset", str(r == null ? null : r.getPreset()));
+    f.put("mode", str(r == null ? null : r.getMode()));
+    f.put("lang", str(r == null ? null : r.getLang()));
+    f.put("duration_sec", r == null ? nul() : integer(r.getDurationSec()));
+    f.put("budget_usd", r == null ? nul() : dbl(r.getBudgetUsd()));
+    f.put("estimate_usd", dbl(job.getEstimateUsd()));
+    f.put("cost_usd", dbl(job.getCostUsd()));
+    f.put("backend", str(job.getBackend()));
+    f.put("shots_total", integer(job.getShots().size()));
+    f.put("shots_done", integer(job.getShotsDone()));
     f.put(
         "qa",
         map(
-            "technical", dbl(job.qaTechnical()),
-            "semantic", dbl(job.qaSemantic()),
-            "semantic_scorer", str(job.qaSemanticScorer())));
-    f.put("output", map("video_uri", str(job.videoUri()), "manifest_uri", str(job.manifestUri())));
-    f.put(CREATED_AT, timestamp(job.receivedAtMillis()));
+            "technical", dbl(job.getQaTechnical()),
+            "semantic", dbl(job.getQaSemantic()),
+            "semantic_scorer", str(job.getQaSemanticScorer())));
+    f.put("output", map("video_uri", str(job.getVideoUri()), "manifest_uri", str(job.getManifestUri())));
+    f.put(CREATED_AT, timestamp(job.getReceivedAtMillis()));
     List<Value> history = new ArrayList<>();
-    for (HistoryEntry h : job.history()) {
-      history.add(historyEntry(h.state(), timestampProto(h.atMillis()), h.detail()));
+    for (HistoryEntry h : job.getHistory()) {
+      history.add(historyEntry(h.getState(), timestampProto(h.getAtMillis()), h.getDetail()));
     }
     List<Value> sorted = unionHistory(List.of(), history);
     f.put(HISTORY, Value.newBuilder().setArrayValue(ArrayValue.newBuilder().addAllValues(sorted)).build());
-    f.put(UPDATED_AT, Value.newBuilder().setTimestampValue(latest(job.receivedAtMillis(), sorted)).build());
+    f.put(UPDATED_AT, Value.newBuilder().setTimestampValue(latest(job.getReceivedAtMillis(), sorted)).build());
     return f;
   }
 

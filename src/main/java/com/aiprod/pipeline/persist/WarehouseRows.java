@@ -33,42 +33,42 @@ public final class WarehouseRows {
    * request when there is one (a job refused before validation has none).
    */
   public static Row jobResult(Job job) {
-    JobRequest request = job.request();
+    JobRequest request = job.getRequest();
     long finished = finishedAt(job);
     return Row.withSchema(WarehouseTable.JOB_RESULTS.beamSchema())
-        .withFieldValue("job_id", job.jobId())
-        .withFieldValue("message_id", job.messageId())
-        .withFieldValue("tenant", job.tenant())
-        .withFieldValue("uid", job.uid())
-        .withFieldValue("preset", request == null ? null : request.preset())
-        .withFieldValue("mode", request == null ? null : request.mode())
-        .withFieldValue("state", job.state())
-        .withFieldValue("reason_code", job.reasonCode())
-        .withFieldValue("reason", job.reason())
-        .withFieldValue("backend", job.backend())
-        .withFieldValue("shots_total", (long) job.shots().size())
-        .withFieldValue("shots_done", (long) job.shotsDone())
-        .withFieldValue("duration_sec", request == null ? null : (long) request.durationSec())
-        .withFieldValue("budget_usd", request == null ? null : request.budgetUsd())
-        .withFieldValue("estimate_usd", job.estimateUsd())
-        .withFieldValue("cost_usd", job.costUsd())
-        .withFieldValue("technical_score", job.qaTechnical())
-        .withFieldValue("semantic_score", job.qaSemantic())
-        .withFieldValue("semantic_scorer", job.qaSemanticScorer())
-        .withFieldValue("output_uri", job.videoUri())
-        .withFieldValue("received_at", new Instant(job.receivedAtMillis()))
+        .withFieldValue("job_id", job.getJobId())
+        .withFieldValue("message_id", job.getMessageId())
+        .withFieldValue("tenant", job.getTenant())
+        .withFieldValue("uid", job.getUid())
+        .withFieldValue("preset", request == null ? null : request.getPreset())
+        .withFieldValue("mode", request == null ? null : request.getMode())
+        .withFieldValue("state", job.getState())
+        .withFieldValue("reason_code", job.getReasonCode())
+        .withFieldValue("reason", job.getReason())
+        .withFieldValue("backend", job.getBackend())
+        .withFieldValue("shots_total", (long) job.getShots().size())
+        .withFieldValue("shots_done", (long) job.getShotsDone())
+        .withFieldValue("duration_sec", request == null ? null : (long) request.getDurationSec())
+        .withFieldValue("budget_usd", request == null ? null : request.getBudgetUsd())
+        .withFieldValue("estimate_usd", job.getEstimateUsd())
+        .withFieldValue("cost_usd", job.getCostUsd())
+        .withFieldValue("technical_score", job.getQaTechnical())
+        .withFieldValue("semantic_score", job.getQaSemantic())
+        .withFieldValue("semantic_scorer", job.getQaSemanticScorer())
+        .withFieldValue("output_uri", job.getVideoUri())
+        .withFieldValue("received_at", new Instant(job.getReceivedAtMillis()))
         .withFieldValue("finished_at", new Instant(finished))
-        .withFieldValue("latency_ms", Math.max(0L, finished - job.receivedAtMillis()))
+        .withFieldValue("latency_ms", Math.max(0L, finished - job.getReceivedAtMillis()))
         .build();
   }
 
   static long finishedAt(Job job) {
-    if (job.finishedAtMillis() != null) {
-      return job.finishedAtMillis();
+    if (job.getFinishedAtMillis() != null) {
+      return job.getFinishedAtMillis();
     }
-    long last = job.receivedAtMillis();
-    for (HistoryEntry h : job.history()) {
-      last = Math.max(last, h.atMillis());
+    long last = job.getReceivedAtMillis();
+    for (HistoryEntry h : job.getHistory()) {
+      last = Math.max(last, h.getAtMillis());
     }
     return last;
   }
@@ -76,37 +76,37 @@ public final class WarehouseRows {
   /** The {@code shot_renders} row of one render attempt. */
   public static Row shotRender(ShotResult shot) {
     return Row.withSchema(WarehouseTable.SHOT_RENDERS.beamSchema())
-        .withFieldValue("job_id", shot.jobId())
-        .withFieldValue("tenant", shot.tenant())
-        .withFieldValue("shot_index", (long) shot.shotIndex())
-        .withFieldValue("attempt", (long) shot.attempt())
-        .withFieldValue("backend", shot.backend())
-        .withFieldValue("status", shot.status())
-        .withFieldValue("error", shot.error())
-        .withFieldValue("cost_usd", shot.costUsd())
-        .withFieldValue("latency_ms", shot.latencyMs())
-        .withFieldValue("started_at", new Instant(shot.startedAtMillis()))
-        .withFieldValue("finished_at", new Instant(shot.finishedAtMillis()))
+        .withFieldValue("job_id", shot.getJobId())
+        .withFieldValue("tenant", shot.getTenant())
+        .withFieldValue("shot_index", (long) shot.getShotIndex())
+        .withFieldValue("attempt", (long) shot.getAttempt())
+        .withFieldValue("backend", shot.getBackend())
+        .withFieldValue("status", shot.getStatus())
+        .withFieldValue("error", shot.getError())
+        .withFieldValue("cost_usd", shot.getCostUsd())
+        .withFieldValue("latency_ms", shot.getLatencyMs())
+        .withFieldValue("started_at", new Instant(shot.getStartedAtMillis()))
+        .withFieldValue("finished_at", new Instant(shot.getFinishedAtMillis()))
         .build();
   }
 
   /** The {@code audit_events} row of an audit event; {@code details} stays JSON text. */
   public static Row auditEvent(AuditEvent e) {
     return Row.withSchema(WarehouseTable.AUDIT_EVENTS.beamSchema())
-        .withFieldValue("event_id", e.eventId())
-        .withFieldValue("event_time", new Instant(e.eventTimeMillis()))
-        .withFieldValue("event_type", e.eventType())
-        .withFieldValue("environment", e.environment())
-        .withFieldValue("service", e.service())
-        .withFieldValue("tenant", e.tenant())
-        .withFieldValue("user_id", e.userId())
-        .withFieldValue("action", e.action())
-        .withFieldValue("resource", e.resource())
-        .withFieldValue("status", e.status())
-        .withFieldValue("job_id", e.jobId())
-        .withFieldValue("message_id", e.messageId())
-        .withFieldValue("details", e.details())
-        .withFieldValue("signature", e.signature())
+        .withFieldValue("event_id", e.getEventId())
+        .withFieldValue("event_time", new Instant(e.getEventTimeMillis()))
+        .withFieldValue("event_type", e.getEventType())
+        .withFieldValue("environment", e.getEnvironment())
+        .withFieldValue("service", e.getService())
+        .withFieldValue("tenant", e.getTenant())
+        .withFieldValue("user_id", e.getUserId())
+        .withFieldValue("action", e.getAction())
+        .withFieldValue("resource", e.getResource())
+        .withFieldValue("status", e.getStatus())
+        .withFieldValue("job_id", e.getJobId())
+        .withFieldValue("message_id", e.getMessageId())
+        .withFieldValue("details", e.getDetails())
+        .withFieldValue("signature", e.getSignature())
         .build();
   }
 
@@ -119,20 +119,20 @@ public final class WarehouseRows {
     Schema attributeSchema = schema.getField("attributes").getType().getCollectionElementType()
         .getRowSchema();
     List<Row> attributes = new ArrayList<>();
-    for (Map.Entry<String, String> a : new TreeMap<>(d.attributes()).entrySet()) {
+    for (Map.Entry<String, String> a : new TreeMap<>(d.getAttributes()).entrySet()) {
       String value = "authorization".equalsIgnoreCase(a.getKey()) ? REDACTED : a.getValue();
       attributes.add(Row.withSchema(attributeSchema).addValues(a.getKey(), value).build());
     }
     return Row.withSchema(schema)
-        .withFieldValue("timestamp", new Instant(d.timestampMillis()))
-        .withFieldValue("payloadString", d.payloadString())
-        .withFieldValue("payloadBytes", d.payloadBytes())
+        .withFieldValue("timestamp", new Instant(d.getTimestampMillis()))
+        .withFieldValue("payloadString", d.getPayloadString())
+        .withFieldValue("payloadBytes", d.getPayloadBytes())
         .withFieldValue("attributes", attributes)
-        .withFieldValue("errorMessage", d.errorMessage())
-        .withFieldValue("stacktrace", d.stacktrace())
-        .withFieldValue("reason_code", d.reasonCode())
-        .withFieldValue("stage", d.stage())
-        .withFieldValue("message_id", d.messageId())
+        .withFieldValue("errorMessage", d.getErrorMessage())
+        .withFieldValue("stacktrace", d.getStacktrace())
+        .withFieldValue("reason_code", d.getReasonCode())
+        .withFieldValue("stage", d.getStage())
+        .withFieldValue("message_id", d.getMessageId())
         .build();
   }
 }

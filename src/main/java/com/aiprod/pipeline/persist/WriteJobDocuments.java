@@ -92,7 +92,7 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
         jobs.apply(
                 "ToDocuments",
                 MapElements.into(TypeDescriptor.of(Document.class))
-                    .via(j -> JobDocuments.toDocument(j, s.documentName(j.tenant(), j.jobId()))))
+                    .via(j -> JobDocuments.toDocument(j, s.documentName(j.getTenant(), j.getJobId()))))
             .setCoder(ProtoCoder.of(Document.class));
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     for (int round = 1; round <= ROUNDS; round++) {
@@ -101,8 +101,7 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
       pending = result.get(Round.RETRY);
     }
     return PCollectionList.of(deadLetters)
-        .apply("DeadLetters", Flatten.pCollections())
-        .setCoder(DeadLetterCoder.of());
+        .apply("DeadLetters", Flatten.pCollections());
   }
 
   /** One read-merge-write round. */
@@ -152,7 +151,7 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
               "Classify",
               ParDo.of(new ClassifyFn(round, rounds)).withOutputTags(RETRY, TupleTagList.of(DEAD)));
       out.get(RETRY).setCoder(ProtoCoder.of(Document.class));
-      out.get(DEAD).setCoder(DeadLetterCoder.of());
+
       return out;
     }
   }

@@ -60,9 +60,9 @@ public final class LocalPlanner {
    * preview, {@link ShotGrid#PREVIEW_CLIP_SECONDS}).
    */
   public static List<ShotSpec> plan(String jobId, JobRequest req, double clipSeconds) {
-    boolean preview = "preview".equals(req.mode());
-    List<Double> durations = ShotGrid.durations(req.durationSec(), clipSeconds, preview);
-    List<String> sentences = sentences(req.content(), req.lang());
+    boolean preview = "preview".equals(req.getMode());
+    List<Double> durations = ShotGrid.durations(req.getDurationSec(), clipSeconds, preview);
+    List<String> sentences = sentences(req.getContent(), req.getLang());
     List<String> slices = distribute(sentences, durations.size());
     String markers = markers(req);
     List<ShotSpec> shots = new ArrayList<>(durations.size());
@@ -136,13 +136,13 @@ public final class LocalPlanner {
 
   /** The job's consistency markers, identical in every shot prompt. */
   public static String markers(JobRequest req) {
-    return "Style: " + or(req.style(), DEFAULT_STYLE)
-        + ". Color palette: " + or(req.colorPalette(), DEFAULT_COLOR_PALETTE)
-        + ". Mood: " + or(req.mood(), DEFAULT_MOOD)
-        + ". Camera: " + or(req.cameraStyle(), DEFAULT_CAMERA)
+    return "Style: " + or(req.getStyle(), DEFAULT_STYLE)
+        + ". Color palette: " + or(req.getColorPalette(), DEFAULT_COLOR_PALETTE)
+        + ". Mood: " + or(req.getMood(), DEFAULT_MOOD)
+        + ". Camera: " + or(req.getCameraStyle(), DEFAULT_CAMERA)
         + ". Lighting: " + DEFAULT_LIGHTING
         + ". Character: " + DEFAULT_CHARACTER
-        + ". Aspect ratio " + req.aspectRatio() + ".";
+        + ". Aspect ratio " + req.getAspectRatio() + ".";
   }
 
   private static String or(String value, String fallback) {

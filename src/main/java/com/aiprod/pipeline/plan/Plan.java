@@ -34,8 +34,8 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
     public void process(@Element Job job, MultiOutputReceiver out) {
       // A quote that no backend can take (none meets the quality floor) has no clip grid to plan on.
       List<ShotSpec> shots =
-          job.clipSeconds() > 0
-              ? LocalPlanner.plan(job.jobId(), job.request(), job.clipSeconds())
+          job.getClipSeconds() > 0
+              ? LocalPlanner.plan(job.getJobId(), job.getRequest(), job.getClipSeconds())
               : List.of();
       long now = System.currentTimeMillis();
       Job plannedJob =
@@ -45,11 +45,11 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
               .transition(
                   JobState.PLANNED,
                   now,
-                  shots.size() + " shots on " + (job.backend() == null ? "no backend" : job.backend())
+                  shots.size() + " shots on " + (job.getBackend() == null ? "no backend" : job.getBackend())
                       + ", estimate $"
-                      + String.format(java.util.Locale.ROOT, "%.2f", job.estimateUsd()));
+                      + String.format(java.util.Locale.ROOT, "%.2f", job.getEstimateUsd()));
       planned.inc();
-      if ("estimate".equals(job.request().mode())) {
+      if ("estimate".equals(job.getRequest().getMode())) {
         out.get(StageTags.FINISHED)
             .output(plannedJob.transition(JobState.ESTIMATED, now, "quote only, nothing rendered"));
         return;

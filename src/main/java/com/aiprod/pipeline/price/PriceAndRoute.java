@@ -80,7 +80,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
   }
 
   static String tenantDay(Job job) {
-    return job.tenant() + "@" + Instant.ofEpochMilli(job.receivedAtMillis()).atZone(ZoneOffset.UTC).toLocalDate();
+    return job.getTenant() + "@" + Instant.ofEpochMilli(job.getReceivedAtMillis()).atZone(ZoneOffset.UTC).toLocalDate();
   }
 
   static final class RouteFn extends DoFn<Job, Job> {
@@ -103,8 +103,8 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
 
     @ProcessElement
     public void process(@Element Job job, MultiOutputReceiver out) {
-      RouteDecision route = router.route(job.request(), configured, Set.of());
-      if ("estimate".equals(job.request().mode())) {
+      RouteDecision route = router.route(job.getRequest(), configured, Set.of());
+      if ("estimate".equals(job.getRequest().getMode())) {
         // A quote is never refused: it records the route a final would take, or why none fits.
         out.get(StageTags.JOBS)
             .output(
@@ -152,14 +152,14 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     public void process(@Element KV<String, Iterable<Job>> group, MultiOutputReceiver out) {
       List<Job> jobs = new ArrayList<>();
       group.getValue().forEach(jobs::add);
-      jobs.sort(Comparator.comparingLong(Job::ordinal).thenComparing(Job::messageId));
+      jobs.sort(Comparator.comparingLong(Job::getOrdinal).thenComparing(Job::getMessageId));
       double spent = 0;
       for (Job job : jobs) {
-        if (!"final".equals(job.request().mode())) {
+        if (!"final".equals(job.getRequest().getMode())) {
           out.get(StageTags.JOBS).output(job); // previews cost $0, estimates spend nothing
           continue;
         }
-        Refusal refusal = AdmissionRules.checkBudget(job.plan(), spent, job.estimateUsd());
+        Refusal refusal = AdmissionRules.checkBudget(job.getPlan(), spent, job.getEstimateUsd());
         if (refusal != null) {
           denied.inc();
           Job rejected =
@@ -168,7 +168,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
           out.get(StageTags.FINISHED).output(rejected);
           continue;
         }
-        spent += job.estimateUsd();
+        spent += job.getEstimateUsd();
         out.get(StageTags.JOBS).output(job);
       }
     }

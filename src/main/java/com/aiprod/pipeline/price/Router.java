@@ -92,28 +92,28 @@ public final class Router implements Serializable {
     Objects.requireNonNull(req, "req");
     Set<String> configured = Set.copyOf(configuredBackends);
     Set<String> unhealthy = Set.copyOf(unhealthyBackends);
-    switch (req.mode()) {
+    switch (req.getMode()) {
       case PricingTable.MODE_PREVIEW:
         return routePreview(req, configured, unhealthy);
       case PricingTable.MODE_FINAL:
       case PricingTable.MODE_ESTIMATE:
         return routeFinal(req, configured, unhealthy);
       default:
-        throw new IllegalArgumentException("unknown mode " + req.mode());
+        throw new IllegalArgumentException("unknown mode " + req.getMode());
     }
   }
 
   /** Prices {@code backend} for a final of {@code req}: clip grid, estimate, rule checks. */
   public RouteOption price(
       PricingTable.Backend backend, JobRequest req, Set<String> configured, Set<String> unhealthy) {
-    int clip = ShotGrid.chooseClipSeconds(backend, req.durationSec());
-    int shots = ShotGrid.shotCount(req.durationSec(), clip);
-    double rendered = ShotGrid.renderedSeconds(req.durationSec(), clip);
+    int clip = ShotGrid.chooseClipSeconds(backend, req.getDurationSec());
+    int shots = ShotGrid.shotCount(req.getDurationSec(), clip);
+    double rendered = ShotGrid.renderedSeconds(req.getDurationSec(), clip);
     double estimate = Money.roundMicros(backend.usdPerSecond() * rendered);
     Double quality = backend.priorQuality();
     boolean meetsFloor =
         quality != null && quality >= req.presetValue().qualityFloor() - QUALITY_EPSILON;
-    boolean withinBudget = !Money.exceeds(estimate, req.budgetUsd());
+    boolean withinBudget = !Money.exceeds(estimate, req.getBudgetUsd());
     return new RouteOption(
         backend.id(),
         backend.api(),
@@ -130,10 +130,10 @@ public final class Router implements Serializable {
 
   private RouteDecision routePreview(
       JobRequest req, Set<String> configured, Set<String> unhealthy) {
-    String mode = req.mode();
-    if (req.backend() != null && !PREVIEW.equals(req.backend())) {
+    String mode = req.getMode();
+    if (req.getBackend() != null && !PREVIEW.equals(req.getBackend())) {
       return refuse(mode, List.of(), ReasonCode.NO_BACKEND_AVAILABLE,
-          "backend " + req.backend() + " cannot render mode=preview (previews always use the"
+          "backend " + req.getBackend() + " cannot render mode=preview (previews always use the"
               + " local preview backend); drop the backend field or use mode=final");
     }
     Optional<PricingTable.Backend> preview = pricing.find(PREVIEW);
@@ -143,10 +143,10 @@ public final class Router implements Serializable {
               + " has no preview backend; use mode=final or mode=estimate");
     }
     int clip = ShotGrid.PREVIEW_CLIP_SECONDS;
-    int shots = ShotGrid.shotCount(req.durationSec(), clip);
-    double estimate = Money.roundMicros(preview.get().usdPerSecond() * req.durationSec());
+    int shots = ShotGrid.shotCount(req.getDurationSec(), clip);
+    double estimate = Money.roundMicros(preview.get().usdPerSecond() * req.getDurationSec());
     RouteOption option = new RouteOption(PREVIEW, preview.get().api(), null, clip, shots,
-        req.durationSec(), estimate, true, !Money.exceeds(estimate, req.budgetUsd()),
+        req.getDurationSec(), estimate, true, !Money.exceeds(estimate, req.getBudgetUsd()),
         configured.contains(PREVIEW), !unhealthy.contains(PREVIEW));
     if (!option.configured()) {
       return refuse(mode, List.of(option), ReasonCode.NO_BACKEND_AVAILABLE,
@@ -161,14 +161,14 @@ public final class Router implements Serializable {
     if (!option.withinBudget()) {
       return refuse(mode, List.of(option), ReasonCode.BUDGET_EXCEEDED,
           "a preview costs " + Money.format(estimate) + ", over budget_usd "
-              + Money.format(req.budgetUsd()) + "; raise budget_usd");
+              + Money.format(req.getBudgetUsd()) + "; raise budget_usd");
     }
-    return new RouteDecision(mode, PREVIEW, clip, shots, req.durationSec(), estimate,
+    return new RouteDecision(mode, PREVIEW, clip, shots, req.getDurationSec(), estimate,
         List.of(option), List.of(option), null, null);
   }
 
   private RouteDecision routeFinal(JobRequest req, Set<String> configured, Set<String> unhealthy) {
-    String mode = req.mode();
+    String mode = req.getMode();
     boolean quote = PricingTable.MODE_ESTIMATE.equals(mode);
     Preset preset = req.presetValue();
     List<RouteOption> priced = new ArrayList<>();
@@ -179,7 +179,7 @@ public final class Router implements Serializable {
       }
     }
     priced.sort(RANKING);
-    if (req.backend() != null) {
+    if (req.getBackend() != null) {
       return routeForced(req, priced, configured, unhealthy);
     }
     // An estimate ranks every backend as if configured and healthy.
@@ -203,10 +203,10 @@ public final class Router implements Serializable {
           .min(Comparator.comparingLong((RouteOption o) -> Money.micros(o.estimateUsd()))
               .thenComparing(RANKING))
           .orElseThrow();
-      String msg = would + "budget_usd " + Money.format(req.budgetUsd()) + " is below the"
+      String msg = would + "budget_usd " + Money.format(req.getBudgetUsd()) + " is below the"
           + " cheapest " + (quote ? "" : "configured ") + "backend meeting " + preset.id()
           + "'s quality floor " + floor + ": " + cheapest.describe() + " for "
-          + req.durationSec() + " s; raise budget_usd to at least "
+          + req.getDurationSec() + " s; raise budget_usd to at least "
           + Money.format(cheapest.estimateUsd()) + " or shorten duration_sec";
       return overBudget(mode, quote ? cheapest : null, priced, msg);
     }
@@ -249,10 +249,10 @@ public final class Router implements Serializable {
 
   private RouteDecision routeForced(
       JobRequest req, List<RouteOption> priced, Set<String> configured, Set<String> unhealthy) {
-    String mode = req.mode();
+    String mode = req.getMode();
     boolean quote = PricingTable.MODE_ESTIMATE.equals(mode);
     String would = quote ? "a final render would be refused: " : "";
-    String id = req.backend();
+    String id = req.getBackend();
     Optional<PricingTable.Backend> b = pricing.find(id);
     if (b.isEmpty()) {
       return refuse(mode, priced, ReasonCode.NO_BACKEND_AVAILABLE, would + "backend " + id
@@ -281,8 +281,8 @@ public final class Router implements Serializable {
     }
     if (!o.withinBudget()) {
       String msg = would + "backend " + id + " costs " + Money.format(o.estimateUsd()) + " ("
-          + o.shots() + " × " + Money.decimal(o.clipSeconds()) + " s) for " + req.durationSec()
-          + " s, over budget_usd " + Money.format(req.budgetUsd()) + "; raise budget_usd to at"
+          + o.shots() + " × " + Money.decimal(o.clipSeconds()) + " s) for " + req.getDurationSec()
+          + " s, over budget_usd " + Money.format(req.getBudgetUsd()) + "; raise budget_usd to at"
           + " least " + Money.format(o.estimateUsd()) + ", shorten duration_sec or drop the"
           + " backend field";
       return overBudget(mode, quote ? o : null, priced, msg);

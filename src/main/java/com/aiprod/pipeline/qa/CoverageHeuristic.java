@@ -80,7 +80,7 @@ public final class CoverageHeuristic {
   /** The semantic score of a plan: coverage of {@code content} by the shots' prompts. */
   public static double score(String content, String lang, List<ShotSpec> shots) {
     return evaluate(
-            content, lang, shots.stream().map(ShotSpec::prompt).collect(Collectors.toList()))
+            content, lang, shots.stream().map(ShotSpec::getPrompt).collect(Collectors.toList()))
         .score();
   }
 

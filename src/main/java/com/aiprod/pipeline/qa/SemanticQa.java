@@ -20,7 +20,7 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollection<J
   static final class ScoreFn extends DoFn<Job, Job> {
     @ProcessElement
     public void process(@Element Job job, OutputReceiver<Job> out) {
-      double score = CoverageHeuristic.score(job.request().content(), job.request().lang(), job.shots());
+      double score = CoverageHeuristic.score(job.getRequest().getContent(), job.getRequest().getLang(), job.getShots());
       out.output(job.toBuilder().setQaSemantic(score).setQaSemanticScorer(CoverageHeuristic.NAME).build());
     }
   }

@@ -73,21 +73,21 @@ public final class TechnicalChecks {
     } else {
       List<String> notH264 = new ArrayList<>();
       if (!info.isH264()) {
-        notH264.add("final is " + info.codec());
+        notH264.add("final is " + info.getCodec());
       }
       byIndex.forEach(
           (index, result) -> {
             if (result.parsed() && !result.info().isH264()) {
-              notH264.add("shot " + index + " is " + result.info().codec());
+              notH264.add("shot " + index + " is " + result.info().getCodec());
             }
           });
       checks.add(
           CheckResult.create(
               H264,
               notH264.isEmpty(),
-              notH264.isEmpty() ? "codec " + info.codec() : String.join("; ", notH264)));
+              notH264.isEmpty() ? "codec " + info.getCodec() : String.join("; ", notH264)));
 
-      double delta = info.durationSec() - expected.getPlannedDurationSec();
+      double delta = info.getDurationSec() - expected.getPlannedDurationSec();
       checks.add(
           CheckResult.create(
               DURATION,
@@ -95,7 +95,7 @@ public final class TechnicalChecks {
               String.format(
                   Locale.ROOT,
                   "%.2f s vs planned %.2f s (%+.2f s, tolerance ±%.0f s)",
-                  info.durationSec(),
+                  info.getDurationSec(),
                   expected.getPlannedDurationSec(),
                   delta,
                   DURATION_TOLERANCE_SEC)));
@@ -103,23 +103,23 @@ public final class TechnicalChecks {
       checks.add(
           CheckResult.create(
               RESOLUTION,
-              info.width() >= expected.getMinWidth() && info.height() >= expected.getMinHeight(),
+              info.getWidth() >= expected.getMinWidth() && info.getHeight() >= expected.getMinHeight(),
               String.format(
                   Locale.ROOT,
                   "%dx%d vs minimum %dx%d",
-                  info.width(),
-                  info.height(),
+                  info.getWidth(),
+                  info.getHeight(),
                   expected.getMinWidth(),
                   expected.getMinHeight())));
 
       checks.add(
           CheckResult.create(
               FPS,
-              Math.abs(info.fps() - expected.getFps()) <= FPS_TOLERANCE,
+              Math.abs(info.getFps() - expected.getFps()) <= FPS_TOLERANCE,
               String.format(
                   Locale.ROOT,
                   "%.2f fps vs expected %.2f (tolerance ±%.0f)",
-                  info.fps(),
+                  info.getFps(),
                   expected.getFps(),
                   FPS_TOLERANCE)));
     }

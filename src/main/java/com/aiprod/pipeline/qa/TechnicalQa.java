@@ -32,21 +32,21 @@ public final class TechnicalQa extends PTransform<PCollection<Job>, PCollection<
     @ProcessElement
     public void process(@Element Job job, OutputReceiver<Job> out) {
       Map<Integer, InspectionResult> shots = new TreeMap<>();
-      List<String> uris = job.shotUris();
+      List<String> uris = job.getShotUris();
       for (int i = 0; i < uris.size(); i++) {
         shots.put(i, inspect(uris.get(i)));
       }
       InspectionResult fin =
-          job.videoUri() == null ? InspectionResult.failed("no final.mp4") : inspect(job.videoUri());
-      JobRequest req = job.request();
-      double planned = job.shots().stream().mapToDouble(ShotSpec::durationSec).sum();
+          job.getVideoUri() == null ? InspectionResult.failed("no final.mp4") : inspect(job.getVideoUri());
+      JobRequest req = job.getRequest();
+      double planned = job.getShots().stream().mapToDouble(ShotSpec::getDurationSec).sum();
       TechnicalExpectation expected =
-          "preview".equals(req.mode())
-              ? TechnicalExpectation.forPreview(planned, job.shots().size())
-              : TechnicalExpectation.forPreset(req.presetValue(), planned, req.fps(), job.shots().size());
+          "preview".equals(req.getMode())
+              ? TechnicalExpectation.forPreview(planned, job.getShots().size())
+              : TechnicalExpectation.forPreset(req.presetValue(), planned, req.getFps(), job.getShots().size());
       TechnicalReport report = TechnicalChecks.run(expected, shots, fin);
       String failed =
-          report.failedChecks().stream().map(CheckResult::getName).collect(Collectors.joining(", "));
+          String.join(", ", report.failedChecks());
       out.output(
           job.toBuilder()
               .setQaTechnical(report.getScore())

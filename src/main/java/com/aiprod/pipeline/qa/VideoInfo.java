@@ -9,20 +9,20 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @AutoValue
 public abstract class VideoInfo {
   /** Sample-entry type of the video track, e.g. {@code avc1} for H.264. */
-  public abstract String codec();
+  public abstract String getCodec();
 
-  public abstract double durationSec();
+  public abstract double getDurationSec();
 
-  public abstract int width();
+  public abstract int getWidth();
 
-  public abstract int height();
+  public abstract int getHeight();
 
-  public abstract double fps();
+  public abstract double getFps();
 
-  public abstract int frameCount();
+  public abstract int getFrameCount();
 
   public boolean isH264() {
-    return "avc1".equals(codec()) || "avc3".equals(codec());
+    return "avc1".equals(getCodec()) || "avc3".equals(getCodec());
   }
 
   public static VideoInfo create(

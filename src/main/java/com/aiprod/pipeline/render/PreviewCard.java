@@ -69,7 +69,7 @@ public abstract class PreviewCard implements Serializable {
 
   /** The card for a planned shot of a job with {@code shotCount} shots. */
   public static PreviewCard forShot(ShotSpec shot, int shotCount, String jobId) {
-    return of(shot.prompt(), shot.index(), shotCount, jobId, shot.durationSec());
+    return of(shot.getPrompt(), shot.getIndex(), shotCount, jobId, shot.getDurationSec());
   }
 
   /** Builder of {@link PreviewCard}; {@link #build()} validates the values. */

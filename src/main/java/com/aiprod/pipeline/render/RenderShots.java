@@ -48,12 +48,12 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
             FlatMapElements.into(TypeDescriptor.of(ShotTask.class))
                 .via(
                     (Job j) ->
-                        j.shots().stream()
+                        j.getShots().stream()
                             .map(
                                 s ->
                                     ShotTask.create(
-                                        j.tenant(), j.jobId(), j.messageId(), j.uid(), j.backend(),
-                                        j.shots().size(), s))
+                                        j.getTenant(), j.getJobId(), j.getMessageId(), j.getUid(), j.getBackend(),
+                                        j.getShots().size(), s))
                             .collect(Collectors.toList())))
         .apply("SpreadShots", Reshuffle.<ShotTask>viaRandomKey().withNumBuckets(64))
         .apply(
@@ -74,21 +74,21 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
 
     @ProcessElement
     public void process(@Element ShotTask task, MultiOutputReceiver out) {
-      Metrics.counter("aiprod", "shots_submitted_" + task.backend()).inc();
+      Metrics.counter("aiprod", "shots_submitted_" + task.getBackend()).inc();
       long started = System.currentTimeMillis();
-      ShotSpec shot = task.shot();
+      ShotSpec shot = task.getShot();
       String uri =
           OutputFiles.jobFile(
-              outputLocation, task.tenant(), task.jobId(),
-              String.format(Locale.ROOT, "shots/shot-%03d.mp4", shot.index()));
+              outputLocation, task.getTenant(), task.getJobId(),
+              String.format(Locale.ROOT, "shots/shot-%03d.mp4", shot.getIndex()));
       String error = null;
       Path tmp = null;
       try {
-        if (!"preview".equals(task.backend())) {
-          throw new IllegalStateException("backend " + task.backend() + " is not available in this build");
+        if (!"preview".equals(task.getBackend())) {
+          throw new IllegalStateException("backend " + task.getBackend() + " is not available in this build");
         }
         tmp = Files.createTempFile("aiprod-shot-", ".mp4");
-        PreviewEncoder.encode(tmp, PreviewCard.forShot(shot, task.shotCount(), task.jobId()));
+        PreviewEncoder.encode(tmp, PreviewCard.forShot(shot, task.getShotCount(), task.getJobId()));
         OutputFiles.publish(tmp, uri, "video/mp4");
       } catch (Exception e) {
         error = e.getClass().getSimpleName() + ": " + e.getMessage();
@@ -104,15 +104,15 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
       long finished = System.currentTimeMillis();
       latency.update(finished - started);
       boolean ok = error == null;
-      Metrics.counter("aiprod", (ok ? "shots_succeeded_" : "shots_failed_") + task.backend()).inc();
+      Metrics.counter("aiprod", (ok ? "shots_succeeded_" : "shots_failed_") + task.getBackend()).inc();
       out.get(RESULTS)
           .output(
               ShotResult.builder()
-                  .setTenant(task.tenant())
-                  .setJobId(task.jobId())
-                  .setShotIndex(shot.index())
+                  .setTenant(task.getTenant())
+                  .setJobId(task.getJobId())
+                  .setShotIndex(shot.getIndex())
                   .setAttempt(1)
-                  .setBackend(task.backend())
+                  .setBackend(task.getBackend())
                   .setStatus(ok ? "succeeded" : "failed")
                   .setError(error)
                   .setCostUsd(0.0)
@@ -123,8 +123,8 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
                   .build());
       ObjectNode d =
           AuditEvents.details()
-              .put("backend", task.backend())
-              .put("shot_index", shot.index())
+              .put("backend", task.getBackend())
+              .put("shot_index", shot.getIndex())
               .put("attempt", 1)
               .put("latency_ms", finished - started)
               .put("cost_usd", 0.0);
@@ -135,8 +135,8 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
           .output(
               audit.event(
                   AuditEvents.API_CALL, ok ? AuditEvents.SUCCESS : AuditEvents.FAILURE, "render_shot",
-                  task.messageId(), task.tenant(), task.uid(), task.jobId(), task.backend(), d,
-                  finished, "shot-" + shot.index() + "-attempt-1"));
+                  task.getMessageId(), task.getTenant(), task.getUid(), task.getJobId(), task.getBackend(), d,
+                  finished, "shot-" + shot.getIndex() + "-attempt-1"));
     }
   }
 }

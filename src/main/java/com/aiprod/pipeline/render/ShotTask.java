@@ -9,19 +9,19 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 @DefaultSchema(AutoValueSchema.class)
 @AutoValue
 public abstract class ShotTask {
-  public abstract String tenant();
+  public abstract String getTenant();
 
-  public abstract String jobId();
+  public abstract String getJobId();
 
-  public abstract String messageId();
+  public abstract String getMessageId();
 
-  public abstract String uid();
+  public abstract String getUid();
 
-  public abstract String backend();
+  public abstract String getBackend();
 
-  public abstract int shotCount();
+  public abstract int getShotCount();
 
-  public abstract ShotSpec shot();
+  public abstract ShotSpec getShot();
 
   public static ShotTask create(
       String tenant, String jobId, String messageId, String uid, String backend, int shotCount, ShotSpec shot) {

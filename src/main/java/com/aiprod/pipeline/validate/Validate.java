@@ -43,8 +43,8 @@ public final class Validate extends PTransform<PCollection<AuthenticatedRequest>
 
     @ProcessElement
     public void process(@Element AuthenticatedRequest in, MultiOutputReceiver out) {
-      RequestMessage m = in.message();
-      String jobIdAttr = m.attributes().get("job_id");
+      RequestMessage m = in.getMessage();
+      String jobIdAttr = m.getAttributes().get("job_id");
       if (jobIdAttr != null && !JOB_ID.matcher(jobIdAttr).matches()) {
         failed.inc();
         out.get(StageTags.DEAD_LETTERS)
@@ -58,7 +58,7 @@ public final class Validate extends PTransform<PCollection<AuthenticatedRequest>
                     null));
         return;
       }
-      String action = m.attributes().getOrDefault("action", "submit");
+      String action = m.getAttributes().getOrDefault("action", "submit");
       if (!"submit".equals(action)) {
         failed.inc();
         String why =
@@ -70,23 +70,23 @@ public final class Validate extends PTransform<PCollection<AuthenticatedRequest>
             .output(DeadLetters.of(m, ReasonCode.SCHEMA_VIOLATION, why, STAGE, null));
         return;
       }
-      Principal p = in.principal();
+      Principal p = in.getPrincipal();
       long now = System.currentTimeMillis();
       Job received =
           Job.builder()
-              .setMessageId(m.messageId())
-              .setJobId(jobIdAttr != null ? jobIdAttr : m.defaultJobId())
-              .setTenant(p.tenant())
-              .setUid(p.uid())
-              .setRole(p.role())
-              .setPlan(p.plan())
-              .setReceivedAtMillis(m.receivedAtMillis())
-              .setOrdinal(m.ordinal())
-              .setInputPayload(new String(m.payload(), StandardCharsets.UTF_8))
+              .setMessageId(m.getMessageId())
+              .setJobId(jobIdAttr != null ? jobIdAttr : m.getDefaultJobId())
+              .setTenant(p.getTenant())
+              .setUid(p.getUid())
+              .setRole(p.getRole())
+              .setPlan(p.getPlan())
+              .setReceivedAtMillis(m.getReceivedAtMillis())
+              .setOrdinal(m.getOrdinal())
+              .setInputPayload(new String(m.getPayload(), StandardCharsets.UTF_8))
               .setState(JobState.RECEIVED.name())
               .build()
-              .transition(JobState.RECEIVED, m.receivedAtMillis(), "request received");
-      ValidationResult result = RequestValidator.validate(m.payload());
+              .transition(JobState.RECEIVED, m.getReceivedAtMillis(), "request received");
+      ValidationResult result = RequestValidator.validate(m.getPayload());
       if (result.isValid()) {
         out.get(StageTags.JOBS).output(received.toBuilder().setRequest(result.request()).build());
       } else {

@@ -45,12 +45,12 @@ class Mp4ConcatenatorTest {
     Mp4Concatenator.concat(SHOTS, out);
 
     VideoInfo info = Mp4Inspector.inspect(out);
-    assertThat(info.codec(), is("avc1"));
-    assertThat(info.durationSec(), closeTo(12.5, 0.1));
-    assertThat(info.frameCount(), is(150));
-    assertThat(info.fps(), closeTo(12.0, 0.01));
-    assertThat(info.width(), is(640));
-    assertThat(info.height(), is(360));
+    assertThat(info.getCodec(), is("avc1"));
+    assertThat(info.getDurationSec(), closeTo(12.5, 0.1));
+    assertThat(info.getFrameCount(), is(150));
+    assertThat(info.getFps(), closeTo(12.0, 0.01));
+    assertThat(info.getWidth(), is(640));
+    assertThat(info.getHeight(), is(360));
 
     Mp4Reader.Movie movie = Mp4Reader.read(out);
     assertThat(movie.tracks().size(), is(1));
@@ -98,8 +98,8 @@ class Mp4ConcatenatorTest {
     assertThat(track.descriptionIndex(12), is(1));
     assertThat(track.descriptionIndex(18), is(0));
     VideoInfo info = Mp4Inspector.inspect(out);
-    assertThat(info.frameCount(), is(30));
-    assertThat(info.durationSec(), closeTo(2.5, 1e-9));
+    assertThat(info.getFrameCount(), is(30));
+    assertThat(info.getDurationSec(), closeTo(2.5, 1e-9));
   }
 
   @Test
@@ -107,7 +107,7 @@ class Mp4ConcatenatorTest {
     Path out = dir.resolve("final.mp4");
     Files.writeString(out, "old");
     Mp4Concatenator.concat(SHOTS.subList(2, 3), out);
-    assertThat(Mp4Inspector.inspect(out).frameCount(), is(30));
+    assertThat(Mp4Inspector.inspect(out).getFrameCount(), is(30));
   }
 
   @Test

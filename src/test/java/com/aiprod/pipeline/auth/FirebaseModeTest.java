@@ -72,7 +72,7 @@ class FirebaseModeTest {
       for (int i = 0; i < 20; i++) {
         AuthResult result = verifier.verify("Bearer " + tokens.mint("user" + i));
         assertThat(result.toString(), result.isOk(), is(true));
-        assertThat(result.principal().uid(), equalTo("user" + i));
+        assertThat(result.principal().getUid(), equalTo("user" + i));
       }
       assertThat(requests.get(), equalTo(1));
 

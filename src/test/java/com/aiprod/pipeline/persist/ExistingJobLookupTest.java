@@ -7,7 +7,6 @@ import static org.hamcrest.Matchers.nullValue;
 
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
-import com.aiprod.pipeline.testing.TestJobCoder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,7 +30,7 @@ class ExistingJobLookupTest {
             Create.of(
                 TestData.delivered("acme", "job-00000001"),
                     TestData.planned("acme", "job-00000002"))
-                .withCoder(TestJobCoder.of()))
+                )
         .apply(WriteJobDocuments.to(EmulatorPipelines.store(EMULATOR)));
     setup.run().waitUntilFinish();
 
@@ -46,7 +45,7 @@ class ExistingJobLookupTest {
     PCollection<JobLookup> lookups =
         p.apply(
                 Create.of(redelivered, duplicate, planned, otherTenant, missing)
-                    .withCoder(TestJobCoder.of()))
+                    )
             .apply(ExistingJobLookup.in(EmulatorPipelines.store(EMULATOR)));
     PAssert.that(lookups)
         .satisfies(
@@ -56,21 +55,21 @@ class ExistingJobLookupTest {
               assertThat(list.size(), equalTo(5));
               Map<String, JobLookup> byMessage = new HashMap<>();
               for (JobLookup l : list) {
-                byMessage.put(l.job().tenant() + "/" + l.job().jobId() + "/" + l.job().messageId(), l);
+                byMessage.put(l.getJob().getTenant() + "/" + l.getJob().getJobId() + "/" + l.getJob().getMessageId(), l);
               }
               JobLookup r = byMessage.get("acme/job-00000001/msg-job-00000001");
               assertThat(r.exists(), is(true));
-              assertThat(r.existingState(), equalTo("DELIVERED"));
+              assertThat(r.getExistingState(), equalTo("DELIVERED"));
               assertThat(r.isDuplicate(), is(false));
               JobLookup d = byMessage.get("acme/job-00000001/msg-resubmitted");
-              assertThat(d.existingMessageId(), equalTo("msg-job-00000001"));
+              assertThat(d.getExistingMessageId(), equalTo("msg-job-00000001"));
               assertThat(d.isDuplicate(), is(true));
               assertThat(
-                  byMessage.get("acme/job-00000002/msg-job-00000002").existingState(),
+                  byMessage.get("acme/job-00000002/msg-job-00000002").getExistingState(),
                   equalTo("PLANNED"));
               JobLookup o = byMessage.get("beta/job-00000001/msg-job-00000001");
               assertThat(o.exists(), is(false));
-              assertThat(o.existingState(), nullValue());
+              assertThat(o.getExistingState(), nullValue());
               assertThat(byMessage.get("acme/job-00000099/msg-job-00000099").exists(), is(false));
               return null;
             });

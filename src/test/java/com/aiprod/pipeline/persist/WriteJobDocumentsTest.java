@@ -6,7 +6,6 @@ import static org.hamcrest.Matchers.is;
 
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
-import com.aiprod.pipeline.testing.TestJobCoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +39,7 @@ class WriteJobDocumentsTest {
   private void write(List<Job> jobs) {
     Pipeline p = EmulatorPipelines.pipeline(EMULATOR);
     PCollection<DeadLetter> dead =
-        p.apply(Create.of(jobs).withCoder(TestJobCoder.of()))
+        p.apply(Create.of(jobs))
             .apply(WriteJobDocuments.to(EmulatorPipelines.store(EMULATOR)));
     PAssert.that(dead).empty();
     p.run().waitUntilFinish();

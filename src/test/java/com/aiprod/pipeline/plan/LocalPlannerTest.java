@@ -38,14 +38,14 @@ class LocalPlannerTest {
   }
 
   private static double total(List<ShotSpec> shots) {
-    return shots.stream().mapToDouble(ShotSpec::durationSec).sum();
+    return shots.stream().mapToDouble(ShotSpec::getDurationSec).sum();
   }
 
   /** Index of the first shot whose prompt contains {@code sentence}, or -1. */
   private static int shotOf(List<ShotSpec> shots, String sentence) {
     for (ShotSpec s : shots) {
-      if (s.prompt().contains(sentence)) {
-        return s.index();
+      if (s.getPrompt().contains(sentence)) {
+        return s.getIndex();
       }
     }
     return -1;
@@ -73,9 +73,9 @@ class LocalPlannerTest {
       previous = at;
     }
     // 6 sentences over 2 shots: 3 each.
-    assertThat(shots.get(0).prompt(), startsWith("A red kite rises over green hills. The child"
+    assertThat(shots.get(0).getPrompt(), startsWith("A red kite rises over green hills. The child"
         + " runs after it, laughing! Clouds gather at dusk.\n"));
-    assertThat(shots.get(1).prompt(), startsWith("Rain begins to fall?"));
+    assertThat(shots.get(1).getPrompt(), startsWith("Rain begins to fall?"));
   }
 
   @Test
@@ -83,7 +83,7 @@ class LocalPlannerTest {
     List<ShotSpec> shots = LocalPlanner.plan("job-12345678",
         req("final", 40, "A lighthouse at night. Waves crash below."), 8);
     assertThat(shots, hasSize(5));
-    List<String> firstLines = shots.stream().map(s -> s.prompt().split("\n")[0])
+    List<String> firstLines = shots.stream().map(s -> s.getPrompt().split("\n")[0])
         .collect(Collectors.toList());
     assertThat(firstLines, contains(
         "A lighthouse at night. (part 1 of 3)",
@@ -99,7 +99,7 @@ class LocalPlannerTest {
     assertThat(shots, hasSize(4));
     assertThat(total(shots), equalTo(32.0));
     assertThat(total(shots), equalTo(ShotGrid.renderedSeconds(30, 8)));
-    assertThat(shots.stream().map(ShotSpec::index).collect(Collectors.toList()),
+    assertThat(shots.stream().map(ShotSpec::getIndex).collect(Collectors.toList()),
         contains(0, 1, 2, 3));
     assertThat(LocalPlanner.plan("j-12345678", req("final", 30, SCRIPT), 10), hasSize(3));
   }
@@ -108,7 +108,7 @@ class LocalPlannerTest {
   void previewShotsAreFiveSecondsAndSumToTheDuration() {
     List<ShotSpec> shots = LocalPlanner.plan("job-12345678",
         req("preview", 12, SCRIPT), ShotGrid.PREVIEW_CLIP_SECONDS);
-    assertThat(shots.stream().map(ShotSpec::durationSec).collect(Collectors.toList()),
+    assertThat(shots.stream().map(ShotSpec::getDurationSec).collect(Collectors.toList()),
         contains(5.0, 5.0, 2.0));
     assertThat(total(shots), equalTo(12.0));
   }
@@ -121,14 +121,14 @@ class LocalPlannerTest {
     List<ShotSpec> a = LocalPlanner.plan("job-12345678", req("final", 300, SCRIPT), 5);
     List<ShotSpec> b = LocalPlanner.plan("job-12345678", req("final", 300, SCRIPT), 5);
     assertThat(a, equalTo(b));
-    Set<Long> seeds = a.stream().map(ShotSpec::seed).collect(Collectors.toSet());
+    Set<Long> seeds = a.stream().map(ShotSpec::getSeed).collect(Collectors.toSet());
     assertThat(seeds, hasSize(60));
     Set<Long> other = LocalPlanner.plan("job-87654321", req("final", 300, SCRIPT), 5).stream()
-        .map(ShotSpec::seed).collect(Collectors.toCollection(HashSet::new));
+        .map(ShotSpec::getSeed).collect(Collectors.toCollection(HashSet::new));
     other.retainAll(seeds);
     assertThat(other, hasSize(0));
     for (int i = 0; i < a.size(); i++) {
-      assertThat(a.get(i).seed(), equalTo(LocalPlanner.seed("job-12345678", i)));
+      assertThat(a.get(i).getSeed(), equalTo(LocalPlanner.seed("job-12345678", i)));
     }
     assertThat(LocalPlanner.seed("ab", 1), not(equalTo(LocalPlanner.seed("a", 1))));
   }
@@ -146,14 +146,14 @@ class LocalPlannerTest {
   void consistencyMarkersComeFromPreferencesOrDefaults() {
     List<ShotSpec> plain = LocalPlanner.plan("job-12345678", req("final", 20, SCRIPT), 10);
     for (ShotSpec s : plain) {
-      assertThat(s.prompt(), containsString("Style: " + LocalPlanner.DEFAULT_STYLE));
-      assertThat(s.prompt(), containsString("Color palette: "
+      assertThat(s.getPrompt(), containsString("Style: " + LocalPlanner.DEFAULT_STYLE));
+      assertThat(s.getPrompt(), containsString("Color palette: "
           + LocalPlanner.DEFAULT_COLOR_PALETTE));
-      assertThat(s.prompt(), containsString("Mood: " + LocalPlanner.DEFAULT_MOOD));
-      assertThat(s.prompt(), containsString("Camera: " + LocalPlanner.DEFAULT_CAMERA));
-      assertThat(s.prompt(), containsString("Lighting: " + LocalPlanner.DEFAULT_LIGHTING));
-      assertThat(s.prompt(), containsString("Character: " + LocalPlanner.DEFAULT_CHARACTER));
-      assertThat(s.prompt(), endsWith("Aspect ratio 16:9."));
+      assertThat(s.getPrompt(), containsString("Mood: " + LocalPlanner.DEFAULT_MOOD));
+      assertThat(s.getPrompt(), containsString("Camera: " + LocalPlanner.DEFAULT_CAMERA));
+      assertThat(s.getPrompt(), containsString("Lighting: " + LocalPlanner.DEFAULT_LIGHTING));
+      assertThat(s.getPrompt(), containsString("Character: " + LocalPlanner.DEFAULT_CHARACTER));
+      assertThat(s.getPrompt(), endsWith("Aspect ratio 16:9."));
     }
     JobRequest styled = req("final", 20, SCRIPT).toBuilder().setStyle("anime")
         .setColorPalette("pastel").setMood("joyful").setCameraStyle("handheld")
@@ -161,7 +161,7 @@ class LocalPlannerTest {
     List<ShotSpec> shots = LocalPlanner.plan("job-12345678", styled, 10);
     String markers = LocalPlanner.markers(styled);
     for (ShotSpec s : shots) {
-      assertThat(s.prompt(), endsWith("\n" + markers));
+      assertThat(s.getPrompt(), endsWith("\n" + markers));
     }
     assertThat(markers, equalTo("Style: anime. Color palette: pastel. Mood: joyful."
         + " Camera: handheld. Lighting: " + LocalPlanner.DEFAULT_LIGHTING + ". Character: "
@@ -177,7 +177,7 @@ class LocalPlannerTest {
         .setColorPalette("p".repeat(200)).build();
     List<ShotSpec> shots = LocalPlanner.plan("job-12345678", r, 5);
     assertThat(shots, hasSize(1));
-    String prompt = shots.get(0).prompt();
+    String prompt = shots.get(0).getPrompt();
     assertThat(prompt.codePointCount(0, prompt.length()),
         lessThanOrEqualTo(LocalPlanner.MAX_PROMPT_CODE_POINTS));
     String slice = prompt.substring(0, prompt.indexOf('\n'));

@@ -44,9 +44,9 @@ class Mp4InspectorTest {
     VideoInfo fromFile = Mp4Inspector.inspect(encoded);
     VideoInfo fromBytes = Mp4Inspector.inspect(Files.readAllBytes(encoded));
     assertThat(fromBytes, is(fromFile));
-    assertThat(fromFile.frameCount(), is(12));
-    assertThat(fromFile.durationSec(), closeTo(1.0, 1e-9));
-    assertThat(Mp4Inspector.inspect(fastStart).frameCount(), is(24));
+    assertThat(fromFile.getFrameCount(), is(12));
+    assertThat(fromFile.getDurationSec(), closeTo(1.0, 1e-9));
+    assertThat(Mp4Inspector.inspect(fastStart).getFrameCount(), is(24));
   }
 
   @Test

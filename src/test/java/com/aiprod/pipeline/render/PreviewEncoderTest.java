@@ -44,13 +44,13 @@ class PreviewEncoderTest {
     PreviewEncoder.encode(out, PreviewCard.of(LONG_PROMPT, 1, 5, "job-7f3a9c21", 2.5));
 
     VideoInfo info = Mp4Inspector.inspect(out);
-    assertThat(info.codec(), is("avc1"));
+    assertThat(info.getCodec(), is("avc1"));
     assertThat(info.isH264(), is(true));
-    assertThat(info.width(), is(640));
-    assertThat(info.height(), is(360));
-    assertThat(info.fps(), closeTo(12.0, 0.01));
-    assertThat(info.durationSec(), closeTo(2.5, 1e-9));
-    assertThat(info.frameCount(), is(30));
+    assertThat(info.getWidth(), is(640));
+    assertThat(info.getHeight(), is(360));
+    assertThat(info.getFps(), closeTo(12.0, 0.01));
+    assertThat(info.getDurationSec(), closeTo(2.5, 1e-9));
+    assertThat(info.getFrameCount(), is(30));
     // Written under a temporary name and moved into place: nothing else is left behind.
     try (Stream<Path> files = Files.list(dir)) {
       assertThat(files.collect(Collectors.toList()), equalTo(List.of(out)));
@@ -75,11 +75,11 @@ class PreviewEncoderTest {
 
     VideoInfo info = Mp4Inspector.inspect(out);
     assertThat(card.frameCount(), is(13));
-    assertThat(info.frameCount(), is(13));
-    assertThat(info.durationSec(), closeTo(1.3, 1e-9));
-    assertThat(info.width(), is(320));
-    assertThat(info.height(), is(180));
-    assertThat(info.fps(), closeTo(10.0, 1e-9));
+    assertThat(info.getFrameCount(), is(13));
+    assertThat(info.getDurationSec(), closeTo(1.3, 1e-9));
+    assertThat(info.getWidth(), is(320));
+    assertThat(info.getHeight(), is(180));
+    assertThat(info.getFps(), closeTo(10.0, 1e-9));
   }
 
   @Test
@@ -87,7 +87,7 @@ class PreviewEncoderTest {
     Path out = dir.resolve("again.mp4");
     Files.writeString(out, "stale");
     PreviewEncoder.encode(out, PreviewCard.of("again", 0, 1, "j", 0.5));
-    assertThat(Mp4Inspector.inspect(out).frameCount(), is(6));
+    assertThat(Mp4Inspector.inspect(out).getFrameCount(), is(6));
   }
 
   @Test

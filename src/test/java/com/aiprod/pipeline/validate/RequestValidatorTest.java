@@ -69,33 +69,33 @@ class RequestValidatorTest {
     @Test
     void minimalBodyGetsEveryDefault() {
       JobRequest req = ok(with(""));
-      assertThat(req.content(), equalTo(SCRIPT));
-      assertThat(req.preset(), equalTo("quick_social"));
-      assertThat(req.mode(), equalTo("final"));
-      assertThat(req.priority(), equalTo("low"));
-      assertThat(req.lang(), equalTo("en"));
-      assertThat(req.durationSec(), equalTo(30));
-      assertThat(req.budgetUsd(), closeTo(1.5, 1e-12));
-      assertThat(req.brandId(), nullValue());
-      assertThat(req.style(), nullValue());
-      assertThat(req.mood(), nullValue());
-      assertThat(req.cameraStyle(), nullValue());
-      assertThat(req.colorPalette(), nullValue());
-      assertThat(req.aspectRatio(), equalTo("16:9"));
-      assertThat(req.fps(), equalTo(24));
-      assertThat(req.backend(), nullValue());
+      assertThat(req.getContent(), equalTo(SCRIPT));
+      assertThat(req.getPreset(), equalTo("quick_social"));
+      assertThat(req.getMode(), equalTo("final"));
+      assertThat(req.getPriority(), equalTo("low"));
+      assertThat(req.getLang(), equalTo("en"));
+      assertThat(req.getDurationSec(), equalTo(30));
+      assertThat(req.getBudgetUsd(), closeTo(1.5, 1e-12));
+      assertThat(req.getBrandId(), nullValue());
+      assertThat(req.getStyle(), nullValue());
+      assertThat(req.getMood(), nullValue());
+      assertThat(req.getCameraStyle(), nullValue());
+      assertThat(req.getColorPalette(), nullValue());
+      assertThat(req.getAspectRatio(), equalTo("16:9"));
+      assertThat(req.getFps(), equalTo(24));
+      assertThat(req.getBackend(), nullValue());
     }
 
     @Test
     void budgetDefaultFollowsPresetAndDuration() {
-      assertThat(ok(with("\"duration_sec\": 20")).budgetUsd(), closeTo(1.0, 1e-12));
+      assertThat(ok(with("\"duration_sec\": 20")).getBudgetUsd(), closeTo(1.0, 1e-12));
       JobRequest brand = ok(with("\"preset\": \"brand_campaign\", \"duration_sec\": 90"));
-      assertThat(brand.budgetUsd(), closeTo(18.0, 1e-12));
-      assertThat(brand.priority(), equalTo("normal"));
+      assertThat(brand.getBudgetUsd(), closeTo(18.0, 1e-12));
+      assertThat(brand.getPriority(), equalTo("normal"));
       JobRequest premium = ok(with("\"preset\": \"premium_spot\""));
-      assertThat(premium.durationSec(), equalTo(30));
-      assertThat(premium.budgetUsd(), closeTo(15.0, 1e-12));
-      assertThat(premium.priority(), equalTo("high"));
+      assertThat(premium.getDurationSec(), equalTo(30));
+      assertThat(premium.getBudgetUsd(), closeTo(15.0, 1e-12));
+      assertThat(premium.getPriority(), equalTo("high"));
     }
 
     @Test
@@ -106,20 +106,20 @@ class RequestValidatorTest {
           + " \"preferences\": {\"style\": \"  anime \", \"mood\": \"joyful\","
           + " \"camera_style\": \"handheld\", \"color_palette\": \"pastel\","
           + " \"aspect_ratio\": \"9:16\", \"fps\": 30}"));
-      assertThat(req.preset(), equalTo("brand_campaign"));
-      assertThat(req.mode(), equalTo("estimate"));
-      assertThat(req.priority(), equalTo("high"));
-      assertThat(req.lang(), equalTo("fr"));
-      assertThat(req.durationSec(), equalTo(120));
-      assertThat(req.budgetUsd(), equalTo(7.25));
-      assertThat(req.brandId(), equalTo("Acme_01-x"));
-      assertThat(req.backend(), equalTo("veo3"));
-      assertThat(req.style(), equalTo("anime"));
-      assertThat(req.mood(), equalTo("joyful"));
-      assertThat(req.cameraStyle(), equalTo("handheld"));
-      assertThat(req.colorPalette(), equalTo("pastel"));
-      assertThat(req.aspectRatio(), equalTo("9:16"));
-      assertThat(req.fps(), equalTo(30));
+      assertThat(req.getPreset(), equalTo("brand_campaign"));
+      assertThat(req.getMode(), equalTo("estimate"));
+      assertThat(req.getPriority(), equalTo("high"));
+      assertThat(req.getLang(), equalTo("fr"));
+      assertThat(req.getDurationSec(), equalTo(120));
+      assertThat(req.getBudgetUsd(), equalTo(7.25));
+      assertThat(req.getBrandId(), equalTo("Acme_01-x"));
+      assertThat(req.getBackend(), equalTo("veo3"));
+      assertThat(req.getStyle(), equalTo("anime"));
+      assertThat(req.getMood(), equalTo("joyful"));
+      assertThat(req.getCameraStyle(), equalTo("handheld"));
+      assertThat(req.getColorPalette(), equalTo("pastel"));
+      assertThat(req.getAspectRatio(), equalTo("9:16"));
+      assertThat(req.getFps(), equalTo(30));
     }
 
     @Test
@@ -127,9 +127,9 @@ class RequestValidatorTest {
       JobRequest req = ok(with("\"preset\": null, \"mode\": null, \"duration_sec\": null,"
           + " \"budget_usd\": null, \"brand_id\": null, \"preferences\": null,"
           + " \"backend\": null"));
-      assertThat(req.preset(), equalTo("quick_social"));
-      assertThat(req.durationSec(), equalTo(30));
-      assertThat(req.budgetUsd(), closeTo(1.5, 1e-12));
+      assertThat(req.getPreset(), equalTo("quick_social"));
+      assertThat(req.getDurationSec(), equalTo(30));
+      assertThat(req.getBudgetUsd(), closeTo(1.5, 1e-12));
       ok(with("\"preferences\": {\"style\": null, \"fps\": null}"));
     }
 
@@ -142,15 +142,15 @@ class RequestValidatorTest {
       assertOnly(r, "duration_sec", "JSON integer");
       JobRequest req = RequestValidator.validate(decimals.readTree("{\"content\": \""
           + SCRIPT + "\", \"budget_usd\": 2.5}")).request();
-      assertThat(req.budgetUsd(), equalTo(2.5));
+      assertThat(req.getBudgetUsd(), equalTo(2.5));
     }
 
     @Test
     void jsonNodeOverloadValidatesTheSameWay() throws Exception {
       JobRequest req = RequestValidator.validate(MAPPER.readTree(
           "{\"content\": \"" + SCRIPT + "\", \"duration_sec\": 10}")).request();
-      assertThat(req.durationSec(), equalTo(10));
-      assertThat(req.budgetUsd(), closeTo(0.5, 1e-12));
+      assertThat(req.getDurationSec(), equalTo(10));
+      assertThat(req.getBudgetUsd(), closeTo(0.5, 1e-12));
       assertThat(RequestValidator.validate((com.fasterxml.jackson.databind.JsonNode) null)
           .isValid(), is(false));
     }
@@ -255,7 +255,7 @@ class RequestValidatorTest {
     @Test
     void lengthIsCountedAfterTrimming() {
       assertOnly(content("   123456789   \n\t"), "content", "is 9 characters");
-      assertThat(ok(content("\u00a0 1234567890 \n")).content(), equalTo("1234567890"));
+      assertThat(ok(content("\u00a0 1234567890 \n")).getContent(), equalTo("1234567890"));
       assertOnly(content("          "), "content", "is empty");
     }
 
@@ -267,7 +267,7 @@ class RequestValidatorTest {
       assertOnly(content(decomposed), "content", "is 6 characters");
       String decomposed10 = "e\u0301".repeat(10);
       JobRequest req = ok(content(decomposed10));
-      assertThat(req.content(), equalTo("\u00e9".repeat(10)));
+      assertThat(req.getContent(), equalTo("\u00e9".repeat(10)));
     }
 
     @Test
@@ -299,25 +299,25 @@ class RequestValidatorTest {
     @ParameterizedTest
     @ValueSource(strings = {"quick_social", "brand_campaign", "premium_spot"})
     void presets(String p) {
-      assertThat(ok(with("\"preset\": \"" + p + "\"")).preset(), equalTo(p));
+      assertThat(ok(with("\"preset\": \"" + p + "\"")).getPreset(), equalTo(p));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"final", "preview", "estimate"})
     void modes(String m) {
-      assertThat(ok(with("\"mode\": \"" + m + "\"")).mode(), equalTo(m));
+      assertThat(ok(with("\"mode\": \"" + m + "\"")).getMode(), equalTo(m));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"low", "normal", "high"})
     void priorities(String p) {
-      assertThat(ok(with("\"priority\": \"" + p + "\"")).priority(), equalTo(p));
+      assertThat(ok(with("\"priority\": \"" + p + "\"")).getPriority(), equalTo(p));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"en", "fr", "es", "de", "it", "pt", "ja", "zh", "ko"})
     void langs(String l) {
-      assertThat(ok(with("\"lang\": \"" + l + "\"")).lang(), equalTo(l));
+      assertThat(ok(with("\"lang\": \"" + l + "\"")).getLang(), equalTo(l));
     }
 
     @Test
@@ -341,9 +341,9 @@ class RequestValidatorTest {
     @Test
     void boundaries() {
       assertOnly(with("\"duration_sec\": 4"), "duration_sec", "4 is out of range", "5–300");
-      assertThat(ok(with("\"duration_sec\": 5")).durationSec(), equalTo(5));
-      assertThat(ok(with("\"duration_sec\": 30")).durationSec(), equalTo(30));
-      assertThat(ok(with("\"preset\": \"premium_spot\", \"duration_sec\": 180")).durationSec(),
+      assertThat(ok(with("\"duration_sec\": 5")).getDurationSec(), equalTo(5));
+      assertThat(ok(with("\"duration_sec\": 30")).getDurationSec(), equalTo(30));
+      assertThat(ok(with("\"preset\": \"premium_spot\", \"duration_sec\": 180")).getDurationSec(),
           equalTo(180));
       assertOnly(with("\"duration_sec\": 301"), "duration_sec", "out of range");
       assertOnly(with("\"duration_sec\": -5"), "duration_sec", "out of range");
@@ -381,9 +381,9 @@ class RequestValidatorTest {
       assertOnly(with("\"budget_usd\": 0"), "budget_usd", "greater than 0");
       assertOnly(with("\"budget_usd\": -1.5"), "budget_usd", "greater than 0");
       assertOnly(with("\"budget_usd\": -0.0"), "budget_usd", "greater than 0");
-      assertThat(ok(with("\"budget_usd\": 0.01")).budgetUsd(), equalTo(0.01));
-      assertThat(ok(with("\"budget_usd\": 1000")).budgetUsd(), equalTo(1000.0));
-      assertThat(ok(with("\"budget_usd\": 1000.0")).budgetUsd(), equalTo(1000.0));
+      assertThat(ok(with("\"budget_usd\": 0.01")).getBudgetUsd(), equalTo(0.01));
+      assertThat(ok(with("\"budget_usd\": 1000")).getBudgetUsd(), equalTo(1000.0));
+      assertThat(ok(with("\"budget_usd\": 1000.0")).getBudgetUsd(), equalTo(1000.0));
       assertOnly(with("\"budget_usd\": 1000.01"), "budget_usd", "1000.01 exceeds",
           "≤ 1000");
     }
@@ -401,7 +401,7 @@ class RequestValidatorTest {
       assertOnly(with("\"budget_usd\": \"5\""), "budget_usd", "JSON number", "without quotes");
       assertOnly(with("\"budget_usd\": false"), "budget_usd", "the boolean false");
       assertOnly(with("\"budget_usd\": {}"), "budget_usd", "an object");
-      assertThat(ok(with("\"budget_usd\": 5")).budgetUsd(), equalTo(5.0));
+      assertThat(ok(with("\"budget_usd\": 5")).getBudgetUsd(), equalTo(5.0));
     }
   }
 
@@ -409,7 +409,7 @@ class RequestValidatorTest {
   class BrandId {
     @Test
     void pattern() {
-      assertThat(ok(with("\"brand_id\": \"a\"")).brandId(), equalTo("a"));
+      assertThat(ok(with("\"brand_id\": \"a\"")).getBrandId(), equalTo("a"));
       ok(with("\"brand_id\": \"" + "A".repeat(64) + "\""));
       assertOnly(with("\"brand_id\": \"" + "A".repeat(65) + "\""), "brand_id",
           "[A-Za-z0-9_-]{1,64}");
@@ -425,7 +425,7 @@ class RequestValidatorTest {
     void mustBeAnObject() {
       assertOnly(with("\"preferences\": \"cinematic\""), "preferences", "JSON object");
       assertOnly(with("\"preferences\": []"), "preferences", "JSON object");
-      assertThat(ok(with("\"preferences\": {}")).style(), nullValue());
+      assertThat(ok(with("\"preferences\": {}")).getStyle(), nullValue());
     }
 
     @Test
@@ -453,14 +453,14 @@ class RequestValidatorTest {
           "U+0007");
       assertOnly(with("\"preferences\": {\"style\": \"<SCRIPT>\"}"), "preferences.style",
           "<script");
-      assertThat(ok(with("\"preferences\": {\"style\": \"noir\\nfilm\"}")).style(),
+      assertThat(ok(with("\"preferences\": {\"style\": \"noir\\nfilm\"}")).getStyle(),
           equalTo("noir\nfilm"));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"16:9", "9:16", "1:1"})
     void aspectRatios(String a) {
-      assertThat(ok(with("\"preferences\": {\"aspect_ratio\": \"" + a + "\"}")).aspectRatio(),
+      assertThat(ok(with("\"preferences\": {\"aspect_ratio\": \"" + a + "\"}")).getAspectRatio(),
           equalTo(a));
     }
 
@@ -473,7 +473,7 @@ class RequestValidatorTest {
     @ParameterizedTest
     @ValueSource(ints = {24, 25, 30})
     void supportedFps(int fps) {
-      assertThat(ok(with("\"preferences\": {\"fps\": " + fps + "}")).fps(), equalTo(fps));
+      assertThat(ok(with("\"preferences\": {\"fps\": " + fps + "}")).getFps(), equalTo(fps));
     }
 
     @Test
@@ -493,7 +493,7 @@ class RequestValidatorTest {
     @ParameterizedTest
     @ValueSource(strings = {"runway_gen4_turbo", "veo3_fast", "veo3", "replicate_wan"})
     void pricingTableIdsAreAccepted(String id) {
-      assertThat(ok(with("\"backend\": \"" + id + "\"")).backend(), equalTo(id));
+      assertThat(ok(with("\"backend\": \"" + id + "\"")).getBackend(), equalTo(id));
     }
 
     @Test
@@ -505,7 +505,7 @@ class RequestValidatorTest {
 
     @Test
     void backendMustServeTheMode() {
-      assertThat(ok(with("\"mode\": \"preview\", \"backend\": \"preview\"")).backend(),
+      assertThat(ok(with("\"mode\": \"preview\", \"backend\": \"preview\"")).getBackend(),
           equalTo("preview"));
       assertOnly(with("\"backend\": \"preview\""), "backend", "mode=preview only");
       assertOnly(with("\"mode\": \"estimate\", \"backend\": \"preview\""), "backend",
@@ -521,7 +521,7 @@ class RequestValidatorTest {
               + " \"backends\": [{\"id\": \"kling\", \"api\": \"k\", \"usd_per_second\": 0.1,"
               + " \"prior_quality\": 0.95, \"clip_seconds\": [5]}]}").getBytes(UTF_8), "c.json");
       String body = "{\"content\": \"" + SCRIPT + "\", \"backend\": \"kling\"}";
-      assertThat(RequestValidator.validate(body.getBytes(UTF_8), custom).request().backend(),
+      assertThat(RequestValidator.validate(body.getBytes(UTF_8), custom).request().getBackend(),
           equalTo("kling"));
       assertOnly(RequestValidator.validate(body.replace("kling", "veo3").getBytes(UTF_8),
           custom), "backend", "use one of kling");
