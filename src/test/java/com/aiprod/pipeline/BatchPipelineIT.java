@@ -1,0 +1,325 @@
+package com.aiprod.pipeline;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.closeTo;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
+
+import com.aiprod.pipeline.qa.Mp4Inspector;
+import com.aiprod.pipeline.qa.VideoInfo;
+import com.aiprod.pipeline.testing.FirestoreEmulator;
+import com.aiprod.pipeline.tools.ExportJobs;
+import com.aiprod.pipeline.tools.SignSamples;
+import com.aiprod.pipeline.tools.Summary;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole batch pipeline, for real: the bundled jar (as a platform team runs it) on the
+ * DirectRunner, against a Firestore emulator on a free loopback port, over the mixed sample input
+ * (every line of {@code samples/requests.jsonl} names its expected outcome). Checks one terminal
+ * outcome per input, the outcome of each line, job documents, warehouse rows, audit counts, the
+ * MP4s, and that no token is stored anywhere.
+ */
+class BatchPipelineIT {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final String PROJECT = "demo-aiprod";
+
+  @RegisterExtension static final FirestoreEmulator EMULATOR = new FirestoreEmulator();
+
+  @TempDir static Path dir;
+
+  static Path signed;
+  static Path warehouse;
+  static Path out;
+  static List<String> expectations = new ArrayList<>();
+  static String pipelineOutput;
+
+  @BeforeAll
+  static void runPipeline() throws Exception {
+    Path samples = Paths.get("samples/requests.jsonl").toAbsolutePath();
+    for (String line : Files.readAllLines(samples, StandardCharsets.UTF_8)) {
+      if (!line.isBlank()) {
+        expectations.add(MAPPER.readTree(line).get("expect").asText());
+      }
+    }
+    signed = dir.resolve("requests.signed.jsonl");
+    Path auth = dir.resolve("dev-auth");
+    SignSamples.sign(samples, signed, auth, PROJECT);
+    warehouse = dir.resolve("warehouse.duckdb");
+    out = dir.resolve("out");
+    Path jar = Paths.get("target/aiprod-pipeline-bundled.jar").toAbsolutePath();
+    assertThat("run `mvn package` first: the IT runs the bundled jar", Files.exists(jar), is(true));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                jar.toString(),
+                "--inputFiles=" + signed,
+                "--authMode=dev",
+                "--devAuthDir=" + auth,
+                "--project=" + PROJECT,
+                "--emulatorHost=" + EMULATOR.hostPort(),
+                "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory",
+                "--warehouse=duckdb:" + warehouse,
+                "--outputLocation=" + out,
+                "--tempLocation=" + dir.resolve("tmp"))
+            .redirectErrorStream(true);
+    pb.environment().put("NO_GCE_CHECK", "true");
+    Process process = pb.start();
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    Thread pump = new Thread(() -> {
+      try {
+        process.getInputStream().transferTo(log);
+      } catch (IOException ignored) {
+        // the process ended
+      }
+    });
+    pump.start();
+    boolean ended = process.waitFor(10, TimeUnit.MINUTES);
+    if (!ended) {
+      process.destroyForcibly();
+    }
+    pump.join(10_000);
+    pipelineOutput = log.toString(StandardCharsets.UTF_8);
+    assertThat("pipeline ended in time", ended, is(true));
+    assertThat("pipeline exit status; output:\n" + tail(pipelineOutput), process.exitValue(), equalTo(0));
+  }
+
+  private static String tail(String s) {
+    return s.length() > 6000 ? s.substring(s.length() - 6000) : s;
+  }
+
+  private static Connection warehouse() throws Exception {
+    Properties props = new Properties();
+    props.setProperty("duckdb.read_only", "true");
+    return DriverManager.getConnection("jdbc:duckdb:" + warehouse, props);
+  }
+
+  private static List<Map<String, Object>> rows(String sql) throws Exception {
+    try (Connection c = warehouse(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      List<Map<String, Object>> out = new ArrayList<>();
+      ResultSetMetaData md = rs.getMetaData();
+      while (rs.next()) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (int i = 1; i <= md.getColumnCount(); i++) {
+          row.put(md.getColumnLabel(i), rs.getObject(i));
+        }
+        out.add(row);
+      }
+      return out;
+    }
+  }
+
+  private static String messageId(int line) {
+    return signed + ":" + line;
+  }
+
+  @Test
+  void everyInputHasExactlyOneTerminalOutcome() throws Exception {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    int status = Summary.run(warehouse.toString(), List.of(signed.toString()), new PrintStream(buf, true, StandardCharsets.UTF_8));
+    assertThat(buf.toString(StandardCharsets.UTF_8), status, equalTo(0));
+  }
+
+  @Test
+  void everyLineGetsItsExpectedOutcome() throws Exception {
+    Map<String, String> actual = new HashMap<>();
+    for (Map<String, Object> r : rows("SELECT message_id, state, reason_code FROM job_results")) {
+      String s = (String) r.get("state");
+      actual.put((String) r.get("message_id"), r.get("reason_code") == null ? s : s + ":" + r.get("reason_code"));
+    }
+    for (Map<String, Object> r : rows("SELECT message_id, reason_code FROM dead_letters")) {
+      actual.put((String) r.get("message_id"), "dead_letter:" + r.get("reason_code"));
+    }
+    List<String> mismatches = new ArrayList<>();
+    for (int i = 0; i < expectations.size(); i++) {
+      String got = actual.get(messageId(i + 1));
+      if (!expectations.get(i).equals(got)) {
+        mismatches.add("line " + (i + 1) + ": expected " + expectations.get(i) + ", got " + got);
+      }
+    }
+    assertThat(mismatches, empty());
+  }
+
+  @Test
+  void jobDocumentsMatchTheWarehouseAndNeverTheDeadLetters() throws Exception {
+    Path export = dir.resolve("jobs.json");
+    ExportJobs.run("--emulatorHost=" + EMULATOR.hostPort(), "--project=" + PROJECT, "--output=" + export);
+    JsonNode docs = MAPPER.readTree(export.toFile());
+    List<Map<String, Object>> results = rows("SELECT tenant, job_id, state, reason_code FROM job_results ORDER BY tenant, job_id");
+    assertThat(docs.size(), equalTo(results.size()));
+    Map<String, JsonNode> byPath = new HashMap<>();
+    docs.forEach(d -> byPath.put(d.get("path").asText(), d));
+    for (Map<String, Object> r : results) {
+      JsonNode d = byPath.get("tenants/" + r.get("tenant") + "/jobs/" + r.get("job_id"));
+      assertThat("document for " + r, d, notNullValue());
+      assertThat(d.get("state").asText(), equalTo(r.get("state")));
+      assertThat(d.get("tenant").asText(), equalTo(r.get("tenant")));
+      assertThat(d.get("history").size(), greaterThan(1));
+      assertThat(d.get("history").get(0).get("state").asText(), equalTo("RECEIVED"));
+      assertThat(d.get("history").get(d.get("history").size() - 1).get("state").asText(), equalTo(r.get("state")));
+      if ("REJECTED".equals(r.get("state"))) {
+        assertThat(d.get("reason").asText(), not(equalTo("")));
+        assertThat(d.get("reason_code").asText(), equalTo(r.get("reason_code")));
+      }
+    }
+    // A delivered job: the whole lifecycle and its outputs.
+    JsonNode teaser = byPath.get("tenants/acme/jobs/acme-teaser-0001");
+    List<String> states = new ArrayList<>();
+    teaser.get("history").forEach(h -> states.add(h.get("state").asText()));
+    assertThat(states, contains("RECEIVED", "PLANNED", "RENDERING", "QA", "DELIVERED"));
+    assertThat(teaser.get("uid").asText(), equalTo("alice"));
+    assertThat(teaser.get("preset").asText(), equalTo("quick_social"));
+    assertThat(teaser.get("shots_total").asInt(), equalTo(3));
+    assertThat(teaser.get("shots_done").asInt(), equalTo(3));
+    assertThat(teaser.get("qa").get("technical").asDouble(), closeTo(1.0, 1e-9));
+    assertThat(teaser.get("qa").get("semantic_scorer").asText(), equalTo("local-coverage-heuristic"));
+    assertThat(Files.exists(Paths.get(teaser.get("output").get("video_uri").asText())), is(true));
+    assertThat(Files.exists(Paths.get(teaser.get("output").get("manifest_uri").asText())), is(true));
+    // The duplicate (line 12, same job_id as line 1) did not touch the first job's document.
+    assertThat(teaser.get("message_id").asText(), equalTo(messageId(1)));
+    // Dead-lettered inputs never create documents.
+    for (Map<String, Object> dl : rows("SELECT message_id FROM dead_letters")) {
+      for (JsonNode d : docs) {
+        assertThat(d.get("message_id").asText(), not(equalTo(dl.get("message_id"))));
+      }
+    }
+  }
+
+  @Test
+  void auditTrailCountsEveryStep() throws Exception {
+    List<Map<String, Object>> perMessage =
+        rows("SELECT message_id, count(*) AS n FROM audit_events WHERE event_type IN ('AUTH_SUCCESS','AUTH_FAILURE') GROUP BY 1");
+    assertThat(perMessage.size(), equalTo(expectations.size()));
+    for (Map<String, Object> r : perMessage) {
+      assertThat("auth events of " + r.get("message_id"), ((Number) r.get("n")).intValue(), equalTo(1));
+    }
+    long forged = expectations.stream().filter(e -> e.equals("dead_letter:AUTH_INVALID")).count();
+    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'SECURITY_ALERT'"), equalTo(forged));
+    long refusals = expectations.stream().filter(e -> e.startsWith("REJECTED:")).count();
+    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'PERMISSION_DENIED'"), equalTo(refusals));
+    assertThat(
+        count("SELECT count(*) FROM audit_events WHERE event_type = 'DATA_ACCESS' AND status = 'success'"),
+        equalTo(count("SELECT count(*) FROM job_results")));
+    assertThat(
+        count("SELECT count(*) FROM audit_events WHERE event_type = 'DATA_ACCESS' AND status = 'duplicate'"),
+        equalTo(count("SELECT count(*) FROM dead_letters WHERE reason_code = 'DUPLICATE_JOB'")));
+    assertThat(
+        count("SELECT count(*) FROM audit_events WHERE event_type = 'API_CALL'"),
+        equalTo(count("SELECT count(*) FROM shot_renders")));
+    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'CONFIG_CHANGE'"), equalTo(1L));
+    assertThat(count("SELECT count(*) - count(DISTINCT event_id) FROM audit_events"), equalTo(0L));
+  }
+
+  @Test
+  void shotRendersHaveOneSuccessfulAttemptPerShot() throws Exception {
+    assertThat(
+        count("SELECT count(*) FROM shot_renders WHERE status <> 'succeeded'"), equalTo(0L));
+    assertThat(
+        count("SELECT sum(shots_done) FROM job_results WHERE state = 'DELIVERED'"),
+        equalTo(count("SELECT count(*) FROM shot_renders")));
+  }
+
+  @Test
+  void everyFinalMp4ParsesWithThePlannedDurationAndResolution() throws Exception {
+    List<Map<String, Object>> delivered =
+        rows("SELECT output_uri, duration_sec FROM job_results WHERE state = 'DELIVERED'");
+    assertThat(delivered.size(), equalTo((int) expectations.stream().filter("DELIVERED"::equals).count()));
+    for (Map<String, Object> r : delivered) {
+      VideoInfo info = Mp4Inspector.inspect(Paths.get((String) r.get("output_uri")));
+      assertThat(info.isH264(), is(true));
+      assertThat(info.getWidth(), equalTo(640));
+      assertThat(info.getHeight(), equalTo(360));
+      assertThat(info.getDurationSec(), closeTo(((Number) r.get("duration_sec")).doubleValue(), 0.1));
+      assertThat(Files.exists(Paths.get((String) r.get("output_uri")).resolveSibling("manifest.json")), is(true));
+    }
+  }
+
+  @Test
+  void noTokenIsStoredOrLoggedAnywhere() throws Exception {
+    List<String> secrets = new ArrayList<>();
+    for (String line : Files.readAllLines(signed, StandardCharsets.UTF_8)) {
+      JsonNode n;
+      try {
+        n = MAPPER.readTree(line);
+      } catch (IOException e) {
+        continue;
+      }
+      JsonNode a = n.path("attributes").path("authorization");
+      if (a.isTextual()) {
+        String token = a.asText().replaceFirst("^Bearer ", "");
+        String[] parts = token.split("\\.");
+        secrets.add(token);
+        if (parts.length > 1) {
+          secrets.add(parts[1]); // the claims
+        }
+        if (parts.length > 2 && parts[2].length() > 8) {
+          secrets.add(parts[2]); // the signature
+        }
+      }
+    }
+    assertThat(secrets.size(), greaterThan(10));
+    StringBuilder stored = new StringBuilder(pipelineOutput);
+    try (Connection c = warehouse(); Statement st = c.createStatement()) {
+      for (String table : List.of("job_results", "shot_renders", "audit_events", "dead_letters")) {
+        try (ResultSet rs = st.executeQuery("SELECT * FROM " + table)) {
+          int n = rs.getMetaData().getColumnCount();
+          while (rs.next()) {
+            for (int i = 1; i <= n; i++) {
+              stored.append(rs.getString(i)).append('\n');
+            }
+          }
+        }
+      }
+    }
+    Path export = dir.resolve("jobs-for-secrets.json");
+    ExportJobs.run("--emulatorHost=" + EMULATOR.hostPort(), "--project=" + PROJECT, "--output=" + export);
+    stored.append(Files.readString(export));
+    try (Stream<Path> files = Files.walk(out)) {
+      for (Path f : files.filter(Files::isRegularFile).filter(p -> p.toString().endsWith(".json")).collect(Collectors.toList())) {
+        stored.append(Files.readString(f));
+      }
+    }
+    String all = stored.toString();
+    List<String> leaked = secrets.stream().filter(all::contains).collect(Collectors.toList());
+    assertThat(leaked, empty());
+  }
+
+  private static long count(String sql) throws Exception {
+    try (Connection c = warehouse(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
