@@ -4,6 +4,7 @@ import com.aiprod.pipeline.admit.Admit;
 import com.aiprod.pipeline.assemble.AssembleJobs;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.audit.DetectAuthFailureBursts;
 import com.aiprod.pipeline.auth.AuthConfig;
 import com.aiprod.pipeline.auth.Authenticate;
 import com.aiprod.pipeline.decide.Decide;
@@ -98,6 +99,8 @@ public final class AiprodPipeline {
 
     PCollectionTuple authenticated = requests.apply("Authenticate", new Authenticate(authConfig, audit));
     collect(authenticated, auditEvents, deadLetters, null);
+    auditEvents.add(
+        authenticated.get(StageTags.AUDIT).apply("DetectAuthFailureBursts", new DetectAuthFailureBursts(audit)));
 
     PCollectionTuple validated =
         authenticated.get(Authenticate.AUTHENTICATED).apply("Validate", new Validate());
@@ -124,13 +127,12 @@ public final class AiprodPipeline {
             .apply("AssembleJobs", new AssembleJobs(StageTags.JOBS, RenderShots.RESULTS, out));
     collect(assembled, auditEvents, deadLetters, finished);
 
-    PCollection<Job> decided =
-        assembled
-            .get(StageTags.JOBS)
-            .apply("TechnicalQa", new TechnicalQa())
-            .apply("SemanticQa", new SemanticQa())
-            .apply("Decide", new Decide());
-    finished.add(decided);
+    PCollectionTuple technical = assembled.get(StageTags.JOBS).apply("TechnicalQa", new TechnicalQa());
+    collect(technical, auditEvents, deadLetters, finished);
+    PCollectionTuple semantic = technical.get(StageTags.JOBS).apply("SemanticQa", new SemanticQa());
+    collect(semantic, auditEvents, deadLetters, finished);
+    PCollectionTuple decided = semantic.get(StageTags.JOBS).apply("Decide", new Decide());
+    collect(decided, auditEvents, deadLetters, finished);
 
     PCollection<Job> terminal = PCollectionList.of(finished).apply("FlattenTerminalJobs", Flatten.pCollections());
     PCollectionTuple delivered =

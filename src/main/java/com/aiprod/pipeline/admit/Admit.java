@@ -143,6 +143,22 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
 
     @ProcessElement
     public void process(@Element JobLookup lookup, MultiOutputReceiver out) {
+      try {
+        admit(lookup, out);
+      } catch (RuntimeException e) {
+        out.get(StageTags.DEAD_LETTERS)
+            .output(
+                DeadLetters.ofJob(
+                    lookup.getJob(),
+                    ReasonCode.INTERNAL_ERROR,
+                    "Admit failed unexpectedly (" + e.getClass().getSimpleName()
+                        + "); report this message id to the operators",
+                    STAGE,
+                    e));
+      }
+    }
+
+    private void admit(JobLookup lookup, MultiOutputReceiver out) {
       Job job = lookup.getJob();
       if (lookup.getExistingMessageId() != null && !lookup.getExistingMessageId().equals(job.getMessageId())) {
         duplicates.inc();

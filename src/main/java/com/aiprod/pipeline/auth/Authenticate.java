@@ -93,6 +93,15 @@ public final class Authenticate
       } else {
         failure.inc();
         details.put("reason_code", result.reasonCode()).put("reason", result.message());
+        // Who the token claims to be (unverified, never the token) and where it came from:
+        // the keys of auth-failure burst detection.
+        String claimed = ClaimedSubject.of(header);
+        if (claimed != null) {
+          details.put("claimed_uid", claimed);
+        }
+        if (message.getSource() != null) {
+          details.put("source", message.getSource());
+        }
         out.get(StageTags.AUDIT)
             .output(
                 audit.event(

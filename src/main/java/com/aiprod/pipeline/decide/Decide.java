@@ -1,29 +1,38 @@
 package com.aiprod.pipeline.decide;
 
+import com.aiprod.pipeline.JobStageFn;
+import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTagList;
 
 /** Decide (DESIGN §6): DELIVERED, NEEDS_REVIEW or REJECTED from the QA scores and the cost. */
-public final class Decide extends PTransform<PCollection<Job>, PCollection<Job>> {
+public final class Decide extends PTransform<PCollection<Job>, PCollectionTuple> {
   @Override
-  public PCollection<Job> expand(PCollection<Job> jobs) {
-    return jobs.apply("ApplyThresholds", ParDo.of(new DecideFn()));
+  public PCollectionTuple expand(PCollection<Job> jobs) {
+    return jobs.apply(
+        "ApplyThresholds",
+        ParDo.of(new DecideFn()).withOutputTags(StageTags.FINISHED, TupleTagList.of(StageTags.DEAD_LETTERS)));
   }
 
-  static final class DecideFn extends DoFn<Job, Job> {
-    @ProcessElement
-    public void process(@Element Job job, OutputReceiver<Job> out) {
+  static final class DecideFn extends JobStageFn {
+    DecideFn() {
+      super("Decide");
+    }
+
+    @Override
+    protected void apply(Job job, MultiOutputReceiver out) {
       DecisionRules.Decision d =
           DecisionRules.decide(job.getQaTechnical(), job.getQaSemantic(), job.getCostUsd(), job.getRequest().getBudgetUsd());
       long now = System.currentTimeMillis();
       if (d.state() == JobState.DELIVERED) {
-        out.output(job.transition(JobState.DELIVERED, now, "passed QA"));
+        out.get(StageTags.FINISHED).output(job.transition(JobState.DELIVERED, now, "passed QA"));
       } else {
-        out.output(job.toBuilder().setReason(d.reason()).build().transition(d.state(), now, d.reason()));
+        out.get(StageTags.FINISHED).output(job.toBuilder().setReason(d.reason()).build().transition(d.state(), now, d.reason()));
       }
     }
   }

@@ -18,6 +18,7 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.joda.time.Instant;
 
 /**
  * ReadRequests (DESIGN §1, §2): turns the input into {@link RequestMessage}s. Batch reads JSONL
@@ -70,7 +71,8 @@ public final class ReadRequests {
             continue;
           }
           received.inc();
-          out.output(toMessage(path, lineNo, line, now));
+          // Processing time as event time: auth-failure bursts are counted per minute of it.
+          out.outputWithTimestamp(toMessage(path, lineNo, line, now), new Instant(now));
         }
       }
     }
@@ -83,6 +85,7 @@ public final class ReadRequests {
               .setMessageId(path + ":" + lineNo)
               .setDefaultJobId(derivedJobId(path, lineNo))
               .setOrdinal(lineNo)
+              .setSource(path)
               .setReceivedAtMillis(now)
               .setAttributes(parsed.attributes == null ? Map.of() : parsed.attributes);
       if (parsed.isOk()) {

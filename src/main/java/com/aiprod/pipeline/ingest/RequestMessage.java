@@ -38,6 +38,9 @@ public abstract class RequestMessage {
 
   public abstract @Nullable String getReadErrorMessage();
 
+  /** Where it came from: the input file, or the subscription; keys auth-failure burst detection. */
+  public abstract @Nullable String getSource();
+
   public abstract Builder toBuilder();
 
   public static Builder builder() {
@@ -63,6 +66,8 @@ public abstract class RequestMessage {
     public abstract Builder setReadErrorCode(@Nullable String v);
 
     public abstract Builder setReadErrorMessage(@Nullable String v);
+
+    public abstract Builder setSource(@Nullable String v);
 
     public abstract RequestMessage build();
   }

@@ -50,6 +50,12 @@ public final class DeadLetters {
 
   /** A dead letter for an authenticated job that must not touch its document (e.g. a duplicate). */
   public static DeadLetter ofJob(Job job, ReasonCode code, String errorMessage, String stage) {
+    return ofJob(job, code, errorMessage, stage, null);
+  }
+
+  /** The same, with the error that caused it (its stack trace is kept, redacted). */
+  public static DeadLetter ofJob(
+      Job job, ReasonCode code, String errorMessage, String stage, @Nullable Throwable error) {
     Map<String, String> attributes = new TreeMap<>();
     attributes.put("job_id", job.getJobId());
     attributes.put("tenant", job.getTenant());
@@ -61,7 +67,7 @@ public final class DeadLetters {
         .setPayloadBytes(null)
         .setAttributes(attributes)
         .setErrorMessage(Redaction.redactText(errorMessage))
-        .setStacktrace(null)
+        .setStacktrace(stacktrace(error))
         .setReasonCode(code.name())
         .setStage(stage)
         .setMessageId(job.getMessageId())

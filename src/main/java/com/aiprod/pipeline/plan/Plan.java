@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.plan;
 
+import com.aiprod.pipeline.JobStageFn;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
@@ -7,7 +8,6 @@ import com.aiprod.pipeline.model.ShotSpec;
 import java.util.List;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
@@ -24,14 +24,19 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
   public PCollectionTuple expand(PCollection<Job> jobs) {
     return jobs.apply(
         "PlanShots",
-        ParDo.of(new PlanFn()).withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED)));
+        ParDo.of(new PlanFn())
+            .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED).and(StageTags.DEAD_LETTERS)));
   }
 
-  static final class PlanFn extends DoFn<Job, Job> {
+  static final class PlanFn extends JobStageFn {
     private final Counter planned = Metrics.counter("aiprod", "jobs_planned");
 
-    @ProcessElement
-    public void process(@Element Job job, MultiOutputReceiver out) {
+    PlanFn() {
+      super("Plan");
+    }
+
+    @Override
+    protected void apply(Job job, MultiOutputReceiver out) {
       // A quote that no backend can take (none meets the quality floor) has no clip grid to plan on.
       List<ShotSpec> shots =
           job.getClipSeconds() > 0

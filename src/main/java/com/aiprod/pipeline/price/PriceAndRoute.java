@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.price;
 
+import com.aiprod.pipeline.JobStageFn;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.admit.AdmissionRules;
 import com.aiprod.pipeline.admit.Refusal;
@@ -54,7 +55,9 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
         jobs.apply(
             "RouteJobs",
             ParDo.of(new RouteFn(audit, pricing, configuredBackends))
-                .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT)));
+                .withOutputTags(
+                    StageTags.JOBS,
+                    TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT).and(StageTags.DEAD_LETTERS)));
     PCollectionTuple capped =
         routed
             .get(StageTags.JOBS)
@@ -72,6 +75,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
             PCollectionList.of(routed.get(StageTags.FINISHED))
                 .and(capped.get(StageTags.FINISHED))
                 .apply("FlattenRefused", Flatten.pCollections()))
+        .and(StageTags.DEAD_LETTERS, routed.get(StageTags.DEAD_LETTERS))
         .and(
             StageTags.AUDIT,
             PCollectionList.of(routed.get(StageTags.AUDIT))
@@ -83,7 +87,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     return job.getTenant() + "@" + Instant.ofEpochMilli(job.getReceivedAtMillis()).atZone(ZoneOffset.UTC).toLocalDate();
   }
 
-  static final class RouteFn extends DoFn<Job, Job> {
+  static final class RouteFn extends JobStageFn {
     private final AuditEvents audit;
     private final PricingTable pricing;
     private final Set<String> configured;
@@ -91,6 +95,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     private transient Router router;
 
     RouteFn(AuditEvents audit, PricingTable pricing, Set<String> configured) {
+      super(STAGE);
       this.audit = audit;
       this.pricing = pricing;
       this.configured = configured;
@@ -101,8 +106,8 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
       router = new Router(pricing);
     }
 
-    @ProcessElement
-    public void process(@Element Job job, MultiOutputReceiver out) {
+    @Override
+    protected void apply(Job job, MultiOutputReceiver out) {
       RouteDecision route = router.route(job.getRequest(), configured, Set.of());
       if ("estimate".equals(job.getRequest().getMode())) {
         // A quote is never refused: it records the route a final would take, or why none fits.

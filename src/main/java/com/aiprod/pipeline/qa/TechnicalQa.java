@@ -1,5 +1,7 @@
 package com.aiprod.pipeline.qa;
 
+import com.aiprod.pipeline.JobStageFn;
+import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.ShotSpec;
@@ -13,24 +15,31 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTagList;
 
 /**
  * TechnicalQa (DESIGN §6): reads the real MP4s (every shot and {@code final.mp4}) and scores the
  * technical checks: parses, H.264, duration, resolution, fps, every shot present.
  */
-public final class TechnicalQa extends PTransform<PCollection<Job>, PCollection<Job>> {
+public final class TechnicalQa extends PTransform<PCollection<Job>, PCollectionTuple> {
   @Override
-  public PCollection<Job> expand(PCollection<Job> jobs) {
-    return jobs.apply("InspectVideos", ParDo.of(new InspectFn()));
+  public PCollectionTuple expand(PCollection<Job> jobs) {
+    return jobs.apply(
+        "InspectVideos",
+        ParDo.of(new InspectFn()).withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS)));
   }
 
-  static final class InspectFn extends DoFn<Job, Job> {
-    @ProcessElement
-    public void process(@Element Job job, OutputReceiver<Job> out) {
+  static final class InspectFn extends JobStageFn {
+    InspectFn() {
+      super("TechnicalQa");
+    }
+
+    @Override
+    protected void apply(Job job, MultiOutputReceiver out) {
       Map<Integer, InspectionResult> shots = new TreeMap<>();
       List<String> uris = job.getShotUris();
       for (int i = 0; i < uris.size(); i++) {
@@ -47,7 +56,7 @@ public final class TechnicalQa extends PTransform<PCollection<Job>, PCollection<
       TechnicalReport report = TechnicalChecks.run(expected, shots, fin);
       String failed =
           String.join(", ", report.failedChecks());
-      out.output(
+      out.get(StageTags.JOBS).output(
           job.toBuilder()
               .setQaTechnical(report.getScore())
               .build()

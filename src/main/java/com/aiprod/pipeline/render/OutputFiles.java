@@ -10,8 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.ResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
@@ -35,6 +35,10 @@ public final class OutputFiles {
       Files.createDirectories(target.getParent());
       Path tmp = target.resolveSibling(target.getFileName() + ".tmp-" + System.nanoTime());
       Files.copy(local, tmp, StandardCopyOption.REPLACE_EXISTING);
+      if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
+        // Temp files are created owner-only; deliverables are ordinary readable files.
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+      }
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       return;
     }
@@ -80,12 +84,5 @@ public final class OutputFiles {
 
   static String stripFileScheme(String uri) {
     return uri.startsWith("file://") ? uri.substring("file://".length()) : uri;
-  }
-
-  /** Resolves a child of a directory URI. */
-  public static String resolve(String dir, String child) {
-    return FileSystems.matchNewResource(dir, true)
-        .resolve(child, ResolveOptions.StandardResolveOptions.RESOLVE_FILE)
-        .toString();
   }
 }

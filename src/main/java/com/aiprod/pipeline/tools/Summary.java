@@ -55,6 +55,7 @@ public final class Summary {
           st,
           "SELECT tenant, job_id, state, coalesce(reason_code, '') AS reason, shots_done || '/' || shots_total AS shots,"
               + " coalesce(backend, '') AS backend, printf('%.2f', cost_usd) AS cost_usd,"
+              + " printf('%.2f', estimate_usd) AS estimate_usd,"
               + " coalesce(printf('%.2f', technical_score), '') AS qa_technical,"
               + " coalesce(printf('%.2f', semantic_score), '') AS qa_semantic,"
               + " coalesce(output_uri, '') AS output"

@@ -43,6 +43,22 @@ public final class Validate extends PTransform<PCollection<AuthenticatedRequest>
 
     @ProcessElement
     public void process(@Element AuthenticatedRequest in, MultiOutputReceiver out) {
+      try {
+        validate(in, out);
+      } catch (RuntimeException e) {
+        out.get(StageTags.DEAD_LETTERS)
+            .output(
+                DeadLetters.of(
+                    in.getMessage(),
+                    ReasonCode.INTERNAL_ERROR,
+                    "Validate failed unexpectedly (" + e.getClass().getSimpleName()
+                        + "); report this message id to the operators",
+                    STAGE,
+                    e));
+      }
+    }
+
+    private void validate(AuthenticatedRequest in, MultiOutputReceiver out) {
       RequestMessage m = in.getMessage();
       String jobIdAttr = m.getAttributes().get("job_id");
       if (jobIdAttr != null && !JOB_ID.matcher(jobIdAttr).matches()) {

@@ -1,0 +1,87 @@
+package com.aiprod.pipeline.audit;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TimestampedValue;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class DetectAuthFailureBurstsTest {
+  private static final AuditEvents AUDIT = new AuditEvents("dev");
+  private static final long T0 = Instant.parse("2026-11-24T10:00:00Z").getMillis();
+
+  private static TimestampedValue<AuditEvent> failure(int i, String claimed, String source, long at) {
+    var d = AuditEvents.details().put("reason_code", "AUTH_INVALID");
+    if (claimed != null) {
+      d.put("claimed_uid", claimed);
+    }
+    d.put("source", source);
+    AuditEvent e =
+        AUDIT.event(AuditEvents.AUTH_FAILURE, AuditEvents.FAILURE, "authenticate", "m-" + i + "-" + at,
+            null, null, null, null, d, at, "");
+    return TimestampedValue.of(e, new Instant(at));
+  }
+
+  @Test
+  void twentyFailuresOfOnePrincipalInAMinuteRaiseOneAlertPerKey() {
+    TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
+    List<TimestampedValue<AuditEvent>> events = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      events.add(failure(i, "mallory", "src-a", T0 + i * 1000));
+    }
+    // 19 failures of another principal from their own source: below the threshold.
+    for (int i = 0; i < 19; i++) {
+      events.add(failure(100 + i, "eve", "src-b", T0 + i * 1000));
+    }
+    PCollection<AuditEvent> alerts =
+        p.apply(Create.timestamped(events)).apply(new DetectAuthFailureBursts(AUDIT));
+    PAssert.that(alerts.apply(MapElements.into(TypeDescriptors.strings()).via(AuditEvent::getResource)))
+        .containsInAnyOrder("principal:mallory", "source:src-a");
+    PAssert.thatSingleton(alerts.apply(Count.globally())).isEqualTo(2L);
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void failuresSpreadOverTwoMinutesDoNotAlert() {
+    TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
+    List<TimestampedValue<AuditEvent>> events = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      events.add(failure(i, "mallory", "src-" + i, T0 + (i < 10 ? 0 : 60_000) + i));
+    }
+    PCollection<AuditEvent> alerts =
+        p.apply(Create.timestamped(events)).apply(new DetectAuthFailureBursts(AUDIT));
+    PAssert.that(alerts).empty();
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void alertsAreSecurityAlertsWithTheirCount() {
+    TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
+    List<TimestampedValue<AuditEvent>> events = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      events.add(failure(i, null, "subscription-x", T0 + i));
+    }
+    PCollection<AuditEvent> alerts =
+        p.apply(Create.timestamped(events)).apply(new DetectAuthFailureBursts(AUDIT));
+    PAssert.thatSingleton(alerts)
+        .satisfies(
+            a -> {
+              assertThat(a.getEventType(), equalTo("SECURITY_ALERT"));
+              assertThat(a.getStatus(), equalTo("alert"));
+              assertThat(a.getDetails(), containsString("\"failures\":25"));
+              return null;
+            });
+    p.run().waitUntilFinish();
+  }
+}
