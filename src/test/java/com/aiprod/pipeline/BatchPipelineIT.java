@@ -60,22 +60,21 @@ class BatchPipelineIT {
   @TempDir static Path dir;
 
   static Path signed;
+  static Path signedHostile;
   static Path warehouse;
   static Path out;
-  static List<String> expectations = new ArrayList<>();
+  /** Expected outcome per message id ({@code <signed file>:<line>}), from the samples' "expect". */
+  static Map<String, String> expectations = new LinkedHashMap<>();
   static String pipelineOutput;
 
   @BeforeAll
   static void runPipeline() throws Exception {
-    Path samples = Paths.get("samples/requests.jsonl").toAbsolutePath();
-    for (String line : Files.readAllLines(samples, StandardCharsets.UTF_8)) {
-      if (!line.isBlank()) {
-        expectations.add(MAPPER.readTree(line).get("expect").asText());
-      }
-    }
-    signed = dir.resolve("requests.signed.jsonl");
     Path auth = dir.resolve("dev-auth");
-    SignSamples.sign(samples, signed, auth, PROJECT);
+    Files.createDirectories(dir.resolve("in"));
+    signed = dir.resolve("in/requests.jsonl");
+    signedHostile = dir.resolve("in/hostile.jsonl");
+    sign(Paths.get("samples/requests.jsonl"), signed, auth);
+    sign(Paths.get("src/test/resources/it/hostile.jsonl"), signedHostile, auth);
     warehouse = dir.resolve("warehouse.duckdb");
     out = dir.resolve("out");
     Path jar = Paths.get("target/aiprod-pipeline-bundled.jar").toAbsolutePath();
@@ -85,7 +84,7 @@ class BatchPipelineIT {
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar",
                 jar.toString(),
-                "--inputFiles=" + signed,
+                "--inputFiles=" + dir.resolve("in") + "/*.jsonl",
                 "--authMode=dev",
                 "--devAuthDir=" + auth,
                 "--project=" + PROJECT,
@@ -114,6 +113,21 @@ class BatchPipelineIT {
     pipelineOutput = log.toString(StandardCharsets.UTF_8);
     assertThat("pipeline ended in time", ended, is(true));
     assertThat("pipeline exit status; output:\n" + tail(pipelineOutput), process.exitValue(), equalTo(0));
+  }
+
+  /** Signs a sample file and records each line's expected outcome. */
+  private static void sign(Path samples, Path target, Path auth) throws Exception {
+    int line = 0;
+    for (String s : Files.readAllLines(samples.toAbsolutePath(), StandardCharsets.UTF_8)) {
+      if (!s.isBlank()) {
+        expectations.put(target + ":" + (++line), MAPPER.readTree(s).get("expect").asText());
+      }
+    }
+    SignSamples.sign(samples.toAbsolutePath(), target, auth, PROJECT);
+  }
+
+  private static long expected(java.util.function.Predicate<String> p) {
+    return expectations.values().stream().filter(p).count();
   }
 
   private static String tail(String s) {
@@ -145,10 +159,15 @@ class BatchPipelineIT {
     return signed + ":" + line;
   }
 
+
   @Test
   void everyInputHasExactlyOneTerminalOutcome() throws Exception {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int status = Summary.run(warehouse.toString(), List.of(signed.toString()), new PrintStream(buf, true, StandardCharsets.UTF_8));
+    int status =
+        Summary.run(
+            warehouse.toString(),
+            List.of(signed.toString(), signedHostile.toString()),
+            new PrintStream(buf, true, StandardCharsets.UTF_8));
     assertThat(buf.toString(StandardCharsets.UTF_8), status, equalTo(0));
   }
 
@@ -163,12 +182,12 @@ class BatchPipelineIT {
       actual.put((String) r.get("message_id"), "dead_letter:" + r.get("reason_code"));
     }
     List<String> mismatches = new ArrayList<>();
-    for (int i = 0; i < expectations.size(); i++) {
-      String got = actual.get(messageId(i + 1));
-      if (!expectations.get(i).equals(got)) {
-        mismatches.add("line " + (i + 1) + ": expected " + expectations.get(i) + ", got " + got);
-      }
-    }
+    expectations.forEach(
+        (id, want) -> {
+          if (!want.equals(actual.get(id))) {
+            mismatches.add(id + ": expected " + want + ", got " + actual.get(id));
+          }
+        });
     assertThat(mismatches, empty());
   }
 
@@ -225,9 +244,12 @@ class BatchPipelineIT {
     for (Map<String, Object> r : perMessage) {
       assertThat("auth events of " + r.get("message_id"), ((Number) r.get("n")).intValue(), equalTo(1));
     }
-    long forged = expectations.stream().filter(e -> e.equals("dead_letter:AUTH_INVALID")).count();
-    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'SECURITY_ALERT'"), equalTo(forged));
-    long refusals = expectations.stream().filter(e -> e.startsWith("REJECTED:")).count();
+    // Forged: the four of the samples (alg none, tampered, wrong key, HS256). The hostile file's
+    // AUTH_INVALID tokens are well-signed but wrong (project, iat, claims) or not JWTs at all.
+    assertThat(
+        count("SELECT count(*) FROM audit_events WHERE event_type = 'SECURITY_ALERT' AND action = 'forged_token'"),
+        equalTo(4L));
+    long refusals = expected(e -> e.startsWith("REJECTED:"));
     assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'PERMISSION_DENIED'"), equalTo(refusals));
     assertThat(
         count("SELECT count(*) FROM audit_events WHERE event_type = 'DATA_ACCESS' AND status = 'success'"),
@@ -255,7 +277,7 @@ class BatchPipelineIT {
   void everyFinalMp4ParsesWithThePlannedDurationAndResolution() throws Exception {
     List<Map<String, Object>> delivered =
         rows("SELECT output_uri, duration_sec FROM job_results WHERE state = 'DELIVERED'");
-    assertThat(delivered.size(), equalTo((int) expectations.stream().filter("DELIVERED"::equals).count()));
+    assertThat((long) delivered.size(), equalTo(expected("DELIVERED"::equals)));
     for (Map<String, Object> r : delivered) {
       VideoInfo info = Mp4Inspector.inspect(Paths.get((String) r.get("output_uri")));
       assertThat(info.isH264(), is(true));
@@ -269,7 +291,9 @@ class BatchPipelineIT {
   @Test
   void noTokenIsStoredOrLoggedAnywhere() throws Exception {
     List<String> secrets = new ArrayList<>();
-    for (String line : Files.readAllLines(signed, StandardCharsets.UTF_8)) {
+    List<String> lines = new ArrayList<>(Files.readAllLines(signed, StandardCharsets.UTF_8));
+    lines.addAll(Files.readAllLines(signedHostile, StandardCharsets.UTF_8));
+    for (String line : lines) {
       JsonNode n;
       try {
         n = MAPPER.readTree(line);

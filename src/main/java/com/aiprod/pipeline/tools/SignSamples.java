@@ -25,7 +25,8 @@ import javax.crypto.spec.SecretKeySpec;
  * names. A sample line is an input line plus {@code "identity"}: {@code {"uid", "tenant", "role",
  * "plan", "ttl"}} (ttl in seconds; negative = already expired by that much), or {@code "none"} for
  * no authorization attribute, or {@code {"forge": "alg-none" | "hs256" | "tampered" | "wrong-key"
- * | "garbage", ...}} for hostile tokens. {@code {"raw": "..."}} lines are written as they are
+ * | "garbage", ...}} for hostile tokens; {@code "project"} signs for another Firebase project and
+ * {@code "clock_offset"} (seconds) issues the token in the future or past. {@code {"raw": "..."}} lines are written as they are
  * (unreadable input); {@code "pad_content_to": N} pads data.content to N bytes (oversized input);
  * {@code "expect"} (the outcome the sample should get, checked by the integration test) is
  * dropped.
@@ -107,6 +108,18 @@ public final class SignSamples {
     String plan = id.hasNonNull("plan") ? id.get("plan").asText() : null;
     long ttl = id.path("ttl").asLong(3600);
     String forge = id.path("forge").asText("");
+    if (id.has("project")) {
+      // A token of another Firebase project, signed by the trusted key: wrong iss/aud.
+      tokens = new DevTokens(keys, id.get("project").asText());
+    }
+    if (id.has("clock_offset")) {
+      // Issued in the future (or past) by this many seconds: iat/auth_time skew checks.
+      tokens =
+          new DevTokens(
+              keys,
+              id.has("project") ? id.get("project").asText() : project,
+              Clock.offset(Clock.systemUTC(), Duration.ofSeconds(id.get("clock_offset").asLong())));
+    }
     if (ttl <= 0) {
       // Issued far enough in the past that it expired -ttl seconds ago (beyond the 60 s skew).
       long age = 3600 - ttl;
