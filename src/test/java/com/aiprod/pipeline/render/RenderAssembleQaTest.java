@@ -75,8 +75,11 @@ class RenderAssembleQaTest {
           assembled
               .get(StageTags.JOBS)
               .apply(new TechnicalQa())
+              .get(StageTags.JOBS)
               .apply(new SemanticQa())
-              .apply(new Decide());
+              .get(StageTags.JOBS)
+              .apply(new Decide())
+              .get(StageTags.FINISHED);
     }
   }
 
