@@ -1,6 +1,7 @@
 package com.aiprod.pipeline;
 
 import com.aiprod.pipeline.admit.Admit;
+import com.aiprod.pipeline.admit.AuthorizeCancels;
 import com.aiprod.pipeline.assemble.AssembleJobs;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.audit.AuditEvents;
@@ -106,8 +107,12 @@ public final class AiprodPipeline {
         authenticated.get(Authenticate.AUTHENTICATED).apply("Validate", new Validate());
     collect(validated, auditEvents, deadLetters, null);
 
+    PCollectionTuple cancels =
+        validated.get(Validate.CANCELS).apply("AuthorizeCancels", new AuthorizeCancels(audit, ExistingJobLookup.in(store)));
+    collect(cancels, auditEvents, deadLetters, null);
+
     PCollectionTuple admitted =
-        validated.get(StageTags.JOBS).apply("Admit", new Admit(audit, ExistingJobLookup.in(store)));
+        validated.get(StageTags.JOBS).apply("Admit", new Admit(audit, ExistingJobLookup.in(store), options.isStreaming()));
     collect(admitted, auditEvents, deadLetters, finished);
 
     PCollectionTuple routed =
@@ -124,7 +129,10 @@ public final class AiprodPipeline {
     PCollectionTuple assembled =
         PCollectionTuple.of(StageTags.JOBS, rendering)
             .and(RenderShots.RESULTS, rendered.get(RenderShots.RESULTS))
-            .apply("AssembleJobs", new AssembleJobs(StageTags.JOBS, RenderShots.RESULTS, out));
+            .and(Validate.CANCELS, cancels.get(StageTags.JOBS))
+            .apply(
+                "AssembleJobs",
+                new AssembleJobs(StageTags.JOBS, RenderShots.RESULTS, Validate.CANCELS, out, options.isStreaming()));
     collect(assembled, auditEvents, deadLetters, finished);
 
     PCollectionTuple technical = assembled.get(StageTags.JOBS).apply("TechnicalQa", new TechnicalQa());

@@ -12,8 +12,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -26,6 +34,7 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Duration;
 import org.apache.beam.sdk.transforms.Flatten;
 
 /**
@@ -43,20 +52,34 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
   private final AuditEvents audit;
   private final ExistingJobLookup lookup;
 
-  public Admit(AuditEvents audit, ExistingJobLookup lookup) {
+  private final boolean streaming;
+
+  /**
+   * @param streaming in-run duplicates are found by a GroupByKey in batch (the earliest line
+   *     wins) and by per-key state in streaming (the first message to arrive wins)
+   */
+  public Admit(AuditEvents audit, ExistingJobLookup lookup, boolean streaming) {
     this.audit = audit;
     this.lookup = lookup;
+    this.streaming = streaming;
   }
 
   @Override
   public PCollectionTuple expand(PCollection<Job> jobs) {
+    PCollection<KV<String, Job>> keyed =
+        jobs.apply("KeyByTenantJob", WithKeys.of((Job j) -> j.key()).withKeyType(TypeDescriptors.strings()));
     PCollectionTuple inRun =
-        jobs.apply("KeyByTenantJob", WithKeys.of((Job j) -> j.key()).withKeyType(TypeDescriptors.strings()))
-            .apply("GroupByTenantJob", GroupByKey.create())
-            .apply(
-                "KeepEarliestMessage",
-                ParDo.of(new KeepEarliestFn(audit))
-                    .withOutputTags(UNIQUE, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
+        streaming
+            ? keyed.apply(
+                "FirstMessageWins",
+                ParDo.of(new FirstMessageWinsFn(audit))
+                    .withOutputTags(UNIQUE, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)))
+            : keyed
+                .apply("GroupByTenantJob", GroupByKey.create())
+                .apply(
+                    "KeepEarliestMessage",
+                    ParDo.of(new KeepEarliestFn(audit))
+                        .withOutputTags(UNIQUE, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
     PCollectionTuple admitted =
         inRun
             .get(UNIQUE)
@@ -131,11 +154,67 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
     }
   }
 
+  /**
+   * Streaming: the first message of a (tenant, job_id) to arrive wins; a later one with another
+   * message id is a duplicate, the same message again (a redelivery within this run) is dropped as
+   * it is already in flight. The key forgets after {@link #REMEMBER}: by then the job's document
+   * is the memory.
+   */
+  static final class FirstMessageWinsFn extends DoFn<KV<String, Job>, Job> {
+    static final Duration REMEMBER = Duration.standardHours(1);
+    private final AuditEvents audit;
+    private final Counter duplicates = Metrics.counter("aiprod", "duplicates");
+    private final Counter redelivered = Metrics.counter("aiprod", "redeliveries_dropped");
+
+    @StateId("first")
+    private final StateSpec<ValueState<String>> firstSpec = StateSpecs.value(StringUtf8Coder.of());
+
+    @TimerId("forget")
+    private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
+
+    FirstMessageWinsFn(AuditEvents audit) {
+      this.audit = audit;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<String, Job> element,
+        @StateId("first") ValueState<String> first,
+        @TimerId("forget") Timer forget,
+        MultiOutputReceiver out) {
+      Job job = element.getValue();
+      String winner = first.read();
+      if (winner == null) {
+        first.write(job.getMessageId());
+        forget.offset(REMEMBER).setRelative();
+        out.get(UNIQUE).output(job);
+      } else if (winner.equals(job.getMessageId())) {
+        redelivered.inc();
+      } else {
+        duplicates.inc();
+        DeadLetterAndAudit d =
+            duplicate(
+                audit,
+                job,
+                "job_id '" + job.getJobId() + "' was already submitted for tenant '" + job.getTenant()
+                    + "' by message " + winner + "; use a new job_id for a new job");
+        out.get(StageTags.DEAD_LETTERS).output(d.deadLetter());
+        out.get(StageTags.AUDIT).output(d.event());
+      }
+    }
+
+    @OnTimer("forget")
+    public void onForget(@StateId("first") ValueState<String> first) {
+      first.clear();
+    }
+  }
+
   /** Duplicates known to the job store, refusals from Validate, then the role and plan rules. */
   static final class AdmitFn extends DoFn<JobLookup, Job> {
     private final AuditEvents audit;
     private final Counter duplicates = Metrics.counter("aiprod", "duplicates");
     private final Counter denied = Metrics.counter("aiprod", "permission_denied");
+    private final Counter redelivered = Metrics.counter("aiprod", "redeliveries_dropped");
 
     AdmitFn(AuditEvents audit) {
       this.audit = audit;
@@ -170,6 +249,21 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
                     + "' (state " + lookup.getExistingState() + "); use a new job_id for a new job");
         out.get(StageTags.DEAD_LETTERS).output(d.deadLetter());
         out.get(StageTags.AUDIT).output(d.event());
+        return;
+      }
+      if (lookup.exists() && JobState.valueOf(lookup.getExistingState()).isTerminal()) {
+        // This very message already ended (a redelivery after a restart): its outcome exists.
+        redelivered.inc();
+        ObjectNode d =
+            AuditEvents.details().put("reason", "redelivered message of a job that already ended")
+                .put("state", lookup.getExistingState());
+        out.get(StageTags.AUDIT)
+            .output(
+                audit.event(
+                    AuditEvents.DATA_ACCESS, "redelivered", "check_duplicate", job.getMessageId(),
+                    job.getTenant(), job.getUid(), job.getJobId(),
+                    "tenants/" + job.getTenant() + "/jobs/" + job.getJobId(), d,
+                    System.currentTimeMillis(), "redelivered"));
         return;
       }
       job = job.toBuilder().setInputPayload(null).build();

@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.assemble;
 
+import com.aiprod.pipeline.Coders;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
@@ -19,119 +20,335 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.beam.sdk.coders.BooleanCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.state.BagState;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.WithKeys;
-import org.apache.beam.sdk.transforms.join.CoGbkResult;
-import org.apache.beam.sdk.transforms.join.CoGroupByKey;
-import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Duration;
 
 /**
- * AssembleJobs (DESIGN §6): collects each job's shot results; when every planned shot rendered,
- * concatenates them in shot order into {@code final.mp4} and writes {@code manifest.json} next to
- * it, under {@code <outputLocation>/<tenant>/<job_id>/}, and hands the job to QA. A job with a
- * shot that no attempt rendered ends FAILED (RENDER_FAILED) with every attempt's error.
+ * AssembleJobs (DESIGN §6): per job, stateful. The job, its shot results and any authorized
+ * cancel meet in the job's state (keyed by tenant/job_id). When every planned shot is settled the
+ * rendered shots are concatenated in shot order into {@code final.mp4} with {@code manifest.json}
+ * under {@code <outputLocation>/<tenant>/<job_id>/} and the job goes on to QA; a shot that no
+ * attempt rendered ends the job FAILED (RENDER_FAILED, with every attempt's error). In streaming
+ * a processing-time timer fires at the preset's deadline after the job was received: the job
+ * ends FAILED (DEADLINE) with what was rendered by then (assembled when there is anything). A
+ * cancel ends the job CANCELLED at once (or as soon as the job reaches its assembly). Once a job
+ * has ended here, late shots and repeated inputs for it are ignored.
  */
 public final class AssembleJobs extends PTransform<PCollectionTuple, PCollectionTuple> {
-  private static final TupleTag<Job> JOB = new TupleTag<Job>() {};
-  private static final TupleTag<ShotResult> SHOT = new TupleTag<ShotResult>() {};
-
   private final TupleTag<Job> jobsTag;
   private final TupleTag<ShotResult> resultsTag;
+  private final TupleTag<Job> cancelsTag;
   private final String outputLocation;
+  private final boolean streaming;
 
   /**
    * @param jobsTag tag of the rendering jobs in the input tuple
    * @param resultsTag tag of their shot results
+   * @param cancelsTag tag of authorized cancel requests
+   * @param streaming whether to arm the deadline timers (a batch run renders synchronously and
+   *     has no deadline to wait for)
    */
-  public AssembleJobs(TupleTag<Job> jobsTag, TupleTag<ShotResult> resultsTag, String outputLocation) {
+  public AssembleJobs(
+      TupleTag<Job> jobsTag,
+      TupleTag<ShotResult> resultsTag,
+      TupleTag<Job> cancelsTag,
+      String outputLocation,
+      boolean streaming) {
     this.jobsTag = jobsTag;
     this.resultsTag = resultsTag;
+    this.cancelsTag = cancelsTag;
     this.outputLocation = outputLocation;
+    this.streaming = streaming;
   }
+
+  private static final TypeDescriptor<KV<String, AssemblyInput>> INPUT =
+      TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(AssemblyInput.class));
 
   @Override
   public PCollectionTuple expand(PCollectionTuple input) {
-    PCollection<KV<String, Job>> jobs =
-        input.get(jobsTag).apply("KeyJobs", WithKeys.of((Job j) -> j.key()).withKeyType(TypeDescriptors.strings()));
-    PCollection<KV<String, ShotResult>> shots =
+    Coder<KV<String, AssemblyInput>> coder = KvCoder.of(StringUtf8Coder.of(), Coders.schema(AssemblyInput.class));
+    PCollection<KV<String, AssemblyInput>> jobs =
+        input
+            .get(jobsTag)
+            .apply("KeyJobs", MapElements.into(INPUT).via((Job j) -> KV.of(j.key(), AssemblyInput.ofJob(j))))
+            .setCoder(coder);
+    PCollection<KV<String, AssemblyInput>> shots =
         input
             .get(resultsTag)
             .apply(
                 "KeyShots",
-                WithKeys.of((ShotResult r) -> Job.keyOf(r.getTenant(), r.getJobId()))
-                    .withKeyType(TypeDescriptors.strings()));
-    return KeyedPCollectionTuple.of(JOB, jobs)
-        .and(SHOT, shots)
-        .apply("CollectShotsPerJob", CoGroupByKey.create())
+                MapElements.into(INPUT)
+                    .via((ShotResult r) -> KV.of(Job.keyOf(r.getTenant(), r.getJobId()), AssemblyInput.ofShot(r))))
+            .setCoder(coder);
+    PCollection<KV<String, AssemblyInput>> cancels =
+        input
+            .get(cancelsTag)
+            .apply("KeyCancels", MapElements.into(INPUT).via((Job c) -> KV.of(c.key(), AssemblyInput.ofCancel(c))))
+            .setCoder(coder);
+    return PCollectionList.of(jobs)
+        .and(shots)
+        .and(cancels)
+        .apply("MergeJobInputs", Flatten.pCollections())
         .apply(
-            "ConcatenateShots",
-            ParDo.of(new AssembleFn(outputLocation))
+            "CollectShotsPerJob",
+            ParDo.of(new AssembleFn(outputLocation, streaming))
                 .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED)));
   }
 
-  static final class AssembleFn extends DoFn<KV<String, CoGbkResult>, Job> {
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private final String outputLocation;
+  static final class AssembleFn extends DoFn<KV<String, AssemblyInput>, Job> {
+    /** How long an ended job's key remembers that it ended (late shots, redeliveries). */
+    static final Duration REMEMBER_ENDED = Duration.standardHours(24);
 
-    AssembleFn(String outputLocation) {
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @StateId("job")
+    private final StateSpec<ValueState<Job>> jobSpec = StateSpecs.value(Coders.schema(Job.class));
+
+    @StateId("shots")
+    private final StateSpec<BagState<ShotResult>> shotsSpec = StateSpecs.bag(Coders.schema(ShotResult.class));
+
+    @StateId("cancel")
+    private final StateSpec<ValueState<Job>> cancelSpec = StateSpecs.value(Coders.schema(Job.class));
+
+    @StateId("ended")
+    private final StateSpec<ValueState<Boolean>> endedSpec = StateSpecs.value(BooleanCoder.of());
+
+    @TimerId("deadline")
+    private final TimerSpec deadlineSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
+
+    @TimerId("forget")
+    private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
+
+    private final String outputLocation;
+    private final boolean streaming;
+    private final Counter deadlines = Metrics.counter("aiprod", "jobs_deadline_exceeded");
+
+    AssembleFn(String outputLocation, boolean streaming) {
       this.outputLocation = outputLocation;
+      this.streaming = streaming;
     }
 
     @ProcessElement
-    public void process(@Element KV<String, CoGbkResult> group, MultiOutputReceiver out) {
-      Iterable<Job> jobs = group.getValue().getAll(JOB);
-      List<ShotResult> results = new ArrayList<>();
-      group.getValue().getAll(SHOT).forEach(results::add);
-      for (Job job : jobs) { // exactly one job per key (Admit removed duplicates)
-        Job assembled;
-        try {
-          assembled = assemble(job, results);
-        } catch (IOException | RuntimeException e) {
-          assembled =
-              job.finish(
-                  JobState.FAILED,
-                  ReasonCode.INTERNAL_ERROR,
-                  "assembly failed: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
-                  System.currentTimeMillis());
+    public void process(
+        @Element KV<String, AssemblyInput> element,
+        @StateId("job") ValueState<Job> jobState,
+        @StateId("shots") BagState<ShotResult> shotsState,
+        @StateId("cancel") ValueState<Job> cancelState,
+        @StateId("ended") ValueState<Boolean> endedState,
+        @TimerId("deadline") Timer deadline,
+        @TimerId("forget") Timer forget,
+        MultiOutputReceiver out) {
+      if (Boolean.TRUE.equals(endedState.read())) {
+        return; // late shot, redelivered job or cancel after the end: the outcome exists
+      }
+      AssemblyInput in = element.getValue();
+      Job job = jobState.read();
+      if (in.getJob() != null) {
+        if (job != null) {
+          return; // the same job again (redelivery): one assembly per job
         }
-        out.get(assembled.stateValue().isTerminal() ? StageTags.FINISHED : StageTags.JOBS).output(assembled);
+        job = in.getJob();
+        jobState.write(job);
+        if (streaming) {
+          long due = job.getReceivedAtMillis() + job.getRequest().presetValue().deadlineSec() * 1000L;
+          deadline.set(new org.joda.time.Instant(Math.max(due, System.currentTimeMillis())));
+        }
+      } else if (in.getShot() != null) {
+        shotsState.add(in.getShot());
+      } else if (in.getCancel() != null) {
+        cancelState.write(in.getCancel());
+      }
+      if (job == null) {
+        return; // wait for the job
+      }
+      Job cancel = cancelState.read();
+      if (cancel != null) {
+        emit(out, cancelled(job, cancel, list(shotsState.read())));
+        end(jobState, shotsState, cancelState, endedState, deadline, forget);
+        return;
+      }
+      List<ShotResult> results = list(shotsState.read());
+      if (settled(job, results)) {
+        emit(out, assembleOrFail(job, results));
+        end(jobState, shotsState, cancelState, endedState, deadline, forget);
       }
     }
 
-    Job assemble(Job job, List<ShotResult> results) throws IOException {
-      Map<Integer, ShotResult> done = new TreeMap<>();
-      List<String> errors = new ArrayList<>();
-      double cost = 0;
+    @OnTimer("deadline")
+    public void onDeadline(
+        @StateId("job") ValueState<Job> jobState,
+        @StateId("shots") BagState<ShotResult> shotsState,
+        @StateId("cancel") ValueState<Job> cancelState,
+        @StateId("ended") ValueState<Boolean> endedState,
+        @TimerId("deadline") Timer deadline,
+        @TimerId("forget") Timer forget,
+        MultiOutputReceiver out) {
+      Job job = jobState.read();
+      if (job == null || Boolean.TRUE.equals(endedState.read())) {
+        return;
+      }
+      deadlines.inc();
+      emit(out, deadlineExceeded(job, list(shotsState.read())));
+      end(jobState, shotsState, cancelState, endedState, deadline, forget);
+    }
+
+    @OnTimer("forget")
+    public void onForget(@StateId("ended") ValueState<Boolean> endedState) {
+      endedState.clear();
+    }
+
+    private void end(
+        ValueState<Job> jobState,
+        BagState<ShotResult> shotsState,
+        ValueState<Job> cancelState,
+        ValueState<Boolean> endedState,
+        Timer deadline,
+        Timer forget) {
+      jobState.clear();
+      shotsState.clear();
+      cancelState.clear();
+      if (streaming) {
+        endedState.write(true);
+        deadline.clear();
+        forget.offset(REMEMBER_ENDED).setRelative();
+      }
+    }
+
+    private static void emit(MultiOutputReceiver out, Job job) {
+      out.get(job.stateValue().isTerminal() ? StageTags.FINISHED : StageTags.JOBS).output(job);
+    }
+
+    private static List<ShotResult> list(Iterable<ShotResult> it) {
+      List<ShotResult> l = new ArrayList<>();
+      it.forEach(l::add);
+      return l;
+    }
+
+    /** Every planned shot has a result that ends it (succeeded, failed or cancelled). */
+    static boolean settled(Job job, List<ShotResult> results) {
+      java.util.Set<Integer> done = new java.util.HashSet<>();
       for (ShotResult r : results) {
-        cost += r.getCostUsd();
-        if (r.succeeded()) {
-          done.merge(r.getShotIndex(), r, (a, b) -> a.getAttempt() >= b.getAttempt() ? a : b);
-        } else {
-          errors.add("shot " + r.getShotIndex() + " attempt " + r.getAttempt() + " on " + r.getBackend() + ": " + r.getError());
+        done.add(r.getShotIndex());
+      }
+      for (ShotSpec s : job.getShots()) {
+        if (!done.contains(s.getIndex())) {
+          return false;
         }
       }
+      return true;
+    }
+
+    private static Map<Integer, ShotResult> succeeded(List<ShotResult> results) {
+      Map<Integer, ShotResult> done = new TreeMap<>();
+      for (ShotResult r : results) {
+        if (r.succeeded()) {
+          done.merge(r.getShotIndex(), r, (a, b) -> a.getAttempt() >= b.getAttempt() ? a : b);
+        }
+      }
+      return done;
+    }
+
+    private static double cost(List<ShotResult> results) {
+      return results.stream().mapToDouble(ShotResult::getCostUsd).sum();
+    }
+
+    Job assembleOrFail(Job job, List<ShotResult> results) {
+      Map<Integer, ShotResult> done = succeeded(results);
       long now = System.currentTimeMillis();
-      List<String> uris = new ArrayList<>();
-      done.values().forEach(r -> uris.add(r.getUri()));
-      Job rendered = job.toBuilder().setCostUsd(cost).setShotsDone(done.size()).setShotUris(uris).build();
       if (done.size() < job.getShots().size()) {
-        return rendered.finish(
+        List<String> errors = new ArrayList<>();
+        for (ShotResult r : results) {
+          if (!r.succeeded()) {
+            errors.add("shot " + r.getShotIndex() + " attempt " + r.getAttempt() + " on " + r.getBackend()
+                + ": " + r.getError());
+          }
+        }
+        return withShots(job, done, results)
+            .finish(
+                JobState.FAILED,
+                ReasonCode.RENDER_FAILED,
+                (job.getShots().size() - done.size()) + " of " + job.getShots().size()
+                    + " shots were not rendered: " + String.join("; ", errors),
+                now);
+      }
+      try {
+        return assemble(withShots(job, done, results), done);
+      } catch (IOException | RuntimeException e) {
+        return job.finish(
             JobState.FAILED,
-            ReasonCode.RENDER_FAILED,
-            (job.getShots().size() - done.size()) + " of " + job.getShots().size()
-                + " shots were not rendered: " + String.join("; ", errors),
+            ReasonCode.INTERNAL_ERROR,
+            "assembly failed: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
             now);
       }
+    }
+
+    Job deadlineExceeded(Job job, List<ShotResult> results) {
+      Map<Integer, ShotResult> done = succeeded(results);
+      Job partial = withShots(job, done, results);
+      if (!done.isEmpty()) {
+        try {
+          partial = assemble(partial, done);
+        } catch (IOException | RuntimeException e) {
+          // keep the shots' record; the reason below says what exists
+        }
+      }
+      return partial.finish(
+          JobState.FAILED,
+          ReasonCode.DEADLINE,
+          done.size() + " of " + job.getShots().size() + " shots were rendered before the "
+              + job.getRequest().getPreset() + " deadline of " + job.getRequest().presetValue().deadlineSec()
+              + " s" + (done.isEmpty() ? "" : "; final.mp4 holds the rendered shots"),
+          System.currentTimeMillis());
+    }
+
+    static Job cancelled(Job job, Job cancel, List<ShotResult> results) {
+      Map<Integer, ShotResult> done = succeeded(results);
+      return withShots(job, done, results)
+          .finish(
+              JobState.CANCELLED,
+              null,
+              "cancelled by " + cancel.getUid() + " (" + cancel.getRole() + ", message "
+                  + cancel.getMessageId() + ") after " + done.size() + " of " + job.getShots().size()
+                  + " shots",
+              System.currentTimeMillis());
+    }
+
+    private static Job withShots(Job job, Map<Integer, ShotResult> done, List<ShotResult> results) {
+      List<String> uris = new ArrayList<>();
+      done.values().forEach(r -> uris.add(r.getUri()));
+      return job.toBuilder().setCostUsd(cost(results)).setShotsDone(done.size()).setShotUris(uris).build();
+    }
+
+    private Job assemble(Job job, Map<Integer, ShotResult> done) throws IOException {
       String videoUri = OutputFiles.jobFile(outputLocation, job.getTenant(), job.getJobId(), "final.mp4");
       String manifestUri = OutputFiles.jobFile(outputLocation, job.getTenant(), job.getJobId(), "manifest.json");
+      List<String> uris = job.getShotUris();
       List<Path> locals = new ArrayList<>();
       Path finalTmp = Files.createTempFile("aiprod-final-", ".mp4");
       try {
@@ -148,23 +365,25 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
           }
         }
       }
-      OutputFiles.publish(MAPPER.writeValueAsBytes(manifest(job, done, videoUri, cost)), manifestUri, "application/json");
-      return rendered.toBuilder()
-          .setVideoUri(videoUri)
-          .setManifestUri(manifestUri)
-          .build();
+      OutputFiles.publish(
+          MAPPER.writeValueAsBytes(manifest(job, done, videoUri)), manifestUri, "application/json");
+      return job.toBuilder().setVideoUri(videoUri).setManifestUri(manifestUri).build();
     }
 
-    static ObjectNode manifest(Job job, Map<Integer, ShotResult> done, String videoUri, double cost) {
+    static ObjectNode manifest(Job job, Map<Integer, ShotResult> done, String videoUri) {
       ObjectNode m = MAPPER.createObjectNode();
       m.put("job_id", job.getJobId()).put("tenant", job.getTenant()).put("uid", job.getUid());
       m.put("preset", job.getRequest().getPreset()).put("mode", job.getRequest().getMode());
       m.put("lang", job.getRequest().getLang()).put("duration_sec", job.getRequest().getDurationSec());
-      m.put("backend", job.getBackend()).put("video", videoUri).put("cost_usd", cost);
+      m.put("backend", job.getBackend()).put("video", videoUri).put("cost_usd", job.getCostUsd());
+      m.put("shots_planned", job.getShots().size()).put("shots_rendered", done.size());
       m.put("assembled_at", Instant.now().toString());
       ArrayNode shots = m.putArray("shots");
       for (ShotSpec s : job.getShots()) {
         ShotResult r = done.get(s.getIndex());
+        if (r == null) {
+          continue;
+        }
         ObjectNode n = shots.addObject();
         n.put("index", s.getIndex()).put("duration_sec", s.getDurationSec()).put("seed", s.getSeed());
         n.put("uri", r.getUri()).put("backend", r.getBackend()).put("attempt", r.getAttempt());

@@ -160,6 +160,10 @@ public final class Envelope {
 
   /** Checks a request body (a Pub/Sub message's data or a line's data): size, UTF-8, JSON. */
   public static Parsed checkPayload(Map<String, String> attributes, byte[] payload) {
+    if ((payload == null || payload.length == 0) && "cancel".equals(attributes.get("action"))) {
+      // A cancel names its job in the attributes; it needs no body.
+      return Parsed.ok(attributes, "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
     if (payload == null || payload.length == 0) {
       return Parsed.error(attributes, ReasonCode.MALFORMED_JSON, "request body is empty; send a JSON job request");
     }

@@ -80,6 +80,16 @@ public abstract class Job {
    */
   public abstract @Nullable String getInputPayload();
 
+  /**
+   * Null for a submitted job; {@code cancel} for a cancel request, which travels as a Job of the
+   * requester (uid, role, tenant) naming the job to cancel until it reaches that job's assembly.
+   */
+  public abstract @Nullable String getAction();
+
+  public boolean isCancelRequest() {
+    return "cancel".equals(getAction());
+  }
+
   public String key() {
     return keyOf(getTenant(), getJobId());
   }
@@ -181,6 +191,8 @@ public abstract class Job {
     public abstract Builder setOrdinal(long v);
 
     public abstract Builder setInputPayload(@Nullable String v);
+
+    public abstract Builder setAction(@Nullable String v);
 
     public abstract Job build();
   }

@@ -67,7 +67,8 @@ public final class ExistingJobLookup extends PTransform<PCollection<Job>, PColle
             JobLookup.create(
                 job,
                 found == null ? null : JobDocuments.string(found, JobDocuments.MESSAGE_ID),
-                found == null ? null : JobDocuments.string(found, JobDocuments.STATE)));
+                found == null ? null : JobDocuments.string(found, JobDocuments.STATE),
+                found == null ? null : JobDocuments.string(found, JobDocuments.UID)));
       }
     }
   }

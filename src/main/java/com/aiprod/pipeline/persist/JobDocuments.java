@@ -45,6 +45,7 @@ public final class JobDocuments {
   public static final String HISTORY = "history";
   public static final String STATE = "state";
   public static final String MESSAGE_ID = "message_id";
+  public static final String UID = "uid";
   public static final String CREATED_AT = "created_at";
   public static final String UPDATED_AT = "updated_at";
 

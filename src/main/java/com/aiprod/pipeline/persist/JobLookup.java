@@ -22,6 +22,9 @@ public abstract class JobLookup {
   /** The {@code state} of the stored document, or null when there is none. */
   public abstract @Nullable String getExistingState();
 
+  /** The {@code uid} (owner) of the stored document, or null when there is none. */
+  public abstract @Nullable String getExistingUid();
+
   /** Whether a document exists for this job. */
   public boolean exists() {
     return getExistingState() != null || getExistingMessageId() != null;
@@ -37,6 +40,14 @@ public abstract class JobLookup {
 
   public static JobLookup create(
       Job job, @Nullable String existingMessageId, @Nullable String existingState) {
-    return new AutoValue_JobLookup(job, existingMessageId, existingState);
+    return create(job, existingMessageId, existingState, null);
+  }
+
+  public static JobLookup create(
+      Job job,
+      @Nullable String existingMessageId,
+      @Nullable String existingState,
+      @Nullable String existingUid) {
+    return new AutoValue_JobLookup(job, existingMessageId, existingState, existingUid);
   }
 }

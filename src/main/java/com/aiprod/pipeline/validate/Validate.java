@@ -17,10 +17,12 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Validate (DESIGN §2): the {@code job_id} and {@code action} attributes, then every rule of the
+ * Validate (DESIGN §2): the {@code job_id} and {@code action} attributes (a cancel goes out on
+ * {@link #CANCELS}, to be authorized against the job's document), then every rule of the
  * request body. A bad {@code job_id} or {@code action} is a dead letter (no document may be named
  * after it); a body that breaks a rule becomes a job already REJECTED with SCHEMA_VIOLATION and a
  * message saying what to fix — it still goes through Admit so that a duplicate job_id is caught
@@ -28,6 +30,9 @@ import org.apache.beam.sdk.values.TupleTagList;
  */
 public final class Validate extends PTransform<PCollection<AuthenticatedRequest>, PCollectionTuple> {
   public static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9_-]{8,64}");
+
+  /** Cancel requests ({@code action=cancel}): the requester and the job to cancel. */
+  public static final TupleTag<Job> CANCELS = new TupleTag<Job>() {};
   static final String STAGE = "Validate";
 
   @Override
@@ -35,7 +40,7 @@ public final class Validate extends PTransform<PCollection<AuthenticatedRequest>
     return input.apply(
         "ValidateRequests",
         ParDo.of(new ValidateFn())
-            .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS)));
+            .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS).and(CANCELS)));
   }
 
   static final class ValidateFn extends DoFn<AuthenticatedRequest, Job> {
@@ -75,18 +80,41 @@ public final class Validate extends PTransform<PCollection<AuthenticatedRequest>
         return;
       }
       String action = m.getAttributes().getOrDefault("action", "submit");
-      if (!"submit".equals(action)) {
+      if (!"submit".equals(action) && !"cancel".equals(action)) {
         failed.inc();
-        String why =
-            "cancel".equals(action)
-                ? "action=cancel is accepted by the streaming pipeline only (a batch run has no"
-                    + " running job to cancel); publish it to the jobs topic"
-                : "action must be 'submit' (default) or 'cancel'";
         out.get(StageTags.DEAD_LETTERS)
-            .output(DeadLetters.of(m, ReasonCode.SCHEMA_VIOLATION, why, STAGE, null));
+            .output(
+                DeadLetters.of(
+                    m, ReasonCode.SCHEMA_VIOLATION, "action must be 'submit' (default) or 'cancel'", STAGE, null));
         return;
       }
       Principal p = in.getPrincipal();
+      if ("cancel".equals(action)) {
+        if (jobIdAttr == null) {
+          failed.inc();
+          out.get(StageTags.DEAD_LETTERS)
+              .output(
+                  DeadLetters.of(
+                      m, ReasonCode.SCHEMA_VIOLATION,
+                      "action=cancel needs the job_id attribute of the job to cancel", STAGE, null));
+          return;
+        }
+        out.get(CANCELS)
+            .output(
+                Job.builder()
+                    .setMessageId(m.getMessageId())
+                    .setJobId(jobIdAttr)
+                    .setTenant(p.getTenant())
+                    .setUid(p.getUid())
+                    .setRole(p.getRole())
+                    .setPlan(p.getPlan())
+                    .setReceivedAtMillis(m.getReceivedAtMillis())
+                    .setOrdinal(m.getOrdinal())
+                    .setAction("cancel")
+                    .setState(JobState.RECEIVED.name())
+                    .build());
+        return;
+      }
       long now = System.currentTimeMillis();
       Job received =
           Job.builder()

@@ -36,12 +36,15 @@ import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.values.TupleTag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Plan → RenderShots → AssembleJobs → TechnicalQa → SemanticQa → Decide, as the graph wires them. */
 class RenderAssembleQaTest {
+  private static final TupleTag<Job> CANCELS = new TupleTag<Job>() {};
   private static final String PREVIEW =
       "{\"content\": \"A lighthouse at dawn. Waves crash on the rocks.\", \"mode\": \"preview\","
           + " \"duration_sec\": 10}";
@@ -70,7 +73,8 @@ class RenderAssembleQaTest {
       assembled =
           PCollectionTuple.of(StageTags.JOBS, rendering)
               .and(RenderShots.RESULTS, rendered.get(RenderShots.RESULTS))
-              .apply(new AssembleJobs(StageTags.JOBS, RenderShots.RESULTS, outputLocation));
+              .and(CANCELS, p.apply("NoCancels", Create.empty(TypeDescriptor.of(Job.class))))
+              .apply(new AssembleJobs(StageTags.JOBS, RenderShots.RESULTS, CANCELS, outputLocation, false));
       decided =
           assembled
               .get(StageTags.JOBS)

@@ -51,10 +51,11 @@ class ValidateTest {
             p,
             request("m-1", 1, Map.of("job_id", "short"), MINIMAL),
             request("m-2", 2, Map.of("job_id", "../../etc/passwd"), MINIMAL),
-            request("m-3", 3, Map.of("job_id", "job-0000003", "action", "cancel"), MINIMAL),
+            request("m-3", 3, Map.of("action", "cancel"), MINIMAL),
             request("m-4", 4, Map.of("job_id", "job-0000004", "action", "bogus"), MINIMAL));
 
     PAssert.that(out.get(StageTags.JOBS)).empty();
+    PAssert.that(out.get(Validate.CANCELS)).empty();
     PAssert.that(out.get(StageTags.DEAD_LETTERS))
         .satisfies(
             dead -> {
@@ -69,9 +70,30 @@ class ValidateTest {
               assertThat(all.get(0).getErrorMessage(), containsString("job_id attribute must match"));
               assertThat(all.get(1).getErrorMessage(), containsString("job_id attribute must match"));
               assertThat(all.get(1).getAttributes(), hasEntry("job_id", "../../etc/passwd"));
-              assertThat(all.get(2).getErrorMessage(), containsString("streaming pipeline only"));
+              assertThat(all.get(2).getErrorMessage(), containsString("action=cancel needs the job_id"));
               assertThat(all.get(3).getErrorMessage(), containsString("action must be 'submit'"));
               assertThat(all.get(3).getAttributes(), hasEntry("action", "bogus"));
+              return null;
+            });
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void cancelIsARequestOfTheRequesterNamingTheJob(TestPipeline p) {
+    PCollectionTuple out =
+        validate(p, request("m-9", 9, Map.of("job_id", "job-0000009", "action", "cancel"), "{}"));
+    PAssert.that(out.get(StageTags.JOBS)).empty();
+    PAssert.that(out.get(StageTags.DEAD_LETTERS)).empty();
+    PAssert.that(out.get(Validate.CANCELS))
+        .satisfies(
+            cancels -> {
+              List<Job> all = list(cancels);
+              assertThat(all, hasSize(1));
+              Job c = all.get(0);
+              assertThat(c.isCancelRequest(), equalTo(true));
+              assertThat(c.getJobId(), equalTo("job-0000009"));
+              assertThat(c.getTenant(), equalTo("acme"));
+              assertThat(c.getMessageId(), equalTo("m-9"));
               return null;
             });
     p.run().waitUntilFinish();
