@@ -17,6 +17,7 @@ import com.aiprod.pipeline.options.OptionsCheck;
 import com.aiprod.pipeline.persist.DeadLetter;
 import com.aiprod.pipeline.persist.Deliver;
 import com.aiprod.pipeline.persist.ExistingJobLookup;
+import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.persist.JobStore;
 import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.persist.WriteJobDocuments;
@@ -123,7 +124,7 @@ public final class AiprodPipeline {
     collect(planned, auditEvents, deadLetters, finished);
 
     PCollection<Job> rendering = planned.get(StageTags.JOBS);
-    PCollectionTuple rendered = rendering.apply("RenderShots", new RenderShots(audit, out));
+    PCollectionTuple rendered = rendering.apply("RenderShots", new RenderShots(audit, out, FirestoreClients.of(store, options)));
     collect(rendered, auditEvents, deadLetters, null);
 
     PCollectionTuple assembled =

@@ -12,6 +12,7 @@ import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
@@ -75,6 +76,18 @@ public final class OutputFiles {
       Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
     }
     return tmp;
+  }
+
+  /** Whether a file exists at {@code uri}. */
+  public static boolean exists(String uri) {
+    if (isLocal(uri)) {
+      return Files.isRegularFile(Paths.get(stripFileScheme(uri)));
+    }
+    try {
+      return !FileSystems.match(uri, EmptyMatchTreatment.ALLOW).metadata().isEmpty();
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   public static boolean isLocal(String uri) {

@@ -3,6 +3,12 @@ package com.aiprod.pipeline.render;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobState;
+import com.aiprod.pipeline.persist.FirestoreClients;
+import com.aiprod.pipeline.qa.Mp4Inspector;
+import com.google.cloud.firestore.DocumentSnapshot;
+import com.google.cloud.firestore.Firestore;
+import javax.annotation.Nullable;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -35,10 +41,16 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
 
   private final AuditEvents audit;
   private final String outputLocation;
+  private final @Nullable FirestoreClients jobDocuments;
 
-  public RenderShots(AuditEvents audit, String outputLocation) {
+  /**
+   * @param jobDocuments where to check, before each shot, whether its job was cancelled (null:
+   *     never check, for tests without a job store)
+   */
+  public RenderShots(AuditEvents audit, String outputLocation, @Nullable FirestoreClients jobDocuments) {
     this.audit = audit;
     this.outputLocation = outputLocation;
+    this.jobDocuments = jobDocuments;
   }
 
   @Override
@@ -58,25 +70,90 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         .apply("SpreadShots", Reshuffle.<ShotTask>viaRandomKey().withNumBuckets(64))
         .apply(
             "RenderShot",
-            ParDo.of(new RenderFn(audit, outputLocation))
+            ParDo.of(new RenderFn(audit, outputLocation, jobDocuments))
                 .withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
   }
 
   static final class RenderFn extends DoFn<ShotTask, ShotResult> {
     private final AuditEvents audit;
     private final String outputLocation;
+    private final @Nullable FirestoreClients jobDocuments;
     private final Distribution latency = Metrics.distribution("aiprod", "render_latency_ms");
+    private transient Firestore firestore;
 
-    RenderFn(AuditEvents audit, String outputLocation) {
+    RenderFn(AuditEvents audit, String outputLocation, @Nullable FirestoreClients jobDocuments) {
       this.audit = audit;
       this.outputLocation = outputLocation;
+      this.jobDocuments = jobDocuments;
+    }
+
+    @Setup
+    public void setup() {
+      if (jobDocuments != null) {
+        firestore = jobDocuments.open();
+      }
+    }
+
+    @Teardown
+    public void teardown() throws Exception {
+      if (firestore != null) {
+        firestore.close();
+      }
+    }
+
+    /** Whether the job's document says CANCELLED (a cancel stops the job's remaining renders). */
+    private boolean cancelled(ShotTask task) throws Exception {
+      if (firestore == null) {
+        return false;
+      }
+      DocumentSnapshot doc =
+          firestore.document("tenants/" + task.getTenant() + "/jobs/" + task.getJobId()).get().get();
+      return doc.exists() && JobState.CANCELLED.name().equals(doc.getString("state"));
+    }
+
+    /** A complete rendering of this shot is already at {@code uri}. */
+    static boolean alreadyRendered(String uri, ShotSpec shot) {
+      if (!OutputFiles.exists(uri)) {
+        return false;
+      }
+      Path local = null;
+      try {
+        local = OutputFiles.localCopy(uri);
+        return Math.abs(Mp4Inspector.inspect(local).getDurationSec() - shot.getDurationSec()) < 0.1;
+      } catch (java.io.IOException e) {
+        return false; // unreadable or partial: render it again
+      } finally {
+        if (local != null && !OutputFiles.isLocal(uri)) {
+          local.toFile().delete();
+        }
+      }
     }
 
     @ProcessElement
-    public void process(@Element ShotTask task, MultiOutputReceiver out) {
-      Metrics.counter("aiprod", "shots_submitted_" + task.getBackend()).inc();
-      long started = System.currentTimeMillis();
+    public void process(@Element ShotTask task, MultiOutputReceiver out) throws Exception {
       ShotSpec shot = task.getShot();
+      long started = System.currentTimeMillis();
+      if (cancelled(task)) {
+        Metrics.counter("aiprod", "shots_cancelled").inc();
+        out.get(RESULTS)
+            .output(
+                ShotResult.builder()
+                    .setTenant(task.getTenant())
+                    .setJobId(task.getJobId())
+                    .setShotIndex(shot.getIndex())
+                    .setAttempt(1)
+                    .setBackend(task.getBackend())
+                    .setStatus("cancelled")
+                    .setError("the job was cancelled before this shot was rendered")
+                    .setCostUsd(0.0)
+                    .setLatencyMs(0)
+                    .setStartedAtMillis(started)
+                    .setFinishedAtMillis(started)
+                    .setUri(null)
+                    .build());
+        return;
+      }
+      Metrics.counter("aiprod", "shots_submitted_" + task.getBackend()).inc();
       String uri =
           OutputFiles.jobFile(
               outputLocation, task.getTenant(), task.getJobId(),
@@ -87,9 +164,14 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         if (!"preview".equals(task.getBackend())) {
           throw new IllegalStateException("backend " + task.getBackend() + " is not available in this build");
         }
-        tmp = Files.createTempFile("aiprod-shot-", ".mp4");
-        PreviewEncoder.encode(tmp, PreviewCard.forShot(shot, task.getShotCount(), task.getJobId()));
-        OutputFiles.publish(tmp, uri, "video/mp4");
+        if (alreadyRendered(uri, shot)) {
+          // A redelivered job after a restart: the shot's file is the memory, never render twice.
+          Metrics.counter("aiprod", "shots_reused").inc();
+        } else {
+          tmp = Files.createTempFile("aiprod-shot-", ".mp4");
+          PreviewEncoder.encode(tmp, PreviewCard.forShot(shot, task.getShotCount(), task.getJobId()));
+          OutputFiles.publish(tmp, uri, "video/mp4");
+        }
       } catch (Exception e) {
         error = e.getClass().getSimpleName() + ": " + e.getMessage();
       } finally {

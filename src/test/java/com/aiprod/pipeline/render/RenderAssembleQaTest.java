@@ -69,7 +69,7 @@ class RenderAssembleQaTest {
 
     Chain(TestPipeline p, String outputLocation, Job job) {
       PCollection<Job> rendering = p.apply(Create.of(job)).apply(new Plan()).get(StageTags.JOBS);
-      rendered = rendering.apply(new RenderShots(AUDIT, outputLocation));
+      rendered = rendering.apply(new RenderShots(AUDIT, outputLocation, null));
       assembled =
           PCollectionTuple.of(StageTags.JOBS, rendering)
               .and(RenderShots.RESULTS, rendered.get(RenderShots.RESULTS))
