@@ -65,10 +65,29 @@ public final class AiprodPipeline {
       options.as(DirectOptions.class).setBlockOnRun(false);
     }
     PipelineResult result = pipeline.run();
-    PipelineResult.State state = awaitWithProgress(result);
+    if (options.isStreaming()) {
+      // SIGTERM / Ctrl-C: cancel the run so that DoFns tear down (the warehouse is closed).
+      Thread hook = new Thread(() -> cancelQuietly(result), "aiprod-cancel-on-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
+    }
+    PipelineResult.State state = awaitWithProgress(result, options.getStopAfterOutcomes());
     System.out.println("pipeline finished: " + state);
-    if (state != PipelineResult.State.DONE) {
+    boolean ok =
+        state == PipelineResult.State.DONE
+            || (options.isStreaming() && state == PipelineResult.State.CANCELLED);
+    if (!ok) {
       System.exit(1);
+    }
+  }
+
+  private static void cancelQuietly(PipelineResult result) {
+    try {
+      if (result.getState() == null || !result.getState().isTerminal()) {
+        result.cancel();
+        result.waitUntilFinish(Duration.standardSeconds(20));
+      }
+    } catch (Exception e) {
+      // shutting down anyway
     }
   }
 
@@ -124,6 +143,13 @@ public final class AiprodPipeline {
     collect(planned, auditEvents, deadLetters, finished);
 
     PCollection<Job> rendering = planned.get(StageTags.JOBS);
+    if (options.isStreaming()) {
+      auditEvents.add(
+          PCollectionList.of(admitted.get(StageTags.JOBS))
+              .and(rendering)
+              .apply("FlattenProgress", Flatten.pCollections())
+              .apply("DeliverProgress", new Deliver.Progress(audit, WriteJobDocuments.to(store))));
+    }
     PCollectionTuple rendered = rendering.apply("RenderShots", new RenderShots(audit, out, FirestoreClients.of(store, options)));
     collect(rendered, auditEvents, deadLetters, null);
 
@@ -196,12 +222,19 @@ public final class AiprodPipeline {
         o.getJobName(), d, System.currentTimeMillis(), o.getJobName());
   }
 
-  /** Waits for the run, printing a progress line every few seconds. */
-  static PipelineResult.State awaitWithProgress(PipelineResult result) {
+  /**
+   * Waits for the run, printing a progress line every few seconds. With {@code stopAfterOutcomes}
+   * > 0 (local streaming runs), cancels the run once that many messages have their outcome and the
+   * counts have been still for two polls (the last rows are written).
+   */
+  static PipelineResult.State awaitWithProgress(PipelineResult result, long stopAfterOutcomes) {
     String last = "";
+    long stillSince = -1;
+    long lastOutcomes = -1;
     while (true) {
       PipelineResult.State state = result.waitUntilFinish(Duration.standardSeconds(3));
-      String line = progressLine(result);
+      Map<String, Long> c = counters(result);
+      String line = progressLine(c);
       if (!line.equals(last)) {
         System.out.println(line);
         last = line;
@@ -209,10 +242,23 @@ public final class AiprodPipeline {
       if (state != null && state.isTerminal()) {
         return state;
       }
+      long outcomes = outcomes(c);
+      if (stopAfterOutcomes > 0 && outcomes >= stopAfterOutcomes) {
+        stillSince = outcomes == lastOutcomes ? stillSince + 1 : 0;
+        if (stillSince >= 2) {
+          System.out.println("all " + outcomes + " outcomes reached: cancelling the streaming run");
+          cancelQuietly(result);
+          return result.getState();
+        }
+      }
+      lastOutcomes = outcomes;
     }
   }
 
-  static String progressLine(PipelineResult result) {
+  private static final String[] TERMINAL =
+      {"delivered", "needs_review", "rejected", "failed", "cancelled", "estimated"};
+
+  static Map<String, Long> counters(PipelineResult result) {
     MetricQueryResults m =
         result.metrics().queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace("aiprod")).build());
     Map<String, Long> c = new TreeMap<>();
@@ -220,14 +266,31 @@ public final class AiprodPipeline {
       Long v = r.getAttempted();
       c.merge(r.getName().getName(), v == null ? 0 : v, Long::sum);
     }
+    return c;
+  }
+
+  /**
+   * Messages with their terminal outcome so far: terminal jobs (a cancelled job counts for its
+   * submit message), dead letters, and settled cancel requests.
+   */
+  static long outcomes(Map<String, Long> c) {
     long jobs = 0;
-    for (String s : new String[] {"delivered", "needs_review", "rejected", "failed", "cancelled", "estimated"}) {
+    for (String s : TERMINAL) {
       jobs += c.getOrDefault("jobs_" + s, 0L);
     }
-    long dl = c.getOrDefault("dead_letters", 0L);
+    return jobs + c.getOrDefault("dead_letters", 0L) + c.getOrDefault("cancel_requests_settled", 0L);
+  }
+
+  static String progressLine(Map<String, Long> c) {
+    long jobs = 0;
+    for (String s : TERMINAL) {
+      jobs += c.getOrDefault("jobs_" + s, 0L);
+    }
     return String.format(
-        "progress: received %d, authenticated %d, planned %d, shots rendered %d, terminal jobs %d, dead letters %d",
+        "progress: received %d, authenticated %d, planned %d, shots rendered %d, terminal jobs %d,"
+            + " dead letters %d, outcomes %d",
         c.getOrDefault("requests_received", 0L), c.getOrDefault("auth_success", 0L),
-        c.getOrDefault("jobs_planned", 0L), c.getOrDefault("shots_succeeded_preview", 0L), jobs, dl);
+        c.getOrDefault("jobs_planned", 0L), c.getOrDefault("shots_succeeded_preview", 0L), jobs,
+        c.getOrDefault("dead_letters", 0L), outcomes(c));
   }
 }

@@ -52,6 +52,7 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
     private final AuditEvents audit;
     private final Counter denied = Metrics.counter("aiprod", "permission_denied");
     private final Counter accepted = Metrics.counter("aiprod", "cancels_accepted");
+    private final Counter settled = Metrics.counter("aiprod", "cancel_requests_settled");
 
     AuthorizeFn(AuditEvents audit) {
       this.audit = audit;
@@ -94,6 +95,7 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       }
       JobState state = JobState.valueOf(lookup.getExistingState());
       ObjectNode d = AuditEvents.details().put("role", cancel.getRole()).put("job_state", state.name());
+      settled.inc();
       if (state.isTerminal()) {
         d.put("reason", "the job already ended " + state.name() + "; nothing to cancel");
         out.get(StageTags.AUDIT)

@@ -95,6 +95,14 @@ public interface AiprodOptions
 
   void setDeadLetterTopic(String value);
 
+  @Description(
+      "Local runs only (DirectRunner/Flink embedded): stop a streaming run cleanly once this many"
+          + " input messages have reached their terminal outcome. 0 (default): run until cancelled.")
+  @Default.Long(0)
+  long getStopAfterOutcomes();
+
+  void setStopAfterOutcomes(long value);
+
   @Description("Deployment environment recorded on audit events: dev, staging or prod.")
   @Default.String("dev")
   String getEnvironment();

@@ -59,6 +59,43 @@ public final class Deliver {
     }
   }
 
+  /**
+   * Streaming progress: documents of jobs still under way (RECEIVED after Admit — the claim of
+   * the job_id that a later duplicate finds, also after a restart — and RENDERING after Plan),
+   * with their DATA_ACCESS events. A failed progress write is an ERROR audit event, not a dead
+   * letter: the job's outcome is its terminal document, written later.
+   */
+  public static final class Progress extends PTransform<PCollection<Job>, PCollection<AuditEvent>> {
+    private final AuditEvents audit;
+    private final WriteJobDocuments documents;
+
+    public Progress(AuditEvents audit, WriteJobDocuments documents) {
+      this.audit = audit;
+      this.documents = documents;
+    }
+
+    @Override
+    public PCollection<AuditEvent> expand(PCollection<Job> jobs) {
+      PCollection<AuditEvent> writes =
+          jobs.apply(
+              "AuditProgressWrites",
+              MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j)));
+      PCollection<AuditEvent> failures =
+          jobs.apply("WriteProgressDocuments", documents)
+              .apply(
+                  "AuditProgressWriteFailures",
+                  MapElements.into(TypeDescriptor.of(AuditEvent.class))
+                      .via(
+                          (DeadLetter d) ->
+                              audit.event(
+                                  AuditEvents.ERROR, AuditEvents.ERROR_STATUS, "write_job_document",
+                                  d.getMessageId(), null, null, null, null,
+                                  AuditEvents.details().put("reason", d.getErrorMessage()),
+                                  d.getTimestampMillis(), "progress")));
+      return PCollectionList.of(writes).and(failures).apply("FlattenProgressAudit", Flatten.pCollections());
+    }
+  }
+
   static AuditEvent documentWrite(AuditEvents audit, Job j) {
     ObjectNode d = AuditEvents.details().put("state", j.getState()).put("collection", "tenants/{tenant}/jobs");
     if (j.getReasonCode() != null) {
@@ -67,7 +104,10 @@ public final class Deliver {
     return audit.event(
         AuditEvents.DATA_ACCESS, AuditEvents.SUCCESS, "write_job_document", j.getMessageId(), j.getTenant(),
         j.getUid(), j.getJobId(), "tenants/" + j.getTenant() + "/jobs/" + j.getJobId(), d,
-        j.getFinishedAtMillis() == null ? System.currentTimeMillis() : j.getFinishedAtMillis(), j.getState());
+        j.getHistory().isEmpty()
+            ? System.currentTimeMillis()
+            : j.getHistory().get(j.getHistory().size() - 1).getAtMillis(),
+        j.getState());
   }
 
   /** Outcome metrics of DESIGN §12. */
