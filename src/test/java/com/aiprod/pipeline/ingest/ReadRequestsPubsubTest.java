@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubMessage;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -85,17 +86,7 @@ class ReadRequestsPubsubTest {
         Map.of("job_id", "job-pubsub-0001"));
 
     String testId = UUID.randomUUID().toString();
-    Pipeline p =
-        Pipeline.create(
-            PipelineOptionsFactory.fromArgs(
-                    "--runner=DirectRunner",
-                    "--streaming=true",
-                    "--blockOnRun=false",
-                    "--targetParallelism=2",
-                    "--project=" + PubsubEmulator.PROJECT,
-                    "--pubsubRootUrl=" + PUBSUB.rootUrl(),
-                    "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory")
-                .create());
+    Pipeline p = Pipeline.create(streamingOptions());
     p.apply("ReadRequests", ReadRequests.fromPubsub(subscription, null))
         .apply("Collect", ParDo.of(new CollectFn(testId)));
     PipelineResult result = p.run();
@@ -160,6 +151,36 @@ class ReadRequestsPubsubTest {
   }
 
   @Test
+  void readsFromATopicThroughASubscriptionOfItsOwn() throws Exception {
+    String topic = PUBSUB.createTopic("requests-topic-read");
+    String testId = UUID.randomUUID().toString();
+    Pipeline p = Pipeline.create(streamingOptions());
+    p.apply("ReadRequests", ReadRequests.fromPubsub(null, topic))
+        .apply("Collect", ParDo.of(new CollectFn(testId)));
+    PipelineResult result = p.run();
+    List<String> published = new ArrayList<>();
+    List<RequestMessage> read = List.of();
+    try {
+      // The runner creates its subscription when the reader starts; only messages published after
+      // that reach it, so publish until one arrives.
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (read.isEmpty() && System.nanoTime() < deadline) {
+        published.add(PUBSUB.publish(topic, VALID_BODY.getBytes(StandardCharsets.UTF_8), Map.of()));
+        read = awaitCollected(testId, 1, Duration.ofSeconds(1));
+      }
+    } finally {
+      result.cancel();
+      COLLECTED.remove(testId);
+    }
+    assertThat("a message read from " + topic, read.isEmpty(), is(false));
+    RequestMessage m = read.get(0);
+    assertThat(m.getSource(), equalTo(topic));
+    assertThat(published.contains(m.getMessageId()), is(true));
+    assertThat(m.getDefaultJobId(), equalTo("pubsub-" + m.getMessageId()));
+    assertThat(new String(m.getPayload(), StandardCharsets.UTF_8), equalTo(VALID_BODY));
+  }
+
+  @Test
   void mapsAMessageLikeABatchLine() {
     long publish = 1_764_000_000_123L;
     RequestMessage realId =
@@ -205,6 +226,19 @@ class ReadRequestsPubsubTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> ReadRequests.fromPubsub("projects/p/subscriptions/s", "projects/p/topics/t"));
+  }
+
+  /** DirectRunner in streaming mode, returning from run() at once, against the emulator. */
+  private static PipelineOptions streamingOptions() {
+    return PipelineOptionsFactory.fromArgs(
+            "--runner=DirectRunner",
+            "--streaming=true",
+            "--blockOnRun=false",
+            "--targetParallelism=2",
+            "--project=" + PubsubEmulator.PROJECT,
+            "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+            "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory")
+        .create();
   }
 
   private static List<RequestMessage> awaitCollected(String testId, int count, Duration timeout)
