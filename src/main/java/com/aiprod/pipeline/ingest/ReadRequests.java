@@ -9,8 +9,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.regex.Pattern;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubIO;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubMessage;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -27,7 +31,140 @@ import org.joda.time.Instant;
  * with a read error, authenticated and dead-lettered downstream.
  */
 public final class ReadRequests {
+  /** The attribute PubsubIO deduplicates on (DESIGN §2, §7). */
+  public static final String JOB_ID_ATTRIBUTE = "job_id";
+
+  private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9_-]{8,64}");
+
   private ReadRequests() {}
+
+  /**
+   * Streaming source over Pub/Sub: exactly one of {@code subscription}
+   * ({@code projects/P/subscriptions/S}) or {@code topic} ({@code projects/P/topics/T}; the
+   * runner then creates a subscription of its own). Messages are read with
+   * {@link PubsubIO#readMessagesWithAttributesAndMessageId()} and {@code job_id} as the
+   * {@linkplain PubsubIO.Read#withIdAttribute id attribute}, so redeliveries and publisher retries
+   * inside the runner's dedup window are dropped. Each message becomes a {@link RequestMessage}
+   * exactly as a batch line's body does: its data goes through {@link Envelope#checkPayload} and a
+   * bad body becomes a message with a read error (and its redacted text), never dropped.
+   *
+   * <ul>
+   *   <li>{@code messageId}: the Pub/Sub message id. PubsubIO replaces the message id it hands over
+   *       with the value of the id attribute when a message has a non-empty {@code job_id}; the
+   *       real id is then unknown, and the message id is {@code <job_id>@<publish time millis>}
+   *       (redeliveries of one message keep their publish time, so they keep their id; a later
+   *       publication of the same {@code job_id} gets another one and is a duplicate job).
+   *   <li>{@code defaultJobId}: the message id when it matches {@code [A-Za-z0-9_-]{8,64}}, else
+   *       {@code "pubsub-" + messageId}. Real Pub/Sub ids are long decimal numbers and are used as
+   *       they are; the emulator numbers messages 1, 2, 3… so its messages get {@code pubsub-1},
+   *       {@code pubsub-2}…
+   *   <li>{@code ordinal}: the publish time in epoch millis (the element timestamp);
+   *       {@code receivedAtMillis}: when this DoFn saw it; {@code source}: the subscription or
+   *       topic path (keys auth-failure burst detection).
+   * </ul>
+   *
+   * <p>Set {@code --pubsubRootUrl} to read from an emulator.
+   */
+  public static PTransform<PBegin, PCollection<RequestMessage>> fromPubsub(
+      @Nullable String subscription, @Nullable String topic) {
+    boolean hasSubscription = subscription != null && !subscription.isBlank();
+    boolean hasTopic = topic != null && !topic.isBlank();
+    if (hasSubscription == hasTopic) {
+      throw new IllegalArgumentException(
+          "ReadRequests.fromPubsub needs exactly one of a subscription (projects/P/subscriptions/S)"
+              + " or a topic (projects/P/topics/T); got subscription="
+              + subscription
+              + ", topic="
+              + topic);
+    }
+    return new FromPubsub(hasSubscription ? subscription : null, hasTopic ? topic : null);
+  }
+
+  private static final class FromPubsub extends PTransform<PBegin, PCollection<RequestMessage>> {
+    private final @Nullable String subscription;
+    private final @Nullable String topic;
+
+    FromPubsub(@Nullable String subscription, @Nullable String topic) {
+      this.subscription = subscription;
+      this.topic = topic;
+    }
+
+    @Override
+    public PCollection<RequestMessage> expand(PBegin input) {
+      PubsubIO.Read<PubsubMessage> read =
+          PubsubIO.readMessagesWithAttributesAndMessageId().withIdAttribute(JOB_ID_ATTRIBUTE);
+      read = subscription != null ? read.fromSubscription(subscription) : read.fromTopic(topic);
+      String source = subscription != null ? subscription : topic;
+      return input
+          .apply("ReadPubsub", read)
+          .apply("ToRequestMessages", ParDo.of(new PubsubMessageFn(source)));
+    }
+  }
+
+  /** Maps one Pub/Sub message to a {@link RequestMessage} (see {@link #fromPubsub}). */
+  static final class PubsubMessageFn extends DoFn<PubsubMessage, RequestMessage> {
+    private final Counter received = Metrics.counter("aiprod", "requests_received");
+    private final String source;
+
+    PubsubMessageFn(String source) {
+      this.source = source;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element PubsubMessage message,
+        @Timestamp Instant publishTime,
+        OutputReceiver<RequestMessage> out) {
+      received.inc();
+      out.output(toMessage(message, publishTime.getMillis(), source, System.currentTimeMillis()));
+    }
+
+    static RequestMessage toMessage(
+        PubsubMessage message, long publishTimeMillis, String source, long now) {
+      Map<String, String> attributes =
+          message.getAttributeMap() == null ? Map.of() : message.getAttributeMap();
+      String messageId = messageId(message.getMessageId(), attributes, publishTimeMillis);
+      Envelope.Parsed parsed = Envelope.checkPayload(attributes, message.getPayload());
+      RequestMessage.Builder b =
+          RequestMessage.builder()
+              .setMessageId(messageId)
+              .setDefaultJobId(defaultJobId(messageId))
+              .setOrdinal(publishTimeMillis)
+              .setSource(source)
+              .setReceivedAtMillis(now)
+              .setAttributes(attributes);
+      if (parsed.isOk()) {
+        return b.setPayload(parsed.payload).build();
+      }
+      byte[] body = message.getPayload() == null ? new byte[0] : message.getPayload();
+      String excerpt = new String(body, 0, Math.min(body.length, 4096), StandardCharsets.UTF_8);
+      return b.setRawText(Redaction.redactText(excerpt))
+          .setReadErrorCode(parsed.errorCode)
+          .setReadErrorMessage(parsed.errorMessage)
+          .build();
+    }
+
+    /**
+     * The id PubsubIO hands over is the {@code job_id} attribute when the message has a non-empty
+     * one (PubsubUnboundedSource puts the record id in the message id), else the Pub/Sub id.
+     */
+    static String messageId(
+        @Nullable String fromPubsubIo, Map<String, String> attributes, long publishTimeMillis) {
+      String jobId = attributes.get(JOB_ID_ATTRIBUTE);
+      if (jobId != null && !jobId.isEmpty() && (fromPubsubIo == null || jobId.equals(fromPubsubIo))) {
+        return jobId + "@" + publishTimeMillis;
+      }
+      if (fromPubsubIo == null || fromPubsubIo.isEmpty()) {
+        // Not expected from PubsubIO; keeps the message traceable rather than failing the bundle.
+        return "pubsub@" + publishTimeMillis;
+      }
+      return fromPubsubIo;
+    }
+
+    static String defaultJobId(String messageId) {
+      return JOB_ID.matcher(messageId).matches() ? messageId : "pubsub-" + messageId;
+    }
+  }
 
   /** Batch source over JSONL files matching {@code filepattern}. */
   public static PTransform<PBegin, PCollection<RequestMessage>> fromFiles(String filepattern) {
