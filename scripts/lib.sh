@@ -79,3 +79,39 @@ stop_firestore() {
     FIRESTORE_PID=""
   fi
 }
+
+# Starts the Pub/Sub emulator on a free loopback port; sets PUBSUB_PORT and PUBSUB_PID.
+start_pubsub() {
+  local project="${1:-demo-aiprod}"
+  PUBSUB_PORT="$(free_port)"
+  local logf="$ROOT/local/pubsub-emulator.log"
+  mkdir -p "$ROOT/local"
+  gcloud beta emulators pubsub start --host-port="127.0.0.1:$PUBSUB_PORT" --project="$project" --quiet >"$logf" 2>&1 &
+  PUBSUB_PID=$!
+  if ! wait_http "$PUBSUB_PORT" 90; then
+    log "the Pub/Sub emulator did not start; see $logf"
+    kill_tree "$PUBSUB_PID"
+    return 1
+  fi
+  log "Pub/Sub emulator on 127.0.0.1:$PUBSUB_PORT (pid $PUBSUB_PID)"
+}
+
+stop_pubsub() {
+  if [[ -n "${PUBSUB_PID:-}" ]]; then
+    kill_tree "$PUBSUB_PID"
+    wait "$PUBSUB_PID" 2>/dev/null || true
+    PUBSUB_PID=""
+  fi
+}
+
+# Creates a topic (projects/P/topics/T) on the emulator.
+create_topic() {
+  curl -sf -X PUT "http://127.0.0.1:$PUBSUB_PORT/v1/$1" >/dev/null
+}
+
+# Creates a subscription ($1 = projects/P/subscriptions/S) to a topic ($2).
+create_subscription() {
+  curl -sf -X PUT -H 'Content-Type: application/json' \
+    -d "{\"topic\": \"$2\", \"ackDeadlineSeconds\": 60}" \
+    "http://127.0.0.1:$PUBSUB_PORT/v1/$1" >/dev/null
+}

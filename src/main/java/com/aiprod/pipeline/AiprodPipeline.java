@@ -19,6 +19,7 @@ import com.aiprod.pipeline.persist.Deliver;
 import com.aiprod.pipeline.persist.ExistingJobLookup;
 import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.persist.JobStore;
+import com.aiprod.pipeline.persist.PublishDeadLetters;
 import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.persist.WriteJobDocuments;
 import com.aiprod.pipeline.plan.Plan;
@@ -51,8 +52,9 @@ import org.joda.time.Duration;
 /**
  * AIPROD Pipeline: authenticated AI-video job requests in, rendered and quality-checked
  * deliverables out, with an audit trail (DESIGN §1). {@code main} parses the options, builds the
- * graph and runs it; the graph is the same for batch files and (later) Pub/Sub, only the source
- * differs.
+ * graph and runs it; the graph is the same for batch files and Pub/Sub (streaming): only the
+ * source differs, and a few stages pick their streaming form (per-key state instead of a
+ * GroupByKey in the global window, deadline timers, progress documents).
  */
 public final class AiprodPipeline {
   private AiprodPipeline() {}
@@ -95,8 +97,17 @@ public final class AiprodPipeline {
   public static Pipeline create(AiprodOptions options) {
     PricingTable pricing = PricingTable.load(options.getPricingFile());
     OptionsCheck.validate(options, pricing);
+    boolean fromPubsub = options.getInputFiles() == null || options.getInputFiles().isBlank();
+    if (fromPubsub) {
+      options.setStreaming(true);
+    }
     Pipeline p = Pipeline.create(options);
-    PCollection<RequestMessage> requests = p.apply("ReadRequests", ReadRequests.fromFiles(options.getInputFiles()));
+    PCollection<RequestMessage> requests =
+        p.apply(
+            "ReadRequests",
+            fromPubsub
+                ? ReadRequests.fromPubsub(options.getInputSubscription(), options.getInputTopic())
+                : ReadRequests.fromFiles(options.getInputFiles()));
     expand(p, options, pricing, requests);
     return p;
   }
@@ -175,9 +186,12 @@ public final class AiprodPipeline {
     collect(delivered, auditEvents, deadLetters, null);
 
     rendered.get(RenderShots.RESULTS).apply("DeliverShotRenders", new Deliver.ShotRenders(warehouse));
-    PCollectionList.of(deadLetters)
-        .apply("FlattenDeadLetters", Flatten.pCollections())
-        .apply("DeliverDeadLetters", new Deliver.DeadLetterRows(warehouse));
+    PCollection<DeadLetter> allDeadLetters =
+        PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());
+    allDeadLetters.apply("DeliverDeadLetters", new Deliver.DeadLetterRows(warehouse));
+    if (options.getDeadLetterTopic() != null && !options.getDeadLetterTopic().isBlank()) {
+      allDeadLetters.apply("PublishDeadLetters", PublishDeadLetters.to(options.getDeadLetterTopic()));
+    }
     PCollectionList.of(auditEvents)
         .apply("FlattenAuditEvents", Flatten.pCollections())
         .apply("DeliverAuditEvents", new Deliver.AuditRows(warehouse));

@@ -33,16 +33,38 @@ public final class Summary {
   public static void main(String[] args) throws Exception {
     Map<String, String> a = Args.parse(args);
     String warehouse = a.get("warehouse");
-    if (warehouse == null || !warehouse.startsWith("duckdb:") || a.get("inputFiles") == null) {
-      System.err.println("usage: Summary --warehouse=duckdb:PATH --inputFiles=FILE[,FILE...]");
+    if (warehouse == null
+        || !warehouse.startsWith("duckdb:")
+        || (a.get("inputFiles") == null) == (a.get("expectedMessages") == null)) {
+      System.err.println(
+          "usage: Summary --warehouse=duckdb:PATH (--inputFiles=FILE[,FILE...] | --expectedMessages=N)");
       System.exit(2);
     }
-    int status = run(warehouse.substring("duckdb:".length()), List.of(a.get("inputFiles").split(",")), System.out);
+    String path = warehouse.substring("duckdb:".length());
+    int status =
+        a.get("inputFiles") != null
+            ? run(path, List.of(a.get("inputFiles").split(",")), System.out)
+            : run(path, Long.parseLong(a.get("expectedMessages")), System.out);
     System.exit(status);
   }
 
   /** Prints the summary to {@code out}; returns 0 when every input line has exactly one outcome. */
   public static int run(String duckdbPath, List<String> inputFiles, java.io.PrintStream out)
+      throws SQLException, IOException {
+    return run(duckdbPath, inputFiles, -1, out);
+  }
+
+  /**
+   * The same for a streaming run, whose message ids are Pub/Sub's: returns 0 when exactly
+   * {@code expectedMessages} distinct messages have an outcome and none has two.
+   */
+  public static int run(String duckdbPath, long expectedMessages, java.io.PrintStream out)
+      throws SQLException, IOException {
+    return run(duckdbPath, List.of(), expectedMessages, out);
+  }
+
+  private static int run(
+      String duckdbPath, List<String> inputFiles, long expectedMessages, java.io.PrintStream out)
       throws SQLException, IOException {
     Properties props = new Properties();
     props.setProperty("duckdb.read_only", "true");
@@ -73,6 +95,26 @@ public final class Summary {
       Map<String, Integer> outcomes = new HashMap<>();
       count(st, "SELECT message_id FROM job_results", outcomes);
       count(st, "SELECT message_id FROM dead_letters", outcomes);
+      // A cancel request's outcome is the cancelled (or already ended) job: its ADMIN_ACTION.
+      count(
+          st,
+          "SELECT DISTINCT message_id FROM audit_events WHERE event_type = 'ADMIN_ACTION'"
+              + " AND action = 'cancel_job'",
+          outcomes);
+      if (expectedMessages >= 0) {
+        long several = outcomes.values().stream().filter(n -> n > 1).count();
+        out.println();
+        out.printf(
+            "messages published: %d, with an outcome: %d, with several: %d%n",
+            expectedMessages, outcomes.size(), several);
+        outcomes.forEach(
+            (id, n) -> {
+              if (n > 1) {
+                out.println("  several outcomes: " + id);
+              }
+            });
+        return outcomes.size() == expectedMessages && several == 0 ? 0 : 1;
+      }
       Set<String> expected = new LinkedHashSet<>();
       for (String f : inputFiles) {
         Path p = Paths.get(f.trim()).toAbsolutePath().normalize();
