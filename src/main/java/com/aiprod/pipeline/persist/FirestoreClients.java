@@ -40,7 +40,8 @@ public final class FirestoreClients implements Serializable {
   public Firestore open() {
     FirestoreOptions.Builder b = FirestoreOptions.newBuilder().setProjectId(projectId).setDatabaseId(databaseId);
     if (emulatorHost != null) {
-      b.setEmulatorHost(emulatorHost).setCredentials(NoCredentials.getInstance());
+      // The client talks plaintext to a host whose credentials are NoCredentials (the emulator).
+      b.setHost(emulatorHost).setCredentials(NoCredentials.getInstance());
     }
     return b.build().getService();
   }
