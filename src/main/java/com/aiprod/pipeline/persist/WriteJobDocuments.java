@@ -8,9 +8,11 @@ import com.google.firestore.v1.BatchGetDocumentsResponse;
 import com.google.firestore.v1.Document;
 import com.google.firestore.v1.Precondition;
 import com.google.firestore.v1.Write;
+import com.google.protobuf.util.Timestamps;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,7 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -34,6 +37,7 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
+import org.joda.time.Instant;
 
 /**
  * Writes job documents ({@link JobDocuments}) to Firestore so that a document never moves
@@ -156,19 +160,68 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
     }
   }
 
-  /** Merges an update with the stored document into a preconditioned write, or nothing. */
+  /**
+   * Merges an update with the stored document into a preconditioned write, or nothing. Firestore
+   * refuses a BatchWrite that writes a document twice, and FirestoreIO batches a bundle's writes,
+   * so a bundle's updates of one document (per window) are folded into one write first, against
+   * the newest of their reads (documents are never deleted: the highest update time is newest;
+   * an older read would only fail its precondition and go round again).
+   */
   static final class MergeFn extends DoFn<KV<Document, BatchGetDocumentsResponse>, Write> {
     private final Counter writes = Metrics.counter("aiprod", "job_document_writes");
     private final Counter skipped = Metrics.counter("aiprod", "job_document_writes_skipped");
+    private transient Map<BoundedWindow, Map<String, Pending>> pending;
+
+    private static final class Pending {
+      Document update;
+      BatchGetDocumentsResponse read;
+      Instant timestamp;
+    }
+
+    @StartBundle
+    public void startBundle() {
+      pending = new HashMap<>();
+    }
 
     @ProcessElement
     public void process(
-        @Element KV<Document, BatchGetDocumentsResponse> e, OutputReceiver<Write> out) {
-      Document existing = e.getValue().hasFound() ? e.getValue().getFound() : null;
-      Optional<Document> merged = JobDocuments.merge(existing, e.getKey());
+        @Element KV<Document, BatchGetDocumentsResponse> e,
+        @Timestamp Instant timestamp,
+        BoundedWindow window) {
+      Pending p =
+          pending
+              .computeIfAbsent(window, w -> new LinkedHashMap<>())
+              .computeIfAbsent(e.getKey().getName(), n -> new Pending());
+      if (p.update == null) {
+        p.update = e.getKey();
+        p.read = e.getValue();
+        p.timestamp = timestamp;
+        return;
+      }
+      p.update = JobDocuments.fold(p.update, e.getKey());
+      p.read = newer(p.read, e.getValue());
+      p.timestamp = timestamp.isAfter(p.timestamp) ? timestamp : p.timestamp;
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext c) {
+      for (Map.Entry<BoundedWindow, Map<String, Pending>> w : pending.entrySet()) {
+        for (Pending p : w.getValue().values()) {
+          Write write = write(p.update, p.read);
+          if (write != null) {
+            c.output(write, p.timestamp, w.getKey());
+          }
+        }
+      }
+      pending = null;
+    }
+
+    private Write write(Document update, BatchGetDocumentsResponse read) {
+      Document existing = read.hasFound() ? read.getFound() : null;
+      Optional<Document> merged = JobDocuments.merge(existing, update);
       if (merged.isEmpty()) {
         skipped.inc();
-        return;
+        return null;
       }
       Document doc = merged.get();
       Precondition precondition =
@@ -176,11 +229,21 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
               ? Precondition.newBuilder().setExists(false).build()
               : Precondition.newBuilder().setUpdateTime(existing.getUpdateTime()).build();
       writes.inc();
-      out.output(
-          Write.newBuilder()
-              .setUpdate(doc.toBuilder().clearCreateTime().clearUpdateTime())
-              .setCurrentDocument(precondition)
-              .build());
+      return Write.newBuilder()
+          .setUpdate(doc.toBuilder().clearCreateTime().clearUpdateTime())
+          .setCurrentDocument(precondition)
+          .build();
+    }
+
+    /** The newer of two reads of one document: found over missing, then the later update time. */
+    static BatchGetDocumentsResponse newer(BatchGetDocumentsResponse a, BatchGetDocumentsResponse b) {
+      if (!a.hasFound()) {
+        return b;
+      }
+      if (!b.hasFound()) {
+        return a;
+      }
+      return Timestamps.compare(b.getFound().getUpdateTime(), a.getFound().getUpdateTime()) > 0 ? b : a;
     }
   }
 

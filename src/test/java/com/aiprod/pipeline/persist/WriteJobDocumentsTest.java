@@ -127,21 +127,4 @@ class WriteJobDocumentsTest {
     assertThat(docs.isArray(), is(true));
     assertThat(docs.size(), equalTo(0));
   }
-
-  @Test
-  void writeRate() throws Exception {
-    int n = 1000;
-    List<Job> jobs = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      jobs.add(TestData.delivered("rate", jobId(i)));
-    }
-    long start = System.nanoTime();
-    write(jobs);
-    double seconds = (System.nanoTime() - start) / 1e9;
-    System.out.printf(
-        "WriteJobDocuments: %d new documents in %.2f s = %.0f docs/s (emulator, DirectRunner)%n",
-        n, seconds, n / seconds);
-    JsonNode docs = EmulatorPipelines.export(EMULATOR, dir.resolve("rate.json"));
-    assertThat(docs.size(), equalTo(n));
-  }
 }
