@@ -3,18 +3,23 @@ package com.aiprod.pipeline.price;
 import com.aiprod.pipeline.JobStageFn;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.admit.AdmissionRules;
+import com.aiprod.pipeline.admit.ChargeResult;
+import com.aiprod.pipeline.admit.LedgerConfig;
 import com.aiprod.pipeline.admit.Refusal;
 import com.aiprod.pipeline.admit.Refusals;
+import com.aiprod.pipeline.admit.SpendLedger;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -32,9 +37,18 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Price &amp; route (DESIGN §5), then the per-tenant daily spend cap of DESIGN §3: each job is
- * priced and given a backend (or refused with BUDGET_EXCEEDED / NO_BACKEND_AVAILABLE); then, per
- * tenant and UTC day, jobs are taken in arrival order and a final render whose estimate would take
- * the day's spend over the plan's cap is refused with BUDGET_EXCEEDED.
+ * priced and given a backend (or refused with BUDGET_EXCEEDED / NO_BACKEND_AVAILABLE); then each
+ * final render is charged its estimate to its tenant's UTC day in the {@link SpendLedger}
+ * (Firestore), and refused with BUDGET_EXCEEDED when that would take the day's spend over the
+ * plan's cap. Previews ($0) and estimates are never charged.
+ *
+ * <p>Batch: {@code KeyByTenantDay} → {@code GroupByTenantDay} → {@code EnforceDailyCaps} takes a
+ * tenant-day's jobs in input order (ordinal), so the earlier lines get the remaining budget;
+ * the ledger makes two runs of the same day share the cap. Streaming: a GroupByKey in the global
+ * window would never fire, so {@code EnforceDailyCapsOnArrival} charges each job as it arrives;
+ * the ledger's transactions serialize concurrent charges of a tenant-day. A ledger failure fails
+ * the bundle (the runner retries it; charges are idempotent per job_id), so no job passes
+ * unchecked.
  */
 public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectionTuple> {
   static final String STAGE = "PriceAndRoute";
@@ -42,11 +56,45 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
   private final AuditEvents audit;
   private final PricingTable pricing;
   private final Set<String> configuredBackends;
+  private final @Nullable LedgerConfig ledger;
+  private final boolean streaming;
 
+  /**
+   * The stage with the daily cap kept in the {@link SpendLedger} of {@code ledger}.
+   *
+   * @param streaming true for an unbounded input: jobs are charged as they arrive, without the
+   *     per-tenant-day GroupByKey
+   */
+  public PriceAndRoute(
+      AuditEvents audit,
+      PricingTable pricing,
+      Set<String> configuredBackends,
+      LedgerConfig ledger,
+      boolean streaming) {
+    if (ledger == null) {
+      throw new IllegalArgumentException("the spend ledger is required");
+    }
+    this.audit = audit;
+    this.pricing = pricing;
+    this.configuredBackends = configuredBackends;
+    this.ledger = ledger;
+    this.streaming = streaming;
+  }
+
+  /**
+   * The pre-ledger batch stage: the daily cap counted in memory, per run only.
+   *
+   * @deprecated a second run of the same day does not see the first one's spend; use {@link
+   *     #PriceAndRoute(AuditEvents, PricingTable, Set, LedgerConfig, boolean)}. Kept only while
+   *     {@code AiprodPipeline} still calls it.
+   */
+  @Deprecated
   public PriceAndRoute(AuditEvents audit, PricingTable pricing, Set<String> configuredBackends) {
     this.audit = audit;
     this.pricing = pricing;
     this.configuredBackends = configuredBackends;
+    this.ledger = null;
+    this.streaming = false;
   }
 
   @Override
@@ -59,16 +107,23 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
                     StageTags.JOBS,
                     TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT).and(StageTags.DEAD_LETTERS)));
     PCollectionTuple capped =
-        routed
-            .get(StageTags.JOBS)
-            .apply(
-                "KeyByTenantDay",
-                WithKeys.of(PriceAndRoute::tenantDay).withKeyType(TypeDescriptors.strings()))
-            .apply("GroupByTenantDay", GroupByKey.create())
-            .apply(
-                "EnforceDailyCaps",
-                ParDo.of(new DailyCapFn(audit))
-                    .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT)));
+        streaming
+            ? routed
+                .get(StageTags.JOBS)
+                .apply(
+                    "EnforceDailyCapsOnArrival",
+                    ParDo.of(new ArrivalCapFn(audit, ledger))
+                        .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT)))
+            : routed
+                .get(StageTags.JOBS)
+                .apply(
+                    "KeyByTenantDay",
+                    WithKeys.of(PriceAndRoute::tenantDay).withKeyType(TypeDescriptors.strings()))
+                .apply("GroupByTenantDay", GroupByKey.create())
+                .apply(
+                    "EnforceDailyCaps",
+                    ParDo.of(new DailyCapFn(audit, ledger))
+                        .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT)));
     return PCollectionTuple.of(StageTags.JOBS, capped.get(StageTags.JOBS))
         .and(
             StageTags.FINISHED,
@@ -84,7 +139,48 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
   }
 
   static String tenantDay(Job job) {
-    return job.getTenant() + "@" + Instant.ofEpochMilli(job.getReceivedAtMillis()).atZone(ZoneOffset.UTC).toLocalDate();
+    return job.getTenant() + "@" + utcDay(job);
+  }
+
+  /** The UTC day a job's spend counts against: the day it was received. */
+  static LocalDate utcDay(Job job) {
+    return Instant.ofEpochMilli(job.getReceivedAtMillis()).atZone(ZoneOffset.UTC).toLocalDate();
+  }
+
+  /**
+   * Charges a final render's estimate to its tenant-day.
+   *
+   * @return null when admitted (newly charged, or charged before: a redelivery), else the
+   *     BUDGET_EXCEEDED refusal in {@link AdmissionRules}' words
+   * @throws SpendLedger.LedgerException when the ledger cannot be reached (the bundle retries)
+   */
+  static @Nullable Refusal charge(SpendLedger ledger, Job job) {
+    ChargeResult r =
+        ledger.charge(
+            job.getTenant(),
+            utcDay(job),
+            job.getJobId(),
+            job.getEstimateUsd(),
+            AdmissionRules.dailyCapUsd(job.getPlan()));
+    if (r.admitted()) {
+      return null;
+    }
+    Refusal refusal = AdmissionRules.checkBudget(job.getPlan(), r.spentBeforeUsd(), job.getEstimateUsd());
+    if (refusal == null) {
+      throw new IllegalStateException(
+          "the ledger refused job " + job.getJobId() + " (spent " + r.spentBeforeUsd() + ", estimate "
+              + job.getEstimateUsd() + ", cap " + r.capUsd() + ") but the cap rule admits it");
+    }
+    return refusal;
+  }
+
+  /** Outputs a refused job and its PERMISSION_DENIED event. */
+  private static void refuse(
+      AuditEvents audit, Counter denied, Job job, Refusal refusal, DoFn.MultiOutputReceiver out) {
+    denied.inc();
+    Job rejected = job.finish(JobState.REJECTED, refusal.code(), refusal.message(), System.currentTimeMillis());
+    out.get(StageTags.AUDIT).output(Refusals.event(audit, rejected, STAGE));
+    out.get(StageTags.FINISHED).output(rejected);
   }
 
   static final class RouteFn extends JobStageFn {
@@ -144,13 +240,27 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     }
   }
 
-  /** Arrival order within a tenant's UTC day decides who gets the remaining budget. */
+  /**
+   * Batch: input order within a tenant's UTC day decides who gets the remaining budget. With a
+   * ledger each final is charged in that order (so earlier runs of the day count); without one
+   * (the deprecated constructor) the spend is counted in memory for this run only.
+   */
   static final class DailyCapFn extends DoFn<KV<String, Iterable<Job>>, Job> {
     private final AuditEvents audit;
+    private final @Nullable LedgerConfig ledgerConfig;
     private final Counter denied = Metrics.counter("aiprod", "permission_denied");
+    private transient SpendLedger ledger;
 
-    DailyCapFn(AuditEvents audit) {
+    DailyCapFn(AuditEvents audit, @Nullable LedgerConfig ledgerConfig) {
       this.audit = audit;
+      this.ledgerConfig = ledgerConfig;
+    }
+
+    @Setup
+    public void setup() {
+      if (ledgerConfig != null) {
+        ledger = new SpendLedger(ledgerConfig);
+      }
     }
 
     @ProcessElement
@@ -164,17 +274,67 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
           out.get(StageTags.JOBS).output(job); // previews cost $0, estimates spend nothing
           continue;
         }
-        Refusal refusal = AdmissionRules.checkBudget(job.getPlan(), spent, job.getEstimateUsd());
+        Refusal refusal =
+            ledger != null
+                ? charge(ledger, job)
+                : AdmissionRules.checkBudget(job.getPlan(), spent, job.getEstimateUsd());
         if (refusal != null) {
-          denied.inc();
-          Job rejected =
-              job.finish(JobState.REJECTED, refusal.code(), refusal.message(), System.currentTimeMillis());
-          out.get(StageTags.AUDIT).output(Refusals.event(audit, rejected, STAGE));
-          out.get(StageTags.FINISHED).output(rejected);
+          refuse(audit, denied, job, refusal, out);
           continue;
         }
         spent += job.getEstimateUsd();
         out.get(StageTags.JOBS).output(job);
+      }
+    }
+
+    @Teardown
+    public void teardown() {
+      if (ledger != null) {
+        ledger.close();
+        ledger = null;
+      }
+    }
+  }
+
+  /**
+   * Streaming: each final is charged as it arrives; the ledger's transactions decide between
+   * concurrent charges of a tenant-day.
+   */
+  static final class ArrivalCapFn extends DoFn<Job, Job> {
+    private final AuditEvents audit;
+    private final LedgerConfig ledgerConfig;
+    private final Counter denied = Metrics.counter("aiprod", "permission_denied");
+    private transient SpendLedger ledger;
+
+    ArrivalCapFn(AuditEvents audit, LedgerConfig ledgerConfig) {
+      this.audit = audit;
+      this.ledgerConfig = ledgerConfig;
+    }
+
+    @Setup
+    public void setup() {
+      ledger = new SpendLedger(ledgerConfig);
+    }
+
+    @ProcessElement
+    public void process(@Element Job job, MultiOutputReceiver out) {
+      if (!"final".equals(job.getRequest().getMode())) {
+        out.get(StageTags.JOBS).output(job); // previews cost $0, estimates spend nothing
+        return;
+      }
+      Refusal refusal = charge(ledger, job);
+      if (refusal != null) {
+        refuse(audit, denied, job, refusal, out);
+        return;
+      }
+      out.get(StageTags.JOBS).output(job);
+    }
+
+    @Teardown
+    public void teardown() {
+      if (ledger != null) {
+        ledger.close();
+        ledger = null;
       }
     }
   }

@@ -11,25 +11,51 @@ import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
 import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.admit.LedgerConfig;
+import com.aiprod.pipeline.admit.SpendLedger;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.testing.FirestoreEmulator;
+import com.aiprod.pipeline.testing.StageFixtures;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.GenerateSequence;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.options.StreamingOptions;
+import org.apache.beam.sdk.runners.TransformHierarchy;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -43,10 +69,66 @@ class PriceAndRouteTest {
   private static final String ESTIMATE_CHEAP = "{" + CONTENT + ", \"mode\": \"estimate\", \"budget_usd\": 0.1}";
   private static final long HOUR = 3_600_000L;
 
+  private static final String PROJECT = "demo-aiprod";
+  /** The UTC day of {@link StageFixtures#T0}. */
+  private static final LocalDate DAY = Instant.ofEpochMilli(StageFixtures.T0).atZone(ZoneOffset.UTC).toLocalDate();
+  private static final Set<String> RUNWAY = Set.of("preview", "runway_gen4_turbo");
+
+  @RegisterExtension static final FirestoreEmulator EMULATOR = new FirestoreEmulator();
+
   @RegisterExtension final TestPipelineExtension pipeline = TestPipelineExtension.create();
 
-  private static PCollectionTuple route(TestPipeline p, Set<String> backends, List<Job> jobs) {
-    return p.apply(Create.of(jobs)).apply(new PriceAndRoute(AUDIT, PricingTable.defaultTable(), backends));
+  @BeforeEach
+  void clearLedger() throws Exception {
+    EMULATOR.clear(PROJECT);
+  }
+
+  private static LedgerConfig ledger() {
+    return LedgerConfig.of(PROJECT, null, EMULATOR.hostPort());
+  }
+
+  private static PriceAndRoute stage(Set<String> backends, boolean streaming) {
+    return new PriceAndRoute(AUDIT, PricingTable.defaultTable(), backends, ledger(), streaming);
+  }
+
+  private static PCollectionTuple route(Pipeline p, Set<String> backends, List<Job> jobs) {
+    return p.apply(Create.of(jobs)).apply(stage(backends, false));
+  }
+
+  private static double spent(String tenant, LocalDate day) {
+    try (SpendLedger l = new SpendLedger(ledger())) {
+      return l.spentUsd(tenant, day);
+    }
+  }
+
+  /** Full names of every transform in the graph. */
+  private static List<String> transformNames(Pipeline p) {
+    List<String> names = new ArrayList<>();
+    p.traverseTopologically(
+        new Pipeline.PipelineVisitor.Defaults() {
+          @Override
+          public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
+            names.add(node.getFullName());
+            return CompositeBehavior.ENTER_TRANSFORM;
+          }
+
+          @Override
+          public void visitPrimitiveTransform(TransformHierarchy.Node node) {
+            names.add(node.getFullName());
+          }
+        });
+    return names;
+  }
+
+  /** Five $1.50 finals of free tenant acme (cap $5: three fit), then a preview and an estimate. */
+  private static List<Job> acmeFreeDay() {
+    List<Job> jobs = new ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      jobs.add(received("m-" + i, "acme", "job-000000" + i, i, "user", "free", FINAL));
+    }
+    jobs.add(received("m-6", "acme", "job-0000006", 6, "user", "free", PREVIEW));
+    jobs.add(received("m-7", "acme", "job-0000007", 7, "user", "free", ESTIMATE));
+    return jobs;
   }
 
   private static Job byMessage(Iterable<Job> jobs, String messageId) {
@@ -154,7 +236,17 @@ class PriceAndRouteTest {
             .build());
     Collections.shuffle(jobs, new Random(42));
 
-    PCollectionTuple out = route(p, Set.of("preview", "runway_gen4_turbo"), jobs);
+    PCollectionTuple out = route(p, RUNWAY, jobs);
+    // Batch keeps its per-tenant-day grouping, under the names streaming updates depend on.
+    assertThat(
+        transformNames(p),
+        hasItems(
+            "PriceAndRoute/RouteJobs",
+            "PriceAndRoute/KeyByTenantDay",
+            "PriceAndRoute/GroupByTenantDay",
+            "PriceAndRoute/EnforceDailyCaps",
+            "PriceAndRoute/FlattenRefused",
+            "PriceAndRoute/FlattenPriceAudit"));
 
     PAssert.that(out.get(StageTags.JOBS))
         .satisfies(
@@ -192,6 +284,155 @@ class PriceAndRouteTest {
               return null;
             });
     p.run().waitUntilFinish();
+
+    // The spend is on record in the ledger, per tenant and UTC day.
+    assertThat(spent("acme", DAY), equalTo(4.5));
+    assertThat(spent("globex", DAY), equalTo(1.5));
+    assertThat(spent("acme", DAY.plusDays(1)), equalTo(1.5));
+  }
+
+  @Test
+  void aSecondRunOnTheSameDaySeesTheFirstRunsSpend(TestPipeline p) {
+    List<Job> first = new ArrayList<>();
+    first.add(received("m-1", "acme", "job-0000001", 1, "user", "free", FINAL));
+    first.add(received("m-2", "acme", "job-0000002", 2, "user", "free", FINAL));
+    PCollectionTuple out1 = route(p, RUNWAY, first);
+    PAssert.that(out1.get(StageTags.FINISHED)).empty();
+    p.run().waitUntilFinish();
+    assertThat(spent("acme", DAY), equalTo(3.0));
+
+    // A later run the same day (a new pipeline, new workers): $2 left, so one more final fits.
+    // job-0000001 again (input replayed) is the earlier admission, not a second charge.
+    List<Job> second = new ArrayList<>();
+    second.add(received("m-1", "acme", "job-0000001", 1, "user", "free", FINAL));
+    second.add(received("m-3", "acme", "job-0000003", 3, "user", "free", FINAL));
+    second.add(received("m-4", "acme", "job-0000004", 4, "user", "free", FINAL));
+    second.add(received("m-5", "acme", "job-0000005", 5, "user", "free", PREVIEW));
+    Pipeline p2 = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
+    PCollectionTuple out2 = route(p2, RUNWAY, second);
+    PAssert.that(out2.get(StageTags.JOBS))
+        .satisfies(
+            admitted -> {
+              assertThat(
+                  list(admitted).stream().map(Job::getMessageId).toList(),
+                  containsInAnyOrder("m-1", "m-3", "m-5"));
+              return null;
+            });
+    PAssert.that(out2.get(StageTags.FINISHED))
+        .satisfies(
+            refused -> {
+              Job j = list(refused).get(0);
+              assertThat(list(refused), hasSize(1));
+              assertThat(j.getMessageId(), equalTo("m-4"));
+              assertThat(j.getReasonCode(), equalTo("BUDGET_EXCEEDED"));
+              assertThat(
+                  j.getReason(),
+                  equalTo(
+                      "this job's estimate $1.50 would take today's spend to $6.00, over plan free's"
+                          + " daily cap of $5.00 ($0.50 left until 00:00 UTC); shorten duration_sec,"
+                          + " choose a cheaper preset, wait for the next UTC day or upgrade to pro"));
+              return null;
+            });
+    p2.run().waitUntilFinish();
+    assertThat(spent("acme", DAY), equalTo(4.5));
+  }
+
+  @Test
+  void streamingChargesEachFinalAsItArrivesWithoutGrouping(TestPipeline p) throws Exception {
+    p.getOptions().as(StreamingOptions.class).setStreaming(true);
+    TestStream.Builder<Job> events = TestStream.create(p.getSchemaRegistry().getSchemaCoder(Job.class));
+    for (Job job : acmeFreeDay()) {
+      events = events.addElements(job);
+    }
+    PCollectionTuple out = p.apply(events.advanceWatermarkToInfinity()).apply(stage(RUNWAY, true));
+
+    List<String> names = transformNames(p);
+    assertThat(names, hasItem("PriceAndRoute/EnforceDailyCapsOnArrival"));
+    assertThat(names, not(hasItem(containsString("GroupByTenantDay"))));
+    assertThat(names, not(hasItem(containsString("KeyByTenantDay"))));
+    PAssert.that(out.get(StageTags.JOBS))
+        .satisfies(
+            admitted -> {
+              assertThat(
+                  list(admitted).stream().map(Job::getMessageId).toList(),
+                  containsInAnyOrder("m-1", "m-2", "m-3", "m-6", "m-7"));
+              return null;
+            });
+    PAssert.that(out.get(StageTags.FINISHED))
+        .satisfies(
+            refused -> {
+              List<Job> all = list(refused);
+              all.sort(Comparator.comparing(Job::getMessageId));
+              assertThat(all.stream().map(Job::getMessageId).toList(), contains("m-4", "m-5"));
+              for (Job j : all) {
+                assertThat(j.getReasonCode(), equalTo("BUDGET_EXCEEDED"));
+                assertThat(j.getReason(), containsString("would take today's spend to $6.00"));
+                assertThat(history(j), contains("RECEIVED", "REJECTED"));
+              }
+              return null;
+            });
+    PAssert.that(out.get(StageTags.AUDIT))
+        .satisfies(
+            events2 -> {
+              assertThat(eventTypes(events2), contains("PERMISSION_DENIED", "PERMISSION_DENIED"));
+              return null;
+            });
+    p.run().waitUntilFinish();
+    assertThat(spent("acme", DAY), equalTo(4.5));
+  }
+
+  /** Turns a sequence number into the i-th job of {@link #acmeFreeDay()}; later numbers into nothing. */
+  static final class NthJobFn extends DoFn<Long, Job> {
+    @ProcessElement
+    public void process(@Element Long i, OutputReceiver<Job> out) {
+      List<Job> jobs = acmeFreeDay();
+      if (i < jobs.size()) {
+        out.output(jobs.get(i.intValue()));
+      }
+    }
+  }
+
+  @Test
+  void anUnboundedStreamIsChargedWhileItRuns() throws Exception {
+    PipelineOptions options =
+        PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--streaming=true").create();
+    options.as(DirectOptions.class).setBlockOnRun(false);
+    Pipeline p = Pipeline.create(options);
+    // An input that never ends: a GroupByKey in the global window would never fire on it.
+    PCollection<Job> jobs =
+        p.apply("Ticks", GenerateSequence.from(0).withRate(20, org.joda.time.Duration.standardSeconds(1)))
+            .apply("Jobs", ParDo.of(new NthJobFn()));
+    jobs.apply(stage(RUNWAY, true));
+
+    PipelineResult result = p.run();
+    try {
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      long refused = 0;
+      while (System.nanoTime() < deadline && (spent("acme", DAY) < 4.5 || refused < 2)) {
+        Thread.sleep(200);
+        refused = deniedCount(result);
+      }
+      assertThat(result.getState(), equalTo(PipelineResult.State.RUNNING));
+      assertThat(spent("acme", DAY), equalTo(4.5));
+      assertThat(refused, equalTo(2L));
+    } finally {
+      result.cancel();
+    }
+  }
+
+  private static long deniedCount(PipelineResult result) {
+    long n = 0;
+    for (MetricResult<Long> c :
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named("aiprod", "permission_denied"))
+                    .build())
+            .getCounters()) {
+      n += c.getAttempted();
+    }
+    return n;
   }
 
   @Test

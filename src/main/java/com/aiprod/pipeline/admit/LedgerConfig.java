@@ -1,0 +1,95 @@
+package com.aiprod.pipeline.admit;
+
+import java.io.Serializable;
+import java.util.Objects;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.extensions.gcp.options.GcpOptions;
+import org.apache.beam.sdk.io.gcp.firestore.FirestoreOptions;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/**
+ * Where the {@link SpendLedger} lives: the Firestore database {@code
+ * projects/{projectId}/databases/{databaseId}}, reached through the emulator at {@code
+ * emulatorHost} ({@code host:port}, no scheme) when one is given, else with application default
+ * credentials. Serializable so that a DoFn can carry it and open the ledger in {@code @Setup}.
+ *
+ * <p>{@link #fromOptions} reuses Beam's options like {@link
+ * com.aiprod.pipeline.persist.JobStore#fromOptions}: the project is {@code --firestoreProject} or
+ * else {@code --project}, the database {@code --firestoreDb} (default {@code (default)}), the
+ * emulator {@code --emulatorHost}.
+ */
+public final class LedgerConfig implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final String projectId;
+  private final String databaseId;
+  private final @Nullable String emulatorHost;
+
+  private LedgerConfig(String projectId, @Nullable String databaseId, @Nullable String emulatorHost) {
+    if (projectId == null || projectId.isBlank()) {
+      throw new IllegalArgumentException(
+          "The Firestore project of the spend ledger is required: --project (or --firestoreProject)");
+    }
+    if (emulatorHost != null && emulatorHost.contains("://")) {
+      throw new IllegalArgumentException(
+          "--emulatorHost is host:port without a scheme, got " + emulatorHost);
+    }
+    this.projectId = projectId;
+    this.databaseId = databaseId == null || databaseId.isBlank() ? "(default)" : databaseId;
+    this.emulatorHost = emulatorHost == null || emulatorHost.isBlank() ? null : emulatorHost;
+  }
+
+  /** The ledger of a pipeline's options (see the class comment). */
+  public static LedgerConfig fromOptions(PipelineOptions options) {
+    FirestoreOptions fs = options.as(FirestoreOptions.class);
+    String project = fs.getFirestoreProject();
+    if (project == null || project.isBlank()) {
+      project = options.as(GcpOptions.class).getProject();
+    }
+    return new LedgerConfig(project, fs.getFirestoreDb(), fs.getEmulatorHost());
+  }
+
+  /**
+   * The ledger in {@code projects/{projectId}/databases/{databaseId}} ({@code (default)} when
+   * null or blank), through the emulator at {@code emulatorHost} when not null.
+   */
+  public static LedgerConfig of(
+      String projectId, @Nullable String databaseId, @Nullable String emulatorHost) {
+    return new LedgerConfig(projectId, databaseId, emulatorHost);
+  }
+
+  public String projectId() {
+    return projectId;
+  }
+
+  public String databaseId() {
+    return databaseId;
+  }
+
+  /** {@code host:port} of the Firestore emulator, or null for the real service. */
+  public @Nullable String emulatorHost() {
+    return emulatorHost;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof LedgerConfig)) {
+      return false;
+    }
+    LedgerConfig that = (LedgerConfig) o;
+    return projectId.equals(that.projectId)
+        && databaseId.equals(that.databaseId)
+        && Objects.equals(emulatorHost, that.emulatorHost);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(projectId, databaseId, emulatorHost);
+  }
+
+  @Override
+  public String toString() {
+    return "projects/" + projectId + "/databases/" + databaseId
+        + (emulatorHost == null ? "" : " (emulator " + emulatorHost + ")");
+  }
+}
