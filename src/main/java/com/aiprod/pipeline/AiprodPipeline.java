@@ -147,7 +147,7 @@ public final class AiprodPipeline {
     collect(admitted, auditEvents, deadLetters, finished);
 
     PCollectionTuple routed =
-        admitted.get(StageTags.JOBS).apply("PriceAndRoute", new PriceAndRoute(audit, pricing, OptionsCheck.renderBackends(options)));
+        admitted.get(StageTags.JOBS).apply("PriceAndRoute", new PriceAndRoute(audit, pricing, OptionsCheck.renderBackends(options), FirestoreClients.fromOptions(options), options.isStreaming()));
     collect(routed, auditEvents, deadLetters, finished);
 
     PCollectionTuple planned = routed.get(StageTags.JOBS).apply("Plan", new Plan());
@@ -161,7 +161,7 @@ public final class AiprodPipeline {
               .apply("FlattenProgress", Flatten.pCollections())
               .apply("DeliverProgress", new Deliver.Progress(audit, WriteJobDocuments.to(store))));
     }
-    PCollectionTuple rendered = rendering.apply("RenderShots", new RenderShots(audit, out, FirestoreClients.of(store, options)));
+    PCollectionTuple rendered = rendering.apply("RenderShots", new RenderShots(audit, out, FirestoreClients.fromOptions(options)));
     collect(rendered, auditEvents, deadLetters, null);
 
     PCollectionTuple assembled =

@@ -1,5 +1,7 @@
 package com.aiprod.pipeline.admit;
 
+import com.aiprod.pipeline.persist.FirestoreClients;
+
 import com.aiprod.pipeline.price.Money;
 import com.google.cloud.firestore.DocumentReference;
 import com.google.cloud.firestore.DocumentSnapshot;
@@ -50,7 +52,7 @@ public final class SpendLedger implements AutoCloseable {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
   private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
-  private final LedgerConfig config;
+  private final FirestoreClients config;
   private final Firestore db;
   private final Duration timeout;
   private final TransactionOptions transactionOptions =
@@ -58,8 +60,8 @@ public final class SpendLedger implements AutoCloseable {
           .setNumberOfAttempts(TRANSACTION_ATTEMPTS)
           .build();
 
-  /** {@link #SpendLedger(LedgerConfig, Duration)} with {@link #DEFAULT_TIMEOUT}. */
-  public SpendLedger(LedgerConfig config) {
+  /** {@link #SpendLedger(FirestoreClients, Duration)} with {@link #DEFAULT_TIMEOUT}. */
+  public SpendLedger(FirestoreClients config) {
     this(config, DEFAULT_TIMEOUT);
   }
 
@@ -75,20 +77,13 @@ public final class SpendLedger implements AutoCloseable {
    * @param timeout how long one call (a charge with all its transaction attempts) may take before
    *     it fails with {@link LedgerException}
    */
-  public SpendLedger(LedgerConfig config, Duration timeout) {
+  public SpendLedger(FirestoreClients config, Duration timeout) {
     if (timeout == null || timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("the ledger timeout must be positive: " + timeout);
     }
     this.config = config;
     this.timeout = timeout;
-    FirestoreOptions.Builder b =
-        FirestoreOptions.newBuilder()
-            .setProjectId(config.projectId())
-            .setDatabaseId(config.databaseId());
-    if (config.emulatorHost() != null) {
-      b.setEmulatorHost(config.emulatorHost());
-    }
-    this.db = b.build().getService();
+    this.db = config.open();
   }
 
   /** {@code tenants/{tenant}/spend/{yyyy-MM-dd}}. */
@@ -176,7 +171,7 @@ public final class SpendLedger implements AutoCloseable {
     }
   }
 
-  public LedgerConfig config() {
+  public FirestoreClients config() {
     return config;
   }
 

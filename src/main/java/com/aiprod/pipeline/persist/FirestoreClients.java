@@ -1,17 +1,25 @@
 package com.aiprod.pipeline.persist;
 
-import com.google.cloud.NoCredentials;
-import com.google.cloud.firestore.Firestore;
-import com.google.cloud.firestore.FirestoreOptions;
 import java.io.Serializable;
+import java.util.Objects;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.extensions.gcp.options.GcpOptions;
+import org.apache.beam.sdk.io.gcp.firestore.FirestoreOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
- * Where the google-cloud-firestore client connects, for the DoFns that read single documents
- * directly (FirestoreIO is a transform, not callable from inside a DoFn): project, database, and
- * the emulator (Beam's {@code --emulatorHost}) when there is one. Open the client in
- * {@code @Setup} and close it in {@code @Teardown}.
+ * Where the google-cloud-firestore client connects, for the DoFns that use single documents or
+ * transactions directly (the spend ledger, the renders' cancel check; FirestoreIO is a transform
+ * and cannot be called inside a DoFn): the database {@code
+ * projects/{projectId}/databases/{databaseId}}, reached through the emulator at {@code
+ * emulatorHost} ({@code host:port}, no scheme) when one is given, else with application default
+ * credentials. Serializable so that a DoFn can carry it and {@link #open} a client in
+ * {@code @Setup} (and close it in {@code @Teardown}).
+ *
+ * <p>{@link #fromOptions} reuses Beam's options like {@link
+ * com.aiprod.pipeline.persist.JobStore#fromOptions}: the project is {@code --firestoreProject} or
+ * else {@code --project}, the database {@code --firestoreDb} (default {@code (default)}), the
+ * emulator {@code --emulatorHost}.
  */
 public final class FirestoreClients implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -20,28 +28,84 @@ public final class FirestoreClients implements Serializable {
   private final String databaseId;
   private final @Nullable String emulatorHost;
 
-  private FirestoreClients(String projectId, String databaseId, @Nullable String emulatorHost) {
+  private FirestoreClients(String projectId, @Nullable String databaseId, @Nullable String emulatorHost) {
+    if (projectId == null || projectId.isBlank()) {
+      throw new IllegalArgumentException(
+          "The Firestore project of the spend ledger is required: --project (or --firestoreProject)");
+    }
+    if (emulatorHost != null && emulatorHost.contains("://")) {
+      throw new IllegalArgumentException(
+          "--emulatorHost is host:port without a scheme, got " + emulatorHost);
+    }
     this.projectId = projectId;
-    this.databaseId = databaseId;
-    this.emulatorHost = emulatorHost;
+    this.databaseId = databaseId == null || databaseId.isBlank() ? "(default)" : databaseId;
+    this.emulatorHost = emulatorHost == null || emulatorHost.isBlank() ? null : emulatorHost;
   }
 
-  /** The same project and database as {@code store}, and the options' emulator if any. */
-  public static FirestoreClients of(JobStore store, PipelineOptions options) {
-    String host = options.as(org.apache.beam.sdk.io.gcp.firestore.FirestoreOptions.class).getEmulatorHost();
-    return new FirestoreClients(store.projectId(), store.databaseId(), host == null || host.isBlank() ? null : host);
+  /** The ledger of a pipeline's options (see the class comment). */
+  public static FirestoreClients fromOptions(PipelineOptions options) {
+    FirestoreOptions fs = options.as(FirestoreOptions.class);
+    String project = fs.getFirestoreProject();
+    if (project == null || project.isBlank()) {
+      project = options.as(GcpOptions.class).getProject();
+    }
+    return new FirestoreClients(project, fs.getFirestoreDb(), fs.getEmulatorHost());
   }
 
-  public static FirestoreClients of(String projectId, String databaseId, @Nullable String emulatorHost) {
+  /**
+   * The ledger in {@code projects/{projectId}/databases/{databaseId}} ({@code (default)} when
+   * null or blank), through the emulator at {@code emulatorHost} when not null.
+   */
+  public static FirestoreClients of(
+      String projectId, @Nullable String databaseId, @Nullable String emulatorHost) {
     return new FirestoreClients(projectId, databaseId, emulatorHost);
   }
 
-  /** A new client: against the emulator without credentials, else with application defaults. */
-  public Firestore open() {
-    FirestoreOptions.Builder b = FirestoreOptions.newBuilder().setProjectId(projectId).setDatabaseId(databaseId);
+  public String projectId() {
+    return projectId;
+  }
+
+  public String databaseId() {
+    return databaseId;
+  }
+
+  /** {@code host:port} of the Firestore emulator, or null for the real service. */
+  public @Nullable String emulatorHost() {
+    return emulatorHost;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof FirestoreClients)) {
+      return false;
+    }
+    FirestoreClients that = (FirestoreClients) o;
+    return projectId.equals(that.projectId)
+        && databaseId.equals(that.databaseId)
+        && Objects.equals(emulatorHost, that.emulatorHost);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(projectId, databaseId, emulatorHost);
+  }
+
+  @Override
+  public String toString() {
+    return "projects/" + projectId + "/databases/" + databaseId
+        + (emulatorHost == null ? "" : " (emulator " + emulatorHost + ")");
+  }
+
+  /**
+   * A new client. Against the emulator only the emulator host is set: the client then uses its
+   * own emulator credentials (adding {@code NoCredentials} makes client 3.33 fall back to the
+   * production endpoint).
+   */
+  public com.google.cloud.firestore.Firestore open() {
+    com.google.cloud.firestore.FirestoreOptions.Builder b =
+        com.google.cloud.firestore.FirestoreOptions.newBuilder().setProjectId(projectId).setDatabaseId(databaseId);
     if (emulatorHost != null) {
-      // The client talks plaintext to a host whose credentials are NoCredentials (the emulator).
-      b.setHost(emulatorHost).setCredentials(NoCredentials.getInstance());
+      b.setEmulatorHost(emulatorHost);
     }
     return b.build().getService();
   }

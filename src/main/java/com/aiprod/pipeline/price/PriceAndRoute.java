@@ -4,7 +4,7 @@ import com.aiprod.pipeline.JobStageFn;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.admit.AdmissionRules;
 import com.aiprod.pipeline.admit.ChargeResult;
-import com.aiprod.pipeline.admit.LedgerConfig;
+import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.admit.Refusal;
 import com.aiprod.pipeline.admit.Refusals;
 import com.aiprod.pipeline.admit.SpendLedger;
@@ -56,7 +56,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
   private final AuditEvents audit;
   private final PricingTable pricing;
   private final Set<String> configuredBackends;
-  private final @Nullable LedgerConfig ledger;
+  private final FirestoreClients ledger;
   private final boolean streaming;
 
   /**
@@ -69,7 +69,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
       AuditEvents audit,
       PricingTable pricing,
       Set<String> configuredBackends,
-      LedgerConfig ledger,
+      FirestoreClients ledger,
       boolean streaming) {
     if (ledger == null) {
       throw new IllegalArgumentException("the spend ledger is required");
@@ -79,22 +79,6 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     this.configuredBackends = configuredBackends;
     this.ledger = ledger;
     this.streaming = streaming;
-  }
-
-  /**
-   * The pre-ledger batch stage: the daily cap counted in memory, per run only.
-   *
-   * @deprecated a second run of the same day does not see the first one's spend; use {@link
-   *     #PriceAndRoute(AuditEvents, PricingTable, Set, LedgerConfig, boolean)}. Kept only while
-   *     {@code AiprodPipeline} still calls it.
-   */
-  @Deprecated
-  public PriceAndRoute(AuditEvents audit, PricingTable pricing, Set<String> configuredBackends) {
-    this.audit = audit;
-    this.pricing = pricing;
-    this.configuredBackends = configuredBackends;
-    this.ledger = null;
-    this.streaming = false;
   }
 
   @Override
@@ -241,26 +225,23 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
   }
 
   /**
-   * Batch: input order within a tenant's UTC day decides who gets the remaining budget. With a
-   * ledger each final is charged in that order (so earlier runs of the day count); without one
-   * (the deprecated constructor) the spend is counted in memory for this run only.
+   * Batch: input order within a tenant's UTC day decides who gets the remaining budget; each
+   * final is charged through the ledger in that order (so earlier runs of the day count).
    */
   static final class DailyCapFn extends DoFn<KV<String, Iterable<Job>>, Job> {
     private final AuditEvents audit;
-    private final @Nullable LedgerConfig ledgerConfig;
+    private final FirestoreClients ledgerConfig;
     private final Counter denied = Metrics.counter("aiprod", "permission_denied");
     private transient SpendLedger ledger;
 
-    DailyCapFn(AuditEvents audit, @Nullable LedgerConfig ledgerConfig) {
+    DailyCapFn(AuditEvents audit, FirestoreClients ledgerConfig) {
       this.audit = audit;
       this.ledgerConfig = ledgerConfig;
     }
 
     @Setup
     public void setup() {
-      if (ledgerConfig != null) {
-        ledger = new SpendLedger(ledgerConfig);
-      }
+      ledger = new SpendLedger(ledgerConfig);
     }
 
     @ProcessElement
@@ -268,21 +249,16 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
       List<Job> jobs = new ArrayList<>();
       group.getValue().forEach(jobs::add);
       jobs.sort(Comparator.comparingLong(Job::getOrdinal).thenComparing(Job::getMessageId));
-      double spent = 0;
       for (Job job : jobs) {
         if (!"final".equals(job.getRequest().getMode())) {
           out.get(StageTags.JOBS).output(job); // previews cost $0, estimates spend nothing
           continue;
         }
-        Refusal refusal =
-            ledger != null
-                ? charge(ledger, job)
-                : AdmissionRules.checkBudget(job.getPlan(), spent, job.getEstimateUsd());
+        Refusal refusal = charge(ledger, job);
         if (refusal != null) {
           refuse(audit, denied, job, refusal, out);
           continue;
         }
-        spent += job.getEstimateUsd();
         out.get(StageTags.JOBS).output(job);
       }
     }
@@ -302,11 +278,11 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
    */
   static final class ArrivalCapFn extends DoFn<Job, Job> {
     private final AuditEvents audit;
-    private final LedgerConfig ledgerConfig;
+    private final FirestoreClients ledgerConfig;
     private final Counter denied = Metrics.counter("aiprod", "permission_denied");
     private transient SpendLedger ledger;
 
-    ArrivalCapFn(AuditEvents audit, LedgerConfig ledgerConfig) {
+    ArrivalCapFn(AuditEvents audit, FirestoreClients ledgerConfig) {
       this.audit = audit;
       this.ledgerConfig = ledgerConfig;
     }

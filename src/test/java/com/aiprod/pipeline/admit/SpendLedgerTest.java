@@ -1,5 +1,7 @@
 package com.aiprod.pipeline.admit;
 
+import com.aiprod.pipeline.persist.FirestoreClients;
+
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.aMapWithSize;
 import static org.hamcrest.Matchers.containsString;
@@ -57,8 +59,8 @@ class SpendLedgerTest {
     ledger.close();
   }
 
-  private static LedgerConfig config() {
-    return LedgerConfig.of(PROJECT, null, EMULATOR.hostPort());
+  private static FirestoreClients config() {
+    return FirestoreClients.of(PROJECT, null, EMULATOR.hostPort());
   }
 
   /** The ledger document as another client sees it. */
@@ -133,7 +135,7 @@ class SpendLedgerTest {
     ledger.charge("acme", DAY, "job-0000001", 3.0, FREE_CAP);
     ledger.close();
     // A restarted worker: a new client of the same database.
-    ledger = new SpendLedger(LedgerConfig.fromOptions(PipelineOptionsFactory.fromArgs(
+    ledger = new SpendLedger(FirestoreClients.fromOptions(PipelineOptionsFactory.fromArgs(
         "--project=" + PROJECT, "--emulatorHost=" + EMULATOR.hostPort()).create()));
     assertThat(ledger.spentUsd("acme", DAY), equalTo(3.0));
     ChargeResult refused = ledger.charge("acme", DAY, "job-0000002", 2.5, FREE_CAP);
@@ -212,7 +214,7 @@ class SpendLedgerTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    try (SpendLedger down = new SpendLedger(LedgerConfig.of(PROJECT, null, "127.0.0.1:" + port), Duration.ofSeconds(5))) {
+    try (SpendLedger down = new SpendLedger(FirestoreClients.of(PROJECT, null, "127.0.0.1:" + port), Duration.ofSeconds(5))) {
       SpendLedger.LedgerException e =
           assertThrows(
               SpendLedger.LedgerException.class,
@@ -225,17 +227,17 @@ class SpendLedgerTest {
 
   @Test
   void configComesFromBeamOptions() {
-    LedgerConfig c =
-        LedgerConfig.fromOptions(
+    FirestoreClients c =
+        FirestoreClients.fromOptions(
             PipelineOptionsFactory.fromArgs(
                     "--project=p1", "--firestoreProject=p2", "--firestoreDb=ledger-db", "--emulatorHost=127.0.0.1:9")
                 .create());
-    assertThat(c, equalTo(LedgerConfig.of("p2", "ledger-db", "127.0.0.1:9")));
-    LedgerConfig prod = LedgerConfig.fromOptions(PipelineOptionsFactory.fromArgs("--project=p1").create());
+    assertThat(c, equalTo(FirestoreClients.of("p2", "ledger-db", "127.0.0.1:9")));
+    FirestoreClients prod = FirestoreClients.fromOptions(PipelineOptionsFactory.fromArgs("--project=p1").create());
     assertThat(prod.projectId(), equalTo("p1"));
     assertThat(prod.databaseId(), equalTo("(default)"));
     assertThat(prod.emulatorHost(), equalTo(null));
-    assertThrows(IllegalArgumentException.class, () -> LedgerConfig.of(" ", null, null));
-    assertThrows(IllegalArgumentException.class, () -> LedgerConfig.of("p", null, "http://127.0.0.1:9"));
+    assertThrows(IllegalArgumentException.class, () -> FirestoreClients.of(" ", null, null));
+    assertThrows(IllegalArgumentException.class, () -> FirestoreClients.of("p", null, "http://127.0.0.1:9"));
   }
 }

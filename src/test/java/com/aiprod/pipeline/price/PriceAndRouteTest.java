@@ -20,7 +20,7 @@ import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
 import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.admit.LedgerConfig;
+import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.admit.SpendLedger;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.model.Job;
@@ -83,8 +83,8 @@ class PriceAndRouteTest {
     EMULATOR.clear(PROJECT);
   }
 
-  private static LedgerConfig ledger() {
-    return LedgerConfig.of(PROJECT, null, EMULATOR.hostPort());
+  private static FirestoreClients ledger() {
+    return FirestoreClients.of(PROJECT, null, EMULATOR.hostPort());
   }
 
   private static PriceAndRoute stage(Set<String> backends, boolean streaming) {
