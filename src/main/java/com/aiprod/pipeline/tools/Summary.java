@@ -105,7 +105,7 @@ public final class Summary {
         long several = outcomes.values().stream().filter(n -> n > 1).count();
         out.println();
         out.printf(
-            "messages published: %d, with an outcome: %d, with several: %d%n",
+            "messages expected: %d, with an outcome: %d, with several: %d%n",
             expectedMessages, outcomes.size(), several);
         outcomes.forEach(
             (id, n) -> {
