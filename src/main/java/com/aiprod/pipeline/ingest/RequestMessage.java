@@ -43,6 +43,15 @@ public abstract class RequestMessage {
 
   public abstract Builder toBuilder();
 
+  /** Never prints the token (attributes are redacted) nor the payload (only its size). */
+  @Override
+  public final String toString() {
+    return "RequestMessage{messageId=" + getMessageId()
+        + ", attributes=" + Redaction.redactAttributes(getAttributes())
+        + ", payloadBytes=" + (getPayload() == null ? 0 : getPayload().length)
+        + ", readError=" + getReadErrorCode() + "}";
+  }
+
   public static Builder builder() {
     return new AutoValue_RequestMessage.Builder();
   }
