@@ -20,6 +20,7 @@ import com.aiprod.pipeline.persist.ExistingJobLookup;
 import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.persist.JobStore;
 import com.aiprod.pipeline.persist.PublishDeadLetters;
+import com.aiprod.pipeline.persist.ResumeUnfinishedJobs;
 import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.persist.WriteJobDocuments;
 import com.aiprod.pipeline.plan.Plan;
@@ -142,8 +143,16 @@ public final class AiprodPipeline {
         validated.get(Validate.CANCELS).apply("AuthorizeCancels", new AuthorizeCancels(audit, ExistingJobLookup.in(store)));
     collect(cancels, auditEvents, deadLetters, null);
 
+    PCollection<Job> toAdmit = validated.get(StageTags.JOBS);
+    if (options.isStreaming()) {
+      // Jobs a previous run admitted but did not finish (their messages may be acked already).
+      toAdmit =
+          PCollectionList.of(toAdmit)
+              .and(p.apply("ResumeUnfinishedJobs", new ResumeUnfinishedJobs(store)))
+              .apply("WithResumedJobs", Flatten.pCollections());
+    }
     PCollectionTuple admitted =
-        validated.get(StageTags.JOBS).apply("Admit", new Admit(audit, ExistingJobLookup.in(store), options.isStreaming()));
+        toAdmit.apply("Admit", new Admit(audit, ExistingJobLookup.in(store), options.isStreaming()));
     collect(admitted, auditEvents, deadLetters, finished);
 
     PCollectionTuple routed =

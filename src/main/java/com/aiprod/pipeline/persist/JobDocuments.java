@@ -46,6 +46,7 @@ public final class JobDocuments {
   public static final String STATE = "state";
   public static final String MESSAGE_ID = "message_id";
   public static final String UID = "uid";
+  public static final String RESUME = "resume";
   public static final String CREATED_AT = "created_at";
   public static final String UPDATED_AT = "updated_at";
 
@@ -85,6 +86,32 @@ public final class JobDocuments {
             "semantic_scorer", str(job.getQaSemanticScorer())));
     f.put("output", map("video_uri", str(job.getVideoUri()), "manifest_uri", str(job.getManifestUri())));
     f.put(CREATED_AT, timestamp(job.getReceivedAtMillis()));
+    if (r != null) {
+      // What a restarted streaming run needs to finish a job whose message was already acked.
+      f.put(
+          RESUME,
+          map(
+              "role", str(job.getRole()),
+              "plan", str(job.getPlan()),
+              "ordinal", integer(job.getOrdinal()),
+              "request",
+                  map(
+                      "content", str(r.getContent()),
+                      "preset", str(r.getPreset()),
+                      "mode", str(r.getMode()),
+                      "priority", str(r.getPriority()),
+                      "lang", str(r.getLang()),
+                      "duration_sec", integer(r.getDurationSec()),
+                      "budget_usd", dbl(r.getBudgetUsd()),
+                      "brand_id", str(r.getBrandId()),
+                      "style", str(r.getStyle()),
+                      "mood", str(r.getMood()),
+                      "camera_style", str(r.getCameraStyle()),
+                      "color_palette", str(r.getColorPalette()),
+                      "aspect_ratio", str(r.getAspectRatio()),
+                      "fps", integer(r.getFps()),
+                      "backend", str(r.getBackend()))));
+    }
     List<Value> history = new ArrayList<>();
     for (HistoryEntry h : job.getHistory()) {
       history.add(historyEntry(h.getState(), timestampProto(h.getAtMillis()), h.getDetail()));
@@ -324,6 +351,68 @@ public final class JobDocuments {
       default:
         return null;
     }
+  }
+
+  /**
+   * The job of a document that has not ended, as it was admitted (state RECEIVED, its history
+   * kept), for a restarted streaming run to finish it; null for an ended document or one without
+   * its {@value #RESUME} record.
+   */
+  @SuppressWarnings("unchecked")
+  public static @Nullable Job resumable(Document d) {
+    Map<String, Value> f = d.getFieldsMap();
+    Value resume = f.get(RESUME);
+    if (resume == null || !resume.hasMapValue() || state(d).isTerminal()) {
+      return null;
+    }
+    Map<String, Object> m = (Map<String, Object>) toPlain(resume);
+    Map<String, Object> rq = (Map<String, Object>) m.get("request");
+    if (rq == null) {
+      return null;
+    }
+    JobRequest request =
+        JobRequest.builder()
+            .setContent((String) rq.get("content"))
+            .setPreset((String) rq.get("preset"))
+            .setMode((String) rq.get("mode"))
+            .setPriority((String) rq.get("priority"))
+            .setLang((String) rq.get("lang"))
+            .setDurationSec(((Number) rq.get("duration_sec")).intValue())
+            .setBudgetUsd(((Number) rq.get("budget_usd")).doubleValue())
+            .setBrandId((String) rq.get("brand_id"))
+            .setStyle((String) rq.get("style"))
+            .setMood((String) rq.get("mood"))
+            .setCameraStyle((String) rq.get("camera_style"))
+            .setColorPalette((String) rq.get("color_palette"))
+            .setAspectRatio((String) rq.get("aspect_ratio"))
+            .setFps(((Number) rq.get("fps")).intValue())
+            .setBackend((String) rq.get("backend"))
+            .build();
+    Timestamp created = f.get(CREATED_AT).getTimestampValue();
+    long receivedAt = created.getSeconds() * 1000 + created.getNanos() / 1_000_000;
+    List<HistoryEntry> history = new ArrayList<>();
+    for (Value h : historyOf(d)) {
+      Map<String, Value> e = h.getMapValue().getFieldsMap();
+      Timestamp at = e.get("at").getTimestampValue();
+      history.add(
+          HistoryEntry.create(
+              e.get("state").getStringValue(),
+              at.getSeconds() * 1000 + at.getNanos() / 1_000_000,
+              e.containsKey("detail") && e.get("detail").hasStringValue() ? e.get("detail").getStringValue() : ""));
+    }
+    return Job.builder()
+        .setMessageId(string(d, MESSAGE_ID))
+        .setJobId(string(d, "job_id"))
+        .setTenant(string(d, "tenant"))
+        .setUid(string(d, UID))
+        .setRole((String) m.get("role"))
+        .setPlan((String) m.get("plan"))
+        .setOrdinal(((Number) m.get("ordinal")).longValue())
+        .setReceivedAtMillis(receivedAt)
+        .setState(JobState.RECEIVED.name())
+        .setRequest(request)
+        .setHistory(history)
+        .build();
   }
 
   /** The (state, at) pairs of a document's history, in order, e.g. {@code RECEIVED@2025-…Z}. */

@@ -137,4 +137,24 @@ class JobDocumentsTest {
     assertThat(JobDocuments.string(merged, "backend"), equalTo("preview"));
     assertThat(JobDocuments.string(merged, "state"), equalTo("REJECTED"));
   }
+
+  @Test
+  void anUnfinishedDocumentGivesBackTheAdmittedJob() {
+    Job planned = TestData.planned("acme", "job-00000001").toBuilder().setOrdinal(42).build();
+    Job resumed = JobDocuments.resumable(doc(planned));
+    org.hamcrest.MatcherAssert.assertThat(resumed.getRequest(), org.hamcrest.Matchers.equalTo(planned.getRequest()));
+    org.hamcrest.MatcherAssert.assertThat(resumed.getMessageId(), org.hamcrest.Matchers.equalTo(planned.getMessageId()));
+    org.hamcrest.MatcherAssert.assertThat(resumed.getRole(), org.hamcrest.Matchers.equalTo("user"));
+    org.hamcrest.MatcherAssert.assertThat(resumed.getPlan(), org.hamcrest.Matchers.equalTo("pro"));
+    org.hamcrest.MatcherAssert.assertThat(resumed.getOrdinal(), org.hamcrest.Matchers.equalTo(42L));
+    org.hamcrest.MatcherAssert.assertThat(resumed.getReceivedAtMillis(), org.hamcrest.Matchers.equalTo(planned.getReceivedAtMillis()));
+    org.hamcrest.MatcherAssert.assertThat(resumed.getState(), org.hamcrest.Matchers.equalTo("RECEIVED"));
+    org.hamcrest.MatcherAssert.assertThat(resumed.getHistory().size(), org.hamcrest.Matchers.equalTo(planned.getHistory().size()));
+  }
+
+  @Test
+  void anEndedDocumentIsNotResumed() {
+    org.hamcrest.MatcherAssert.assertThat(
+        JobDocuments.resumable(doc(TestData.delivered("acme", "job-00000001"))), org.hamcrest.Matchers.nullValue());
+  }
 }
