@@ -225,16 +225,16 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
   }
 
   /**
-   * Batch: input order within a tenant's UTC day decides who gets the remaining budget; each
-   * final is charged through the ledger in that order (so earlier runs of the day count).
+   * What both cap steps share: the ledger opened in {@code @Setup}, and one job either admitted
+   * (charged, or not a final) or refused BUDGET_EXCEEDED.
    */
-  static final class DailyCapFn extends DoFn<KV<String, Iterable<Job>>, Job> {
+  abstract static class LedgerFn<InT> extends DoFn<InT, Job> {
     private final AuditEvents audit;
     private final FirestoreClients ledgerConfig;
     private final Counter denied = Metrics.counter("aiprod", "permission_denied");
     private transient SpendLedger ledger;
 
-    DailyCapFn(AuditEvents audit, FirestoreClients ledgerConfig) {
+    LedgerFn(AuditEvents audit, FirestoreClients ledgerConfig) {
       this.audit = audit;
       this.ledgerConfig = ledgerConfig;
     }
@@ -244,58 +244,10 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
       ledger = new SpendLedger(ledgerConfig);
     }
 
-    @ProcessElement
-    public void process(@Element KV<String, Iterable<Job>> group, MultiOutputReceiver out) {
-      List<Job> jobs = new ArrayList<>();
-      group.getValue().forEach(jobs::add);
-      jobs.sort(Comparator.comparingLong(Job::getOrdinal).thenComparing(Job::getMessageId));
-      for (Job job : jobs) {
-        if (!"final".equals(job.getRequest().getMode())) {
-          out.get(StageTags.JOBS).output(job); // previews cost $0, estimates spend nothing
-          continue;
-        }
-        Refusal refusal = charge(ledger, job);
-        if (refusal != null) {
-          refuse(audit, denied, job, refusal, out);
-          continue;
-        }
-        out.get(StageTags.JOBS).output(job);
-      }
-    }
-
-    @Teardown
-    public void teardown() {
-      if (ledger != null) {
-        ledger.close();
-        ledger = null;
-      }
-    }
-  }
-
-  /**
-   * Streaming: each final is charged as it arrives; the ledger's transactions decide between
-   * concurrent charges of a tenant-day.
-   */
-  static final class ArrivalCapFn extends DoFn<Job, Job> {
-    private final AuditEvents audit;
-    private final FirestoreClients ledgerConfig;
-    private final Counter denied = Metrics.counter("aiprod", "permission_denied");
-    private transient SpendLedger ledger;
-
-    ArrivalCapFn(AuditEvents audit, FirestoreClients ledgerConfig) {
-      this.audit = audit;
-      this.ledgerConfig = ledgerConfig;
-    }
-
-    @Setup
-    public void setup() {
-      ledger = new SpendLedger(ledgerConfig);
-    }
-
-    @ProcessElement
-    public void process(@Element Job job, MultiOutputReceiver out) {
+    /** Previews cost $0 and estimates spend nothing; a final is charged or refused. */
+    void admitOrRefuse(Job job, MultiOutputReceiver out) {
       if (!"final".equals(job.getRequest().getMode())) {
-        out.get(StageTags.JOBS).output(job); // previews cost $0, estimates spend nothing
+        out.get(StageTags.JOBS).output(job);
         return;
       }
       Refusal refusal = charge(ledger, job);
@@ -312,6 +264,41 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
         ledger.close();
         ledger = null;
       }
+    }
+  }
+
+  /**
+   * Batch: input order within a tenant's UTC day decides who gets the remaining budget; each
+   * final is charged through the ledger in that order (so earlier runs of the day count).
+   */
+  static final class DailyCapFn extends LedgerFn<KV<String, Iterable<Job>>> {
+    DailyCapFn(AuditEvents audit, FirestoreClients ledgerConfig) {
+      super(audit, ledgerConfig);
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, Iterable<Job>> group, MultiOutputReceiver out) {
+      List<Job> jobs = new ArrayList<>();
+      group.getValue().forEach(jobs::add);
+      jobs.sort(Comparator.comparingLong(Job::getOrdinal).thenComparing(Job::getMessageId));
+      for (Job job : jobs) {
+        admitOrRefuse(job, out);
+      }
+    }
+  }
+
+  /**
+   * Streaming: each final is charged as it arrives; the ledger's transactions decide between
+   * concurrent charges of a tenant-day.
+   */
+  static final class ArrivalCapFn extends LedgerFn<Job> {
+    ArrivalCapFn(AuditEvents audit, FirestoreClients ledgerConfig) {
+      super(audit, ledgerConfig);
+    }
+
+    @ProcessElement
+    public void process(@Element Job job, MultiOutputReceiver out) {
+      admitOrRefuse(job, out);
     }
   }
 }

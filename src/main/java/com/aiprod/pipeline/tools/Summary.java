@@ -8,7 +8,6 @@ import java.nio.file.Paths;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -153,45 +152,10 @@ public final class Summary {
     }
   }
 
-  /** Prints a query result as an aligned text table. */
+  /** Prints a query result as an aligned text table (the same format as {@code Query}). */
   public static void table(java.io.PrintStream out, Statement st, String sql) throws SQLException {
     try (ResultSet rs = st.executeQuery(sql)) {
-      ResultSetMetaData md = rs.getMetaData();
-      int n = md.getColumnCount();
-      List<String[]> rows = new ArrayList<>();
-      String[] header = new String[n];
-      int[] width = new int[n];
-      for (int i = 0; i < n; i++) {
-        header[i] = md.getColumnLabel(i + 1);
-        width[i] = header[i].length();
-      }
-      while (rs.next()) {
-        String[] row = new String[n];
-        for (int i = 0; i < n; i++) {
-          Object v = rs.getObject(i + 1);
-          row[i] = v == null ? "" : v.toString();
-          width[i] = Math.max(width[i], row[i].length());
-        }
-        rows.add(row);
-      }
-      printRow(out, header, width);
-      StringBuilder sep = new StringBuilder();
-      for (int w : width) {
-        sep.append("-".repeat(w)).append("  ");
-      }
-      out.println(sep.toString().stripTrailing());
-      for (String[] r : rows) {
-        printRow(out, r, width);
-      }
-      out.println("(" + rows.size() + " rows)");
+      Query.printTable(rs, out);
     }
-  }
-
-  private static void printRow(java.io.PrintStream out, String[] cells, int[] width) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < cells.length; i++) {
-      sb.append(cells[i]).append(" ".repeat(width[i] - cells[i].length())).append("  ");
-    }
-    out.println(sb.toString().stripTrailing());
   }
 }
