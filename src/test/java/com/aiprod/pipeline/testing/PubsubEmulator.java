@@ -39,116 +39,38 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * plain ids (3+ characters, the emulator's rule) or full paths. Beam reaches it with {@code
  * --pubsubRootUrl=}{@link #rootUrl()} and {@code NoopCredentialFactory}.
  */
-public final class PubsubEmulator implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+public final class PubsubEmulator extends GcloudEmulator {
   /** The project every topic and subscription lives in. */
   public static final String PROJECT = "demo-aiprod";
 
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private Process process;
-  private Path log;
-  private String hostPort;
 
   /** One pulled message (already acknowledged). */
   public record Received(
       String messageId, byte[] data, Map<String, String> attributes, Instant publishTime) {}
 
-  @Override
-  public void beforeAll(ExtensionContext context) throws Exception {
-    start();
+  public PubsubEmulator() {
+    super("Pub/Sub", STARTUP_TIMEOUT);
   }
 
   @Override
-  public void afterAll(ExtensionContext context) {
-    close();
+  List<String> command(String hostPort) {
+    return List.of(
+        "gcloud", "beta", "emulators", "pubsub", "start", "--host-port=" + hostPort,
+        "--project=" + PROJECT, "--quiet");
   }
 
   /** Starts the emulator and waits until it answers HTTP (at most 90 s). */
-  public synchronized PubsubEmulator start() throws IOException, InterruptedException {
-    if (process != null) {
-      return this;
-    }
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    hostPort = "127.0.0.1:" + port;
-    log = Files.createTempFile("pubsub-emulator-", ".log");
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                List.of(
-                    "gcloud",
-                    "beta",
-                    "emulators",
-                    "pubsub",
-                    "start",
-                    "--host-port=" + hostPort,
-                    "--project=" + PROJECT,
-                    "--quiet"))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    try {
-      process = pb.start();
-    } catch (IOException e) {
-      throw new IOException("Cannot start the Pub/Sub emulator (is gcloud on the PATH?)", e);
-    }
-    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        String output = Files.readString(log);
-        process = null;
-        throw new IllegalStateException(
-            "The Pub/Sub emulator exited during startup (" + hostPort + "):\n" + output);
-      }
-      if (answers()) {
-        return this;
-      }
-      Thread.sleep(250);
-    }
-    String output = Files.readString(log);
-    close();
-    throw new IllegalStateException(
-        "The Pub/Sub emulator did not answer on "
-            + hostPort
-            + " within "
-            + STARTUP_TIMEOUT.toSeconds()
-            + " s; its output:\n"
-            + output);
-  }
-
-  private boolean answers() {
-    try {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(URI.create("http://" + hostPort + "/"))
-                  .timeout(Duration.ofSeconds(2))
-                  .GET()
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+  public PubsubEmulator start() throws IOException, InterruptedException {
+    startProcess();
+    return this;
   }
 
   /** {@code http://127.0.0.1:PORT}, for {@code --pubsubRootUrl}. */
   public String rootUrl() {
     return "http://" + hostPort();
-  }
-
-  /** {@code 127.0.0.1:PORT}. */
-  public String hostPort() {
-    if (hostPort == null) {
-      throw new IllegalStateException("The Pub/Sub emulator is not started");
-    }
-    return hostPort;
   }
 
   /** {@code projects/demo-aiprod/topics/NAME} (a full path is returned as it is). */
@@ -263,37 +185,5 @@ public final class PubsubEmulator implements BeforeAllCallback, AfterAllCallback
       throw new IOException(method + " " + path + " failed: HTTP " + r.statusCode() + " " + r.body());
     }
     return r.body().isBlank() ? MAPPER.createObjectNode() : MAPPER.readTree(r.body());
-  }
-
-  /** Stops the emulator and every process it started. */
-  @Override
-  public synchronized void close() {
-    if (process == null) {
-      return;
-    }
-    List<ProcessHandle> tree = process.descendants().toList();
-    tree.forEach(ProcessHandle::destroy);
-    process.destroy();
-    try {
-      process.waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    for (ProcessHandle h : tree) {
-      try {
-        h.onExit().get(10, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        h.destroyForcibly();
-      }
-    }
-    if (process.isAlive()) {
-      process.destroyForcibly();
-    }
-    process = null;
-    try {
-      Files.deleteIfExists(log);
-    } catch (IOException ignored) {
-      // A leftover temp log is harmless.
-    }
   }
 }
