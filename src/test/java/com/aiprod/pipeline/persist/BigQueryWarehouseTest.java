@@ -32,12 +32,15 @@ import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.Row;
+import org.joda.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -195,6 +198,44 @@ class BigQueryWarehouseTest {
     assertThat(rows(WarehouseTable.SHOT_RENDERS), hasSize(4));
     assertThat(rows(WarehouseTable.AUDIT_EVENTS), hasSize(50));
     assertThat(rows(WarehouseTable.DEAD_LETTERS), hasSize(1));
+  }
+
+  /**
+   * An unbounded input (TestStream) through the exactly-once mode: the sink then needs a
+   * triggering frequency and auto-sharding, which the warehouse sets; audit dedup works on the
+   * stream too.
+   */
+  @Test
+  void exactlyOnceWritesAnUnboundedInput() throws Exception {
+    Pipeline p = pipeline("--streaming=true", "--storageWriteApiTriggeringFrequencySec=1");
+    TestStream<Row> jobs =
+        TestStream.create(RowCoder.of(WarehouseTable.JOB_RESULTS.beamSchema()))
+            .addElements(WarehouseRows.jobResult(TestData.delivered("acme", "job-00000001")))
+            .advanceProcessingTime(Duration.standardSeconds(2))
+            .addElements(WarehouseRows.jobResult(TestData.delivered("acme", "job-00000002")))
+            .advanceWatermarkToInfinity();
+    TestStream<Row> audits =
+        TestStream.create(RowCoder.of(WarehouseTable.AUDIT_EVENTS.beamSchema()))
+            .addElements(
+                WarehouseRows.auditEvent(TestData.audit("evt-1")),
+                WarehouseRows.auditEvent(TestData.audit("evt-1")),
+                WarehouseRows.auditEvent(TestData.audit("evt-2")))
+            .advanceWatermarkToInfinity();
+    PCollection<DeadLetter> refusedJobs =
+        p.apply("Jobs", jobs).setRowSchema(WarehouseTable.JOB_RESULTS.beamSchema())
+            .apply(warehouse.write(WarehouseTable.JOB_RESULTS));
+    PCollection<DeadLetter> refusedAudits =
+        p.apply("Audits", audits).setRowSchema(WarehouseTable.AUDIT_EVENTS.beamSchema())
+            .apply(warehouse.write(WarehouseTable.AUDIT_EVENTS));
+    PAssert.that(refusedJobs).empty();
+    PAssert.that(refusedAudits).empty();
+    assertThat(p.run().waitUntilFinish(), equalTo(PipelineResult.State.DONE));
+    assertThat(
+        rows(WarehouseTable.JOB_RESULTS).stream().map(r -> field(r, "job_id")).sorted().collect(Collectors.toList()),
+        equalTo(List.of("job-00000001", "job-00000002")));
+    assertThat(
+        rows(WarehouseTable.AUDIT_EVENTS).stream().map(r -> field(r, "event_id")).sorted().collect(Collectors.toList()),
+        equalTo(List.of("evt-1", "evt-2")));
   }
 
   private List<PCollection<DeadLetter>> writeAll(Pipeline p) {
