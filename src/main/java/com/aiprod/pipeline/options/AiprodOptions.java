@@ -65,6 +65,15 @@ public interface AiprodOptions
 
   void setWarehouse(String value);
 
+  @Description(
+      "--warehouse=bigquery:... only: write with the Storage Write API's at-least-once mode"
+          + " (STORAGE_API_AT_LEAST_ONCE: cheaper, lower latency, a retried append may duplicate"
+          + " rows) instead of the default exactly-once mode (STORAGE_WRITE_API).")
+  @Default.Boolean(false)
+  boolean getBigQueryAtLeastOnce();
+
+  void setBigQueryAtLeastOnce(boolean value);
+
   @Description("Where secrets come from: secretmanager:projects/P or dir:PATH.")
   @Default.String("dir:local/secrets")
   String getSecretSource();

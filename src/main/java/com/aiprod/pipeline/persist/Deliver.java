@@ -30,7 +30,8 @@ public final class Deliver {
 
   /**
    * Job documents + job_results; outputs the DATA_ACCESS audit events ({@link StageTags#AUDIT})
-   * and the documents that could not be written ({@link StageTags#DEAD_LETTERS}).
+   * and the documents that could not be written plus the job_results rows the warehouse refused
+   * ({@link StageTags#DEAD_LETTERS}).
    */
   public static final class Jobs extends PTransform<PCollection<Job>, PCollectionTuple> {
     private final AuditEvents audit;
@@ -51,11 +52,14 @@ public final class Deliver {
           counted.apply(
               "AuditDocumentWrites",
               MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j)));
-      counted
-          .apply("ToJobResultRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::jobResult))
-          .setRowSchema(TableSchemas.beamSchema(WarehouseTable.JOB_RESULTS))
-          .apply("WriteJobResults", warehouse.write(WarehouseTable.JOB_RESULTS));
-      return PCollectionTuple.of(StageTags.AUDIT, auditOut).and(StageTags.DEAD_LETTERS, failures);
+      PCollection<DeadLetter> refusedRows =
+          counted
+              .apply("ToJobResultRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::jobResult))
+              .setRowSchema(TableSchemas.beamSchema(WarehouseTable.JOB_RESULTS))
+              .apply("WriteJobResults", warehouse.write(WarehouseTable.JOB_RESULTS));
+      PCollection<DeadLetter> deadLetters =
+          PCollectionList.of(failures).and(refusedRows).apply("FlattenJobDeliveryFailures", Flatten.pCollections());
+      return PCollectionTuple.of(StageTags.AUDIT, auditOut).and(StageTags.DEAD_LETTERS, deadLetters);
     }
   }
 
@@ -124,8 +128,8 @@ public final class Deliver {
     }
   }
 
-  /** shot_renders rows. */
-  public static final class ShotRenders extends PTransform<PCollection<ShotResult>, PDone> {
+  /** shot_renders rows; outputs the rows the warehouse refused, as dead letters for dead_letters. */
+  public static final class ShotRenders extends PTransform<PCollection<ShotResult>, PCollection<DeadLetter>> {
     private final Warehouse warehouse;
 
     public ShotRenders(Warehouse warehouse) {
@@ -133,17 +137,16 @@ public final class Deliver {
     }
 
     @Override
-    public PDone expand(PCollection<ShotResult> results) {
-      results
+    public PCollection<DeadLetter> expand(PCollection<ShotResult> results) {
+      return results
           .apply("ToShotRenderRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::shotRender))
           .setRowSchema(TableSchemas.beamSchema(WarehouseTable.SHOT_RENDERS))
           .apply("WriteShotRenders", warehouse.write(WarehouseTable.SHOT_RENDERS));
-      return PDone.in(results.getPipeline());
     }
   }
 
-  /** audit_events rows. */
-  public static final class AuditRows extends PTransform<PCollection<AuditEvent>, PDone> {
+  /** audit_events rows; outputs the rows the warehouse refused, as dead letters for dead_letters. */
+  public static final class AuditRows extends PTransform<PCollection<AuditEvent>, PCollection<DeadLetter>> {
     private final Warehouse warehouse;
 
     public AuditRows(Warehouse warehouse) {
@@ -151,16 +154,18 @@ public final class Deliver {
     }
 
     @Override
-    public PDone expand(PCollection<AuditEvent> events) {
-      events
+    public PCollection<DeadLetter> expand(PCollection<AuditEvent> events) {
+      return events
           .apply("ToAuditRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::auditEvent))
           .setRowSchema(TableSchemas.beamSchema(WarehouseTable.AUDIT_EVENTS))
           .apply("WriteAuditEvents", warehouse.write(WarehouseTable.AUDIT_EVENTS));
-      return PDone.in(events.getPipeline());
     }
   }
 
-  /** dead_letters rows, counted per reason. */
+  /**
+   * dead_letters rows, counted per reason. The warehouse never returns refused dead_letters rows
+   * (it logs and counts them), so nothing comes back here.
+   */
   public static final class DeadLetterRows extends PTransform<PCollection<DeadLetter>, PDone> {
     private final Warehouse warehouse;
 

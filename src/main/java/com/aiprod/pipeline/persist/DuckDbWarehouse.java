@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.persist;
 
+import com.aiprod.pipeline.Coders;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
@@ -23,7 +24,6 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PDone;
 import org.apache.beam.sdk.values.Row;
 import org.joda.time.ReadableInstant;
 
@@ -86,7 +86,7 @@ public final class DuckDbWarehouse implements Warehouse {
   }
 
   @Override
-  public PTransform<PCollection<Row>, PDone> write(WarehouseTable table) {
+  public PTransform<PCollection<Row>, PCollection<DeadLetter>> write(WarehouseTable table) {
     return new Write(path, table);
   }
 
@@ -122,7 +122,8 @@ public final class DuckDbWarehouse implements Warehouse {
     return "?";
   }
 
-  private static final class Write extends PTransform<PCollection<Row>, PDone> {
+  /** The insert ParDo; it outputs no dead letters (a failed insert fails the bundle). */
+  private static final class Write extends PTransform<PCollection<Row>, PCollection<DeadLetter>> {
     private final String path;
     private final WarehouseTable table;
 
@@ -133,14 +134,14 @@ public final class DuckDbWarehouse implements Warehouse {
     }
 
     @Override
-    public PDone expand(PCollection<Row> rows) {
-      rows.apply("Insert " + table.tableName(), ParDo.of(new WriteFn(path, table)));
-      return PDone.in(rows.getPipeline());
+    public PCollection<DeadLetter> expand(PCollection<Row> rows) {
+      return rows.apply("Insert " + table.tableName(), ParDo.of(new WriteFn(path, table)))
+          .setCoder(Coders.schema(DeadLetter.class));
     }
   }
 
   /** Buffers a bundle's rows and inserts them in one transaction. */
-  static final class WriteFn extends DoFn<Row, Void> {
+  static final class WriteFn extends DoFn<Row, DeadLetter> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final String path;
     private final WarehouseTable table;

@@ -14,6 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import javax.annotation.Nullable;
+import com.google.api.services.bigquery.model.TableFieldSchema;
+import com.google.api.services.bigquery.model.TableSchema;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.schemas.Schema.FieldType;
 
@@ -159,6 +161,31 @@ public final class TableSchemas {
         throw new IllegalArgumentException(
             "Unsupported BigQuery type " + f.type() + " of field " + f.name());
     }
+  }
+
+  /**
+   * The BigQuery {@link TableSchema} of {@code table}: every field of its JSON schema file with
+   * its type (JSON, TIMESTAMP, RECORD, ... as written there), mode and description, nested fields
+   * of RECORDs included.
+   */
+  public static TableSchema bigQuerySchema(WarehouseTable table) {
+    return new TableSchema().setFields(bigQueryFields(fields(table)));
+  }
+
+  /** The BigQuery API fields of a list of fields. */
+  public static List<TableFieldSchema> bigQueryFields(List<Field> fields) {
+    List<TableFieldSchema> out = new ArrayList<>();
+    for (Field f : fields) {
+      TableFieldSchema t = new TableFieldSchema().setName(f.name()).setType(f.type()).setMode(f.mode());
+      if (f.description() != null) {
+        t.setDescription(f.description());
+      }
+      if (f.isRecord()) {
+        t.setFields(bigQueryFields(f.fields()));
+      }
+      out.add(t);
+    }
+    return out;
   }
 
   /** The DuckDB column type of a field (lists for REPEATED fields, without NOT NULL). */

@@ -3,7 +3,6 @@ package com.aiprod.pipeline.persist;
 import java.io.Serializable;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PDone;
 import org.apache.beam.sdk.values.Row;
 
 /**
@@ -11,26 +10,28 @@ import org.apache.beam.sdk.values.Row;
  * {@link Row}s built by {@link WarehouseRows}.
  *
  * <p>One interface for every backend, chosen with {@code --warehouse}: {@code duckdb:PATH} ({@link
- * DuckDbWarehouse}, local runs and tests) now, {@code bigquery:PROJECT.DATASET} later (a
- * BigQueryIO-based implementation fits the same two methods: table creation from the same JSON
- * schemas, and a write transform per table).
+ * DuckDbWarehouse}, local runs and tests) or {@code bigquery:PROJECT.DATASET} ({@link
+ * BigQueryWarehouse}, BigQueryIO's Storage Write API). Both create the tables from the same JSON
+ * schemas ({@link TableSchemas}); the rest of the pipeline does not know which one it writes to.
  *
- * <p>Writes are idempotent per table primary key ({@link WarehouseTable#primaryKey()}): retried
- * bundles and redelivered messages do not duplicate rows. {@link #write} returns {@link PDone}: a
- * row that the warehouse refuses for any other reason than a duplicate key (which would be a
- * programming error, since rows are built by {@link WarehouseRows} against the same schema) fails
- * the bundle, which the runner retries.
+ * <p>{@link #write} returns the rows the warehouse refused, as {@link DeadLetter}s (reason {@code
+ * INTERNAL_ERROR}, stage {@code Deliver}) for the caller to send to {@code dead_letters}: a refused
+ * row is never dropped and never fails the job. The write of {@link WarehouseTable#DEAD_LETTERS}
+ * itself always returns an empty collection (a refused dead letter is logged and counted, never fed
+ * back, so there is no loop). DuckDB refuses nothing (its output is always empty): its writes are
+ * idempotent per primary key ({@link WarehouseTable#primaryKey()}), and a row it cannot insert
+ * fails the bundle, which the runner retries. BigQuery has no primary keys: see {@link
+ * BigQueryWarehouse} for how duplicates are handled.
  */
 public interface Warehouse extends Serializable {
   /**
-   * The warehouse named by a {@code --warehouse} value. Only {@code duckdb:PATH} is available in
-   * this build; {@code bigquery:PROJECT.DATASET} and anything else are refused with an {@link
-   * IllegalArgumentException} saying so.
+   * The warehouse named by a {@code --warehouse} value: {@code duckdb:PATH} or {@code
+   * bigquery:PROJECT.DATASET}; anything else is refused with an {@link IllegalArgumentException}.
    */
   static Warehouse fromSpec(String spec) {
     if (spec == null || spec.isBlank()) {
       throw new IllegalArgumentException(
-          "--warehouse is required: duckdb:PATH (or bigquery:PROJECT.DATASET once available)");
+          "--warehouse is required: duckdb:PATH or bigquery:PROJECT.DATASET");
     }
     String s = spec.trim();
     if (s.startsWith("duckdb:")) {
@@ -41,10 +42,7 @@ public interface Warehouse extends Serializable {
       return new DuckDbWarehouse(path);
     }
     if (s.startsWith("bigquery:")) {
-      throw new IllegalArgumentException(
-          "--warehouse="
-              + spec
-              + ": the BigQuery warehouse is not available in this build yet; use duckdb:PATH");
+      return BigQueryWarehouse.parse(s.substring("bigquery:".length()));
     }
     throw new IllegalArgumentException(
         "--warehouse=" + spec + ": expected duckdb:PATH or bigquery:PROJECT.DATASET");
@@ -57,8 +55,9 @@ public interface Warehouse extends Serializable {
   void createTables();
 
   /**
-   * Writes rows of {@link WarehouseTable#beamSchema()} to {@code table}, ignoring rows whose
-   * primary key is already there.
+   * Writes rows of {@link WarehouseTable#beamSchema()} to {@code table}; outputs a {@link
+   * DeadLetter} per row the warehouse refused (always none for {@link
+   * WarehouseTable#DEAD_LETTERS}).
    */
-  PTransform<PCollection<Row>, PDone> write(WarehouseTable table);
+  PTransform<PCollection<Row>, PCollection<DeadLetter>> write(WarehouseTable table);
 }

@@ -28,9 +28,12 @@ class DuckDbWarehouseTest {
     Warehouse w = Warehouse.fromSpec("duckdb:" + dir.resolve("a/w.duckdb"));
     assertThat(w, instanceOf(DuckDbWarehouse.class));
     assertThat(w.spec(), equalTo("duckdb:" + dir.resolve("a/w.duckdb")));
-    IllegalArgumentException bq =
-        assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("bigquery:p.d"));
-    assertThat(bq.getMessage(), containsString("not available in this build"));
+    Warehouse bq = Warehouse.fromSpec("bigquery:my-project.analytics");
+    assertThat(bq, instanceOf(BigQueryWarehouse.class));
+    assertThat(bq.spec(), equalTo("bigquery:my-project.analytics"));
+    assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("bigquery:p.d"));
+    assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("bigquery:my-project"));
+    assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("bigquery:my-project.bad-dataset"));
     assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("mysql://x"));
     assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("duckdb:"));
   }
