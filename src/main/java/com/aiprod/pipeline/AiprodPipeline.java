@@ -194,16 +194,18 @@ public final class AiprodPipeline {
         terminal.apply("DeliverJobs", new Deliver.Jobs(audit, warehouse, WriteJobDocuments.to(store)));
     collect(delivered, auditEvents, deadLetters, null);
 
-    rendered.get(RenderShots.RESULTS).apply("DeliverShotRenders", new Deliver.ShotRenders(warehouse));
+    deadLetters.add(
+        rendered.get(RenderShots.RESULTS).apply("DeliverShotRenders", new Deliver.ShotRenders(warehouse)));
+    deadLetters.add(
+        PCollectionList.of(auditEvents)
+            .apply("FlattenAuditEvents", Flatten.pCollections())
+            .apply("DeliverAuditEvents", new Deliver.AuditRows(warehouse)));
     PCollection<DeadLetter> allDeadLetters =
         PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());
     allDeadLetters.apply("DeliverDeadLetters", new Deliver.DeadLetterRows(warehouse));
     if (options.getDeadLetterTopic() != null && !options.getDeadLetterTopic().isBlank()) {
       allDeadLetters.apply("PublishDeadLetters", PublishDeadLetters.to(options.getDeadLetterTopic()));
     }
-    PCollectionList.of(auditEvents)
-        .apply("FlattenAuditEvents", Flatten.pCollections())
-        .apply("DeliverAuditEvents", new Deliver.AuditRows(warehouse));
   }
 
   private static void collect(
