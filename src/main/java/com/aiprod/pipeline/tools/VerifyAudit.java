@@ -356,13 +356,16 @@ public final class VerifyAudit {
 
   /**
    * Epoch millis of a BigQuery export timestamp: {@code 2026-11-24 10:20:20.123 UTC} (BigQuery's
-   * JSON export form), RFC 3339 ({@code 2026-11-24T10:20:20.123Z}, {@code +00:00}), or without
+   * JSON export form), DuckDB's {@code 2026-11-24 10:20:20.123+00}, RFC 3339 ({@code 2026-11-24T10:20:20.123Z}, {@code +00:00}), or without
    * zone (taken as UTC).
    */
   static long timestampMillis(String text) {
     String s = text.strip();
     if (s.endsWith(" UTC")) {
       s = s.substring(0, s.length() - 4);
+    }
+    if (s.matches(".*[+-][0-9]{2}")) {
+      s = s + ":00"; // DuckDB's +00
     }
     try {
       return OffsetDateTime.parse(s.replace(' ', 'T')).toInstant().toEpochMilli();
