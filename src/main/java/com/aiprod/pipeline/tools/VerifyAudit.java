@@ -71,9 +71,9 @@ public final class VerifyAudit {
   }
 
   /** One audit row as read; {@code eventTimeMillis} null when unreadable. */
-  record AuditRow(Map<String, String> text, @Nullable Long eventTimeMillis, String problem) {
+  public record AuditRow(Map<String, String> text, @Nullable Long eventTimeMillis, String problem) {
     @Nullable
-    String get(String column) {
+    public String get(String column) {
       return text.get(column);
     }
   }
@@ -122,7 +122,7 @@ public final class VerifyAudit {
   }
 
   /** The problem lines of {@code rows}, in row order, then the missing events. */
-  static List<String> verify(List<AuditRow> rows, SecretResolver resolver) {
+  public static List<String> verify(List<AuditRow> rows, SecretResolver resolver) {
     List<String> problems = new ArrayList<>();
     Map<String, ResolvedSecret> keys = new LinkedHashMap<>();
     Map<String, String> keyErrors = new LinkedHashMap<>();
@@ -259,7 +259,7 @@ public final class VerifyAudit {
     return new AuditRow(text, millis, problem);
   }
 
-  static List<AuditRow> readDuckDb(Path path) throws SQLException, IOException {
+  public static List<AuditRow> readDuckDb(Path path) throws SQLException, IOException {
     if (!Files.isRegularFile(path)) {
       throw new IOException("no DuckDB warehouse file at " + path);
     }
@@ -294,7 +294,7 @@ public final class VerifyAudit {
     return rows;
   }
 
-  static List<AuditRow> readJsonLines(Path path) throws IOException {
+  public static List<AuditRow> readJsonLines(Path path) throws IOException {
     List<AuditRow> rows = new ArrayList<>();
     try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
       String line;

@@ -25,7 +25,7 @@ import java.util.zip.CRC32C;
  * Google JSON error bodies (404 NOT_FOUND, 403 PERMISSION_DENIED). Responses name the project by
  * number, as the real service does. Records every request path.
  */
-final class LocalSecretManager implements AutoCloseable {
+public final class LocalSecretManager implements AutoCloseable {
   static final String PROJECT_NUMBER = "123456789012";
   private static final Pattern ACCESS =
       Pattern.compile("/v1/projects/([^/]+)/secrets/([^/]+)/versions/([^/:]+):access");
@@ -34,27 +34,27 @@ final class LocalSecretManager implements AutoCloseable {
   private final String project;
   private final Map<String, List<byte[]>> secrets = new ConcurrentHashMap<>();
   private final Set<String> denied = ConcurrentHashMap.newKeySet();
-  final List<String> requests = new CopyOnWriteArrayList<>();
+  public final List<String> requests = new CopyOnWriteArrayList<>();
 
-  LocalSecretManager(String project) throws IOException {
+  public LocalSecretManager(String project) throws IOException {
     this.project = project;
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/", this::handle);
     server.start();
   }
 
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
   /** Adds a version (1, 2, …) to a secret; returns its number. */
-  synchronized int addVersion(String secret, String value) {
+  public synchronized int addVersion(String secret, String value) {
     List<byte[]> versions = secrets.computeIfAbsent(secret, s -> Collections.synchronizedList(new ArrayList<>()));
     versions.add(value.getBytes(StandardCharsets.UTF_8));
     return versions.size();
   }
 
-  void deny(String secret) {
+  public void deny(String secret) {
     denied.add(secret);
   }
 
