@@ -87,4 +87,19 @@ class DirSecretResolverTest {
     assertThrows(IllegalArgumentException.class, () -> SecretSource.parse("vault:x"));
     assertThrows(IllegalArgumentException.class, () -> SecretSource.dir(dir).newResolver().resolve("../etc/passwd"));
   }
+
+  @Test
+  void localAuditKeyIsCreatedOncePrivateAndReadable() throws Exception {
+    Path secrets = dir.resolve("local/secrets");
+    Path key = LocalSecrets.ensureAuditKey(secrets);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key)), equalTo("rw-------"));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(secrets)), equalTo("rwx------"));
+    String first = Files.readString(key);
+    assertThat(java.util.Base64.getDecoder().decode(first.strip()).length, equalTo(32));
+    LocalSecrets.ensureAuditKey(secrets);
+    assertThat(Files.readString(key), equalTo(first));
+    try (SecretResolver r = SecretSource.dir(secrets).newResolver()) {
+      assertThat(r.resolve("audit-hmac-key").text(), equalTo(first.strip()));
+    }
+  }
 }
