@@ -115,3 +115,21 @@ create_subscription() {
     -d "{\"topic\": \"$2\", \"ackDeadlineSeconds\": 60}" \
     "http://127.0.0.1:$PUBSUB_PORT/v1/$1" >/dev/null
 }
+
+# Creates local/secrets/ (mode 0700) and, on first use, local/secrets/audit-hmac-key: 32 random
+# bytes, base64, mode 0600 (the dir: secret source refuses files group/others can read).
+ensure_local_secrets() {
+  local dir="$ROOT/local/secrets"
+  local key="$dir/audit-hmac-key"
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  if [[ ! -s "$key" ]]; then
+    (
+      umask 077
+      head -c 32 /dev/urandom | base64 >"$key.tmp"
+      mv "$key.tmp" "$key"
+    )
+    log "created $key (32 random bytes, base64, mode 0600)"
+  fi
+  chmod 600 "$key"
+}

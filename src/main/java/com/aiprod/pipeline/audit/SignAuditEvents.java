@@ -1,0 +1,62 @@
+package com.aiprod.pipeline.audit;
+
+import com.aiprod.pipeline.secrets.ResolvedSecret;
+import com.aiprod.pipeline.secrets.SecretAccesses;
+import com.aiprod.pipeline.secrets.SecretSource;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+
+/**
+ * Signs every audit event (DESIGN §9; {@link AuditSignatures}) with secret {@value
+ * AuditSignatures#KEY_SECRET}, resolved in {@code @Setup} through the worker's resolver of
+ * {@code --secretSource}. Each DoFn instance emits, with the first element it processes, one
+ * signed SECRET_ACCESS event for the key version it resolved (event id per run, source, secret
+ * and version), then passes every event through, signed.
+ */
+public final class SignAuditEvents extends PTransform<PCollection<AuditEvent>, PCollection<AuditEvent>> {
+  private final SecretSource secrets;
+  private final AuditEvents audit;
+
+  public SignAuditEvents(SecretSource secrets, AuditEvents audit) {
+    this.secrets = secrets;
+    this.audit = audit;
+  }
+
+  @Override
+  public PCollection<AuditEvent> expand(PCollection<AuditEvent> events) {
+    String run = events.getPipeline().getOptions().getJobName();
+    return events
+        .apply("Sign", ParDo.of(new SignFn(secrets, audit, run)))
+        .setCoder(events.getCoder());
+  }
+
+  static final class SignFn extends DoFn<AuditEvent, AuditEvent> {
+    private final SecretSource secrets;
+    private final AuditEvents audit;
+    private final String run;
+    private transient SecretAccesses accesses;
+    private transient ResolvedSecret key;
+
+    SignFn(SecretSource secrets, AuditEvents audit, String run) {
+      this.secrets = secrets;
+      this.audit = audit;
+      this.run = run;
+    }
+
+    @Setup
+    public void setup() {
+      accesses = new SecretAccesses(secrets.resolver());
+      key = accesses.resolve(AuditSignatures.KEY_SECRET);
+    }
+
+    @ProcessElement
+    public void process(@Element AuditEvent e, OutputReceiver<AuditEvent> out) {
+      for (AuditEvent access : accesses.drainEvents(audit, run, "SignAuditEvents", System.currentTimeMillis())) {
+        out.output(AuditSignatures.sign(access, key));
+      }
+      out.output(AuditSignatures.sign(e, key));
+    }
+  }
+}
