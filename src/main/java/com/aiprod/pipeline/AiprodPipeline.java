@@ -6,6 +6,7 @@ import com.aiprod.pipeline.assemble.AssembleJobs;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.audit.DetectAuthFailureBursts;
+import com.aiprod.pipeline.audit.SignAuditEvents;
 import com.aiprod.pipeline.auth.AuthConfig;
 import com.aiprod.pipeline.auth.Authenticate;
 import com.aiprod.pipeline.decide.Decide;
@@ -29,6 +30,7 @@ import com.aiprod.pipeline.price.PricingTable;
 import com.aiprod.pipeline.qa.SemanticQa;
 import com.aiprod.pipeline.qa.TechnicalQa;
 import com.aiprod.pipeline.render.RenderShots;
+import com.aiprod.pipeline.secrets.SecretSource;
 import com.aiprod.pipeline.validate.Validate;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -199,6 +201,7 @@ public final class AiprodPipeline {
     deadLetters.add(
         PCollectionList.of(auditEvents)
             .apply("FlattenAuditEvents", Flatten.pCollections())
+            .apply("SignAuditEvents", new SignAuditEvents(SecretSource.parse(options.getSecretSource()), audit))
             .apply("DeliverAuditEvents", new Deliver.AuditRows(warehouse)));
     PCollection<DeadLetter> allDeadLetters =
         PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());

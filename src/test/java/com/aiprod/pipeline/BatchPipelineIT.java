@@ -12,10 +12,12 @@ import static org.hamcrest.Matchers.notNullValue;
 
 import com.aiprod.pipeline.qa.Mp4Inspector;
 import com.aiprod.pipeline.qa.VideoInfo;
+import com.aiprod.pipeline.secrets.LocalSecrets;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.tools.ExportJobs;
 import com.aiprod.pipeline.tools.SignSamples;
 import com.aiprod.pipeline.tools.Summary;
+import com.aiprod.pipeline.tools.VerifyAudit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
@@ -77,6 +79,8 @@ class BatchPipelineIT {
     sign(Paths.get("src/test/resources/it/hostile.jsonl"), signedHostile, auth);
     warehouse = dir.resolve("warehouse.duckdb");
     out = dir.resolve("out");
+    Path secrets = dir.resolve("secrets");
+    LocalSecrets.ensureAuditKey(secrets);
     Path jar = Paths.get("target/aiprod-pipeline-bundled.jar").toAbsolutePath();
     assertThat("run `mvn package` first: the IT runs the bundled jar", Files.exists(jar), is(true));
     ProcessBuilder pb =
@@ -92,7 +96,8 @@ class BatchPipelineIT {
                 "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory",
                 "--warehouse=duckdb:" + warehouse,
                 "--outputLocation=" + out,
-                "--tempLocation=" + dir.resolve("tmp"))
+                "--tempLocation=" + dir.resolve("tmp"),
+                "--secretSource=dir:" + secrets)
             .redirectErrorStream(true);
     pb.environment().put("NO_GCE_CHECK", "true");
     Process process = pb.start();
@@ -262,6 +267,20 @@ class BatchPipelineIT {
         equalTo(count("SELECT count(*) FROM shot_renders")));
     assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'CONFIG_CHANGE'"), equalTo(1L));
     assertThat(count("SELECT count(*) - count(DISTINCT event_id) FROM audit_events"), equalTo(0L));
+  }
+
+  @Test
+  void everyAuditRowIsSignedAndVerifies() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status =
+        VerifyAudit.run(
+            new String[] {"--warehouse=duckdb:" + warehouse, "--secretSource=dir:" + dir.resolve("secrets")},
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8), status, equalTo(0));
+    assertThat(count("SELECT count(*) FROM audit_events WHERE signature IS NULL OR signature = ''"), equalTo(0L));
+    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'SECRET_ACCESS'"), greaterThan(0L));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package com.aiprod.pipeline.audit;
 
 import com.aiprod.pipeline.secrets.ResolvedSecret;
+import com.aiprod.pipeline.secrets.LocalSecrets;
 import com.aiprod.pipeline.secrets.SecretAccesses;
 import com.aiprod.pipeline.secrets.SecretSource;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -46,7 +47,13 @@ public final class SignAuditEvents extends PTransform<PCollection<AuditEvent>, P
     }
 
     @Setup
-    public void setup() {
+    public void setup() throws java.io.IOException {
+      if (!secrets.isSecretManager()) {
+        // The local equivalent of Secret Manager: like the dev key pair, the audit key of a
+        // secrets directory is made on first use (32 random bytes, owner-only), so a local run
+        // signs its audit trail without a setup step. Secret Manager keys are never invented.
+        LocalSecrets.ensureAuditKey(java.nio.file.Paths.get(secrets.location()));
+      }
       accesses = new SecretAccesses(secrets.resolver());
       key = accesses.resolve(AuditSignatures.KEY_SECRET);
     }

@@ -34,7 +34,11 @@ public final class LocalSecrets {
     Path tmp = Files.createTempFile(directory, ".audit-hmac-key", ".tmp",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.writeString(tmp, Base64.getEncoder().encodeToString(random) + "\n", StandardCharsets.US_ASCII);
-    Files.move(tmp, key, StandardCopyOption.ATOMIC_MOVE);
+    try {
+      Files.move(tmp, key, StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.nio.file.FileAlreadyExistsException raced) {
+      Files.deleteIfExists(tmp); // another worker made it first: keep theirs
+    }
     return key;
   }
 }
