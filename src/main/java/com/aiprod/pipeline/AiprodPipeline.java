@@ -101,6 +101,9 @@ public final class AiprodPipeline {
    *       messages only when a checkpoint completes, so without checkpoints nothing is ever
    *       acknowledged and every message is redelivered to the next run. Batch on Flink stays
    *       attached ({@code run()} returns when the job is done, with its final metrics).
+   *       Embedded ({@code [local]}, {@code [auto]}) and without {@code --flinkConfDir}: a generated
+   *       Flink configuration registers {@link LiveCounters}, since Beam on Flink streaming gives
+   *       the result its metrics only when the job ends.
    * </ul>
    */
   static void forMainLoop(AiprodOptions options, String[] args) {
