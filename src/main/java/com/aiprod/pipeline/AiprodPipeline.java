@@ -151,7 +151,8 @@ public final class AiprodPipeline {
       if (state == null || !state.isTerminal()) {
         cancelling = true;
         state = result.cancel();
-        state = result.waitUntilFinish(Duration.standardSeconds(20));
+        PipelineResult.State after = result.waitUntilFinish(Duration.standardSeconds(20));
+        state = after != null ? after : result.getState(); // null: not ended within the wait
       }
     } catch (Exception e) {
       // Embedded Flink, detached: the cluster shuts down as soon as the cancelled job has ended,
