@@ -10,6 +10,7 @@ import com.aiprod.pipeline.audit.SignAuditEvents;
 import com.aiprod.pipeline.auth.AuthConfig;
 import com.aiprod.pipeline.auth.Authenticate;
 import com.aiprod.pipeline.decide.Decide;
+import com.aiprod.pipeline.flink.LiveCounters;
 import com.aiprod.pipeline.ingest.ReadRequests;
 import com.aiprod.pipeline.ingest.RequestMessage;
 import com.aiprod.pipeline.model.Job;
@@ -33,11 +34,14 @@ import com.aiprod.pipeline.render.RenderShots;
 import com.aiprod.pipeline.secrets.SecretSource;
 import com.aiprod.pipeline.validate.Validate;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
@@ -50,6 +54,7 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.joda.time.Duration;
 
 /**
@@ -66,9 +71,7 @@ public final class AiprodPipeline {
     PipelineOptionsFactory.register(AiprodOptions.class);
     AiprodOptions options = PipelineOptionsFactory.fromArgs(args).withValidation().as(AiprodOptions.class);
     Pipeline pipeline = create(options);
-    if (options.getRunner().getSimpleName().equals("DirectRunner")) {
-      options.as(DirectOptions.class).setBlockOnRun(false);
-    }
+    forMainLoop(options, args);
     PipelineResult result = pipeline.run();
     if (options.isStreaming()) {
       // SIGTERM / Ctrl-C: cancel the run so that DoFns tear down (the warehouse is closed).
@@ -85,15 +88,95 @@ public final class AiprodPipeline {
     }
   }
 
-  private static void cancelQuietly(PipelineResult result) {
+  /** Checkpoint interval of a streaming run on Flink when none is given (ms). */
+  static final long DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS = 10_000;
+
+  /**
+   * Runner options that let {@code main} watch the run ({@link #awaitWithProgress}) and cancel it;
+   * called after {@link #create} (which decides streaming).
+   *
+   * <ul>
+   *   <li>DirectRunner: {@code blockOnRun=false}, or {@code run()} never returns in streaming.
+   *   <li>FlinkRunner, streaming: {@code attachedMode=false} unless given, for the same reason
+   *       (attached, {@code run()} returns only when the job ends; detached, the result is a
+   *       live handle on the Flink job: state, metrics and cancel). A checkpoint interval of
+   *       {@value #DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS} ms unless given: PubsubIO acknowledges
+   *       messages only when a checkpoint completes, so without checkpoints nothing is ever
+   *       acknowledged and every message is redelivered to the next run. Batch on Flink stays
+   *       attached ({@code run()} returns when the job is done, with its final metrics).
+   *       Embedded ({@code [local]}, {@code [auto]}) and without {@code --flinkConfDir}: a generated
+   *       Flink configuration registers {@link LiveCounters}, since Beam on Flink streaming gives
+   *       the result its metrics only when the job ends.
+   * </ul>
+   */
+  static void forMainLoop(AiprodOptions options, String[] args) {
+    String runner = options.getRunner().getSimpleName();
+    if (runner.equals("DirectRunner")) {
+      options.as(DirectOptions.class).setBlockOnRun(false);
+    } else if (runner.equals("FlinkRunner") && options.isStreaming()) {
+      FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+      if (!given(args, "attachedMode")) {
+        flink.setAttachedMode(false);
+      }
+      if (!given(args, "checkpointingInterval")) {
+        flink.setCheckpointingInterval(DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS);
+      }
+      boolean embedded = List.of("[local]", "[auto]").contains(flink.getFlinkMaster());
+      if (embedded && flink.getFlinkConfDir() == null) {
+        try {
+          flink.setFlinkConfDir(LiveCounters.configurationDirectory().toString());
+        } catch (IOException e) {
+          throw new UncheckedIOException("Cannot write the embedded Flink configuration", e);
+        }
+      } else if (options.getStopAfterOutcomes() > 0) {
+        System.out.println(
+            "note: --stopAfterOutcomes needs live counters, which only embedded Flink without"
+                + " --flinkConfDir has: this run's progress shows at its end");
+      }
+    }
+  }
+
+  private static boolean given(String[] args, String option) {
+    for (String a : args) {
+      if (a.equals("--" + option) || a.startsWith("--" + option + "=")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Cancels the run unless it has ended; returns its last known state. */
+  private static PipelineResult.State cancelQuietly(PipelineResult result) {
+    PipelineResult.State state = null;
+    boolean cancelling = false;
     try {
-      if (result.getState() == null || !result.getState().isTerminal()) {
-        result.cancel();
-        result.waitUntilFinish(Duration.standardSeconds(20));
+      state = result.getState();
+      if (state == null || !state.isTerminal()) {
+        cancelling = true;
+        state = result.cancel();
+        PipelineResult.State after = result.waitUntilFinish(Duration.standardSeconds(20));
+        state = after != null ? after : result.getState(); // null: not ended within the wait
       }
     } catch (Exception e) {
-      // shutting down anyway
+      // Embedded Flink, detached: the cluster shuts down as soon as the cancelled job has ended,
+      // and the result can no longer be asked for anything. The cancel went through.
+      if (cancelling && clusterGone(e)) {
+        state = PipelineResult.State.CANCELLED;
+      }
     }
+    return state;
+  }
+
+  /** The embedded Flink cluster of a detached run has shut down (the job has ended). */
+  private static boolean clusterGone(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof IllegalStateException
+          && t.getMessage() != null
+          && t.getMessage().contains("MiniCluster is not yet running or has already been shut down")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Checks the options and builds the whole graph on a new pipeline. */
@@ -130,7 +213,12 @@ public final class AiprodPipeline {
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     List<PCollection<Job>> finished = new ArrayList<>();
 
-    auditEvents.add(p.apply("AuditConfiguration", Create.of(configEvent(audit, options))));
+    // Typed as AuditEvent, not inferred from the element (AutoValue_AuditEvent): Flink's Flatten
+    // unions only inputs with equal coders, and a SchemaCoder's type is part of its identity.
+    auditEvents.add(
+        p.apply(
+            "AuditConfiguration",
+            Create.of(configEvent(audit, options)).withType(TypeDescriptor.of(AuditEvent.class))));
 
     PCollectionTuple authenticated = requests.apply("Authenticate", new Authenticate(authConfig, audit));
     collect(authenticated, auditEvents, deadLetters, null);
@@ -260,7 +348,17 @@ public final class AiprodPipeline {
     long stillSince = -1;
     long lastOutcomes = -1;
     while (true) {
-      PipelineResult.State state = result.waitUntilFinish(Duration.standardSeconds(3));
+      PipelineResult.State state;
+      try {
+        state = result.waitUntilFinish(Duration.standardSeconds(3));
+      } catch (RuntimeException e) {
+        if (!clusterGone(e)) {
+          throw e;
+        }
+        // Only a job that has ended takes its embedded cluster down, and we did not cancel it.
+        System.out.println("the embedded Flink cluster has shut down: the job ended on its own");
+        return PipelineResult.State.FAILED;
+      }
       Map<String, Long> c = counters(result);
       String line = progressLine(c);
       if (!line.equals(last)) {
@@ -275,8 +373,7 @@ public final class AiprodPipeline {
         stillSince = outcomes == lastOutcomes ? stillSince + 1 : 0;
         if (stillSince >= 2) {
           System.out.println("all " + outcomes + " outcomes reached: cancelling the streaming run");
-          cancelQuietly(result);
-          return result.getState();
+          return cancelQuietly(result);
         }
       }
       lastOutcomes = outcomes;
@@ -287,13 +384,25 @@ public final class AiprodPipeline {
       {"delivered", "needs_review", "rejected", "failed", "cancelled", "estimated"};
 
   static Map<String, Long> counters(PipelineResult result) {
-    MetricQueryResults m =
-        result.metrics().queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace("aiprod")).build());
     Map<String, Long> c = new TreeMap<>();
-    for (MetricResult<Long> r : m.getCounters()) {
-      Long v = r.getAttempted();
-      c.merge(r.getName().getName(), v == null ? 0 : v, Long::sum);
+    MetricQueryResults m;
+    try {
+      m = result.metrics().queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace(LiveCounters.NAMESPACE)).build());
+    } catch (RuntimeException e) {
+      if (!clusterGone(e)) {
+        throw e;
+      }
+      m = null; // a detached embedded Flink job that has just ended: the live counters remain
     }
+    if (m != null) {
+      for (MetricResult<Long> r : m.getCounters()) {
+        Long v = r.getAttempted();
+        c.merge(r.getName().getName(), v == null ? 0 : v, Long::sum);
+      }
+    }
+    // Embedded Flink streaming: the result has the counters only at the end; the live ones are
+    // the operators' Flink counters (empty on every other runner).
+    LiveCounters.snapshot().forEach((name, v) -> c.merge(name, v, Math::max));
     return c;
   }
 

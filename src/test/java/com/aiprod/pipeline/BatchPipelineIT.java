@@ -14,8 +14,8 @@ import com.aiprod.pipeline.qa.Mp4Inspector;
 import com.aiprod.pipeline.qa.VideoInfo;
 import com.aiprod.pipeline.secrets.LocalSecrets;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
+import com.aiprod.pipeline.testing.PipelineRuns;
 import com.aiprod.pipeline.tools.ExportJobs;
-import com.aiprod.pipeline.tools.SignSamples;
 import com.aiprod.pipeline.tools.Summary;
 import com.aiprod.pipeline.tools.VerifyAudit;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -32,13 +32,13 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,13 +81,9 @@ class BatchPipelineIT {
     out = dir.resolve("out");
     Path secrets = dir.resolve("secrets");
     LocalSecrets.ensureAuditKey(secrets);
-    Path jar = Paths.get("target/aiprod-pipeline-bundled.jar").toAbsolutePath();
-    assertThat("run `mvn package` first: the IT runs the bundled jar", Files.exists(jar), is(true));
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar",
-                jar.toString(),
+    PipelineRuns.Run run =
+        PipelineRuns.runJar(
+            List.of(
                 "--inputFiles=" + dir.resolve("in") + "/*.jsonl",
                 "--authMode=dev",
                 "--devAuthDir=" + auth,
@@ -97,46 +93,20 @@ class BatchPipelineIT {
                 "--warehouse=duckdb:" + warehouse,
                 "--outputLocation=" + out,
                 "--tempLocation=" + dir.resolve("tmp"),
-                "--secretSource=dir:" + secrets)
-            .redirectErrorStream(true);
-    pb.environment().put("NO_GCE_CHECK", "true");
-    Process process = pb.start();
-    ByteArrayOutputStream log = new ByteArrayOutputStream();
-    Thread pump = new Thread(() -> {
-      try {
-        process.getInputStream().transferTo(log);
-      } catch (IOException ignored) {
-        // the process ended
-      }
-    });
-    pump.start();
-    boolean ended = process.waitFor(10, TimeUnit.MINUTES);
-    if (!ended) {
-      process.destroyForcibly();
-    }
-    pump.join(10_000);
-    pipelineOutput = log.toString(StandardCharsets.UTF_8);
-    assertThat("pipeline ended in time", ended, is(true));
-    assertThat("pipeline exit status; output:\n" + tail(pipelineOutput), process.exitValue(), equalTo(0));
+                "--secretSource=dir:" + secrets),
+            Duration.ofMinutes(10));
+    pipelineOutput = run.output();
+    assertThat("pipeline ended in time", run.exitStatus(), not(equalTo(-1)));
+    assertThat("pipeline exit status; output:\n" + run.tail(), run.exitStatus(), equalTo(0));
   }
 
   /** Signs a sample file and records each line's expected outcome. */
   private static void sign(Path samples, Path target, Path auth) throws Exception {
-    int line = 0;
-    for (String s : Files.readAllLines(samples.toAbsolutePath(), StandardCharsets.UTF_8)) {
-      if (!s.isBlank()) {
-        expectations.put(target + ":" + (++line), MAPPER.readTree(s).get("expect").asText());
-      }
-    }
-    SignSamples.sign(samples.toAbsolutePath(), target, auth, PROJECT);
+    expectations.putAll(PipelineRuns.sign(samples, target, auth, PROJECT));
   }
 
   private static long expected(java.util.function.Predicate<String> p) {
     return expectations.values().stream().filter(p).count();
-  }
-
-  private static String tail(String s) {
-    return s.length() > 6000 ? s.substring(s.length() - 6000) : s;
   }
 
   private static Connection warehouse() throws Exception {
@@ -178,22 +148,7 @@ class BatchPipelineIT {
 
   @Test
   void everyLineGetsItsExpectedOutcome() throws Exception {
-    Map<String, String> actual = new HashMap<>();
-    for (Map<String, Object> r : rows("SELECT message_id, state, reason_code FROM job_results")) {
-      String s = (String) r.get("state");
-      actual.put((String) r.get("message_id"), r.get("reason_code") == null ? s : s + ":" + r.get("reason_code"));
-    }
-    for (Map<String, Object> r : rows("SELECT message_id, reason_code FROM dead_letters")) {
-      actual.put((String) r.get("message_id"), "dead_letter:" + r.get("reason_code"));
-    }
-    List<String> mismatches = new ArrayList<>();
-    expectations.forEach(
-        (id, want) -> {
-          if (!want.equals(actual.get(id))) {
-            mismatches.add(id + ": expected " + want + ", got " + actual.get(id));
-          }
-        });
-    assertThat(mismatches, empty());
+    assertThat(PipelineRuns.mismatches(expectations, PipelineRuns.outcomes(warehouse)), empty());
   }
 
   @Test
