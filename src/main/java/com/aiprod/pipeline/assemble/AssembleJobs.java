@@ -177,7 +177,7 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         jobState.write(job);
         if (streaming) {
           long due = job.getReceivedAtMillis() + job.getRequest().presetValue().deadlineSec() * 1000L;
-          deadline.set(new org.joda.time.Instant(Math.max(due, System.currentTimeMillis())));
+          deadline.offset(Duration.millis(Math.max(0, due - System.currentTimeMillis()))).setRelative();
         }
       } else if (in.getShot() != null) {
         shotsState.add(in.getShot());
