@@ -194,7 +194,7 @@ public final class JobDocuments {
     return newer;
   }
 
-  /** The union of two histories, ordered by time then state rank, one entry per (state, at). */
+  /** The union of two histories, ordered by time then state rank, never moving backwards. */
   static List<Value> unionHistory(List<Value> a, List<Value> b) {
     Map<String, Value> byKey = new LinkedHashMap<>();
     for (List<Value> list : List.of(a, b)) {
@@ -208,7 +208,19 @@ public final class JobDocuments {
         Comparator.comparingLong(JobDocuments::historyAtNanos)
             .thenComparingInt(v -> rankOf(historyState(v)))
             .thenComparing(JobDocuments::historyState));
-    return out;
+    // A replayed job (a message redelivered after a restart) walks RECEIVED → PLANNED → … again
+    // with new times; its entries must not make the history move backwards: keep each step the
+    // first time the job reached it, i.e. only entries of a higher rank than every earlier one.
+    List<Value> forward = new ArrayList<>();
+    int reached = Integer.MIN_VALUE;
+    for (Value v : out) {
+      int rank = rankOf(historyState(v));
+      if (rank > reached) {
+        forward.add(v);
+        reached = rank;
+      }
+    }
+    return forward;
   }
 
   private static int rankOf(String state) {
