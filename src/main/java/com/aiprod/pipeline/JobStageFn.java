@@ -36,8 +36,7 @@ public abstract class JobStageFn extends DoFn<Job, Job> {
               DeadLetters.ofJob(
                   job,
                   ReasonCode.INTERNAL_ERROR,
-                  stage + " failed unexpectedly (" + e.getClass().getSimpleName()
-                      + "); the job was stopped, report this message id to the operators",
+                  DeadLetters.unexpected(stage, e),
                   stage,
                   e));
     }

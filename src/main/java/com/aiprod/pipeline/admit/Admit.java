@@ -230,8 +230,7 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
                 DeadLetters.ofJob(
                     lookup.getJob(),
                     ReasonCode.INTERNAL_ERROR,
-                    "Admit failed unexpectedly (" + e.getClass().getSimpleName()
-                        + "); report this message id to the operators",
+                    DeadLetters.unexpected(STAGE, e),
                     STAGE,
                     e));
       }

@@ -74,6 +74,12 @@ public final class DeadLetters {
         .build();
   }
 
+  /** The message of an INTERNAL_ERROR dead letter: which stage broke, never the error's text. */
+  public static String unexpected(String stage, Throwable error) {
+    return stage + " failed unexpectedly (" + error.getClass().getSimpleName()
+        + "); report this message id to the operators";
+  }
+
   static @Nullable String stacktrace(@Nullable Throwable error) {
     if (error == null) {
       return null;

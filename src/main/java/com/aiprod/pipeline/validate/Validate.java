@@ -56,8 +56,7 @@ public final class Validate extends PTransform<PCollection<AuthenticatedRequest>
                 DeadLetters.of(
                     in.getMessage(),
                     ReasonCode.INTERNAL_ERROR,
-                    "Validate failed unexpectedly (" + e.getClass().getSimpleName()
-                        + "); report this message id to the operators",
+                    DeadLetters.unexpected(STAGE, e),
                     STAGE,
                     e));
       }
