@@ -1,0 +1,46 @@
+package com.aiprod.pipeline.render.backends;
+
+/**
+ * One video-generation provider's API as the render stage drives it (DESIGN §5, §6): submit a
+ * shot, poll the provider's operation until it is terminal, fetch the output. Every method is one
+ * bounded HTTP exchange (request timeouts, capped response sizes): the render stage polls from
+ * processing-time timers, so no worker thread ever waits for the length of a render.
+ *
+ * <p>Instances are created on the worker in a DoFn's {@code @Setup} by {@link BackendConfig#open},
+ * are thread-safe and hold their credentials (resolved from the secret source, never logged, never
+ * in an exception message). Failures are {@link BackendException}s that say whether a retry may
+ * help and whether the credentials were refused (401/403: the caller refreshes the secret once).
+ */
+public interface VideoBackend extends AutoCloseable {
+  /** The backend id of the pricing table ({@code runway_gen4_turbo}, {@code veo3}, ...). */
+  String id();
+
+  /**
+   * Submits one shot. Idempotent where the provider allows it: the request's {@link
+   * RenderRequest#idempotencyKey()} is sent as the provider's idempotency key, so a retried submit
+   * after a lost answer does not start (and bill) a second generation.
+   *
+   * @return the provider's handle of the generation (task id, prediction id, operation name)
+   */
+  String submit(RenderRequest request) throws BackendException;
+
+  /** One poll of a submitted generation. */
+  PollResult poll(String operation) throws BackendException;
+
+  /**
+   * Copies a succeeded generation's output to {@code destinationUri} (a local path or {@code
+   * gs://} URI, written through Beam's {@code FileSystems}), refusing outputs over the size limit.
+   *
+   * @return the number of bytes written
+   */
+  long fetch(PollResult succeeded, String destinationUri) throws BackendException;
+
+  /** Asks the provider to stop a generation (a cancelled job); best effort, never throws. */
+  void cancel(String operation);
+
+  /** Re-reads the backend's credentials (after a 401/403: the secret was rotated). */
+  void refreshCredentials();
+
+  @Override
+  void close();
+}
