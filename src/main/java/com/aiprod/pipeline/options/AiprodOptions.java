@@ -112,6 +112,44 @@ public interface AiprodOptions
 
   void setStopAfterOutcomes(long value);
 
+  @Description(
+      "Runway API base URL (default https://api.dev.runwayml.com); override for a regional endpoint"
+          + " or a test server.")
+  String getRunwayEndpoint();
+
+  void setRunwayEndpoint(String value);
+
+  @Description("Replicate API base URL (default https://api.replicate.com); override for a test server.")
+  String getReplicateEndpoint();
+
+  void setReplicateEndpoint(String value);
+
+  @Description(
+      "Vertex AI base URL for Veo and Gemini (default https://LOCATION-aiplatform.googleapis.com);"
+          + " override for a test server.")
+  String getVertexEndpoint();
+
+  void setVertexEndpoint(String value);
+
+  @Description("Vertex AI location of Veo and Gemini, e.g. us-central1.")
+  @Default.String("us-central1")
+  String getVertexLocation();
+
+  void setVertexLocation(String value);
+
+  @Description(
+      "Gemini model on Vertex AI for planning and semantic QA, e.g. gemini-2.5-flash. Empty (default):"
+          + " the local planner and the local semantic heuristic are used.")
+  String getGeminiModel();
+
+  void setGeminiModel(String value);
+
+  @Description("Timeout in seconds of one HTTP exchange with a render or model provider.")
+  @Default.Integer(30)
+  int getBackendRequestTimeoutSeconds();
+
+  void setBackendRequestTimeoutSeconds(int value);
+
   @Description("Deployment environment recorded on audit events: dev, staging or prod.")
   @Default.String("dev")
   String getEnvironment();
