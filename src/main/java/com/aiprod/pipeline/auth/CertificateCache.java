@@ -15,12 +15,15 @@ import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPublicKey;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,6 +44,10 @@ import org.slf4j.LoggerFactory;
  * (a key published since the last fetch). A failed fetch is not repeated for {@link
  * #FAILURE_BACKOFF_MILLIS}; meanwhile the cached document is used until it expires, after which
  * callers get the failure.
+ *
+ * <p>Firebase mode uses {@link #shared}: one cache (and one HTTP client) per URL and clock in the
+ * JVM, so all the verifiers of a worker (one per DoFn instance) share each fetch, and the
+ * unknown-kid refetch bound holds per worker, not per DoFn instance.
  */
 final class CertificateCache {
   private static final Logger LOG = LoggerFactory.getLogger(CertificateCache.class);
@@ -104,6 +111,9 @@ final class CertificateCache {
     }
   }
 
+  private static final ConcurrentHashMap<List<Object>, CertificateCache> SHARED =
+      new ConcurrentHashMap<>();
+
   private final Source source;
   private final LongSupplier nowMillis;
   private volatile @Nullable Snapshot current;
@@ -114,6 +124,15 @@ final class CertificateCache {
   CertificateCache(Source source, LongSupplier nowMillis) {
     this.source = source;
     this.nowMillis = nowMillis;
+  }
+
+  /**
+   * The JVM-wide cache of the document at {@code url}, aged with {@code clock} (verifiers on
+   * different clocks, as in tests, do not share).
+   */
+  static CertificateCache shared(String url, Clock clock) {
+    return SHARED.computeIfAbsent(
+        List.of(url, clock), key -> new CertificateCache(httpSource(url), clock::millis));
   }
 
   /** A fresh snapshot, fetching the document when none is cached or the cached one is due. */

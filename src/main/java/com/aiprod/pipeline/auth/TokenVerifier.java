@@ -173,18 +173,18 @@ public final class TokenVerifier implements AutoCloseable {
               + " is set: firebase-admin would accept unsigned tokens. Unset it; use"
               + " --authMode=dev for local work");
     }
-    CertificateCache.Source source;
+    CertificateCache cache;
     if (config.mode() == AuthConfig.Mode.DEV) {
       DevAuthKeys keys = DevAuthKeys.load(Path.of(config.devAuthDir()));
-      source =
-          CertificateCache.fixedSource(
-              keys.certificateJson(), DEV_CERTIFICATE_MAX_AGE_SECONDS, keys.dir().toString());
-    } else {
-      source = CertificateCache.httpSource(config.certificateUrl());
-    }
-    CertificateCache cache = new CertificateCache(source, clock::millis);
-    if (config.mode() == AuthConfig.Mode.DEV) {
+      cache =
+          new CertificateCache(
+              CertificateCache.fixedSource(
+                  keys.certificateJson(), DEV_CERTIFICATE_MAX_AGE_SECONDS, keys.dir().toString()),
+              clock::millis);
       cache.get(); // parse the dev certificate now: a broken key directory fails at startup
+    } else {
+      // Shared by every verifier of this JVM: one fetch per document lifetime per worker.
+      cache = CertificateCache.shared(config.certificateUrl(), clock);
     }
     LOG.info("Token verifier ready: {} (certificates from {})", config, cache.describeSource());
     return new TokenVerifier(config, clock, cache);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -112,6 +113,38 @@ class FirebaseCertificateCacheTest {
     advance(2);
     assertAccepted(k1, "alice");
     assertThat(server.hits(), equalTo(2));
+  }
+
+  @Test
+  void theVerifiersOfOneWorkerShareOneCache() throws IOException {
+    assertAccepted(k1, "alice");
+    try (TokenVerifier second =
+            TokenVerifier.create(
+                AuthConfig.firebase(PROJECT).withCertificateUrl(server.url()), clock);
+        TokenVerifier third =
+            TokenVerifier.create(
+                AuthConfig.firebase(PROJECT).withCertificateUrl(server.url()), clock)) {
+      for (TokenVerifier v : List.of(second, third)) {
+        assertThat(v.verify("Bearer " + k1.mint(PROJECT, "bob")).isOk(), is(true));
+      }
+      assertThat(server.hits(), equalTo(1));
+      // The unknown-kid bound holds for the worker, not per verifier.
+      server.serve(k1, k2);
+      advance(61);
+      for (TokenVerifier v : List.of(verifier, second, third)) {
+        AuthResult result = v.verify("Bearer " + k2.mint(PROJECT, "carol"));
+        assertThat(result.toString(), result.isOk(), is(true));
+      }
+      TestSigningKey stranger = TestSigningKey.generate();
+      for (TokenVerifier v : List.of(verifier, second, third)) {
+        assertThat(
+            v.verify("Bearer " + stranger.mint(PROJECT, "mallory")).reasonCode(),
+            equalTo("AUTH_INVALID"));
+      }
+      assertThat(server.hits(), equalTo(2));
+    }
+    // Closing other verifiers leaves this one working.
+    assertAccepted(k2, "carol");
   }
 
   @Test
