@@ -116,7 +116,9 @@ public final class TokenVerifier implements AutoCloseable {
 
   /**
    * FirebaseApps kept per verifier: the current certificate document's and the previous one's (a
-   * thread may still judge a token against the document it read just before a rotation).
+   * thread may still judge a token against the document it read just before a rotation). A thread
+   * still holding a document two rotations old would meet a deleted app and fail its bundle, which
+   * the runner retries.
    */
   private static final int MAX_JUDGES = 2;
 
@@ -280,7 +282,7 @@ public final class TokenVerifier implements AutoCloseable {
           "cannot obtain the token-signing certificates from "
               + certificates.describeSource()
               + " ("
-              + e.getMessage()
+              + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())
               + "); the request is not at fault and must be retried, not rejected",
           e);
     }

@@ -276,6 +276,7 @@ class FirebaseCertificateCacheTest {
               AuthUnavailableException.class,
               () -> unreachable.verify("Bearer " + k1.mint(PROJECT, "alice")));
       assertThat(down.getMessage(), containsString(url));
+      assertThat(down.getMessage(), not(containsString("(null)")));
     }
   }
 }
