@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * certificates.
  *
  * <p>Fetches happen only: when nothing is cached; when the cached document is due (in the last
- * {@code min(5 min, max-age / 2)} of its lifetime); and, at most once per {@link
+ * {@code min(5 min, lifetime / 2)} of its lifetime, which is max-age minus Age, at least {@link
+ * #MIN_LIFETIME_SECONDS} for a fetched document); and, at most once per {@link
  * #UNKNOWN_KID_REFETCH_INTERVAL_MILLIS}, when a token names a key id the cached document lacks
  * (a key published since the last fetch). A failed fetch is not repeated for {@link
  * #FAILURE_BACKOFF_MILLIS}; meanwhile the cached document is used until it expires, after which
@@ -63,6 +64,12 @@ final class CertificateCache {
    * at least this old: whatever the number of tokens naming unknown key ids, one fetch per interval.
    */
   static final long UNKNOWN_KID_REFETCH_INTERVAL_MILLIS = Duration.ofSeconds(60).toMillis();
+
+  /**
+   * Shortest lifetime given to a fetched document. Google always sends hours; a response without
+   * {@code max-age} (say, a proxy that strips it) must not turn into one fetch per token.
+   */
+  static final long MIN_LIFETIME_SECONDS = 60;
 
   private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])max-age\\s*=\\s*(\\d+)");
 
@@ -320,10 +327,17 @@ final class CertificateCache {
           throw new IOException(
               "fetching certificates from " + url + " returned HTTP " + response.statusCode());
         }
+        String cacheControl = response.headers().firstValue("Cache-Control").orElse(null);
         long maxAge =
-            maxAgeSeconds(
-                response.headers().firstValue("Cache-Control").orElse(null),
-                response.headers().firstValue("Age").orElse(null));
+            maxAgeSeconds(cacheControl, response.headers().firstValue("Age").orElse(null));
+        if (maxAge < MIN_LIFETIME_SECONDS) {
+          LOG.warn(
+              "Certificates from {} came with Cache-Control '{}': keeping them {} s",
+              url,
+              cacheControl,
+              MIN_LIFETIME_SECONDS);
+          maxAge = MIN_LIFETIME_SECONDS;
+        }
         return new Document(response.body(), maxAge);
       }
 

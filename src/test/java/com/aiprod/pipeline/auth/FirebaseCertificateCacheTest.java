@@ -116,6 +116,24 @@ class FirebaseCertificateCacheTest {
   }
 
   @Test
+  void aDocumentWithoutMaxAgeIsStillKeptAMinute() {
+    for (long maxAge : new long[] {-1, 0, 5}) { // no Cache-Control, max-age=0, max-age=5
+      server.maxAge(maxAge);
+      int before = server.hits();
+      advance(61);
+      for (int i = 0; i < 20; i++) {
+        assertAccepted(k1, "user" + i);
+      }
+      advance(29);
+      assertAccepted(k1, "alice");
+      assertThat("max-age " + maxAge, server.hits(), equalTo(before + 1));
+      advance(2); // refreshed in the last half of the 60 s
+      assertAccepted(k1, "alice");
+      assertThat("max-age " + maxAge, server.hits(), equalTo(before + 2));
+    }
+  }
+
+  @Test
   void theVerifiersOfOneWorkerShareOneCache() throws IOException {
     assertAccepted(k1, "alice");
     try (TokenVerifier second =

@@ -57,11 +57,13 @@ final class LoopbackCertificateServer implements AutoCloseable {
       if (status == 200) {
         bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().add("Content-Type", "application/json; charset=UTF-8");
-        exchange
-            .getResponseHeaders()
-            .add(
-                "Cache-Control",
-                "public, max-age=" + maxAgeSeconds + ", must-revalidate, no-transform");
+        if (maxAgeSeconds >= 0) {
+          exchange
+              .getResponseHeaders()
+              .add(
+                  "Cache-Control",
+                  "public, max-age=" + maxAgeSeconds + ", must-revalidate, no-transform");
+        }
         Long age = ageSeconds;
         if (age != null) {
           exchange.getResponseHeaders().add("Age", Long.toString(age));
@@ -99,6 +101,7 @@ final class LoopbackCertificateServer implements AutoCloseable {
     return this;
   }
 
+  /** The max-age sent; a negative value sends no Cache-Control at all. */
   LoopbackCertificateServer maxAge(long seconds) {
     maxAgeSeconds = seconds;
     return this;
