@@ -24,7 +24,10 @@ final class LoopbackCertificateServer implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
+
   private final HttpServer server;
+  private final int instance = INSTANCES.incrementAndGet();
   private final AtomicInteger hits = new AtomicInteger();
   private volatile String body = "{}";
   private volatile int status = 200;
@@ -122,13 +125,19 @@ final class LoopbackCertificateServer implements AutoCloseable {
     return hits.get();
   }
 
-  /** The certificate URL: Google's path on this server. */
+  /**
+   * The certificate URL: Google's path on this server, plus a query naming this server instance.
+   * Verifiers of a JVM share one certificate cache per URL, and the OS may give a later test's
+   * server the port of an earlier one: the query keeps their caches apart (the server ignores it).
+   */
   String url() {
     return "http://"
         + server.getAddress().getAddress().getHostAddress()
         + ":"
         + server.getAddress().getPort()
-        + PATH;
+        + PATH
+        + "?server="
+        + instance;
   }
 
   @Override
