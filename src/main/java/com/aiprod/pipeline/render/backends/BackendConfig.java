@@ -149,6 +149,8 @@ public final class BackendConfig implements Serializable {
     switch (api) {
       case RUNWAY:
         return new RunwayBackend(backendId, this);
+      case REPLICATE:
+        return new ReplicateBackend(backendId, this);
       default:
         throw new IllegalArgumentException("backend " + backendId + " (API " + api + ") has no client in this build");
     }
