@@ -151,6 +151,8 @@ public final class BackendConfig implements Serializable {
         return new RunwayBackend(backendId, this);
       case REPLICATE:
         return new ReplicateBackend(backendId, this);
+      case VERTEX_VEO:
+        return new VeoBackend(backendId, this);
       default:
         throw new IllegalArgumentException("backend " + backendId + " (API " + api + ") has no client in this build");
     }

@@ -163,19 +163,20 @@ final class Mp4Sink implements AutoCloseable {
           provider + " output has " + meta.sizeBytes() + " bytes, more than the limit of " + cap + "; refused");
     }
     ResourceId dest = FileSystems.matchNewResource(destinationUri, false);
-    boolean sameScheme = meta.resourceId().getScheme().equalsIgnoreCase(dest.getScheme());
+    // Within GCS a server-side copy (an object appears whole); anything else is streamed through a
+    // sink, so a local destination is renamed into place complete.
+    boolean serverSide = "gs".equalsIgnoreCase(meta.resourceId().getScheme()) && "gs".equalsIgnoreCase(dest.getScheme());
     try (Mp4Sink sink = new Mp4Sink(destinationUri, cap, provider);
         ReadableByteChannel in = FileSystems.open(meta.resourceId())) {
       ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-      if (sameScheme) {
+      if (serverSide) {
         // Read the head only, then let the file system copy the object.
         ByteBuffer headBuf = ByteBuffer.allocate(8);
         while (headBuf.hasRemaining() && in.read(headBuf) >= 0) {
           // fill
         }
         headBuf.flip();
-        Mp4Sink check = new Mp4Sink(destinationUri, cap, provider);
-        check.head(headBuf);
+        sink.head(headBuf);
         FileSystems.copy(List.of(meta.resourceId()), List.of(dest));
         return meta.sizeBytes();
       }
