@@ -445,6 +445,38 @@ class RunwayBackendTest {
     }
   }
 
+  @Test
+  void aTextToVideoModelUsesTheTextToVideoRoute() throws Exception {
+    server.route(
+        "POST",
+        "/v1/text_to_video",
+        req -> {
+          Resp denied = denied(req);
+          if (denied != null) {
+            return denied;
+          }
+          JsonNode b = req.json();
+          if (!"veo3.1_fast".equals(b.path("model").asText()) || b.has("promptImage") || b.has("seed")
+              || !Set.of(4, 6, 8).contains(b.path("duration").asInt())
+              || !Set.of("1280:720", "720:1280", "1080:1920", "1920:1080").contains(b.path("ratio").asText())
+              || !PROMPT.equals(b.path("promptText").asText())) {
+            return bad("not a text_to_video body for veo3.1_fast: " + b);
+          }
+          return Resp.json(200, "{\"id\":\"t2v-task\"}");
+        });
+    BackendConfig c =
+        BackendConfig.builder()
+            .backend("runway_veo_fast", BackendConfig.RUNWAY, "veo3.1_fast")
+            .endpoint(BackendConfig.RUNWAY, server.base())
+            .secrets(SecretSource.dir(secrets))
+            .build();
+    try (VideoBackend runway = c.open("runway_veo_fast")) {
+      assertThat(runway.submit(Loopback.request(PROMPT, 8, tmp.toString() + "/")), equalTo("t2v-task"));
+    }
+    assertThat(violations, empty());
+    assertThat(server.requests("POST", "/v1/image_to_video"), empty());
+  }
+
   private static List<Path> partFiles(Path dir) throws Exception {
     if (!Files.isDirectory(dir)) {
       return List.of();

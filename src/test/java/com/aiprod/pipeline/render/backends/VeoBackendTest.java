@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.beam.sdk.util.SerializableUtils;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -209,8 +210,9 @@ class VeoBackendTest {
         .build();
   }
 
+  /** Opened from a serialised copy of the configuration, as a worker's {@code @Setup} does. */
   private VideoBackend open() {
-    return config(Duration.ofSeconds(5), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES).open("veo3");
+    return SerializableUtils.clone(config(Duration.ofSeconds(5), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES)).open("veo3");
   }
 
   private RenderRequest request() {
