@@ -139,7 +139,10 @@ public final class BackendConfig implements Serializable {
   /**
    * Opens the client of {@code backendId} (call from {@code @Setup}; the caller closes it).
    *
-   * @throws IllegalArgumentException for a backend id of no known API
+   * @throws IllegalArgumentException for a backend id of no known API, or a malformed model name
+   * @throws IllegalStateException when the backend needs what the configuration lacks (a secret
+   *     source for Runway/Replicate, the Vertex project for Veo)
+   * @throws com.aiprod.pipeline.secrets.SecretAccessException when its secret cannot be read
    */
   public VideoBackend open(String backendId) {
     String api = apiOf(backendId);
