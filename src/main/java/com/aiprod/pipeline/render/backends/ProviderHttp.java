@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
@@ -351,14 +354,40 @@ final class ProviderHttp {
     }
   }
 
-  /** Only {@code https}, or the API's own origin (a loopback test server speaks plain http). */
+  /**
+   * Only the API's own origin (a loopback test server speaks plain http), or {@code https} to a
+   * public DNS name: no IP literal, no {@code localhost}/{@code .internal}, no name resolving to a
+   * loopback, link-local, site-local or unique-local address (a hostile provider must not point the
+   * worker at its metadata server or private network).
+   */
   private void checkDownloadable(URI uri) throws BackendException {
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (uri.getHost() == null || uri.getRawUserInfo() != null) {
       throw permanent("output URL has no plain host; refused");
     }
-    if (!"https".equals(scheme) && !sameOrigin(uri, apiBase)) {
+    if (sameOrigin(uri, apiBase)) {
+      return;
+    }
+    if (!"https".equals(scheme)) {
       throw permanent("output URL is not https (" + scheme + "://" + uri.getHost() + "); refused");
+    }
+    String host = uri.getHost().toLowerCase(Locale.ROOT);
+    if (host.startsWith("[") || host.matches("[0-9.]+") || host.equals("localhost") || host.endsWith(".localhost")
+        || host.endsWith(".internal")) {
+      throw permanent("output URL host " + host + " is not a public DNS name; refused");
+    }
+    InetAddress[] addresses;
+    try {
+      addresses = InetAddress.getAllByName(host);
+    } catch (UnknownHostException e) {
+      throw BackendException.retryable(provider + " output download: cannot resolve " + host, null);
+    }
+    for (InetAddress a : addresses) {
+      boolean uniqueLocal = a instanceof Inet6Address && (a.getAddress()[0] & 0xFE) == 0xFC;
+      if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
+          || a.isMulticastAddress() || uniqueLocal) {
+        throw permanent("output URL host " + host + " resolves to a private address; refused");
+      }
     }
   }
 

@@ -375,12 +375,22 @@ class RunwayBackendTest {
 
   @Test
   void outputUrlsOffTheApiOriginMustBeHttps() throws Exception {
-    polls(task("SUCCEEDED", ",\"output\":[\"http://169.254.169.254/computeMetadata/v1/\"]"));
+    polls(
+        task("SUCCEEDED", ",\"output\":[\"http://169.254.169.254/computeMetadata/v1/\"]"),
+        task("SUCCEEDED", ",\"output\":[\"https://169.254.169.254/computeMetadata/v1/\"]"),
+        task("SUCCEEDED", ",\"output\":[\"https://localhost:8443/x.mp4\"]"),
+        task("SUCCEEDED", ",\"output\":[\"https://metadata.google.internal/x.mp4\"]"));
     try (VideoBackend runway = open()) {
       PollResult r = runway.poll("task-1");
       BackendException e = assertThrows(BackendException.class, () -> runway.fetch(r, tmp.resolve("x.mp4").toString()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("not https"));
+      for (int i = 0; i < 3; i++) {
+        PollResult p = runway.poll("task-1");
+        BackendException h = assertThrows(BackendException.class, () -> runway.fetch(p, tmp.resolve("x.mp4").toString()));
+        assertThat(h.kind(), equalTo(Kind.PERMANENT));
+        assertThat(h.getMessage(), containsString("not a public DNS name"));
+      }
     }
     assertThat(server.requests("GET", "/computeMetadata.*"), empty());
   }
