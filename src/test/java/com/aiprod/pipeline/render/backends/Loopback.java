@@ -30,12 +30,12 @@ import java.util.regex.Pattern;
  * routes. Each route answers from a script (a queue of answers; the last one repeats), or from a
  * handler function that sees the parsed request. Every request is recorded.
  */
-final class Loopback implements AutoCloseable {
+public final class Loopback implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
 
   /** One received request. */
-  record Req(String method, String path, Map<String, List<String>> headers, byte[] body, Matcher match) {
-    String header(String name) {
+  public record Req(String method, String path, Map<String, List<String>> headers, byte[] body, Matcher match) {
+    public String header(String name) {
       for (Map.Entry<String, List<String>> e : headers.entrySet()) {
         if (e.getKey() != null && e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty()) {
           return e.getValue().get(0);
@@ -44,7 +44,7 @@ final class Loopback implements AutoCloseable {
       return null;
     }
 
-    JsonNode json() {
+    public JsonNode json() {
       try {
         return JSON.readTree(body);
       } catch (IOException e) {
@@ -52,44 +52,44 @@ final class Loopback implements AutoCloseable {
       }
     }
 
-    String text() {
+    public String text() {
       return new String(body, StandardCharsets.UTF_8);
     }
   }
 
   /** One scripted answer. */
-  record Resp(int status, Map<String, String> headers, byte[] body, long delayMillis, long bodyRepeat, long stallMillis) {
-    static Resp json(int status, String json) {
+  public record Resp(int status, Map<String, String> headers, byte[] body, long delayMillis, long bodyRepeat, long stallMillis) {
+    public static Resp json(int status, String json) {
       return new Resp(status, Map.of("Content-Type", "application/json"), json.getBytes(StandardCharsets.UTF_8), 0, 1, 0);
     }
 
-    static Resp bytes(int status, String contentType, byte[] body) {
+    public static Resp bytes(int status, String contentType, byte[] body) {
       return new Resp(status, Map.of("Content-Type", contentType), body, 0, 1, 0);
     }
 
-    Resp header(String name, String value) {
+    public Resp header(String name, String value) {
       Map<String, String> h = new LinkedHashMap<>(headers);
       h.put(name, value);
       return new Resp(status, h, body, delayMillis, bodyRepeat, stallMillis);
     }
 
     /** Waits this long before answering. */
-    Resp delayed(long millis) {
+    public Resp delayed(long millis) {
       return new Resp(status, headers, body, millis, bodyRepeat, stallMillis);
     }
 
     /** Sends the body this many times, chunked (no Content-Length): a huge answer. */
-    Resp repeated(long times) {
+    public Resp repeated(long times) {
       return new Resp(status, headers, body, delayMillis, times, stallMillis);
     }
 
     /** Sends the headers and the first body, then stalls this long before the rest. */
-    Resp stalling(long millis) {
+    public Resp stalling(long millis) {
       return new Resp(status, headers, body, delayMillis, bodyRepeat, millis);
     }
   }
 
-  interface Handler {
+  public interface Handler {
     Resp handle(Req req) throws Exception;
   }
 
@@ -98,26 +98,26 @@ final class Loopback implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor = Executors.newCachedThreadPool();
   private final List<Route> routes = Collections.synchronizedList(new ArrayList<>());
-  final List<Req> requests = Collections.synchronizedList(new ArrayList<>());
+  public final List<Req> requests = Collections.synchronizedList(new ArrayList<>());
 
-  Loopback() throws IOException {
+  public Loopback() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.setExecutor(executor);
     server.createContext("/", this::serve);
     server.start();
   }
 
-  String base() {
+  public String base() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
-  Loopback route(String method, String pathRegex, Handler handler) {
+  public Loopback route(String method, String pathRegex, Handler handler) {
     routes.add(0, new Route(method, Pattern.compile(pathRegex), handler));
     return this;
   }
 
   /** A route answering from a script: each request takes the next answer, the last one repeats. */
-  Loopback script(String method, String pathRegex, Resp... answers) {
+  public Loopback script(String method, String pathRegex, Resp... answers) {
     Deque<Resp> q = new ArrayDeque<>(List.of(answers));
     return route(
         method,
@@ -129,7 +129,7 @@ final class Loopback implements AutoCloseable {
         });
   }
 
-  List<Req> requests(String method, String pathRegex) {
+  public List<Req> requests(String method, String pathRegex) {
     Pattern p = Pattern.compile(pathRegex);
     List<Req> out = new ArrayList<>();
     synchronized (requests) {
@@ -201,7 +201,7 @@ final class Loopback implements AutoCloseable {
   }
 
   /** A small real H.264 MP4 from the preview encoder. */
-  static byte[] sampleMp4(Path dir) throws IOException {
+  public static byte[] sampleMp4(Path dir) throws IOException {
     Path f = dir.resolve("sample.mp4");
     PreviewEncoder.encode(
         f,
@@ -219,13 +219,13 @@ final class Loopback implements AutoCloseable {
   }
 
   /** Writes a secret file with mode 0600 (a {@code dir:} secret source). */
-  static void writeSecret(Path dir, String name, String value) throws IOException {
+  public static void writeSecret(Path dir, String name, String value) throws IOException {
     Path f = dir.resolve(name);
     Files.writeString(f, value + "\n", StandardCharsets.UTF_8);
     Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
   }
 
-  static RenderRequest request(String prompt, int seconds, String outputPrefix) {
+  public static RenderRequest request(String prompt, int seconds, String outputPrefix) {
     return new RenderRequest(
         "job-0001", 2, 1, prompt, seconds, 0x1_2345_6789L, "16:9", 1280, 720, 24,
         "tenant-a/job-0001/shot-2/backend", outputPrefix, 4, seconds);
