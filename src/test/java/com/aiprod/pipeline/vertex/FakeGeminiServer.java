@@ -36,7 +36,11 @@ public final class FakeGeminiServer implements AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   /** One scripted answer. */
-  public record Answer(int status, String body, Map<String, String> headers, long delayMillis) {
+  public record Answer(int status, String body, Map<String, String> headers, long delayMillis, long dripMillis) {
+    public Answer(int status, String body, Map<String, String> headers, long delayMillis) {
+      this(status, body, headers, delayMillis, 0);
+    }
+
     /** A 200 generateContent answer whose candidate text is {@code text} (finishReason STOP). */
     public static Answer text(String text) {
       return candidate(text, "STOP");
@@ -77,11 +81,17 @@ public final class FakeGeminiServer implements AutoCloseable {
     public Answer withHeader(String name, String value) {
       Map<String, String> h = new java.util.HashMap<>(headers);
       h.put(name, value);
-      return new Answer(status, body, h, delayMillis);
+      return new Answer(status, body, h, delayMillis, dripMillis);
     }
 
+    /** Headers after {@code millis}. */
     public Answer delayed(long millis) {
-      return new Answer(status, body, headers, millis);
+      return new Answer(status, body, headers, millis, dripMillis);
+    }
+
+    /** Headers at once, then the body in 20 pieces spread over {@code millis} (chunked). */
+    public Answer dripping(long millis) {
+      return new Answer(status, body, headers, delayMillis, millis);
     }
   }
 
@@ -213,9 +223,20 @@ public final class FakeGeminiServer implements AutoCloseable {
       byte[] out = a.body().getBytes(StandardCharsets.UTF_8);
       ex.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
       a.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
-      ex.sendResponseHeaders(a.status(), out.length == 0 ? -1 : out.length);
+      ex.sendResponseHeaders(a.status(), a.dripMillis() > 0 ? 0 : out.length == 0 ? -1 : out.length);
       try (OutputStream os = ex.getResponseBody()) {
-        os.write(out);
+        if (a.dripMillis() > 0) {
+          int piece = Math.max(1, out.length / 20);
+          for (int i = 0; i < out.length; i += piece) {
+            os.write(out, i, Math.min(piece, out.length - i));
+            os.flush();
+            Thread.sleep(a.dripMillis() / 20);
+          }
+        } else {
+          os.write(out);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } catch (IOException clientGone) {
         // the client gave up (timeout tests)
       }

@@ -129,6 +129,26 @@ class GeminiClientTest {
   }
 
   @Test
+  void aBodyTricklingPastTheTimeoutIsCutOff() {
+    server.script(Answer.text("{\"answer\": \"" + "z".repeat(2_000) + "\"}").dripping(4_000));
+    long start = System.nanoTime();
+    GeminiException e =
+        assertThrows(GeminiException.class, () -> new GeminiClient(server.config(1).withRetries(1, 0)).generate(request()));
+
+    assertThat(e.kind(), equalTo(GeminiException.Kind.TIMEOUT));
+    assertThat((System.nanoTime() - start) / 1_000_000, lessThan(2_500L));
+  }
+
+  @Test
+  void anErrorBodyWithStatus200IsABadResponseNotRetried() {
+    server.script(Answer.raw(200, "{\"error\": {\"code\": 500, \"message\": \"lying\", \"status\": \"INTERNAL\"}}"));
+    GeminiException e =
+        assertThrows(GeminiException.class, () -> new GeminiClient(server.config(5)).generate(request()));
+    assertThat(e.kind(), equalTo(GeminiException.Kind.BAD_RESPONSE));
+    assertThat(server.received(), hasSize(1));
+  }
+
+  @Test
   void malformedBodiesAndCutAnswersAreBadResponses() {
     server.script(Answer.raw(200, "{\"candidates\": [ oops"));
     GeminiException e =
