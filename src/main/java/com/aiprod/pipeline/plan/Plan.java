@@ -108,7 +108,7 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
         if (o.ok()) {
           geminiPlans.inc();
           shots = o.shots();
-          planner = gemini.scorerName();
+          planner = gemini.label();
         } else {
           fallbacks.inc();
           out.get(StageTags.AUDIT).output(fallback(job, o));
@@ -169,14 +169,14 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
           AuditEvents.API_CALL,
           o.callSucceeded() ? AuditEvents.SUCCESS : AuditEvents.FAILURE,
           "plan_script",
-          job.getMessageId(), job.getTenant(), job.getUid(), job.getJobId(), gemini.scorerName(), d,
+          job.getMessageId(), job.getTenant(), job.getUid(), job.getJobId(), gemini.label(), d,
           System.currentTimeMillis(), "gemini-plan");
     }
 
     private com.aiprod.pipeline.audit.AuditEvent fallback(Job job, GeminiPlanner.Outcome o) {
       ObjectNode d =
           AuditEvents.details()
-              .put("from", gemini.scorerName())
+              .put("from", gemini.label())
               .put("fallback", LocalPlanner.NAME)
               .put("cause", o.callSucceeded() ? "invalid_answer" : "call_failed")
               .put("error", o.failure());

@@ -97,7 +97,7 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollectionTu
       }
       if (o.ok()) {
         out.get(StageTags.JOBS)
-            .output(job.toBuilder().setQaSemantic(o.scores().weighted()).setQaSemanticScorer(gemini.scorerName()).build());
+            .output(job.toBuilder().setQaSemantic(o.scores().weighted()).setQaSemanticScorer(gemini.label()).build());
         return;
       }
       unavailable.inc();
@@ -106,7 +106,7 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollectionTu
           .output(
               job.toBuilder()
                   .setQaSemantic(null)
-                  .setQaSemanticScorer(gemini.scorerName())
+                  .setQaSemanticScorer(gemini.label())
                   .setReason(UNAVAILABLE + o.failure())
                   .build());
     }
@@ -139,20 +139,20 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollectionTu
       }
       return audit.event(
           AuditEvents.API_CALL, o.callSucceeded() ? AuditEvents.SUCCESS : AuditEvents.FAILURE, "score_semantic",
-          job.getMessageId(), job.getTenant(), job.getUid(), job.getJobId(), gemini.scorerName(), d,
+          job.getMessageId(), job.getTenant(), job.getUid(), job.getJobId(), gemini.label(), d,
           System.currentTimeMillis(), "gemini-semantic-qa");
     }
 
     private AuditEvent unavailableEvent(Job job, GeminiScorer.Outcome o) {
       ObjectNode d =
           AuditEvents.details()
-              .put("scorer", gemini.scorerName())
+              .put("scorer", gemini.label())
               .put("cause", !o.callMade() ? "frames_unreadable" : o.callSucceeded() ? "invalid_answer" : "call_failed")
               .put("error", o.failure())
               .put("consequence", "no semantic score; the job goes to NEEDS_REVIEW unless technical QA rejects it");
       return audit.event(
           AuditEvents.ERROR, AuditEvents.ERROR_STATUS, "semantic_qa_unavailable",
-          job.getMessageId(), job.getTenant(), job.getUid(), job.getJobId(), gemini.scorerName(), d,
+          job.getMessageId(), job.getTenant(), job.getUid(), job.getJobId(), gemini.label(), d,
           System.currentTimeMillis(), "semantic-qa-unavailable");
     }
   }

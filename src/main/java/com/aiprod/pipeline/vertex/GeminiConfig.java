@@ -171,8 +171,8 @@ public final class GeminiConfig implements Serializable {
     return backoffMillis;
   }
 
-  /** Name recorded as planner / semantic scorer: {@code gemini:<model>}. */
-  public String scorerName() {
+  /** Name recorded as the job's planner and semantic scorer: {@code gemini:<model>}. */
+  public String label() {
     return "gemini:" + model;
   }
 

@@ -177,6 +177,12 @@ class GeminiClientTest {
     GeminiException e =
         assertThrows(GeminiException.class, () -> new GeminiClient(server.config(5)).generate(request()));
     assertThat(e.kind(), equalTo(GeminiException.Kind.RESPONSE_TOO_LARGE));
+
+    // Without a Content-Length (chunked), the cap applies while the body streams in.
+    server.script(Answer.text("x".repeat(GeminiClient.MAX_RESPONSE_BYTES + 10)).dripping(200));
+    e = assertThrows(GeminiException.class, () -> new GeminiClient(server.config(5)).generate(request()));
+    assertThat(e.kind(), equalTo(GeminiException.Kind.RESPONSE_TOO_LARGE));
+    assertThat(e.attempts(), equalTo(1));
   }
 
   @Test

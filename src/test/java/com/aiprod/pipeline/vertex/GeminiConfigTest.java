@@ -37,7 +37,7 @@ class GeminiConfigTest {
         equalTo("http://127.0.0.1:9/v1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-flash:generateContent"));
     assertThat(c.timeout(), equalTo(Duration.ofSeconds(12)));
     assertThat(c.maxAttempts(), equalTo(GeminiConfig.DEFAULT_MAX_ATTEMPTS));
-    assertThat(c.scorerName(), equalTo("gemini:gemini-2.5-flash"));
+    assertThat(c.label(), equalTo("gemini:gemini-2.5-flash"));
   }
 
   @Test
