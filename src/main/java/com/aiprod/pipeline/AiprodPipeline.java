@@ -35,6 +35,7 @@ import com.aiprod.pipeline.render.RenderShots;
 import com.aiprod.pipeline.render.backends.BackendConfig;
 import com.aiprod.pipeline.secrets.SecretSource;
 import com.aiprod.pipeline.validate.Validate;
+import com.aiprod.pipeline.vertex.GeminiConfig;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -211,6 +212,8 @@ public final class AiprodPipeline {
             ? AuthConfig.dev(OptionsCheck.firebaseProject(options), options.getDevAuthDir())
             : AuthConfig.firebase(OptionsCheck.firebaseProject(options));
     String out = options.getOutputLocation();
+    // Null when --geminiModel is empty: local planner and local semantic heuristic.
+    GeminiConfig gemini = GeminiConfig.fromOptions(options);
     List<PCollection<AuditEvent>> auditEvents = new ArrayList<>();
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     List<PCollection<Job>> finished = new ArrayList<>();
@@ -251,7 +254,7 @@ public final class AiprodPipeline {
         admitted.get(StageTags.JOBS).apply("PriceAndRoute", new PriceAndRoute(audit, pricing, OptionsCheck.renderBackends(options), FirestoreClients.fromOptions(options), options.isStreaming()));
     collect(routed, auditEvents, deadLetters, finished);
 
-    PCollectionTuple planned = routed.get(StageTags.JOBS).apply("Plan", new Plan());
+    PCollectionTuple planned = routed.get(StageTags.JOBS).apply("Plan", new Plan(audit, gemini));
     collect(planned, auditEvents, deadLetters, finished);
 
     PCollection<Job> rendering = planned.get(StageTags.JOBS);
@@ -280,7 +283,7 @@ public final class AiprodPipeline {
 
     PCollectionTuple technical = assembled.get(StageTags.JOBS).apply("TechnicalQa", new TechnicalQa());
     collect(technical, auditEvents, deadLetters, finished);
-    PCollectionTuple semantic = technical.get(StageTags.JOBS).apply("SemanticQa", new SemanticQa());
+    PCollectionTuple semantic = technical.get(StageTags.JOBS).apply("SemanticQa", new SemanticQa(audit, gemini));
     collect(semantic, auditEvents, deadLetters, finished);
     PCollectionTuple decided = semantic.get(StageTags.JOBS).apply("Decide", new Decide());
     collect(decided, auditEvents, deadLetters, finished);
@@ -336,6 +339,8 @@ public final class AiprodPipeline {
     opts.put("pricingFile", o.getPricingFile());
     opts.put("outputLocation", o.getOutputLocation());
     opts.put("deadLetterTopic", o.getDeadLetterTopic());
+    opts.put("geminiModel", o.getGeminiModel());
+    opts.put("vertexLocation", o.getVertexLocation());
     opts.put("runner", o.getRunner().getSimpleName());
     opts.put("streaming", String.valueOf(o.isStreaming()));
     opts.forEach((k, v) -> d.put(k, v));

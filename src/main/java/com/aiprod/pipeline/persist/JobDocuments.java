@@ -27,7 +27,7 @@ import javax.annotation.Nullable;
  * monotonic merge.
  *
  * <p>Fields: {@code uid, tenant, job_id, message_id, state, reason, reason_code, preset, mode,
- * lang, duration_sec, budget_usd, estimate_usd, cost_usd, backend, shots_total, shots_done, qa
+ * lang, duration_sec, budget_usd, estimate_usd, cost_usd, backend, planner, shots_total, shots_done, qa
  * {technical, semantic, semantic_scorer}, output {video_uri, manifest_uri}, created_at, updated_at,
  * history [{state, at, detail}]}. Unknown values are stored as {@code null}. {@code created_at} is
  * the receive time; {@code updated_at} is the time of the latest history entry, so the same job
@@ -76,6 +76,7 @@ public final class JobDocuments {
     f.put("estimate_usd", dbl(job.getEstimateUsd()));
     f.put("cost_usd", dbl(job.getCostUsd()));
     f.put("backend", str(job.getBackend()));
+    f.put("planner", str(job.getPlanner()));
     f.put("shots_total", integer(job.getShots().size()));
     f.put("shots_done", integer(job.getShotsDone()));
     f.put(
