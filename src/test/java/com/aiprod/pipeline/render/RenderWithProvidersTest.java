@@ -33,6 +33,7 @@ import java.util.stream.Collectors;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -175,5 +176,42 @@ class RenderWithProvidersTest {
     p.run().waitUntilFinish();
     assertThat(providers.runway.creates.get(), equalTo(3));
     assertThat(providers.replicate.creates.get(), equalTo(1));
+  }
+
+  @Test
+  void inStreamingShotsWaitOnProcessingTimeTimersBetweenPolls() throws Exception {
+    String out = Files.createDirectories(tmp.resolve("out-streaming")).toString();
+    providers.runway.pollsBeforeDone = 3;
+    Job job =
+        received("m-prov-2", "acme", "job-prov-0002", 1, FINAL).toBuilder()
+            .setInputPayload(null)
+            .setBackend("runway_gen4_turbo")
+            .setClipSeconds(5)
+            .build();
+    TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
+    TestStream.Builder<Job> stream =
+        TestStream.create(com.aiprod.pipeline.Coders.schema(Job.class)).addElements(job);
+    // Processing time moves in 500 ms steps; each step fires the shots' due timers (first poll
+    // after 50 ms, then 75, 113 ... ms), so a shot needs several steps: it never waits in place.
+    for (int i = 0; i < 12; i++) {
+      stream = stream.advanceProcessingTime(org.joda.time.Duration.millis(500));
+    }
+    p.getOptions().as(org.apache.beam.sdk.options.StreamingOptions.class).setStreaming(true);
+    PCollectionTuple rendered =
+        p.apply(stream.advanceWatermarkToInfinity())
+            .apply(new Plan())
+            .get(StageTags.JOBS)
+            .apply(new RenderShots(AUDIT, out, null, providers.config(out), PRICING, RenderPolicy.fast(), true));
+    PAssert.that(rendered.get(RenderShots.RESULTS))
+        .satisfies(
+            results -> {
+              List<ShotResult> all = list(results);
+              assertThat(all, hasSize(3));
+              assertThat(all.stream().map(ShotResult::getStatus).toList(), everyItem(equalTo("succeeded")));
+              return null;
+            });
+    p.run().waitUntilFinish();
+    // Four polls per shot: three "running", then "succeeded".
+    assertThat(providers.runway.polls.get(), equalTo(12));
   }
 }
