@@ -404,6 +404,26 @@ class NamesCrossCheckTest {
     assertThat(bad, empty());
   }
 
+  /** "PARTITION BY a, b ORDER BY c" of a dedup view, without qualifiers, quotes or spacing. */
+  static String dedupWindow(String sql) {
+    Matcher m = Pattern.compile("PARTITION BY (.*?) ORDER BY (.*?)\\) = 1").matcher(sql.replaceAll("\\s+", " "));
+    assertThat("a ROW_NUMBER() dedup window in:\n" + sql, m.find(), is(true));
+    return ("PARTITION BY " + m.group(1) + " ORDER BY " + m.group(2)).replaceAll("\\bd\\.|`", "").replaceAll("\\s+", " ");
+  }
+
+  @Test
+  void dedupViewsKeyRowsLikeTheWarehouseDoes() {
+    Map<String, String> views = AnalystViews.read(SQL.resolve("views"));
+    com.aiprod.pipeline.persist.BigQueryWarehouse bq = new com.aiprod.pipeline.persist.BigQueryWarehouse("demo-aiprod", "aiprod");
+    for (WarehouseTable t : WarehouseTable.values()) {
+      String file = views.get(t.tableName() + "_dedup");
+      assertThat(t.tableName() + "_dedup.sql", file != null, is(true));
+      assertThat(t.tableName(), dedupWindow(file), equalTo(dedupWindow(bq.dedupViewSql(t))));
+      assertThat(t.tableName(), dedupWindow(file),
+          org.hamcrest.Matchers.startsWith("PARTITION BY " + String.join(", ", t.primaryKey()) + " ORDER BY"));
+    }
+  }
+
   @Test
   void codesTypesAndStatesInTheViewsExistInDesign() {
     Set<String> types = quotedWords(designSection(9).split("\n\n")[0].replaceAll("(?s).*Types: ", "Types: "), "\\b[A-Z_]{3,}\\b");
