@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.in;
 import static org.hamcrest.Matchers.is;
@@ -338,6 +339,17 @@ class NamesCrossCheckTest {
     // The user counters are read from the job the alerts are about.
     assertThat(allTerraform, org.hamcrest.Matchers.containsString(
         "dataflow_googleapis_com:job_user_counter{monitored_resource=\\\"dataflow_job\\\",job_name=\\\"${var.job_name}\\\""));
+  }
+
+  @Test
+  void theDashboardIsJsonWithTilesForTheJobAndTheSubscription() throws IOException {
+    String template = Files.readString(TERRAFORM.resolve("dashboard.json.tftpl"), StandardCharsets.UTF_8);
+    assertThat(template, not(org.hamcrest.Matchers.containsString("%{")));
+    String rendered = template.replace("${job_name}", "aiprod-pipeline").replace("${subscription}", "aiprod-jobs-pipeline");
+    assertThat("only ${job_name} and ${subscription} are template variables", rendered, not(org.hamcrest.Matchers.containsString("${")));
+    JsonNode dashboard = new ObjectMapper().readTree(rendered);
+    assertThat(dashboard.path("mosaicLayout").path("tiles").size(), greaterThan(6));
+    assertThat(allTerraform, org.hamcrest.Matchers.containsString("templatefile(\"${path.module}/dashboard.json.tftpl\""));
   }
 
   @Test
