@@ -162,9 +162,11 @@ resource "google_monitoring_alert_policy" "job_failure_rate" {
   user_labels           = local.labels
 
   conditions {
+    # A counter never incremented has no series, and PromQL arithmetic with an empty side is
+    # empty: each term of the denominator defaults to 0.
     display_name = "FAILED share of terminal jobs over 30 minutes"
     condition_prometheus_query_language {
-      query               = "sum(delta(${local.user_counter},metric_name=\"jobs_failed\"}[30m])) / (sum(delta(${local.user_counter},metric_name=\"jobs_delivered\"}[30m])) + sum(delta(${local.user_counter},metric_name=\"jobs_needs_review\"}[30m])) + sum(delta(${local.user_counter},metric_name=\"jobs_rejected\"}[30m])) + sum(delta(${local.user_counter},metric_name=\"jobs_failed\"}[30m]))) > ${var.job_failure_ratio_threshold}"
+      query               = "sum(delta(${local.user_counter},metric_name=\"jobs_failed\"}[30m])) / ((sum(delta(${local.user_counter},metric_name=\"jobs_delivered\"}[30m])) or vector(0)) + (sum(delta(${local.user_counter},metric_name=\"jobs_needs_review\"}[30m])) or vector(0)) + (sum(delta(${local.user_counter},metric_name=\"jobs_rejected\"}[30m])) or vector(0)) + (sum(delta(${local.user_counter},metric_name=\"jobs_failed\"}[30m])) or vector(0))) > ${var.job_failure_ratio_threshold}"
       duration            = "0s"
       evaluation_interval = "60s"
     }
