@@ -30,7 +30,9 @@ import com.aiprod.pipeline.price.PriceAndRoute;
 import com.aiprod.pipeline.price.PricingTable;
 import com.aiprod.pipeline.qa.SemanticQa;
 import com.aiprod.pipeline.qa.TechnicalQa;
+import com.aiprod.pipeline.render.RenderPolicy;
 import com.aiprod.pipeline.render.RenderShots;
+import com.aiprod.pipeline.render.backends.BackendConfig;
 import com.aiprod.pipeline.secrets.SecretSource;
 import com.aiprod.pipeline.validate.Validate;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -260,7 +262,11 @@ public final class AiprodPipeline {
               .apply("FlattenProgress", Flatten.pCollections())
               .apply("DeliverProgress", new Deliver.Progress(audit, WriteJobDocuments.to(store))));
     }
-    PCollectionTuple rendered = rendering.apply("RenderShots", new RenderShots(audit, out, FirestoreClients.fromOptions(options)));
+    PCollectionTuple rendered = rendering.apply(
+            "RenderShots",
+            new RenderShots(
+                audit, out, FirestoreClients.fromOptions(options), backendConfig(options, pricing), pricing,
+                RenderPolicy.standard(), options.isStreaming()));
     collect(rendered, auditEvents, deadLetters, null);
 
     PCollectionTuple assembled =
@@ -429,5 +435,19 @@ public final class AiprodPipeline {
         c.getOrDefault("requests_received", 0L), c.getOrDefault("auth_success", 0L),
         c.getOrDefault("jobs_planned", 0L), c.getOrDefault("shots_succeeded_preview", 0L), jobs,
         c.getOrDefault("dead_letters", 0L), outcomes(c));
+  }
+
+  /** The render backends' clients as the workers open them (endpoints, secrets, Vertex AI). */
+  static BackendConfig backendConfig(AiprodOptions options, PricingTable pricing) {
+    BackendConfig.Builder b =
+        BackendConfig.builder()
+            .secrets(SecretSource.parse(options.getSecretSource()))
+            .vertex(options.getProject(), options.getVertexLocation())
+            .requestTimeout(java.time.Duration.ofSeconds(options.getBackendRequestTimeoutSeconds()))
+            .endpoint(BackendConfig.RUNWAY, options.getRunwayEndpoint())
+            .endpoint(BackendConfig.REPLICATE, options.getReplicateEndpoint())
+            .endpoint(BackendConfig.VERTEX_VEO, options.getVertexEndpoint())
+            .backends(pricing);
+    return b.build();
   }
 }

@@ -250,11 +250,16 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       return l;
     }
 
-    /** Every planned shot has a result that ends it (succeeded, failed or cancelled). */
+    /**
+     * Every planned shot has a result that ends it (succeeded, cancelled, or failed with no
+     * fallback left); an attempt another backend takes over does not.
+     */
     static boolean settled(Job job, List<ShotResult> results) {
       java.util.Set<Integer> done = new java.util.HashSet<>();
       for (ShotResult r : results) {
-        done.add(r.getShotIndex());
+        if (r.settlesShot()) {
+          done.add(r.getShotIndex());
+        }
       }
       for (ShotSpec s : job.getShots()) {
         if (!done.contains(s.getIndex())) {

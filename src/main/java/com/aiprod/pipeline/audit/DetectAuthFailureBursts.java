@@ -12,7 +12,11 @@ import org.apache.beam.sdk.transforms.FlatMapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.AfterPane;
+import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
+import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.Window;
@@ -24,8 +28,13 @@ import org.joda.time.Duration;
 /**
  * SECURITY_ALERT for bursts of authentication failures (DESIGN §9): counts AUTH_FAILURE events
  * per claimed principal and per source in fixed one-minute windows of event time; a key with
- * {@value #THRESHOLD} or more failures in a window raises one alert for that window. Output is
- * re-windowed into the global window to join the rest of the audit trail.
+ * {@value #THRESHOLD} or more failures in a window raises one alert for that window. The alert
+ * fires as soon as the {@value #THRESHOLD}th failure is counted (an early pane), not when the
+ * watermark closes the minute: a security alert should not wait, and a streaming run stopped or
+ * restarted before the window closes would otherwise lose it. Only a window's first pane can
+ * alert (accumulating panes: later ones repeat the count), so each key and minute alerts once;
+ * {@code failures} in the alert is the count when it fired. Output is re-windowed into the global
+ * window to join the rest of the audit trail.
  */
 public final class DetectAuthFailureBursts
     extends PTransform<PCollection<AuditEvent>, PCollection<AuditEvent>> {
@@ -46,10 +55,22 @@ public final class DetectAuthFailureBursts
             "KeyByPrincipalAndSource",
             FlatMapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
                 .via(DetectAuthFailureBursts::keys))
-        .apply("PerMinute", Window.into(FixedWindows.of(Duration.standardMinutes(1))))
+        .apply(
+            "PerMinute",
+            Window.<KV<String, String>>into(FixedWindows.of(Duration.standardMinutes(1)))
+                .triggering(
+                    AfterWatermark.pastEndOfWindow().withEarlyFirings(AfterPane.elementCountAtLeast(THRESHOLD)))
+                .withAllowedLateness(Duration.ZERO)
+                .accumulatingFiredPanes())
         .apply("CountFailures", Count.perKey())
         .apply("RaiseAlerts", ParDo.of(new AlertFn(audit)))
-        .apply("BackToGlobalWindow", Window.into(new GlobalWindows()));
+        .apply(
+            "BackToGlobalWindow",
+            // The default trigger again, as every other audit event has (Flatten needs them equal).
+            Window.<AuditEvent>into(new GlobalWindows())
+                .triggering(DefaultTrigger.of())
+                .withAllowedLateness(Duration.ZERO)
+                .discardingFiredPanes());
   }
 
   static List<KV<String, String>> keys(AuditEvent e) {
@@ -76,8 +97,9 @@ public final class DetectAuthFailureBursts
     }
 
     @ProcessElement
-    public void process(@Element KV<String, Long> count, BoundedWindow window, OutputReceiver<AuditEvent> out) {
-      if (count.getValue() < THRESHOLD) {
+    public void process(
+        @Element KV<String, Long> count, BoundedWindow window, PaneInfo pane, OutputReceiver<AuditEvent> out) {
+      if (pane.getIndex() != 0 || count.getValue() < THRESHOLD) {
         return;
       }
       IntervalWindow w = (IntervalWindow) window;

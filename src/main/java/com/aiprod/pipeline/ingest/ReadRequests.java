@@ -31,7 +31,7 @@ import org.joda.time.Instant;
  * with a read error, authenticated and dead-lettered downstream.
  */
 public final class ReadRequests {
-  /** The attribute PubsubIO deduplicates on (DESIGN §2, §7). */
+  /** The attribute naming a message's job (DESIGN §2). */
   public static final String JOB_ID_ATTRIBUTE = "job_id";
 
   private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9_-]{8,64}");
@@ -42,18 +42,20 @@ public final class ReadRequests {
    * Streaming source over Pub/Sub: exactly one of {@code subscription}
    * ({@code projects/P/subscriptions/S}) or {@code topic} ({@code projects/P/topics/T}; the
    * runner then creates a subscription of its own). Messages are read with
-   * {@link PubsubIO#readMessagesWithAttributesAndMessageId()} and {@code job_id} as the
-   * {@linkplain PubsubIO.Read#withIdAttribute id attribute}, so redeliveries and publisher retries
-   * inside the runner's dedup window are dropped. Each message becomes a {@link RequestMessage}
+   * {@link PubsubIO#readMessagesWithAttributesAndMessageId()}, deduplicated by the runner on
+   * their Pub/Sub message id (redeliveries of one message are dropped). Decision (DESIGN §7
+   * conflict, see docs/ARCHITECTURE.md "Deduplication"): {@code job_id} is NOT PubsubIO's id
+   * attribute. An id attribute is global across tenants and covers every action, so it would
+   * silently drop another tenant's job with the same {@code job_id} and every cancel published
+   * within the dedup window of its job (a cancel names its job in {@code job_id}). Repeated
+   * {@code job_id}s are instead recognised per tenant by Admit (first message wins, kept in state
+   * and in the job store): a repeat ends as a {@code DUPLICATE_JOB} dead letter, never silently.
+   * Each message becomes a {@link RequestMessage}
    * exactly as a batch line's body does: its data goes through {@link Envelope#checkPayload} and a
    * bad body becomes a message with a read error (and its redacted text), never dropped.
    *
    * <ul>
-   *   <li>{@code messageId}: the Pub/Sub message id. PubsubIO replaces the message id it hands over
-   *       with the value of the id attribute when a message has a non-empty {@code job_id}; the
-   *       real id is then unknown, and the message id is {@code <job_id>@<publish time millis>}
-   *       (redeliveries of one message keep their publish time, so they keep their id; a later
-   *       publication of the same {@code job_id} gets another one and is a duplicate job).
+   *   <li>{@code messageId}: the Pub/Sub message id (a redelivery keeps it).
    *   <li>{@code defaultJobId}: the message id when it matches {@code [A-Za-z0-9_-]{8,64}}, else
    *       {@code "pubsub-" + messageId}. Real Pub/Sub ids are long decimal numbers and are used as
    *       they are; the emulator numbers messages 1, 2, 3… so its messages get {@code pubsub-1},
@@ -91,8 +93,7 @@ public final class ReadRequests {
 
     @Override
     public PCollection<RequestMessage> expand(PBegin input) {
-      PubsubIO.Read<PubsubMessage> read =
-          PubsubIO.readMessagesWithAttributesAndMessageId().withIdAttribute(JOB_ID_ATTRIBUTE);
+      PubsubIO.Read<PubsubMessage> read = PubsubIO.readMessagesWithAttributesAndMessageId();
       read = subscription != null ? read.fromSubscription(subscription) : read.fromTopic(topic);
       String source = subscription != null ? subscription : topic;
       return input
@@ -123,7 +124,7 @@ public final class ReadRequests {
         PubsubMessage message, long publishTimeMillis, String source, long now) {
       Map<String, String> attributes =
           message.getAttributeMap() == null ? Map.of() : message.getAttributeMap();
-      String messageId = messageId(message.getMessageId(), attributes, publishTimeMillis);
+      String messageId = messageId(message.getMessageId(), publishTimeMillis);
       Envelope.Parsed parsed = Envelope.checkPayload(attributes, message.getPayload());
       RequestMessage.Builder b =
           RequestMessage.builder()
@@ -148,12 +149,7 @@ public final class ReadRequests {
      * The id PubsubIO hands over is the {@code job_id} attribute when the message has a non-empty
      * one (PubsubUnboundedSource puts the record id in the message id), else the Pub/Sub id.
      */
-    static String messageId(
-        @Nullable String fromPubsubIo, Map<String, String> attributes, long publishTimeMillis) {
-      String jobId = attributes.get(JOB_ID_ATTRIBUTE);
-      if (jobId != null && !jobId.isEmpty() && (fromPubsubIo == null || jobId.equals(fromPubsubIo))) {
-        return jobId + "@" + publishTimeMillis;
-      }
+    static String messageId(@Nullable String fromPubsubIo, long publishTimeMillis) {
       if (fromPubsubIo == null || fromPubsubIo.isEmpty()) {
         // Not expected from PubsubIO; keeps the message traceable rather than failing the bundle.
         return "pubsub@" + publishTimeMillis;

@@ -42,6 +42,12 @@ public abstract class Job {
 
   public abstract @Nullable String getBackend();
 
+  /**
+   * The router's next candidates after {@link #getBackend()}, best first: who takes over a shot
+   * the chosen backend fails (DESIGN §5). Empty for a forced backend and for previews.
+   */
+  public abstract List<String> getFallbackBackends();
+
   public abstract double getEstimateUsd();
 
   public abstract double getCostUsd();
@@ -129,6 +135,7 @@ public abstract class Job {
         .setShots(new ArrayList<>())
         .setShotsDone(0)
         .setShotUris(new ArrayList<>())
+        .setFallbackBackends(new ArrayList<>())
         .setClipSeconds(0)
         .setOrdinal(0)
         .setHistory(new ArrayList<>());
@@ -173,6 +180,8 @@ public abstract class Job {
     public abstract Builder setShotsDone(int v);
 
     public abstract Builder setShotUris(List<String> v);
+
+    public abstract Builder setFallbackBackends(List<String> v);
 
     public abstract Builder setQaTechnical(@Nullable Double v);
 

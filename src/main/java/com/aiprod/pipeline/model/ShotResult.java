@@ -36,12 +36,23 @@ public abstract class ShotResult {
   /** Where the rendered clip is (local path or gs:// URI), when it succeeded. */
   public abstract @Nullable String getUri();
 
+  /**
+   * The backend that takes the shot over after this failed attempt (DESIGN §5 fallback); null when
+   * this attempt settles the shot (succeeded, cancelled, or failed with no candidate left).
+   */
+  public abstract @Nullable String getFallbackTo();
+
+  /** Whether this attempt settles its shot (assembly waits for one such result per shot). */
+  public boolean settlesShot() {
+    return getFallbackTo() == null;
+  }
+
   public boolean succeeded() {
     return "succeeded".equals(getStatus());
   }
 
   public static Builder builder() {
-    return new AutoValue_ShotResult.Builder();
+    return new AutoValue_ShotResult.Builder().setFallbackTo(null);
   }
 
   @AutoValue.Builder
@@ -69,6 +80,8 @@ public abstract class ShotResult {
     public abstract Builder setFinishedAtMillis(long v);
 
     public abstract Builder setUri(@Nullable String v);
+
+    public abstract Builder setFallbackTo(@Nullable String v);
 
     public abstract ShotResult build();
   }

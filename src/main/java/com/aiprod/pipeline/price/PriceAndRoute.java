@@ -5,6 +5,7 @@ import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.admit.AdmissionRules;
 import com.aiprod.pipeline.admit.ChargeResult;
 import com.aiprod.pipeline.persist.FirestoreClients;
+import com.aiprod.pipeline.render.CircuitBreaker;
 import com.aiprod.pipeline.admit.Refusal;
 import com.aiprod.pipeline.admit.Refusals;
 import com.aiprod.pipeline.admit.SpendLedger;
@@ -188,7 +189,9 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
 
     @Override
     protected void apply(Job job, MultiOutputReceiver out) {
-      RouteDecision route = router.route(job.getRequest(), configured, Set.of());
+      RouteDecision route =
+          router.route(
+              job.getRequest(), configured, CircuitBreaker.shared().openBackends(System.currentTimeMillis()));
       if ("estimate".equals(job.getRequest().getMode())) {
         // A quote is never refused: it records the route a final would take, or why none fits.
         out.get(StageTags.JOBS)
@@ -214,10 +217,16 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
         out.get(StageTags.FINISHED).output(rejected);
         return;
       }
+      List<String> fallbacks = new ArrayList<>();
+      route.candidates().stream()
+          .map(RouteOption::backend)
+          .filter(b -> !b.equals(route.backend()))
+          .forEach(fallbacks::add);
       out.get(StageTags.JOBS)
           .output(
               job.toBuilder()
                   .setBackend(route.backend())
+                  .setFallbackBackends(fallbacks)
                   .setEstimateUsd(route.estimateUsd())
                   .setClipSeconds(route.clipSeconds())
                   .build());

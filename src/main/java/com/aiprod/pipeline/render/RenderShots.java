@@ -1,40 +1,63 @@
 package com.aiprod.pipeline.render;
 
+import com.aiprod.pipeline.Coders;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
+import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.persist.FirestoreClients;
-import com.aiprod.pipeline.qa.Mp4Inspector;
+import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.render.backends.BackendConfig;
+import com.aiprod.pipeline.render.backends.VideoBackend;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.cloud.firestore.DocumentSnapshot;
 import com.google.cloud.firestore.Firestore;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
 import javax.annotation.Nullable;
-import com.aiprod.pipeline.model.ShotResult;
-import com.aiprod.pipeline.model.ShotSpec;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Locale;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.FlatMapElements;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
-import java.util.stream.Collectors;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Duration;
 
 /**
- * RenderShots (DESIGN §5, §6): fans each job out into one {@link ShotTask} per planned shot,
- * spreads them over workers, and renders each on the job's backend. This slice has the
- * {@code preview} backend: a real H.264 MP4 title card per shot (640×360, 12 fps) written under
- * {@code --outputLocation}. Every attempt is a {@code shot_renders} row; a failed render is a
- * failed attempt, never a lost shot.
+ * RenderShots (DESIGN §5, §6): fans each job out into one {@link ShotTask} per planned shot and
+ * renders each asynchronously through {@link ShotRenderer}: submit to the job's backend, poll with
+ * growing intervals, fetch the output under {@code --outputLocation}; retries with backoff,
+ * fallback to the router's next candidate, circuit breaking. Every attempt is a {@code
+ * shot_renders} row; every backend call an API_CALL audit event; every hand-over a {@code
+ * backend_fallbacks} count and an audit event.
+ *
+ * <p><b>Streaming</b>: the shots are keyed by tenant/job/shot and a stateful DoFn keeps each
+ * shot's {@link ShotRenderState}; between steps the shot waits on a processing-time timer, so no
+ * worker thread waits for a render. <b>Batch</b>: batch runners fire processing-time timers only
+ * at the end of the input (the DirectRunner never does: measured, see docs/ARCHITECTURE.md), so the
+ * shots are spread over workers and each waits between steps in place, with the same state
+ * machine and policy.
  */
 public final class RenderShots extends PTransform<PCollection<Job>, PCollectionTuple> {
   public static final TupleTag<ShotResult> RESULTS = new TupleTag<ShotResult>() {};
@@ -42,67 +65,113 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
   private final AuditEvents audit;
   private final String outputLocation;
   private final @Nullable FirestoreClients jobDocuments;
+  private final BackendConfig backends;
+  private final PricingTable pricing;
+  private final RenderPolicy policy;
+  private final boolean streaming;
 
   /**
-   * @param jobDocuments where to check, before each shot, whether its job was cancelled (null:
-   *     never check, for tests without a job store)
+   * @param jobDocuments where to check, before each step, whether the shot's job was cancelled
+   *     (null: never check, for tests without a job store)
+   * @param streaming whether to wait between steps on timers (streaming) or in place (batch)
    */
-  public RenderShots(AuditEvents audit, String outputLocation, @Nullable FirestoreClients jobDocuments) {
+  public RenderShots(
+      AuditEvents audit,
+      String outputLocation,
+      @Nullable FirestoreClients jobDocuments,
+      BackendConfig backends,
+      PricingTable pricing,
+      RenderPolicy policy,
+      boolean streaming) {
     this.audit = audit;
     this.outputLocation = outputLocation;
     this.jobDocuments = jobDocuments;
+    this.backends = backends;
+    this.pricing = pricing;
+    this.policy = policy;
+    this.streaming = streaming;
   }
 
   @Override
   public PCollectionTuple expand(PCollection<Job> jobs) {
-    return jobs.apply(
+    PCollection<ShotTask> tasks =
+        jobs.apply(
             "FanOutShots",
             FlatMapElements.into(TypeDescriptor.of(ShotTask.class))
-                .via(
-                    (Job j) ->
-                        j.getShots().stream()
-                            .map(
-                                s ->
-                                    ShotTask.create(
-                                        j.getTenant(), j.getJobId(), j.getMessageId(), j.getUid(), j.getBackend(),
-                                        j.getShots().size(), s))
-                            .collect(Collectors.toList())))
+                .via((Job j) -> j.getShots().stream().map(s -> ShotTask.of(j, s)).collect(Collectors.toList())));
+    Settings settings = new Settings(audit, outputLocation, jobDocuments, backends, pricing, policy);
+    if (streaming) {
+      return tasks
+          .apply(
+              "KeyShots",
+              MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(ShotTask.class)))
+                  .via((ShotTask t) -> KV.of(t.key(), t)))
+          .setCoder(KvCoder.of(StringUtf8Coder.of(), Coders.schema(ShotTask.class)))
+          .apply(
+              "RenderShot",
+              ParDo.of(new RenderWithTimersFn(settings)).withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
+    }
+    return tasks
         .apply("SpreadShots", Reshuffle.<ShotTask>viaRandomKey().withNumBuckets(64))
         .apply(
             "RenderShot",
-            ParDo.of(new RenderFn(audit, outputLocation, jobDocuments))
-                .withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
+            ParDo.of(new RenderInPlaceFn(settings)).withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
   }
 
-  static final class RenderFn extends DoFn<ShotTask, ShotResult> {
-    private final AuditEvents audit;
-    private final String outputLocation;
-    private final @Nullable FirestoreClients jobDocuments;
-    private final Distribution latency = Metrics.distribution("aiprod", "render_latency_ms");
-    private transient Firestore firestore;
+  /** What both render DoFns carry to the workers. */
+  record Settings(
+      AuditEvents audit,
+      String outputLocation,
+      @Nullable FirestoreClients jobDocuments,
+      BackendConfig backends,
+      PricingTable pricing,
+      RenderPolicy policy)
+      implements java.io.Serializable {}
 
-    RenderFn(AuditEvents audit, String outputLocation, @Nullable FirestoreClients jobDocuments) {
-      this.audit = audit;
-      this.outputLocation = outputLocation;
-      this.jobDocuments = jobDocuments;
+  /**
+   * What both render DoFns share: the worker's backend clients (opened on first use, closed in
+   * {@code @Teardown}), the cancel check, and the outputs of a step.
+   */
+  abstract static class RenderFn<InT> extends DoFn<InT, ShotResult> {
+    final Settings settings;
+    private final Distribution latency = Metrics.distribution("aiprod", "render_latency_ms");
+    private final Counter fallbacks = Metrics.counter("aiprod", "backend_fallbacks");
+    private transient Firestore firestore;
+    private transient Map<String, VideoBackend> clients;
+    transient ShotRenderer renderer;
+
+    RenderFn(Settings settings) {
+      this.settings = settings;
     }
 
     @Setup
     public void setup() {
-      if (jobDocuments != null) {
-        firestore = jobDocuments.open();
+      if (settings.jobDocuments() != null) {
+        firestore = settings.jobDocuments().open();
       }
+      clients = new HashMap<>();
+      renderer =
+          new ShotRenderer(
+              settings.policy(), CircuitBreaker.shared(), settings.pricing(), settings.outputLocation(), this::client);
+    }
+
+    private synchronized VideoBackend client(String backendId) {
+      return clients.computeIfAbsent(backendId, id -> settings.backends().open(id));
     }
 
     @Teardown
     public void teardown() throws Exception {
+      if (clients != null) {
+        clients.values().forEach(VideoBackend::close);
+        clients.clear();
+      }
       if (firestore != null) {
         firestore.close();
       }
     }
 
     /** Whether the job's document says CANCELLED (a cancel stops the job's remaining renders). */
-    private boolean cancelled(ShotTask task) throws Exception {
+    boolean cancelled(ShotTask task) throws Exception {
       if (firestore == null) {
         return false;
       }
@@ -111,114 +180,145 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
       return doc.exists() && JobState.CANCELLED.name().equals(doc.getString("state"));
     }
 
-    /** A complete rendering of this shot is already at {@code uri}. */
-    static boolean alreadyRendered(String uri, ShotSpec shot) {
-      if (!OutputFiles.exists(uri)) {
-        return false;
-      }
-      Path local = null;
-      try {
-        local = OutputFiles.localCopy(uri);
-        return Math.abs(Mp4Inspector.inspect(local).getDurationSec() - shot.getDurationSec()) < 0.1;
-      } catch (java.io.IOException e) {
-        return false; // unreadable or partial: render it again
-      } finally {
-        if (local != null && !OutputFiles.isLocal(uri)) {
-          local.toFile().delete();
+    /** Takes one step of a shot and emits its rows and events. */
+    ShotRenderer.Step step(ShotRenderState state, MultiOutputReceiver out) throws Exception {
+      ShotRenderer.Step step = renderer.step(state, System.currentTimeMillis(), cancelled(state.getTask()));
+      ShotTask task = state.getTask();
+      for (ShotRenderer.Call c : step.calls()) {
+        if (c.call().equals("submit") && c.ok()) {
+          Metrics.counter("aiprod", "shots_submitted_" + c.backend()).inc();
         }
+        ObjectNode d =
+            AuditEvents.details()
+                .put("backend", c.backend())
+                .put("call", c.call())
+                .put("shot_index", task.getShot().getIndex())
+                .put("attempt", c.attempt())
+                .put("polls", c.polls())
+                .put("latency_ms", c.latencyMs());
+        if (c.httpStatus() != 0) {
+          d.put("http_status", c.httpStatus());
+        }
+        if (c.error() != null) {
+          d.put("error", truncate(c.error()));
+        }
+        out.get(StageTags.AUDIT)
+            .output(
+                settings.audit().event(
+                    AuditEvents.API_CALL, c.ok() ? AuditEvents.SUCCESS : AuditEvents.FAILURE, "render_" + c.call(),
+                    task.getMessageId(), task.getTenant(), task.getUid(), task.getJobId(), c.backend(), d,
+                    c.atMillis(), "shot-" + task.getShot().getIndex() + "-call-" + c.sequence()));
       }
+      for (ShotRenderer.Fallback f : step.fallbacks()) {
+        fallbacks.inc();
+        ObjectNode d =
+            AuditEvents.details()
+                .put("from", f.from())
+                .put("to", f.to())
+                .put("shot_index", task.getShot().getIndex())
+                .put("attempt", f.attempt())
+                .put("reason", truncate(f.why()));
+        out.get(StageTags.AUDIT)
+            .output(
+                settings.audit().event(
+                    AuditEvents.API_CALL, AuditEvents.FAILURE, "render_fallback", task.getMessageId(),
+                    task.getTenant(), task.getUid(), task.getJobId(), f.to(), d, f.atMillis(),
+                    "shot-" + task.getShot().getIndex() + "-fallback-" + f.from() + "-" + f.attempt()));
+      }
+      for (ShotResult r : step.results()) {
+        latency.update(r.getLatencyMs());
+        if (!"cancelled".equals(r.getStatus())) {
+          Metrics.counter("aiprod", (r.succeeded() ? "shots_succeeded_" : "shots_failed_") + r.getBackend()).inc();
+        } else {
+          Metrics.counter("aiprod", "shots_cancelled").inc();
+        }
+        out.get(RESULTS).output(r);
+      }
+      return step;
+    }
+
+    private static String truncate(String s) {
+      return s.length() <= 500 ? s : s.substring(0, 500) + "…";
+    }
+  }
+
+  /** Streaming: one shot per key, its state in Beam state, a timer between steps. */
+  static final class RenderWithTimersFn extends RenderFn<KV<String, ShotTask>> {
+    /** How long a settled shot's key remembers it (a repeated task for it is ignored). */
+    static final Duration REMEMBER_SETTLED = Duration.standardHours(1);
+
+    @StateId("render")
+    private final StateSpec<ValueState<ShotRenderState>> renderSpec =
+        StateSpecs.value(Coders.schema(ShotRenderState.class));
+
+    @TimerId("step")
+    private final TimerSpec stepSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
+
+    RenderWithTimersFn(Settings settings) {
+      super(settings);
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<String, ShotTask> element,
+        @StateId("render") ValueState<ShotRenderState> render,
+        @TimerId("step") Timer timer,
+        MultiOutputReceiver out)
+        throws Exception {
+      if (render.read() != null) {
+        return; // the same shot again (a redelivered job): it is being rendered or settled
+      }
+      advance(ShotRenderState.start(element.getValue()), render, timer, out);
+    }
+
+    @OnTimer("step")
+    public void onStep(
+        @StateId("render") ValueState<ShotRenderState> render, @TimerId("step") Timer timer, MultiOutputReceiver out)
+        throws Exception {
+      ShotRenderState state = render.read();
+      if (state == null) {
+        return;
+      }
+      if (state.phase() == ShotRenderState.Phase.DONE) {
+        render.clear(); // forget the settled shot
+        return;
+      }
+      advance(state, render, timer, out);
+    }
+
+    private void advance(
+        ShotRenderState state, ValueState<ShotRenderState> render, Timer timer, MultiOutputReceiver out)
+        throws Exception {
+      ShotRenderer.Step step = step(state, out);
+      render.write(step.next());
+      if (step.done()) {
+        timer.offset(REMEMBER_SETTLED).setRelative();
+      } else {
+        timer.offset(Duration.millis(Math.max(0, step.wakeAtMillis() - System.currentTimeMillis()))).setRelative();
+      }
+    }
+  }
+
+  /** Batch: each shot steps to its end on one worker thread, waiting in place between steps. */
+  static final class RenderInPlaceFn extends RenderFn<ShotTask> {
+    RenderInPlaceFn(Settings settings) {
+      super(settings);
     }
 
     @ProcessElement
     public void process(@Element ShotTask task, MultiOutputReceiver out) throws Exception {
-      ShotSpec shot = task.getShot();
-      long started = System.currentTimeMillis();
-      if (cancelled(task)) {
-        Metrics.counter("aiprod", "shots_cancelled").inc();
-        out.get(RESULTS)
-            .output(
-                ShotResult.builder()
-                    .setTenant(task.getTenant())
-                    .setJobId(task.getJobId())
-                    .setShotIndex(shot.getIndex())
-                    .setAttempt(1)
-                    .setBackend(task.getBackend())
-                    .setStatus("cancelled")
-                    .setError("the job was cancelled before this shot was rendered")
-                    .setCostUsd(0.0)
-                    .setLatencyMs(0)
-                    .setStartedAtMillis(started)
-                    .setFinishedAtMillis(started)
-                    .setUri(null)
-                    .build());
-        return;
-      }
-      Metrics.counter("aiprod", "shots_submitted_" + task.getBackend()).inc();
-      String uri =
-          OutputFiles.jobFile(
-              outputLocation, task.getTenant(), task.getJobId(),
-              String.format(Locale.ROOT, "shots/shot-%03d.mp4", shot.getIndex()));
-      String error = null;
-      Path tmp = null;
-      try {
-        if (!"preview".equals(task.getBackend())) {
-          throw new IllegalStateException("backend " + task.getBackend() + " is not available in this build");
+      ShotRenderState state = ShotRenderState.start(task);
+      while (true) {
+        ShotRenderer.Step step = step(state, out);
+        state = step.next();
+        if (step.done()) {
+          return;
         }
-        if (alreadyRendered(uri, shot)) {
-          // A redelivered job after a restart: the shot's file is the memory, never render twice.
-          Metrics.counter("aiprod", "shots_reused").inc();
-        } else {
-          tmp = Files.createTempFile("aiprod-shot-", ".mp4");
-          PreviewEncoder.encode(tmp, PreviewCard.forShot(shot, task.getShotCount(), task.getJobId()));
-          OutputFiles.publish(tmp, uri, "video/mp4");
-        }
-      } catch (Exception e) {
-        error = e.getClass().getSimpleName() + ": " + e.getMessage();
-      } finally {
-        if (tmp != null) {
-          try {
-            Files.deleteIfExists(tmp);
-          } catch (java.io.IOException ignored) {
-            // temp file cleanup only
-          }
+        long wait = step.wakeAtMillis() - System.currentTimeMillis();
+        if (wait > 0) {
+          Thread.sleep(wait);
         }
       }
-      long finished = System.currentTimeMillis();
-      latency.update(finished - started);
-      boolean ok = error == null;
-      Metrics.counter("aiprod", (ok ? "shots_succeeded_" : "shots_failed_") + task.getBackend()).inc();
-      out.get(RESULTS)
-          .output(
-              ShotResult.builder()
-                  .setTenant(task.getTenant())
-                  .setJobId(task.getJobId())
-                  .setShotIndex(shot.getIndex())
-                  .setAttempt(1)
-                  .setBackend(task.getBackend())
-                  .setStatus(ok ? "succeeded" : "failed")
-                  .setError(error)
-                  .setCostUsd(0.0)
-                  .setLatencyMs(finished - started)
-                  .setStartedAtMillis(started)
-                  .setFinishedAtMillis(finished)
-                  .setUri(ok ? uri : null)
-                  .build());
-      ObjectNode d =
-          AuditEvents.details()
-              .put("backend", task.getBackend())
-              .put("shot_index", shot.getIndex())
-              .put("attempt", 1)
-              .put("latency_ms", finished - started)
-              .put("cost_usd", 0.0);
-      if (!ok) {
-        d.put("error", error);
-      }
-      out.get(StageTags.AUDIT)
-          .output(
-              audit.event(
-                  AuditEvents.API_CALL, ok ? AuditEvents.SUCCESS : AuditEvents.FAILURE, "render_shot",
-                  task.getMessageId(), task.getTenant(), task.getUid(), task.getJobId(), task.getBackend(), d,
-                  finished, "shot-" + shot.getIndex() + "-attempt-1"));
     }
   }
 }

@@ -15,6 +15,8 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TimestampedValue;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Instant;
+import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.junit.jupiter.api.Test;
 
 class DetectAuthFailureBurstsTest {
@@ -79,9 +81,39 @@ class DetectAuthFailureBurstsTest {
             a -> {
               assertThat(a.getEventType(), equalTo("SECURITY_ALERT"));
               assertThat(a.getStatus(), equalTo("alert"));
-              assertThat(a.getDetails(), containsString("\"failures\":25"));
+              // The count when the alert fired: the threshold was reached within the bundle.
+              assertThat(a.getDetails(), containsString("\"threshold\":20"));
+              int failures = Integer.parseInt(a.getDetails().replaceAll(".*\"failures\":(\\d+).*", "$1"));
+              assertThat(failures, org.hamcrest.Matchers.allOf(
+                  org.hamcrest.Matchers.greaterThanOrEqualTo(20), org.hamcrest.Matchers.lessThanOrEqualTo(25)));
               return null;
             });
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void theAlertFiresWhenTheThresholdIsReachedNotWhenTheMinuteCloses() {
+    TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
+    TestStream.Builder<AuditEvent> stream =
+        TestStream.create(com.aiprod.pipeline.Coders.schema(AuditEvent.class))
+            .advanceWatermarkTo(new Instant(T0));
+    List<TimestampedValue<AuditEvent>> first = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      first.add(failure(i, "mallory", "src-a", T0 + i * 100));
+    }
+    List<TimestampedValue<AuditEvent>> later = new ArrayList<>();
+    for (int i = 25; i < 30; i++) {
+      later.add(failure(i, "mallory", "src-a", T0 + i * 100));
+    }
+    TestStream<AuditEvent> events =
+        stream
+            .addElements(first.get(0), first.subList(1, first.size()).toArray(TimestampedValue[]::new))
+            .addElements(later.get(0), later.subList(1, later.size()).toArray(TimestampedValue[]::new))
+            .advanceWatermarkToInfinity();
+    PCollection<AuditEvent> alerts = p.apply(events).apply(new DetectAuthFailureBursts(AUDIT));
+    // One alert per key, carrying the count when it fired (25), not the minute's total (30).
+    PAssert.that(alerts.apply(MapElements.into(TypeDescriptors.strings()).via(a -> a.getResource() + " " + a.getDetails().replaceAll(".*\"failures\":(\\d+).*", "$1"))))
+        .containsInAnyOrder("principal:mallory 25", "source:src-a 25");
     p.run().waitUntilFinish();
   }
 }

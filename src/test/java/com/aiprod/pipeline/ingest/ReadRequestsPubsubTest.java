@@ -79,8 +79,8 @@ class ReadRequestsPubsubTest {
             topic, VALID_BODY.getBytes(StandardCharsets.UTF_8), Map.of("job_id", "job-pubsub-0001"));
     // No data at all (attributes only): an empty body, a read error.
     String emptyBodyId = PUBSUB.publish(topic, new byte[0], Map.of("action", "submit"));
-    // Same job_id again: PubsubIO drops it (id attribute) inside the runner's dedup window.
-    PUBSUB.publish(
+    // Same job_id again: read as a message of its own (Admit makes it a DUPLICATE_JOB).
+    String sameJobId = PUBSUB.publish(
         topic,
         "{\"content\":\"a different request with the same job id\"}".getBytes(StandardCharsets.UTF_8),
         Map.of("job_id", "job-pubsub-0001"));
@@ -92,8 +92,8 @@ class ReadRequestsPubsubTest {
     PipelineResult result = p.run();
     List<RequestMessage> read;
     try {
-      read = awaitCollected(testId, 4, Duration.ofSeconds(60));
-      // Give a wrongly delivered duplicate the time to show up before stopping.
+      read = awaitCollected(testId, 5, Duration.ofSeconds(60));
+      // Give a wrongly redelivered message the time to show up before stopping.
       Thread.sleep(3_000);
       read = new ArrayList<>(COLLECTED.getOrDefault(testId, new ConcurrentLinkedQueue<>()));
     } finally {
@@ -101,7 +101,10 @@ class ReadRequestsPubsubTest {
       COLLECTED.remove(testId);
     }
 
-    assertThat("messages read (the duplicate job_id is dropped)", read.size(), equalTo(4));
+    assertThat("messages read (each once, the repeated job_id too)", read.size(), equalTo(5));
+    assertThat(
+        read.stream().map(RequestMessage::getMessageId).toList(),
+        org.hamcrest.Matchers.hasItem(sameJobId));
     Map<String, RequestMessage> byId = new HashMap<>();
     for (RequestMessage m : read) {
       assertThat(m.getSource(), equalTo(subscription));
@@ -137,14 +140,13 @@ class ReadRequestsPubsubTest {
     assertThat(empty.getReadErrorMessage(), containsString("request body is empty"));
     assertThat(new HashMap<>(empty.getAttributes()), equalTo(Map.of("action", "submit")));
 
-    // PubsubIO hands over the job_id as the message id; ours is <job_id>@<publish millis>.
+    // job_id is not PubsubIO's id attribute: the message keeps its Pub/Sub message id.
     RequestMessage job =
         read.stream()
             .filter(m -> "job-pubsub-0001".equals(m.getAttributes().get("job_id")))
             .findFirst()
             .orElseThrow();
-    assertThat(withJobId, not(equalTo(job.getMessageId())));
-    assertThat(job.getMessageId(), equalTo("job-pubsub-0001@" + job.getOrdinal()));
+    assertThat(job.getMessageId(), equalTo(withJobId));
     assertThat(new String(job.getPayload(), StandardCharsets.UTF_8), equalTo(VALID_BODY));
     assertThat(new HashMap<>(job.getAttributes()), equalTo(Map.of("job_id", "job-pubsub-0001")));
     assertThat(job.getReadErrorCode(), nullValue());
@@ -205,7 +207,7 @@ class ReadRequestsPubsubTest {
             "projects/p/topics/t",
             publish);
     assertThat(large.getReadErrorCode(), equalTo("PAYLOAD_TOO_LARGE"));
-    assertThat(large.getMessageId(), equalTo("job-large-0001@" + publish));
+    assertThat(large.getMessageId(), equalTo("job-large-0001"));
     assertThat(large.getRawText().length(), equalTo(4096));
 
     RequestMessage notUtf8 =

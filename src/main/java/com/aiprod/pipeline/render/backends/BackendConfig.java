@@ -81,6 +81,8 @@ public final class BackendConfig implements Serializable {
       throw new IllegalArgumentException("backend " + backendId + " is not in the pricing table");
     }
     switch (api) {
+      case LOCAL:
+        return new PreviewBackend(backendId);
       default:
         throw new IllegalArgumentException("backend " + backendId + " (API " + api + ") has no client in this build");
     }
@@ -97,6 +99,12 @@ public final class BackendConfig implements Serializable {
 
     public Builder backend(String backendId, String api) {
       apiByBackend.put(backendId, api);
+      return this;
+    }
+
+    /** Every backend of the pricing table, with its API. */
+    public Builder backends(com.aiprod.pipeline.price.PricingTable pricing) {
+      pricing.backends().forEach(b -> backend(b.id(), b.api()));
       return this;
     }
 

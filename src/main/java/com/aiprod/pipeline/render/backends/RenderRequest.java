@@ -19,6 +19,9 @@ import java.io.Serializable;
  *     generation
  * @param outputPrefix where a backend that writes its own output (Vertex AI Veo's {@code
  *     storageUri}) puts it: a directory URI under {@code --outputLocation}, ending with {@code /}
+ * @param shotCount shots of the job (the preview card shows "shot i of n")
+ * @param plannedSeconds the shot's planned duration (exact; {@code seconds} is what a provider's
+ *     clip grid allows)
  */
 public record RenderRequest(
     String jobId,
@@ -32,7 +35,9 @@ public record RenderRequest(
     int height,
     int fps,
     String idempotencyKey,
-    String outputPrefix)
+    String outputPrefix,
+    int shotCount,
+    double plannedSeconds)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 

@@ -24,6 +24,14 @@ public interface VideoBackend extends AutoCloseable {
    */
   String submit(RenderRequest request) throws BackendException;
 
+  /**
+   * Whether a submit has already finished the work (a local encoder), so the first poll may follow
+   * at once instead of after the policy's first poll delay.
+   */
+  default boolean completesOnSubmit() {
+    return false;
+  }
+
   /** One poll of a submitted generation. */
   PollResult poll(String operation) throws BackendException;
 

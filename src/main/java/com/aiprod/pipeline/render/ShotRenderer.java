@@ -1,0 +1,437 @@
+package com.aiprod.pipeline.render;
+
+import com.aiprod.pipeline.model.ShotResult;
+import com.aiprod.pipeline.model.ShotSpec;
+import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.render.ShotRenderState.Phase;
+import com.aiprod.pipeline.render.backends.BackendException;
+import com.aiprod.pipeline.render.backends.PollResult;
+import com.aiprod.pipeline.render.backends.RenderRequest;
+import com.aiprod.pipeline.render.backends.VideoBackend;
+import com.aiprod.pipeline.qa.Mp4Inspector;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import javax.annotation.Nullable;
+
+/**
+ * The rendering of one shot as a state machine (DESIGN §5, §6), advanced one {@link #step} at a
+ * time by the render stage: choose a backend, submit, poll with growing intervals, fetch the
+ * output. Every step is a few bounded HTTP exchanges; between steps the shot waits on a timer (or,
+ * in batch, in place), never inside a provider call.
+ *
+ * <ul>
+ *   <li>429, 5xx, timeouts and connection failures retry with exponential backoff and full jitter,
+ *       honouring Retry-After, up to {@link RenderPolicy#maxRetries()} in a row;
+ *   <li>401/403 refresh the backend's credentials once (a rotated secret), then count as
+ *       permanent;
+ *   <li>a permanent failure, a failed generation, exhausted retries or an attempt running past
+ *       {@link RenderPolicy#attemptTimeoutMillis()} end the attempt: the next candidate of the
+ *       router's order takes the shot over (a fallback); with none left the shot fails, and the
+ *       reasons of every attempt are in its {@code shot_renders} rows and the job's reason;
+ *   <li>every failed call counts against the backend's circuit ({@link CircuitBreaker}); a
+ *       candidate whose circuit is open is skipped, and when every remaining candidate is open
+ *       the shot waits for the first to close;
+ *   <li>a cancelled job stops its shot at the next step (the provider is asked to cancel).
+ * </ul>
+ *
+ * <p>Cost of an attempt: the provider's reported cost when it gives one, else the pricing table's
+ * {@code usd_per_second × seconds requested}, charged when the generation succeeded (also when
+ * its output could not be fetched: the provider billed it); failed generations cost 0.
+ */
+public final class ShotRenderer {
+  private final RenderPolicy policy;
+  private final CircuitBreaker breaker;
+  private final PricingTable pricing;
+  private final String outputLocation;
+  private final Function<String, VideoBackend> backends;
+
+  /**
+   * @param backends the worker's open client of a backend id
+   */
+  public ShotRenderer(
+      RenderPolicy policy, CircuitBreaker breaker, PricingTable pricing, String outputLocation,
+      Function<String, VideoBackend> backends) {
+    this.policy = policy;
+    this.breaker = breaker;
+    this.pricing = pricing;
+    this.outputLocation = outputLocation;
+    this.backends = backends;
+  }
+
+  /** One backend call, for its API_CALL audit event. */
+  public record Call(
+      String backend, String call, int attempt, int sequence, boolean ok, int httpStatus, long latencyMs,
+      @Nullable String error, int polls, long atMillis) {}
+
+  /** A shot handed from one backend to the next. */
+  public record Fallback(String from, String to, int attempt, String why, long atMillis) {}
+
+  /**
+   * What one step did.
+   *
+   * @param next the state to keep; {@link Phase#DONE} once the shot is settled
+   * @param wakeAtMillis when to take the next step (meaningless once done)
+   * @param results {@code shot_renders} rows of the attempts that ended in this step
+   * @param calls backend calls worth an audit event (submits, terminal polls, fetches, cancels,
+   *     failed calls)
+   * @param fallbacks hand-overs to the next candidate
+   */
+  public record Step(
+      ShotRenderState next, long wakeAtMillis, List<ShotResult> results, List<Call> calls, List<Fallback> fallbacks) {
+    public boolean done() {
+      return next.phase() == Phase.DONE;
+    }
+  }
+
+  /** The URI of a shot's clip. */
+  public static String shotUri(String outputLocation, ShotTask task) {
+    return OutputFiles.jobFile(
+        outputLocation, task.getTenant(), task.getJobId(),
+        String.format(Locale.ROOT, "shots/shot-%03d.mp4", task.getShot().getIndex()));
+  }
+
+  /** A complete rendering of this shot is already at {@code uri} (a redelivered job). */
+  static boolean alreadyRendered(String uri, ShotSpec shot) {
+    if (!OutputFiles.exists(uri)) {
+      return false;
+    }
+    Path local = null;
+    try {
+      local = OutputFiles.localCopy(uri);
+      return Math.abs(Mp4Inspector.inspect(local).getDurationSec() - shot.getDurationSec()) < 0.1;
+    } catch (IOException e) {
+      return false; // unreadable or partial: render it again
+    } finally {
+      if (local != null && !OutputFiles.isLocal(uri)) {
+        local.toFile().delete();
+      }
+    }
+  }
+
+  /** Advances {@code state} at {@code now}; {@code cancelled}: the job was cancelled. */
+  public Step step(ShotRenderState state, long now, boolean cancelled) {
+    Run run = new Run(now, state.getCallsRecorded());
+    ShotRenderState next = cancelled ? run.cancel(state) : run.advance(state);
+    next = next.toBuilder().setCallsRecorded(state.getCallsRecorded() + run.calls.size()).build();
+    return new Step(next, run.wakeAt, run.results, run.calls, run.fallbacks);
+  }
+
+  /** The clip length to ask {@code backend} for: the shortest of its grid covering the shot. */
+  int requestSeconds(String backend, double plannedSeconds) {
+    List<Integer> grid = pricing.find(backend).map(PricingTable.Backend::clipSeconds).orElse(List.of());
+    int needed = (int) Math.ceil(plannedSeconds - 1e-9);
+    if (grid.isEmpty()) {
+      return Math.max(1, needed);
+    }
+    return grid.stream().filter(s -> s >= needed).min(Integer::compare).orElse(grid.stream().max(Integer::compare).get());
+  }
+
+  private double listCost(String backend, int seconds) {
+    return pricing.find(backend).map(b -> Math.round(b.usdPerSecond() * seconds * 1e6) / 1e6).orElse(0.0);
+  }
+
+  /** One step's bookkeeping. */
+  private final class Run {
+    private final long now;
+    private long wakeAt;
+    private final List<ShotResult> results = new ArrayList<>();
+    private final List<Call> calls = new ArrayList<>();
+    private final List<Fallback> fallbacks = new ArrayList<>();
+
+    private final int callBase;
+
+    Run(long now, int callBase) {
+      this.now = now;
+      this.callBase = callBase;
+      this.wakeAt = now;
+    }
+
+    ShotRenderState advance(ShotRenderState s) {
+      // Each phase either waits (returns with wakeAt set) or moves on within this step.
+      for (int guard = 0; guard < 16; guard++) {
+        switch (s.phase()) {
+          case DONE:
+            return s;
+          case CHOOSE:
+            {
+              ShotRenderState chosen = choose(s);
+              if (chosen == null || chosen.phase() == Phase.DONE || chosen.phase() == Phase.CHOOSE) {
+                return chosen == null ? s : chosen;
+              }
+              s = chosen;
+              break;
+            }
+          case SUBMIT:
+            {
+              ShotRenderState submitted = submit(s);
+              if (submitted.phase() != Phase.POLL || wakeAt > now) {
+                return submitted;
+              }
+              s = submitted;
+              break;
+            }
+          case POLL:
+            {
+              ShotRenderState polled = poll(s);
+              if (polled.phase() != Phase.FETCH) {
+                return polled;
+              }
+              s = polled;
+              break;
+            }
+          case FETCH:
+            return fetch(s);
+          default:
+            throw new IllegalStateException("unknown phase " + s.getPhase());
+        }
+      }
+      return s;
+    }
+
+    /** Start an attempt on the current candidate, or the next whose circuit is closed. */
+    private ShotRenderState choose(ShotRenderState s) {
+      ShotTask task = s.getTask();
+      if (s.getAttempt() == 1 && s.getCandidate() == 0 && alreadyRendered(shotUri(outputLocation, task), task.getShot())) {
+        // A redelivered job after a restart: the shot's file is the memory, never render twice.
+        results.add(result(s, "succeeded", null, 0.0, shotUri(outputLocation, task), null));
+        return s.toBuilder().phase(Phase.DONE).build();
+      }
+      int i = s.getCandidate();
+      long soonest = Long.MAX_VALUE;
+      for (; task.candidate(i) != null; i++) {
+        String b = task.candidate(i);
+        if (!breaker.isOpen(b, now)) {
+          break;
+        }
+        soonest = Math.min(soonest, breaker.closesAt(b, now));
+      }
+      if (task.candidate(i) == null) {
+        // Every remaining candidate's circuit is open: wait for the first to close, then retry.
+        wakeAt = soonest == Long.MAX_VALUE ? now + policy.breakerOpenMillis() : soonest;
+        return s;
+      }
+      if (i != s.getCandidate()) {
+        for (int skipped = s.getCandidate(); skipped < i; skipped++) {
+          fallbacks.add(new Fallback(task.candidate(skipped), task.candidate(i), s.getAttempt(),
+              "circuit open: " + task.candidate(skipped) + " failed " + policy.breakerFailures()
+                  + " times within " + policy.breakerWindowMillis() / 1000 + " s", now));
+        }
+      }
+      return s.toBuilder()
+          .setCandidate(i)
+          .phase(Phase.SUBMIT)
+          .setOperation(null)
+          .setAttemptStartedMillis(now)
+          .setRetries(0)
+          .setCredentialsRefreshed(false)
+          .setPolls(0)
+          .setPollDelayMillis(0)
+          .setOutputUri(null)
+          .setReportedCostUsd(null)
+          .build();
+    }
+
+    private RenderRequest request(ShotRenderState s) {
+      ShotTask t = s.getTask();
+      ShotSpec shot = t.getShot();
+      String uri = shotUri(outputLocation, t);
+      String prefix = uri.substring(0, uri.length() - ".mp4".length()) + "-attempt-" + s.getAttempt() + "/";
+      return new RenderRequest(
+          t.getJobId(), shot.getIndex(), s.getAttempt(), shot.getPrompt(), requestSeconds(s.backend(), shot.getDurationSec()),
+          shot.getSeed(), t.getAspectRatio(), t.getWidth(), t.getHeight(), t.getFps(),
+          t.getTenant() + "-" + t.getJobId() + "-" + shot.getIndex() + "-" + s.backend(), prefix, t.getShotCount(),
+          shot.getDurationSec());
+    }
+
+    private ShotRenderState submit(ShotRenderState s) {
+      VideoBackend backend;
+      try {
+        backend = backends.apply(s.backend());
+      } catch (RuntimeException e) {
+        return attemptFailed(s, "backend " + s.backend() + " could not be opened: " + e.getMessage(), 0.0);
+      }
+      long t0 = System.currentTimeMillis();
+      try {
+        String op = backend.submit(request(s));
+        calls.add(call(s, "submit", true, 0, t0, null));
+        long delay = backend.completesOnSubmit() ? 0 : policy.nextPollDelay(0);
+        wakeAt = now + delay;
+        return s.toBuilder().phase(Phase.POLL).setOperation(op).setRetries(0).setPollDelayMillis(delay).build();
+      } catch (BackendException e) {
+        calls.add(call(s, "submit", false, e.httpStatus(), t0, e.getMessage()));
+        return callFailed(s, backend, e);
+      } catch (RuntimeException e) {
+        calls.add(call(s, "submit", false, 0, t0, e.toString()));
+        return callFailed(s, backend, new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
+      }
+    }
+
+    private ShotRenderState poll(ShotRenderState s) {
+      VideoBackend backend = backends.apply(s.backend());
+      if (now - s.getAttemptStartedMillis() > policy.attemptTimeoutMillis()) {
+        backend.cancel(s.getOperation());
+        calls.add(call(s, "cancel", true, 0, System.currentTimeMillis(), null));
+        breaker.recordFailure(s.backend(), now, policy);
+        return attemptFailed(s, "no output after " + (now - s.getAttemptStartedMillis()) / 1000 + " s and "
+            + s.getPolls() + " polls (attempt timeout " + policy.attemptTimeoutMillis() / 1000 + " s)", 0.0);
+      }
+      long t0 = System.currentTimeMillis();
+      PollResult r;
+      try {
+        r = backend.poll(s.getOperation());
+      } catch (BackendException e) {
+        calls.add(call(s.toBuilder().setPolls(s.getPolls() + 1).build(), "poll", false, e.httpStatus(), t0, e.getMessage()));
+        return callFailed(s.toBuilder().setPolls(s.getPolls() + 1).build(), backend, e);
+      } catch (RuntimeException e) {
+        calls.add(call(s, "poll", false, 0, t0, e.toString()));
+        return callFailed(s, backend, new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
+      }
+      ShotRenderState polled = s.toBuilder().setPolls(s.getPolls() + 1).setRetries(0).build();
+      switch (r.status()) {
+        case RUNNING:
+          {
+            long delay = policy.nextPollDelay(s.getPollDelayMillis());
+            wakeAt = now + delay;
+            return polled.toBuilder().setPollDelayMillis(delay).build();
+          }
+        case FAILED:
+          calls.add(call(polled, "poll", true, 0, t0, null));
+          breaker.recordFailure(s.backend(), now, policy);
+          return attemptFailed(polled, "the generation failed: " + r.error(), 0.0);
+        case SUCCEEDED:
+        default:
+          if (!backend.completesOnSubmit()) {
+            calls.add(call(polled, "poll", true, 0, t0, null)); // a local encoder's poll is no API call
+          }
+          return polled.toBuilder()
+              .phase(Phase.FETCH)
+              .setOutputUri(r.outputUri())
+              .setReportedCostUsd(r.reportedCostUsd())
+              .build();
+      }
+    }
+
+    private double generationCost(ShotRenderState s) {
+      return s.getReportedCostUsd() != null
+          ? s.getReportedCostUsd()
+          : listCost(s.backend(), requestSeconds(s.backend(), s.getTask().getShot().getDurationSec()));
+    }
+
+    private ShotRenderState fetch(ShotRenderState s) {
+      VideoBackend backend = backends.apply(s.backend());
+      String uri = shotUri(outputLocation, s.getTask());
+      long t0 = System.currentTimeMillis();
+      try {
+        backend.fetch(PollResult.succeeded(s.getOutputUri(), s.getReportedCostUsd()), uri);
+        if (!backend.completesOnSubmit()) {
+          calls.add(call(s, "fetch", true, 0, t0, null));
+        }
+      } catch (BackendException e) {
+        calls.add(call(s, "fetch", false, e.httpStatus(), t0, e.getMessage()));
+        return callFailed(s, backend, e);
+      } catch (RuntimeException e) {
+        calls.add(call(s, "fetch", false, 0, t0, e.toString()));
+        return callFailed(s, backend, new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
+      }
+      results.add(result(s, "succeeded", null, generationCost(s), uri, null));
+      return s.toBuilder().phase(Phase.DONE).build();
+    }
+
+    /** A call failed: refresh credentials, retry later, or end the attempt. */
+    private ShotRenderState callFailed(ShotRenderState s, VideoBackend backend, BackendException e) {
+      breaker.recordFailure(s.backend(), now, policy);
+      double billed = s.phase() == Phase.FETCH ? generationCost(s) : 0.0;
+      switch (e.kind()) {
+        case AUTH:
+          if (!s.getCredentialsRefreshed()) {
+            backend.refreshCredentials();
+            wakeAt = now;
+            return s.toBuilder().setCredentialsRefreshed(true).build();
+          }
+          return attemptFailed(s, "credentials refused after a refresh: " + e.getMessage(), billed);
+        case RETRYABLE:
+          {
+            int retry = s.getRetries() + 1;
+            if (retry > policy.maxRetries()) {
+              return attemptFailed(s, "gave up after " + policy.maxRetries() + " retries: " + e.getMessage(), billed);
+            }
+            long delay = policy.backoff(retry, e.retryAfterMillis());
+            if (now + delay - s.getAttemptStartedMillis() > policy.attemptTimeoutMillis()) {
+              return attemptFailed(s, "retry in " + delay / 1000 + " s would pass the attempt timeout: " + e.getMessage(), billed);
+            }
+            wakeAt = now + delay;
+            return s.toBuilder().setRetries(retry).build();
+          }
+        case PERMANENT:
+        default:
+          return attemptFailed(s, e.getMessage(), billed);
+      }
+    }
+
+    /** The attempt is over without an output: hand the shot to the next candidate, or fail it. */
+    private ShotRenderState attemptFailed(ShotRenderState s, String why, double cost) {
+      String next = s.getTask().candidate(s.getCandidate() + 1);
+      results.add(result(s, "failed", why, cost, null, next));
+      if (next == null) {
+        return s.toBuilder().phase(Phase.DONE).build();
+      }
+      fallbacks.add(new Fallback(s.backend(), next, s.getAttempt(), why, now));
+      wakeAt = now;
+      return s.toBuilder()
+          .setCandidate(s.getCandidate() + 1)
+          .setAttempt(s.getAttempt() + 1)
+          .phase(Phase.CHOOSE)
+          .setOperation(null)
+          .build();
+    }
+
+    ShotRenderState cancel(ShotRenderState s) {
+      if (s.phase() == Phase.DONE) {
+        return s;
+      }
+      if (s.getOperation() != null && (s.phase() == Phase.POLL || s.phase() == Phase.FETCH)) {
+        long t0 = System.currentTimeMillis();
+        try {
+          backends.apply(s.backend()).cancel(s.getOperation());
+          calls.add(call(s, "cancel", true, 0, t0, null));
+        } catch (RuntimeException e) {
+          calls.add(call(s, "cancel", false, 0, t0, e.toString()));
+        }
+      }
+      results.add(result(s, "cancelled", "the job was cancelled before this shot was rendered", 0.0, null, null));
+      return s.toBuilder().phase(Phase.DONE).build();
+    }
+
+    private Call call(ShotRenderState s, String what, boolean ok, int status, long t0, @Nullable String error) {
+      return new Call(s.backend(), what, s.getAttempt(), callBase + calls.size(), ok, status,
+          System.currentTimeMillis() - t0, error, s.getPolls(), System.currentTimeMillis());
+    }
+
+    private ShotResult result(
+        ShotRenderState s, String status, @Nullable String error, double cost, @Nullable String uri,
+        @Nullable String fallbackTo) {
+      ShotTask t = s.getTask();
+      long started = s.getAttemptStartedMillis() == 0 ? now : s.getAttemptStartedMillis();
+      long finished = Math.max(started, System.currentTimeMillis());
+      return ShotResult.builder()
+          .setTenant(t.getTenant())
+          .setJobId(t.getJobId())
+          .setShotIndex(t.getShot().getIndex())
+          .setAttempt(s.getAttempt())
+          .setBackend(s.backend())
+          .setStatus(status)
+          .setError(error)
+          .setCostUsd(cost)
+          .setLatencyMs(finished - started)
+          .setStartedAtMillis(started)
+          .setFinishedAtMillis(finished)
+          .setUri(uri)
+          .setFallbackTo(fallbackTo)
+          .build();
+    }
+  }
+}
