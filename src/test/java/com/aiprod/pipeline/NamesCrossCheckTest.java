@@ -313,7 +313,7 @@ class NamesCrossCheckTest {
     Pattern metric = Pattern.compile("Metrics\\.(?:counter|distribution)\\(\\s*\"aiprod\",\\s*\"([a-z0-9_]+)\"\\s*([+)])");
     // (cond ? "a_" : "b_") + x
     Pattern choice = Pattern.compile(
-        "Metrics\\.(?:counter|distribution)\\(\\s*\"aiprod\",\\s*\\([^?()]*\\?\\s*\"([a-z0-9_]+)\"\\s*:\\s*\"([a-z0-9_]+)\"\\s*\\)\\s*\\+");
+        "Metrics\\.(?:counter|distribution)\\(\\s*\"aiprod\",\\s*\\([^?;]*\\?\\s*\"([a-z0-9_]+)\"\\s*:\\s*\"([a-z0-9_]+)\"\\s*\\)\\s*\\+");
     try (Stream<Path> files = Files.walk(Paths.get("src/main/java"))) {
       for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
         String source = Files.readString(f, StandardCharsets.UTF_8);
