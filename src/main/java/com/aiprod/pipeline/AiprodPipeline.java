@@ -447,6 +447,7 @@ public final class AiprodPipeline {
             .endpoint(BackendConfig.RUNWAY, options.getRunwayEndpoint())
             .endpoint(BackendConfig.REPLICATE, options.getReplicateEndpoint())
             .endpoint(BackendConfig.VERTEX_VEO, options.getVertexEndpoint())
+            .outputLocation(options.getOutputLocation())
             .backends(pricing);
     return b.build();
   }

@@ -201,6 +201,18 @@ public final class AuthConfig implements Serializable {
         + "s}";
   }
 
+  /** Why dev mode cannot run on Dataflow (one message for every place that refuses it). */
+  public static final String DEV_ON_DATAFLOW =
+      "--authMode=dev trusts a local key pair and is refused on Dataflow; use --authMode=firebase";
+
+  /**
+   * True for a Dataflow runner ({@code DataflowRunner}, {@code TestDataflowRunner}, or any runner
+   * class named after Dataflow), where dev mode must not run (DESIGN §3).
+   */
+  public static boolean isDataflowRunner(@Nullable Class<?> runner) {
+    return runner != null && runner.getSimpleName().contains("Dataflow");
+  }
+
   private static boolean isBlank(@Nullable String s) {
     return s == null || s.isBlank();
   }

@@ -42,6 +42,12 @@ public final class Authenticate
 
   @Override
   public PCollectionTuple expand(PCollection<RequestMessage> input) {
+    // Also checked with the other options (OptionsCheck); repeated here so that no graph built
+    // around this transform can trust the dev key pair on Dataflow.
+    if (config.mode() == AuthConfig.Mode.DEV
+        && AuthConfig.isDataflowRunner(input.getPipeline().getOptions().getRunner())) {
+      throw new IllegalArgumentException(AuthConfig.DEV_ON_DATAFLOW);
+    }
     return input.apply(
         "VerifyIdTokens",
         ParDo.of(new VerifyFn(config, audit))

@@ -15,12 +15,15 @@ import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPublicKey;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,9 +33,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The certificate document ({@code {"<kid>": "<X.509 PEM>"}}) that signs ID tokens, cached for its
- * {@code Cache-Control: max-age}. {@link TokenVerifier} reads the served key ids and keys from
- * here, and {@link CertificateServingTransport} serves the very same document to firebase-admin, so
- * both always judge a token against the same certificates.
+ * {@code Cache-Control: max-age} (minus {@code Age}). {@link TokenVerifier} reads the served key ids
+ * and keys from here, and hands the very same document to firebase-admin (through a {@link
+ * CertificateServingTransport} per document), so both always judge a token against the same
+ * certificates.
+ *
+ * <p>Fetches happen only: when nothing is cached; when the cached document is due (in the last
+ * {@code min(5 min, lifetime / 2)} of its lifetime, which is max-age minus Age, at least {@link
+ * #MIN_LIFETIME_SECONDS} for a fetched document); and, at most once per {@link
+ * #UNKNOWN_KID_REFETCH_INTERVAL_MILLIS}, when a token names a key id the cached document lacks
+ * (a key published since the last fetch). A failed fetch is not repeated for {@link
+ * #FAILURE_BACKOFF_MILLIS}; meanwhile the cached document is used until it expires, after which
+ * callers get the failure.
+ *
+ * <p>Firebase mode uses {@link #shared}: one cache (and one HTTP client) per URL and clock in the
+ * JVM, so all the verifiers of a worker (one per DoFn instance) share each fetch, and the
+ * unknown-kid refetch bound holds per worker, not per DoFn instance.
  */
 final class CertificateCache {
   private static final Logger LOG = LoggerFactory.getLogger(CertificateCache.class);
@@ -41,7 +57,19 @@ final class CertificateCache {
   private static final long REFRESH_MARGIN_MILLIS = Duration.ofMinutes(5).toMillis();
 
   /** After a failed fetch, callers within this delay get the same failure without a new fetch. */
-  private static final long FAILURE_BACKOFF_MILLIS = Duration.ofSeconds(5).toMillis();
+  static final long FAILURE_BACKOFF_MILLIS = Duration.ofSeconds(5).toMillis();
+
+  /**
+   * A key id missing from the cached document triggers a refetch only if the last fetch attempt is
+   * at least this old: whatever the number of tokens naming unknown key ids, one fetch per interval.
+   */
+  static final long UNKNOWN_KID_REFETCH_INTERVAL_MILLIS = Duration.ofSeconds(60).toMillis();
+
+  /**
+   * Shortest lifetime given to a fetched document. Google always sends hours; a response without
+   * {@code max-age} (say, a proxy that strips it) must not turn into one fetch per token.
+   */
+  static final long MIN_LIFETIME_SECONDS = 60;
 
   private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])max-age\\s*=\\s*(\\d+)");
 
@@ -84,25 +112,34 @@ final class CertificateCache {
       this.expiresAtMillis = expiresAtMillis;
     }
 
-    long remainingSeconds(long nowMillis) {
-      return Math.max(0, (expiresAtMillis - nowMillis) / 1000);
-    }
-
     private boolean dueForRefresh(long nowMillis) {
       long margin = Math.min(REFRESH_MARGIN_MILLIS, (expiresAtMillis - fetchedAtMillis) / 2);
       return nowMillis >= expiresAtMillis - margin;
     }
   }
 
+  private static final ConcurrentHashMap<List<Object>, CertificateCache> SHARED =
+      new ConcurrentHashMap<>();
+
   private final Source source;
   private final LongSupplier nowMillis;
   private volatile @Nullable Snapshot current;
   private @Nullable IOException lastFailure;
   private long lastFailureAtMillis;
+  private long lastAttemptAtMillis;
 
   CertificateCache(Source source, LongSupplier nowMillis) {
     this.source = source;
     this.nowMillis = nowMillis;
+  }
+
+  /**
+   * The JVM-wide cache of the document at {@code url}, aged with {@code clock} (verifiers on
+   * different clocks, as in tests, do not share).
+   */
+  static CertificateCache shared(String url, Clock clock) {
+    return SHARED.computeIfAbsent(
+        List.of(url, clock), key -> new CertificateCache(httpSource(url), clock::millis));
   }
 
   /** A fresh snapshot, fetching the document when none is cached or the cached one is due. */
@@ -114,14 +151,30 @@ final class CertificateCache {
     return refresh();
   }
 
-  /** The latest snapshot without refreshing it; fetches only when nothing is cached yet. */
-  Snapshot latest() throws IOException {
-    Snapshot snapshot = current;
-    return snapshot != null ? snapshot : refresh();
+  /**
+   * A fresh snapshot for a token signed with key {@code kid}: when the cached document lacks that
+   * key, fetches the document again, but only if the last attempt is at least {@link
+   * #UNKNOWN_KID_REFETCH_INTERVAL_MILLIS} old. The caller checks the returned snapshot for the key.
+   */
+  Snapshot forKeyId(String kid) throws IOException {
+    Snapshot snapshot = get();
+    return snapshot.keys.containsKey(kid) ? snapshot : refetchForUnknownKeyId(kid);
   }
 
-  long nowMillis() {
-    return nowMillis.getAsLong();
+  private synchronized Snapshot refetchForUnknownKeyId(String kid) throws IOException {
+    Snapshot snapshot = current;
+    if (snapshot == null) {
+      return refresh();
+    }
+    long now = nowMillis.getAsLong();
+    if (snapshot.keys.containsKey(kid)
+        || now - lastAttemptAtMillis < UNKNOWN_KID_REFETCH_INTERVAL_MILLIS) {
+      return snapshot;
+    }
+    LOG.info(
+        "A token names a key id the cached certificates lack; fetching them again from {}",
+        source.describe());
+    return fetch(now, snapshot);
   }
 
   String describeSource() {
@@ -137,14 +190,28 @@ final class CertificateCache {
     if (lastFailure != null && now - lastFailureAtMillis < FAILURE_BACKOFF_MILLIS) {
       return staleOrThrow(snapshot, now, lastFailure);
     }
+    return fetch(now, snapshot);
+  }
+
+  /** Fetches the document now; on failure, the unexpired {@code snapshot} or the failure. */
+  private synchronized Snapshot fetch(long now, @Nullable Snapshot snapshot) throws IOException {
+    lastAttemptAtMillis = now;
     try {
       Document document = source.fetch();
-      Snapshot fresh =
-          new Snapshot(
-              document.json,
-              parse(document.json, source.describe()),
-              now,
-              now + document.maxAgeSeconds * 1000);
+      Snapshot fresh;
+      if (snapshot != null && snapshot.json.equals(document.json)) {
+        // Same certificates: keep the same string and keys, so consumers see an unchanged document.
+        fresh =
+            new Snapshot(
+                snapshot.json, snapshot.keys, now, now + document.maxAgeSeconds * 1000);
+      } else {
+        fresh =
+            new Snapshot(
+                document.json,
+                parse(document.json, source.describe()),
+                now,
+                now + document.maxAgeSeconds * 1000);
+      }
       current = fresh;
       lastFailure = null;
       return fresh;
@@ -260,10 +327,17 @@ final class CertificateCache {
           throw new IOException(
               "fetching certificates from " + url + " returned HTTP " + response.statusCode());
         }
+        String cacheControl = response.headers().firstValue("Cache-Control").orElse(null);
         long maxAge =
-            maxAgeSeconds(
-                response.headers().firstValue("Cache-Control").orElse(null),
-                response.headers().firstValue("Age").orElse(null));
+            maxAgeSeconds(cacheControl, response.headers().firstValue("Age").orElse(null));
+        if (maxAge < MIN_LIFETIME_SECONDS) {
+          LOG.warn(
+              "Certificates from {} came with Cache-Control '{}': keeping them {} s",
+              url,
+              cacheControl,
+              MIN_LIFETIME_SECONDS);
+          maxAge = MIN_LIFETIME_SECONDS;
+        }
         return new Document(response.body(), maxAge);
       }
 

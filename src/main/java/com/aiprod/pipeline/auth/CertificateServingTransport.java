@@ -10,18 +10,23 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The google-http-client transport given to the verifier's FirebaseApp. firebase-admin fetches the
- * ID-token certificates from {@link AuthConfig#GOOGLE_CERTIFICATE_URL}; this transport answers that
- * request from a {@link CertificateCache} (dev key pair, Google's document or an override URL's
- * document), with {@code Cache-Control: public, max-age=<seconds left>} so that firebase-admin's
- * own key cache expires together with ours. Any other request fails: the verifier's FirebaseApp
- * needs no other endpoint.
+ * The google-http-client transport given to a FirebaseApp of {@link TokenVerifier}. firebase-admin
+ * fetches the ID-token certificates from {@link AuthConfig#GOOGLE_CERTIFICATE_URL}; this transport
+ * answers that request, without any network, with one fixed certificate document: the one {@link
+ * CertificateCache} fetched (Google's document, an override URL's document, or the dev key pair).
+ * {@link TokenVerifier} gives each distinct document its own FirebaseApp and transport, so
+ * firebase-admin's key cache can never hold an older document than the one our stricter checks
+ * used; the {@code max-age} served here only decides how often firebase-admin re-parses this same
+ * document. Any other request fails: the verifier's FirebaseApp needs no other endpoint.
  */
 final class CertificateServingTransport extends HttpTransport {
-  private final CertificateCache cache;
+  /** firebase-admin refreshes keys in the last 5 minutes of their max-age: stay well above that. */
+  static final long SERVED_MAX_AGE_SECONDS = 3600;
 
-  CertificateServingTransport(CertificateCache cache) {
-    this.cache = cache;
+  private final String json;
+
+  CertificateServingTransport(String json) {
+    this.json = json;
   }
 
   @Override
@@ -46,10 +51,8 @@ final class CertificateServingTransport extends HttpTransport {
                   + " "
                   + url);
         }
-        CertificateCache.Snapshot snapshot = cache.latest();
         return new CertificateResponse(
-            snapshot.json.getBytes(StandardCharsets.UTF_8),
-            "public, max-age=" + snapshot.remainingSeconds(cache.nowMillis()));
+            json.getBytes(StandardCharsets.UTF_8), "public, max-age=" + SERVED_MAX_AGE_SECONDS);
       }
     };
   }

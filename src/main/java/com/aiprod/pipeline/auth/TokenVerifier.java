@@ -22,6 +22,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -44,8 +46,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Certificates come from a {@link CertificateCache}: in dev mode the key pair in {@link
  * AuthConfig#devAuthDir()}, in firebase mode Google's securetoken certificates (or the document at
- * {@link AuthConfig#certificateUrlOverride()}), cached per their {@code Cache-Control}. The same
- * document is fed to firebase-admin through {@link CertificateServingTransport}.
+ * {@link AuthConfig#certificateUrlOverride()}), fetched over HTTP and cached per their {@code
+ * Cache-Control}; a {@code kid} the cached document lacks triggers at most one refetch per minute.
+ * firebase-admin never fetches anything itself: each distinct certificate document gets its own
+ * FirebaseApp, fed that document through a {@link CertificateServingTransport}, so firebase-admin
+ * always judges a token against the very document our own checks used (after a rotation too).
  *
  * <p>Rejection messages say what to fix and never contain the token or any part of it. One instance
  * is meant to be created per DoFn instance (in {@code @Setup}) and reused; it is thread-safe.
@@ -109,20 +114,41 @@ public final class TokenVerifier implements AutoCloseable {
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
+  /**
+   * FirebaseApps kept per verifier: the current certificate document's and the previous one's (a
+   * thread may still judge a token against the document it read just before a rotation). A thread
+   * still holding a document two rotations old would meet a deleted app and fail its bundle, which
+   * the runner retries.
+   */
+  private static final int MAX_JUDGES = 2;
+
   private final AuthConfig config;
   private final Clock clock;
   private final CertificateCache certificates;
-  private final FirebaseApp app;
-  private final FirebaseAuth firebaseAuth;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private TokenVerifier(
-      AuthConfig config, Clock clock, CertificateCache certificates, FirebaseApp app) {
+  /** firebase-admin instances by certificate document, oldest first; guarded by itself. */
+  private final LinkedHashMap<String, Judge> judges = new LinkedHashMap<>();
+
+  private volatile @Nullable Judge latestJudge;
+
+  /** firebase-admin fed one certificate document. */
+  private static final class Judge {
+    final String json;
+    final FirebaseApp app;
+    final FirebaseAuth auth;
+
+    Judge(String json, FirebaseApp app) {
+      this.json = json;
+      this.app = app;
+      this.auth = FirebaseAuth.getInstance(app);
+    }
+  }
+
+  private TokenVerifier(AuthConfig config, Clock clock, CertificateCache certificates) {
     this.config = config;
     this.clock = clock;
     this.certificates = certificates;
-    this.app = app;
-    this.firebaseAuth = FirebaseAuth.getInstance(app);
   }
 
   /** A verifier using the system clock. */
@@ -131,7 +157,8 @@ public final class TokenVerifier implements AutoCloseable {
   }
 
   /**
-   * A verifier judging {@code exp}, {@code iat} and {@code auth_time} with {@code clock}.
+   * A verifier judging {@code exp}, {@code iat} and {@code auth_time}, and the age of its cached
+   * certificates, with {@code clock}.
    *
    * @throws IOException in dev mode, when the key pair in {@link AuthConfig#devAuthDir()} cannot be
    *     loaded (the message names the directory and {@code scripts/dev-token})
@@ -148,31 +175,59 @@ public final class TokenVerifier implements AutoCloseable {
               + " is set: firebase-admin would accept unsigned tokens. Unset it; use"
               + " --authMode=dev for local work");
     }
-    CertificateCache.Source source;
+    CertificateCache cache;
     if (config.mode() == AuthConfig.Mode.DEV) {
       DevAuthKeys keys = DevAuthKeys.load(Path.of(config.devAuthDir()));
-      source =
-          CertificateCache.fixedSource(
-              keys.certificateJson(), DEV_CERTIFICATE_MAX_AGE_SECONDS, keys.dir().toString());
-    } else {
-      source = CertificateCache.httpSource(config.certificateUrl());
-    }
-    CertificateCache cache = new CertificateCache(source, System::currentTimeMillis);
-    if (config.mode() == AuthConfig.Mode.DEV) {
+      cache =
+          new CertificateCache(
+              CertificateCache.fixedSource(
+                  keys.certificateJson(), DEV_CERTIFICATE_MAX_AGE_SECONDS, keys.dir().toString()),
+              clock::millis);
       cache.get(); // parse the dev certificate now: a broken key directory fails at startup
+    } else {
+      // Shared by every verifier of this JVM: one fetch per document lifetime per worker.
+      cache = CertificateCache.shared(config.certificateUrl(), clock);
     }
-    FirebaseOptions options =
-        FirebaseOptions.builder()
-            .setProjectId(config.firebaseProject())
-            .setCredentials(
-                GoogleCredentials.create(
-                    new AccessToken("unused", Date.from(Instant.parse("9999-12-31T00:00:00Z")))))
-            .setHttpTransport(new CertificateServingTransport(cache))
-            .build();
-    FirebaseApp app =
-        FirebaseApp.initializeApp(options, "aiprod-token-verifier-" + UUID.randomUUID());
     LOG.info("Token verifier ready: {} (certificates from {})", config, cache.describeSource());
-    return new TokenVerifier(config, clock, cache, app);
+    return new TokenVerifier(config, clock, cache);
+  }
+
+  /** The firebase-admin instance fed {@code snapshot}'s document, created on first use. */
+  private Judge judgeFor(CertificateCache.Snapshot snapshot) {
+    Judge latest = latestJudge;
+    if (latest != null && latest.json.equals(snapshot.json)) {
+      return latest;
+    }
+    synchronized (judges) {
+      if (closed.get()) {
+        throw new IllegalStateException("TokenVerifier is closed");
+      }
+      Judge judge = judges.get(snapshot.json);
+      if (judge == null) {
+        FirebaseOptions options =
+            FirebaseOptions.builder()
+                .setProjectId(config.firebaseProject())
+                .setCredentials(
+                    GoogleCredentials.create(
+                        new AccessToken(
+                            "unused", Date.from(Instant.parse("9999-12-31T00:00:00Z")))))
+                .setHttpTransport(new CertificateServingTransport(snapshot.json))
+                .build();
+        judge =
+            new Judge(
+                snapshot.json,
+                FirebaseApp.initializeApp(options, "aiprod-token-verifier-" + UUID.randomUUID()));
+        judges.put(snapshot.json, judge);
+        latestJudge = judge;
+        Iterator<Judge> oldest = judges.values().iterator();
+        while (judges.size() > MAX_JUDGES) {
+          Judge retired = oldest.next();
+          oldest.remove();
+          retired.app.delete();
+        }
+      }
+      return judge;
+    }
   }
 
   public AuthConfig config() {
@@ -221,10 +276,15 @@ public final class TokenVerifier implements AutoCloseable {
     }
     CertificateCache.Snapshot snapshot;
     try {
-      snapshot = certificates.get();
+      snapshot = certificates.forKeyId(kid.asText());
     } catch (IOException e) {
       throw new AuthUnavailableException(
-          "cannot obtain the token-signing certificates from " + certificates.describeSource(), e);
+          "cannot obtain the token-signing certificates from "
+              + certificates.describeSource()
+              + " ("
+              + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())
+              + "); the request is not at fault and must be retried, not rejected",
+          e);
     }
     PublicKey key = snapshot.keys.get(kid.asText());
     if (key == null) {
@@ -270,26 +330,30 @@ public final class TokenVerifier implements AutoCloseable {
     }
     String uid = sub.asText();
 
-    AuthResult firebaseVerdict = verifyWithFirebase(token, uid);
+    AuthResult firebaseVerdict = verifyWithFirebase(judgeFor(snapshot), token, uid);
     if (firebaseVerdict != null) {
       return firebaseVerdict;
     }
     return toPrincipal(uid, payload);
   }
 
-  /** Deletes this verifier's FirebaseApp. */
+  /** Deletes this verifier's FirebaseApps. */
   @Override
   public void close() {
-    if (closed.compareAndSet(false, true)) {
-      app.delete();
+    synchronized (judges) {
+      if (closed.compareAndSet(false, true)) {
+        judges.values().forEach(judge -> judge.app.delete());
+        judges.clear();
+        latestJudge = null;
+      }
     }
   }
 
   /** Runs firebase-admin's verification; null when it accepts the token. */
-  private @Nullable AuthResult verifyWithFirebase(String token, String uid) {
+  private @Nullable AuthResult verifyWithFirebase(Judge judge, String token, String uid) {
     FirebaseToken verified;
     try {
-      verified = firebaseAuth.verifyIdToken(token);
+      verified = judge.auth.verifyIdToken(token);
     } catch (FirebaseAuthException e) {
       // Firebase messages quote claims: log and wrap only the error code, never the message.
       AuthErrorCode code = e.getAuthErrorCode();

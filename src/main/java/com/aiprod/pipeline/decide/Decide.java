@@ -26,8 +26,14 @@ public final class Decide extends PTransform<PCollection<Job>, PCollectionTuple>
 
     @Override
     protected void apply(Job job, MultiOutputReceiver out) {
+      // A null semantic score: Gemini is configured but semantic QA could not run (SemanticQa
+      // put why in the reason); never a silent pass.
       DecisionRules.Decision d =
-          DecisionRules.decide(job.getQaTechnical(), job.getQaSemantic(), job.getCostUsd(), job.getRequest().getBudgetUsd());
+          job.getQaSemantic() == null
+              ? DecisionRules.decideWithoutSemantic(
+                  job.getQaTechnical(), job.getCostUsd(), job.getRequest().getBudgetUsd(),
+                  job.getReason() == null ? "semantic QA did not run" : job.getReason())
+              : DecisionRules.decide(job.getQaTechnical(), job.getQaSemantic(), job.getCostUsd(), job.getRequest().getBudgetUsd());
       long now = System.currentTimeMillis();
       if (d.state() == JobState.DELIVERED) {
         out.get(StageTags.FINISHED).output(job.transition(JobState.DELIVERED, now, "passed QA"));

@@ -90,6 +90,34 @@ public final class DecisionRules {
     return new Decision(JobState.DELIVERED, null);
   }
 
+  /**
+   * Decides a rendered job whose semantic QA could not run (Gemini configured but failing): the
+   * technical threshold still rejects; otherwise NEEDS_REVIEW, because nothing vouches for the
+   * video's content. {@code why} says why semantic QA did not run; an excessive cost is added.
+   */
+  public static Decision decideWithoutSemantic(
+      double technical, double costUsd, double budgetUsd, String why) {
+    requireScore("technical", technical);
+    if (!Double.isFinite(costUsd) || costUsd < 0) {
+      throw new IllegalArgumentException("cost must be finite and ≥ 0, got " + costUsd);
+    }
+    if (!Double.isFinite(budgetUsd) || budgetUsd <= 0) {
+      throw new IllegalArgumentException("budget must be finite and > 0, got " + budgetUsd);
+    }
+    if (below(technical, MIN_TECHNICAL)) {
+      return new Decision(JobState.REJECTED, "technical score " + Money.decimal(technical) + " < "
+          + Money.decimal(MIN_TECHNICAL) + "; " + why);
+    }
+    List<String> review = new ArrayList<>();
+    review.add(why);
+    double limit = MAX_COST_RATIO * budgetUsd;
+    if (Money.exceeds(costUsd, limit)) {
+      review.add("cost " + Money.format(costUsd) + " > 1.2 × budget " + Money.format(budgetUsd)
+          + " = " + Money.format(limit));
+    }
+    return new Decision(JobState.NEEDS_REVIEW, String.join("; ", review));
+  }
+
   private static boolean below(double score, double threshold) {
     return score < threshold - EPSILON;
   }

@@ -57,6 +57,12 @@ public abstract class Job {
 
   public abstract List<ShotSpec> getShots();
 
+  /**
+   * Which planner wrote {@link #getShots()}: {@code gemini:<model>} or {@code
+   * local-sentence-planner}; null before Plan.
+   */
+  public abstract @Nullable String getPlanner();
+
   public abstract int getShotsDone();
 
   /** URIs of the rendered shots in shot order, once assembled. */
@@ -176,6 +182,8 @@ public abstract class Job {
     public abstract Builder setClipSeconds(double v);
 
     public abstract Builder setShots(List<ShotSpec> v);
+
+    public abstract Builder setPlanner(@Nullable String v);
 
     public abstract Builder setShotsDone(int v);
 

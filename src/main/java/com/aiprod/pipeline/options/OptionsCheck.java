@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.options;
 
+import com.aiprod.pipeline.auth.AuthConfig;
 import com.aiprod.pipeline.price.PricingTable;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -34,7 +35,7 @@ public final class OptionsCheck {
       problems.add("--authMode must be firebase or dev");
     }
     if ("dev".equals(o.getAuthMode()) && isDataflow(o)) {
-      problems.add("--authMode=dev trusts a local key pair and is refused on Dataflow; use --authMode=firebase");
+      problems.add(AuthConfig.DEV_ON_DATAFLOW);
     }
     if ("firebase".equals(o.getAuthMode()) && firebaseProject(o) == null) {
       problems.add("--authMode=firebase needs --firebaseProject (or --project)");
@@ -62,7 +63,7 @@ public final class OptionsCheck {
   }
 
   public static boolean isDataflow(AiprodOptions o) {
-    return o.getRunner() != null && o.getRunner().getSimpleName().equals("DataflowRunner");
+    return AuthConfig.isDataflowRunner(o.getRunner());
   }
 
   /** --firebaseProject, else --project, else demo-aiprod in dev mode. */

@@ -42,6 +42,9 @@ import java.util.Locale;
  * </ul>
  */
 public final class LocalPlanner {
+  /** The planner's name, recorded as the job's {@code planner}. */
+  public static final String NAME = "local-sentence-planner";
+
   /** Longest prompt, in Unicode code points. */
   public static final int MAX_PROMPT_CODE_POINTS = 2000;
 

@@ -46,12 +46,14 @@ import org.apache.beam.sdk.io.fs.MatchResult;
  *   <li>The loader is strict, because a typo in a price file silently mis-routes money: {@code
  *       as_of} must be an ISO date; {@code currency}, when present, must be {@code USD}; unknown
  *       keys are errors (top level: only {@code as_of currency note backends}; per backend: only
- *       {@code id api usd_per_second prior_quality clip_seconds modes}); ids are unique and match
+ *       {@code id api model usd_per_second prior_quality clip_seconds modes}); ids are unique and match
  *       {@code [a-z0-9_]{1,64}}; prices are finite and ≥ 0; {@code prior_quality} is in [0, 1] and
  *       may be null only for a backend that renders {@code mode=preview} only; {@code clip_seconds}
  *       are integers 1–60, non-empty except for such a preview-only backend ("any" length).
  *       Every problem is reported at once, each naming the file and the field, in an {@link
  *       IllegalArgumentException}.
+ *   <li>{@code model} is optional: the provider's model the backend renders with (Veo model id,
+ *       Runway model, Replicate {@code owner/name}); the client's default when absent.
  *   <li>{@code modes} is optional and defaults to {@code ["final", "estimate"]}: a backend renders
  *       finals and is quoted by estimates. The {@code preview} backend declares {@code
  *       ["preview"]}.
@@ -71,9 +73,10 @@ public final class PricingTable implements Serializable {
 
   private static final Set<String> TOP_LEVEL_KEYS = Set.of("as_of", "currency", "note", "backends");
   private static final Set<String> BACKEND_KEYS =
-      Set.of("id", "api", "usd_per_second", "prior_quality", "clip_seconds", "modes");
+      Set.of("id", "api", "model", "usd_per_second", "prior_quality", "clip_seconds", "modes");
   private static final Set<String> MODES = Set.of(MODE_FINAL, MODE_PREVIEW, MODE_ESTIMATE);
   private static final Pattern ID = Pattern.compile("[a-z0-9_]{1,64}");
+  private static final Pattern MODEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}");
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -101,6 +104,7 @@ public final class PricingTable implements Serializable {
     private final @Nullable Double priorQuality;
     private final List<Integer> clipSeconds;
     private final List<String> modes;
+    private final @Nullable String model;
 
     public Backend(
         String id,
@@ -109,8 +113,20 @@ public final class PricingTable implements Serializable {
         @Nullable Double priorQuality,
         List<Integer> clipSeconds,
         List<String> modes) {
+      this(id, api, null, usdPerSecond, priorQuality, clipSeconds, modes);
+    }
+
+    public Backend(
+        String id,
+        String api,
+        @Nullable String model,
+        double usdPerSecond,
+        @Nullable Double priorQuality,
+        List<Integer> clipSeconds,
+        List<String> modes) {
       this.id = id;
       this.api = api;
+      this.model = model;
       this.usdPerSecond = usdPerSecond;
       this.priorQuality = priorQuality;
       this.clipSeconds = List.copyOf(clipSeconds);
@@ -124,6 +140,14 @@ public final class PricingTable implements Serializable {
     /** Its client: {@code replicate}, {@code runway}, {@code vertex-veo}, {@code local}. */
     public String api() {
       return api;
+    }
+
+    /**
+     * The provider's model this backend renders with (e.g. {@code veo-3.0-generate-001}, {@code
+     * gen4_turbo}, {@code wan-video/wan-2.2-t2v-fast}); null when the entry names none.
+     */
+    public @Nullable String model() {
+      return model;
     }
 
     public double usdPerSecond() {
@@ -161,7 +185,7 @@ public final class PricingTable implements Serializable {
 
     @Override
     public String toString() {
-      return id + "{api=" + api + ", usdPerSecond=" + usdPerSecond + ", priorQuality="
+      return id + "{api=" + api + (model == null ? "" : ", model=" + model) + ", usdPerSecond=" + usdPerSecond + ", priorQuality="
           + priorQuality + ", clipSeconds=" + clipSeconds + ", modes=" + modes + "}";
     }
   }
@@ -320,6 +344,16 @@ public final class PricingTable implements Serializable {
     } else {
       api = apiNode.asText();
     }
+    String model = null;
+    JsonNode modelNode = n.get("model");
+    if (modelNode != null && !modelNode.isNull()) {
+      if (!modelNode.isTextual() || !MODEL.matcher(modelNode.asText()).matches()) {
+        errors.add(at + ".model: must be a model name such as \"veo-3.0-generate-001\" or"
+            + " \"owner/name\" ([A-Za-z0-9._:/-]{1,128}), got " + modelNode);
+      } else {
+        model = modelNode.asText();
+      }
+    }
     double price = 0;
     JsonNode priceNode = n.get("usd_per_second");
     if (priceNode == null
@@ -379,7 +413,7 @@ public final class PricingTable implements Serializable {
       return null;
     }
     Collections.sort(clips);
-    return new Backend(id, api, price, quality, clips, modes);
+    return new Backend(id, api, model, price, quality, clips, modes);
   }
 
   private static List<String> sorted(Set<String> s) {

@@ -30,40 +30,28 @@ class CertificateServingTransportTest {
   @TempDir Path keyDir;
 
   @Test
-  void servesTheCertificateDocumentWithRemainingMaxAge() throws IOException {
+  void servesItsCertificateDocumentAtGooglesUrl() throws IOException {
     DevAuthKeys keys = DevAuthKeys.loadOrCreate(keyDir);
-    long[] now = {1_000_000L};
-    CertificateCache cache =
-        new CertificateCache(
-            CertificateCache.fixedSource(keys.certificateJson(), 3600, "test"), () -> now[0]);
-    CertificateServingTransport transport = new CertificateServingTransport(cache);
-
-    HttpResponse response =
-        transport
-            .createRequestFactory()
-            .buildGetRequest(new GenericUrl(AuthConfig.GOOGLE_CERTIFICATE_URL))
-            .execute();
-    assertThat(response.getStatusCode(), equalTo(200));
-    assertThat(response.getHeaders().getCacheControl(), equalTo("public, max-age=3600"));
-    assertThat(response.parseAsString(), equalTo(keys.certificateJson()));
-
-    now[0] += 600_000L;
-    response =
-        transport
-            .createRequestFactory()
-            .buildGetRequest(new GenericUrl(AuthConfig.GOOGLE_CERTIFICATE_URL))
-            .execute();
-    assertThat(response.getHeaders().getCacheControl(), equalTo("public, max-age=3000"));
+    CertificateServingTransport transport =
+        new CertificateServingTransport(keys.certificateJson());
+    for (String url :
+        new String[] {
+          AuthConfig.GOOGLE_CERTIFICATE_URL, AuthConfig.GOOGLE_CERTIFICATE_URL.replace("@", "%40")
+        }) {
+      HttpResponse response =
+          transport.createRequestFactory().buildGetRequest(new GenericUrl(url)).execute();
+      assertThat(response.getStatusCode(), equalTo(200));
+      // Above firebase-admin's 5-minute refresh margin, so it does not re-parse on every call.
+      assertThat(response.getHeaders().getCacheControl(), equalTo("public, max-age=3600"));
+      assertThat(response.parseAsString(), equalTo(keys.certificateJson()));
+    }
   }
 
   @Test
   void refusesOtherRequests() throws IOException {
     DevAuthKeys keys = DevAuthKeys.loadOrCreate(keyDir);
     CertificateServingTransport transport =
-        new CertificateServingTransport(
-            new CertificateCache(
-                CertificateCache.fixedSource(keys.certificateJson(), 3600, "test"),
-                System::currentTimeMillis));
+        new CertificateServingTransport(keys.certificateJson());
     IOException e =
         assertThrows(
             IOException.class,
@@ -102,7 +90,47 @@ class CertificateServingTransportTest {
     now[0] = 800_000L; // within the last 300 s: refreshed
     cache.get();
     assertThat(fetches.get(), equalTo(2));
-    cache.latest();
+    cache.get();
+    assertThat(fetches.get(), equalTo(2));
+  }
+
+  @Test
+  void unknownKeyIdsRefetchAtMostOncePerInterval() throws IOException {
+    AtomicInteger fetches = new AtomicInteger();
+    long[] now = {0L};
+    DevAuthKeys keys = DevAuthKeys.loadOrCreate(keyDir);
+    CertificateCache cache =
+        new CertificateCache(
+            new CertificateCache.Source() {
+              @Override
+              public CertificateCache.Document fetch() {
+                fetches.incrementAndGet();
+                return new CertificateCache.Document(keys.certificateJson(), 3600);
+              }
+
+              @Override
+              public String describe() {
+                return "counting source";
+              }
+            },
+            () -> now[0]);
+    CertificateCache.Snapshot first = cache.forKeyId(keys.kid());
+    assertThat(fetches.get(), equalTo(1));
+    // The fetch that filled the cache counts: no refetch within the interval.
+    for (int i = 0; i < 100; i++) {
+      assertThat(cache.forKeyId("unknown-" + i).keys.containsKey("unknown-" + i), is(false));
+    }
+    assertThat(fetches.get(), equalTo(1));
+    now[0] += CertificateCache.UNKNOWN_KID_REFETCH_INTERVAL_MILLIS;
+    for (int i = 0; i < 100; i++) {
+      cache.forKeyId("unknown-" + i);
+    }
+    assertThat(fetches.get(), equalTo(2));
+    // An unchanged document keeps the same string, so consumers see the same document.
+    assertThat(cache.get().json == first.json, is(true));
+    // A known key id never refetches.
+    now[0] += CertificateCache.UNKNOWN_KID_REFETCH_INTERVAL_MILLIS;
+    cache.forKeyId(keys.kid());
     assertThat(fetches.get(), equalTo(2));
   }
 
@@ -128,22 +156,6 @@ class CertificateServingTransportTest {
   @Test
   void firebaseAdminVerifiesThroughTheTransport() throws Exception {
     DevAuthKeys keys = DevAuthKeys.loadOrCreate(keyDir);
-    AtomicInteger fetches = new AtomicInteger();
-    CertificateCache cache =
-        new CertificateCache(
-            new CertificateCache.Source() {
-              @Override
-              public CertificateCache.Document fetch() {
-                fetches.incrementAndGet();
-                return new CertificateCache.Document(keys.certificateJson(), 3600);
-              }
-
-              @Override
-              public String describe() {
-                return "counting source";
-              }
-            },
-            System::currentTimeMillis);
     FirebaseApp app =
         FirebaseApp.initializeApp(
             FirebaseOptions.builder()
@@ -151,15 +163,16 @@ class CertificateServingTransportTest {
                 .setCredentials(
                     GoogleCredentials.create(
                         new AccessToken("unused", Date.from(Instant.now().plusSeconds(86400)))))
-                .setHttpTransport(new CertificateServingTransport(cache))
+                .setHttpTransport(new CertificateServingTransport(keys.certificateJson()))
                 .build(),
             "transport-test-" + System.nanoTime());
     try {
       FirebaseAuth auth = FirebaseAuth.getInstance(app);
       FirebaseToken token = auth.verifyIdToken(new DevTokens(keys, "demo-aiprod").mint("alice"));
       assertThat(token.getUid(), equalTo("alice"));
-      auth.verifyIdToken(new DevTokens(keys, "demo-aiprod").mint("bob"));
-      assertThat(fetches.get(), equalTo(1));
+      assertThat(
+          auth.verifyIdToken(new DevTokens(keys, "demo-aiprod").mint("bob")).getUid(),
+          equalTo("bob"));
 
       KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
       generator.initialize(2048);

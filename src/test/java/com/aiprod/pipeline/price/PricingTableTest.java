@@ -64,6 +64,21 @@ class PricingTableTest {
   }
 
   @Test
+  void modelIsOptionalAndChecked() {
+    PricingTable t = PricingTable.load(null);
+    assertThat(t.get("veo3").model(), equalTo("veo-3.0-generate-001"));
+    assertThat(t.get("veo3_fast").model(), equalTo("veo-3.0-fast-generate-001"));
+    assertThat(t.get("runway_gen4_turbo").model(), equalTo("gen4_turbo"));
+    assertThat(t.get("replicate_wan").model(), equalTo("wan-video/wan-2.2-t2v-fast"));
+    assertThat(t.get("preview").model(), nullValue());
+    assertThat(parse("{\"as_of\": \"2026-11-01\", \"backends\": [" + BACKEND + "]}").get("b1").model(),
+        nullValue());
+    String bad = BACKEND.replace("\"api\": \"x\",", "\"api\": \"x\", \"model\": \"../etc passwd\",");
+    assertThat(malformed("{\"as_of\": \"2026-11-01\", \"backends\": [" + bad + "]}"),
+        containsString("backends[0].model: must be a model name"));
+  }
+
+  @Test
   void loadsAFileAndDefaultsModes(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("p.json");
     Files.writeString(f, "{\"as_of\": \"2027-01-31\", \"backends\": [" + BACKEND + "]}");

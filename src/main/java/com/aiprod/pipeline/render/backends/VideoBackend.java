@@ -16,9 +16,11 @@ public interface VideoBackend extends AutoCloseable {
   String id();
 
   /**
-   * Submits one shot. Idempotent where the provider allows it: the request's {@link
-   * RenderRequest#idempotencyKey()} is sent as the provider's idempotency key, so a retried submit
-   * after a lost answer does not start (and bill) a second generation.
+   * Submits one shot. Idempotent where the provider allows it: a provider with an idempotency key
+   * gets the request's {@link RenderRequest#idempotencyKey()}, so a retried submit after a lost
+   * answer does not start (and bill) a second generation. Runway, Replicate and Vertex AI Veo
+   * document none: for them a retried submit may start a second generation, so the caller persists
+   * the returned handle at once and never resubmits a shot that has one.
    *
    * @return the provider's handle of the generation (task id, prediction id, operation name)
    */

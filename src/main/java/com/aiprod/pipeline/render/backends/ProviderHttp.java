@@ -1,0 +1,567 @@
+package com.aiprod.pipeline.render.backends;
+
+import com.aiprod.pipeline.render.backends.BackendException.Kind;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodySubscriber;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.annotation.Nullable;
+
+/**
+ * The HTTP side shared by the provider clients: bounded exchanges (connect timeout, a request
+ * timeout covering the whole answer, JSON answers capped at {@link BackendConfig#MAX_JSON_BYTES}),
+ * the status → {@link BackendException.Kind} mapping of DESIGN §5, and capped, streamed output
+ * downloads into Beam {@code FileSystems} ({@link Mp4Sink}).
+ *
+ * <p>Status mapping: 429 → RETRYABLE with {@code Retry-After} (delta-seconds or HTTP-date); 408
+ * and 5xx → RETRYABLE (with {@code Retry-After} when sent); 401/403 → AUTH; other 4xx → PERMANENT;
+ * timeouts and I/O failures → RETRYABLE; a 2xx answer that is not JSON, or is larger than the cap →
+ * PERMANENT. Messages carry the provider's status and its error text (truncated to {@value
+ * #MAX_ERROR_TEXT} characters, with the credential and the prompt removed should the provider echo
+ * them), never a secret or the prompt.
+ */
+final class ProviderHttp {
+  static final int MAX_ERROR_TEXT = 300;
+  /** Bytes of a non-2xx answer read for its error text; the rest is discarded. */
+  private static final int MAX_ERROR_BODY = 16 * 1024;
+  private static final long MAX_RETRY_AFTER_MILLIS = TimeUnit.HOURS.toMillis(1);
+  private static final int MAX_REDIRECTS = 3;
+  static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final String provider;
+  private final URI apiBase;
+  private final HttpClient client;
+  private final Duration requestTimeout;
+  private final Duration downloadTimeout;
+  private final long maxDownloadBytes;
+
+  ProviderHttp(String provider, URI apiBase, BackendConfig config) {
+    this.provider = provider;
+    this.apiBase = apiBase;
+    this.requestTimeout = config.requestTimeout();
+    this.downloadTimeout = config.downloadTimeout();
+    this.maxDownloadBytes = config.maxDownloadBytes();
+    this.client =
+        HttpClient.newBuilder()
+            .connectTimeout(config.connectTimeout())
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
+  }
+
+  String provider() {
+    return provider;
+  }
+
+  long maxDownloadBytes() {
+    return maxDownloadBytes;
+  }
+
+  Duration requestTimeout() {
+    return requestTimeout;
+  }
+
+  /** A request builder for {@code path} under the API base, with the request timeout set. */
+  HttpRequest.Builder request(String path) {
+    return HttpRequest.newBuilder(apiBase.resolve(path)).timeout(requestTimeout);
+  }
+
+  static HttpRequest.BodyPublisher json(JsonNode body) {
+    try {
+      return HttpRequest.BodyPublishers.ofByteArray(MAPPER.writeValueAsBytes(body));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot serialise a request body", e);
+    }
+  }
+
+  /**
+   * One JSON exchange: the parsed 2xx answer.
+   *
+   * @param what names the call in messages ({@code create task}, {@code poll task})
+   * @param redact strings removed from any provider text put in a message (credential, prompt)
+   */
+  JsonNode exchangeJson(HttpRequest request, String what, String... redact) throws BackendException {
+    Answer a = exchange(request, what, redact);
+    if (a.status / 100 != 2) {
+      throw statusError(what, a.status, a.headers, a.body, redact);
+    }
+    if (a.body.length == 0) {
+      throw permanent(what + ": malformed JSON: HTTP " + a.status + " with an empty body");
+    }
+    try {
+      JsonNode n = MAPPER.readTree(a.body);
+      if (n == null || !n.isObject()) {
+        throw permanent(what + ": malformed JSON: HTTP " + a.status + " answer is not a JSON object");
+      }
+      return n;
+    } catch (IOException e) {
+      throw permanent(
+          what + ": malformed JSON in the HTTP " + a.status + " answer: "
+              + clean(e.getClass().getSimpleName(), redact));
+    }
+  }
+
+  /** One exchange whose status the caller judges (cancel: best effort). */
+  Answer exchange(HttpRequest request, String what, String... redact) throws BackendException {
+    CompletableFuture<HttpResponse<byte[]>> f =
+        client.sendAsync(request, info -> new CappedBytes(cap(info), info.statusCode() / 100 != 2));
+    try {
+      HttpResponse<byte[]> r = f.get(requestTimeout.toMillis() + 250, TimeUnit.MILLISECONDS);
+      return new Answer(r.statusCode(), r.headers(), r.body());
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw timeout(what, requestTimeout);
+    } catch (InterruptedException e) {
+      f.cancel(true);
+      Thread.currentThread().interrupt();
+      throw BackendException.retryable(provider + " " + what + ": interrupted", null);
+    } catch (ExecutionException e) {
+      throw failure(what, e.getCause(), redact);
+    }
+  }
+
+  private static long cap(HttpResponse.ResponseInfo info) {
+    return info.statusCode() / 100 == 2 ? BackendConfig.MAX_JSON_BYTES : MAX_ERROR_BODY;
+  }
+
+  private BackendException timeout(String what, Duration d) {
+    return new BackendException(
+        Kind.RETRYABLE, 0, null, provider + " " + what + ": no complete answer within " + d.toMillis() + " ms (timeout)");
+  }
+
+  private BackendException failure(String what, @Nullable Throwable thrown, String... redact) {
+    Throwable cause = thrown;
+    for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof BodyTooLarge || t instanceof HttpTimeoutException || t instanceof CarriedBackendException) {
+        cause = t;
+        break;
+      }
+    }
+    if (cause instanceof BodyTooLarge) {
+      return permanent(what + ": answer larger than " + ((BodyTooLarge) cause).cap + " bytes, refused");
+    }
+    if (cause instanceof HttpTimeoutException) {
+      return timeout(what, requestTimeout);
+    }
+    if (cause instanceof CarriedBackendException) {
+      return ((CarriedBackendException) cause).exception;
+    }
+    String kind = cause == null ? "unknown failure" : cause.getClass().getSimpleName();
+    String msg = cause == null || cause.getMessage() == null ? "" : ": " + clean(cause.getMessage(), redact);
+    return BackendException.retryable(provider + " " + what + ": " + kind + msg, cause);
+  }
+
+  BackendException permanent(String message) {
+    return BackendException.permanent(provider + " " + message);
+  }
+
+  /** The exception for a non-2xx answer. */
+  BackendException statusError(String what, int status, HttpHeaders headers, byte[] body, String... redact) {
+    String text = errorText(body, redact);
+    String message = provider + " " + what + ": HTTP " + status + (text.isEmpty() ? "" : ": " + text);
+    Long retryAfter = retryAfterMillis(headers.firstValue("Retry-After").orElse(null));
+    if (status == 429 || status == 408 || status >= 500) {
+      return new BackendException(Kind.RETRYABLE, status, retryAfter, message);
+    }
+    if (status == 401 || status == 403) {
+      return new BackendException(Kind.AUTH, status, null, message);
+    }
+    return new BackendException(Kind.PERMANENT, status, null, message);
+  }
+
+  /** The provider's error text: a JSON error field when there is one, else the body's text. */
+  static String errorText(byte[] body, String... redact) {
+    if (body == null || body.length == 0) {
+      return "";
+    }
+    String raw = new String(body, StandardCharsets.UTF_8);
+    try {
+      JsonNode n = MAPPER.readTree(body);
+      if (n != null && n.isObject()) {
+        for (String field : List.of("error", "detail", "failure", "message", "title")) {
+          JsonNode v = n.get(field);
+          if (v == null || v.isNull()) {
+            continue;
+          }
+          if (v.isTextual()) {
+            raw = v.asText();
+            break;
+          }
+          if (v.isObject() && v.path("message").isTextual()) {
+            raw = v.path("message").asText();
+            String st = v.path("status").asText("");
+            if (!st.isEmpty()) {
+              raw = st + ": " + raw;
+            }
+            break;
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not JSON: the raw text
+    }
+    return clean(raw, redact);
+  }
+
+  /** Removes the redacted strings and control characters, and truncates. */
+  static String clean(String text, String... redact) {
+    String s = text;
+    for (String r : redact) {
+      if (r != null && r.length() >= 4) {
+        s = s.replace(r, "[redacted]");
+      }
+    }
+    StringBuilder b = new StringBuilder(Math.min(s.length(), MAX_ERROR_TEXT + 1));
+    for (int i = 0; i < s.length() && b.length() <= MAX_ERROR_TEXT; i++) {
+      char c = s.charAt(i);
+      b.append(Character.isISOControl(c) ? ' ' : c);
+    }
+    String out = b.toString().strip();
+    return out.length() > MAX_ERROR_TEXT ? out.substring(0, MAX_ERROR_TEXT) + "…" : out;
+  }
+
+  /** {@code Retry-After} in milliseconds: delta-seconds or an HTTP-date; null when absent or bad. */
+  static @Nullable Long retryAfterMillis(@Nullable String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    String v = value.trim();
+    if (v.matches("\\d{1,9}")) {
+      return Math.min(Long.parseLong(v) * 1000L, MAX_RETRY_AFTER_MILLIS);
+    }
+    try {
+      long at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
+      return Math.max(0L, Math.min(at - System.currentTimeMillis(), MAX_RETRY_AFTER_MILLIS));
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Downloads an {@code https://} output (or one on the API's own origin, e.g. a loopback test
+   * server) into {@code destinationUri}, streamed through an {@link Mp4Sink}: capped at {@link
+   * BackendConfig#maxDownloadBytes()}, checked to be an MP4, written under a temporary name and
+   * renamed into place. Redirects are followed (at most {@value #MAX_REDIRECTS}) only to URLs that
+   * pass the same check. The credential is sent only to the API's own origin.
+   *
+   * @param authorization the {@code Authorization} value for the API's origin, or null
+   */
+  long download(String url, String destinationUri, @Nullable String authorization) throws BackendException {
+    URI uri;
+    try {
+      uri = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      throw permanent("output URL is not a URL");
+    }
+    long deadline = System.nanoTime() + downloadTimeout.toNanos();
+    for (int hop = 0; ; hop++) {
+      checkDownloadable(uri);
+      HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(requestTimeout).GET();
+      if (authorization != null && sameOrigin(uri, apiBase)) {
+        rb.header("Authorization", authorization);
+      }
+      try (Mp4Sink sink = new Mp4Sink(destinationUri, maxDownloadBytes, provider)) {
+        AtomicLong lastProgress = new AtomicLong(System.nanoTime());
+        CompletableFuture<HttpResponse<Long>> f =
+            client.sendAsync(
+                rb.build(),
+                info -> {
+                  lastProgress.set(System.nanoTime());
+                  if (info.statusCode() / 100 != 2) {
+                    return HttpResponse.BodySubscribers.replacing(-1L);
+                  }
+                  long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1L);
+                  return new SinkSubscriber(sink, declared, lastProgress);
+                });
+        HttpResponse<Long> r = await(f, deadline, lastProgress, authorization);
+        int status = r.statusCode();
+        if (status / 100 == 3 && hop < MAX_REDIRECTS) {
+          String loc = r.headers().firstValue("Location").orElse(null);
+          if (loc == null) {
+            throw permanent("output download: HTTP " + status + " without a Location");
+          }
+          try {
+            uri = uri.resolve(loc);
+          } catch (IllegalArgumentException e) {
+            throw permanent("output download: HTTP " + status + " to a malformed Location");
+          }
+          continue;
+        }
+        if (status == 404 || status == 410) {
+          throw new BackendException(
+              Kind.PERMANENT, status, null, provider + " output download: HTTP " + status + " (the output is gone)");
+        }
+        if (status / 100 != 2) {
+          throw statusError("output download", status, r.headers(), new byte[0]);
+        }
+        return sink.commit();
+      }
+    }
+  }
+
+  private HttpResponse<Long> await(
+      CompletableFuture<HttpResponse<Long>> f, long deadline, AtomicLong lastProgress, @Nullable String redact)
+      throws BackendException {
+    while (true) {
+      try {
+        return f.get(200, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        long now = System.nanoTime();
+        if (now - lastProgress.get() > requestTimeout.toNanos()) {
+          f.cancel(true);
+          throw new BackendException(
+              Kind.RETRYABLE, 0, null,
+              provider + " output download: nothing received for " + requestTimeout.toMillis() + " ms (stalled)");
+        }
+        if (now > deadline) {
+          f.cancel(true);
+          throw new BackendException(
+              Kind.RETRYABLE, 0, null,
+              provider + " output download: not finished within " + downloadTimeout.toSeconds() + " s");
+        }
+      } catch (InterruptedException e) {
+        f.cancel(true);
+        Thread.currentThread().interrupt();
+        throw BackendException.retryable(provider + " output download: interrupted", null);
+      } catch (ExecutionException e) {
+        throw failure("output download", e.getCause(), redact);
+      }
+    }
+  }
+
+  /**
+   * Only the API's own origin (a loopback test server speaks plain http), or {@code https} to a
+   * public DNS name: no IP literal, no {@code localhost}/{@code .internal}, no name resolving to a
+   * loopback, link-local, site-local or unique-local address (a hostile provider must not point the
+   * worker at its metadata server or private network).
+   */
+  private void checkDownloadable(URI uri) throws BackendException {
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (uri.getHost() == null || uri.getRawUserInfo() != null) {
+      throw permanent("output URL has no plain host; refused");
+    }
+    if (sameOrigin(uri, apiBase)) {
+      return;
+    }
+    if (!"https".equals(scheme)) {
+      throw permanent("output URL is not https (" + scheme + "://" + uri.getHost() + "); refused");
+    }
+    String host = uri.getHost().toLowerCase(Locale.ROOT);
+    if (host.startsWith("[") || host.matches("[0-9.]+") || host.equals("localhost") || host.endsWith(".localhost")
+        || host.endsWith(".internal")) {
+      throw permanent("output URL host " + host + " is not a public DNS name; refused");
+    }
+    InetAddress[] addresses;
+    try {
+      addresses = InetAddress.getAllByName(host);
+    } catch (UnknownHostException e) {
+      throw BackendException.retryable(provider + " output download: cannot resolve " + host, null);
+    }
+    for (InetAddress a : addresses) {
+      boolean uniqueLocal = a instanceof Inet6Address && (a.getAddress()[0] & 0xFE) == 0xFC;
+      if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
+          || a.isMulticastAddress() || uniqueLocal) {
+        throw permanent("output URL host " + host + " resolves to a private address; refused");
+      }
+    }
+  }
+
+  static boolean sameOrigin(URI a, URI b) {
+    return a.getScheme() != null
+        && a.getScheme().equalsIgnoreCase(String.valueOf(b.getScheme()))
+        && a.getHost() != null
+        && a.getHost().equalsIgnoreCase(String.valueOf(b.getHost()))
+        && port(a) == port(b);
+  }
+
+  private static int port(URI u) {
+    if (u.getPort() >= 0) {
+      return u.getPort();
+    }
+    return "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+  }
+
+  /** A status, headers and (capped) body. */
+  static final class Answer {
+    final int status;
+    final HttpHeaders headers;
+    final byte[] body;
+
+    Answer(int status, HttpHeaders headers, byte[] body) {
+      this.status = status;
+      this.headers = headers;
+      this.body = body;
+    }
+  }
+
+  /** A body larger than the cap. */
+  static final class BodyTooLarge extends IOException {
+    private static final long serialVersionUID = 1L;
+    final long cap;
+
+    BodyTooLarge(long cap) {
+      super("body larger than " + cap + " bytes");
+      this.cap = cap;
+    }
+  }
+
+  /** Carries a {@link BackendException} through the HTTP client's futures. */
+  static final class CarriedBackendException extends IOException {
+    private static final long serialVersionUID = 1L;
+    final BackendException exception;
+
+    CarriedBackendException(BackendException e) {
+      super(e.getMessage());
+      this.exception = e;
+    }
+  }
+
+  /**
+   * Collects a body up to {@code cap} bytes; past it either fails ({@link BodyTooLarge}) or, for
+   * error answers, keeps what it has (the error text is all that is needed).
+   */
+  static final class CappedBytes implements BodySubscriber<byte[]> {
+    private final long cap;
+    private final boolean truncate;
+    private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private @Nullable Flow.Subscription subscription;
+
+    CappedBytes(long cap, boolean truncate) {
+      this.cap = cap;
+      this.truncate = truncate;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+      if (result.isDone()) {
+        return;
+      }
+      for (ByteBuffer b : items) {
+        int n = b.remaining();
+        if (out.size() + (long) n > cap) {
+          if (truncate) {
+            byte[] part = new byte[(int) (cap - out.size())];
+            b.get(part);
+            out.write(part, 0, part.length);
+            result.complete(out.toByteArray());
+          } else {
+            result.completeExceptionally(new BodyTooLarge(cap));
+          }
+          subscription.cancel();
+          return;
+        }
+        byte[] chunk = new byte[n];
+        b.get(chunk);
+        out.write(chunk, 0, n);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      result.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(out.toByteArray());
+    }
+
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return result;
+    }
+  }
+
+  /** Streams a body into an {@link Mp4Sink}, one buffer at a time (back-pressured). */
+  private static final class SinkSubscriber implements BodySubscriber<Long> {
+    private final Mp4Sink sink;
+    private final long declaredLength;
+    private final AtomicLong lastProgress;
+    private final CompletableFuture<Long> result = new CompletableFuture<>();
+    private @Nullable Flow.Subscription subscription;
+
+    SinkSubscriber(Mp4Sink sink, long declaredLength, AtomicLong lastProgress) {
+      this.sink = sink;
+      this.declaredLength = declaredLength;
+      this.lastProgress = lastProgress;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      try {
+        sink.expectLength(declaredLength);
+      } catch (BackendException e) {
+        result.completeExceptionally(new CarriedBackendException(e));
+        s.cancel();
+        return;
+      }
+      s.request(1);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+      if (result.isDone()) {
+        return;
+      }
+      lastProgress.set(System.nanoTime());
+      try {
+        for (ByteBuffer b : items) {
+          sink.write(b);
+        }
+      } catch (BackendException e) {
+        result.completeExceptionally(new CarriedBackendException(e));
+        subscription.cancel();
+        return;
+      }
+      subscription.request(1);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      result.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(sink.written());
+    }
+
+    @Override
+    public CompletionStage<Long> getBody() {
+      return result;
+    }
+  }
+}

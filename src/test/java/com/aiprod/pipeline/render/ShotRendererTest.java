@@ -1,0 +1,325 @@
+package com.aiprod.pipeline.render;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThan;
+import static org.hamcrest.Matchers.nullValue;
+
+import com.aiprod.pipeline.model.ShotResult;
+import com.aiprod.pipeline.model.ShotSpec;
+import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.qa.Mp4Inspector;
+import com.aiprod.pipeline.render.backends.BackendConfig;
+import com.aiprod.pipeline.render.backends.Loopback.Resp;
+import com.aiprod.pipeline.render.backends.VideoBackend;
+import com.aiprod.pipeline.testing.FakeProviders;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link ShotRenderer} driving the real Runway and Replicate clients against loopback providers:
+ * polling, retries (429 with Retry-After, 500), fallback, the circuit breaker opening and closing,
+ * attempt timeouts and cancellation mid-render.
+ */
+class ShotRendererTest {
+  private static final PricingTable PRICING = PricingTable.defaultTable();
+  private static final String RUNWAY = "runway_gen4_turbo";
+  private static final String REPLICATE = "replicate_wan";
+
+  @TempDir Path tmp;
+  private FakeProviders providers;
+  private Path out;
+  private final Map<String, VideoBackend> clients = new HashMap<>();
+  private BackendConfig config;
+  private final CircuitBreaker breaker = new CircuitBreaker();
+
+  @BeforeEach
+  void start() throws Exception {
+    providers = new FakeProviders(tmp);
+    out = Files.createDirectories(tmp.resolve("out"));
+    config = providers.config(out.toString());
+  }
+
+  @AfterEach
+  void stop() {
+    clients.values().forEach(VideoBackend::close);
+    providers.close();
+  }
+
+  private ShotRenderer renderer(RenderPolicy policy) {
+    return new ShotRenderer(policy, breaker, PRICING, out.toString(), id -> clients.computeIfAbsent(id, config::open));
+  }
+
+  private static ShotTask task(int index, String backend, String... fallbacks) {
+    return ShotTask.create(
+        "acme", "job-render-0001", "m-1", "alice", backend, List.of(fallbacks), 3,
+        ShotSpec.create(index, 5.0, "A lighthouse at dusk, shot " + index + ", warm palette", 1000L + index),
+        "16:9", 24, 1280, 720);
+  }
+
+  /** Everything the steps of one shot produced. */
+  private static final class Outcome {
+    final List<ShotResult> results = new ArrayList<>();
+    final List<ShotRenderer.Call> calls = new ArrayList<>();
+    final List<ShotRenderer.Fallback> fallbacks = new ArrayList<>();
+    final List<Long> waits = new ArrayList<>();
+    ShotRenderState last;
+
+    ShotResult settled() {
+      return results.get(results.size() - 1);
+    }
+  }
+
+  /** Steps a shot to its end as the batch driver does, waiting in place between steps. */
+  private static Outcome run(ShotRenderer r, ShotTask task, BooleanSupplier cancelled) throws Exception {
+    Outcome o = new Outcome();
+    ShotRenderState state = ShotRenderState.start(task);
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (System.currentTimeMillis() < deadline) {
+      long now = System.currentTimeMillis();
+      ShotRenderer.Step step = r.step(state, now, cancelled.getAsBoolean());
+      o.results.addAll(step.results());
+      o.calls.addAll(step.calls());
+      o.fallbacks.addAll(step.fallbacks());
+      state = step.next();
+      o.last = state;
+      if (step.done()) {
+        return o;
+      }
+      o.waits.add(step.wakeAtMillis() - now);
+      Thread.sleep(Math.max(0, step.wakeAtMillis() - System.currentTimeMillis()));
+    }
+    throw new AssertionError("the shot did not settle within 30 s: " + state);
+  }
+
+  @Test
+  void rendersAfterSeveralPollsWithGrowingIntervals() throws Exception {
+    providers.runway.pollsBeforeDone = 3;
+    Outcome o = run(renderer(RenderPolicy.fast()), task(0, RUNWAY, REPLICATE), () -> false);
+
+    assertThat(o.results, hasSize(1));
+    ShotResult r = o.settled();
+    assertThat(r.getStatus(), equalTo("succeeded"));
+    assertThat(r.getBackend(), equalTo(RUNWAY));
+    assertThat(r.getAttempt(), equalTo(1));
+    assertThat(r.getFallbackTo(), nullValue());
+    assertThat(r.getCostUsd(), equalTo(0.25)); // $0.05/s × one 5 s clip
+    assertThat(r.getUri(), equalTo(out + "/acme/job-render-0001/shots/shot-000.mp4"));
+    assertThat(Mp4Inspector.inspect(Path.of(r.getUri())).isH264(), is(true));
+    assertThat(providers.runway.polls.get(), equalTo(4));
+    // Poll intervals grow: 50, 75, 113 ms (fast policy), never a busy loop.
+    assertThat(o.waits.subList(0, 3), contains(50L, 75L, 113L));
+    assertThat(o.calls.stream().map(ShotRenderer.Call::call).toList(), contains("submit", "poll", "fetch"));
+    assertThat(o.calls.get(1).polls(), equalTo(4));
+    assertThat(o.fallbacks, hasSize(0));
+  }
+
+  @Test
+  void aRateLimitedSubmitWaitsForRetryAfterThenSucceeds() throws Exception {
+    int[] n = {0};
+    providers.runway.onCreate =
+        body -> n[0]++ == 0 ? Resp.json(429, "{\"error\":\"slow down\"}").header("Retry-After", "1") : null;
+    Outcome o = run(renderer(RenderPolicy.fast()), task(0, RUNWAY), () -> false);
+
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+    assertThat(o.settled().getAttempt(), equalTo(1));
+    assertThat(providers.runway.creates.get(), equalTo(2));
+    assertThat("waited for Retry-After: 1 s", o.waits.get(0), greaterThanOrEqualTo(1_000L));
+    ShotRenderer.Call refused = o.calls.get(0);
+    assertThat(refused.ok(), is(false));
+    assertThat(refused.httpStatus(), equalTo(429));
+  }
+
+  @Test
+  void serverErrorsRetryWithBackoffThenSucceed() throws Exception {
+    int[] n = {0};
+    providers.replicate.onPoll = id -> n[0]++ < 2 ? Resp.json(500, "{\"detail\":\"internal\"}") : null;
+    Outcome o = run(renderer(RenderPolicy.fast()), task(1, REPLICATE), () -> false);
+
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+    assertThat(o.settled().getBackend(), equalTo(REPLICATE));
+    assertThat(o.settled().getCostUsd(), equalTo(0.1)); // $0.02/s × 5 s
+    assertThat(o.calls.stream().filter(c -> !c.ok()).map(ShotRenderer.Call::httpStatus).toList(), contains(500, 500));
+  }
+
+  @Test
+  void aRefusedShotFallsBackToTheNextCandidate() throws Exception {
+    providers.runway.onCreate = body -> Resp.json(400, "{\"error\":\"promptText violates the content policy\"}");
+    Outcome o = run(renderer(RenderPolicy.fast()), task(2, RUNWAY, REPLICATE), () -> false);
+
+    assertThat(o.results, hasSize(2));
+    ShotResult first = o.results.get(0);
+    assertThat(first.getStatus(), equalTo("failed"));
+    assertThat(first.getBackend(), equalTo(RUNWAY));
+    assertThat(first.getAttempt(), equalTo(1));
+    assertThat(first.getFallbackTo(), equalTo(REPLICATE));
+    assertThat(first.getError(), containsString("400"));
+    assertThat(first.getCostUsd(), equalTo(0.0));
+    ShotResult second = o.settled();
+    assertThat(second.getStatus(), equalTo("succeeded"));
+    assertThat(second.getBackend(), equalTo(REPLICATE));
+    assertThat(second.getAttempt(), equalTo(2));
+    assertThat(second.settlesShot(), is(true));
+    assertThat(o.fallbacks, hasSize(1));
+    assertThat(o.fallbacks.get(0).from(), equalTo(RUNWAY));
+    assertThat(o.fallbacks.get(0).to(), equalTo(REPLICATE));
+    assertThat("a 400 is not retried", providers.runway.creates.get(), equalTo(1));
+  }
+
+  @Test
+  void whenEveryCandidateFailsTheShotFailsWithEachReason() throws Exception {
+    providers.runway.generationsFail = true;
+    providers.replicate.onCreate = body -> Resp.json(422, "{\"detail\":\"input.num_frames is invalid\"}");
+    Outcome o = run(renderer(RenderPolicy.fast()), task(0, RUNWAY, REPLICATE), () -> false);
+
+    assertThat(o.results.stream().map(ShotResult::getStatus).toList(), contains("failed", "failed"));
+    assertThat(o.results.get(0).getError(), containsString("the generation failed"));
+    assertThat(o.results.get(1).getError(), containsString("422"));
+    assertThat(o.settled().getFallbackTo(), nullValue());
+    assertThat(o.settled().settlesShot(), is(true));
+  }
+
+  @Test
+  void retriesExhaustedFallBack() throws Exception {
+    providers.runway.onCreate = body -> Resp.json(503, "{\"error\":\"overloaded\"}");
+    RenderPolicy policy = RenderPolicy.fast();
+    Outcome o = run(renderer(policy), task(0, RUNWAY, REPLICATE), () -> false);
+
+    assertThat(providers.runway.creates.get(), equalTo(policy.maxRetries() + 1));
+    assertThat(o.results.get(0).getError(), containsString("gave up after " + policy.maxRetries() + " retries"));
+    assertThat(o.settled().getBackend(), equalTo(REPLICATE));
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+  }
+
+  @Test
+  void theCircuitOpensAfterFiveFailuresAndClosesAgain() throws Exception {
+    providers.runway.onCreate = body -> Resp.json(500, "{\"error\":\"down\"}");
+    RenderPolicy policy = RenderPolicy.fast().withBreakerOpenMillis(1_500);
+    ShotRenderer r = renderer(policy);
+    // Shot 0: 1 + 3 retries = 4 failed calls, then replicate.
+    run(r, task(0, RUNWAY, REPLICATE), () -> false);
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(false));
+    // Shot 1: its first failure is the fifth: the circuit opens; the shot falls back.
+    Outcome second = run(r, task(1, RUNWAY, REPLICATE), () -> false);
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(true));
+    assertThat(second.settled().getBackend(), equalTo(REPLICATE));
+    int callsSoFar = providers.runway.creates.get();
+
+    // Shot 2 while the circuit is open: runway is skipped without a call.
+    Outcome skipped = run(r, task(2, RUNWAY, REPLICATE), () -> false);
+    assertThat(providers.runway.creates.get(), equalTo(callsSoFar));
+    assertThat(skipped.results, hasSize(1));
+    assertThat(skipped.settled().getBackend(), equalTo(REPLICATE));
+    assertThat(skipped.fallbacks, hasSize(1));
+    assertThat(skipped.fallbacks.get(0).why(), containsString("circuit open"));
+
+    // After the open period runway is tried again (half-open) and, healthy now, renders.
+    providers.runway.onCreate = null;
+    Thread.sleep(1_600);
+    Outcome healed = run(r, task(0, RUNWAY, REPLICATE), () -> false);
+    assertThat(healed.settled().getBackend(), equalTo(RUNWAY));
+    assertThat(healed.settled().getStatus(), equalTo("succeeded"));
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(false));
+  }
+
+  @Test
+  void aShotWhoseOnlyCandidatesCircuitIsOpenWaitsForItToClose() throws Exception {
+    RenderPolicy policy = RenderPolicy.fast().withBreakerOpenMillis(800);
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < policy.breakerFailures(); i++) {
+      breaker.recordFailure(RUNWAY, now, policy);
+    }
+    long t0 = System.currentTimeMillis();
+    Outcome o = run(renderer(policy), task(0, RUNWAY), () -> false);
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+    assertThat(System.currentTimeMillis() - t0, greaterThanOrEqualTo(700L));
+  }
+
+  @Test
+  void anAttemptRunningPastItsTimeoutIsCancelledAndFallsBack() throws Exception {
+    providers.runway.pollsBeforeDone = Integer.MAX_VALUE;
+    RenderPolicy policy = RenderPolicy.fast().withAttemptTimeoutMillis(600);
+    Outcome o = run(renderer(policy), task(0, RUNWAY, REPLICATE), () -> false);
+
+    assertThat(o.results.get(0).getError(), containsString("attempt timeout"));
+    assertThat(providers.runway.cancels.get(), equalTo(1));
+    assertThat(o.settled().getBackend(), equalTo(REPLICATE));
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+  }
+
+  @Test
+  void aCancelledJobStopsItsShotMidRenderAndCancelsTheGeneration() throws Exception {
+    providers.replicate.pollsBeforeDone = Integer.MAX_VALUE;
+    Outcome o = run(renderer(RenderPolicy.fast()), task(0, REPLICATE), () -> providers.replicate.polls.get() >= 2);
+
+    assertThat(o.results, hasSize(1));
+    assertThat(o.settled().getStatus(), equalTo("cancelled"));
+    assertThat(o.settled().getCostUsd(), equalTo(0.0));
+    assertThat(providers.replicate.cancels.get(), equalTo(1));
+    assertThat(o.calls.get(o.calls.size() - 1).call(), equalTo("cancel"));
+    assertThat(Files.exists(out.resolve("acme/job-render-0001/shots/shot-000.mp4")), is(false));
+  }
+
+  @Test
+  void aRotatedKeyIsReReadAfterA401() throws Exception {
+    // The provider now only accepts a new key; the secret file is rotated after the client read it.
+    renderer(RenderPolicy.fast()); // nothing opened yet
+    VideoBackend runway = clients.computeIfAbsent(RUNWAY, config::open);
+    assertThat(runway.id(), equalTo(RUNWAY));
+    com.aiprod.pipeline.render.backends.Loopback.writeSecret(
+        providers.secrets, com.aiprod.pipeline.render.backends.RunwayBackend.SECRET, "rk_rotated_9876543210");
+    providers.runway.onCreate = body -> null;
+    java.lang.reflect.Field f = FakeProviders.Provider.class.getDeclaredField("key");
+    f.setAccessible(true);
+    f.set(providers.runway, "rk_rotated_9876543210");
+    Outcome o = run(renderer(RenderPolicy.fast()), task(0, RUNWAY), () -> false);
+
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+    assertThat(o.settled().getAttempt(), equalTo(1));
+    assertThat(o.calls.get(0).httpStatus(), equalTo(401));
+    assertThat(providers.runway.accepted.get(), equalTo(1));
+  }
+
+  @Test
+  void aShotAlreadyOnDiskIsNotRenderedAgain() throws Exception {
+    Outcome first = run(renderer(RenderPolicy.fast()), task(0, REPLICATE), () -> false);
+    assertThat(first.settled().getStatus(), equalTo("succeeded"));
+    int creates = providers.replicate.creates.get();
+    // The sample clip is 1 s long; this shot plans 1 s so the file on disk is complete.
+    ShotTask again =
+        ShotTask.create("acme", "job-render-0001", "m-1", "alice", REPLICATE, List.of(), 3,
+            ShotSpec.create(0, 1.0, "A lighthouse at dusk, shot 0, warm palette", 1000L), "16:9", 24, 1280, 720);
+    Outcome second = run(renderer(RenderPolicy.fast()), again, () -> false);
+    assertThat(second.settled().getStatus(), equalTo("succeeded"));
+    assertThat(providers.replicate.creates.get(), equalTo(creates));
+    assertThat(second.calls, hasSize(0));
+  }
+
+  @Test
+  void requestSecondsFollowTheBackendsClipGrid() {
+    ShotRenderer r = renderer(RenderPolicy.fast());
+    assertThat(r.requestSeconds(RUNWAY, 5.0), equalTo(5));
+    assertThat(r.requestSeconds(RUNWAY, 8.0), equalTo(10));
+    assertThat(r.requestSeconds("veo3", 5.0), equalTo(8));
+    assertThat(r.requestSeconds(REPLICATE, 8.0), equalTo(5)); // its longest clip
+    assertThat(r.requestSeconds("preview", 2.5), equalTo(3));
+    assertThat(List.of(r.requestSeconds(RUNWAY, 1.0)), everyItem(allOf(greaterThan(0), lessThan(11))));
+  }
+}

@@ -1,0 +1,218 @@
+package com.aiprod.pipeline.testing;
+
+import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.render.backends.BackendConfig;
+import com.aiprod.pipeline.render.backends.Loopback;
+import com.aiprod.pipeline.render.backends.Loopback.Req;
+import com.aiprod.pipeline.render.backends.Loopback.Resp;
+import com.aiprod.pipeline.render.backends.ReplicateBackend;
+import com.aiprod.pipeline.render.backends.RunwayBackend;
+import com.aiprod.pipeline.secrets.SecretSource;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * Two fake providers on loopback servers, speaking the Runway task API and the Replicate
+ * predictions API as the real clients call them (bearer keys checked, tasks that run for a few
+ * polls, then succeed with a downloadable MP4 or fail), with knobs a test turns: how many polls a
+ * generation runs, answers that replace a create or a poll (429, 500, 400, failed generations).
+ * The secrets directory holds both API keys.
+ */
+public final class FakeProviders implements AutoCloseable {
+  public static final String RUNWAY_KEY = "rk_test_0123456789";
+  public static final String REPLICATE_TOKEN = "r8_test_0123456789";
+
+  public final Provider runway;
+  public final Provider replicate;
+  public final Path secrets;
+  private final byte[] mp4;
+
+  /** One fake provider and its knobs. */
+  public static final class Provider {
+    public final Loopback server;
+    private final String key;
+    /** Polls a generation answers "running" before it is done. */
+    public volatile int pollsBeforeDone = 1;
+    /** When set, answers a create instead of accepting it (null: accept). Sees the request body. */
+    public volatile Function<JsonNode, Resp> onCreate;
+    /** When set, answers a poll instead of the task's state (null: the task's state). */
+    public volatile Function<String, Resp> onPoll;
+    /** When true, generations end failed instead of succeeded. */
+    public volatile boolean generationsFail;
+    public final AtomicInteger creates = new AtomicInteger();
+    public final AtomicInteger accepted = new AtomicInteger();
+    public final AtomicInteger polls = new AtomicInteger();
+    public final AtomicInteger cancels = new AtomicInteger();
+    final Map<String, AtomicInteger> pollsById = new ConcurrentHashMap<>();
+
+    Provider(String key) throws IOException {
+      this.server = new Loopback();
+      this.key = key;
+    }
+
+    boolean authorized(Req req) {
+      return ("Bearer " + key).equals(req.header("Authorization"));
+    }
+
+    Resp create(Req req, Function<String, Resp> accept) {
+      creates.incrementAndGet();
+      if (!authorized(req)) {
+        return Resp.json(401, "{\"error\":\"bad key\"}");
+      }
+      Function<JsonNode, Resp> override = onCreate;
+      if (override != null) {
+        Resp r = override.apply(req.json());
+        if (r != null) {
+          return r;
+        }
+      }
+      accepted.incrementAndGet();
+      String id = UUID.randomUUID().toString().replace("-", "").substring(0, 26);
+      pollsById.put(id, new AtomicInteger());
+      return accept.apply(id);
+    }
+
+    /** "running", "succeeded" or "failed" for the poll of task {@code id} now. */
+    String state(String id) {
+      AtomicInteger n = pollsById.computeIfAbsent(id, k -> new AtomicInteger());
+      if (n.incrementAndGet() <= pollsBeforeDone) {
+        return "running";
+      }
+      return generationsFail ? "failed" : "succeeded";
+    }
+  }
+
+  public FakeProviders(Path dir) throws IOException {
+    secrets = Files.createDirectories(dir.resolve("provider-secrets"));
+    Loopback.writeSecret(secrets, RunwayBackend.SECRET, RUNWAY_KEY);
+    Loopback.writeSecret(secrets, ReplicateBackend.SECRET, REPLICATE_TOKEN);
+    mp4 = Loopback.sampleMp4(Files.createDirectories(dir.resolve("provider-mp4")));
+    runway = new Provider(RUNWAY_KEY);
+    replicate = new Provider(REPLICATE_TOKEN);
+    installRunway();
+    installReplicate();
+  }
+
+  private void installRunway() {
+    Provider p = runway;
+    p.server.route("POST", "/v1/image_to_video", req -> p.create(req, id -> Resp.json(200, "{\"id\":\"" + id + "\"}")));
+    p.server.route("POST", "/v1/text_to_video", req -> p.create(req, id -> Resp.json(200, "{\"id\":\"" + id + "\"}")));
+    p.server.route(
+        "GET",
+        "/v1/tasks/([A-Za-z0-9-]+)",
+        req -> {
+          if (!p.authorized(req)) {
+            return Resp.json(401, "{\"error\":\"bad key\"}");
+          }
+          p.polls.incrementAndGet();
+          String id = req.match().group(1);
+          Function<String, Resp> override = p.onPoll;
+          if (override != null) {
+            Resp r = override.apply(id);
+            if (r != null) {
+              return r;
+            }
+          }
+          switch (p.state(id)) {
+            case "running":
+              return task(id, "RUNNING", ",\"progress\":0.5");
+            case "failed":
+              return task(id, "FAILED", ",\"failure\":\"The fake provider failed this generation\"");
+            default:
+              return task(id, "SUCCEEDED", ",\"output\":[\"" + p.server.base() + "/files/" + id + ".mp4\"]");
+          }
+        });
+    p.server.route(
+        "DELETE",
+        "/v1/tasks/([A-Za-z0-9-]+)",
+        req -> {
+          p.cancels.incrementAndGet();
+          return new Resp(204, Map.of(), new byte[0], 0, 1, 0);
+        });
+    p.server.route("GET", "/files/[A-Za-z0-9]+\\.mp4", req -> Resp.bytes(200, "video/mp4", mp4));
+  }
+
+  private static Resp task(String id, String status, String extra) {
+    return Resp.json(
+        200, "{\"id\":\"" + id + "\",\"status\":\"" + status + "\",\"createdAt\":\"2026-11-24T11:00:00Z\"" + extra + "}");
+  }
+
+  private void installReplicate() {
+    Provider p = replicate;
+    p.server.route(
+        "POST",
+        "/v1/models/[^/]+/[^/]+/predictions",
+        req -> p.create(req, id -> prediction(id, "starting", "null")));
+    p.server.route(
+        "GET",
+        "/v1/predictions/([a-z0-9]+)",
+        req -> {
+          if (!p.authorized(req)) {
+            return Resp.json(401, "{\"detail\":\"bad token\"}");
+          }
+          p.polls.incrementAndGet();
+          String id = req.match().group(1);
+          Function<String, Resp> override = p.onPoll;
+          if (override != null) {
+            Resp r = override.apply(id);
+            if (r != null) {
+              return r;
+            }
+          }
+          switch (p.state(id)) {
+            case "running":
+              return prediction(id, "processing", "null");
+            case "failed":
+              return prediction(id, "failed", "null");
+            default:
+              return prediction(id, "succeeded", "\"" + p.server.base() + "/files/" + id + ".mp4\"");
+          }
+        });
+    p.server.route(
+        "POST",
+        "/v1/predictions/([a-z0-9]+)/cancel",
+        req -> {
+          p.cancels.incrementAndGet();
+          return prediction(req.match().group(1), "canceled", "null");
+        });
+    p.server.route("GET", "/files/[A-Za-z0-9]+\\.mp4", req -> Resp.bytes(200, "video/mp4", mp4));
+  }
+
+  private Resp prediction(String id, String status, String outputJson) {
+    String base = replicate.server.base();
+    String error = "failed".equals(status) ? "\"The fake provider failed this prediction\"" : "null";
+    return Resp.json(
+        200,
+        "{\"id\":\"" + id + "\",\"model\":\"wan-video/wan-2.2-t2v-fast\",\"version\":\"hidden\","
+            + "\"input\":{},\"logs\":\"\",\"output\":" + outputJson + ",\"data_removed\":false,\"error\":" + error
+            + ",\"status\":\"" + status + "\",\"created_at\":\"2026-11-24T11:00:00.000Z\","
+            + "\"urls\":{\"get\":\"" + base + "/v1/predictions/" + id + "\",\"cancel\":\"" + base
+            + "/v1/predictions/" + id + "/cancel\"}}");
+  }
+
+  /** Clients of both fakes (and every other backend of the default pricing table). */
+  public BackendConfig config(String outputLocation) {
+    return BackendConfig.builder()
+        .backends(PricingTable.defaultTable())
+        .endpoint(BackendConfig.RUNWAY, runway.server.base())
+        .endpoint(BackendConfig.REPLICATE, replicate.server.base())
+        .secrets(SecretSource.dir(secrets))
+        .requestTimeout(Duration.ofSeconds(5))
+        .outputLocation(outputLocation)
+        .build();
+  }
+
+  @Override
+  public void close() {
+    runway.server.close();
+    replicate.server.close();
+  }
+}
