@@ -32,8 +32,12 @@ resource "google_dataflow_flex_template_job" "pipeline" {
       deadLetterTopic   = google_pubsub_topic.dead_letters.id
       environment       = var.environment
       firestoreDb       = google_firestore_database.jobs.name
+      # An option added after DESIGN §11 (AiprodOptions): where Veo and Gemini run.
+      vertexLocation = coalesce(var.vertex_location, var.region)
     },
     var.pricing_file == null ? {} : { pricingFile = var.pricing_file },
+    # Also added after DESIGN §11: Gemini planning and semantic QA (absent: local planner).
+    var.gemini_model == "" ? {} : { geminiModel = var.gemini_model },
   )
 
   depends_on = [
@@ -43,6 +47,7 @@ resource "google_dataflow_flex_template_job" "pipeline" {
     google_pubsub_topic_iam_member.worker_dead_letter_publisher,
     google_bigquery_dataset_iam_member.worker_data_editor,
     google_project_iam_member.worker_firestore,
+    google_project_iam_member.worker_vertex,
     google_storage_bucket_iam_member.worker_objects,
     google_artifact_registry_repository_iam_member.worker_image_reader,
     google_secret_manager_secret_iam_member.worker_accessor,

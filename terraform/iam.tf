@@ -78,9 +78,9 @@ resource "google_artifact_registry_repository_iam_member" "worker_image_reader" 
 }
 
 # Veo render backends and the Gemini planner / semantic QA call Vertex AI with the worker's
-# credentials (DESIGN §5, §6); only when those are enabled.
+# credentials (DESIGN §5, §6); only when one of them is configured.
 resource "google_project_iam_member" "worker_vertex" {
-  count   = var.enable_vertex ? 1 : 0
+  count   = local.uses_vertex ? 1 : 0
   project = var.project_id
   role    = "roles/aiplatform.user"
   member  = local.worker

@@ -56,5 +56,8 @@ locals {
   output_location = "gs://${local.bucket_name}/outputs"
   template_path   = coalesce(var.template_spec_gcs_path, "gs://${local.bucket_name}/templates/aiprod-pipeline.json")
 
+  # The worker calls Vertex AI (its own credentials) for Gemini and for the Veo backends.
+  uses_vertex = var.gemini_model != "" || length(regexall("(^|,)\\s*veo", var.render_backends)) > 0
+
   labels = merge({ app = "aiprod", environment = var.environment }, var.labels)
 }

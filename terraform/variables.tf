@@ -149,10 +149,16 @@ variable "pricing_file" {
   default     = null
 }
 
-variable "enable_vertex" {
-  description = "Grant the worker roles/aiplatform.user (Veo backends, Gemini planner and QA)."
-  type        = bool
-  default     = false
+variable "gemini_model" {
+  description = "--geminiModel: Gemini on Vertex AI writes the plan and scores semantic QA (DESIGN §6); empty uses the local planner and heuristic."
+  type        = string
+  default     = "gemini-2.5-flash"
+}
+
+variable "vertex_location" {
+  description = "--vertexLocation of Veo and Gemini; default: region."
+  type        = string
+  default     = null
 }
 
 variable "max_workers" {
