@@ -39,6 +39,12 @@ public final class SignAuditEvents extends PTransform<PCollection<AuditEvent>, P
     private final String run;
     private transient SecretAccesses accesses;
     private transient ResolvedSecret key;
+    /**
+     * SECURITY_ALERT events (forged tokens, auth-failure bursts), counted where every audit event
+     * passes: Cloud Monitoring alerts on it (terraform/monitoring.tf).
+     */
+    private final org.apache.beam.sdk.metrics.Counter securityAlerts =
+        org.apache.beam.sdk.metrics.Metrics.counter("aiprod", "security_alerts");
 
     SignFn(SecretSource secrets, AuditEvents audit, String run) {
       this.secrets = secrets;
@@ -62,6 +68,9 @@ public final class SignAuditEvents extends PTransform<PCollection<AuditEvent>, P
     public void process(@Element AuditEvent e, OutputReceiver<AuditEvent> out) {
       for (AuditEvent access : accesses.drainEvents(audit, run, "SignAuditEvents", System.currentTimeMillis())) {
         out.output(AuditSignatures.sign(access, key));
+      }
+      if (AuditEvents.SECURITY_ALERT.equals(e.getEventType())) {
+        securityAlerts.inc();
       }
       out.output(AuditSignatures.sign(e, key));
     }

@@ -23,7 +23,12 @@ import java.util.Properties;
  * <pre>
  *   Query --warehouse=duckdb:PATH "SELECT state, count(*) FROM job_results GROUP BY 1"
  *   Query PATH "SQL"
+ *   Query --warehouse=duckdb:PATH --file=sql/queries/tenant_cost_per_day.sql
  * </pre>
+ *
+ * <p>A {@code --file} is one of the SQL files of {@code sql/}, written for BigQuery and DuckDB: its
+ * dataset qualifier placeholder ({@link AnalystViews#PLACEHOLDER}) is removed. The analyst views
+ * ({@code sql/views}) exist in a warehouse {@code scripts/run-local} made (see {@link AnalystViews}).
  *
  * <p>Timestamps are shown in UTC. Exit status: 0 on success, 1 on a SQL error, 2 on bad usage.
  */
@@ -41,9 +46,12 @@ public final class Query {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     String path = null;
     String sql = null;
+    String file = null;
     List<String> positional = new ArrayList<>();
     for (String a : args) {
-      if (a.startsWith("--warehouse=")) {
+      if (a.startsWith("--file=")) {
+        file = a.substring("--file=".length());
+      } else if (a.startsWith("--warehouse=")) {
         String spec = a.substring("--warehouse=".length());
         if (!spec.startsWith("duckdb:")) {
           err.println("Query reads the local DuckDB warehouse only: --warehouse=duckdb:PATH");
@@ -54,14 +62,29 @@ public final class Query {
         positional.add(a);
       }
     }
-    if (path == null && positional.size() == 2) {
+    if (file != null) {
+      if (!positional.isEmpty() && path == null) {
+        path = positional.remove(0);
+      }
+      if (!positional.isEmpty()) {
+        err.println("Give either --file=FILE or \"SQL\", not both");
+        return 2;
+      }
+      try {
+        sql = AnalystViews.forDuckDb(Files.readString(Path.of(file), java.nio.charset.StandardCharsets.UTF_8));
+      } catch (java.io.IOException e) {
+        err.println("Cannot read " + file + ": " + e.getMessage());
+        return 2;
+      }
+    } else if (path == null && positional.size() == 2) {
       path = positional.get(0);
       sql = positional.get(1);
     } else if (path != null && positional.size() == 1) {
       sql = positional.get(0);
     }
     if (path == null || sql == null || sql.isBlank()) {
-      err.println("Usage: Query --warehouse=duckdb:PATH \"SQL\"   (or: Query PATH \"SQL\")");
+      err.println(
+          "Usage: Query --warehouse=duckdb:PATH (\"SQL\" | --file=FILE.sql)   (or: Query PATH \"SQL\")");
       return 2;
     }
     if (!Files.isRegularFile(Path.of(path))) {
