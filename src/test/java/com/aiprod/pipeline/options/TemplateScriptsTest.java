@@ -1,0 +1,152 @@
+package com.aiprod.pipeline.options;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code scripts/build-template} and {@code scripts/launch-template} with {@code --dry-run}:
+ * offline, they print the exact gcloud commands, pass every template parameter through, and refuse
+ * what the template would refuse.
+ */
+class TemplateScriptsTest {
+  record Result(int status, String out, String err) {}
+
+  static Result run(List<String> command) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().put("PATH", "/usr/bin:/bin"); // no gcloud, docker or mvn needed for a dry run
+    Path out = Files.createTempFile("script", ".out");
+    Path err = Files.createTempFile("script", ".err");
+    Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("timed out: " + command);
+    }
+    Result r = new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    Files.delete(out);
+    Files.delete(err);
+    return r;
+  }
+
+  /** The first example of every parameter in templates/metadata.json. */
+  static Map<String, String> examples() throws IOException {
+    JsonNode m = new ObjectMapper().readTree(Files.readString(TemplateMetadataTest.METADATA, StandardCharsets.UTF_8));
+    Map<String, String> out = new LinkedHashMap<>();
+    for (JsonNode p : m.path("parameters")) {
+      out.put(p.path("name").asText(), TemplateMetadataTest.examples(p).get(0));
+    }
+    return out;
+  }
+
+  static List<String> launch(Map<String, String> params, String... flags) {
+    List<String> cmd = new ArrayList<>(List.of("bash", "scripts/launch-template", "--project", "my-project",
+        "--region", "europe-west1", "--job-name", "aiprod-streaming", "--dry-run"));
+    cmd.addAll(List.of(flags));
+    params.forEach((k, v) -> cmd.addAll(List.of("--param", k + "=" + v)));
+    return cmd;
+  }
+
+  @Test
+  void launchPassesEveryParameterThroughInOneGcloudCommand() throws Exception {
+    Map<String, String> params = examples();
+    params.remove("inputTopic");
+    params.remove("inputFiles");
+    Result r = run(launch(params, "--service-account", "aiprod-worker@my-project.iam.gserviceaccount.com"));
+    assertThat(r.err(), r.status(), equalTo(0));
+    String line = r.out().strip();
+    assertThat(line, startsWith("gcloud dataflow flex-template run aiprod-streaming --project=my-project"
+        + " --region=europe-west1 --template-file-gcs-location=gs://my-project-aiprod/templates/aiprod-pipeline.json"));
+    StringBuilder joined = new StringBuilder();
+    params.forEach((k, v) -> joined.append(joined.length() == 0 ? "" : "|").append(k).append('=').append(v));
+    assertThat(line, containsString("'--parameters=^|^" + joined + "'"));
+    assertThat(line, containsString("--service-account-email=aiprod-worker@my-project.iam.gserviceaccount.com"));
+    assertThat(line, containsString("--enable-streaming-engine"));
+    assertThat(line, not(containsString("--update")));
+    assertThat(r.out().lines().count(), equalTo(1L));
+  }
+
+  @Test
+  void updateOfAStreamingJobAndABatchLaunch() throws Exception {
+    Map<String, String> params = examples();
+    params.remove("inputTopic");
+    params.remove("inputFiles");
+    Result update = run(launch(params, "--update", "--transform-name-mappings", "OldStage=NewStage"));
+    assertThat(update.err(), update.status(), equalTo(0));
+    assertThat(update.out(), containsString(" --update --transform-name-mappings=OldStage=NewStage"));
+
+    Map<String, String> batch = examples();
+    batch.remove("inputTopic");
+    batch.remove("inputSubscription");
+    Result b = run(launch(batch));
+    assertThat(b.err(), b.status(), equalTo(0));
+    assertThat(b.out(), not(containsString("--enable-streaming-engine")));
+    assertThat(b.out(), containsString("mode=batch"));
+    Result batchUpdate = run(launch(batch, "--update"));
+    assertThat(batchUpdate.status(), equalTo(2));
+  }
+
+  @Test
+  void launchRefusesWhatTheTemplateRefuses() throws Exception {
+    Map<String, String> base = examples();
+    base.remove("inputTopic");
+    base.remove("inputFiles");
+
+    Map<String, String> unknown = new LinkedHashMap<>(base);
+    unknown.put("inputSubscriptions", "projects/my-project/subscriptions/aiprod-jobs");
+    Result r1 = run(launch(unknown));
+    assertThat(r1.status(), equalTo(2));
+    assertThat(r1.err(), containsString("--param inputSubscriptions: not a parameter"));
+
+    Map<String, String> noWarehouse = new LinkedHashMap<>(base);
+    noWarehouse.remove("warehouse");
+    Result r2 = run(launch(noWarehouse));
+    assertThat(r2.status(), equalTo(2));
+    assertThat(r2.err(), containsString("--param warehouse=… is required"));
+
+    Map<String, String> twoInputs = new LinkedHashMap<>(base);
+    twoInputs.put("inputFiles", "gs://my-project-aiprod/requests/*.jsonl");
+    Result r3 = run(launch(twoInputs));
+    assertThat(r3.status(), equalTo(2));
+    assertThat(r3.err(), containsString("exactly one of"));
+
+    Map<String, String> dev = new LinkedHashMap<>(base);
+    dev.put("authMode", "dev");
+    assertThat(run(launch(dev)).status(), equalTo(2));
+  }
+
+  @Test
+  void buildPrintsThePackageImageAndTemplateCommands() throws Exception {
+    Result r = run(List.of("bash", "scripts/build-template", "--project", "my-project", "--region", "europe-west1",
+        "--tag", "v1", "--dry-run"));
+    assertThat(r.err(), r.status(), equalTo(0));
+    String image = "europe-west1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1";
+    assertThat(r.out(), equalTo(String.join("\n",
+        "mvn -B -q -DskipTests package",
+        "docker build -f templates/Dockerfile -t " + image + " .",
+        "docker push " + image,
+        "gcloud dataflow flex-template build gs://my-project-aiprod/templates/aiprod-pipeline.json"
+            + " --project=my-project --image=" + image + " --sdk-language=JAVA --metadata-file=templates/metadata.json",
+        "")));
+    Result cb = run(List.of("bash", "scripts/build-template", "--project", "my-project", "--builder", "cloudbuild",
+        "--tag", "v1", "--skip-package", "--dry-run"));
+    assertThat(cb.err(), cb.status(), equalTo(0));
+    assertThat(cb.out(), startsWith("gcloud builds submit --project=my-project --region=us-central1"
+        + " --config=templates/cloudbuild.yaml --substitutions=_IMAGE=us-central1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1 ."));
+    assertThat(run(List.of("bash", "scripts/build-template", "--dry-run")).status(), equalTo(2));
+  }
+}
