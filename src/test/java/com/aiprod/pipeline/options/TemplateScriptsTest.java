@@ -55,7 +55,7 @@ class TemplateScriptsTest {
 
   static List<String> launch(Map<String, String> params, String... flags) {
     List<String> cmd = new ArrayList<>(List.of("bash", "scripts/launch-template", "--project", "my-project",
-        "--region", "europe-west1", "--job-name", "aiprod-streaming", "--dry-run"));
+        "--region", "europe-west1", "--job-name", "aiprod-pipeline", "--dry-run"));
     cmd.addAll(List.of(flags));
     params.forEach((k, v) -> cmd.addAll(List.of("--param", k + "=" + v)));
     return cmd;
@@ -69,13 +69,14 @@ class TemplateScriptsTest {
     Result r = run(launch(params, "--service-account", "aiprod-worker@my-project.iam.gserviceaccount.com"));
     assertThat(r.err(), r.status(), equalTo(0));
     String line = r.out().strip();
-    assertThat(line, startsWith("gcloud dataflow flex-template run aiprod-streaming --project=my-project"
+    assertThat(line, startsWith("gcloud dataflow flex-template run aiprod-pipeline --project=my-project"
         + " --region=europe-west1 --template-file-gcs-location=gs://my-project-aiprod/templates/aiprod-pipeline.json"));
     StringBuilder joined = new StringBuilder();
     params.forEach((k, v) -> joined.append(joined.length() == 0 ? "" : "|").append(k).append('=').append(v));
     assertThat(line, containsString("'--parameters=^|^" + joined + "'"));
     assertThat(line, containsString("--service-account-email=aiprod-worker@my-project.iam.gserviceaccount.com"));
     assertThat(line, containsString("--enable-streaming-engine"));
+    assertThat(line, containsString(" --temp-location=gs://my-project-aiprod/tmp --staging-location=gs://my-project-aiprod/staging"));
     assertThat(line, not(containsString("--update")));
     assertThat(r.out().lines().count(), equalTo(1L));
   }
