@@ -11,8 +11,11 @@ import static org.hamcrest.Matchers.startsWith;
 import com.aiprod.pipeline.Coders;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.auth.AuthConfig;
+import com.aiprod.pipeline.auth.AuthResult;
 import com.aiprod.pipeline.auth.DevAuthKeys;
 import com.aiprod.pipeline.auth.DevTokens;
+import com.aiprod.pipeline.auth.TokenVerifier;
 import com.aiprod.pipeline.ingest.RequestMessage;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
@@ -210,6 +213,17 @@ class ReplayDeadLettersTest {
     received.forEach(ReplayDeadLettersTest::assertNoOldOrRedactedToken);
     for (PubsubEmulator.Received r : received) {
       assertThat(r.attributes().get("authorization"), equalTo("Bearer " + aliceToken));
+      assertAuthenticatesAs(r, "alice", "acme");
+    }
+  }
+
+  /** The pipeline's own verifier (dev mode, the same key pair) accepts the replayed message's token. */
+  static void assertAuthenticatesAs(PubsubEmulator.Received r, String uid, String tenant) throws Exception {
+    try (TokenVerifier verifier = TokenVerifier.create(AuthConfig.dev("demo-aiprod", devAuth.toString()))) {
+      AuthResult result = verifier.verify(r.attributes().get("authorization"));
+      assertThat(result.toString(), result.isOk(), equalTo(true));
+      assertThat(result.principal().getUid(), equalTo(uid));
+      assertThat(result.principal().getTenant(), equalTo(tenant));
     }
   }
 
@@ -284,6 +298,7 @@ class ReplayDeadLettersTest {
       assertThat(claims.get("sub"), equalTo("bob"));
       assertThat(claims.get("tenant"), equalTo("acme"));
       assertThat(claims.get("aud"), equalTo("demo-aiprod"));
+      assertAuthenticatesAs(r, "bob", "acme");
       assertThat(run.out(), not(containsString(token)));
     }
   }
