@@ -184,6 +184,28 @@ class TemplateMetadataTest {
     assertThat(metadata.path("supportsAtLeastOnce").asBoolean(), is(false));
   }
 
+  /** Fields of Dataflow's TemplateMetadata / ParameterMetadata (v1b3): a misspelt key would be ignored silently. */
+  static final Set<String> TEMPLATE_FIELDS = Set.of(
+      "name", "description", "streaming", "supportsAtLeastOnce", "supportsExactlyOnce", "defaultStreamingMode", "parameters");
+  static final Set<String> PARAMETER_FIELDS = Set.of(
+      "name", "label", "helpText", "isOptional", "regexes", "paramType", "groupName", "defaultValue", "hiddenUi",
+      "customMetadata", "enumOptions", "parentName", "parentTriggerValues");
+  static final Set<String> PARAM_TYPES = Set.of(
+      "TEXT", "GCS_READ_BUCKET", "GCS_WRITE_BUCKET", "GCS_READ_FILE", "GCS_WRITE_FILE", "GCS_READ_FOLDER",
+      "GCS_WRITE_FOLDER", "PUBSUB_TOPIC", "PUBSUB_SUBSCRIPTION", "BIGQUERY_TABLE", "BOOLEAN", "ENUM", "NUMBER");
+
+  @Test
+  void onlyFieldsDataflowKnows() {
+    metadata.fieldNames().forEachRemaining(f -> assertThat("top-level field " + f, TEMPLATE_FIELDS.contains(f), is(true)));
+    for (JsonNode p : parameters.values()) {
+      p.fieldNames().forEachRemaining(f ->
+          assertThat(p.path("name").asText() + " field " + f, PARAMETER_FIELDS.contains(f), is(true)));
+      if (p.has("paramType")) {
+        assertThat(p.path("name").asText() + " paramType", PARAM_TYPES.contains(p.path("paramType").asText()), is(true));
+      }
+    }
+  }
+
   @Test
   void everyOptionOfTheInterfaceIsAParameterAndViceVersa() {
     Set<String> options = declaredOptions().keySet();

@@ -130,6 +130,30 @@ class TemplateScriptsTest {
     assertThat(run(launch(dev)).status(), equalTo(2));
   }
 
+  /** gcloud's own template builder parses and validates metadata.json offline ({@code --print-only}). */
+  @Test
+  void gcloudAcceptsTheMetadataFile() throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("gcloud", "dataflow", "flex-template", "build",
+        "gs://my-project-aiprod/templates/aiprod-pipeline.json", "--project=my-project",
+        "--image=europe-west1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1", "--sdk-language=JAVA",
+        "--metadata-file=templates/metadata.json", "--print-only", "--quiet");
+    Path out = Files.createTempFile("gcloud", ".out");
+    Process p = pb.redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("gcloud timed out");
+    }
+    String text = Files.readString(out);
+    Files.delete(out);
+    assertThat(text, p.exitValue(), equalTo(0));
+    JsonNode spec = new ObjectMapper().readTree(text.substring(text.indexOf('{'), text.lastIndexOf('}') + 1));
+    assertThat(spec.path("image").asText(), equalTo("europe-west1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1"));
+    assertThat(spec.path("sdkInfo").path("language").asText(), equalTo("JAVA"));
+    List<String> names = new ArrayList<>();
+    spec.path("metadata").path("parameters").forEach(n -> names.add(n.path("name").asText()));
+    assertThat(names, equalTo(new ArrayList<>(examples().keySet())));
+  }
+
   @Test
   void buildPrintsThePackageImageAndTemplateCommands() throws Exception {
     Result r = run(List.of("bash", "scripts/build-template", "--project", "my-project", "--region", "europe-west1",
