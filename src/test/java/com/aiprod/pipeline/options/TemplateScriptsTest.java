@@ -8,7 +8,9 @@ import static org.hamcrest.Matchers.startsWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code scripts/build-template} and {@code scripts/launch-template} with {@code --dry-run}:
@@ -128,6 +131,69 @@ class TemplateScriptsTest {
     Map<String, String> dev = new LinkedHashMap<>(base);
     dev.put("authMode", "dev");
     assertThat(run(launch(dev)).status(), equalTo(2));
+  }
+
+  /**
+   * The exact command the dry run prints, run by the real gcloud against a loopback stand-in for
+   * the Dataflow API: the launch request carries every parameter unchanged (commas included), the
+   * environment, {@code update} and the transform name mappings.
+   */
+  @Test
+  void gcloudSendsThePrintedLaunchAsIntended(@TempDir Path config) throws Exception {
+    Map<String, String> params = examples();
+    params.remove("inputTopic");
+    params.remove("inputFiles");
+    params.put("renderBackends", "veo3,veo3_fast,runway_gen4_turbo");
+    Result dry = run(launch(params, "--update", "--transform-name-mappings", "Old=New,Older=Newer",
+        "--service-account", "aiprod-worker@my-project.iam.gserviceaccount.com"));
+    assertThat(dry.err(), dry.status(), equalTo(0));
+
+    List<String> bodies = new java.util.concurrent.CopyOnWriteArrayList<>();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      bodies.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + "\n"
+          + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      byte[] answer = "{\"job\": {\"id\": \"2026-11-24_04_00_00-1\", \"name\": \"aiprod-pipeline\"}}".getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, answer.length);
+      exchange.getResponseBody().write(answer);
+      exchange.close();
+    });
+    server.start();
+    try {
+      ProcessBuilder pb = new ProcessBuilder("bash", "-c", dry.out().strip());
+      pb.environment().put("CLOUDSDK_CONFIG", config.toString());
+      pb.environment().put("CLOUDSDK_API_ENDPOINT_OVERRIDES_DATAFLOW", "http://127.0.0.1:" + server.getAddress().getPort() + "/");
+      pb.environment().put("CLOUDSDK_AUTH_ACCESS_TOKEN", "test-access-token");
+      pb.environment().put("CLOUDSDK_CORE_DISABLE_PROMPTS", "1");
+      Path out = Files.createTempFile("gcloud", ".out");
+      Process p = pb.redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("gcloud timed out");
+      }
+      String text = Files.readString(out);
+      Files.delete(out);
+      assertThat(text, p.exitValue(), equalTo(0));
+    } finally {
+      server.stop(0);
+    }
+    assertThat(bodies.size(), equalTo(1));
+    String request = bodies.get(0);
+    assertThat(request, startsWith("POST /v1b3/projects/my-project/locations/europe-west1/flexTemplates:launch\n"));
+    JsonNode launch = new ObjectMapper().readTree(request.substring(request.indexOf('\n') + 1)).path("launchParameter");
+    assertThat(launch.path("jobName").asText(), equalTo("aiprod-pipeline"));
+    assertThat(launch.path("containerSpecGcsPath").asText(), equalTo("gs://my-project-aiprod/templates/aiprod-pipeline.json"));
+    Map<String, String> sent = new LinkedHashMap<>();
+    launch.path("parameters").fields().forEachRemaining(e -> sent.put(e.getKey(), e.getValue().asText()));
+    assertThat(sent, equalTo(params));
+    assertThat(launch.path("update").asBoolean(), equalTo(true));
+    assertThat(launch.path("transformNameMappings").toString(), equalTo("{\"Old\":\"New\",\"Older\":\"Newer\"}"));
+    JsonNode env = launch.path("environment");
+    assertThat(env.path("enableStreamingEngine").asBoolean(), equalTo(true));
+    assertThat(env.path("serviceAccountEmail").asText(), equalTo("aiprod-worker@my-project.iam.gserviceaccount.com"));
+    assertThat(env.path("tempLocation").asText(), equalTo("gs://my-project-aiprod/tmp"));
+    assertThat(env.path("stagingLocation").asText(), equalTo("gs://my-project-aiprod/staging"));
   }
 
   /** gcloud's own template builder parses and validates metadata.json offline ({@code --print-only}). */
