@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * flex-template run --update}) only if the new graph keeps the running job's transform names
  * (Dataflow maps state and in-flight data by name). This builds the production graph of
  * {@link AiprodPipeline#create} (streaming from a subscription, and batch from files; nothing runs)
- * and compares the full names of all composite transforms with the checked-in lists
+ * and compares the full names of all transforms (composites and primitives) with the checked-in lists
  * {@code src/test/resources/transform-names/streaming.txt} and {@code batch.txt}.
  *
  * <p>It fails when a listed name disappears (a renamed or removed transform: an update would lose
@@ -59,8 +59,12 @@ class TransformNamesTest {
         .as(AiprodOptions.class);
   }
 
-  /** The full names of every composite transform of the graph, sorted. */
-  static Set<String> compositeNames(Pipeline p) {
+  /**
+   * The full names of every transform of the graph, sorted: the composites (our stages and what
+   * they contain) and the primitives (e.g. the top-level {@code Flatten}s), since an update maps
+   * every named step.
+   */
+  static Set<String> transformNames(Pipeline p) {
     Set<String> names = new TreeSet<>();
     p.traverseTopologically(
         new Pipeline.PipelineVisitor.Defaults() {
@@ -71,6 +75,11 @@ class TransformNamesTest {
             }
             return CompositeBehavior.ENTER_TRANSFORM;
           }
+
+          @Override
+          public void visitPrimitiveTransform(TransformHierarchy.Node node) {
+            names.add(node.getFullName());
+          }
         });
     return names;
   }
@@ -78,20 +87,21 @@ class TransformNamesTest {
   @Test
   void streamingTransformNamesAreStable() throws IOException {
     Pipeline p = AiprodPipeline.create(options("--inputSubscription=projects/my-project/subscriptions/aiprod-jobs-pipeline"));
-    Set<String> names = compositeNames(p);
+    Set<String> names = transformNames(p);
     // The stages DESIGN §1 names, and the stateful steps an update must find again.
     assertThat(names, hasItems(
         "ReadRequests", "Authenticate", "Validate", "Admit", "PriceAndRoute", "Plan", "RenderShots",
         "AssembleJobs", "TechnicalQa", "SemanticQa", "Decide", "DeliverJobs", "DeliverProgress",
         "SignAuditEvents", "DeliverAuditEvents", "DeliverDeadLetters", "PublishDeadLetters",
-        "DetectAuthFailureBursts", "AuthorizeCancels", "ResumeUnfinishedJobs"));
+        "DetectAuthFailureBursts", "AuthorizeCancels", "ResumeUnfinishedJobs", "FlattenTerminalJobs",
+        "FlattenAuditEvents", "FlattenDeadLetters", "FlattenProgress", "WithResumedJobs"));
     compare(names, DIR.resolve("streaming.txt"));
   }
 
   @Test
   void batchTransformNamesAreStable() throws IOException {
     Pipeline p = AiprodPipeline.create(options("--inputFiles=gs://my-project-aiprod/requests/*.jsonl"));
-    Set<String> names = compositeNames(p);
+    Set<String> names = transformNames(p);
     assertThat(names, hasItems(
         "ReadRequests", "Authenticate", "Validate", "Admit", "PriceAndRoute", "Plan", "RenderShots",
         "AssembleJobs", "TechnicalQa", "SemanticQa", "Decide", "DeliverJobs", "SignAuditEvents",
