@@ -198,11 +198,12 @@ class TemplateScriptsTest {
 
   /** gcloud's own template builder parses and validates metadata.json offline ({@code --print-only}). */
   @Test
-  void gcloudAcceptsTheMetadataFile() throws Exception {
+  void gcloudAcceptsTheMetadataFile(@TempDir Path config) throws Exception {
     ProcessBuilder pb = new ProcessBuilder("gcloud", "dataflow", "flex-template", "build",
         "gs://my-project-aiprod/templates/aiprod-pipeline.json", "--project=my-project",
         "--image=europe-west1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1", "--sdk-language=JAVA",
         "--metadata-file=templates/metadata.json", "--print-only", "--quiet");
+    pb.environment().put("CLOUDSDK_CONFIG", config.toString());
     Path out = Files.createTempFile("gcloud", ".out");
     Process p = pb.redirectErrorStream(true).redirectOutput(out.toFile()).start();
     if (!p.waitFor(120, TimeUnit.SECONDS)) {
