@@ -66,10 +66,12 @@ import javax.annotation.Nullable;
  * <p>Not replayed (each line says why): reasons a replay cannot fix or must not bypass unless
  * {@code --force} ({@link #REFUSED}); rows that are not requests (warehouse rows the warehouse
  * refused: {@code stage=Deliver} with a {@code table} attribute); rows without payload; rows whose
- * {@code job_id} or {@code action} attribute is itself invalid; rows whose known owner (the
- * {@code uid} attribute of a job's dead letter, or the {@code claimed_uid} of the message's
- * AUTH_FAILURE audit event in a DuckDB warehouse) is not the token's subject, unless {@code
- * --force}.
+ * {@code job_id} or {@code action} attribute is itself invalid; unless {@code --force}, rows
+ * whose owner is not the token's subject or is unknown. The owner is the {@code uid} attribute of a
+ * job's dead letter, else the user of the message's AUTH_SUCCESS audit event (every message is
+ * authenticated first, even an unreadable one), else the {@code claimed_uid} of its AUTH_FAILURE
+ * event: read from {@code audit_events} in a DuckDB warehouse, from an {@code owner} column in an
+ * export (docs/RUNBOOK.md gives the query that adds it).
  *
  * <p>A row without a {@code job_id} attribute gets {@code job_id = replay-<24 hex of
  * SHA-256(message_id)>}, so replaying the same dead letter twice is a DUPLICATE_JOB, never a
@@ -123,7 +125,8 @@ public final class ReplayDeadLetters {
       @Nullable String errorMessage,
       String reasonCode,
       String stage,
-      String messageId) {}
+      String messageId,
+      @Nullable String owner) {}
 
   /** What the tool decided for one selected row: a message to publish, or why not. */
   public record Decision(Row row, @Nullable Publish.Message message, @Nullable String skipped) {}
@@ -201,7 +204,7 @@ public final class ReplayDeadLetters {
     String subject = claims.get("sub");
 
     List<Row> rows;
-    Map<String, String> claimedOwners = new TreeMap<>();
+    Map<String, String> owners = new TreeMap<>();
     try {
       if (warehouse != null) {
         if (!warehouse.startsWith("duckdb:")) {
@@ -211,7 +214,7 @@ public final class ReplayDeadLetters {
         }
         Path path = Path.of(warehouse.substring("duckdb:".length()));
         rows = readDuckDb(path);
-        claimedOwners = readClaimedOwners(path);
+        owners = readOwners(path);
       } else {
         rows = readJsonLines(Path.of(file));
       }
@@ -223,7 +226,7 @@ public final class ReplayDeadLetters {
     List<Row> selected = select(rows, codes, since, until, messageIds);
     List<Decision> decisions = new ArrayList<>();
     for (Row r : selected) {
-      decisions.add(decide(r, token, subject, claimedOwners.get(r.messageId()), force));
+      decisions.add(decide(r, token, subject, r.owner() != null ? r.owner() : owners.get(r.messageId()), force));
     }
     int problems = 0;
     List<Decision> toSend = new ArrayList<>();
@@ -292,7 +295,7 @@ public final class ReplayDeadLetters {
   }
 
   /** The message that replays {@code r}, or why it is not replayed. */
-  static Decision decide(Row r, String token, @Nullable String subject, @Nullable String claimedOwner, boolean force) {
+  static Decision decide(Row r, String token, @Nullable String subject, @Nullable String knownOwner, boolean force) {
     Map<String, String> attrs = r.attributes();
     if ("Deliver".equals(r.stage()) && attrs.containsKey("table")) {
       return new Decision(r, null, "a row the warehouse refused (table " + attrs.get("table")
@@ -316,7 +319,12 @@ public final class ReplayDeadLetters {
     if (action != null && !action.equals("submit") && !action.equals("cancel")) {
       return new Decision(r, null, "its action attribute is neither submit nor cancel: the publisher must resend it");
     }
-    String owner = attrs.containsKey("uid") ? attrs.get("uid") : claimedOwner;
+    String owner = attrs.containsKey("uid") ? attrs.get("uid") : knownOwner;
+    if (owner == null && !force) {
+      return new Decision(r, null, "its owner is unknown (no uid attribute, no AUTH_SUCCESS user or claimed uid for"
+          + " this message): nobody can say whose request it is (--force replays it as "
+          + (subject == null ? "the token's user" : subject) + ")");
+    }
     if (owner != null && !owner.equals(subject) && !force) {
       return new Decision(r, null, "it belongs to uid " + owner + " but the replay token is for "
           + (subject == null ? "no subject" : subject) + ": replay it with a token of " + owner + " (--force replays it anyway)");
@@ -440,23 +448,29 @@ public final class ReplayDeadLetters {
         rows.add(new Row(rs.getLong("ts"), rs.getString("payloadString"),
             rs.getString("payloadBase64") == null ? null : Base64.getDecoder().decode(rs.getString("payloadBase64")),
             attributes(JSON.readTree(rs.getString("attrs") == null ? "[]" : rs.getString("attrs"))),
-            rs.getString("errorMessage"), rs.getString("reason_code"), rs.getString("stage"), rs.getString("message_id")));
+            rs.getString("errorMessage"), rs.getString("reason_code"), rs.getString("stage"), rs.getString("message_id"),
+            null));
       }
     }
     return rows;
   }
 
-  /** message_id → claimed_uid of the message's AUTH_FAILURE audit event (empty without audit rows). */
-  static Map<String, String> readClaimedOwners(Path path) throws SQLException {
+  /**
+   * message_id → owner: the user of the message's AUTH_SUCCESS audit event, else the claimed_uid of
+   * its AUTH_FAILURE event (empty without audit rows).
+   */
+  static Map<String, String> readOwners(Path path) throws SQLException {
     Map<String, String> out = new TreeMap<>();
     try (Connection c = open(path);
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(
-            "SELECT message_id, details->>'claimed_uid' AS claimed FROM audit_events"
-                + " WHERE event_type = 'AUTH_FAILURE' AND message_id IS NOT NULL")) {
+            "SELECT message_id, event_type, user_id, details->>'claimed_uid' AS claimed FROM audit_events"
+                + " WHERE event_type IN ('AUTH_SUCCESS', 'AUTH_FAILURE') AND message_id IS NOT NULL"
+                + " ORDER BY CASE event_type WHEN 'AUTH_SUCCESS' THEN 1 ELSE 0 END")) {
       while (rs.next()) {
-        if (rs.getString("claimed") != null) {
-          out.put(rs.getString("message_id"), rs.getString("claimed"));
+        String owner = "AUTH_SUCCESS".equals(rs.getString("event_type")) ? rs.getString("user_id") : rs.getString("claimed");
+        if (owner != null) {
+          out.put(rs.getString("message_id"), owner); // AUTH_SUCCESS rows come last and win
         }
       }
     } catch (SQLException e) {
@@ -477,7 +491,9 @@ public final class ReplayDeadLetters {
   /**
    * Rows of a BigQuery export of {@code dead_letters} in newline-delimited JSON ({@code bq extract
    * --destination_format=NEWLINE_DELIMITED_JSON}): column names as keys, {@code timestamp} as
-   * BigQuery writes it, {@code payloadBytes} base64, {@code attributes} an array of {key, value}.
+   * BigQuery writes it, {@code payloadBytes} base64, {@code attributes} an array of {key, value},
+   * and optionally {@code owner} (the message's authenticated or claimed user, joined from
+   * {@code audit_events} by the export query of docs/RUNBOOK.md).
    */
   public static List<Row> readJsonLines(Path path) throws IOException {
     List<Row> rows = new ArrayList<>();
@@ -516,7 +532,8 @@ public final class ReplayDeadLetters {
         }
         rows.add(new Row(ts, n.hasNonNull("payloadString") ? n.get("payloadString").asText() : null, bytes,
             attributes(n.path("attributes")), n.hasNonNull("errorMessage") ? n.get("errorMessage").asText() : null,
-            n.get("reason_code").asText(), n.get("stage").asText(), n.get("message_id").asText()));
+            n.get("reason_code").asText(), n.get("stage").asText(), n.get("message_id").asText(),
+            n.hasNonNull("owner") ? n.get("owner").asText() : null));
       }
     }
     return rows;

@@ -96,6 +96,8 @@ class ReplayDeadLettersTest {
         "job_id job-dup-00000005 is already used", "Admit"), 25);
     duplicateId = duplicate.getMessageId();
     dead.add(duplicate);
+    dead.add(at(DeadLetters.of(message("m-nobody-0010", Map.of(), RAW_BYTES), ReasonCode.MALFORMED_JSON,
+        "The body is not UTF-8", "ReadRequests", null), 35)); // no token: nobody owns it
     dead.add(DeadLetter.builder().setTimestampMillis(T.toEpochMilli() + 40 * 60_000L).setPayloadString("{\"job_id\":\"job-x\"}")
         .setAttributes(Map.of("table", "job_results", "job_id", "job-internal-0002")).setErrorMessage("BigQuery refused the row")
         .setReasonCode("INTERNAL_ERROR").setStage("Deliver").setMessageId("job_results:acme/job-internal-0002").build());
@@ -110,7 +112,10 @@ class ReplayDeadLettersTest {
     AuditEvents audit = new AuditEvents("dev");
     List<AuditEvent> events = List.of(
         authFailure(audit, "m-expired-0001", "alice"),
-        authFailure(audit, "m-expired-mallory", "mallory"));
+        authFailure(audit, "m-expired-mallory", "mallory"),
+        // An unreadable body is still authenticated first: its owner is the verified user.
+        audit.event(AuditEvents.AUTH_SUCCESS, AuditEvents.SUCCESS, "authenticate", "m-bytes-0003", "acme", "alice",
+            null, null, AuditEvents.details(), T.toEpochMilli(), ""));
 
     warehouse = dir.resolve("warehouse.duckdb");
     DuckDbWarehouse w = new DuckDbWarehouse(warehouse.toString());
@@ -184,7 +189,8 @@ class ReplayDeadLettersTest {
     assertThat(run.out(), containsString("m-expired-mallory AUTH_EXPIRED skipped: it belongs to uid mallory but the replay token is for alice"));
     assertThat(run.out(), containsString(duplicateId + " DUPLICATE_JOB skipped: the job_id is already taken"));
     assertThat(run.out(), containsString("job_results:acme/job-internal-0002 INTERNAL_ERROR skipped: a row the warehouse refused"));
-    assertThat(run.out(), containsString("9 dead letters read, 6 selected, 3 replayed, 3 skipped"));
+    assertThat(run.out(), containsString("m-nobody-0010 MALFORMED_JSON skipped: its owner is unknown"));
+    assertThat(run.out(), containsString("10 dead letters read, 7 selected, 3 replayed, 4 skipped"));
     assertThat(run.out() + run.err(), not(containsString(aliceToken)));
 
     List<PubsubEmulator.Received> received = PUBSUB.pullAtLeast(subscription, 3, Duration.ofSeconds(30));
@@ -239,9 +245,9 @@ class ReplayDeadLettersTest {
         + EXPIRED_BODY.length() + " bytes of data"));
     assertThat(run.out(), containsString("msg-job-internal-0002 INTERNAL_ERROR would publish"));
     assertThat(run.out(), containsString("m-bytes-0003 MALFORMED_JSON would publish"));
-    // --since as a date: the whole UTC day, so the 09:00 dead letter is in too.
-    assertThat(run.out(), containsString("m-expired-early AUTH_EXPIRED would publish"));
-    assertThat(run.out(), containsString("6 selected, 4 would be replayed, 2 skipped"));
+    // --since as a date: the whole UTC day, so the 09:00 dead letter is selected too (its owner is unknown).
+    assertThat(run.out(), containsString("m-expired-early AUTH_EXPIRED skipped: its owner is unknown"));
+    assertThat(run.out(), containsString("7 selected, 3 would be replayed, 4 skipped"));
     assertThat(run.out() + run.err(), not(containsString(aliceToken)));
     Thread.sleep(1000);
     assertThat(PUBSUB.pull(subscription, 10), empty());
@@ -270,19 +276,22 @@ class ReplayDeadLettersTest {
     String expiredRow = "{\"timestamp\":\"2026-11-24 10:05:00.123 UTC\",\"payloadString\":" + quote(EXPIRED_BODY)
         + ",\"payloadBytes\":null,\"attributes\":[{\"key\":\"authorization\",\"value\":\"[REDACTED]\"},"
         + "{\"key\":\"job_id\",\"value\":\"job-export-0001\"}],\"errorMessage\":\"expired\",\"stacktrace\":null,"
-        + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000001\"}";
+        + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000001\",\"owner\":\"bob\"}";
     String bytesRow = "{\"timestamp\":\"2026-11-24T10:06:00Z\",\"payloadBytes\":\"" + Base64.getEncoder().encodeToString(RAW_BYTES)
         + "\",\"attributes\":[],\"errorMessage\":\"not UTF-8\",\"reason_code\":\"MALFORMED_JSON\",\"stage\":\"ReadRequests\","
-        + "\"message_id\":\"17000000000002\"}";
+        + "\"message_id\":\"17000000000002\",\"owner\":\"bob\"}";
+    String carolsRow = "{\"timestamp\":\"2026-11-24 10:08:00 UTC\",\"payloadString\":\"{}\",\"attributes\":[],"
+        + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000004\",\"owner\":\"carol\"}";
     String otherReason = "{\"timestamp\":\"2026-11-24 10:07:00 UTC\",\"payloadString\":\"{}\",\"attributes\":[],"
         + "\"reason_code\":\"SCHEMA_VIOLATION\",\"stage\":\"Validate\",\"message_id\":\"17000000000003\"}";
     // The export repeats the first row (BigQuery has no primary keys).
-    Files.writeString(export, String.join("\n", expiredRow, bytesRow, otherReason, expiredRow, ""));
+    Files.writeString(export, String.join("\n", expiredRow, bytesRow, otherReason, expiredRow, carolsRow, ""));
 
     Run run = replay("--file=" + export, "--reason=AUTH_EXPIRED,MALFORMED_JSON", "--topic=" + topic,
         "--pubsubRootUrl=" + PUBSUB.rootUrl(), "--dev-uid=bob", "--dev-tenant=acme", "--devAuthDir=" + devAuth);
-    assertThat(run.err(), run.status(), equalTo(0));
-    assertThat(run.out(), containsString("4 dead letters read, 2 selected, 2 replayed, 0 skipped"));
+    assertThat(run.err(), run.status(), equalTo(1));
+    assertThat(run.out(), containsString("17000000000004 AUTH_EXPIRED skipped: it belongs to uid carol but the replay token is for bob"));
+    assertThat(run.out(), containsString("5 dead letters read, 3 selected, 2 replayed, 1 skipped"));
     List<PubsubEmulator.Received> received = PUBSUB.pullAtLeast(subscription, 2, Duration.ofSeconds(30));
     Thread.sleep(500);
     received.addAll(PUBSUB.pull(subscription, 10));
