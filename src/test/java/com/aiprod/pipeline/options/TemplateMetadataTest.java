@@ -179,7 +179,8 @@ class TemplateMetadataTest {
     assertThat(metadata.path("name").asText(), equalTo("AIPROD Pipeline"));
     assertThat(metadata.path("description").asText().isBlank(), is(false));
     assertThat(metadata.path("streaming").asBoolean(), is(true));
-    // PubsubIO's job_id deduplication (DESIGN §7) needs exactly-once streaming.
+    // Exactly-once streaming only: the pipeline's idempotence is tested with the runner
+    // deduplicating redeliveries; at-least-once mode is untested (docs/ARCHITECTURE.md).
     assertThat(metadata.path("supportsExactlyOnce").asBoolean(), is(true));
     assertThat(metadata.path("supportsAtLeastOnce").asBoolean(), is(false));
   }
