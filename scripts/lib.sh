@@ -133,3 +133,17 @@ ensure_local_secrets() {
   fi
   chmod 600 "$key"
 }
+
+# Prints a command on one line, each argument quoted for a POSIX shell only when it needs it
+# (single quotes), so the line can be pasted as it is (the --dry-run output of the GCP scripts).
+print_cmd() {
+  local out="" a
+  for a in "$@"; do
+    if [[ "$a" =~ ^[A-Za-z0-9_./:=@,+%-]+$ ]]; then
+      out+="$a "
+    else
+      out+="'${a//\'/\'\\\'\'}' "
+    fi
+  done
+  printf '%s\n' "${out% }"
+}

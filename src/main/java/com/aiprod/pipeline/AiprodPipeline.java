@@ -76,6 +76,12 @@ public final class AiprodPipeline {
     Pipeline pipeline = create(options);
     forMainLoop(options, args);
     PipelineResult result = pipeline.run();
+    if (OptionsCheck.isDataflow(options)) {
+      // A Flex Template launcher (and any Dataflow submission) returns once the job is submitted:
+      // Dataflow runs it; watching is Cloud Monitoring's job, not this process's.
+      System.out.println("submitted to Dataflow: job " + dataflowJobId(result));
+      return;
+    }
     if (options.isStreaming()) {
       // SIGTERM / Ctrl-C: cancel the run so that DoFns tear down (the warehouse is closed).
       Thread hook = new Thread(() -> cancelQuietly(result), "aiprod-cancel-on-shutdown");
@@ -455,5 +461,12 @@ public final class AiprodPipeline {
             .outputLocation(options.getOutputLocation())
             .backends(pricing);
     return b.build();
+  }
+
+  /** The Dataflow job id of a submitted run, or its description when the runner gives none. */
+  static String dataflowJobId(PipelineResult result) {
+    return result instanceof org.apache.beam.runners.dataflow.DataflowPipelineJob job
+        ? job.getJobId()
+        : String.valueOf(result);
   }
 }

@@ -57,9 +57,32 @@ public final class OptionsCheck {
     if (o.getOutputLocation() == null || o.getOutputLocation().isBlank()) {
       problems.add("--outputLocation is required (gs://bucket/prefix or a local directory)");
     }
+    if (isDataflow(o)) {
+      problems.addAll(dataflowProblems(o));
+    }
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("invalid options:\n  - " + String.join("\n  - ", problems));
     }
+  }
+
+  /**
+   * What a Dataflow job must not use, whatever launched it (the Flex Template's regexes say the
+   * same): a DuckDB file or a secrets directory on a worker is private to that worker (each would
+   * get its own warehouse and its own new audit key), and a local output directory is lost with it.
+   */
+  static List<String> dataflowProblems(AiprodOptions o) {
+    List<String> problems = new ArrayList<>();
+    if (o.getWarehouse() != null && o.getWarehouse().startsWith("duckdb:")) {
+      problems.add("--warehouse=duckdb:… is refused on Dataflow (a file on one worker); use bigquery:PROJECT.DATASET");
+    }
+    if (o.getSecretSource() == null || !o.getSecretSource().startsWith("secretmanager:")) {
+      problems.add("--secretSource must be secretmanager:projects/P on Dataflow (a secrets directory on a worker"
+          + " would give each worker its own audit key)");
+    }
+    if (o.getOutputLocation() != null && !o.getOutputLocation().startsWith("gs://")) {
+      problems.add("--outputLocation must be gs://bucket/prefix on Dataflow (a local directory is lost with its worker)");
+    }
+    return problems;
   }
 
   public static boolean isDataflow(AiprodOptions o) {
