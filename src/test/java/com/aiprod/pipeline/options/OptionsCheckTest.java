@@ -22,9 +22,14 @@ class OptionsCheckTest {
   private AiprodOptions options(String... extra) {
     List<String> args = new ArrayList<>();
     args.add("--inputFiles=" + dir.resolve("in.jsonl"));
-    args.add("--warehouse=duckdb:" + dir.resolve("w.duckdb"));
-    args.add("--outputLocation=" + dir.resolve("out"));
-    args.addAll(List.of(extra));
+    List<String> given = List.of(extra);
+    if (given.stream().noneMatch(a -> a.startsWith("--warehouse="))) {
+      args.add("--warehouse=duckdb:" + dir.resolve("w.duckdb"));
+    }
+    if (given.stream().noneMatch(a -> a.startsWith("--outputLocation="))) {
+      args.add("--outputLocation=" + dir.resolve("out"));
+    }
+    args.addAll(given);
     return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(AiprodOptions.class);
   }
 
@@ -62,7 +67,11 @@ class OptionsCheckTest {
     assertValid(options("--authMode=dev"));
     assertValid(options("--authMode=dev", "--runner=DirectRunner"));
     assertValid(
-        options("--authMode=firebase", "--firebaseProject=aiprod-prod", "--runner=DataflowRunner"));
+        options(
+            "--authMode=firebase", "--firebaseProject=aiprod-prod", "--runner=DataflowRunner",
+            // Dataflow also needs shared stores (OptionsCheckDataflowTest)
+            "--warehouse=bigquery:aiprod-prod.aiprod", "--secretSource=secretmanager:projects/aiprod-prod",
+            "--outputLocation=gs://aiprod-prod-outputs/out"));
     IllegalArgumentException e = assertInvalid(options("--authMode=firebase"));
     assertThat(e.getMessage(), containsString("--authMode=firebase needs --firebaseProject"));
     assertThat(e.getMessage(), not(containsString("refused on Dataflow")));
