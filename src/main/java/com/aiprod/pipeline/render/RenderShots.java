@@ -2,6 +2,7 @@ package com.aiprod.pipeline.render;
 
 import com.aiprod.pipeline.Coders;
 import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
@@ -10,6 +11,7 @@ import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.price.PricingTable;
 import com.aiprod.pipeline.render.backends.BackendConfig;
 import com.aiprod.pipeline.render.backends.VideoBackend;
+import com.aiprod.pipeline.secrets.SecretAccesses;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.cloud.firestore.DocumentSnapshot;
 import com.google.cloud.firestore.Firestore;
@@ -99,7 +101,9 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
             "FanOutShots",
             FlatMapElements.into(TypeDescriptor.of(ShotTask.class))
                 .via((Job j) -> j.getShots().stream().map(s -> ShotTask.of(j, s)).collect(Collectors.toList())));
-    Settings settings = new Settings(audit, outputLocation, jobDocuments, backends, pricing, policy);
+    Settings settings =
+        new Settings(
+            audit, outputLocation, jobDocuments, backends, pricing, policy, jobs.getPipeline().getOptions().getJobName());
     if (streaming) {
       return tasks
           .apply(
@@ -125,7 +129,8 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
       @Nullable FirestoreClients jobDocuments,
       BackendConfig backends,
       PricingTable pricing,
-      RenderPolicy policy)
+      RenderPolicy policy,
+      String run)
       implements java.io.Serializable {}
 
   /**
@@ -138,6 +143,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
     private final Counter fallbacks = Metrics.counter("aiprod", "backend_fallbacks");
     private transient Firestore firestore;
     private transient Map<String, VideoBackend> clients;
+    private transient SecretAccesses secretAccesses;
     transient ShotRenderer renderer;
 
     RenderFn(Settings settings) {
@@ -150,13 +156,18 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         firestore = settings.jobDocuments().open();
       }
       clients = new HashMap<>();
+      if (settings.backends().secrets() != null) {
+        // Clients resolve their API keys through this view: each version becomes a SECRET_ACCESS
+        // event with the next step's output (@Setup has none; clients open on first use).
+        secretAccesses = new SecretAccesses(settings.backends().secrets().resolver());
+      }
       renderer =
           new ShotRenderer(
               settings.policy(), CircuitBreaker.shared(), settings.pricing(), settings.outputLocation(), this::client);
     }
 
     private synchronized VideoBackend client(String backendId) {
-      return clients.computeIfAbsent(backendId, id -> settings.backends().open(id));
+      return clients.computeIfAbsent(backendId, id -> settings.backends().open(id, secretAccesses));
     }
 
     @Teardown
@@ -184,6 +195,12 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
     ShotRenderer.Step step(ShotRenderState state, MultiOutputReceiver out) throws Exception {
       ShotRenderer.Step step = renderer.step(state, System.currentTimeMillis(), cancelled(state.getTask()));
       ShotTask task = state.getTask();
+      if (secretAccesses != null) {
+        for (AuditEvent access :
+            secretAccesses.drainEvents(settings.audit(), settings.run(), "RenderShots", System.currentTimeMillis())) {
+          out.get(StageTags.AUDIT).output(access);
+        }
+      }
       for (ShotRenderer.Call c : step.calls()) {
         if (c.call().equals("submit") && c.ok()) {
           Metrics.counter("aiprod", "shots_submitted_" + c.backend()).inc();

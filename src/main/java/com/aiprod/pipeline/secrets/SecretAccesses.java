@@ -14,7 +14,7 @@ import java.util.Set;
  * {@code @Setup}, {@code refresh} when a backend answers 401/403, and output {@link
  * #drainEvents} (signed, if before signing) with the next element processed.
  */
-public final class SecretAccesses {
+public final class SecretAccesses implements SecretResolver {
   public static final String ACTION = "access_secret";
 
   private final SecretResolver resolver;
@@ -26,14 +26,25 @@ public final class SecretAccesses {
   }
 
   /** The pinned version of {@code name} (cached by the worker's resolver). */
+  @Override
   public synchronized ResolvedSecret resolve(String name) {
     return note(resolver.resolve(name));
   }
 
   /** Re-resolves {@code latest} of {@code name} after a 401/403 (rotation) and pins it. */
+  @Override
   public synchronized ResolvedSecret refresh(String name) {
     return note(resolver.refresh(name));
   }
+
+  @Override
+  public synchronized ResolvedSecret resolveVersion(String name, String version) {
+    return note(resolver.resolveVersion(name, version));
+  }
+
+  /** Does nothing: the worker's shared resolver outlives this view. */
+  @Override
+  public void close() {}
 
   private ResolvedSecret note(ResolvedSecret s) {
     if (seen.add(s.name() + "\u0000" + s.version())) {

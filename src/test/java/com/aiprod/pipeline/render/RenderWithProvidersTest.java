@@ -135,7 +135,19 @@ class RenderWithProvidersTest {
     PAssert.that(rendered.get(StageTags.AUDIT))
         .satisfies(
             events -> {
-              List<AuditEvent> all = list(events);
+              List<AuditEvent> everything = list(events);
+              // The API keys the clients resolved: one SECRET_ACCESS per secret version, no value.
+              List<AuditEvent> secrets =
+                  everything.stream().filter(e -> e.getEventType().equals("SECRET_ACCESS")).toList();
+              // (each DoFn instance reports what it resolved; the event_id is the same for all of
+              // them, so the warehouse keeps one row per secret version)
+              assertThat(
+                  secrets.stream().map(e -> e.getResource().replaceAll(".*/secrets/([^/]+)/versions/.*", "$1"))
+                      .distinct().toList(),
+                  containsInAnyOrder("runway-api-key", "replicate-api-token"));
+              assertThat(secrets.stream().map(AuditEvent::getEventId).distinct().count(), equalTo(2L));
+              List<AuditEvent> all =
+                  everything.stream().filter(e -> !e.getEventType().equals("SECRET_ACCESS")).toList();
               assertThat(all.stream().map(AuditEvent::getEventType).toList(), everyItem(equalTo("API_CALL")));
               Map<String, Long> byAction =
                   all.stream().collect(Collectors.groupingBy(e -> e.getAction() + ":" + e.getStatus(), Collectors.counting()));
@@ -149,7 +161,7 @@ class RenderWithProvidersTest {
                           "render_fetch:success", 3L,
                           "render_fallback:failure", 1L)));
               assertThat(all.stream().map(AuditEvent::getEventId).distinct().count(), equalTo((long) all.size()));
-              for (AuditEvent e : all) {
+              for (AuditEvent e : everything) {
                 assertThat(e.getDetails(), not(containsString("lighthouse")));
                 assertThat(e.getDetails(), not(containsString(FakeProviders.RUNWAY_KEY)));
                 assertThat(e.getDetails(), not(containsString(FakeProviders.REPLICATE_TOKEN)));

@@ -1,6 +1,7 @@
 package com.aiprod.pipeline.render.backends;
 
 import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.secrets.SecretResolver;
 import com.aiprod.pipeline.secrets.SecretSource;
 import com.aiprod.pipeline.vertex.VertexAuth;
 import java.io.Serializable;
@@ -145,6 +146,15 @@ public final class BackendConfig implements Serializable {
    * @throws com.aiprod.pipeline.secrets.SecretAccessException when its secret cannot be read
    */
   public VideoBackend open(String backendId) {
+    return open(backendId, secrets == null ? null : secrets.resolver());
+  }
+
+  /**
+   * Opens the client of {@code backendId} reading its API key through {@code secretResolver} (the
+   * render stage passes a {@link com.aiprod.pipeline.secrets.SecretAccesses} so that each secret
+   * version resolved becomes a SECRET_ACCESS audit event); null when no secrets are configured.
+   */
+  public VideoBackend open(String backendId, @Nullable SecretResolver secretResolver) {
     String api = apiOf(backendId);
     if (api == null) {
       throw new IllegalArgumentException("backend " + backendId + " is not in the pricing table");
@@ -153,9 +163,9 @@ public final class BackendConfig implements Serializable {
       case LOCAL:
         return new PreviewBackend(backendId);
       case RUNWAY:
-        return new RunwayBackend(backendId, this);
+        return new RunwayBackend(backendId, this, secretResolver);
       case REPLICATE:
-        return new ReplicateBackend(backendId, this);
+        return new ReplicateBackend(backendId, this, secretResolver);
       case VERTEX_VEO:
         return new VeoBackend(backendId, this);
       default:

@@ -64,7 +64,7 @@ public final class ReplicateBackend implements VideoBackend {
   private final SecretResolver resolver;
   private volatile String token;
 
-  ReplicateBackend(String id, BackendConfig config) {
+  ReplicateBackend(String id, BackendConfig config, SecretResolver secrets) {
     this.id = id;
     String m = config.modelOf(id);
     this.model = m != null ? m : DEFAULT_MODEL;
@@ -75,11 +75,11 @@ public final class ReplicateBackend implements VideoBackend {
     }
     String endpoint = config.endpoint(BackendConfig.REPLICATE);
     this.http = new ProviderHttp("Replicate", URI.create((endpoint != null ? endpoint : DEFAULT_ENDPOINT) + "/"), config);
-    if (config.secrets() == null) {
+    if (secrets == null) {
       throw new IllegalStateException(
           "backend " + id + " needs --secretSource holding secret " + SECRET + " (Replicate API token)");
     }
-    this.resolver = config.secrets().resolver();
+    this.resolver = secrets;
     this.token = resolver.resolve(SECRET).text();
   }
 

@@ -64,17 +64,17 @@ public final class RunwayBackend implements VideoBackend {
   private final SecretResolver resolver;
   private volatile String apiKey;
 
-  RunwayBackend(String id, BackendConfig config) {
+  RunwayBackend(String id, BackendConfig config, SecretResolver secrets) {
     this.id = id;
     String m = config.modelOf(id);
     this.model = m != null ? m : DEFAULT_MODEL;
     String endpoint = config.endpoint(BackendConfig.RUNWAY);
     this.http = new ProviderHttp("Runway", URI.create((endpoint != null ? endpoint : DEFAULT_ENDPOINT) + "/"), config);
-    if (config.secrets() == null) {
+    if (secrets == null) {
       throw new IllegalStateException(
           "backend " + id + " needs --secretSource holding secret " + SECRET + " (Runway API key)");
     }
-    this.resolver = config.secrets().resolver();
+    this.resolver = secrets;
     this.apiKey = resolver.resolve(SECRET).text();
   }
 

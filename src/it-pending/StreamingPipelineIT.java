@@ -100,10 +100,10 @@ class StreamingPipelineIT {
   static final int FREE_FINALS = 60;
   static final int UNKNOWN_CANCELS = 20;
   // The second publication.
-  static final int DUPLICATES = 40;
-  static final int OWNER_CANCELS = 10;
-  static final int ADMIN_CANCELS = 5;
-  static final int FOREIGN_CANCELS = 10;
+  static final int DUPLICATES = 24;
+  static final int OWNER_CANCELS = 6;
+  static final int ADMIN_CANCELS = 4;
+  static final int FOREIGN_CANCELS = 6;
 
   @RegisterExtension static final FirestoreEmulator FIRESTORE = new FirestoreEmulator();
   @RegisterExtension static final PubsubEmulator PUBSUB = new PubsubEmulator();
