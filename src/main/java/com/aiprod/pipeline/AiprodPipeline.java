@@ -264,12 +264,11 @@ public final class AiprodPipeline {
     collect(planned, auditEvents, deadLetters, finished);
 
     PCollection<Job> rendering = planned.get(StageTags.JOBS);
+    PCollection<Job> progress = null;
     if (options.isStreaming()) {
-      auditEvents.add(
-          PCollectionList.of(admitted.get(StageTags.JOBS))
-              .and(rendering)
-              .apply("FlattenProgress", Flatten.pCollections())
-              .apply("DeliverProgress", new Deliver.Progress(audit, WriteJobDocuments.to(store))));
+      progress =
+          PCollectionList.of(admitted.get(StageTags.JOBS)).and(rendering).apply("FlattenProgress", Flatten.pCollections());
+      auditEvents.add(progress.apply("DeliverProgress", new Deliver.Progress(audit)));
     }
     PCollectionTuple rendered = rendering.apply(
             "RenderShots",
@@ -296,7 +295,7 @@ public final class AiprodPipeline {
 
     PCollection<Job> terminal = PCollectionList.of(finished).apply("FlattenTerminalJobs", Flatten.pCollections());
     PCollectionTuple delivered =
-        terminal.apply("DeliverJobs", new Deliver.Jobs(audit, warehouse, WriteJobDocuments.to(store)));
+        terminal.apply("DeliverJobs", new Deliver.Jobs(audit, warehouse, WriteJobDocuments.to(store), progress));
     collect(delivered, auditEvents, deadLetters, null);
 
     deadLetters.add(

@@ -50,7 +50,16 @@ import org.junit.jupiter.api.Test;
 class NamesCrossCheckTest {
   private static final Path TERRAFORM = Paths.get("terraform");
   private static final Path SQL = Paths.get("sql");
-  private static final Path DESIGN = Paths.get("../shared/DESIGN.md");
+  /**
+   * The specification: {@code ../shared/DESIGN.md} next to the project when it is there, else the
+   * copy the repository keeps in {@code docs/DESIGN.md} (a clean checkout elsewhere, e.g. CI);
+   * {@link #theRepositoryCopyOfDesignIsCurrent} keeps the copy equal to the original.
+   */
+  private static final Path SHARED_DESIGN = Paths.get("../shared/DESIGN.md");
+
+  private static final Path DESIGN_COPY = Paths.get("docs/DESIGN.md");
+
+  private static final Path DESIGN = Files.isRegularFile(SHARED_DESIGN) ? SHARED_DESIGN : DESIGN_COPY;
 
   static String design;
   static String locals;
@@ -71,6 +80,17 @@ class NamesCrossCheckTest {
   }
 
   // --- helpers --------------------------------------------------------------------------------
+
+  @Test
+  void theRepositoryCopyOfDesignIsCurrent() throws IOException {
+    assertThat("docs/DESIGN.md is kept in the repository", Files.isRegularFile(DESIGN_COPY), is(true));
+    if (Files.isRegularFile(SHARED_DESIGN)) {
+      assertThat(
+          "docs/DESIGN.md differs from ../shared/DESIGN.md: copy it again (cp ../shared/DESIGN.md docs/)",
+          Files.readString(DESIGN_COPY, StandardCharsets.UTF_8),
+          equalTo(Files.readString(SHARED_DESIGN, StandardCharsets.UTF_8)));
+    }
+  }
 
   /** The text of DESIGN's section {@code n} ("## n. ..." up to the next "## "). */
   static String designSection(int n) {

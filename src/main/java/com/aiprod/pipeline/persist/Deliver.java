@@ -15,7 +15,9 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PDone;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.values.Row;
 
@@ -37,66 +39,113 @@ public final class Deliver {
     private final AuditEvents audit;
     private final Warehouse warehouse;
     private final WriteJobDocuments documents;
+    private final @Nullable PCollection<Job> progress;
 
     public Jobs(AuditEvents audit, Warehouse warehouse, WriteJobDocuments documents) {
+      this(audit, warehouse, documents, null);
+    }
+
+    /**
+     * @param progress streaming only: the documents of jobs still under way (see {@link
+     *     Progress}), written by the same writer as the terminal ones so that a job's updates are
+     *     folded into one write per document instead of racing each other's preconditions
+     */
+    public Jobs(AuditEvents audit, Warehouse warehouse, WriteJobDocuments documents, @Nullable PCollection<Job> progress) {
       this.audit = audit;
       this.warehouse = warehouse;
       this.documents = documents;
+      this.progress = progress;
     }
 
     @Override
     public PCollectionTuple expand(PCollection<Job> finished) {
       PCollection<Job> counted = finished.apply("CountOutcomes", ParDo.of(new CountOutcomeFn()));
-      PCollection<DeadLetter> failures = counted.apply("WriteJobDocuments", documents);
+      PCollection<Job> toWrite =
+          progress == null
+              ? counted
+              : PCollectionList.of(counted).and(progress).apply("WithProgress", Flatten.pCollections());
+      PCollectionTuple failed =
+          toWrite
+              .apply("WriteJobDocuments", documents)
+              .apply(
+                  "SplitDocumentFailures",
+                  ParDo.of(new SplitFailuresFn(audit))
+                      .withOutputTags(StageTags.DEAD_LETTERS, TupleTagList.of(StageTags.AUDIT)));
       PCollection<AuditEvent> auditOut =
-          counted.apply(
-              "AuditDocumentWrites",
-              MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j)));
+          PCollectionList.of(
+                  counted.apply(
+                      "AuditDocumentWrites",
+                      MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j))))
+              .and(failed.get(StageTags.AUDIT))
+              .apply("FlattenDocumentAudit", Flatten.pCollections());
       PCollection<DeadLetter> refusedRows =
           counted
               .apply("ToJobResultRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::jobResult))
               .setRowSchema(TableSchemas.beamSchema(WarehouseTable.JOB_RESULTS))
               .apply("WriteJobResults", warehouse.write(WarehouseTable.JOB_RESULTS));
       PCollection<DeadLetter> deadLetters =
-          PCollectionList.of(failures).and(refusedRows).apply("FlattenJobDeliveryFailures", Flatten.pCollections());
+          PCollectionList.of(failed.get(StageTags.DEAD_LETTERS))
+              .and(refusedRows)
+              .apply("FlattenJobDeliveryFailures", Flatten.pCollections());
       return PCollectionTuple.of(StageTags.AUDIT, auditOut).and(StageTags.DEAD_LETTERS, deadLetters);
     }
   }
 
   /**
-   * Streaming progress: documents of jobs still under way (RECEIVED after Admit — the claim of
-   * the job_id that a later duplicate finds, also after a restart — and RENDERING after Plan),
-   * with their DATA_ACCESS events. A failed progress write is an ERROR audit event, not a dead
+   * A document that could not be written: a dead letter when it held the job's terminal state
+   * (that was the message's outcome), an ERROR audit event when it was progress (the terminal
+   * document, written later, is the outcome).
+   */
+  static final class SplitFailuresFn extends DoFn<DeadLetter, DeadLetter> {
+    private final AuditEvents audit;
+
+    SplitFailuresFn(AuditEvents audit) {
+      this.audit = audit;
+    }
+
+    @ProcessElement
+    public void process(@Element DeadLetter d, MultiOutputReceiver out) {
+      String state = d.getAttributes() == null ? null : d.getAttributes().get("state");
+      boolean progress = false;
+      if (state != null) {
+        try {
+          progress = !com.aiprod.pipeline.model.JobState.valueOf(state).isTerminal();
+        } catch (IllegalArgumentException e) {
+          progress = false;
+        }
+      }
+      if (!progress) {
+        out.get(StageTags.DEAD_LETTERS).output(d);
+        return;
+      }
+      out.get(StageTags.AUDIT)
+          .output(
+              audit.event(
+                  AuditEvents.ERROR, AuditEvents.ERROR_STATUS, "write_job_document", d.getMessageId(), null,
+                  null, null, null, AuditEvents.details().put("reason", d.getErrorMessage()),
+                  d.getTimestampMillis(), "progress"));
+    }
+  }
+
+  /**
+   * Streaming progress: the DATA_ACCESS events of the documents of jobs still under way (RECEIVED
+   * after Admit — the claim of the job_id that a later duplicate finds, also after a restart —
+   * and RENDERING after Plan). The documents themselves are written by {@link Jobs}, with the
+   * terminal ones, by one writer; a failed progress write is an ERROR audit event, not a dead
    * letter: the job's outcome is its terminal document, written later.
    */
   public static final class Progress extends PTransform<PCollection<Job>, PCollection<AuditEvent>> {
     private final AuditEvents audit;
-    private final WriteJobDocuments documents;
 
-    public Progress(AuditEvents audit, WriteJobDocuments documents) {
+    public Progress(AuditEvents audit) {
       this.audit = audit;
-      this.documents = documents;
     }
 
     @Override
     public PCollection<AuditEvent> expand(PCollection<Job> jobs) {
-      PCollection<AuditEvent> writes =
-          jobs.apply(
-              "AuditProgressWrites",
-              MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j)));
-      PCollection<AuditEvent> failures =
-          jobs.apply("WriteProgressDocuments", documents)
-              .apply(
-                  "AuditProgressWriteFailures",
-                  MapElements.into(TypeDescriptor.of(AuditEvent.class))
-                      .via(
-                          (DeadLetter d) ->
-                              audit.event(
-                                  AuditEvents.ERROR, AuditEvents.ERROR_STATUS, "write_job_document",
-                                  d.getMessageId(), null, null, null, null,
-                                  AuditEvents.details().put("reason", d.getErrorMessage()),
-                                  d.getTimestampMillis(), "progress")));
-      return PCollectionList.of(writes).and(failures).apply("FlattenProgressAudit", Flatten.pCollections());
+      return jobs.apply(
+          "AuditProgressWrites",
+          MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j)));
     }
   }
 
