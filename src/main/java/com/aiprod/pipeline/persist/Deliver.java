@@ -39,7 +39,7 @@ public final class Deliver {
     private final AuditEvents audit;
     private final Warehouse warehouse;
     private final WriteJobDocuments documents;
-    private final @Nullable PCollection<Job> progress;
+    private final transient @Nullable PCollection<Job> progress;
 
     public Jobs(AuditEvents audit, Warehouse warehouse, WriteJobDocuments documents) {
       this(audit, warehouse, documents, null);
@@ -59,6 +59,7 @@ public final class Deliver {
 
     @Override
     public PCollectionTuple expand(PCollection<Job> finished) {
+      AuditEvents audit = this.audit; // lambdas capture the local, not this transform
       PCollection<Job> counted = finished.apply("CountOutcomes", ParDo.of(new CountOutcomeFn()));
       PCollection<Job> toWrite =
           progress == null
