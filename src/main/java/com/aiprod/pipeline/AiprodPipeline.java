@@ -25,6 +25,7 @@ import com.aiprod.pipeline.persist.PublishDeadLetters;
 import com.aiprod.pipeline.persist.ResumeUnfinishedJobs;
 import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.persist.WriteJobDocuments;
+import com.aiprod.pipeline.persist.WriteJobDocumentsInOrder;
 import com.aiprod.pipeline.plan.Plan;
 import com.aiprod.pipeline.price.PriceAndRoute;
 import com.aiprod.pipeline.price.PricingTable;
@@ -295,7 +296,15 @@ public final class AiprodPipeline {
 
     PCollection<Job> terminal = PCollectionList.of(finished).apply("FlattenTerminalJobs", Flatten.pCollections());
     PCollectionTuple delivered =
-        terminal.apply("DeliverJobs", new Deliver.Jobs(audit, warehouse, WriteJobDocuments.to(store), progress));
+        terminal.apply(
+            "DeliverJobs",
+            new Deliver.Jobs(
+                audit,
+                warehouse,
+                options.isStreaming()
+                    ? new WriteJobDocumentsInOrder(store, FirestoreClients.fromOptions(options))
+                    : WriteJobDocuments.to(store),
+                progress));
     collect(delivered, auditEvents, deadLetters, null);
 
     deadLetters.add(

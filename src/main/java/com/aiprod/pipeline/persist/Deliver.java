@@ -38,19 +38,25 @@ public final class Deliver {
   public static final class Jobs extends PTransform<PCollection<Job>, PCollectionTuple> {
     private final AuditEvents audit;
     private final Warehouse warehouse;
-    private final WriteJobDocuments documents;
+    private final PTransform<PCollection<Job>, PCollection<DeadLetter>> documents;
     private final transient @Nullable PCollection<Job> progress;
 
-    public Jobs(AuditEvents audit, Warehouse warehouse, WriteJobDocuments documents) {
+    public Jobs(AuditEvents audit, Warehouse warehouse, PTransform<PCollection<Job>, PCollection<DeadLetter>> documents) {
       this(audit, warehouse, documents, null);
     }
 
     /**
+     * @param documents the job-document writer: {@link WriteJobDocuments} in batch, {@link
+     *     WriteJobDocumentsInOrder} in streaming
      * @param progress streaming only: the documents of jobs still under way (see {@link
-     *     Progress}), written by the same writer as the terminal ones so that a job's updates are
-     *     folded into one write per document instead of racing each other's preconditions
+     *     Progress}), written by the same writer as the terminal ones, so that a job's updates are
+     *     written one after the other instead of racing each other's preconditions
      */
-    public Jobs(AuditEvents audit, Warehouse warehouse, WriteJobDocuments documents, @Nullable PCollection<Job> progress) {
+    public Jobs(
+        AuditEvents audit,
+        Warehouse warehouse,
+        PTransform<PCollection<Job>, PCollection<DeadLetter>> documents,
+        @Nullable PCollection<Job> progress) {
       this.audit = audit;
       this.warehouse = warehouse;
       this.documents = documents;

@@ -74,6 +74,26 @@ public final class FirestoreClients implements Serializable {
     return emulatorHost;
   }
 
+  /**
+   * The low-level Firestore v1 client (documents as the same protos FirestoreIO uses), through
+   * the emulator when one is configured (plaintext, the emulator's owner token), else with
+   * application default credentials. The caller closes it.
+   */
+  public com.google.cloud.firestore.v1.FirestoreClient openDocumentsClient() throws java.io.IOException {
+    com.google.cloud.firestore.v1.FirestoreSettings.Builder b =
+        com.google.cloud.firestore.v1.FirestoreSettings.newBuilder();
+    if (emulatorHost != null) {
+      b.setCredentialsProvider(com.google.api.gax.core.NoCredentialsProvider.create())
+          .setHeaderProvider(com.google.api.gax.rpc.FixedHeaderProvider.create("Authorization", "Bearer owner"))
+          .setTransportChannelProvider(
+              com.google.cloud.firestore.v1.FirestoreSettings.defaultGrpcTransportProviderBuilder()
+                  .setEndpoint(emulatorHost)
+                  .setChannelConfigurator(io.grpc.ManagedChannelBuilder::usePlaintext)
+                  .build());
+    }
+    return com.google.cloud.firestore.v1.FirestoreClient.create(b.build());
+  }
+
   @Override
   public boolean equals(Object o) {
     if (!(o instanceof FirestoreClients)) {

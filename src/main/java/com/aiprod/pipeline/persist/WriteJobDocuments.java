@@ -276,18 +276,25 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
         out.get(Round.RETRY).output(doc);
         return;
       }
+      out.get(Round.DEAD).output(deadLetter(doc, status.getCode(), status.getMessage(), contention, rounds));
+    }
+
+    /**
+     * The dead letter of a job document that could not be written: after {@code rounds} rounds of
+     * contention, or at once for any other status.
+     */
+    static DeadLetter deadLetter(Document doc, int statusCode, String statusMessage, boolean contention, int rounds) {
+      Code code = Code.forNumber(statusCode);
       String path = JobDocuments.relativePath(doc.getName());
-      String codeName = code == null ? "code " + status.getCode() : code.name();
+      String codeName = code == null ? "code " + statusCode : code.name();
       String message =
           contention
               ? String.format(
                   "Job document %s was changed concurrently in each of %d write rounds; last"
                       + " status %s: %s. The job's final state was not stored: re-send the job's"
                       + " last update.",
-                  path, rounds, codeName, status.getMessage())
-              : String.format(
-                  "Job document %s could not be written: %s: %s",
-                  path, codeName, status.getMessage());
+                  path, rounds, codeName, statusMessage)
+              : String.format("Job document %s could not be written: %s: %s", path, codeName, statusMessage);
       Map<String, String> attributes = new LinkedHashMap<>();
       attributes.put("document", path);
       attributes.put("status", codeName);
@@ -295,19 +302,17 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
       putIfPresent(attributes, "job_id", JobDocuments.string(doc, "job_id"));
       putIfPresent(attributes, "state", JobDocuments.string(doc, JobDocuments.STATE));
       String messageId = JobDocuments.string(doc, JobDocuments.MESSAGE_ID);
-      out.get(Round.DEAD)
-          .output(
-              DeadLetter.builder()
-                  .setTimestampMillis(System.currentTimeMillis())
-                  .setPayloadString(json(doc))
-                  .setPayloadBytes(null)
-                  .setAttributes(attributes)
-                  .setErrorMessage(message)
-                  .setStacktrace(null)
-                  .setReasonCode(ReasonCode.INTERNAL_ERROR.name())
-                  .setStage(STAGE)
-                  .setMessageId(messageId == null ? path : messageId)
-                  .build());
+      return DeadLetter.builder()
+          .setTimestampMillis(System.currentTimeMillis())
+          .setPayloadString(json(doc))
+          .setPayloadBytes(null)
+          .setAttributes(attributes)
+          .setErrorMessage(message)
+          .setStacktrace(null)
+          .setReasonCode(ReasonCode.INTERNAL_ERROR.name())
+          .setStage(STAGE)
+          .setMessageId(messageId == null ? path : messageId)
+          .build();
     }
 
     private static void putIfPresent(Map<String, String> m, String key, String value) {
