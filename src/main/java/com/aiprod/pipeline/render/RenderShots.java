@@ -37,6 +37,7 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -58,8 +59,8 @@ import org.joda.time.Duration;
  * shot's {@link ShotRenderState}; between steps the shot waits on a processing-time timer, so no
  * worker thread waits for a render. <b>Batch</b>: batch runners fire processing-time timers only
  * at the end of the input (the DirectRunner never does: measured, see docs/ARCHITECTURE.md), so the
- * shots are spread over workers and each waits between steps in place, with the same state
- * machine and policy.
+ * shots are spread over workers and rendered by a splittable DoFn that resumes itself after each
+ * step's delay ({@link ShotRestriction}), with the same state machine and policy.
  */
 public final class RenderShots extends PTransform<PCollection<Job>, PCollectionTuple> {
   public static final TupleTag<ShotResult> RESULTS = new TupleTag<ShotResult>() {};
@@ -75,7 +76,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
   /**
    * @param jobDocuments where to check, before each step, whether the shot's job was cancelled
    *     (null: never check, for tests without a job store)
-   * @param streaming whether to wait between steps on timers (streaming) or in place (batch)
+   * @param streaming whether to wait between steps on timers (streaming) or by resuming a splittable DoFn (batch)
    */
   public RenderShots(
       AuditEvents audit,
@@ -119,7 +120,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         .apply("SpreadShots", Reshuffle.<ShotTask>viaRandomKey().withNumBuckets(64))
         .apply(
             "RenderShot",
-            ParDo.of(new RenderInPlaceFn(settings)).withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
+            ParDo.of(new RenderWithResumesFn(settings)).withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
   }
 
   /** What both render DoFns carry to the workers. */
@@ -193,8 +194,18 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
 
     /** Takes one step of a shot and emits its rows and events. */
     ShotRenderer.Step step(ShotRenderState state, MultiOutputReceiver out) throws Exception {
-      ShotRenderer.Step step = renderer.step(state, System.currentTimeMillis(), cancelled(state.getTask()));
-      ShotTask task = state.getTask();
+      ShotRenderer.Step step = compute(state);
+      emit(state.getTask(), step, out);
+      return step;
+    }
+
+    /** One step of a shot, without emitting its rows and events yet. */
+    ShotRenderer.Step compute(ShotRenderState state) throws Exception {
+      return renderer.step(state, System.currentTimeMillis(), cancelled(state.getTask()));
+    }
+
+    /** Emits a step's secret accesses, API calls, fallbacks and {@code shot_renders} rows. */
+    void emit(ShotTask task, ShotRenderer.Step step, MultiOutputReceiver out) {
       if (secretAccesses != null) {
         for (AuditEvent access :
             secretAccesses.drainEvents(settings.audit(), settings.run(), "RenderShots", System.currentTimeMillis())) {
@@ -251,7 +262,6 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         }
         out.get(RESULTS).output(r);
       }
-      return step;
     }
 
     private static String truncate(String s) {
@@ -316,26 +326,51 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
     }
   }
 
-  /** Batch: each shot steps to its end on one worker thread, waiting in place between steps. */
-  static final class RenderInPlaceFn extends RenderFn<ShotTask> {
-    RenderInPlaceFn(Settings settings) {
+  /**
+   * Batch: a splittable DoFn whose restriction is the shot's {@link ShotRenderState}. After each
+   * step it claims the next state and returns {@code resume()} with the delay until the state's
+   * wake time: the runner checkpoints and calls it again later, so no thread waits for a provider
+   * (batch runners do not fire processing-time timers before the end of the input).
+   */
+  @DoFn.BoundedPerElement // a shot ends: the batch graph stays bounded (returning resume() alone would make it unbounded)
+  static final class RenderWithResumesFn extends RenderFn<ShotTask> {
+    RenderWithResumesFn(Settings settings) {
       super(settings);
     }
 
+    @GetInitialRestriction
+    public ShotRestriction initialRestriction(@Element ShotTask task) {
+      return ShotRestriction.of(ShotRenderState.start(task));
+    }
+
+    @NewTracker
+    public ShotRestriction.Tracker newTracker(@Restriction ShotRestriction restriction) {
+      return new ShotRestriction.Tracker(restriction);
+    }
+
+    @GetRestrictionCoder
+    public org.apache.beam.sdk.coders.Coder<ShotRestriction> restrictionCoder() {
+      return ShotRestriction.coder();
+    }
+
     @ProcessElement
-    public void process(@Element ShotTask task, MultiOutputReceiver out) throws Exception {
-      ShotRenderState state = ShotRenderState.start(task);
-      while (true) {
-        ShotRenderer.Step step = step(state, out);
-        state = step.next();
-        if (step.done()) {
-          return;
-        }
-        long wait = step.wakeAtMillis() - System.currentTimeMillis();
-        if (wait > 0) {
-          Thread.sleep(wait);
-        }
+    public ProcessContinuation process(
+        RestrictionTracker<ShotRestriction, ShotRenderState> tracker, MultiOutputReceiver out) throws Exception {
+      ShotRestriction r = tracker.currentRestriction();
+      if (r.isDone()) {
+        return ProcessContinuation.stop();
       }
+      if (!tracker.tryClaim(r.state())) {
+        return ProcessContinuation.stop(); // opening the step: refused only after a checkpoint
+      }
+      ShotRenderer.Step step = compute(r.state());
+      tracker.tryClaim(step.next()); // records the step's outcome
+      emit(r.state().getTask(), step, out);
+      if (step.done()) {
+        return ProcessContinuation.stop();
+      }
+      long wait = Math.max(0, step.wakeAtMillis() - System.currentTimeMillis());
+      return ProcessContinuation.resume().withResumeDelay(Duration.millis(wait));
     }
   }
 }

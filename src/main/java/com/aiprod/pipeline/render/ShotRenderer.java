@@ -21,7 +21,7 @@ import javax.annotation.Nullable;
  * The rendering of one shot as a state machine (DESIGN §5, §6), advanced one {@link #step} at a
  * time by the render stage: choose a backend, submit, poll with growing intervals, fetch the
  * output. Every step is a few bounded HTTP exchanges; between steps the shot waits on a timer (or,
- * in batch, in place), never inside a provider call.
+ * in batch, a resume of the splittable DoFn), never inside a provider call.
  *
  * <ul>
  *   <li>429, 5xx, timeouts and connection failures retry with exponential backoff and full jitter,
