@@ -28,9 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,7 +36,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -110,24 +107,11 @@ class BatchPipelineIT {
   }
 
   private static Connection warehouse() throws Exception {
-    Properties props = new Properties();
-    props.setProperty("duckdb.read_only", "true");
-    return DriverManager.getConnection("jdbc:duckdb:" + warehouse, props);
+    return PipelineRuns.readWarehouse(warehouse);
   }
 
   private static List<Map<String, Object>> rows(String sql) throws Exception {
-    try (Connection c = warehouse(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      List<Map<String, Object>> out = new ArrayList<>();
-      ResultSetMetaData md = rs.getMetaData();
-      while (rs.next()) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        for (int i = 1; i <= md.getColumnCount(); i++) {
-          row.put(md.getColumnLabel(i), rs.getObject(i));
-        }
-        out.add(row);
-      }
-      return out;
-    }
+    return PipelineRuns.rows(warehouse, sql);
   }
 
   private static String messageId(int line) {
@@ -315,9 +299,6 @@ class BatchPipelineIT {
   }
 
   private static long count(String sql) throws Exception {
-    try (Connection c = warehouse(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return PipelineRuns.count(warehouse, sql);
   }
 }

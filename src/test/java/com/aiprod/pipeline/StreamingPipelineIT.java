@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
+import com.aiprod.pipeline.testing.PipelineRuns;
 import com.aiprod.pipeline.testing.PubsubEmulator;
 import com.aiprod.pipeline.tools.ExportJobs;
 import com.aiprod.pipeline.tools.Publish;
@@ -33,9 +34,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -48,7 +47,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -681,31 +679,15 @@ class StreamingPipelineIT {
   // ---------------------------------------------------------------- warehouse helpers
 
   private static Connection warehouse() throws Exception {
-    Properties props = new Properties();
-    props.setProperty("duckdb.read_only", "true");
-    return DriverManager.getConnection("jdbc:duckdb:" + warehouse, props);
+    return PipelineRuns.readWarehouse(warehouse);
   }
 
   private static List<Map<String, Object>> rows(String sql) throws Exception {
-    try (Connection c = warehouse(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      List<Map<String, Object>> out = new ArrayList<>();
-      ResultSetMetaData md = rs.getMetaData();
-      while (rs.next()) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        for (int i = 1; i <= md.getColumnCount(); i++) {
-          row.put(md.getColumnLabel(i), rs.getObject(i));
-        }
-        out.add(row);
-      }
-      return out;
-    }
+    return PipelineRuns.rows(warehouse, sql);
   }
 
   private static long count(String sql) throws Exception {
-    try (Connection c = warehouse(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return PipelineRuns.count(warehouse, sql);
   }
 
   /** {@code <job_id>#<publication>} of a pipeline message id (the Pub/Sub message id). */

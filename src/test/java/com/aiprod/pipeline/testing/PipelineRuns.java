@@ -127,17 +127,45 @@ public final class PipelineRuns {
         Duration.ofNanos(System.nanoTime() - start));
   }
 
+  /** A read-only connection to a local DuckDB warehouse (the run that wrote it has ended). */
+  public static Connection readWarehouse(Path warehouse) throws java.sql.SQLException {
+    Properties props = new Properties();
+    props.setProperty("duckdb.read_only", "true");
+    return DriverManager.getConnection("jdbc:duckdb:" + warehouse, props);
+  }
+
+  /** Every row of {@code sql} on the warehouse, column label to value, in result order. */
+  public static List<Map<String, Object>> rows(Path warehouse, String sql) throws Exception {
+    try (Connection c = readWarehouse(warehouse); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      List<Map<String, Object>> out = new ArrayList<>();
+      java.sql.ResultSetMetaData md = rs.getMetaData();
+      while (rs.next()) {
+        Map<String, Object> row = new java.util.LinkedHashMap<>();
+        for (int i = 1; i <= md.getColumnCount(); i++) {
+          row.put(md.getColumnLabel(i), rs.getObject(i));
+        }
+        out.add(row);
+      }
+      return out;
+    }
+  }
+
+  /** The first column of the first row of {@code sql} on the warehouse (a count). */
+  public static long count(Path warehouse, String sql) throws Exception {
+    try (Connection c = readWarehouse(warehouse); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   /**
    * Each message's outcome in the warehouse by message id: {@code STATE} or {@code
    * STATE:REASON_CODE} for a job, {@code dead_letter:REASON_CODE} for a dead letter (the format of
    * the samples' {@code "expect"}).
    */
   public static Map<String, String> outcomes(Path warehouse) throws Exception {
-    Properties props = new Properties();
-    props.setProperty("duckdb.read_only", "true");
     Map<String, String> actual = new HashMap<>();
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + warehouse, props);
-        Statement st = c.createStatement()) {
+    try (Connection c = readWarehouse(warehouse); Statement st = c.createStatement()) {
       try (ResultSet rs = st.executeQuery("SELECT message_id, state, reason_code FROM job_results")) {
         while (rs.next()) {
           String reason = rs.getString(3);
