@@ -80,6 +80,28 @@ public final class FakeProviders implements AutoCloseable {
       return accept.apply(id);
     }
 
+    /** How a provider shows a generation's state ("running", "failed", "succeeded"). */
+    interface Answer {
+      Resp of(String state, String id, String outputUrl);
+    }
+
+    /** A poll of the generation in the route's first group: auth, counting, overrides, state. */
+    Resp poll(Req req, String deniedJson, Answer answer) {
+      if (!authorized(req)) {
+        return Resp.json(401, deniedJson);
+      }
+      polls.incrementAndGet();
+      String id = req.match().group(1);
+      Function<String, Resp> override = onPoll;
+      if (override != null) {
+        Resp r = override.apply(id);
+        if (r != null) {
+          return r;
+        }
+      }
+      return answer.of(state(id), id, server.base() + "/files/" + id + ".mp4");
+    }
+
     /** "running", "succeeded" or "failed" for the poll of task {@code id} now. */
     String state(String id) {
       AtomicInteger n = pollsById.computeIfAbsent(id, k -> new AtomicInteger());
@@ -108,28 +130,16 @@ public final class FakeProviders implements AutoCloseable {
     p.server.route(
         "GET",
         "/v1/tasks/([A-Za-z0-9-]+)",
-        req -> {
-          if (!p.authorized(req)) {
-            return Resp.json(401, "{\"error\":\"bad key\"}");
-          }
-          p.polls.incrementAndGet();
-          String id = req.match().group(1);
-          Function<String, Resp> override = p.onPoll;
-          if (override != null) {
-            Resp r = override.apply(id);
-            if (r != null) {
-              return r;
-            }
-          }
-          switch (p.state(id)) {
-            case "running":
-              return task(id, "RUNNING", ",\"progress\":0.5");
-            case "failed":
-              return task(id, "FAILED", ",\"failure\":\"The fake provider failed this generation\"");
-            default:
-              return task(id, "SUCCEEDED", ",\"output\":[\"" + p.server.base() + "/files/" + id + ".mp4\"]");
-          }
-        });
+        req ->
+            p.poll(
+                req,
+                "{\"error\":\"bad key\"}",
+                (state, id, output) ->
+                    switch (state) {
+                      case "running" -> task(id, "RUNNING", ",\"progress\":0.5");
+                      case "failed" -> task(id, "FAILED", ",\"failure\":\"The fake provider failed this generation\"");
+                      default -> task(id, "SUCCEEDED", ",\"output\":[\"" + output + "\"]");
+                    }));
     p.server.route(
         "DELETE",
         "/v1/tasks/([A-Za-z0-9-]+)",
@@ -154,28 +164,16 @@ public final class FakeProviders implements AutoCloseable {
     p.server.route(
         "GET",
         "/v1/predictions/([a-z0-9]+)",
-        req -> {
-          if (!p.authorized(req)) {
-            return Resp.json(401, "{\"detail\":\"bad token\"}");
-          }
-          p.polls.incrementAndGet();
-          String id = req.match().group(1);
-          Function<String, Resp> override = p.onPoll;
-          if (override != null) {
-            Resp r = override.apply(id);
-            if (r != null) {
-              return r;
-            }
-          }
-          switch (p.state(id)) {
-            case "running":
-              return prediction(id, "processing", "null");
-            case "failed":
-              return prediction(id, "failed", "null");
-            default:
-              return prediction(id, "succeeded", "\"" + p.server.base() + "/files/" + id + ".mp4\"");
-          }
-        });
+        req ->
+            p.poll(
+                req,
+                "{\"detail\":\"bad token\"}",
+                (state, id, output) ->
+                    switch (state) {
+                      case "running" -> prediction(id, "processing", "null");
+                      case "failed" -> prediction(id, "failed", "null");
+                      default -> prediction(id, "succeeded", "\"" + output + "\"");
+                    }));
     p.server.route(
         "POST",
         "/v1/predictions/([a-z0-9]+)/cancel",
