@@ -264,11 +264,7 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
       Document doc = failure.getWrite().getUpdate();
       Status status = failure.getStatus();
       Code code = Code.forNumber(status.getCode());
-      boolean contention =
-          code == Code.FAILED_PRECONDITION
-              || code == Code.ALREADY_EXISTS
-              || code == Code.NOT_FOUND
-              || code == Code.ABORTED;
+      boolean contention = isContention(code);
       if (contention) {
         conflicts.inc();
       }
@@ -277,6 +273,14 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
         return;
       }
       out.get(Round.DEAD).output(deadLetter(doc, status.getCode(), status.getMessage(), contention, rounds));
+    }
+
+    /** A refusal another write of the same document caused: worth another round. */
+    static boolean isContention(Code code) {
+      return code == Code.FAILED_PRECONDITION
+          || code == Code.ALREADY_EXISTS
+          || code == Code.NOT_FOUND
+          || code == Code.ABORTED;
     }
 
     /**

@@ -151,10 +151,7 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
     }
 
     private static boolean contention(StatusCode.Code code) {
-      return code == StatusCode.Code.FAILED_PRECONDITION
-          || code == StatusCode.Code.ALREADY_EXISTS
-          || code == StatusCode.Code.NOT_FOUND
-          || code == StatusCode.Code.ABORTED;
+      return WriteJobDocuments.ClassifyFn.isContention(com.google.rpc.Code.forNumber(grpcNumber(code)));
     }
 
     private static int grpcNumber(StatusCode.Code code) {
