@@ -94,13 +94,10 @@ public final class JobStore implements Serializable {
 
   /**
    * FirestoreIO's adaptive throttler counts every write Firestore does not apply as a sign of
-   * overload. Ours lose preconditions by design (the monotonic merge writes with {@code
-   * exists=false} / {@code update_time} and goes round again; redelivered and resumed jobs after a
-   * restart lose most of theirs), so with the default ratio (1.05) a restart throttled every
-   * worker for seconds at a time and the run stalled (measured: StreamingPipelineIT, every
-   * DirectRunner thread asleep in {@code RpcQosImpl.throttleRequest}). FirestoreIO allows ratios
-   * up to 1.5: the most tolerant one is used (throttling starts above a third of writes refused
-   * instead of 5%).
+   * overload, and a lost precondition of the monotonic merge is such a write. FirestoreIO allows
+   * ratios up to 1.5: the most tolerant one is used (throttling starts above a third of writes
+   * refused instead of 5%). Streaming job documents avoid the refusals altogether ({@link
+   * WriteJobDocumentsInOrder}); this applies to the batch writer and the lookups.
    */
   static final double OVERLOAD_RATIO = 1.5;
 
