@@ -202,7 +202,8 @@ public final class AiprodPipeline {
         p.apply(
             "ReadRequests",
             fromPubsub
-                ? ReadRequests.fromPubsub(options.getInputSubscription(), options.getInputTopic())
+                ? ReadRequests.fromPubsub(
+                    options.getInputSubscription(), options.getInputTopic(), OptionsCheck.outcomeAckDelayMillis(options))
                 : ReadRequests.fromFiles(options.getInputFiles()));
     expand(p, options, pricing, requests);
     return p;
@@ -316,10 +317,12 @@ public final class AiprodPipeline {
             .apply("DeliverAuditEvents", new Deliver.AuditRows(warehouse)));
     PCollection<DeadLetter> allDeadLetters =
         PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());
-    allDeadLetters.apply("DeliverDeadLetters", new Deliver.DeadLetterRows(warehouse));
     if (options.getDeadLetterTopic() != null && !options.getDeadLetterTopic().isBlank()) {
-      allDeadLetters.apply("PublishDeadLetters", PublishDeadLetters.to(options.getDeadLetterTopic()));
+      // Topic first: the dead_letters row, written after it, is the outcome (and may ack the input).
+      allDeadLetters =
+          allDeadLetters.apply("PublishDeadLetters", PublishDeadLetters.to(options.getDeadLetterTopic()));
     }
+    allDeadLetters.apply("DeliverDeadLetters", new Deliver.DeadLetterRows(warehouse));
   }
 
   private static void collect(

@@ -55,7 +55,9 @@ class TransformNamesTest {
             "--outputLocation=gs://my-project-aiprod/outputs",
             "--deadLetterTopic=projects/my-project/topics/aiprod-dead-letters",
             "--tempLocation=gs://my-project-aiprod/temp",
-            "--environment=prod")
+            "--environment=prod",
+            // The Dataflow graph (PubsubIO's read), although these tests build it on the DirectRunner.
+            "--pubsubAcks=checkpoint")
         .as(AiprodOptions.class);
   }
 

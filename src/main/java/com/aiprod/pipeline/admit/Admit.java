@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.admit;
 
+import com.aiprod.pipeline.ingest.PendingAcks;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.model.Job;
@@ -253,6 +254,7 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
       if (lookup.exists() && JobState.valueOf(lookup.getExistingState()).isTerminal()) {
         // This very message already ended (a redelivery after a restart): its outcome exists.
         redelivered.inc();
+        PendingAcks.settle(job.getMessageId());
         ObjectNode d =
             AuditEvents.details().put("reason", "redelivered message of a job that already ended")
                 .put("state", lookup.getExistingState());

@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.admit;
 
+import com.aiprod.pipeline.ingest.PendingAcks;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.model.Job;
@@ -98,6 +99,7 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       settled.inc();
       if (state.isTerminal()) {
         d.put("reason", "the job already ended " + state.name() + "; nothing to cancel");
+        PendingAcks.settle(cancel.getMessageId()); // the job's terminal document is the outcome
         out.get(StageTags.AUDIT)
             .output(
                 audit.event(

@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.assemble;
 
+import com.aiprod.pipeline.ingest.PendingAcks;
 import com.aiprod.pipeline.Coders;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.model.Job;
@@ -164,10 +165,13 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         @TimerId("deadline") Timer deadline,
         @TimerId("forget") Timer forget,
         MultiOutputReceiver out) {
+      AssemblyInput in = element.getValue();
       if (Boolean.TRUE.equals(endedState.read())) {
+        if (in.getCancel() != null) {
+          PendingAcks.settle(in.getCancel().getMessageId()); // the job's outcome exists
+        }
         return; // late shot, redelivered job or cancel after the end: the outcome exists
       }
-      AssemblyInput in = element.getValue();
       Job job = jobState.read();
       if (in.getJob() != null) {
         if (job != null) {
@@ -190,6 +194,8 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       Job cancel = cancelState.read();
       if (cancel != null) {
         emit(out, cancelled(job, cancel, list(shotsState.read())));
+        // The cancel has taken effect; its job's CANCELLED document is written within the ack delay.
+        PendingAcks.settle(cancel.getMessageId());
         end(jobState, shotsState, cancelState, endedState, deadline, forget);
         return;
       }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubIO;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubMessage;
@@ -69,6 +70,17 @@ public final class ReadRequests {
    */
   public static PTransform<PBegin, PCollection<RequestMessage>> fromPubsub(
       @Nullable String subscription, @Nullable String topic) {
+    return fromPubsub(subscription, topic, -1);
+  }
+
+  /**
+   * Like {@link #fromPubsub(String, String)}; with {@code outcomeAckDelayMillis >= 0} (and a
+   * subscription) the messages are read by {@link PubsubOutcomeSource} and acknowledged that long
+   * after their outcome is durable instead of when the runner takes them in (see {@link
+   * PendingAcks}).
+   */
+  public static PTransform<PBegin, PCollection<RequestMessage>> fromPubsub(
+      @Nullable String subscription, @Nullable String topic, long outcomeAckDelayMillis) {
     boolean hasSubscription = subscription != null && !subscription.isBlank();
     boolean hasTopic = topic != null && !topic.isBlank();
     if (hasSubscription == hasTopic) {
@@ -79,26 +91,39 @@ public final class ReadRequests {
               + ", topic="
               + topic);
     }
-    return new FromPubsub(hasSubscription ? subscription : null, hasTopic ? topic : null);
+    if (outcomeAckDelayMillis >= 0 && !hasSubscription) {
+      throw new IllegalArgumentException(
+          "outcome acknowledgement needs --inputSubscription (a topic read gets a subscription of the"
+              + " runner's own, which a restart does not find again)");
+    }
+    return new FromPubsub(hasSubscription ? subscription : null, hasTopic ? topic : null, outcomeAckDelayMillis);
   }
 
   private static final class FromPubsub extends PTransform<PBegin, PCollection<RequestMessage>> {
     private final @Nullable String subscription;
     private final @Nullable String topic;
+    private final long outcomeAckDelayMillis;
 
-    FromPubsub(@Nullable String subscription, @Nullable String topic) {
+    FromPubsub(@Nullable String subscription, @Nullable String topic, long outcomeAckDelayMillis) {
       this.subscription = subscription;
       this.topic = topic;
+      this.outcomeAckDelayMillis = outcomeAckDelayMillis;
     }
 
     @Override
     public PCollection<RequestMessage> expand(PBegin input) {
-      PubsubIO.Read<PubsubMessage> read = PubsubIO.readMessagesWithAttributesAndMessageId();
-      read = subscription != null ? read.fromSubscription(subscription) : read.fromTopic(topic);
       String source = subscription != null ? subscription : topic;
-      return input
-          .apply("ReadPubsub", read)
-          .apply("ToRequestMessages", ParDo.of(new PubsubMessageFn(source)));
+      PCollection<PubsubMessage> messages;
+      if (outcomeAckDelayMillis >= 0) {
+        // Same step name as PubsubIO's read: the graph keeps its names whichever acks are used.
+        messages =
+            input.apply("ReadPubsub", Read.from(new PubsubOutcomeSource(subscription, outcomeAckDelayMillis)));
+      } else {
+        PubsubIO.Read<PubsubMessage> read = PubsubIO.readMessagesWithAttributesAndMessageId();
+        read = subscription != null ? read.fromSubscription(subscription) : read.fromTopic(topic);
+        messages = input.apply("ReadPubsub", read);
+      }
+      return messages.apply("ToRequestMessages", ParDo.of(new PubsubMessageFn(source)));
     }
   }
 

@@ -105,6 +105,27 @@ public interface AiprodOptions
   void setDeadLetterTopic(String value);
 
   @Description(
+      "When Pub/Sub messages are acknowledged. outcome: once the message's outcome (terminal job"
+          + " document or dead letter) is durable, so a stopped or killed run loses nothing (needs"
+          + " --inputSubscription and one JVM: DirectRunner, embedded Flink). checkpoint: PubsubIO's"
+          + " acknowledgement when the runner has taken the message in (Dataflow commits it durably"
+          + " first). auto (default): outcome on the DirectRunner and embedded Flink with a"
+          + " subscription, checkpoint elsewhere.")
+  @Default.String("auto")
+  String getPubsubAcks();
+
+  void setPubsubAcks(String value);
+
+  @Description(
+      "With --pubsubAcks=outcome: seconds between a message's outcome being durable and its"
+          + " acknowledgement, for the writes beside the outcome (audit rows, job_results, the"
+          + " dead-letter topic) to land.")
+  @Default.Integer(10)
+  int getAckDelaySeconds();
+
+  void setAckDelaySeconds(int value);
+
+  @Description(
       "Local runs only (DirectRunner/Flink embedded): stop a streaming run cleanly once this many"
           + " input messages have reached their terminal outcome. 0 (default): run until cancelled.")
   @Default.Long(0)

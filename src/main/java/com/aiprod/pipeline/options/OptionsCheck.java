@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
 
 /**
  * Checks the options before anything runs, with one message per problem: exactly one input,
@@ -46,6 +47,18 @@ public final class OptionsCheck {
     if (o.getSecretSource() != null && !SECRET_SOURCE.matcher(o.getSecretSource()).matches()) {
       problems.add("--secretSource must be secretmanager:projects/P or dir:PATH");
     }
+    if (!Set.of("auto", "outcome", "checkpoint").contains(o.getPubsubAcks())) {
+      problems.add("--pubsubAcks must be auto, outcome or checkpoint");
+    } else if ("outcome".equals(o.getPubsubAcks())
+        && (o.getInputSubscription() == null || o.getInputSubscription().isBlank())) {
+      problems.add("--pubsubAcks=outcome needs --inputSubscription");
+    } else if ("outcome".equals(o.getPubsubAcks()) && isDataflow(o)) {
+      problems.add("--pubsubAcks=outcome is refused on Dataflow (its workers do not share one JVM;"
+          + " Dataflow acknowledges after its own durable commit): use auto or checkpoint");
+    }
+    if (o.getAckDelaySeconds() < 0) {
+      problems.add("--ackDelaySeconds must be >= 0");
+    }
     if (!Set.of("dev", "staging", "prod").contains(o.getEnvironment())) {
       problems.add("--environment must be dev, staging or prod");
     }
@@ -63,6 +76,32 @@ public final class OptionsCheck {
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("invalid options:\n  - " + String.join("\n  - ", problems));
     }
+  }
+
+  /**
+   * The ack delay in milliseconds when messages are acknowledged after their outcome ({@code
+   * --pubsubAcks}: outcome, or auto with a subscription on the DirectRunner or embedded Flink),
+   * else -1 (PubsubIO acknowledges).
+   */
+  public static long outcomeAckDelayMillis(AiprodOptions o) {
+    boolean subscription = o.getInputSubscription() != null && !o.getInputSubscription().isBlank();
+    boolean outcome =
+        "outcome".equals(o.getPubsubAcks())
+            || ("auto".equals(o.getPubsubAcks()) && subscription && singleJvm(o));
+    return outcome ? o.getAckDelaySeconds() * 1000L : -1;
+  }
+
+  /** DirectRunner, or FlinkRunner with an embedded cluster. */
+  static boolean singleJvm(AiprodOptions o) {
+    String runner = o.getRunner() == null ? "" : o.getRunner().getSimpleName();
+    if (runner.equals("DirectRunner")) {
+      return true;
+    }
+    if (runner.equals("FlinkRunner")) {
+      String master = o.as(FlinkPipelineOptions.class).getFlinkMaster();
+      return master == null || master.equals("[local]") || master.equals("[auto]") || master.equals("[collection]");
+    }
+    return false;
   }
 
   /**

@@ -1,5 +1,7 @@
 package com.aiprod.pipeline.persist;
 
+import com.aiprod.pipeline.ingest.PendingAcks;
+
 import com.aiprod.pipeline.Coders;
 import com.aiprod.pipeline.ingest.Redaction;
 import com.aiprod.pipeline.model.ReasonCode;
@@ -322,13 +324,31 @@ public final class BigQueryWarehouse implements Warehouse {
       if (warehouse.testServices != null) {
         write = write.withTestServices(warehouse.testServices).withoutValidation();
       }
+      if (table == WarehouseTable.DEAD_LETTERS) {
+        write = write.withPropagateSuccessfulStorageApiWrites(column -> column.equals("message_id"));
+      }
       WriteResult result = input.apply("StorageWrite " + table.tableName(), write);
+      if (table == WarehouseTable.DEAD_LETTERS) {
+        // A dead letter is its message's outcome: once BigQuery has it, the message may be acked.
+        result.getSuccessfulStorageApiInserts().apply("SettleWrittenDeadLetters", ParDo.of(new SettleFn()));
+      }
       return result
           .getFailedStorageApiInserts()
           .apply(
               "RefusedRowsToDeadLetters " + table.tableName(),
               ParDo.of(new RefusedRowFn(table, warehouse.tableSpec(table))))
           .setCoder(Coders.schema(DeadLetter.class));
+    }
+  }
+
+  /** Settles the message of every dead_letters row BigQuery has committed ({@link PendingAcks}). */
+  static final class SettleFn extends DoFn<TableRow, Void> {
+    @ProcessElement
+    public void process(@Element TableRow row) {
+      Object id = row.get("message_id");
+      if (id != null) {
+        PendingAcks.settle(id.toString());
+      }
     }
   }
 

@@ -1,5 +1,7 @@
 package com.aiprod.pipeline.persist;
 
+import com.aiprod.pipeline.ingest.PendingAcks;
+
 import com.aiprod.pipeline.Coders;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -209,6 +211,12 @@ public final class DuckDbWarehouse implements Warehouse {
               });
       inserted.inc(written);
       ignored.inc(rows.size() - written);
+      if (table == WarehouseTable.DEAD_LETTERS) {
+        // Committed: each dead letter is its message's outcome (PendingAcks may acknowledge it).
+        for (Row row : rows) {
+          PendingAcks.settle(row.getString("message_id"));
+        }
+      }
     }
 
     private void bind(PreparedStatement ps, Row row) throws SQLException {

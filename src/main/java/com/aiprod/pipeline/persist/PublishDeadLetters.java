@@ -4,13 +4,21 @@ import com.aiprod.pipeline.ingest.Redaction;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.beam.sdk.io.gcp.pubsub.PubsubIO;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubClient;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubJsonClient;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubMessage;
-import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubOptions;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.SimpleFunction;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PDone;
+import org.joda.time.Instant;
 
 /**
  * Publishes dead letters to {@code --deadLetterTopic} ({@code projects/P/topics/T}), one Pub/Sub
@@ -25,7 +33,7 @@ import org.apache.beam.sdk.values.PDone;
  *
  * <p>Set {@code --pubsubRootUrl} to publish to an emulator.
  */
-public final class PublishDeadLetters extends PTransform<PCollection<DeadLetter>, PDone> {
+public final class PublishDeadLetters extends PTransform<PCollection<DeadLetter>, PCollection<DeadLetter>> {
   /** Attribute names of a published dead letter. */
   public static final String REASON_CODE = "reason_code";
 
@@ -53,11 +61,72 @@ public final class PublishDeadLetters extends PTransform<PCollection<DeadLetter>
     return new PublishDeadLetters(topic);
   }
 
+  /**
+   * Publishes every dead letter and outputs it once Pub/Sub has accepted it, so that the
+   * dead_letters row written after it (the message's outcome, which lets {@code PendingAcks}
+   * acknowledge the input message) never precedes the topic message. A publish that fails fails
+   * the bundle, which the runner retries; a repeated publish is possible, a lost one is not.
+   */
   @Override
-  public PDone expand(PCollection<DeadLetter> input) {
+  public PCollection<DeadLetter> expand(PCollection<DeadLetter> input) {
     return input
-        .apply("ToPubsubMessages", MapElements.via(new ToMessage()))
-        .apply("PublishDeadLetters", PubsubIO.writeMessages().to(topic));
+        .apply("PublishToTopic", ParDo.of(new PublishFn(topic)))
+        .setCoder(input.getCoder());
+  }
+
+  /** Publishes a bundle's dead letters in batches at its end, then outputs them. */
+  static final class PublishFn extends DoFn<DeadLetter, DeadLetter> {
+    private static final int BATCH = 100;
+    private final String topic;
+    private final Counter published = Metrics.counter("aiprod", "dead_letters_published");
+    private transient PubsubClient client;
+    private transient List<Pending> buffer;
+
+    private record Pending(DeadLetter deadLetter, Instant timestamp, BoundedWindow window) {}
+
+    PublishFn(String topic) {
+      this.topic = topic;
+    }
+
+    @StartBundle
+    public void startBundle(StartBundleContext c) throws IOException {
+      if (client == null) {
+        client = PubsubJsonClient.FACTORY.newClient(null, null, c.getPipelineOptions().as(PubsubOptions.class));
+      }
+      buffer = new ArrayList<>();
+    }
+
+    @ProcessElement
+    public void process(@Element DeadLetter d, @Timestamp Instant timestamp, BoundedWindow window) {
+      buffer.add(new Pending(d, timestamp, window));
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext c) throws IOException {
+      PubsubClient.TopicPath path = PubsubClient.topicPathFromPath(topic);
+      for (int i = 0; i < buffer.size(); i += BATCH) {
+        List<Pending> batch = buffer.subList(i, Math.min(buffer.size(), i + BATCH));
+        List<PubsubClient.OutgoingMessage> messages = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+          messages.add(
+              PubsubClient.OutgoingMessage.of(toMessage(p.deadLetter()), p.timestamp().getMillis(), null, null));
+        }
+        client.publish(path, messages);
+        published.inc(batch.size());
+        for (Pending p : batch) {
+          c.output(p.deadLetter(), p.timestamp(), p.window());
+        }
+      }
+      buffer = null;
+    }
+
+    @Teardown
+    public void teardown() throws IOException {
+      if (client != null) {
+        client.close();
+        client = null;
+      }
+    }
   }
 
   /** The Pub/Sub message of one dead letter. */
@@ -98,10 +167,4 @@ public final class PublishDeadLetters extends PTransform<PCollection<DeadLetter>
     return out;
   }
 
-  private static final class ToMessage extends SimpleFunction<DeadLetter, PubsubMessage> {
-    @Override
-    public PubsubMessage apply(DeadLetter d) {
-      return toMessage(d);
-    }
-  }
 }

@@ -1,5 +1,7 @@
 package com.aiprod.pipeline.persist;
 
+import com.aiprod.pipeline.ingest.PendingAcks;
+
 import com.aiprod.pipeline.model.Job;
 import com.google.api.gax.rpc.ApiException;
 import com.google.api.gax.rpc.StatusCode;
@@ -8,6 +10,7 @@ import com.google.firestore.v1.CommitRequest;
 import com.google.firestore.v1.Document;
 import com.google.firestore.v1.GetDocumentRequest;
 import com.google.firestore.v1.Precondition;
+import com.google.firestore.v1.Value;
 import com.google.firestore.v1.Write;
 import java.util.Optional;
 import javax.annotation.Nullable;
@@ -109,6 +112,7 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
           Optional<Document> merged = JobDocuments.merge(existing, update);
           if (merged.isEmpty()) {
             skipped.inc();
+            settleIfTerminal(existing);
             return;
           }
           Precondition precondition =
@@ -126,6 +130,7 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
           writes.inc();
           Long n = count.read();
           count.write(n == null ? 1 : n + 1);
+          settleIfTerminal(update);
           return;
         } catch (ApiException x) {
           last = x;
@@ -140,6 +145,21 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
           WriteJobDocuments.ClassifyFn.deadLetter(
               update, grpcNumber(code), last.getMessage(), contention(code),
               WriteJobDocuments.ROUNDS));
+    }
+
+    /**
+     * A committed terminal document is its message's outcome: {@link PendingAcks} may acknowledge
+     * the message (a no-op unless this JVM reads Pub/Sub with outcome acknowledgement).
+     */
+    private static void settleIfTerminal(@Nullable Document doc) {
+      if (doc == null) {
+        return;
+      }
+      Value messageId = doc.getFieldsMap().get(JobDocuments.MESSAGE_ID);
+      if (messageId != null && doc.getFieldsMap().containsKey(JobDocuments.STATE)
+          && JobDocuments.state(doc).isTerminal()) {
+        PendingAcks.settle(messageId.getStringValue());
+      }
     }
 
     private @Nullable Document read(String name) {

@@ -1,0 +1,326 @@
+package com.aiprod.pipeline.ingest;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubClient;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubClient.IncomingMessage;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubClient.SubscriptionPath;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubJsonClient;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Outcome acknowledgement of Pub/Sub messages (docs/ARCHITECTURE.md "Acknowledgement"): a message
+ * read by {@link PubsubOutcomeSource} stays unacknowledged — its lease extended — until the
+ * pipeline has made its outcome durable and calls {@link #settle} with its message id; it is then
+ * acknowledged {@code ackDelay} later, so that the writes running beside the outcome (audit rows,
+ * the job_results row, the dead-letter topic) have landed too. A process that stops or dies before
+ * that loses nothing: Pub/Sub redelivers the message to the next run, which recognises a message
+ * whose outcome exists (Admit drops it, the warehouse ignores repeated keys, audit event ids are
+ * deterministic).
+ *
+ * <p>Settling points, each after the outcome is committed: a terminal job document
+ * ({@code WriteJobDocumentsInOrder}), a dead_letters row (the warehouse writers), a redelivery of
+ * a job that already ended (Admit), a cancel that found its job ended (AuthorizeCancels) or that
+ * its job's assembly consumed (AssembleJobs).
+ *
+ * <p>One registry per subscription and JVM: the reader and the settling DoFns must share the JVM,
+ * which holds for the DirectRunner and embedded Flink, the runners this mode is chosen for
+ * ({@code --pubsubAcks=auto}). Dataflow acknowledges after its own durable commit and keeps
+ * PubsubIO. On JVM shutdown, messages without an outcome are handed back to Pub/Sub at once
+ * (deadline 0) so that the next run gets them without waiting for their lease to run out.
+ */
+public final class PendingAcks {
+  private static final Logger LOG = LoggerFactory.getLogger(PendingAcks.class);
+
+  /** The ack deadline set on every pulled message and renewed while it has no outcome. */
+  static final int LEASE_SECONDS = 60;
+
+  /** How often a lease is renewed. */
+  static final long RENEW_EVERY_MILLIS = 20_000;
+
+  /**
+   * Longest a message is kept leased without an outcome; then Pub/Sub redelivers it (and a run
+   * that knows its outcome acknowledges it). Longer than any preset deadline (DESIGN §4).
+   */
+  static final long MAX_LEASE_MILLIS = TimeUnit.HOURS.toMillis(3);
+
+  /** How long an outcome is remembered for a message id this registry does not hold (yet). */
+  static final long REMEMBER_SETTLED_MILLIS = TimeUnit.HOURS.toMillis(3);
+
+  private static final int MAX_IDS_PER_CALL = 500;
+  private static final long SHUTDOWN_WAIT_MILLIS = 10_000;
+  private static final Map<String, PendingAcks> BY_SUBSCRIPTION = new ConcurrentHashMap<>();
+  private static final AtomicLong ACKED = new AtomicLong();
+  private static final AtomicLong NACKED = new AtomicLong();
+
+  private final String key;
+  private final SubscriptionPath subscription;
+  private final PubsubClient client;
+  private final long ackDelayMillis;
+  private final ScheduledExecutorService ticker;
+  private final Map<String, Entry> tracked = new HashMap<>();
+  private final LinkedHashMap<String, Long> settledElsewhere = new LinkedHashMap<>();
+  private boolean closed;
+
+  private static final class Entry {
+    final List<String> ackIds = new ArrayList<>();
+    final long firstPulledAt;
+    long renewedAt;
+    long settledAt;
+
+    Entry(long now) {
+      this.firstPulledAt = now;
+      this.renewedAt = now;
+    }
+  }
+
+  private PendingAcks(String subscriptionPath, PubsubClient client, long ackDelayMillis) {
+    this.key = subscriptionPath;
+    this.subscription = PubsubClient.subscriptionPathFromPath(subscriptionPath);
+    this.client = client;
+    this.ackDelayMillis = ackDelayMillis;
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "pending-acks");
+              t.setDaemon(true);
+              return t;
+            });
+    ticker.scheduleWithFixedDelay(this::tickQuietly, 1, 1, TimeUnit.SECONDS);
+  }
+
+  /**
+   * The registry of {@code subscription} in this JVM, made on first use with a Pub/Sub client for
+   * {@code options} ({@code --pubsubRootUrl} names an emulator).
+   */
+  public static PendingAcks forSubscription(String subscription, PubsubOptions options, long ackDelayMillis) {
+    return BY_SUBSCRIPTION.computeIfAbsent(
+        subscription,
+        s -> {
+          try {
+            PendingAcks acks =
+                new PendingAcks(s, PubsubJsonClient.FACTORY.newClient(null, null, options), ackDelayMillis);
+            Runtime.getRuntime().addShutdownHook(new Thread(acks::closeWithinShutdown, "pending-acks-shutdown"));
+            return acks;
+          } catch (IOException e) {
+            throw new IllegalStateException("cannot open a Pub/Sub client for " + s + ": " + e.getMessage(), e);
+          }
+        });
+  }
+
+  /**
+   * The outcome of message {@code messageId} is durable: acknowledge it (every delivery of it this
+   * JVM holds) after the ack delay. A message id no registry holds is remembered for a while, so
+   * that a redelivery pulled later is acknowledged too.
+   */
+  public static void settle(String messageId) {
+    if (messageId == null) {
+      return;
+    }
+    for (PendingAcks acks : BY_SUBSCRIPTION.values()) {
+      acks.settleHere(messageId, System.currentTimeMillis());
+    }
+  }
+
+  /** Acknowledgements sent by this JVM (for tests and logs). */
+  public static long acknowledged() {
+    return ACKED.get();
+  }
+
+  /** Messages handed back to Pub/Sub by this JVM (for tests and logs). */
+  public static long handedBack() {
+    return NACKED.get();
+  }
+
+  /**
+   * Pulls at most {@code max} messages without waiting, leases each for {@link #LEASE_SECONDS} and
+   * holds it until it is settled or {@link #release}d.
+   */
+  List<IncomingMessage> pull(int max) throws IOException {
+    synchronized (this) {
+      if (closed) {
+        return List.of(); // shutting down: what is pulled now would wait out its lease
+      }
+    }
+    List<IncomingMessage> got = client.pull(System.currentTimeMillis(), subscription, max, true);
+    if (got.isEmpty()) {
+      return got;
+    }
+    List<String> ackIds = new ArrayList<>(got.size());
+    long now = System.currentTimeMillis();
+    synchronized (this) {
+      for (IncomingMessage m : got) {
+        String id = m.recordId(); // the Pub/Sub message id: the client has no id attribute
+        Entry e = tracked.computeIfAbsent(id, k -> new Entry(now));
+        e.ackIds.add(m.ackId());
+        if (settledElsewhere.containsKey(id) && e.settledAt == 0) {
+          e.settledAt = now;
+        }
+        ackIds.add(m.ackId());
+      }
+    }
+    modify(ackIds, LEASE_SECONDS);
+    return got;
+  }
+
+  /** Hands pulled messages that were never emitted back to Pub/Sub (deadline 0). */
+  void release(Collection<IncomingMessage> messages) {
+    if (messages.isEmpty()) {
+      return;
+    }
+    List<String> ackIds = new ArrayList<>();
+    synchronized (this) {
+      for (IncomingMessage m : messages) {
+        Entry e = tracked.get(m.recordId());
+        if (e != null && e.ackIds.remove(m.ackId())) {
+          ackIds.add(m.ackId());
+          if (e.ackIds.isEmpty()) {
+            tracked.remove(m.recordId());
+          }
+        }
+      }
+    }
+    modify(ackIds, 0);
+    NACKED.addAndGet(ackIds.size());
+  }
+
+  /** Messages held without an acknowledgement yet. */
+  synchronized int held() {
+    return tracked.size();
+  }
+
+  private synchronized void settleHere(String messageId, long now) {
+    Entry e = tracked.get(messageId);
+    if (e == null) {
+      settledElsewhere.put(messageId, now);
+    } else if (e.settledAt == 0) {
+      e.settledAt = now;
+    }
+  }
+
+  private void tickQuietly() {
+    try {
+      tick(System.currentTimeMillis());
+    } catch (RuntimeException e) {
+      LOG.warn("Pub/Sub lease upkeep failed for {}: {}", subscription.getPath(), e.toString());
+    }
+  }
+
+  /** Acknowledges what is due, renews the leases that need it, forgets old remembered ids. */
+  void tick(long now) {
+    List<String> toAck = new ArrayList<>();
+    List<String> toRenew = new ArrayList<>();
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      Iterator<Map.Entry<String, Entry>> it = tracked.entrySet().iterator();
+      while (it.hasNext()) {
+        Entry e = it.next().getValue();
+        if (e.settledAt != 0 && now - e.settledAt >= ackDelayMillis) {
+          toAck.addAll(e.ackIds);
+          it.remove();
+        } else if (now - e.renewedAt >= RENEW_EVERY_MILLIS && now - e.firstPulledAt < MAX_LEASE_MILLIS) {
+          toRenew.addAll(e.ackIds);
+          e.renewedAt = now;
+        } else if (now - e.firstPulledAt >= MAX_LEASE_MILLIS + LEASE_SECONDS * 1000L) {
+          it.remove(); // Pub/Sub has redelivered it by now; the new delivery is held instead
+        }
+      }
+      Iterator<Long> old = settledElsewhere.values().iterator();
+      while (old.hasNext() && now - old.next() > REMEMBER_SETTLED_MILLIS) {
+        old.remove();
+      }
+    }
+    acknowledge(toAck);
+    modify(toRenew, LEASE_SECONDS);
+  }
+
+  /**
+   * JVM shutdown: acknowledges the settled messages and hands back the others, so that the next
+   * run gets them at once.
+   */
+  void close() {
+    List<String> toAck = new ArrayList<>();
+    List<String> toHandBack = new ArrayList<>();
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      BY_SUBSCRIPTION.remove(key, this);
+      for (Entry e : tracked.values()) {
+        (e.settledAt != 0 ? toAck : toHandBack).addAll(e.ackIds);
+      }
+      tracked.clear();
+    }
+    ticker.shutdownNow();
+    acknowledge(toAck);
+    modify(toHandBack, 0);
+    NACKED.addAndGet(toHandBack.size());
+    LOG.info(
+        "Pub/Sub {}: {} settled messages acknowledged, {} without an outcome handed back at shutdown",
+        subscription.getPath(), toAck.size(), toHandBack.size());
+  }
+
+  /**
+   * {@link #close} on JVM shutdown, waiting at most {@link #SHUTDOWN_WAIT_MILLIS}: an unreachable
+   * Pub/Sub must not hold the exit (the messages then come back when their lease ends).
+   */
+  private void closeWithinShutdown() {
+    Thread t = new Thread(this::close, "pending-acks-close");
+    t.setDaemon(true);
+    t.start();
+    try {
+      t.join(SHUTDOWN_WAIT_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void acknowledge(List<String> ackIds) {
+    for (List<String> chunk : chunks(ackIds)) {
+      try {
+        client.acknowledge(subscription, chunk);
+        ACKED.addAndGet(chunk.size());
+      } catch (IOException | RuntimeException e) {
+        // Not acknowledged: Pub/Sub redelivers, and the next delivery is recognised and settled.
+        LOG.warn("acknowledging {} messages of {} failed: {}", chunk.size(), subscription.getPath(), e.toString());
+      }
+    }
+  }
+
+  private void modify(List<String> ackIds, int seconds) {
+    for (List<String> chunk : chunks(ackIds)) {
+      try {
+        client.modifyAckDeadline(subscription, chunk, seconds);
+      } catch (IOException | RuntimeException e) {
+        // An expired lease only means an earlier redelivery, which is recognised downstream.
+        LOG.warn(
+            "setting the ack deadline of {} messages of {} to {} s failed: {}",
+            chunk.size(), subscription.getPath(), seconds, e.toString());
+      }
+    }
+  }
+
+  private static List<List<String>> chunks(List<String> ids) {
+    List<List<String>> out = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i += MAX_IDS_PER_CALL) {
+      out.add(ids.subList(i, Math.min(ids.size(), i + MAX_IDS_PER_CALL)));
+    }
+    return out;
+  }
+}
