@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
+import com.aiprod.pipeline.ingest.PendingAcks;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.testing.PipelineRuns;
@@ -68,8 +69,9 @@ import org.junit.jupiter.api.io.TempDir;
  * DirectRunner reading a Pub/Sub emulator subscription (ack deadline 10 s) and writing to a
  * Firestore emulator, a DuckDB warehouse and a dead-letter topic.
  *
- * <p>Run 1 is stopped with SIGTERM when about 40% of the first publication has its outcome (the
- * jar cancels itself; unacked messages come back). Then a second publication reuses job_ids that
+ * <p>Run 1 is killed (SIGKILL, a crash) when about 40% of the first publication has its outcome:
+ * what it held comes back when its Pub/Sub leases end, as the jar acknowledges a message only once
+ * its outcome is durable. Run 2 is stopped with SIGTERM (the jar cancels itself). Then a second publication reuses job_ids that
  * already ended (DUPLICATE_JOB: run 1's dedup state died with it, so only the job store can
  * recognise them) and cancels ended jobs (owner, same-tenant admin: nothing changes; anyone else:
  * PERMISSION_DENIED). Run 2 restarts on the same subscription and stores and is stopped when idle.
@@ -147,24 +149,24 @@ class StreamingPipelineIT {
     DocumentWatcher watcher = new DocumentWatcher();
     watcher.start();
     try {
-      // Run 1: stopped (SIGTERM) once ~40% of the messages have their outcome.
+      // Run 1: killed (SIGKILL) once ~40% of the messages have their outcome.
       long t1 = System.currentTimeMillis();
       Run run1 = Run.start("run1");
       // (or after 150 s on a loaded machine: what matters is a stop in the middle of the stream)
       run1.awaitOutcomes((long) Math.ceil(firstPublication * 0.4), Duration.ofSeconds(150));
       run1Outcomes = run1.outcomes.get();
-      run1.stop();
+      run1.kill();
       timings.put("run 1", (System.currentTimeMillis() - t1) + " ms, outcomes at stop " + run1Outcomes);
       assertThat("run 1 was stopped mid-stream; output:\n" + tail(run1.log()),
           run1Outcomes, greaterThanOrEqualTo(100L));
       recordShotFiles();
 
       // Second publication: duplicates of ended jobs and cancels of ended jobs whose messages
-      // run 1 acknowledged. Run 1's leases end after the 10 s ack deadline; then every message
-      // still pending (to be redelivered) is peeked and released at once. A pending original
-      // would race the new message with the same job_id in run 2 (the first to arrive wins), so
-      // such job_ids are not used as targets.
-      Thread.sleep(11_000);
+      // run 1 acknowledged. Run 1's leases end at most PendingAcks.LEASE_SECONDS after the kill;
+      // then every message still pending (to be redelivered) is peeked and released at once. A
+      // pending original would race the new message with the same job_id in run 2 (the first to
+      // arrive wins), so such job_ids are not used as targets.
+      Thread.sleep((PendingAcks.LEASE_SECONDS + 5) * 1000L);
       Set<String> pending = peekPending();
       timings.put("pending after run 1", String.valueOf(pending.size()));
       secondPublicationAt = System.currentTimeMillis();
@@ -443,6 +445,26 @@ class StreamingPipelineIT {
         }
         Thread.sleep(250);
       }
+    }
+
+    /**
+     * SIGKILL: a crash. Nothing of the run's own shutdown happens (no cancel, no handing back of
+     * messages, no DuckDB checkpoint); whatever it held comes back when its Pub/Sub leases end.
+     */
+    void kill() throws InterruptedException {
+      stoppedAt = System.currentTimeMillis();
+      boolean wasAlive = process.isAlive();
+      process.destroyForcibly();
+      boolean ended = process.waitFor(30, TimeUnit.SECONDS);
+      pump.join(10_000);
+      pipelineOutput.append("==== ").append(name).append('\n').append(log());
+      try {
+        Files.writeString(Paths.get("target/streaming-it-" + name + ".log"), log());
+      } catch (IOException ignored) {
+        // diagnostics only
+      }
+      assertThat(name + " was running until killed; output:\n" + tail(log()), wasAlive, is(true));
+      assertThat(name + " ended on SIGKILL", ended, is(true));
     }
 
     /** SIGTERM (the jar cancels its run on shutdown), then waits for the exit. */

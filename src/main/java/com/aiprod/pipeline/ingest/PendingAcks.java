@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -45,11 +47,14 @@ import org.slf4j.LoggerFactory;
 public final class PendingAcks {
   private static final Logger LOG = LoggerFactory.getLogger(PendingAcks.class);
 
-  /** The ack deadline set on every pulled message and renewed while it has no outcome. */
-  static final int LEASE_SECONDS = 60;
+  /**
+   * The ack deadline set on every pulled message and renewed while it has no outcome: after a
+   * crash (SIGKILL) the messages a run held come back this long after its last renewal.
+   */
+  public static final int LEASE_SECONDS = 30;
 
-  /** How often a lease is renewed. */
-  static final long RENEW_EVERY_MILLIS = 20_000;
+  /** How often a lease is renewed (a third of it: two renewals may be late before it lapses). */
+  static final long RENEW_EVERY_MILLIS = 10_000;
 
   /**
    * Longest a message is kept leased without an outcome; then Pub/Sub redelivers it (and a run
@@ -59,6 +64,15 @@ public final class PendingAcks {
 
   /** How long an outcome is remembered for a message id this registry does not hold (yet). */
   static final long REMEMBER_SETTLED_MILLIS = TimeUnit.HOURS.toMillis(3);
+
+  /** The part that settles a message by itself (a dead letter, a recognised redelivery). */
+  private static final String WHOLE = "outcome";
+
+  /** Part name: the terminal job document is committed. */
+  public static final String JOB_DOCUMENT = "job_document";
+
+  /** Part name: the job_results row is committed. */
+  public static final String JOB_RESULTS_ROW = "job_results";
 
   private static final int MAX_IDS_PER_CALL = 500;
   private static final long SHUTDOWN_WAIT_MILLIS = 10_000;
@@ -72,18 +86,30 @@ public final class PendingAcks {
   private final long ackDelayMillis;
   private final ScheduledExecutorService ticker;
   private final Map<String, Entry> tracked = new HashMap<>();
-  private final LinkedHashMap<String, Long> settledElsewhere = new LinkedHashMap<>();
+  /** What is known of outcomes, by message id, held or not (in the order first heard of). */
+  private final LinkedHashMap<String, Outcome> outcomes = new LinkedHashMap<>();
   private boolean closed;
 
   private static final class Entry {
     final List<String> ackIds = new ArrayList<>();
     final long firstPulledAt;
     long renewedAt;
-    long settledAt;
 
     Entry(long now) {
       this.firstPulledAt = now;
       this.renewedAt = now;
+    }
+  }
+
+  /** The parts of a message's outcome committed so far; settled when all required ones are. */
+  private static final class Outcome {
+    final long firstHeardAt;
+    final Set<String> parts = new HashSet<>();
+    final Set<String> required = new HashSet<>();
+    long settledAt;
+
+    Outcome(long now) {
+      this.firstHeardAt = now;
     }
   }
 
@@ -127,13 +153,26 @@ public final class PendingAcks {
    * that a redelivery pulled later is acknowledged too.
    */
   public static void settle(String messageId) {
+    settlePart(messageId, WHOLE, Set.of(WHOLE));
+  }
+
+  /**
+   * One part of the outcome of message {@code messageId} is committed; the message is settled
+   * once every part of {@code required} is (both parts' writers name the same set). A terminal job
+   * needs its document and its job_results row ({@link #JOB_PARTS}), so that a crash between the
+   * two cannot acknowledge a message whose row is missing: it is redelivered instead.
+   */
+  public static void settlePart(String messageId, String part, Set<String> required) {
     if (messageId == null) {
       return;
     }
     for (PendingAcks acks : BY_SUBSCRIPTION.values()) {
-      acks.settleHere(messageId, System.currentTimeMillis());
+      acks.settleHere(messageId, part, required, System.currentTimeMillis());
     }
   }
+
+  /** The parts of a terminal job's outcome: its document and its job_results row. */
+  public static final Set<String> JOB_PARTS = Set.of(JOB_DOCUMENT, JOB_RESULTS_ROW);
 
   /** Acknowledgements sent by this JVM (for tests and logs). */
   public static long acknowledged() {
@@ -166,9 +205,6 @@ public final class PendingAcks {
         String id = m.recordId(); // the Pub/Sub message id: the client has no id attribute
         Entry e = tracked.computeIfAbsent(id, k -> new Entry(now));
         e.ackIds.add(m.ackId());
-        if (settledElsewhere.containsKey(id) && e.settledAt == 0) {
-          e.settledAt = now;
-        }
         ackIds.add(m.ackId());
       }
     }
@@ -202,13 +238,19 @@ public final class PendingAcks {
     return tracked.size();
   }
 
-  private synchronized void settleHere(String messageId, long now) {
-    Entry e = tracked.get(messageId);
-    if (e == null) {
-      settledElsewhere.put(messageId, now);
-    } else if (e.settledAt == 0) {
-      e.settledAt = now;
+  private synchronized void settleHere(String messageId, String part, Set<String> required, long now) {
+    Outcome o = outcomes.computeIfAbsent(messageId, k -> new Outcome(now));
+    o.parts.add(part);
+    o.required.addAll(required);
+    if (o.settledAt == 0 && (part.equals(WHOLE) || o.parts.containsAll(o.required))) {
+      o.settledAt = now;
     }
+  }
+
+  /** When the message's outcome was settled, or 0. */
+  private long settledAt(String messageId) {
+    Outcome o = outcomes.get(messageId);
+    return o == null ? 0 : o.settledAt;
   }
 
   private void tickQuietly() {
@@ -229,8 +271,10 @@ public final class PendingAcks {
       }
       Iterator<Map.Entry<String, Entry>> it = tracked.entrySet().iterator();
       while (it.hasNext()) {
-        Entry e = it.next().getValue();
-        if (e.settledAt != 0 && now - e.settledAt >= ackDelayMillis) {
+        Map.Entry<String, Entry> held = it.next();
+        Entry e = held.getValue();
+        long settledAt = settledAt(held.getKey());
+        if (settledAt != 0 && now - settledAt >= ackDelayMillis) {
           toAck.addAll(e.ackIds);
           it.remove();
         } else if (now - e.renewedAt >= RENEW_EVERY_MILLIS && now - e.firstPulledAt < MAX_LEASE_MILLIS) {
@@ -240,8 +284,8 @@ public final class PendingAcks {
           it.remove(); // Pub/Sub has redelivered it by now; the new delivery is held instead
         }
       }
-      Iterator<Long> old = settledElsewhere.values().iterator();
-      while (old.hasNext() && now - old.next() > REMEMBER_SETTLED_MILLIS) {
+      Iterator<Outcome> old = outcomes.values().iterator();
+      while (old.hasNext() && now - old.next().firstHeardAt > REMEMBER_SETTLED_MILLIS) {
         old.remove();
       }
     }
@@ -262,8 +306,8 @@ public final class PendingAcks {
       }
       closed = true;
       BY_SUBSCRIPTION.remove(key, this);
-      for (Entry e : tracked.values()) {
-        (e.settledAt != 0 ? toAck : toHandBack).addAll(e.ackIds);
+      for (Map.Entry<String, Entry> e : tracked.entrySet()) {
+        (settledAt(e.getKey()) != 0 ? toAck : toHandBack).addAll(e.getValue().ackIds);
       }
       tracked.clear();
     }

@@ -324,13 +324,17 @@ public final class BigQueryWarehouse implements Warehouse {
       if (warehouse.testServices != null) {
         write = write.withTestServices(warehouse.testServices).withoutValidation();
       }
-      if (table == WarehouseTable.DEAD_LETTERS) {
-        write = write.withPropagateSuccessfulStorageApiWrites(column -> column.equals("message_id"));
+      boolean outcome = table == WarehouseTable.DEAD_LETTERS || table == WarehouseTable.JOB_RESULTS;
+      if (outcome) {
+        write = write.withPropagateSuccessfulStorageApiWrites(new MessageIdColumn());
       }
       WriteResult result = input.apply("StorageWrite " + table.tableName(), write);
-      if (table == WarehouseTable.DEAD_LETTERS) {
-        // A dead letter is its message's outcome: once BigQuery has it, the message may be acked.
-        result.getSuccessfulStorageApiInserts().apply("SettleWrittenDeadLetters", ParDo.of(new SettleFn()));
+      if (outcome) {
+        // Dead letters and job_results rows make up outcomes: once BigQuery has them, the
+        // message may be acknowledged (PendingAcks).
+        result
+            .getSuccessfulStorageApiInserts()
+            .apply("SettleWritten " + table.tableName(), ParDo.of(new SettleFn(table)));
       }
       return result
           .getFailedStorageApiInserts()
@@ -341,13 +345,37 @@ public final class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  /** Settles the message of every dead_letters row BigQuery has committed ({@link PendingAcks}). */
+  /** Keeps only {@code message_id} of the committed rows BigQuery hands back (serializable). */
+  static final class MessageIdColumn implements java.util.function.Predicate<String>, java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public boolean test(String column) {
+      return column.equals("message_id");
+    }
+  }
+
+  /**
+   * The rows BigQuery has committed, as outcomes or parts of outcomes ({@link PendingAcks}): a
+   * dead_letters row settles its message, a job_results row is one part of a terminal job's.
+   */
   static final class SettleFn extends DoFn<TableRow, Void> {
+    private final WarehouseTable table;
+
+    SettleFn(WarehouseTable table) {
+      this.table = table;
+    }
+
     @ProcessElement
     public void process(@Element TableRow row) {
       Object id = row.get("message_id");
-      if (id != null) {
+      if (id == null) {
+        return;
+      }
+      if (table == WarehouseTable.DEAD_LETTERS) {
         PendingAcks.settle(id.toString());
+      } else {
+        PendingAcks.settlePart(id.toString(), PendingAcks.JOB_RESULTS_ROW, PendingAcks.JOB_PARTS);
       }
     }
   }

@@ -211,10 +211,19 @@ public final class DuckDbWarehouse implements Warehouse {
               });
       inserted.inc(written);
       ignored.inc(rows.size() - written);
-      if (table == WarehouseTable.DEAD_LETTERS) {
-        // Committed: each dead letter is its message's outcome (PendingAcks may acknowledge it).
-        for (Row row : rows) {
+      settleCommitted(table, rows);
+    }
+
+    /**
+     * Committed rows that make up outcomes ({@link PendingAcks}): a dead letter is its message's
+     * whole outcome, a job_results row one part of a terminal job's.
+     */
+    static void settleCommitted(WarehouseTable table, List<Row> rows) {
+      for (Row row : rows) {
+        if (table == WarehouseTable.DEAD_LETTERS) {
           PendingAcks.settle(row.getString("message_id"));
+        } else if (table == WarehouseTable.JOB_RESULTS) {
+          PendingAcks.settlePart(row.getString("message_id"), PendingAcks.JOB_RESULTS_ROW, PendingAcks.JOB_PARTS);
         }
       }
     }

@@ -148,8 +148,9 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
     }
 
     /**
-     * A committed terminal document is its message's outcome: {@link PendingAcks} may acknowledge
-     * the message (a no-op unless this JVM reads Pub/Sub with outcome acknowledgement).
+     * A committed terminal document is its message's outcome, with the job_results row: {@link
+     * PendingAcks} may acknowledge the message once both are committed (a no-op unless this JVM
+     * reads Pub/Sub with outcome acknowledgement).
      */
     private static void settleIfTerminal(@Nullable Document doc) {
       if (doc == null) {
@@ -158,7 +159,7 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
       Value messageId = doc.getFieldsMap().get(JobDocuments.MESSAGE_ID);
       if (messageId != null && doc.getFieldsMap().containsKey(JobDocuments.STATE)
           && JobDocuments.state(doc).isTerminal()) {
-        PendingAcks.settle(messageId.getStringValue());
+        PendingAcks.settlePart(messageId.getStringValue(), PendingAcks.JOB_DOCUMENT, PendingAcks.JOB_PARTS);
       }
     }
 

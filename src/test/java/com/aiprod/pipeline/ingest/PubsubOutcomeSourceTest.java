@@ -148,4 +148,25 @@ class PubsubOutcomeSourceTest {
     assertThat(PUBSUB.pull(s.subscription(), 10), is(empty()));
     reader.close();
   }
+
+  @Test
+  void aJobIsAcknowledgedOnlyOnceItsDocumentAndItsRowAreCommitted() throws Exception {
+    Setup s = setup();
+    PubsubOutcomeSource source = new PubsubOutcomeSource(s.subscription(), 0);
+    UnboundedReader<PubsubMessage> reader = source.createReader(s.options(), null);
+    PendingAcks acks = PendingAcks.forSubscription(s.subscription(), s.options(), 0);
+    String id = publish(s, 1).get(0);
+    assertThat(ids(read(reader, 1)), containsInAnyOrder(id));
+
+    PendingAcks.settlePart(id, PendingAcks.JOB_DOCUMENT, PendingAcks.JOB_PARTS);
+    Thread.sleep(2500); // a few ticks: the job_results row is not committed yet
+    assertThat(acks.held(), is(1));
+
+    PendingAcks.settlePart(id, PendingAcks.JOB_RESULTS_ROW, PendingAcks.JOB_PARTS);
+    Thread.sleep(2500);
+    assertThat(acks.held(), is(0));
+    acks.close();
+    assertThat(PUBSUB.pull(s.subscription(), 10), is(empty()));
+    reader.close();
+  }
 }
