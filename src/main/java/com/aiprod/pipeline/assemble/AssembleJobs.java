@@ -194,8 +194,6 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       Job cancel = cancelState.read();
       if (cancel != null) {
         emit(out, cancelled(job, cancel, list(shotsState.read())));
-        // The cancel has taken effect; its job's CANCELLED document is written within the ack delay.
-        PendingAcks.settle(cancel.getMessageId());
         end(jobState, shotsState, cancelState, endedState, deadline, forget);
         return;
       }
@@ -341,6 +339,9 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
     static Job cancelled(Job job, Job cancel, List<ShotResult> results) {
       Map<Integer, ShotResult> done = succeeded(results);
       return withShots(job, done, results)
+          .toBuilder()
+          .setCancelMessageId(cancel.getMessageId())
+          .build()
           .finish(
               JobState.CANCELLED,
               null,

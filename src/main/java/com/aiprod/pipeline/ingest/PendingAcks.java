@@ -62,8 +62,13 @@ public final class PendingAcks {
    */
   static final long MAX_LEASE_MILLIS = TimeUnit.HOURS.toMillis(3);
 
-  /** How long an outcome is remembered for a message id this registry does not hold (yet). */
+  /**
+   * How long an outcome is remembered for a message id this registry does not hold (yet), and
+   * for how many ids at most (the oldest go first). An acknowledged message's is dropped at once.
+   */
   static final long REMEMBER_SETTLED_MILLIS = TimeUnit.HOURS.toMillis(3);
+
+  static final int MAX_REMEMBERED = 200_000;
 
   /** The part that settles a message by itself (a dead letter, a recognised redelivery). */
   private static final String WHOLE = "outcome";
@@ -277,6 +282,7 @@ public final class PendingAcks {
         if (settledAt != 0 && now - settledAt >= ackDelayMillis) {
           toAck.addAll(e.ackIds);
           it.remove();
+          outcomes.remove(held.getKey());
         } else if (now - e.renewedAt >= RENEW_EVERY_MILLIS && now - e.firstPulledAt < MAX_LEASE_MILLIS) {
           toRenew.addAll(e.ackIds);
           e.renewedAt = now;
@@ -285,8 +291,15 @@ public final class PendingAcks {
         }
       }
       Iterator<Outcome> old = outcomes.values().iterator();
-      while (old.hasNext() && now - old.next().firstHeardAt > REMEMBER_SETTLED_MILLIS) {
-        old.remove();
+      int excess = outcomes.size() - MAX_REMEMBERED;
+      while (old.hasNext()) {
+        Outcome o = old.next();
+        if (excess > 0 || now - o.firstHeardAt > REMEMBER_SETTLED_MILLIS) {
+          old.remove();
+          excess--;
+        } else {
+          break;
+        }
       }
     }
     acknowledge(toAck);

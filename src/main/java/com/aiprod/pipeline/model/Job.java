@@ -98,6 +98,9 @@ public abstract class Job {
    */
   public abstract @Nullable String getAction();
 
+  /** The message id of the cancel request that ended this job CANCELLED, else null. */
+  public abstract @Nullable String getCancelMessageId();
+
   public boolean isCancelRequest() {
     return "cancel".equals(getAction());
   }
@@ -210,6 +213,8 @@ public abstract class Job {
     public abstract Builder setInputPayload(@Nullable String v);
 
     public abstract Builder setAction(@Nullable String v);
+
+    public abstract Builder setCancelMessageId(@Nullable String v);
 
     public abstract Job build();
   }

@@ -45,6 +45,8 @@ public final class JobDocuments {
   public static final String HISTORY = "history";
   public static final String STATE = "state";
   public static final String MESSAGE_ID = "message_id";
+  /** The message id of the cancel request that ended a CANCELLED job. */
+  public static final String CANCEL_MESSAGE_ID = "cancel_message_id";
   public static final String UID = "uid";
   public static final String RESUME = "resume";
   public static final String CREATED_AT = "created_at";
@@ -87,6 +89,9 @@ public final class JobDocuments {
             "semantic_scorer", str(job.getQaSemanticScorer())));
     f.put("output", map("video_uri", str(job.getVideoUri()), "manifest_uri", str(job.getManifestUri())));
     f.put(CREATED_AT, timestamp(job.getReceivedAtMillis()));
+    if (job.getCancelMessageId() != null) {
+      f.put(CANCEL_MESSAGE_ID, str(job.getCancelMessageId()));
+    }
     if (r != null) {
       // What a restarted streaming run needs to finish a job whose message was already acked.
       f.put(

@@ -160,6 +160,10 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
       if (messageId != null && doc.getFieldsMap().containsKey(JobDocuments.STATE)
           && JobDocuments.state(doc).isTerminal()) {
         PendingAcks.settlePart(messageId.getStringValue(), PendingAcks.JOB_DOCUMENT, PendingAcks.JOB_PARTS);
+        Value cancel = doc.getFieldsMap().get(JobDocuments.CANCEL_MESSAGE_ID);
+        if (cancel != null && cancel.hasStringValue()) {
+          PendingAcks.settle(cancel.getStringValue()); // the cancel's outcome: its job's CANCELLED document
+        }
       }
     }
 

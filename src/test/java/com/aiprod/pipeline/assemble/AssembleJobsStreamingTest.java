@@ -128,6 +128,8 @@ class AssembleJobsStreamingTest {
               assertThat(all, hasSize(1));
               assertThat(all.get(0).getState(), equalTo("CANCELLED"));
               assertThat(all.get(0).getReason(), containsString("cancelled by"));
+              // The CANCELLED document names the cancel: its commit settles the cancel's message.
+              assertThat(all.get(0).getCancelMessageId(), equalTo("m-cancel"));
               return null;
             });
     p.run().waitUntilFinish();

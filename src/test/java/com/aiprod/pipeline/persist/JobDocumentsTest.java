@@ -52,6 +52,14 @@ class JobDocumentsTest {
   }
 
   @Test
+  void aCancelledJobNamesItsCancelAndOtherJobsDoNot() {
+    Job delivered = TestData.delivered("acme", "job-00000001");
+    assertThat(doc(delivered).getFieldsMap().containsKey(JobDocuments.CANCEL_MESSAGE_ID), is(false));
+    Document cancelled = doc(delivered.toBuilder().setState("CANCELLED").setCancelMessageId("m-77").build());
+    assertThat(cancelled.getFieldsMap().get(JobDocuments.CANCEL_MESSAGE_ID).getStringValue(), equalTo("m-77"));
+  }
+
+  @Test
   void newDocumentIsWrittenAsIs() {
     Document update = doc(TestData.received("acme", "job-00000001"));
     assertThat(JobDocuments.merge(null, update), equalTo(Optional.of(update)));
