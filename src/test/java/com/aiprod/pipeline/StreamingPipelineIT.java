@@ -452,30 +452,34 @@ class StreamingPipelineIT {
      * messages, no DuckDB checkpoint); whatever it held comes back when its Pub/Sub leases end.
      */
     void kill() throws InterruptedException {
-      stoppedAt = System.currentTimeMillis();
-      boolean wasAlive = process.isAlive();
-      process.destroyForcibly();
+      boolean wasAlive = stopWith(true);
       boolean ended = process.waitFor(30, TimeUnit.SECONDS);
-      pump.join(10_000);
-      pipelineOutput.append("==== ").append(name).append('\n').append(log());
-      try {
-        Files.writeString(Paths.get("target/streaming-it-" + name + ".log"), log());
-      } catch (IOException ignored) {
-        // diagnostics only
-      }
-      assertThat(name + " was running until killed; output:\n" + tail(log()), wasAlive, is(true));
-      assertThat(name + " ended on SIGKILL", ended, is(true));
+      assertEnded(wasAlive, ended, "killed", "SIGKILL");
     }
 
     /** SIGTERM (the jar cancels its run on shutdown), then waits for the exit. */
     void stop() throws InterruptedException {
-      stoppedAt = System.currentTimeMillis();
-      boolean wasAlive = process.isAlive();
-      process.destroy();
+      boolean wasAlive = stopWith(false);
       boolean ended = process.waitFor(90, TimeUnit.SECONDS);
       if (!ended) {
         process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
+      assertEnded(wasAlive, ended, "stopped", "SIGTERM");
+    }
+
+    private boolean stopWith(boolean kill) {
+      stoppedAt = System.currentTimeMillis();
+      boolean wasAlive = process.isAlive();
+      if (kill) {
+        process.destroyForcibly();
+      } else {
+        process.destroy();
+      }
+      return wasAlive;
+    }
+
+    /** Keeps the run's output (also in target/streaming-it-NAME.log), then checks how it ended. */
+    private void assertEnded(boolean wasAlive, boolean ended, String how, String signal) throws InterruptedException {
       pump.join(10_000);
       pipelineOutput.append("==== ").append(name).append('\n').append(log());
       try {
@@ -483,8 +487,8 @@ class StreamingPipelineIT {
       } catch (IOException ignored) {
         // diagnostics only
       }
-      assertThat(name + " was running until stopped; output:\n" + tail(log()), wasAlive, is(true));
-      assertThat(name + " ended on SIGTERM", ended, is(true));
+      assertThat(name + " was running until " + how + "; output:\n" + tail(log()), wasAlive, is(true));
+      assertThat(name + " ended on " + signal, ended, is(true));
     }
   }
 

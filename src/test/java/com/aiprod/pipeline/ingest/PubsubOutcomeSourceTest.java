@@ -32,7 +32,9 @@ class PubsubOutcomeSourceTest {
 
   private static final int SUBSCRIPTION_DEADLINE_SECONDS = 10;
 
-  private record Setup(String topic, String subscription, PubsubOptions options) {}
+  /** A fresh topic and subscription, a reader on it (ack delay 0) and the JVM's registry. */
+  private record Setup(
+      String topic, String subscription, UnboundedReader<PubsubMessage> reader, PendingAcks acks) {}
 
   private static Setup setup() throws Exception {
     String name = "outcome-" + UUID.randomUUID();
@@ -40,7 +42,15 @@ class PubsubOutcomeSourceTest {
     String subscription = PUBSUB.createSubscription(name, name, SUBSCRIPTION_DEADLINE_SECONDS);
     PubsubOptions options = PipelineOptionsFactory.create().as(PubsubOptions.class);
     options.setPubsubRootUrl(PUBSUB.rootUrl());
-    return new Setup(topic, subscription, options);
+    UnboundedReader<PubsubMessage> reader = new PubsubOutcomeSource(subscription, 0).createReader(options, null);
+    return new Setup(topic, subscription, reader, PendingAcks.forSubscription(subscription, options, 0));
+  }
+
+  /** Stops the registry as the JVM would; nothing may be left on the subscription. */
+  private static void assertNothingLeft(Setup s) throws Exception {
+    s.acks().close();
+    assertThat(PUBSUB.pull(s.subscription(), 10), is(empty()));
+    s.reader().close();
   }
 
   private static List<String> publish(Setup s, int n) throws Exception {
@@ -84,9 +94,8 @@ class PubsubOutcomeSourceTest {
   void onlySettledMessagesAreAcknowledgedAndTheOthersAreHeldThenHandedBack() throws Exception {
     Setup s = setup();
     List<String> published = publish(s, 5);
-    PubsubOutcomeSource source = new PubsubOutcomeSource(s.subscription(), 0);
-    UnboundedReader<PubsubMessage> reader = source.createReader(s.options(), null);
-    PendingAcks acks = PendingAcks.forSubscription(s.subscription(), s.options(), 0);
+    UnboundedReader<PubsubMessage> reader = s.reader();
+    PendingAcks acks = s.acks();
 
     List<PubsubMessage> got = read(reader, 5);
     assertThat(ids(got), containsInAnyOrder(published.toArray()));
@@ -117,9 +126,8 @@ class PubsubOutcomeSourceTest {
   void aReaderClosedBeforeEmittingHandsItsBufferBack() throws Exception {
     Setup s = setup();
     List<String> published = publish(s, 3);
-    PubsubOutcomeSource source = new PubsubOutcomeSource(s.subscription(), 0);
-    UnboundedReader<PubsubMessage> reader = source.createReader(s.options(), null);
-    PendingAcks acks = PendingAcks.forSubscription(s.subscription(), s.options(), 0);
+    UnboundedReader<PubsubMessage> reader = s.reader();
+    PendingAcks acks = s.acks();
     List<PubsubMessage> got = read(reader, 1);
     assertThat(got, hasSize(1));
     reader.close(); // whatever it pulled but did not emit goes back
@@ -135,26 +143,22 @@ class PubsubOutcomeSourceTest {
   @Test
   void aMessageSettledBeforeItsRedeliveryIsAcknowledgedWhenPulled() throws Exception {
     Setup s = setup();
-    PubsubOutcomeSource source = new PubsubOutcomeSource(s.subscription(), 0);
-    UnboundedReader<PubsubMessage> reader = source.createReader(s.options(), null);
-    PendingAcks acks = PendingAcks.forSubscription(s.subscription(), s.options(), 0);
+    UnboundedReader<PubsubMessage> reader = s.reader();
+    PendingAcks acks = s.acks();
     // A resumed job ends (its outcome is settled) before its message is delivered to this run.
     String id = publish(s, 1).get(0);
     PendingAcks.settle(id);
     assertThat(ids(read(reader, 1)), containsInAnyOrder(id));
     Thread.sleep(3000); // the ticker acknowledges within a second or two
     assertThat(acks.held(), is(0));
-    acks.close();
-    assertThat(PUBSUB.pull(s.subscription(), 10), is(empty()));
-    reader.close();
+    assertNothingLeft(s);
   }
 
   @Test
   void aJobIsAcknowledgedOnlyOnceItsDocumentAndItsRowAreCommitted() throws Exception {
     Setup s = setup();
-    PubsubOutcomeSource source = new PubsubOutcomeSource(s.subscription(), 0);
-    UnboundedReader<PubsubMessage> reader = source.createReader(s.options(), null);
-    PendingAcks acks = PendingAcks.forSubscription(s.subscription(), s.options(), 0);
+    UnboundedReader<PubsubMessage> reader = s.reader();
+    PendingAcks acks = s.acks();
     String id = publish(s, 1).get(0);
     assertThat(ids(read(reader, 1)), containsInAnyOrder(id));
 
@@ -165,8 +169,6 @@ class PubsubOutcomeSourceTest {
     PendingAcks.settlePart(id, PendingAcks.JOB_RESULTS_ROW, PendingAcks.JOB_PARTS);
     Thread.sleep(2500);
     assertThat(acks.held(), is(0));
-    acks.close();
-    assertThat(PUBSUB.pull(s.subscription(), 10), is(empty()));
-    reader.close();
+    assertNothingLeft(s);
   }
 }
