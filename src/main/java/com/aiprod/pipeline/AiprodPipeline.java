@@ -243,7 +243,13 @@ public final class AiprodPipeline {
     collect(validated, auditEvents, deadLetters, null);
 
     PCollectionTuple cancels =
-        validated.get(Validate.CANCELS).apply("AuthorizeCancels", new AuthorizeCancels(audit, ExistingJobLookup.in(store)));
+        validated
+            .get(Validate.CANCELS)
+            .apply(
+                "AuthorizeCancels",
+                options.isStreaming()
+                    ? new AuthorizeCancels(audit, ExistingJobLookup.in(store), store, FirestoreClients.fromOptions(options))
+                    : new AuthorizeCancels(audit, ExistingJobLookup.in(store)));
     collect(cancels, auditEvents, deadLetters, null);
 
     PCollection<Job> toAdmit = validated.get(StageTags.JOBS);
