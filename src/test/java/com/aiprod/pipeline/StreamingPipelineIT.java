@@ -562,6 +562,9 @@ class StreamingPipelineIT {
         plain.put("job_id", path.substring(path.lastIndexOf('/') + 1));
         plain.put("state", f.path("state").path("stringValue").asText());
         plain.put("message_id", f.path("message_id").path("stringValue").asText());
+        if (f.has("cancel_message_id")) {
+          plain.put("cancel_message_id", f.path("cancel_message_id").path("stringValue").asText());
+        }
         plain.put("updated_at_millis", java.time.Instant.parse(doc.get("updateTime").asText()).toEpochMilli());
         ArrayNode history = plain.putArray("history");
         for (JsonNode h : f.path("history").path("arrayValue").path("values")) {
@@ -856,9 +859,12 @@ class StreamingPipelineIT {
     assertThat(
         count("SELECT count(*) FROM audit_events WHERE event_type = 'DATA_ACCESS' AND status = 'duplicate'"),
         equalTo((long) DUPLICATES));
-    // The documents still belong to the first publication's message.
+    // The documents still belong to the first publication's message (the running job cancelled
+    // in run 2 was first published in the second).
     for (JsonNode d : FirestoreRest.jobs().values()) {
-      assertThat(d.get("path") + " message", key(d.get("message_id").asText()), equalTo(d.get("job_id").asText() + "#1"));
+      String jobId = d.get("job_id").asText();
+      assertThat(d.get("path") + " message", key(d.get("message_id").asText()),
+          equalTo(jobId + (jobId.equals(RUNNING_CANCEL_JOB) ? "#2" : "#1")));
     }
   }
 
@@ -868,7 +874,13 @@ class StreamingPipelineIT {
         + " AND status = 'failure'"), equalTo((long) OWNER_CANCELS + ADMIN_CANCELS));
     assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'PERMISSION_DENIED' AND action = 'cancel_job'"),
         equalTo((long) (FOREIGN_CANCELS + 1) / 2));
-    assertThat(count("SELECT count(*) FROM job_results WHERE state = 'CANCELLED'"), equalTo(0L));
+    // Only the running job whose owner cancelled it ended CANCELLED, and its document names the cancel.
+    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'ADMIN_ACTION' AND action = 'cancel_job'"
+        + " AND status = 'success'"), equalTo(1L));
+    assertThat(rows("SELECT job_id FROM job_results WHERE state = 'CANCELLED'"),
+        equalTo(List.of(Map.of("job_id", RUNNING_CANCEL_JOB))));
+    JsonNode cancelled = FirestoreRest.jobs().get("tenants/acme/jobs/" + RUNNING_CANCEL_JOB);
+    assertThat(key(cancelled.path("cancel_message_id").asText()), equalTo(RUNNING_CANCEL_JOB + "#3"));
   }
 
   @Test
