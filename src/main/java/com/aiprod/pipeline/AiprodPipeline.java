@@ -263,6 +263,13 @@ public final class AiprodPipeline {
     PCollectionTuple admitted =
         toAdmit.apply("Admit", new Admit(audit, ExistingJobLookup.in(store), options.isStreaming()));
     collect(admitted, auditEvents, deadLetters, finished);
+    collect(
+        admitted
+            .get(Admit.REDELIVERED)
+            .apply(
+                "RewriteEndedJobRows",
+                new Deliver.EndedJobRows(audit, warehouse, store, FirestoreClients.fromOptions(options))),
+        auditEvents, deadLetters, null);
 
     PCollectionTuple routed =
         admitted.get(StageTags.JOBS).apply("PriceAndRoute", new PriceAndRoute(audit, pricing, OptionsCheck.renderBackends(options), FirestoreClients.fromOptions(options), options.isStreaming()));

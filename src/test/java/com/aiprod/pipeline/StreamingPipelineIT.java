@@ -105,6 +105,8 @@ class StreamingPipelineIT {
   static final int ADMIN_CANCELS = 4;
   static final int FOREIGN_CANCELS = 6;
   static final String RUNNING_CANCEL_JOB = "cancel-running-0001";
+  /** The expectation of the running job and its cancel: checked together, as a pair. */
+  static final String RACE = "RACE";
 
   @RegisterExtension static final FirestoreEmulator FIRESTORE = new FirestoreEmulator();
   @RegisterExtension static final PubsubEmulator PUBSUB = new PubsubEmulator();
@@ -333,11 +335,12 @@ class StreamingPipelineIT {
           2, sameTenant ? "dead_letter:PERMISSION_DENIED" : "dead_letter:SCHEMA_VIOLATION");
     }
     // A running job cancelled by its owner, both published together: the cancel usually arrives
-    // before the job's document exists and waits for it (AuthorizeCancels.WAIT).
+    // before the job's document exists and waits for it (AuthorizeCancels.WAIT). Whether the
+    // cancel or the last shot comes first is a race (see raceIsSettledConsistently).
     ObjectNode alice = identity("alice", "acme", "user", "pro");
     expect(l, withData(sample(RUNNING_CANCEL_JOB, alice, null),
         "A long harbour animatic, boats leaving one by one until the bay is empty.", "preview", 60,
-        "brand_campaign"), 2, "CANCELLED");
+        "brand_campaign"), 2, RACE);
     return l;
   }
 
@@ -345,7 +348,7 @@ class StreamingPipelineIT {
   static List<ObjectNode> thirdPublication() {
     List<ObjectNode> l = new ArrayList<>();
     expect(l, sample(RUNNING_CANCEL_JOB, identity("alice", "acme", "user", "pro"), "cancel")
-        .set("data", MAPPER.createObjectNode()), 3, "admin:success");
+        .set("data", MAPPER.createObjectNode()), 3, "admin:" + RACE);
     return l;
   }
 
@@ -826,6 +829,8 @@ class StreamingPipelineIT {
       }
       if ("CAPPED".equals(want)) {
         capped.merge(got.get(0), 1, Integer::sum);
+      } else if (want.endsWith(RACE)) {
+        return; // raceIsSettledConsistently
       } else if (!want.equals(got.get(0))) {
         mismatches.add(k + ": expected " + want + ", got " + got.get(0));
       }
@@ -833,6 +838,27 @@ class StreamingPipelineIT {
     assertThat(mismatches, empty());
     // The free tenant's daily cap, held across the restart: exactly 50 admitted, 10 refused.
     assertThat(capped, equalTo(Map.of("FAILED:RENDER_FAILED", 50, "REJECTED:BUDGET_EXCEEDED", 10)));
+  }
+
+  /**
+   * The running job and its owner's cancel, published together: the job ends CANCELLED and the
+   * cancel is an ADMIN_ACTION success, or the job was delivered first and the cancel changed
+   * nothing; never a refused cancel, never a cancelled job without its accepted cancel.
+   */
+  @Test
+  void raceIsSettledConsistently() throws Exception {
+    Map<String, List<String>> actual = outcomes();
+    List<String> job = actual.getOrDefault(RUNNING_CANCEL_JOB + "#2", List.of());
+    List<String> cancel = actual.getOrDefault(RUNNING_CANCEL_JOB + "#3", List.of());
+    String pair = job + " " + cancel;
+    assertThat(pair, org.hamcrest.Matchers.oneOf(
+        "[CANCELLED] [admin:success]", "[DELIVERED] [admin:failure]", "[DELIVERED] [admin:success]"));
+    System.out.println("StreamingPipelineIT running job and its cancel: " + pair);
+  }
+
+  /** 1 when the running job was delivered before its cancel took effect, else 0. */
+  static long raceDelivered() throws Exception {
+    return count("SELECT count(*) FROM job_results WHERE job_id = '" + RUNNING_CANCEL_JOB + "' AND state = 'DELIVERED'");
   }
 
   @Test
@@ -870,17 +896,24 @@ class StreamingPipelineIT {
 
   @Test
   void cancelsOfEndedJobsChangeNothingAndOthersAreDenied() throws Exception {
+    long raceCancelFailed = count("SELECT count(*) FROM audit_events WHERE event_type = 'ADMIN_ACTION'"
+        + " AND action = 'cancel_job' AND status = 'failure' AND job_id = '" + RUNNING_CANCEL_JOB + "'");
     assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'ADMIN_ACTION' AND action = 'cancel_job'"
-        + " AND status = 'failure'"), equalTo((long) OWNER_CANCELS + ADMIN_CANCELS));
+        + " AND status = 'failure'"), equalTo(OWNER_CANCELS + ADMIN_CANCELS + raceCancelFailed));
     assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'PERMISSION_DENIED' AND action = 'cancel_job'"),
         equalTo((long) (FOREIGN_CANCELS + 1) / 2));
-    // Only the running job whose owner cancelled it ended CANCELLED, and its document names the cancel.
+    // Only the running job whose owner cancelled it can have ended CANCELLED, and then its
+    // document names the cancel.
     assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'ADMIN_ACTION' AND action = 'cancel_job'"
-        + " AND status = 'success'"), equalTo(1L));
-    assertThat(rows("SELECT job_id FROM job_results WHERE state = 'CANCELLED'"),
-        equalTo(List.of(Map.of("job_id", RUNNING_CANCEL_JOB))));
-    JsonNode cancelled = FirestoreRest.jobs().get("tenants/acme/jobs/" + RUNNING_CANCEL_JOB);
-    assertThat(key(cancelled.path("cancel_message_id").asText()), equalTo(RUNNING_CANCEL_JOB + "#3"));
+        + " AND status = 'success'"), equalTo(1 - raceCancelFailed));
+    if (raceDelivered() == 0) {
+      assertThat(rows("SELECT job_id FROM job_results WHERE state = 'CANCELLED'"),
+          equalTo(List.of(Map.of("job_id", RUNNING_CANCEL_JOB))));
+      JsonNode cancelled = FirestoreRest.jobs().get("tenants/acme/jobs/" + RUNNING_CANCEL_JOB);
+      assertThat(key(cancelled.path("cancel_message_id").asText()), equalTo(RUNNING_CANCEL_JOB + "#3"));
+    } else {
+      assertThat(count("SELECT count(*) FROM job_results WHERE state = 'CANCELLED'"), equalTo(0L));
+    }
   }
 
   @Test
@@ -896,7 +929,7 @@ class StreamingPipelineIT {
         + " (SELECT job_id FROM job_results WHERE state IN ('DELIVERED', 'CANCELLED'))"), equalTo(0L));
     System.out.println("StreamingPipelineIT cancelled while running: " + rows("SELECT job_id, shots_done,"
         + " shots_total FROM job_results WHERE state = 'CANCELLED'"));
-    assertThat(count("SELECT count(*) FROM job_results WHERE state = 'DELIVERED'"), equalTo((long) PREVIEWS));
+    assertThat(count("SELECT count(*) FROM job_results WHERE state = 'DELIVERED'"), equalTo(PREVIEWS + raceDelivered()));
     // A shot file written by run 1 was reused, never rendered again, by run 2.
     List<String> rerendered = new ArrayList<>();
     for (Map.Entry<String, Long> e : shotFilesAfterRun1.entrySet()) {

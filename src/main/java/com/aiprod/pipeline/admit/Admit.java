@@ -1,6 +1,5 @@
 package com.aiprod.pipeline.admit;
 
-import com.aiprod.pipeline.ingest.PendingAcks;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.model.Job;
@@ -50,6 +49,12 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
   static final String STAGE = "Admit";
   private static final TupleTag<Job> UNIQUE = new TupleTag<Job>() {};
 
+  /**
+   * Messages of jobs that already ended (a redelivery, e.g. after a restart): their outcome
+   * exists; {@code Deliver.EndedJobRows} writes its rows again in case the stop came before them.
+   */
+  public static final TupleTag<Job> REDELIVERED = new TupleTag<Job>() {};
+
   private final AuditEvents audit;
   private final ExistingJobLookup lookup;
 
@@ -92,8 +97,10 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
                         StageTags.JOBS,
                         TupleTagList.of(StageTags.FINISHED)
                             .and(StageTags.DEAD_LETTERS)
-                            .and(StageTags.AUDIT)));
+                            .and(StageTags.AUDIT)
+                            .and(REDELIVERED)));
     return PCollectionTuple.of(StageTags.JOBS, admitted.get(StageTags.JOBS))
+        .and(REDELIVERED, admitted.get(REDELIVERED).setCoder(jobs.getCoder()))
         .and(StageTags.FINISHED, admitted.get(StageTags.FINISHED))
         .and(
             StageTags.DEAD_LETTERS,
@@ -254,7 +261,7 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
       if (lookup.exists() && JobState.valueOf(lookup.getExistingState()).isTerminal()) {
         // This very message already ended (a redelivery after a restart): its outcome exists.
         redelivered.inc();
-        PendingAcks.settle(job.getMessageId());
+        out.get(REDELIVERED).output(job);
         ObjectNode d =
             AuditEvents.details().put("reason", "redelivered message of a job that already ended")
                 .put("state", lookup.getExistingState());

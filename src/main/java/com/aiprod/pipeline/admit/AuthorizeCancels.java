@@ -14,10 +14,8 @@ import com.aiprod.pipeline.persist.JobDocuments;
 import com.aiprod.pipeline.persist.JobLookup;
 import com.aiprod.pipeline.persist.JobStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.api.gax.rpc.NotFoundException;
 import com.google.cloud.firestore.v1.FirestoreClient;
 import com.google.firestore.v1.Document;
-import com.google.firestore.v1.GetDocumentRequest;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -234,7 +232,7 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       if (name == null) {
         return; // decided already
       }
-      Document found = read(name);
+      Document found = FirestoreClients.getOrNull(client, name);
       if (found == null) {
         recheck.offset(RECHECK).setRelative();
         return;
@@ -253,7 +251,7 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       if (name == null) {
         return;
       }
-      decideAll(read(name), cancels, document, out);
+      decideAll(FirestoreClients.getOrNull(client, name), cancels, document, out);
       recheck.clear();
     }
 
@@ -273,13 +271,6 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       document.clear();
     }
 
-    private @Nullable Document read(String name) {
-      try {
-        return client.getDocument(GetDocumentRequest.newBuilder().setName(name).build());
-      } catch (NotFoundException missing) {
-        return null;
-      }
-    }
   }
 
   /** The decision on one cancel, given what the job store holds of its job (see the class). */

@@ -79,6 +79,9 @@ public final class PendingAcks {
   /** Part name: the job_results row is committed. */
   public static final String JOB_RESULTS_ROW = "job_results";
 
+  /** Part name: the audit row of the terminal document write is committed. */
+  public static final String JOB_AUDIT_ROW = "job_audit";
+
   private static final int MAX_IDS_PER_CALL = 500;
   private static final long SHUTDOWN_WAIT_MILLIS = 10_000;
   private static final Map<String, PendingAcks> BY_SUBSCRIPTION = new ConcurrentHashMap<>();
@@ -163,9 +166,10 @@ public final class PendingAcks {
 
   /**
    * One part of the outcome of message {@code messageId} is committed; the message is settled
-   * once every part of {@code required} is (both parts' writers name the same set). A terminal job
-   * needs its document and its job_results row ({@link #JOB_PARTS}), so that a crash between the
-   * two cannot acknowledge a message whose row is missing: it is redelivered instead.
+   * once every part of {@code required} is (every part's writer names the same set). A terminal
+   * job needs its document, its job_results row and its terminal audit row ({@link #JOB_PARTS}),
+   * so that a crash between them cannot acknowledge a message whose rows are missing: it is
+   * redelivered instead.
    */
   public static void settlePart(String messageId, String part, Set<String> required) {
     if (messageId == null) {
@@ -176,8 +180,11 @@ public final class PendingAcks {
     }
   }
 
-  /** The parts of a terminal job's outcome: its document and its job_results row. */
-  public static final Set<String> JOB_PARTS = Set.of(JOB_DOCUMENT, JOB_RESULTS_ROW);
+  /**
+   * The parts of a terminal job's outcome: its document, its job_results row and the audit row of
+   * its terminal document write.
+   */
+  public static final Set<String> JOB_PARTS = Set.of(JOB_DOCUMENT, JOB_RESULTS_ROW, JOB_AUDIT_ROW);
 
   /** Acknowledgements sent by this JVM (for tests and logs). */
   public static long acknowledged() {

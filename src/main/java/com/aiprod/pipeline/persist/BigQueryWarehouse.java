@@ -324,14 +324,14 @@ public final class BigQueryWarehouse implements Warehouse {
       if (warehouse.testServices != null) {
         write = write.withTestServices(warehouse.testServices).withoutValidation();
       }
-      boolean outcome = table == WarehouseTable.DEAD_LETTERS || table == WarehouseTable.JOB_RESULTS;
+      boolean outcome = OutcomeParts.counts(table);
       if (outcome) {
         write = write.withPropagateSuccessfulStorageApiWrites(new MessageIdColumn());
       }
       WriteResult result = input.apply("StorageWrite " + table.tableName(), write);
       if (outcome) {
-        // Dead letters and job_results rows make up outcomes: once BigQuery has them, the
-        // message may be acknowledged (PendingAcks).
+        // Dead letters, job_results rows and terminal audit rows make up outcomes: once BigQuery
+        // has them, the message may be acknowledged (PendingAcks).
         result
             .getSuccessfulStorageApiInserts()
             .apply("SettleWritten " + table.tableName(), ParDo.of(new SettleFn(table)));
@@ -345,20 +345,20 @@ public final class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  /** Keeps only {@code message_id} of the committed rows BigQuery hands back (serializable). */
+  /**
+   * Keeps only the columns {@link OutcomeParts} reads of the committed rows BigQuery hands back
+   * (serializable).
+   */
   static final class MessageIdColumn implements java.util.function.Predicate<String>, java.io.Serializable {
     private static final long serialVersionUID = 1L;
 
     @Override
     public boolean test(String column) {
-      return column.equals("message_id");
+      return column.equals("message_id") || column.equals("action") || column.equals("details");
     }
   }
 
-  /**
-   * The rows BigQuery has committed, as outcomes or parts of outcomes ({@link PendingAcks}): a
-   * dead_letters row settles its message, a job_results row is one part of a terminal job's.
-   */
+  /** The rows BigQuery has committed, told to {@link OutcomeParts} ({@link PendingAcks}). */
   static final class SettleFn extends DoFn<TableRow, Void> {
     private final WarehouseTable table;
 
@@ -368,15 +368,12 @@ public final class BigQueryWarehouse implements Warehouse {
 
     @ProcessElement
     public void process(@Element TableRow row) {
-      Object id = row.get("message_id");
-      if (id == null) {
-        return;
-      }
-      if (table == WarehouseTable.DEAD_LETTERS) {
-        PendingAcks.settle(id.toString());
-      } else {
-        PendingAcks.settlePart(id.toString(), PendingAcks.JOB_RESULTS_ROW, PendingAcks.JOB_PARTS);
-      }
+      OutcomeParts.committed(table, string(row, "message_id"), string(row, "action"), string(row, "details"));
+    }
+
+    private static @Nullable String string(TableRow row, String column) {
+      Object v = row.get(column);
+      return v == null ? null : v.toString();
     }
   }
 

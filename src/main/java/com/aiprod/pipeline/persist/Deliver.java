@@ -1,5 +1,7 @@
 package com.aiprod.pipeline.persist;
 
+import com.aiprod.pipeline.ingest.PendingAcks;
+
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.audit.AuditEvents;
@@ -168,6 +170,83 @@ public final class Deliver {
             ? System.currentTimeMillis()
             : j.getHistory().get(j.getHistory().size() - 1).getAtMillis(),
         j.getState());
+  }
+
+  /**
+   * Jobs whose message came again after they ended (Admit's {@code REDELIVERED}): their rows are
+   * written again from the terminal document — the {@code job_results} row and the DATA_ACCESS
+   * event of the terminal document write, both idempotent by key — because a run that stopped
+   * between the document and its rows would otherwise leave them missing for good. The document
+   * itself is not written (it has ended) and no outcome is counted again. Outputs the audit events
+   * ({@link StageTags#AUDIT}) and the rows the warehouse refused ({@link StageTags#DEAD_LETTERS}).
+   */
+  public static final class EndedJobRows extends PTransform<PCollection<Job>, PCollectionTuple> {
+    private final AuditEvents audit;
+    private final Warehouse warehouse;
+    private final JobStore store;
+    private final FirestoreClients clients;
+
+    public EndedJobRows(AuditEvents audit, Warehouse warehouse, JobStore store, FirestoreClients clients) {
+      this.audit = audit;
+      this.warehouse = warehouse;
+      this.store = store;
+      this.clients = clients;
+    }
+
+    @Override
+    public PCollectionTuple expand(PCollection<Job> redelivered) {
+      AuditEvents audit = this.audit;
+      PCollection<Job> ended =
+          redelivered
+              .apply("ReadEndedDocuments", ParDo.of(new ReadEndedFn(store, clients)))
+              .setCoder(redelivered.getCoder());
+      PCollection<DeadLetter> refused =
+          ended
+              .apply("ToJobResultRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::jobResult))
+              .setRowSchema(TableSchemas.beamSchema(WarehouseTable.JOB_RESULTS))
+              .apply("WriteJobResults", warehouse.write(WarehouseTable.JOB_RESULTS));
+      PCollection<AuditEvent> events =
+          ended.apply(
+              "AuditDocumentWrites",
+              MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j)));
+      return PCollectionTuple.of(StageTags.AUDIT, events).and(StageTags.DEAD_LETTERS, refused);
+    }
+  }
+
+  /** The terminal job each redelivered job's document records; its document part is settled. */
+  static final class ReadEndedFn extends DoFn<Job, Job> {
+    private final JobStore store;
+    private final FirestoreClients clients;
+    private transient com.google.cloud.firestore.v1.FirestoreClient client;
+
+    ReadEndedFn(JobStore store, FirestoreClients clients) {
+      this.store = store;
+      this.clients = clients;
+    }
+
+    @Setup
+    public void setup() throws Exception {
+      client = clients.openDocumentsClient();
+    }
+
+    @Teardown
+    public void teardown() {
+      if (client != null) {
+        client.close();
+      }
+    }
+
+    @ProcessElement
+    public void process(@Element Job job, OutputReceiver<Job> out) {
+      com.google.firestore.v1.Document doc =
+          FirestoreClients.getOrNull(client, store.documentName(job.getTenant(), job.getJobId()));
+      Job ended = doc == null ? null : JobDocuments.ended(doc);
+      if (ended == null || !ended.getMessageId().equals(job.getMessageId())) {
+        return; // Admit saw it ended with this message id; documents never move back
+      }
+      PendingAcks.settlePart(job.getMessageId(), PendingAcks.JOB_DOCUMENT, PendingAcks.JOB_PARTS);
+      out.output(ended);
+    }
   }
 
   /** Outcome metrics of DESIGN §12. */

@@ -1,6 +1,5 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.ingest.PendingAcks;
 
 import com.aiprod.pipeline.Coders;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -214,17 +213,16 @@ public final class DuckDbWarehouse implements Warehouse {
       settleCommitted(table, rows);
     }
 
-    /**
-     * Committed rows that make up outcomes ({@link PendingAcks}): a dead letter is its message's
-     * whole outcome, a job_results row one part of a terminal job's.
-     */
+    /** Tells {@link OutcomeParts} which committed rows make up outcomes. */
     static void settleCommitted(WarehouseTable table, List<Row> rows) {
+      if (!OutcomeParts.counts(table)) {
+        return;
+      }
+      boolean audit = table == WarehouseTable.AUDIT_EVENTS;
       for (Row row : rows) {
-        if (table == WarehouseTable.DEAD_LETTERS) {
-          PendingAcks.settle(row.getString("message_id"));
-        } else if (table == WarehouseTable.JOB_RESULTS) {
-          PendingAcks.settlePart(row.getString("message_id"), PendingAcks.JOB_RESULTS_ROW, PendingAcks.JOB_PARTS);
-        }
+        OutcomeParts.committed(
+            table, row.getString("message_id"), audit ? row.getString("action") : null,
+            audit ? row.getString("details") : null);
       }
     }
 

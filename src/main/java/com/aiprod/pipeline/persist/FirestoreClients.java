@@ -94,6 +94,16 @@ public final class FirestoreClients implements Serializable {
     return com.google.cloud.firestore.v1.FirestoreClient.create(b.build());
   }
 
+  /** The document {@code name} read with {@code client}, or null when there is none. */
+  public static @Nullable com.google.firestore.v1.Document getOrNull(
+      com.google.cloud.firestore.v1.FirestoreClient client, String name) {
+    try {
+      return client.getDocument(com.google.firestore.v1.GetDocumentRequest.newBuilder().setName(name).build());
+    } catch (com.google.api.gax.rpc.NotFoundException missing) {
+      return null;
+    }
+  }
+
   @Override
   public boolean equals(Object o) {
     if (!(o instanceof FirestoreClients)) {

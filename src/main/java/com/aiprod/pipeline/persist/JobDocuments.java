@@ -4,6 +4,7 @@ import com.aiprod.pipeline.model.HistoryEntry;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.JobState;
+import com.aiprod.pipeline.model.ShotSpec;
 import com.google.firestore.v1.ArrayValue;
 import com.google.firestore.v1.Document;
 import com.google.firestore.v1.MapValue;
@@ -388,24 +389,55 @@ public final class JobDocuments {
     if (rq == null) {
       return null;
     }
-    JobRequest request =
-        JobRequest.builder()
-            .setContent((String) rq.get("content"))
-            .setPreset((String) rq.get("preset"))
-            .setMode((String) rq.get("mode"))
-            .setPriority((String) rq.get("priority"))
-            .setLang((String) rq.get("lang"))
-            .setDurationSec(((Number) rq.get("duration_sec")).intValue())
-            .setBudgetUsd(((Number) rq.get("budget_usd")).doubleValue())
-            .setBrandId((String) rq.get("brand_id"))
-            .setStyle((String) rq.get("style"))
-            .setMood((String) rq.get("mood"))
-            .setCameraStyle((String) rq.get("camera_style"))
-            .setColorPalette((String) rq.get("color_palette"))
-            .setAspectRatio((String) rq.get("aspect_ratio"))
-            .setFps(((Number) rq.get("fps")).intValue())
-            .setBackend((String) rq.get("backend"))
-            .build();
+    return recorded(d, m).setState(JobState.RECEIVED.name()).setRequest(request(rq)).build();
+  }
+
+  /**
+   * The terminal job an ended document records, for writing its rows again when its message is
+   * delivered again (the rows of a run that stopped between the document and them); null for a
+   * document that has not ended. Its shots are placeholders carrying only their index: the
+   * document keeps their count, not their prompts.
+   */
+  @SuppressWarnings("unchecked")
+  public static @Nullable Job ended(Document d) {
+    JobState state = state(d);
+    if (!state.isTerminal()) {
+      return null;
+    }
+    Map<String, Value> f = d.getFieldsMap();
+    Map<String, Object> m =
+        f.containsKey(RESUME) && f.get(RESUME).hasMapValue() ? (Map<String, Object>) toPlain(f.get(RESUME)) : Map.of();
+    Map<String, Object> rq = (Map<String, Object>) m.get("request");
+    Map<String, Object> qa = plainMap(f.get("qa"));
+    Map<String, Object> output = plainMap(f.get("output"));
+    List<ShotSpec> shots = new ArrayList<>();
+    long total = number(f.get("shots_total"));
+    for (int i = 0; i < total; i++) {
+      shots.add(ShotSpec.create(i, 0, "", 0));
+    }
+    return recorded(d, m)
+        .setState(state.name())
+        .setRequest(rq == null ? null : request(rq))
+        .setReasonCode(string(d, "reason_code"))
+        .setReason(string(d, "reason"))
+        .setBackend(string(d, "backend"))
+        .setPlanner(string(d, "planner"))
+        .setEstimateUsd(decimal(f.get("estimate_usd")))
+        .setCostUsd(decimal(f.get("cost_usd")))
+        .setShots(shots)
+        .setShotsDone((int) number(f.get("shots_done")))
+        .setQaTechnical((Double) qa.get("technical"))
+        .setQaSemantic((Double) qa.get("semantic"))
+        .setQaSemanticScorer((String) qa.get("semantic_scorer"))
+        .setVideoUri((String) output.get("video_uri"))
+        .setManifestUri((String) output.get("manifest_uri"))
+        .setCancelMessageId(string(d, CANCEL_MESSAGE_ID))
+        .build();
+  }
+
+  /** What every document records: ids, owner, role and plan, received time, ordinal, history. */
+  private static Job.Builder recorded(Document d, Map<String, Object> resume) {
+    Map<String, Value> f = d.getFieldsMap();
     Timestamp created = f.get(CREATED_AT).getTimestampValue();
     long receivedAt = created.getSeconds() * 1000 + created.getNanos() / 1_000_000;
     List<HistoryEntry> history = new ArrayList<>();
@@ -418,19 +450,58 @@ public final class JobDocuments {
               at.getSeconds() * 1000 + at.getNanos() / 1_000_000,
               e.containsKey("detail") && e.get("detail").hasStringValue() ? e.get("detail").getStringValue() : ""));
     }
+    Object role = resume.get("role");
+    Object plan = resume.get("plan");
+    Object ordinal = resume.get("ordinal");
     return Job.builder()
         .setMessageId(string(d, MESSAGE_ID))
         .setJobId(string(d, "job_id"))
         .setTenant(string(d, "tenant"))
         .setUid(string(d, UID))
-        .setRole((String) m.get("role"))
-        .setPlan((String) m.get("plan"))
-        .setOrdinal(((Number) m.get("ordinal")).longValue())
+        .setRole(role == null ? "" : (String) role)
+        .setPlan(plan == null ? "" : (String) plan)
+        .setOrdinal(ordinal == null ? 0 : ((Number) ordinal).longValue())
         .setReceivedAtMillis(receivedAt)
-        .setState(JobState.RECEIVED.name())
-        .setRequest(request)
-        .setHistory(history)
+        .setHistory(history);
+  }
+
+  private static JobRequest request(Map<String, Object> rq) {
+    return JobRequest.builder()
+        .setContent((String) rq.get("content"))
+        .setPreset((String) rq.get("preset"))
+        .setMode((String) rq.get("mode"))
+        .setPriority((String) rq.get("priority"))
+        .setLang((String) rq.get("lang"))
+        .setDurationSec(((Number) rq.get("duration_sec")).intValue())
+        .setBudgetUsd(((Number) rq.get("budget_usd")).doubleValue())
+        .setBrandId((String) rq.get("brand_id"))
+        .setStyle((String) rq.get("style"))
+        .setMood((String) rq.get("mood"))
+        .setCameraStyle((String) rq.get("camera_style"))
+        .setColorPalette((String) rq.get("color_palette"))
+        .setAspectRatio((String) rq.get("aspect_ratio"))
+        .setFps(((Number) rq.get("fps")).intValue())
+        .setBackend((String) rq.get("backend"))
         .build();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> plainMap(@Nullable Value v) {
+    return v != null && v.hasMapValue() ? (Map<String, Object>) toPlain(v) : Map.of();
+  }
+
+  private static long number(@Nullable Value v) {
+    if (v == null) {
+      return 0;
+    }
+    return v.hasIntegerValue() ? v.getIntegerValue() : (long) v.getDoubleValue();
+  }
+
+  private static double decimal(@Nullable Value v) {
+    if (v == null) {
+      return 0;
+    }
+    return v.hasDoubleValue() ? v.getDoubleValue() : v.getIntegerValue();
   }
 
   /** The (state, at) pairs of a document's history, in order, e.g. {@code RECEIVED@2025-…Z}. */

@@ -8,7 +8,6 @@ import com.google.api.gax.rpc.StatusCode;
 import com.google.cloud.firestore.v1.FirestoreClient;
 import com.google.firestore.v1.CommitRequest;
 import com.google.firestore.v1.Document;
-import com.google.firestore.v1.GetDocumentRequest;
 import com.google.firestore.v1.Precondition;
 import com.google.firestore.v1.Value;
 import com.google.firestore.v1.Write;
@@ -108,7 +107,7 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
       ApiException last = null;
       for (int round = 1; round <= WriteJobDocuments.ROUNDS; round++) {
         try {
-          Document existing = read(e.getKey());
+          Document existing = FirestoreClients.getOrNull(client, e.getKey());
           Optional<Document> merged = JobDocuments.merge(existing, update);
           if (merged.isEmpty()) {
             skipped.inc();
@@ -167,13 +166,6 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
       }
     }
 
-    private @Nullable Document read(String name) {
-      try {
-        return client.getDocument(GetDocumentRequest.newBuilder().setName(name).build());
-      } catch (com.google.api.gax.rpc.NotFoundException missing) {
-        return null;
-      }
-    }
 
     private static boolean contention(StatusCode.Code code) {
       return WriteJobDocuments.ClassifyFn.isContention(com.google.rpc.Code.forNumber(grpcNumber(code)));

@@ -22,10 +22,17 @@ import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
 import com.aiprod.pipeline.persist.DeadLetter;
+import com.aiprod.pipeline.persist.Deliver;
 import com.aiprod.pipeline.persist.ExistingJobLookup;
+import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.persist.JobStore;
+import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.persist.WriteJobDocuments;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -36,6 +43,7 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 class AdmitTest {
   private static final String PROJECT = "demo-aiprod";
@@ -131,6 +139,54 @@ class AdmitTest {
               return null;
             });
     p.run().waitUntilFinish();
+  }
+
+  @Test
+  void aRedeliveredMessageOfAnEndedJobIsSetAsideAndItsRowsAreWrittenAgain(@TempDir Path dir) throws Exception {
+    // Run 1 wrote the terminal document, then stopped before the job_results row.
+    Job ended =
+        received("m-ended", "acme", "job-0000009", 9, PREVIEW)
+            .transition(JobState.PLANNED, T0 + 100, "planned")
+            .toBuilder().setEstimateUsd(0.0).build()
+            .finish(JobState.REJECTED, ReasonCode.BUDGET_EXCEEDED, "over the cap", T0 + 200);
+    writeDocuments(ended);
+    Warehouse warehouse = Warehouse.fromSpec("duckdb:" + dir.resolve("w.duckdb"));
+
+    Pipeline p = pipeline();
+    PCollectionTuple out = admit(p, received("m-ended", "acme", "job-0000009", 9, PREVIEW));
+    PAssert.that(out.get(StageTags.JOBS)).empty();
+    PAssert.that(out.get(StageTags.FINISHED)).empty();
+    PAssert.that(out.get(StageTags.DEAD_LETTERS)).empty();
+    PAssert.that(out.get(StageTags.AUDIT))
+        .satisfies(
+            events -> {
+              AuditEvent e = list(events).get(0);
+              assertThat(e.getStatus() + " " + e.getMessageId(), equalTo("redelivered m-ended"));
+              return null;
+            });
+    PCollectionTuple rows =
+        out.get(Admit.REDELIVERED)
+            .apply(
+                new Deliver.EndedJobRows(
+                    AUDIT, warehouse, JobStore.fromOptions(p.getOptions()), FirestoreClients.fromOptions(p.getOptions())));
+    PAssert.that(rows.get(StageTags.AUDIT))
+        .satisfies(
+            events -> {
+              AuditEvent e = list(events).get(0);
+              assertThat(e.getAction() + " " + e.getMessageId(), equalTo("write_job_document m-ended"));
+              assertThat(e.getDetails(), containsString("REJECTED"));
+              return null;
+            });
+    p.run().waitUntilFinish();
+
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve("w.duckdb"));
+        ResultSet r =
+            c.createStatement().executeQuery("SELECT message_id, state, reason_code, finished_at FROM job_results")) {
+      assertThat(r.next(), equalTo(true));
+      assertThat(r.getString(1) + " " + r.getString(2) + " " + r.getString(3), equalTo("m-ended REJECTED BUDGET_EXCEEDED"));
+      assertThat(r.getTimestamp(4).toInstant().toEpochMilli(), equalTo(T0 + 200));
+      assertThat(r.next(), equalTo(false));
+    }
   }
 
   @Test

@@ -155,7 +155,7 @@ class PubsubOutcomeSourceTest {
   }
 
   @Test
-  void aJobIsAcknowledgedOnlyOnceItsDocumentAndItsRowAreCommitted() throws Exception {
+  void aJobIsAcknowledgedOnlyOnceItsDocumentAndItsRowsAreCommitted() throws Exception {
     Setup s = setup();
     UnboundedReader<PubsubMessage> reader = s.reader();
     PendingAcks acks = s.acks();
@@ -163,6 +163,7 @@ class PubsubOutcomeSourceTest {
     assertThat(ids(read(reader, 1)), containsInAnyOrder(id));
 
     PendingAcks.settlePart(id, PendingAcks.JOB_DOCUMENT, PendingAcks.JOB_PARTS);
+    PendingAcks.settlePart(id, PendingAcks.JOB_AUDIT_ROW, PendingAcks.JOB_PARTS);
     Thread.sleep(2500); // a few ticks: the job_results row is not committed yet
     assertThat(acks.held(), is(1));
 

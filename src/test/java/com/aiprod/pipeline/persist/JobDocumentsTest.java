@@ -60,6 +60,21 @@ class JobDocumentsTest {
   }
 
   @Test
+  void anEndedDocumentGivesBackTheJobResultsRowOfItsJob() {
+    Job delivered = TestData.delivered("acme", "job-00000001");
+    Job cancelled =
+        TestData.planned("acme", "job-00000002").toBuilder().setCancelMessageId("m-9").build()
+            .finish(JobState.CANCELLED, null, "cancelled by uid-acme", TestData.T0 + 3_000);
+    for (Job job : List.of(delivered, cancelled)) {
+      Job ended = JobDocuments.ended(doc(job));
+      assertThat(WarehouseRows.jobResult(ended), equalTo(WarehouseRows.jobResult(job)));
+      assertThat(ended.getHistory(), equalTo(job.getHistory()));
+      assertThat(doc(ended), equalTo(doc(job)));
+    }
+    assertThat(JobDocuments.ended(doc(TestData.received("acme", "job-00000003"))), is(org.hamcrest.Matchers.nullValue()));
+  }
+
+  @Test
   void newDocumentIsWrittenAsIs() {
     Document update = doc(TestData.received("acme", "job-00000001"));
     assertThat(JobDocuments.merge(null, update), equalTo(Optional.of(update)));
