@@ -10,11 +10,11 @@ import com.aiprod.pipeline.model.ReasonCode;
 import com.aiprod.pipeline.persist.DeadLetters;
 import com.aiprod.pipeline.persist.ExistingJobLookup;
 import com.aiprod.pipeline.persist.FirestoreClients;
+import com.aiprod.pipeline.persist.FirestoreDocumentsFn;
 import com.aiprod.pipeline.persist.JobDocuments;
 import com.aiprod.pipeline.persist.JobLookup;
 import com.aiprod.pipeline.persist.JobStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.cloud.firestore.v1.FirestoreClient;
 import com.google.firestore.v1.Document;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.Coder;
@@ -172,10 +172,8 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
    * exists, or refuses it once {@link #WAIT} has passed since the first cancel came. The held
    * cancels are not acknowledged meanwhile (their messages come back after a restart).
    */
-  static final class AwaitCancelledJobFn extends DoFn<KV<String, Job>, Job> {
+  static final class AwaitCancelledJobFn extends FirestoreDocumentsFn<KV<String, Job>, Job> {
     private final AuditEvents audit;
-    private final FirestoreClients clients;
-    private transient FirestoreClient client;
 
     @StateId("cancels")
     private final StateSpec<BagState<Job>> cancelsSpec = StateSpecs.bag(Coders.schema(Job.class));
@@ -190,20 +188,8 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
     private final TimerSpec giveUpSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
 
     AwaitCancelledJobFn(AuditEvents audit, FirestoreClients clients) {
+      super(clients);
       this.audit = audit;
-      this.clients = clients;
-    }
-
-    @Setup
-    public void setup() throws Exception {
-      client = clients.openDocumentsClient();
-    }
-
-    @Teardown
-    public void teardown() {
-      if (client != null) {
-        client.close();
-      }
     }
 
     @ProcessElement
@@ -232,7 +218,7 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       if (name == null) {
         return; // decided already
       }
-      Document found = FirestoreClients.getOrNull(client, name);
+      Document found = getOrNull(name);
       if (found == null) {
         recheck.offset(RECHECK).setRelative();
         return;
@@ -251,7 +237,7 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       if (name == null) {
         return;
       }
-      decideAll(FirestoreClients.getOrNull(client, name), cancels, document, out);
+      decideAll(getOrNull(name), cancels, document, out);
       recheck.clear();
     }
 

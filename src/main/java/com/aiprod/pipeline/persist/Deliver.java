@@ -214,32 +214,17 @@ public final class Deliver {
   }
 
   /** The terminal job each redelivered job's document records; its document part is settled. */
-  static final class ReadEndedFn extends DoFn<Job, Job> {
+  static final class ReadEndedFn extends FirestoreDocumentsFn<Job, Job> {
     private final JobStore store;
-    private final FirestoreClients clients;
-    private transient com.google.cloud.firestore.v1.FirestoreClient client;
 
     ReadEndedFn(JobStore store, FirestoreClients clients) {
+      super(clients);
       this.store = store;
-      this.clients = clients;
-    }
-
-    @Setup
-    public void setup() throws Exception {
-      client = clients.openDocumentsClient();
-    }
-
-    @Teardown
-    public void teardown() {
-      if (client != null) {
-        client.close();
-      }
     }
 
     @ProcessElement
     public void process(@Element Job job, OutputReceiver<Job> out) {
-      com.google.firestore.v1.Document doc =
-          FirestoreClients.getOrNull(client, store.documentName(job.getTenant(), job.getJobId()));
+      com.google.firestore.v1.Document doc = getOrNull(store.documentName(job.getTenant(), job.getJobId()));
       Job ended = doc == null ? null : JobDocuments.ended(doc);
       if (ended == null || !ended.getMessageId().equals(job.getMessageId())) {
         return; // Admit saw it ended with this message id; documents never move back

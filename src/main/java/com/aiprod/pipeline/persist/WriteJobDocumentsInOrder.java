@@ -5,7 +5,6 @@ import com.aiprod.pipeline.ingest.PendingAcks;
 import com.aiprod.pipeline.model.Job;
 import com.google.api.gax.rpc.ApiException;
 import com.google.api.gax.rpc.StatusCode;
-import com.google.cloud.firestore.v1.FirestoreClient;
 import com.google.firestore.v1.CommitRequest;
 import com.google.firestore.v1.Document;
 import com.google.firestore.v1.Precondition;
@@ -71,33 +70,19 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
         .apply("WriteInOrder", ParDo.of(new WriteFn(s.databaseName(), clients)));
   }
 
-  static final class WriteFn extends DoFn<KV<String, Document>, DeadLetter> {
+  static final class WriteFn extends FirestoreDocumentsFn<KV<String, Document>, DeadLetter> {
     private final String database;
-    private final FirestoreClients clients;
     private final Counter writes = Metrics.counter("aiprod", "job_document_writes");
     private final Counter skipped = Metrics.counter("aiprod", "job_document_writes_skipped");
     private final Counter conflicts = Metrics.counter("aiprod", "job_document_write_conflicts");
-    private transient FirestoreClient client;
 
     /** Writes done for the document (what makes this DoFn stateful: one key at a time). */
     @StateId("writes")
     private final StateSpec<ValueState<Long>> writesSpec = StateSpecs.value(VarLongCoder.of());
 
     WriteFn(String database, FirestoreClients clients) {
+      super(clients);
       this.database = database;
-      this.clients = clients;
-    }
-
-    @Setup
-    public void setup() throws Exception {
-      client = clients.openDocumentsClient();
-    }
-
-    @Teardown
-    public void teardown() {
-      if (client != null) {
-        client.close();
-      }
     }
 
     @ProcessElement
@@ -107,7 +92,7 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
       ApiException last = null;
       for (int round = 1; round <= WriteJobDocuments.ROUNDS; round++) {
         try {
-          Document existing = FirestoreClients.getOrNull(client, e.getKey());
+          Document existing = getOrNull(e.getKey());
           Optional<Document> merged = JobDocuments.merge(existing, update);
           if (merged.isEmpty()) {
             skipped.inc();
@@ -118,7 +103,7 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
               existing == null
                   ? Precondition.newBuilder().setExists(false).build()
                   : Precondition.newBuilder().setUpdateTime(existing.getUpdateTime()).build();
-          client.commit(
+          client().commit(
               CommitRequest.newBuilder()
                   .setDatabase(database)
                   .addWrites(
