@@ -1,6 +1,5 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.ingest.PendingAcks;
 
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvent;
@@ -229,7 +228,7 @@ public final class Deliver {
       if (ended == null || !ended.getMessageId().equals(job.getMessageId())) {
         return; // Admit saw it ended with this message id; documents never move back
       }
-      PendingAcks.settlePart(job.getMessageId(), PendingAcks.JOB_DOCUMENT, PendingAcks.JOB_PARTS);
+      OutcomeParts.documentCommitted(doc);
       out.output(ended);
     }
   }

@@ -4,13 +4,15 @@ import com.aiprod.pipeline.ingest.PendingAcks;
 import com.aiprod.pipeline.model.JobState;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.firestore.v1.Document;
 import java.io.IOException;
 import javax.annotation.Nullable;
 
 /**
- * Which committed warehouse rows make up a message's outcome ({@link PendingAcks}), told by the
- * warehouse writers once a row is committed: a {@code dead_letters} row is the whole outcome; a
- * terminal job's outcome is its document (told by {@link WriteJobDocumentsInOrder}), its {@code
+ * What makes up a message's outcome ({@link PendingAcks}), told by the writers once something is
+ * committed: a {@code dead_letters} row is the whole outcome; a terminal job's outcome is its
+ * document ({@link #documentCommitted}, from {@link WriteJobDocumentsInOrder} and {@link
+ * Deliver.EndedJobRows}), its {@code
  * job_results} row and the {@code audit_events} row of its terminal document write
  * ({@code write_job_document} with a terminal {@code state} in its details).
  */
@@ -38,6 +40,24 @@ public final class OutcomeParts {
         }
       }
       default -> {}
+    }
+  }
+
+  /**
+   * A job document is committed (or was found already so): when terminal, it is its job's
+   * document part, and a CANCELLED one settles the cancel it names ({@code cancel_message_id}).
+   */
+  public static void documentCommitted(@Nullable Document doc) {
+    if (doc == null || !doc.getFieldsMap().containsKey(JobDocuments.STATE) || !JobDocuments.state(doc).isTerminal()) {
+      return;
+    }
+    String messageId = JobDocuments.string(doc, JobDocuments.MESSAGE_ID);
+    if (messageId != null) {
+      PendingAcks.settlePart(messageId, PendingAcks.JOB_DOCUMENT, PendingAcks.JOB_PARTS);
+    }
+    String cancel = JobDocuments.string(doc, JobDocuments.CANCEL_MESSAGE_ID);
+    if (cancel != null) {
+      PendingAcks.settle(cancel); // the cancel's outcome: its job's CANCELLED document
     }
   }
 

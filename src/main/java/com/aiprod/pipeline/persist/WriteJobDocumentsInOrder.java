@@ -1,6 +1,5 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.ingest.PendingAcks;
 
 import com.aiprod.pipeline.model.Job;
 import com.google.api.gax.rpc.ApiException;
@@ -8,10 +7,8 @@ import com.google.api.gax.rpc.StatusCode;
 import com.google.firestore.v1.CommitRequest;
 import com.google.firestore.v1.Document;
 import com.google.firestore.v1.Precondition;
-import com.google.firestore.v1.Value;
 import com.google.firestore.v1.Write;
 import java.util.Optional;
-import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -96,7 +93,7 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
           Optional<Document> merged = JobDocuments.merge(existing, update);
           if (merged.isEmpty()) {
             skipped.inc();
-            settleIfTerminal(existing);
+            OutcomeParts.documentCommitted(existing);
             return;
           }
           Precondition precondition =
@@ -114,7 +111,7 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
           writes.inc();
           Long n = count.read();
           count.write(n == null ? 1 : n + 1);
-          settleIfTerminal(update);
+          OutcomeParts.documentCommitted(update);
           return;
         } catch (ApiException x) {
           last = x;
@@ -130,27 +127,6 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
               update, grpcNumber(code), last.getMessage(), contention(code),
               WriteJobDocuments.ROUNDS));
     }
-
-    /**
-     * A committed terminal document is its message's outcome, with the job_results row: {@link
-     * PendingAcks} may acknowledge the message once both are committed (a no-op unless this JVM
-     * reads Pub/Sub with outcome acknowledgement).
-     */
-    private static void settleIfTerminal(@Nullable Document doc) {
-      if (doc == null) {
-        return;
-      }
-      Value messageId = doc.getFieldsMap().get(JobDocuments.MESSAGE_ID);
-      if (messageId != null && doc.getFieldsMap().containsKey(JobDocuments.STATE)
-          && JobDocuments.state(doc).isTerminal()) {
-        PendingAcks.settlePart(messageId.getStringValue(), PendingAcks.JOB_DOCUMENT, PendingAcks.JOB_PARTS);
-        Value cancel = doc.getFieldsMap().get(JobDocuments.CANCEL_MESSAGE_ID);
-        if (cancel != null && cancel.hasStringValue()) {
-          PendingAcks.settle(cancel.getStringValue()); // the cancel's outcome: its job's CANCELLED document
-        }
-      }
-    }
-
 
     private static boolean contention(StatusCode.Code code) {
       return WriteJobDocuments.ClassifyFn.isContention(com.google.rpc.Code.forNumber(grpcNumber(code)));

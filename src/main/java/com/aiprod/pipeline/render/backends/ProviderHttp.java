@@ -46,6 +46,7 @@ import javax.annotation.Nullable;
  * them), never a secret or the prompt.
  */
 final class ProviderHttp {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProviderHttp.class);
   static final int MAX_ERROR_TEXT = 300;
   /** Bytes of a non-2xx answer read for its error text; the rest is discarded. */
   private static final int MAX_ERROR_BODY = 16 * 1024;
@@ -126,7 +127,28 @@ final class ProviderHttp {
     }
   }
 
-  /** One exchange whose status the caller judges (cancel: best effort). */
+  /** Builds a provider request; refuses (e.g. a malformed operation id) with a BackendException. */
+  @FunctionalInterface
+  interface RequestBuilder {
+    HttpRequest build() throws BackendException;
+  }
+
+  /**
+   * A best-effort cancel of {@code operation}: an answer other than 2xx or 404 (already gone) and
+   * any failure are logged, never thrown, as the shot has ended for us either way.
+   */
+  void cancelQuietly(String provider, String operation, RequestBuilder request, String what, String secret) {
+    try {
+      Answer a = exchange(request.build(), what, secret);
+      if (a.status / 100 != 2 && a.status != 404) {
+        LOG.warn("{} {} of {}: HTTP {}", provider, what, operation, a.status);
+      }
+    } catch (BackendException | RuntimeException e) {
+      LOG.warn("{} {} of {} failed: {}", provider, what, operation, e.getMessage());
+    }
+  }
+
+  /** One exchange whose status the caller judges. */
   Answer exchange(HttpRequest request, String what, String... redact) throws BackendException {
     CompletableFuture<HttpResponse<byte[]>> f =
         client.sendAsync(request, info -> new CappedBytes(cap(info), info.statusCode() / 100 != 2));

@@ -190,19 +190,17 @@ public final class ReplicateBackend implements VideoBackend {
 
   @Override
   public void cancel(String operation) {
-    try {
-      checkId(operation);
-      HttpRequest r =
-          authorized(http.request("v1/predictions/" + operation + "/cancel"))
+    http.cancelQuietly(
+        "Replicate",
+        operation,
+        () -> {
+          checkId(operation);
+          return authorized(http.request("v1/predictions/" + operation + "/cancel"))
               .POST(HttpRequest.BodyPublishers.noBody())
               .build();
-      ProviderHttp.Answer a = http.exchange(r, "cancel prediction", token);
-      if (a.status / 100 != 2 && a.status != 404) {
-        LOG.warn("Replicate cancel of prediction {}: HTTP {}", operation, a.status);
-      }
-    } catch (BackendException | RuntimeException e) {
-      LOG.warn("Replicate cancel of prediction {} failed: {}", operation, e.getMessage());
-    }
+        },
+        "cancel prediction",
+        token);
   }
 
   @Override

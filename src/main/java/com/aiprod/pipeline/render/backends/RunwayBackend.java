@@ -164,17 +164,15 @@ public final class RunwayBackend implements VideoBackend {
 
   @Override
   public void cancel(String operation) {
-    try {
-      checkTaskId(operation);
-      HttpRequest r =
-          authorized(http.request("v1/tasks/" + operation)).DELETE().build();
-      ProviderHttp.Answer a = http.exchange(r, "cancel task", apiKey);
-      if (a.status / 100 != 2 && a.status != 404) {
-        LOG.warn("Runway cancel of task {}: HTTP {}", operation, a.status);
-      }
-    } catch (BackendException | RuntimeException e) {
-      LOG.warn("Runway cancel of task {} failed: {}", operation, e.getMessage());
-    }
+    http.cancelQuietly(
+        "Runway",
+        operation,
+        () -> {
+          checkTaskId(operation);
+          return authorized(http.request("v1/tasks/" + operation)).DELETE().build();
+        },
+        "cancel task",
+        apiKey);
   }
 
   @Override
