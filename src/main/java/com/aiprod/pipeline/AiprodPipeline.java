@@ -64,16 +64,17 @@ import org.joda.time.Duration;
 /**
  * AIPROD Pipeline: authenticated AI-video job requests in, rendered and quality-checked
  * deliverables out, with an audit trail (DESIGN §1). {@code main} parses the options, builds the
- * graph and runs it; the graph is the same for batch files and Pub/Sub (streaming): only the
- * source differs, and a few stages pick their streaming form (per-key state instead of a
- * GroupByKey in the global window, deadline timers, progress documents).
+ * graph and runs it; the graph is the same for batch files and Pub/Sub (streaming): only the source
+ * differs, and a few stages pick their streaming form (per-key state instead of a GroupByKey in the
+ * global window, deadline timers, progress documents).
  */
 public final class AiprodPipeline {
   private AiprodPipeline() {}
 
   public static void main(String[] args) {
     PipelineOptionsFactory.register(AiprodOptions.class);
-    AiprodOptions options = PipelineOptionsFactory.fromArgs(args).withValidation().as(AiprodOptions.class);
+    AiprodOptions options =
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(AiprodOptions.class);
     Pipeline pipeline = create(options);
     forMainLoop(options, args);
     PipelineResult result = pipeline.run();
@@ -108,15 +109,15 @@ public final class AiprodPipeline {
    * <ul>
    *   <li>DirectRunner: {@code blockOnRun=false}, or {@code run()} never returns in streaming.
    *   <li>FlinkRunner, streaming: {@code attachedMode=false} unless given, for the same reason
-   *       (attached, {@code run()} returns only when the job ends; detached, the result is a
-   *       live handle on the Flink job: state, metrics and cancel). A checkpoint interval of
-   *       {@value #DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS} ms unless given: PubsubIO acknowledges
-   *       messages only when a checkpoint completes, so without checkpoints nothing is ever
-   *       acknowledged and every message is redelivered to the next run. Batch on Flink stays
-   *       attached ({@code run()} returns when the job is done, with its final metrics).
-   *       Embedded ({@code [local]}, {@code [auto]}) and without {@code --flinkConfDir}: a generated
-   *       Flink configuration registers {@link LiveCounters}, since Beam on Flink streaming gives
-   *       the result its metrics only when the job ends.
+   *       (attached, {@code run()} returns only when the job ends; detached, the result is a live
+   *       handle on the Flink job: state, metrics and cancel). A checkpoint interval of {@value
+   *       #DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS} ms unless given: PubsubIO acknowledges messages
+   *       only when a checkpoint completes, so without checkpoints nothing is ever acknowledged and
+   *       every message is redelivered to the next run. Batch on Flink stays attached ({@code
+   *       run()} returns when the job is done, with its final metrics). Embedded ({@code [local]},
+   *       {@code [auto]}) and without {@code --flinkConfDir}: a generated Flink configuration
+   *       registers {@link LiveCounters}, since Beam on Flink streaming gives the result its
+   *       metrics only when the job ends.
    * </ul>
    */
   static void forMainLoop(AiprodOptions options, String[] args) {
@@ -182,7 +183,8 @@ public final class AiprodPipeline {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof IllegalStateException
           && t.getMessage() != null
-          && t.getMessage().contains("MiniCluster is not yet running or has already been shut down")) {
+          && t.getMessage()
+              .contains("MiniCluster is not yet running or has already been shut down")) {
         return true;
       }
     }
@@ -203,7 +205,9 @@ public final class AiprodPipeline {
             "ReadRequests",
             fromPubsub
                 ? ReadRequests.fromPubsub(
-                    options.getInputSubscription(), options.getInputTopic(), OptionsCheck.outcomeAckDelayMillis(options))
+                    options.getInputSubscription(),
+                    options.getInputTopic(),
+                    OptionsCheck.outcomeAckDelayMillis(options))
                 : ReadRequests.fromFiles(options.getInputFiles()));
     expand(p, options, pricing, requests);
     return p;
@@ -211,7 +215,10 @@ public final class AiprodPipeline {
 
   /** Every stage after the source (DESIGN §1). */
   public static void expand(
-      Pipeline p, AiprodOptions options, PricingTable pricing, PCollection<RequestMessage> requests) {
+      Pipeline p,
+      AiprodOptions options,
+      PricingTable pricing,
+      PCollection<RequestMessage> requests) {
     AuditEvents audit = new AuditEvents(options.getEnvironment());
     Warehouse warehouse = Warehouse.fromSpec(options.getWarehouse());
     JobStore store = JobStore.fromOptions(options);
@@ -233,10 +240,13 @@ public final class AiprodPipeline {
             "AuditConfiguration",
             Create.of(configEvent(audit, options)).withType(TypeDescriptor.of(AuditEvent.class))));
 
-    PCollectionTuple authenticated = requests.apply("Authenticate", new Authenticate(authConfig, audit));
+    PCollectionTuple authenticated =
+        requests.apply("Authenticate", new Authenticate(authConfig, audit));
     collect(authenticated, auditEvents, deadLetters, null);
     auditEvents.add(
-        authenticated.get(StageTags.AUDIT).apply("DetectAuthFailureBursts", new DetectAuthFailureBursts(audit)));
+        authenticated
+            .get(StageTags.AUDIT)
+            .apply("DetectAuthFailureBursts", new DetectAuthFailureBursts(audit)));
 
     PCollectionTuple validated =
         authenticated.get(Authenticate.AUTHENTICATED).apply("Validate", new Validate());
@@ -248,7 +258,11 @@ public final class AiprodPipeline {
             .apply(
                 "AuthorizeCancels",
                 options.isStreaming()
-                    ? new AuthorizeCancels(audit, ExistingJobLookup.in(store), store, FirestoreClients.fromOptions(options))
+                    ? new AuthorizeCancels(
+                        audit,
+                        ExistingJobLookup.in(store),
+                        store,
+                        FirestoreClients.fromOptions(options))
                     : new AuthorizeCancels(audit, ExistingJobLookup.in(store)));
     collect(cancels, auditEvents, deadLetters, null);
 
@@ -261,18 +275,31 @@ public final class AiprodPipeline {
               .apply("WithResumedJobs", Flatten.pCollections());
     }
     PCollectionTuple admitted =
-        toAdmit.apply("Admit", new Admit(audit, ExistingJobLookup.in(store), options.isStreaming()));
+        toAdmit.apply(
+            "Admit", new Admit(audit, ExistingJobLookup.in(store), options.isStreaming()));
     collect(admitted, auditEvents, deadLetters, finished);
     collect(
         admitted
             .get(Admit.REDELIVERED)
             .apply(
                 "RewriteEndedJobRows",
-                new Deliver.EndedJobRows(audit, warehouse, store, FirestoreClients.fromOptions(options))),
-        auditEvents, deadLetters, null);
+                new Deliver.EndedJobRows(
+                    audit, warehouse, store, FirestoreClients.fromOptions(options))),
+        auditEvents,
+        deadLetters,
+        null);
 
     PCollectionTuple routed =
-        admitted.get(StageTags.JOBS).apply("PriceAndRoute", new PriceAndRoute(audit, pricing, OptionsCheck.renderBackends(options), FirestoreClients.fromOptions(options), options.isStreaming()));
+        admitted
+            .get(StageTags.JOBS)
+            .apply(
+                "PriceAndRoute",
+                new PriceAndRoute(
+                    audit,
+                    pricing,
+                    OptionsCheck.renderBackends(options),
+                    FirestoreClients.fromOptions(options),
+                    options.isStreaming()));
     collect(routed, auditEvents, deadLetters, finished);
 
     PCollectionTuple planned = routed.get(StageTags.JOBS).apply("Plan", new Plan(audit, gemini));
@@ -282,14 +309,22 @@ public final class AiprodPipeline {
     PCollection<Job> progress = null;
     if (options.isStreaming()) {
       progress =
-          PCollectionList.of(admitted.get(StageTags.JOBS)).and(rendering).apply("FlattenProgress", Flatten.pCollections());
+          PCollectionList.of(admitted.get(StageTags.JOBS))
+              .and(rendering)
+              .apply("FlattenProgress", Flatten.pCollections());
       auditEvents.add(progress.apply("DeliverProgress", new Deliver.Progress(audit)));
     }
-    PCollectionTuple rendered = rendering.apply(
+    PCollectionTuple rendered =
+        rendering.apply(
             "RenderShots",
             new RenderShots(
-                audit, out, FirestoreClients.fromOptions(options), backendConfig(options, pricing), pricing,
-                RenderPolicy.standard(), options.isStreaming()));
+                audit,
+                out,
+                FirestoreClients.fromOptions(options),
+                backendConfig(options, pricing),
+                pricing,
+                RenderPolicy.standard(),
+                options.isStreaming()));
     collect(rendered, auditEvents, deadLetters, null);
 
     PCollectionTuple assembled =
@@ -298,17 +333,25 @@ public final class AiprodPipeline {
             .and(Validate.CANCELS, cancels.get(StageTags.JOBS))
             .apply(
                 "AssembleJobs",
-                new AssembleJobs(StageTags.JOBS, RenderShots.RESULTS, Validate.CANCELS, out, options.isStreaming()));
+                new AssembleJobs(
+                    StageTags.JOBS,
+                    RenderShots.RESULTS,
+                    Validate.CANCELS,
+                    out,
+                    options.isStreaming()));
     collect(assembled, auditEvents, deadLetters, finished);
 
-    PCollectionTuple technical = assembled.get(StageTags.JOBS).apply("TechnicalQa", new TechnicalQa());
+    PCollectionTuple technical =
+        assembled.get(StageTags.JOBS).apply("TechnicalQa", new TechnicalQa());
     collect(technical, auditEvents, deadLetters, finished);
-    PCollectionTuple semantic = technical.get(StageTags.JOBS).apply("SemanticQa", new SemanticQa(audit, gemini));
+    PCollectionTuple semantic =
+        technical.get(StageTags.JOBS).apply("SemanticQa", new SemanticQa(audit, gemini));
     collect(semantic, auditEvents, deadLetters, finished);
     PCollectionTuple decided = semantic.get(StageTags.JOBS).apply("Decide", new Decide());
     collect(decided, auditEvents, deadLetters, finished);
 
-    PCollection<Job> terminal = PCollectionList.of(finished).apply("FlattenTerminalJobs", Flatten.pCollections());
+    PCollection<Job> terminal =
+        PCollectionList.of(finished).apply("FlattenTerminalJobs", Flatten.pCollections());
     PCollectionTuple delivered =
         terminal.apply(
             "DeliverJobs",
@@ -322,18 +365,24 @@ public final class AiprodPipeline {
     collect(delivered, auditEvents, deadLetters, null);
 
     deadLetters.add(
-        rendered.get(RenderShots.RESULTS).apply("DeliverShotRenders", new Deliver.ShotRenders(warehouse)));
+        rendered
+            .get(RenderShots.RESULTS)
+            .apply("DeliverShotRenders", new Deliver.ShotRenders(warehouse)));
     deadLetters.add(
         PCollectionList.of(auditEvents)
             .apply("FlattenAuditEvents", Flatten.pCollections())
-            .apply("SignAuditEvents", new SignAuditEvents(SecretSource.parse(options.getSecretSource()), audit))
+            .apply(
+                "SignAuditEvents",
+                new SignAuditEvents(SecretSource.parse(options.getSecretSource()), audit))
             .apply("DeliverAuditEvents", new Deliver.AuditRows(warehouse)));
     PCollection<DeadLetter> allDeadLetters =
         PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());
     if (options.getDeadLetterTopic() != null && !options.getDeadLetterTopic().isBlank()) {
-      // Topic first: the dead_letters row, written after it, is the outcome (and may ack the input).
+      // Topic first: the dead_letters row, written after it, is the outcome (and may ack the
+      // input).
       allDeadLetters =
-          allDeadLetters.apply("PublishDeadLetters", PublishDeadLetters.to(options.getDeadLetterTopic()));
+          allDeadLetters.apply(
+              "PublishDeadLetters", PublishDeadLetters.to(options.getDeadLetterTopic()));
     }
     allDeadLetters.apply("DeliverDeadLetters", new Deliver.DeadLetterRows(warehouse));
   }
@@ -375,13 +424,22 @@ public final class AiprodPipeline {
     opts.put("streaming", String.valueOf(o.isStreaming()));
     opts.forEach((k, v) -> d.put(k, v));
     return audit.event(
-        AuditEvents.CONFIG_CHANGE, AuditEvents.SUCCESS, "start_pipeline", null, null, null, null,
-        o.getJobName(), d, System.currentTimeMillis(), o.getJobName());
+        AuditEvents.CONFIG_CHANGE,
+        AuditEvents.SUCCESS,
+        "start_pipeline",
+        null,
+        null,
+        null,
+        null,
+        o.getJobName(),
+        d,
+        System.currentTimeMillis(),
+        o.getJobName());
   }
 
   /**
-   * Waits for the run, printing a progress line every few seconds. With {@code stopAfterOutcomes}
-   * > 0 (local streaming runs), cancels the run once that many messages have their outcome and the
+   * Waits for the run, printing a progress line every few seconds. With {@code stopAfterOutcomes} >
+   * 0 (local streaming runs), cancels the run once that many messages have their outcome and the
    * counts have been still for two polls (the last rows are written).
    */
   static PipelineResult.State awaitWithProgress(PipelineResult result, long stopAfterOutcomes) {
@@ -421,14 +479,21 @@ public final class AiprodPipeline {
     }
   }
 
-  private static final String[] TERMINAL =
-      {"delivered", "needs_review", "rejected", "failed", "cancelled", "estimated"};
+  private static final String[] TERMINAL = {
+    "delivered", "needs_review", "rejected", "failed", "cancelled", "estimated"
+  };
 
   static Map<String, Long> counters(PipelineResult result) {
     Map<String, Long> c = new TreeMap<>();
     MetricQueryResults m;
     try {
-      m = result.metrics().queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace(LiveCounters.NAMESPACE)).build());
+      m =
+          result
+              .metrics()
+              .queryMetrics(
+                  MetricsFilter.builder()
+                      .addNameFilter(MetricNameFilter.inNamespace(LiveCounters.NAMESPACE))
+                      .build());
     } catch (RuntimeException e) {
       if (!clusterGone(e)) {
         throw e;
@@ -456,7 +521,9 @@ public final class AiprodPipeline {
     for (String s : TERMINAL) {
       jobs += c.getOrDefault("jobs_" + s, 0L);
     }
-    return jobs + c.getOrDefault("dead_letters", 0L) + c.getOrDefault("cancel_requests_settled", 0L);
+    return jobs
+        + c.getOrDefault("dead_letters", 0L)
+        + c.getOrDefault("cancel_requests_settled", 0L);
   }
 
   static String progressLine(Map<String, Long> c) {
@@ -467,9 +534,13 @@ public final class AiprodPipeline {
     return String.format(
         "progress: received %d, authenticated %d, planned %d, shots rendered %d, terminal jobs %d,"
             + " dead letters %d, outcomes %d",
-        c.getOrDefault("requests_received", 0L), c.getOrDefault("auth_success", 0L),
-        c.getOrDefault("jobs_planned", 0L), c.getOrDefault("shots_succeeded_preview", 0L), jobs,
-        c.getOrDefault("dead_letters", 0L), outcomes(c));
+        c.getOrDefault("requests_received", 0L),
+        c.getOrDefault("auth_success", 0L),
+        c.getOrDefault("jobs_planned", 0L),
+        c.getOrDefault("shots_succeeded_preview", 0L),
+        jobs,
+        c.getOrDefault("dead_letters", 0L),
+        outcomes(c));
   }
 
   /** The render backends' clients as the workers open them (endpoints, secrets, Vertex AI). */

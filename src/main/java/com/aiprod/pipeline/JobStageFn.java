@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A stage's per-job step whose unexpected failure (a bug, never a rule) becomes an
- * INTERNAL_ERROR dead letter for that job instead of a failed bundle that would stop the whole
- * pipeline. Subclasses write {@link #apply}; outputs go to the stage's tags.
+ * A stage's per-job step whose unexpected failure (a bug, never a rule) becomes an INTERNAL_ERROR
+ * dead letter for that job instead of a failed bundle that would stop the whole pipeline.
+ * Subclasses write {@link #apply}; outputs go to the stage's tags.
  */
 public abstract class JobStageFn extends DoFn<Job, Job> {
   private static final Logger LOG = LoggerFactory.getLogger(JobStageFn.class);
@@ -29,16 +29,17 @@ public abstract class JobStageFn extends DoFn<Job, Job> {
       apply(job, out);
     } catch (RuntimeException e) {
       internalErrors.inc();
-      LOG.error("{} failed on job {}/{} (message {}): {}", stage, job.getTenant(), job.getJobId(),
-          job.getMessageId(), e.toString());
+      LOG.error(
+          "{} failed on job {}/{} (message {}): {}",
+          stage,
+          job.getTenant(),
+          job.getJobId(),
+          job.getMessageId(),
+          e.toString());
       out.get(StageTags.DEAD_LETTERS)
           .output(
               DeadLetters.ofJob(
-                  job,
-                  ReasonCode.INTERNAL_ERROR,
-                  DeadLetters.unexpected(stage, e),
-                  stage,
-                  e));
+                  job, ReasonCode.INTERNAL_ERROR, DeadLetters.unexpected(stage, e), stage, e));
     }
   }
 

@@ -6,13 +6,14 @@ import com.aiprod.pipeline.persist.DeadLetter;
 import org.apache.beam.sdk.values.TupleTag;
 
 /**
- * The side outputs every stage shares: audit events, dead letters, and jobs that reached a
- * terminal state early (refusals, estimates) and go straight to Deliver.
+ * The side outputs every stage shares: audit events, dead letters, and jobs that reached a terminal
+ * state early (refusals, estimates) and go straight to Deliver.
  */
 public final class StageTags {
   public static final TupleTag<AuditEvent> AUDIT = new TupleTag<AuditEvent>() {};
   public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<DeadLetter>() {};
   public static final TupleTag<Job> FINISHED = new TupleTag<Job>() {};
+
   /** Jobs moving on to the next stage. */
   public static final TupleTag<Job> JOBS = new TupleTag<Job>() {};
 

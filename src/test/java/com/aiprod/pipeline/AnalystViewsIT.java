@@ -61,8 +61,13 @@ class AnalystViewsIT {
   static void runPipelineAndCreateViews() throws Exception {
     Path auth = dir.resolve("dev-auth");
     Files.createDirectories(dir.resolve("in"));
-    PipelineRuns.sign(Paths.get("samples/requests.jsonl"), dir.resolve("in/requests.jsonl"), auth, PROJECT);
-    PipelineRuns.sign(Paths.get("src/test/resources/it/hostile.jsonl"), dir.resolve("in/hostile.jsonl"), auth, PROJECT);
+    PipelineRuns.sign(
+        Paths.get("samples/requests.jsonl"), dir.resolve("in/requests.jsonl"), auth, PROJECT);
+    PipelineRuns.sign(
+        Paths.get("src/test/resources/it/hostile.jsonl"),
+        dir.resolve("in/hostile.jsonl"),
+        auth,
+        PROJECT);
     warehouse = dir.resolve("warehouse.duckdb");
     Path secrets = dir.resolve("secrets");
     LocalSecrets.ensureAuditKey(secrets);
@@ -86,23 +91,29 @@ class AnalystViewsIT {
     }
     // The same warehouse with every row stored twice, the second copy written a second later.
     doubled = dir.resolve("doubled.duckdb");
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + doubled); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + doubled);
+        Statement s = c.createStatement()) {
       s.execute("ATTACH '" + warehouse + "' AS src (READ_ONLY)");
-      s.execute("CREATE TABLE job_results AS SELECT * FROM src.job_results UNION ALL"
-          + " SELECT * REPLACE (finished_at + INTERVAL 1 SECOND AS finished_at) FROM src.job_results");
-      s.execute("CREATE TABLE shot_renders AS SELECT * FROM src.shot_renders UNION ALL"
-          + " SELECT * REPLACE (finished_at + INTERVAL 1 SECOND AS finished_at) FROM src.shot_renders");
-      s.execute("CREATE TABLE audit_events AS SELECT * FROM src.audit_events UNION ALL"
-          + " SELECT * REPLACE (event_time + INTERVAL 1 SECOND AS event_time) FROM src.audit_events");
-      s.execute("CREATE TABLE dead_letters AS SELECT * FROM src.dead_letters UNION ALL"
-          + " SELECT * REPLACE (\"timestamp\" + INTERVAL 1 SECOND AS \"timestamp\") FROM src.dead_letters");
+      s.execute(
+          "CREATE TABLE job_results AS SELECT * FROM src.job_results UNION ALL"
+              + " SELECT * REPLACE (finished_at + INTERVAL 1 SECOND AS finished_at) FROM src.job_results");
+      s.execute(
+          "CREATE TABLE shot_renders AS SELECT * FROM src.shot_renders UNION ALL"
+              + " SELECT * REPLACE (finished_at + INTERVAL 1 SECOND AS finished_at) FROM src.shot_renders");
+      s.execute(
+          "CREATE TABLE audit_events AS SELECT * FROM src.audit_events UNION ALL"
+              + " SELECT * REPLACE (event_time + INTERVAL 1 SECOND AS event_time) FROM src.audit_events");
+      s.execute(
+          "CREATE TABLE dead_letters AS SELECT * FROM src.dead_letters UNION ALL"
+              + " SELECT * REPLACE (\"timestamp\" + INTERVAL 1 SECOND AS \"timestamp\") FROM src.dead_letters");
       s.execute("DETACH src");
       AnalystViews.create(c, SQL);
     }
   }
 
   private static List<Map<String, Object>> rows(Path db, String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db); Statement st = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db);
+        Statement st = c.createStatement()) {
       st.execute("SET TimeZone = 'UTC'");
       try (ResultSet rs = st.executeQuery(sql)) {
         List<Map<String, Object>> out = new ArrayList<>();
@@ -153,7 +164,10 @@ class AnalystViewsIT {
     for (String v : created) {
       if (!v.endsWith("_dedup")) {
         for (String ref : AnalystViews.references(AnalystViews.read(SQL.resolve("views")).get(v))) {
-          assertThat(v + " after " + ref, created.indexOf(ref), is(org.hamcrest.Matchers.lessThan(created.indexOf(v))));
+          assertThat(
+              v + " after " + ref,
+              created.indexOf(ref),
+              is(org.hamcrest.Matchers.lessThan(created.indexOf(v))));
         }
       }
     }
@@ -169,9 +183,13 @@ class AnalystViewsIT {
     for (String q : queries.keySet()) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int status = Query.run(
-          new String[] {"--warehouse=duckdb:" + warehouse, "--file=" + SQL.resolve("queries/" + q + ".sql")},
-          new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+      int status =
+          Query.run(
+              new String[] {
+                "--warehouse=duckdb:" + warehouse, "--file=" + SQL.resolve("queries/" + q + ".sql")
+              },
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(err, true, StandardCharsets.UTF_8));
       String printed = out.toString(StandardCharsets.UTF_8);
       assertThat(q + ": " + err.toString(StandardCharsets.UTF_8), status, equalTo(0));
       assertThat(q, printed, containsString(" row"));
@@ -184,27 +202,47 @@ class AnalystViewsIT {
   @Test
   void dedupViewsHaveOneRowPerKeyAndDropRowsWrittenTwice() throws Exception {
     for (Path db : List.of(warehouse, doubled)) {
-      assertThat(number(db, "SELECT count(*) FROM audit_events_dedup"),
+      assertThat(
+          number(db, "SELECT count(*) FROM audit_events_dedup"),
           equalTo(number(db, "SELECT count(DISTINCT event_id) FROM audit_events")));
-      assertThat(number(db, "SELECT count(*) - count(DISTINCT event_id) FROM audit_events_dedup"), equalTo(0L));
-      assertThat(number(db, "SELECT count(*) FROM job_results_dedup"),
-          equalTo(number(db, "SELECT count(*) FROM (SELECT DISTINCT tenant, job_id FROM job_results)")));
-      assertThat(number(db, "SELECT count(*) FROM shot_renders_dedup"),
-          equalTo(number(db, "SELECT count(*) FROM (SELECT DISTINCT tenant, job_id, shot_index, attempt FROM shot_renders)")));
-      assertThat(number(db, "SELECT count(*) FROM dead_letters_dedup"),
-          equalTo(number(db, "SELECT count(*) FROM (SELECT DISTINCT message_id, stage, reason_code FROM dead_letters)")));
+      assertThat(
+          number(db, "SELECT count(*) - count(DISTINCT event_id) FROM audit_events_dedup"),
+          equalTo(0L));
+      assertThat(
+          number(db, "SELECT count(*) FROM job_results_dedup"),
+          equalTo(
+              number(
+                  db, "SELECT count(*) FROM (SELECT DISTINCT tenant, job_id FROM job_results)")));
+      assertThat(
+          number(db, "SELECT count(*) FROM shot_renders_dedup"),
+          equalTo(
+              number(
+                  db,
+                  "SELECT count(*) FROM (SELECT DISTINCT tenant, job_id, shot_index, attempt FROM shot_renders)")));
+      assertThat(
+          number(db, "SELECT count(*) FROM dead_letters_dedup"),
+          equalTo(
+              number(
+                  db,
+                  "SELECT count(*) FROM (SELECT DISTINCT message_id, stage, reason_code FROM dead_letters)")));
     }
     long events = number("SELECT count(*) FROM audit_events");
     assertThat(events, greaterThan(20L));
     assertThat(number(doubled, "SELECT count(*) FROM audit_events"), equalTo(2 * events));
     assertThat(number(doubled, "SELECT count(*) FROM audit_events_dedup"), equalTo(events));
     // The earliest copy is kept, so the dedup view of the doubled warehouse is the original table.
-    assertThat(number(doubled, "SELECT count(*) FROM audit_events_dedup d JOIN audit_events o"
-        + " ON d.event_id = o.event_id AND d.event_time = o.event_time AND d.signature = o.signature"), equalTo(events));
+    assertThat(
+        number(
+            doubled,
+            "SELECT count(*) FROM audit_events_dedup d JOIN audit_events o"
+                + " ON d.event_id = o.event_id AND d.event_time = o.event_time AND d.signature = o.signature"),
+        equalTo(events));
     // Every analyst view gives the same answer on the doubled warehouse as on the original.
     for (String v : created) {
       if (!v.endsWith("_dedup")) {
-        assertThat(v, rows(doubled, "SELECT * FROM " + v + " ORDER BY ALL").toString(),
+        assertThat(
+            v,
+            rows(doubled, "SELECT * FROM " + v + " ORDER BY ALL").toString(),
             equalTo(rows("SELECT * FROM " + v + " ORDER BY ALL").toString()));
       }
     }
@@ -216,51 +254,80 @@ class AnalystViewsIT {
 
   @Test
   void deadLettersByReasonMatchTheTable() throws Exception {
-    Map<String, Double> view = byKey("SELECT reason_code, SUM(dead_letters) FROM dead_letters_by_reason GROUP BY 1");
+    Map<String, Double> view =
+        byKey("SELECT reason_code, SUM(dead_letters) FROM dead_letters_by_reason GROUP BY 1");
     Map<String, Double> table = byKey("SELECT reason_code, count(*) FROM dead_letters GROUP BY 1");
     assertThat(view, equalTo(table));
     assertThat(view.keySet(), hasItem("AUTH_INVALID"));
     assertThat(view.keySet(), hasItem("MALFORMED_JSON"));
     assertThat(view.keySet(), hasItem("DUPLICATE_JOB"));
-    assertThat(byKey("SELECT reason_code || '|' || stage, SUM(dead_letters) FROM dead_letters_by_reason GROUP BY 1"),
-        equalTo(byKey("SELECT reason_code || '|' || stage, count(*) FROM dead_letters GROUP BY 1")));
+    assertThat(
+        byKey(
+            "SELECT reason_code || '|' || stage, SUM(dead_letters) FROM dead_letters_by_reason GROUP BY 1"),
+        equalTo(
+            byKey("SELECT reason_code || '|' || stage, count(*) FROM dead_letters GROUP BY 1")));
   }
 
   @Test
   void costPerTenantDaySumsJobResults() throws Exception {
-    Map<String, Double> viewCost = byKey("SELECT tenant, SUM(cost_usd) FROM cost_per_tenant_day GROUP BY 1");
-    Map<String, Double> tableCost = byKey("SELECT tenant, coalesce(SUM(cost_usd), 0) FROM job_results GROUP BY 1");
+    Map<String, Double> viewCost =
+        byKey("SELECT tenant, SUM(cost_usd) FROM cost_per_tenant_day GROUP BY 1");
+    Map<String, Double> tableCost =
+        byKey("SELECT tenant, coalesce(SUM(cost_usd), 0) FROM job_results GROUP BY 1");
     assertThat(viewCost.keySet(), equalTo(tableCost.keySet()));
     tableCost.forEach((t, c) -> assertThat(t, viewCost.get(t), closeTo(c, 1e-9)));
-    assertThat(byKey("SELECT tenant, SUM(jobs) FROM cost_per_tenant_day GROUP BY 1"),
+    assertThat(
+        byKey("SELECT tenant, SUM(jobs) FROM cost_per_tenant_day GROUP BY 1"),
         equalTo(byKey("SELECT tenant, count(*) FROM job_results GROUP BY 1")));
-    assertThat(byKey("SELECT tenant || '|' || day, jobs FROM cost_per_tenant_day"),
-        equalTo(byKey("SELECT tenant || '|' || CAST(finished_at AS DATE), count(*) FROM job_results GROUP BY 1")));
-    assertThat(number("SELECT SUM(paid_jobs) FROM cost_per_tenant_day"),
+    assertThat(
+        byKey("SELECT tenant || '|' || day, jobs FROM cost_per_tenant_day"),
+        equalTo(
+            byKey(
+                "SELECT tenant || '|' || CAST(finished_at AS DATE), count(*) FROM job_results GROUP BY 1")));
+    assertThat(
+        number("SELECT SUM(paid_jobs) FROM cost_per_tenant_day"),
         equalTo(number("SELECT count(*) FROM job_results WHERE cost_usd > 0")));
     assertThat(viewCost.size(), greaterThan(3));
   }
 
   @Test
   void auditEventsByTypeAndDayMatchTheTable() throws Exception {
-    assertThat(byKey("SELECT event_type || '|' || status, SUM(events) FROM audit_events_by_type_day GROUP BY 1"),
-        equalTo(byKey("SELECT event_type || '|' || status, count(*) FROM audit_events GROUP BY 1")));
-    List<Object> types = rows("SELECT DISTINCT event_type FROM audit_events_by_type_day").stream()
-        .map(r -> r.get("event_type")).toList();
-    for (String t : List.of("AUTH_SUCCESS", "AUTH_FAILURE", "PERMISSION_DENIED", "DATA_ACCESS", "SECURITY_ALERT",
-        "CONFIG_CHANGE", "SECRET_ACCESS", "API_CALL")) {
+    assertThat(
+        byKey(
+            "SELECT event_type || '|' || status, SUM(events) FROM audit_events_by_type_day GROUP BY 1"),
+        equalTo(
+            byKey("SELECT event_type || '|' || status, count(*) FROM audit_events GROUP BY 1")));
+    List<Object> types =
+        rows("SELECT DISTINCT event_type FROM audit_events_by_type_day").stream()
+            .map(r -> r.get("event_type"))
+            .toList();
+    for (String t :
+        List.of(
+            "AUTH_SUCCESS",
+            "AUTH_FAILURE",
+            "PERMISSION_DENIED",
+            "DATA_ACCESS",
+            "SECURITY_ALERT",
+            "CONFIG_CHANGE",
+            "SECRET_ACCESS",
+            "API_CALL")) {
       assertThat(types, hasItem(t));
     }
   }
 
   @Test
   void authFailuresByPrincipalCountEveryFailureOnce() throws Exception {
-    assertThat(number("SELECT SUM(failures) FROM auth_failures_by_principal"),
+    assertThat(
+        number("SELECT SUM(failures) FROM auth_failures_by_principal"),
         equalTo(number("SELECT count(*) FROM audit_events WHERE event_type = 'AUTH_FAILURE'")));
-    assertThat(byKey("SELECT reason_code, SUM(failures) FROM auth_failures_by_principal GROUP BY 1"),
-        equalTo(byKey("SELECT json_extract_string(details, '$.reason_code'), count(*) FROM audit_events"
-            + " WHERE event_type = 'AUTH_FAILURE' GROUP BY 1")));
-    List<Map<String, Object>> principals = rows("SELECT DISTINCT principal FROM auth_failures_by_principal");
+    assertThat(
+        byKey("SELECT reason_code, SUM(failures) FROM auth_failures_by_principal GROUP BY 1"),
+        equalTo(
+            byKey(
+                "SELECT json_extract_string(details, '$.reason_code'), count(*) FROM audit_events"
+                    + " WHERE event_type = 'AUTH_FAILURE' GROUP BY 1")));
+    List<Map<String, Object>> principals =
+        rows("SELECT DISTINCT principal FROM auth_failures_by_principal");
     // A claimed uid (the token's unverified sub) is shown without JSON quotes; tokens never are.
     List<String> names = principals.stream().map(r -> String.valueOf(r.get("principal"))).toList();
     assertThat(names.stream().filter(n -> !n.equals("(unknown)")).count(), greaterThan(0L));
@@ -273,10 +340,14 @@ class AnalystViewsIT {
   @Test
   void jobLatencyIsJudgedAgainstThePresetDeadline() throws Exception {
     List<Map<String, Object>> view = rows("SELECT * FROM job_latency_vs_deadline");
-    assertThat((long) view.size(), equalTo(number(
-        "SELECT count(*) FROM job_results WHERE state <> 'ESTIMATED' AND shots_total > 0")));
+    assertThat(
+        (long) view.size(),
+        equalTo(
+            number(
+                "SELECT count(*) FROM job_results WHERE state <> 'ESTIMATED' AND shots_total > 0")));
     assertThat(view.size(), greaterThan(2));
-    Map<String, Long> deadlines = Map.of("quick_social", 300_000L, "brand_campaign", 900_000L, "premium_spot", 1_800_000L);
+    Map<String, Long> deadlines =
+        Map.of("quick_social", 300_000L, "brand_campaign", 900_000L, "premium_spot", 1_800_000L);
     for (Map<String, Object> r : view) {
       long deadline = ((Number) r.get("deadline_ms")).longValue();
       assertThat(r.toString(), deadline, equalTo(deadlines.get((String) r.get("preset"))));

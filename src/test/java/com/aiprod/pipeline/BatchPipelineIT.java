@@ -62,8 +62,10 @@ class BatchPipelineIT {
   static Path signedHostile;
   static Path warehouse;
   static Path out;
+
   /** Expected outcome per message id ({@code <signed file>:<line>}), from the samples' "expect". */
   static Map<String, String> expectations = new LinkedHashMap<>();
+
   static String pipelineOutput;
 
   @BeforeAll
@@ -118,7 +120,6 @@ class BatchPipelineIT {
     return signed + ":" + line;
   }
 
-
   @Test
   void everyInputHasExactlyOneTerminalOutcome() throws Exception {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -138,9 +139,11 @@ class BatchPipelineIT {
   @Test
   void jobDocumentsMatchTheWarehouseAndNeverTheDeadLetters() throws Exception {
     Path export = dir.resolve("jobs.json");
-    ExportJobs.run("--emulatorHost=" + EMULATOR.hostPort(), "--project=" + PROJECT, "--output=" + export);
+    ExportJobs.run(
+        "--emulatorHost=" + EMULATOR.hostPort(), "--project=" + PROJECT, "--output=" + export);
     JsonNode docs = MAPPER.readTree(export.toFile());
-    List<Map<String, Object>> results = rows("SELECT tenant, job_id, state, reason_code FROM job_results ORDER BY tenant, job_id");
+    List<Map<String, Object>> results =
+        rows("SELECT tenant, job_id, state, reason_code FROM job_results ORDER BY tenant, job_id");
     assertThat(docs.size(), equalTo(results.size()));
     Map<String, JsonNode> byPath = new HashMap<>();
     docs.forEach(d -> byPath.put(d.get("path").asText(), d));
@@ -151,7 +154,9 @@ class BatchPipelineIT {
       assertThat(d.get("tenant").asText(), equalTo(r.get("tenant")));
       assertThat(d.get("history").size(), greaterThan(1));
       assertThat(d.get("history").get(0).get("state").asText(), equalTo("RECEIVED"));
-      assertThat(d.get("history").get(d.get("history").size() - 1).get("state").asText(), equalTo(r.get("state")));
+      assertThat(
+          d.get("history").get(d.get("history").size() - 1).get("state").asText(),
+          equalTo(r.get("state")));
       if ("REJECTED".equals(r.get("state"))) {
         assertThat(d.get("reason").asText(), not(equalTo("")));
         assertThat(d.get("reason_code").asText(), equalTo(r.get("reason_code")));
@@ -167,9 +172,11 @@ class BatchPipelineIT {
     assertThat(teaser.get("shots_total").asInt(), equalTo(3));
     assertThat(teaser.get("shots_done").asInt(), equalTo(3));
     assertThat(teaser.get("qa").get("technical").asDouble(), closeTo(1.0, 1e-9));
-    assertThat(teaser.get("qa").get("semantic_scorer").asText(), equalTo("local-coverage-heuristic"));
+    assertThat(
+        teaser.get("qa").get("semantic_scorer").asText(), equalTo("local-coverage-heuristic"));
     assertThat(Files.exists(Paths.get(teaser.get("output").get("video_uri").asText())), is(true));
-    assertThat(Files.exists(Paths.get(teaser.get("output").get("manifest_uri").asText())), is(true));
+    assertThat(
+        Files.exists(Paths.get(teaser.get("output").get("manifest_uri").asText())), is(true));
     // The duplicate (line 12, same job_id as line 1) did not touch the first job's document.
     assertThat(teaser.get("message_id").asText(), equalTo(messageId(1)));
     // Dead-lettered inputs never create documents.
@@ -183,28 +190,36 @@ class BatchPipelineIT {
   @Test
   void auditTrailCountsEveryStep() throws Exception {
     List<Map<String, Object>> perMessage =
-        rows("SELECT message_id, count(*) AS n FROM audit_events WHERE event_type IN ('AUTH_SUCCESS','AUTH_FAILURE') GROUP BY 1");
+        rows(
+            "SELECT message_id, count(*) AS n FROM audit_events WHERE event_type IN ('AUTH_SUCCESS','AUTH_FAILURE') GROUP BY 1");
     assertThat(perMessage.size(), equalTo(expectations.size()));
     for (Map<String, Object> r : perMessage) {
-      assertThat("auth events of " + r.get("message_id"), ((Number) r.get("n")).intValue(), equalTo(1));
+      assertThat(
+          "auth events of " + r.get("message_id"), ((Number) r.get("n")).intValue(), equalTo(1));
     }
     // Forged: the four of the samples (alg none, tampered, wrong key, HS256). The hostile file's
     // AUTH_INVALID tokens are well-signed but wrong (project, iat, claims) or not JWTs at all.
     assertThat(
-        count("SELECT count(*) FROM audit_events WHERE event_type = 'SECURITY_ALERT' AND action = 'forged_token'"),
+        count(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'SECURITY_ALERT' AND action = 'forged_token'"),
         equalTo(4L));
     long refusals = expected(e -> e.startsWith("REJECTED:"));
-    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'PERMISSION_DENIED'"), equalTo(refusals));
     assertThat(
-        count("SELECT count(*) FROM audit_events WHERE event_type = 'DATA_ACCESS' AND status = 'success'"),
+        count("SELECT count(*) FROM audit_events WHERE event_type = 'PERMISSION_DENIED'"),
+        equalTo(refusals));
+    assertThat(
+        count(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'DATA_ACCESS' AND status = 'success'"),
         equalTo(count("SELECT count(*) FROM job_results")));
     assertThat(
-        count("SELECT count(*) FROM audit_events WHERE event_type = 'DATA_ACCESS' AND status = 'duplicate'"),
+        count(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'DATA_ACCESS' AND status = 'duplicate'"),
         equalTo(count("SELECT count(*) FROM dead_letters WHERE reason_code = 'DUPLICATE_JOB'")));
     assertThat(
         count("SELECT count(*) FROM audit_events WHERE event_type = 'API_CALL'"),
         equalTo(count("SELECT count(*) FROM shot_renders")));
-    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'CONFIG_CHANGE'"), equalTo(1L));
+    assertThat(
+        count("SELECT count(*) FROM audit_events WHERE event_type = 'CONFIG_CHANGE'"), equalTo(1L));
     assertThat(count("SELECT count(*) - count(DISTINCT event_id) FROM audit_events"), equalTo(0L));
   }
 
@@ -214,18 +229,26 @@ class BatchPipelineIT {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int status =
         VerifyAudit.run(
-            new String[] {"--warehouse=duckdb:" + warehouse, "--secretSource=dir:" + dir.resolve("secrets")},
+            new String[] {
+              "--warehouse=duckdb:" + warehouse, "--secretSource=dir:" + dir.resolve("secrets")
+            },
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertThat(out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8), status, equalTo(0));
-    assertThat(count("SELECT count(*) FROM audit_events WHERE signature IS NULL OR signature = ''"), equalTo(0L));
-    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'SECRET_ACCESS'"), greaterThan(0L));
+    assertThat(
+        out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8),
+        status,
+        equalTo(0));
+    assertThat(
+        count("SELECT count(*) FROM audit_events WHERE signature IS NULL OR signature = ''"),
+        equalTo(0L));
+    assertThat(
+        count("SELECT count(*) FROM audit_events WHERE event_type = 'SECRET_ACCESS'"),
+        greaterThan(0L));
   }
 
   @Test
   void shotRendersHaveOneSuccessfulAttemptPerShot() throws Exception {
-    assertThat(
-        count("SELECT count(*) FROM shot_renders WHERE status <> 'succeeded'"), equalTo(0L));
+    assertThat(count("SELECT count(*) FROM shot_renders WHERE status <> 'succeeded'"), equalTo(0L));
     assertThat(
         count("SELECT sum(shots_done) FROM job_results WHERE state = 'DELIVERED'"),
         equalTo(count("SELECT count(*) FROM shot_renders")));
@@ -241,8 +264,11 @@ class BatchPipelineIT {
       assertThat(info.isH264(), is(true));
       assertThat(info.getWidth(), equalTo(640));
       assertThat(info.getHeight(), equalTo(360));
-      assertThat(info.getDurationSec(), closeTo(((Number) r.get("duration_sec")).doubleValue(), 0.1));
-      assertThat(Files.exists(Paths.get((String) r.get("output_uri")).resolveSibling("manifest.json")), is(true));
+      assertThat(
+          info.getDurationSec(), closeTo(((Number) r.get("duration_sec")).doubleValue(), 0.1));
+      assertThat(
+          Files.exists(Paths.get((String) r.get("output_uri")).resolveSibling("manifest.json")),
+          is(true));
     }
   }
 
@@ -273,7 +299,8 @@ class BatchPipelineIT {
     }
     assertThat(secrets.size(), greaterThan(10));
     StringBuilder stored = new StringBuilder(pipelineOutput);
-    try (Connection c = warehouse(); Statement st = c.createStatement()) {
+    try (Connection c = warehouse();
+        Statement st = c.createStatement()) {
       for (String table : List.of("job_results", "shot_renders", "audit_events", "dead_letters")) {
         try (ResultSet rs = st.executeQuery("SELECT * FROM " + table)) {
           int n = rs.getMetaData().getColumnCount();
@@ -286,10 +313,15 @@ class BatchPipelineIT {
       }
     }
     Path export = dir.resolve("jobs-for-secrets.json");
-    ExportJobs.run("--emulatorHost=" + EMULATOR.hostPort(), "--project=" + PROJECT, "--output=" + export);
+    ExportJobs.run(
+        "--emulatorHost=" + EMULATOR.hostPort(), "--project=" + PROJECT, "--output=" + export);
     stored.append(Files.readString(export));
     try (Stream<Path> files = Files.walk(out)) {
-      for (Path f : files.filter(Files::isRegularFile).filter(p -> p.toString().endsWith(".json")).collect(Collectors.toList())) {
+      for (Path f :
+          files
+              .filter(Files::isRegularFile)
+              .filter(p -> p.toString().endsWith(".json"))
+              .collect(Collectors.toList())) {
         stored.append(Files.readString(f));
       }
     }

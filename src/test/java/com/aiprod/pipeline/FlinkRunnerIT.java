@@ -38,9 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The bundled jar on the FlinkRunner, embedded ({@code --runner=FlinkRunner
  * --flinkMaster=[local]}), as README's "Run on Flink" shows it: the batch pipeline over the signed
- * samples, and the streaming pipeline on a Pub/Sub emulator subscription stopped by
- * {@code --stopAfterOutcomes}, both against a Firestore emulator. The runs are sequential and each
- * starts from an empty Firestore (job documents and the spend ledger live there).
+ * samples, and the streaming pipeline on a Pub/Sub emulator subscription stopped by {@code
+ * --stopAfterOutcomes}, both against a Firestore emulator. The runs are sequential and each starts
+ * from an empty Firestore (job documents and the spend ledger live there).
  */
 class FlinkRunnerIT {
   private static final String PROJECT = "demo-aiprod";
@@ -53,6 +53,7 @@ class FlinkRunnerIT {
 
   static Path auth;
   static Path signed;
+
   /** Expected outcome per batch message id ({@code <signed file>:<line>}). */
   static Map<String, String> expectations;
 
@@ -93,9 +94,13 @@ class FlinkRunnerIT {
     assertThat(PipelineRuns.mismatches(expectations, PipelineRuns.outcomes(warehouse)), empty());
     ByteArrayOutputStream summary = new ByteArrayOutputStream();
     int status =
-        Summary.run(warehouse.toString(), List.of(signed.toString()), new PrintStream(summary, true, StandardCharsets.UTF_8));
+        Summary.run(
+            warehouse.toString(),
+            List.of(signed.toString()),
+            new PrintStream(summary, true, StandardCharsets.UTF_8));
     assertThat(summary.toString(StandardCharsets.UTF_8), status, equalTo(0));
-    assertFinalVideosParse(warehouse, expectations.values().stream().filter("DELIVERED"::equals).count());
+    assertFinalVideosParse(
+        warehouse, expectations.values().stream().filter("DELIVERED"::equals).count());
   }
 
   @Test
@@ -108,7 +113,8 @@ class FlinkRunnerIT {
 
     // Every message has its outcome, a repeated job_id too (a DUPLICATE_JOB dead letter, as in
     // batch): job_id is not PubsubIO's id attribute (docs/ARCHITECTURE.md, "Deduplication").
-    assertThat("the samples repeat a job_id", PipelineRuns.repeatedJobIds(SAMPLES).size(), greaterThan(0));
+    assertThat(
+        "the samples repeat a job_id", PipelineRuns.repeatedJobIds(SAMPLES).size(), greaterThan(0));
     List<String> expectedOutcomes = new ArrayList<>(expectations.values());
     long expected = expectedOutcomes.size();
 
@@ -120,18 +126,23 @@ class FlinkRunnerIT {
     PipelineRuns.Run r = PipelineRuns.runJar(args, Duration.ofMinutes(3));
     System.out.println("FlinkRunnerIT streaming run took " + r.took().toMillis() + " ms");
     assertThat("exit status; output:\n" + r.tail(), r.exitStatus(), equalTo(0));
-    assertThat(r.output(), containsString("all " + expected + " outcomes reached: cancelling the streaming run"));
+    assertThat(
+        r.output(),
+        containsString("all " + expected + " outcomes reached: cancelling the streaming run"));
     assertThat(r.output(), containsString("pipeline finished: CANCELLED"));
 
     Path warehouse = run.resolve("warehouse.duckdb");
     ByteArrayOutputStream summary = new ByteArrayOutputStream();
-    int status = Summary.run(warehouse.toString(), expected, new PrintStream(summary, true, StandardCharsets.UTF_8));
+    int status =
+        Summary.run(
+            warehouse.toString(), expected, new PrintStream(summary, true, StandardCharsets.UTF_8));
     assertThat(summary.toString(StandardCharsets.UTF_8), status, equalTo(0));
     // Message ids are Pub/Sub's here, not lines: compare how many messages have each outcome.
     assertThat(
         PipelineRuns.countByOutcome(PipelineRuns.outcomes(warehouse).values()),
         equalTo(PipelineRuns.countByOutcome(expectedOutcomes)));
-    assertFinalVideosParse(warehouse, expectedOutcomes.stream().filter("DELIVERED"::equals).count());
+    assertFinalVideosParse(
+        warehouse, expectedOutcomes.stream().filter("DELIVERED"::equals).count());
   }
 
   /** Every delivered job's final.mp4 is a real H.264 MP4 of the planned duration. */
@@ -141,7 +152,9 @@ class FlinkRunnerIT {
     List<String> checked = new ArrayList<>();
     try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + warehouse, props);
         Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT output_uri, duration_sec FROM job_results WHERE state = 'DELIVERED'")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT output_uri, duration_sec FROM job_results WHERE state = 'DELIVERED'")) {
       while (rs.next()) {
         Path video = Paths.get(rs.getString(1));
         VideoInfo info = Mp4Inspector.inspect(video);

@@ -50,6 +50,7 @@ import org.junit.jupiter.api.Test;
 class NamesCrossCheckTest {
   private static final Path TERRAFORM = Paths.get("terraform");
   private static final Path SQL = Paths.get("sql");
+
   /**
    * The specification: {@code ../shared/DESIGN.md} next to the project when it is there, else the
    * copy the repository keeps in {@code docs/DESIGN.md} (a clean checkout elsewhere, e.g. CI);
@@ -59,7 +60,8 @@ class NamesCrossCheckTest {
 
   private static final Path DESIGN_COPY = Paths.get("docs/DESIGN.md");
 
-  private static final Path DESIGN = Files.isRegularFile(SHARED_DESIGN) ? SHARED_DESIGN : DESIGN_COPY;
+  private static final Path DESIGN =
+      Files.isRegularFile(SHARED_DESIGN) ? SHARED_DESIGN : DESIGN_COPY;
 
   static String design;
   static String locals;
@@ -67,12 +69,19 @@ class NamesCrossCheckTest {
 
   @BeforeAll
   static void read() throws IOException {
-    assertThat("DESIGN.md is expected at " + DESIGN.toAbsolutePath().normalize(), Files.isRegularFile(DESIGN), is(true));
+    assertThat(
+        "DESIGN.md is expected at " + DESIGN.toAbsolutePath().normalize(),
+        Files.isRegularFile(DESIGN),
+        is(true));
     design = Files.readString(DESIGN, StandardCharsets.UTF_8);
     locals = Files.readString(TERRAFORM.resolve("locals.tf"), StandardCharsets.UTF_8);
     StringBuilder all = new StringBuilder();
     try (Stream<Path> files = Files.list(TERRAFORM)) {
-      for (Path f : files.filter(p -> p.toString().endsWith(".tf") || p.toString().endsWith(".tftpl")).sorted().toList()) {
+      for (Path f :
+          files
+              .filter(p -> p.toString().endsWith(".tf") || p.toString().endsWith(".tftpl"))
+              .sorted()
+              .toList()) {
         all.append(Files.readString(f, StandardCharsets.UTF_8)).append('\n');
       }
     }
@@ -83,7 +92,8 @@ class NamesCrossCheckTest {
 
   @Test
   void theRepositoryCopyOfDesignIsCurrent() throws IOException {
-    assertThat("docs/DESIGN.md is kept in the repository", Files.isRegularFile(DESIGN_COPY), is(true));
+    assertThat(
+        "docs/DESIGN.md is kept in the repository", Files.isRegularFile(DESIGN_COPY), is(true));
     if (Files.isRegularFile(SHARED_DESIGN)) {
       assertThat(
           "docs/DESIGN.md differs from ../shared/DESIGN.md: copy it again (cp ../shared/DESIGN.md docs/)",
@@ -138,7 +148,8 @@ class NamesCrossCheckTest {
 
   static Set<String> schemaFiles() throws IOException {
     try (Stream<Path> files = Files.list(Paths.get("src/main/resources/schemas"))) {
-      return files.map(p -> p.getFileName().toString())
+      return files
+          .map(p -> p.getFileName().toString())
           .filter(n -> n.endsWith(".json"))
           .map(n -> n.substring(0, n.length() - ".json".length()))
           .collect(Collectors.toCollection(TreeSet::new));
@@ -154,8 +165,10 @@ class NamesCrossCheckTest {
     while (m.find()) {
       inDesign.add(m.group(1));
     }
-    Set<String> inCode = Arrays.stream(WarehouseTable.values()).map(WarehouseTable::tableName)
-        .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> inCode =
+        Arrays.stream(WarehouseTable.values())
+            .map(WarehouseTable::tableName)
+            .collect(Collectors.toCollection(TreeSet::new));
     Set<String> inTerraform = new TreeSet<>();
     Matcher t = Pattern.compile("(?m)^    ([a-z_]+) = \\{").matcher(block(locals, "tables = {"));
     while (t.find()) {
@@ -170,16 +183,23 @@ class NamesCrossCheckTest {
   @Test
   void terraformReadsTheSchemasFromTheFilesTheCodeReads() {
     assertThat(local("schema_dir"), equalTo("${path.module}/../src/main/resources/schemas"));
-    assertThat(allTerraform, org.hamcrest.Matchers.containsString("schema     = file(\"${local.schema_dir}/${each.key}.json\")"));
+    assertThat(
+        allTerraform,
+        org.hamcrest.Matchers.containsString(
+            "schema     = file(\"${local.schema_dir}/${each.key}.json\")"));
   }
 
   @Test
   void partitioningAndClusteringFollowDesign() {
     String tables = block(locals, "tables = {");
-    assertThat(block(tables, "job_results = {"), org.hamcrest.Matchers.matchesPattern(
-        "(?s).*partition_field = \"finished_at\".*clustering\\s*= \\[\"tenant\", \"state\"\\].*"));
-    assertThat(block(tables, "audit_events = {"), org.hamcrest.Matchers.matchesPattern(
-        "(?s).*partition_field = \"event_time\".*clustering\\s*= \\[\"event_type\", \"tenant\"\\].*"));
+    assertThat(
+        block(tables, "job_results = {"),
+        org.hamcrest.Matchers.matchesPattern(
+            "(?s).*partition_field = \"finished_at\".*clustering\\s*= \\[\"tenant\", \"state\"\\].*"));
+    assertThat(
+        block(tables, "audit_events = {"),
+        org.hamcrest.Matchers.matchesPattern(
+            "(?s).*partition_field = \"event_time\".*clustering\\s*= \\[\"event_type\", \"tenant\"\\].*"));
   }
 
   // --- Pub/Sub --------------------------------------------------------------------------------
@@ -194,8 +214,10 @@ class NamesCrossCheckTest {
     expected.put("dead_letter_subscription", "subscriptions/");
     for (Map.Entry<String, String> e : expected.entrySet()) {
       String name = local(e.getKey());
-      assertThat("scripts/run-local --streaming uses " + e.getValue() + name,
-          runLocal.contains(e.getValue() + name + "\""), is(true));
+      assertThat(
+          "scripts/run-local --streaming uses " + e.getValue() + name,
+          runLocal.contains(e.getValue() + name + "\""),
+          is(true));
     }
     assertThat(local("jobs_topic"), org.hamcrest.Matchers.startsWith("aiprod-"));
     assertThat(local("pipeline_subscription"), equalTo(local("jobs_topic") + "-pipeline"));
@@ -214,21 +236,25 @@ class NamesCrossCheckTest {
       inTerraform.add(s.group(1));
     }
     Set<String> inDesign = new TreeSet<>();
-    Matcher d = Pattern.compile("secrets?\\s+`([a-z0-9-]+)`(?:,\\s*`([a-z0-9-]+)`)?").matcher(design);
+    Matcher d =
+        Pattern.compile("secrets?\\s+`([a-z0-9-]+)`(?:,\\s*`([a-z0-9-]+)`)?").matcher(design);
     while (d.find()) {
       inDesign.add(d.group(1));
       if (d.group(2) != null) {
         inDesign.add(d.group(2));
       }
     }
-    assertThat("secrets named in DESIGN (§5, §9)", inDesign,
+    assertThat(
+        "secrets named in DESIGN (§5, §9)",
+        inDesign,
         equalTo(new TreeSet<>(List.of("audit-hmac-key", "replicate-api-token", "runway-api-key"))));
     assertThat("terraform secrets vs DESIGN", inTerraform, equalTo(inDesign));
     // Every secret name the code reads is a container: literals of constants named *SECRET*, or
     // given to a resolver directly.
     Set<String> inCode = new TreeSet<>();
-    Pattern literal = Pattern.compile(
-        "(?:[A-Z_]*SECRET[A-Z_]*\\s*=\\s*|resolve\\(\\s*|secret\\(\\s*)\"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\"");
+    Pattern literal =
+        Pattern.compile(
+            "(?:[A-Z_]*SECRET[A-Z_]*\\s*=\\s*|resolve\\(\\s*|secret\\(\\s*)\"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\"");
     try (Stream<Path> files = Files.walk(Paths.get("src/main/java"))) {
       for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
         Matcher l = literal.matcher(Files.readString(f, StandardCharsets.UTF_8));
@@ -240,12 +266,23 @@ class NamesCrossCheckTest {
     assertThat(inCode, hasItem(AuditSignatures.KEY_SECRET));
     assertThat(inTerraform, hasItem(com.aiprod.pipeline.render.backends.RunwayBackend.SECRET));
     assertThat(inTerraform, hasItem(com.aiprod.pipeline.render.backends.ReplicateBackend.SECRET));
-    assertThat("secret names in src/main missing from terraform", inCode, everyItem(is(in(inTerraform))));
+    assertThat(
+        "secret names in src/main missing from terraform", inCode, everyItem(is(in(inTerraform))));
     // Accessor bindings: the worker only.
-    String binding = block(allTerraform, "resource \"google_secret_manager_secret_iam_member\" \"worker_accessor\" {");
-    assertThat(binding, org.hamcrest.Matchers.containsString("google_service_account.worker.email"));
-    assertThat("one secret IAM resource", allTerraform.split("resource \"google_secret_manager_secret_iam_").length - 1, equalTo(1));
-    assertThat("one grant of a Secret Manager role", allTerraform.split("roles/secretmanager\\.").length - 1, equalTo(1));
+    String binding =
+        block(
+            allTerraform,
+            "resource \"google_secret_manager_secret_iam_member\" \"worker_accessor\" {");
+    assertThat(
+        binding, org.hamcrest.Matchers.containsString("google_service_account.worker.email"));
+    assertThat(
+        "one secret IAM resource",
+        allTerraform.split("resource \"google_secret_manager_secret_iam_").length - 1,
+        equalTo(1));
+    assertThat(
+        "one grant of a Secret Manager role",
+        allTerraform.split("roles/secretmanager\\.").length - 1,
+        equalTo(1));
   }
 
   // --- Flex Template parameters ---------------------------------------------------------------
@@ -254,7 +291,9 @@ class NamesCrossCheckTest {
     Set<String> out = new TreeSet<>();
     for (Method m : AiprodOptions.class.getMethods()) {
       String n = m.getName();
-      if (m.getParameterCount() == 0 && (n.startsWith("get") || n.startsWith("is")) && !n.equals("getClass")) {
+      if (m.getParameterCount() == 0
+          && (n.startsWith("get") || n.startsWith("is"))
+          && !n.equals("getClass")) {
         out.add(Introspector.decapitalize(n.substring(n.startsWith("get") ? 3 : 2)));
       }
     }
@@ -263,14 +302,21 @@ class NamesCrossCheckTest {
 
   /** Options of AiprodOptions that DESIGN §11 does not list (render backends, Gemini issues). */
   static final Set<String> OPTIONS_AFTER_DESIGN =
-      Set.of("geminiModel", "vertexLocation", "vertexEndpoint", "runwayEndpoint", "replicateEndpoint",
-          "backendRequestTimeoutSeconds", "bigQueryAtLeastOnce");
+      Set.of(
+          "geminiModel",
+          "vertexLocation",
+          "vertexEndpoint",
+          "runwayEndpoint",
+          "replicateEndpoint",
+          "backendRequestTimeoutSeconds",
+          "bigQueryAtLeastOnce");
 
   @Test
   void flexTemplateParametersAreOptionsOfDesignAndOfTheCode() {
     String params = block(allTerraform, "parameters = merge(");
     Set<String> keys = new TreeSet<>();
-    Matcher k = Pattern.compile("(?m)(?:^\\s*|\\{\\s*)([A-Za-z][A-Za-z0-9]*)\\s*=\\s(?!=)").matcher(params);
+    Matcher k =
+        Pattern.compile("(?m)(?:^\\s*|\\{\\s*)([A-Za-z][A-Za-z0-9]*)\\s*=\\s(?!=)").matcher(params);
     while (k.find()) {
       keys.add(k.group(1));
     }
@@ -284,36 +330,50 @@ class NamesCrossCheckTest {
         bad.add(key + " is not an option of AiprodOptions (nor of the Beam options it extends)");
       }
       if (!designOptions.contains(key) && !OPTIONS_AFTER_DESIGN.contains(key)) {
-        bad.add(key + " is not an option name of DESIGN §11 (nor one of the later options " + OPTIONS_AFTER_DESIGN + ")");
+        bad.add(
+            key
+                + " is not an option name of DESIGN §11 (nor one of the later options "
+                + OPTIONS_AFTER_DESIGN
+                + ")");
       }
     }
     assertThat(bad, empty());
     // Exactly one input, and production settings.
-    assertThat(keys.stream().filter(x -> x.startsWith("input")).toList(), equalTo(List.of("inputSubscription")));
+    assertThat(
+        keys.stream().filter(x -> x.startsWith("input")).toList(),
+        equalTo(List.of("inputSubscription")));
     assertThat(params, org.hamcrest.Matchers.containsString("authMode          = \"firebase\""));
-    assertThat(allTerraform, org.hamcrest.Matchers.containsString("on_delete               = \"drain\""));
+    assertThat(
+        allTerraform, org.hamcrest.Matchers.containsString("on_delete               = \"drain\""));
   }
 
   /**
-   * The Flex Template must declare every parameter the terraform job passes. templates/ is
-   * written on another branch: until it exists here, this check is skipped (reported so), never
-   * passed.
+   * The Flex Template must declare every parameter the terraform job passes. templates/ is written
+   * on another branch: until it exists here, this check is skipped (reported so), never passed.
    */
   @Test
   void flexTemplateMetadataDeclaresEveryParameterTerraformPasses() throws IOException {
     Path metadata = Paths.get("templates/metadata.json");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(metadata), "templates/metadata.json not on this branch");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isRegularFile(metadata), "templates/metadata.json not on this branch");
     Set<String> declared = new TreeSet<>();
-    new ObjectMapper().readTree(metadata.toFile()).path("parameters").forEach(p -> declared.add(p.path("name").asText()));
+    new ObjectMapper()
+        .readTree(metadata.toFile())
+        .path("parameters")
+        .forEach(p -> declared.add(p.path("name").asText()));
     String params = block(allTerraform, "parameters = merge(");
-    Matcher k = Pattern.compile("(?m)(?:^\\s*|\\{\\s*)([A-Za-z][A-Za-z0-9]*)\\s*=\\s(?!=)").matcher(params);
+    Matcher k =
+        Pattern.compile("(?m)(?:^\\s*|\\{\\s*)([A-Za-z][A-Za-z0-9]*)\\s*=\\s(?!=)").matcher(params);
     List<String> undeclared = new ArrayList<>();
     while (k.find()) {
       if (!declared.contains(k.group(1))) {
         undeclared.add(k.group(1));
       }
     }
-    assertThat("Flex parameters of terraform/dataflow.tf missing from templates/metadata.json", undeclared, empty());
+    assertThat(
+        "Flex parameters of terraform/dataflow.tf missing from templates/metadata.json",
+        undeclared,
+        empty());
   }
 
   // --- metrics --------------------------------------------------------------------------------
@@ -321,12 +381,15 @@ class NamesCrossCheckTest {
   /** Counter and distribution names of namespace aiprod the code emits (dynamic parts expanded). */
   static Set<String> emittedMetrics() throws IOException {
     Map<String, List<String>> suffixes = new LinkedHashMap<>();
-    List<String> states = Arrays.stream(JobState.values()).map(s -> s.name().toLowerCase(Locale.ROOT)).toList();
+    List<String> states =
+        Arrays.stream(JobState.values()).map(s -> s.name().toLowerCase(Locale.ROOT)).toList();
     List<String> reasons = Arrays.stream(ReasonCode.values()).map(Enum::name).toList();
     List<String> backends = new ArrayList<>();
-    JsonNode pricing = new ObjectMapper().readTree(Paths.get("src/main/resources/pricing.json").toFile());
+    JsonNode pricing =
+        new ObjectMapper().readTree(Paths.get("src/main/resources/pricing.json").toFile());
     pricing.findValues("id").forEach(id -> backends.add(id.asText()));
-    List<String> tables = Arrays.stream(WarehouseTable.values()).map(WarehouseTable::tableName).toList();
+    List<String> tables =
+        Arrays.stream(WarehouseTable.values()).map(WarehouseTable::tableName).toList();
     suffixes.put("jobs_", states);
     suffixes.put("dead_letters_", reasons);
     suffixes.put("shots_submitted_", backends);
@@ -337,10 +400,13 @@ class NamesCrossCheckTest {
     suffixes.put("warehouse_rows_refused_", tables);
     Set<String> out = new TreeSet<>();
     List<String> unknown = new ArrayList<>();
-    Pattern metric = Pattern.compile("Metrics\\.(?:counter|distribution)\\(\\s*\"aiprod\",\\s*\"([a-z0-9_]+)\"\\s*([+)])");
+    Pattern metric =
+        Pattern.compile(
+            "Metrics\\.(?:counter|distribution)\\(\\s*\"aiprod\",\\s*\"([a-z0-9_]+)\"\\s*([+)])");
     // (cond ? "a_" : "b_") + x
-    Pattern choice = Pattern.compile(
-        "Metrics\\.(?:counter|distribution)\\(\\s*\"aiprod\",\\s*\\([^?;]*\\?\\s*\"([a-z0-9_]+)\"\\s*:\\s*\"([a-z0-9_]+)\"\\s*\\)\\s*\\+");
+    Pattern choice =
+        Pattern.compile(
+            "Metrics\\.(?:counter|distribution)\\(\\s*\"aiprod\",\\s*\\([^?;]*\\?\\s*\"([a-z0-9_]+)\"\\s*:\\s*\"([a-z0-9_]+)\"\\s*\\)\\s*\\+");
     try (Stream<Path> files = Files.walk(Paths.get("src/main/java"))) {
       for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
         String source = Files.readString(f, StandardCharsets.UTF_8);
@@ -367,7 +433,8 @@ class NamesCrossCheckTest {
         }
       }
     }
-    assertThat("dynamic metric names this test cannot expand (teach it their suffixes)", unknown, empty());
+    assertThat(
+        "dynamic metric names this test cannot expand (teach it their suffixes)", unknown, empty());
     return out;
   }
 
@@ -386,28 +453,53 @@ class NamesCrossCheckTest {
     List<String> missing = used.stream().filter(u -> !emitted.contains(u)).toList();
     assertThat("metric names used in terraform that the code never emits", missing, empty());
     // The user counters are read from the job the alerts are about.
-    assertThat(allTerraform, org.hamcrest.Matchers.containsString(
-        "dataflow_googleapis_com:job_user_counter{monitored_resource=\\\"dataflow_job\\\",job_name=\\\"${var.job_name}\\\""));
+    assertThat(
+        allTerraform,
+        org.hamcrest.Matchers.containsString(
+            "dataflow_googleapis_com:job_user_counter{monitored_resource=\\\"dataflow_job\\\",job_name=\\\"${var.job_name}\\\""));
   }
 
   @Test
   void theDashboardIsJsonWithTilesForTheJobAndTheSubscription() throws IOException {
-    String template = Files.readString(TERRAFORM.resolve("dashboard.json.tftpl"), StandardCharsets.UTF_8);
+    String template =
+        Files.readString(TERRAFORM.resolve("dashboard.json.tftpl"), StandardCharsets.UTF_8);
     assertThat(template, not(org.hamcrest.Matchers.containsString("%{")));
-    String rendered = template.replace("${job_name}", "aiprod-pipeline").replace("${subscription}", "aiprod-jobs-pipeline");
-    assertThat("only ${job_name} and ${subscription} are template variables", rendered, not(org.hamcrest.Matchers.containsString("${")));
+    String rendered =
+        template
+            .replace("${job_name}", "aiprod-pipeline")
+            .replace("${subscription}", "aiprod-jobs-pipeline");
+    assertThat(
+        "only ${job_name} and ${subscription} are template variables",
+        rendered,
+        not(org.hamcrest.Matchers.containsString("${")));
     JsonNode dashboard = new ObjectMapper().readTree(rendered);
     assertThat(dashboard.path("mosaicLayout").path("tiles").size(), greaterThan(6));
-    assertThat(allTerraform, org.hamcrest.Matchers.containsString("templatefile(\"${path.module}/dashboard.json.tftpl\""));
+    assertThat(
+        allTerraform,
+        org.hamcrest.Matchers.containsString(
+            "templatefile(\"${path.module}/dashboard.json.tftpl\""));
   }
 
   @Test
   void metricsOfDesignThatAreEmittedKeepTheirNames() throws IOException {
     Set<String> emitted = emittedMetrics();
-    for (String name : List.of("requests_received", "auth_success", "auth_failure", "permission_denied",
-        "validation_failed", "duplicates", "jobs_planned", "dead_letters", "job_cost_micros",
-        "render_latency_ms", "end_to_end_latency_ms")) {
-      assertThat("DESIGN §12 names " + name + " and the code emits it", design.contains(name) && emitted.contains(name), is(true));
+    for (String name :
+        List.of(
+            "requests_received",
+            "auth_success",
+            "auth_failure",
+            "permission_denied",
+            "validation_failed",
+            "duplicates",
+            "jobs_planned",
+            "dead_letters",
+            "job_cost_micros",
+            "render_latency_ms",
+            "end_to_end_latency_ms")) {
+      assertThat(
+          "DESIGN §12 names " + name + " and the code emits it",
+          design.contains(name) && emitted.contains(name),
+          is(true));
     }
   }
 
@@ -444,77 +536,99 @@ class NamesCrossCheckTest {
       assertThat("a dedup view for " + t, views.containsKey(t + "_dedup"), is(true));
     }
     List<String> bad = new ArrayList<>();
-    sqlFiles().forEach((file, sql) -> {
-      String code = sql.replaceAll("(?m)--.*$", "");
-      Matcher from = Pattern.compile("(?i)\\b(?:FROM|JOIN)\\s+(?!\\()(\\S+)").matcher(code);
-      while (from.find()) {
-        if (!from.group(1).startsWith(AnalystViews.PLACEHOLDER)) {
-          bad.add(file + ": " + from.group(1) + " lacks the dataset placeholder " + AnalystViews.PLACEHOLDER);
-        }
-      }
-      for (String ref : AnalystViews.references(code)) {
-        boolean isTable = tables.contains(ref);
-        if (!isTable && !views.containsKey(ref)) {
-          bad.add(file + ": " + ref + " is neither a table nor a view of sql/views");
-        }
-        if (isTable && !file.endsWith("_dedup")) {
-          bad.add(file + ": reads table " + ref + " directly; read " + ref + "_dedup");
-        }
-      }
-    });
+    sqlFiles()
+        .forEach(
+            (file, sql) -> {
+              String code = sql.replaceAll("(?m)--.*$", "");
+              Matcher from = Pattern.compile("(?i)\\b(?:FROM|JOIN)\\s+(?!\\()(\\S+)").matcher(code);
+              while (from.find()) {
+                if (!from.group(1).startsWith(AnalystViews.PLACEHOLDER)) {
+                  bad.add(
+                      file
+                          + ": "
+                          + from.group(1)
+                          + " lacks the dataset placeholder "
+                          + AnalystViews.PLACEHOLDER);
+                }
+              }
+              for (String ref : AnalystViews.references(code)) {
+                boolean isTable = tables.contains(ref);
+                if (!isTable && !views.containsKey(ref)) {
+                  bad.add(file + ": " + ref + " is neither a table nor a view of sql/views");
+                }
+                if (isTable && !file.endsWith("_dedup")) {
+                  bad.add(file + ": reads table " + ref + " directly; read " + ref + "_dedup");
+                }
+              }
+            });
     assertThat(bad, empty());
   }
 
   /** "PARTITION BY a, b ORDER BY c" of a dedup view, without qualifiers, quotes or spacing. */
   static String dedupWindow(String sql) {
-    Matcher m = Pattern.compile("PARTITION BY (.*?) ORDER BY (.*?)\\) = 1").matcher(sql.replaceAll("\\s+", " "));
+    Matcher m =
+        Pattern.compile("PARTITION BY (.*?) ORDER BY (.*?)\\) = 1")
+            .matcher(sql.replaceAll("\\s+", " "));
     assertThat("a ROW_NUMBER() dedup window in:\n" + sql, m.find(), is(true));
-    return ("PARTITION BY " + m.group(1) + " ORDER BY " + m.group(2)).replaceAll("\\bd\\.|`", "").replaceAll("\\s+", " ");
+    return ("PARTITION BY " + m.group(1) + " ORDER BY " + m.group(2))
+        .replaceAll("\\bd\\.|`", "")
+        .replaceAll("\\s+", " ");
   }
 
   @Test
   void dedupViewsKeyRowsLikeTheWarehouseDoes() {
     Map<String, String> views = AnalystViews.read(SQL.resolve("views"));
-    com.aiprod.pipeline.persist.BigQueryWarehouse bq = new com.aiprod.pipeline.persist.BigQueryWarehouse("demo-aiprod", "aiprod");
+    com.aiprod.pipeline.persist.BigQueryWarehouse bq =
+        new com.aiprod.pipeline.persist.BigQueryWarehouse("demo-aiprod", "aiprod");
     for (WarehouseTable t : WarehouseTable.values()) {
       String file = views.get(t.tableName() + "_dedup");
       assertThat(t.tableName() + "_dedup.sql", file != null, is(true));
       assertThat(t.tableName(), dedupWindow(file), equalTo(dedupWindow(bq.dedupViewSql(t))));
-      assertThat(t.tableName(), dedupWindow(file),
-          org.hamcrest.Matchers.startsWith("PARTITION BY " + String.join(", ", t.primaryKey()) + " ORDER BY"));
+      assertThat(
+          t.tableName(),
+          dedupWindow(file),
+          org.hamcrest.Matchers.startsWith(
+              "PARTITION BY " + String.join(", ", t.primaryKey()) + " ORDER BY"));
     }
   }
 
   @Test
   void codesTypesAndStatesInTheViewsExistInDesign() {
-    Set<String> types = quotedWords(designSection(9).split("\n\n")[0].replaceAll("(?s).*Types: ", "Types: "), "\\b[A-Z_]{3,}\\b");
+    Set<String> types =
+        quotedWords(
+            designSection(9).split("\n\n")[0].replaceAll("(?s).*Types: ", "Types: "),
+            "\\b[A-Z_]{3,}\\b");
     assertThat(types, hasItem("SECURITY_ALERT"));
     assertThat(types, hasItem("AUTH_FAILURE"));
     Set<String> reasons = quotedWords(designSection(10), "\\b[A-Z_]{3,}\\b");
     assertThat(reasons, hasItem("DUPLICATE_JOB"));
-    Set<String> states = quotedWords(designSection(7).split("\n")[1] + designSection(7).split("\n")[2], "\\b[A-Z_]{2,}\\b");
+    Set<String> states =
+        quotedWords(
+            designSection(7).split("\n")[1] + designSection(7).split("\n")[2], "\\b[A-Z_]{2,}\\b");
     assertThat(states, hasItem("ESTIMATED"));
     assertThat(states, hasItem("CANCELLED"));
     List<String> bad = new ArrayList<>();
     Set<String> usedTypes = new TreeSet<>();
-    sqlFiles().forEach((file, sql) -> {
-      for (String t : literals(sql, "event_type")) {
-        usedTypes.add(t);
-        if (!types.contains(t)) {
-          bad.add(file + ": event_type '" + t + "' is not a DESIGN §9 type");
-        }
-      }
-      for (String r : literals(sql, "reason_code")) {
-        if (!reasons.contains(r)) {
-          bad.add(file + ": reason_code '" + r + "' is not a DESIGN §10 code");
-        }
-      }
-      for (String s : literals(sql, "state")) {
-        if (!states.contains(s)) {
-          bad.add(file + ": state '" + s + "' is not a DESIGN §7 state");
-        }
-      }
-    });
+    sqlFiles()
+        .forEach(
+            (file, sql) -> {
+              for (String t : literals(sql, "event_type")) {
+                usedTypes.add(t);
+                if (!types.contains(t)) {
+                  bad.add(file + ": event_type '" + t + "' is not a DESIGN §9 type");
+                }
+              }
+              for (String r : literals(sql, "reason_code")) {
+                if (!reasons.contains(r)) {
+                  bad.add(file + ": reason_code '" + r + "' is not a DESIGN §10 code");
+                }
+              }
+              for (String s : literals(sql, "state")) {
+                if (!states.contains(s)) {
+                  bad.add(file + ": state '" + s + "' is not a DESIGN §7 state");
+                }
+              }
+            });
     assertThat(bad, empty());
     assertThat(usedTypes, hasItem("AUTH_FAILURE"));
     assertThat(usedTypes, hasItem("SECURITY_ALERT"));
@@ -523,27 +637,40 @@ class NamesCrossCheckTest {
   @Test
   void presetDeadlinesInTheLatencyViewAreThoseOfDesign() {
     Map<String, Long> designDeadlines = new LinkedHashMap<>();
-    Matcher row = Pattern.compile("(?m)^\\| ([a-z_]+) \\|[^|]*\\|[^|]*\\|[^|]*\\|[^|]*\\| (\\d+) s \\|").matcher(designSection(4));
+    Matcher row =
+        Pattern.compile("(?m)^\\| ([a-z_]+) \\|[^|]*\\|[^|]*\\|[^|]*\\|[^|]*\\| (\\d+) s \\|")
+            .matcher(designSection(4));
     while (row.find()) {
       designDeadlines.put(row.group(1), Long.parseLong(row.group(2)) * 1000);
     }
-    assertThat(designDeadlines.keySet(), equalTo(Set.of("quick_social", "brand_campaign", "premium_spot")));
+    assertThat(
+        designDeadlines.keySet(),
+        equalTo(Set.of("quick_social", "brand_campaign", "premium_spot")));
     String view = AnalystViews.read(SQL.resolve("views")).get("job_latency_vs_deadline");
     Map<String, Set<Long>> inView = new LinkedHashMap<>();
     Matcher when = Pattern.compile("WHEN '([a-z_]+)' THEN (\\d+)").matcher(view);
     while (when.find()) {
-      inView.computeIfAbsent(when.group(1), x -> new TreeSet<>()).add(Long.parseLong(when.group(2)));
+      inView
+          .computeIfAbsent(when.group(1), x -> new TreeSet<>())
+          .add(Long.parseLong(when.group(2)));
     }
     assertThat(inView.keySet(), equalTo(designDeadlines.keySet()));
-    designDeadlines.forEach((preset, ms) -> assertThat(preset, inView.get(preset), equalTo(Set.of(ms))));
+    designDeadlines.forEach(
+        (preset, ms) -> assertThat(preset, inView.get(preset), equalTo(Set.of(ms))));
   }
 
   @Test
   void terraformCreatesEveryViewFileAndTheCostCheckReadsAView() {
     assertThat(local("dataset_placeholder"), equalTo("$$" + AnalystViews.PLACEHOLDER.substring(1)));
-    assertThat(locals, org.hamcrest.Matchers.containsString("fileset(\"${local.sql_dir}/views\", \"*_dedup.sql\")"));
-    assertThat(locals, org.hamcrest.Matchers.containsString("fileset(\"${local.sql_dir}/views\", \"*.sql\")"));
-    Matcher m = Pattern.compile("\\$\\{local\\.dataset_qualifier\\}([a-z_]+)").matcher(allTerraform);
+    assertThat(
+        locals,
+        org.hamcrest.Matchers.containsString(
+            "fileset(\"${local.sql_dir}/views\", \"*_dedup.sql\")"));
+    assertThat(
+        locals,
+        org.hamcrest.Matchers.containsString("fileset(\"${local.sql_dir}/views\", \"*.sql\")"));
+    Matcher m =
+        Pattern.compile("\\$\\{local\\.dataset_qualifier\\}([a-z_]+)").matcher(allTerraform);
     List<String> read = new ArrayList<>();
     while (m.find()) {
       read.add(m.group(1));

@@ -65,21 +65,22 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The streaming pipeline under redelivery (issue 3), for real: the bundled jar on the
- * DirectRunner reading a Pub/Sub emulator subscription (ack deadline 10 s) and writing to a
- * Firestore emulator, a DuckDB warehouse and a dead-letter topic.
+ * The streaming pipeline under redelivery (issue 3), for real: the bundled jar on the DirectRunner
+ * reading a Pub/Sub emulator subscription (ack deadline 10 s) and writing to a Firestore emulator,
+ * a DuckDB warehouse and a dead-letter topic.
  *
  * <p>Run 1 is killed (SIGKILL, a crash) when about 40% of the first publication has its outcome:
  * what it held comes back when its Pub/Sub leases end, as the jar acknowledges a message only once
- * its outcome is durable. Run 2 is stopped with SIGTERM (the jar cancels itself). Then a second publication reuses job_ids that
- * already ended (DUPLICATE_JOB: run 1's dedup state died with it, so only the job store can
- * recognise them) and cancels ended jobs (owner, same-tenant admin: nothing changes; anyone else:
- * PERMISSION_DENIED). Run 2 restarts on the same subscription and stores and is stopped when idle.
+ * its outcome is durable. Run 2 is stopped with SIGTERM (the jar cancels itself). Then a second
+ * publication reuses job_ids that already ended (DUPLICATE_JOB: run 1's dedup state died with it,
+ * so only the job store can recognise them) and cancels ended jobs (owner, same-tenant admin:
+ * nothing changes; anyone else: PERMISSION_DENIED). Run 2 restarts on the same subscription and
+ * stores and is stopped when idle.
  *
  * <p>Then: every message has exactly one outcome, of its expected class; the daily cap split is
  * exact across the restart; no shot is rendered twice; documents never move backwards (also as
- * observed while the runs were going); the burst alert exists; no token is stored or published;
- * the dead-letter topic carries the dead_letters rows.
+ * observed while the runs were going); the burst alert exists; no token is stored or published; the
+ * dead-letter topic carries the dead_letters rows.
  */
 class StreamingPipelineIT {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -105,6 +106,7 @@ class StreamingPipelineIT {
   static final int ADMIN_CANCELS = 4;
   static final int FOREIGN_CANCELS = 6;
   static final String RUNNING_CANCEL_JOB = "cancel-running-0001";
+
   /** The expectation of the running job and its cancel: checked together, as a pair. */
   static final String RACE = "RACE";
 
@@ -116,10 +118,13 @@ class StreamingPipelineIT {
   static Path auth;
   static Path warehouse;
   static Path out;
+
   /** Expected outcome per message key ({@code <job_id>#<publication>}). */
   static final Map<String, String> expectations = new LinkedHashMap<>();
+
   /** Every signed input line (for the token scan). */
   static final List<Path> signedFiles = new ArrayList<>();
+
   static long firstPublication;
   static long secondPublicationAt;
   static long secondPublication;
@@ -128,7 +133,9 @@ class StreamingPipelineIT {
   static final List<String> observedBackwards = Collections.synchronizedList(new ArrayList<>());
   static final Map<String, Long> shotFilesAfterRun1 = new TreeMap<>();
   static final Map<String, String> timings = new LinkedHashMap<>();
-  static final List<PubsubEmulator.Received> dlqMessages = Collections.synchronizedList(new ArrayList<>());
+  static final List<PubsubEmulator.Received> dlqMessages =
+      Collections.synchronizedList(new ArrayList<>());
+
   /** {@code <job_id>#<publication>} of each published Pub/Sub message id. */
   static final Map<String, String> keysByMessageId = new HashMap<>();
 
@@ -138,8 +145,10 @@ class StreamingPipelineIT {
     auth = dir.resolve("dev-auth");
     warehouse = dir.resolve("warehouse.duckdb");
     out = dir.resolve("out");
-    Files.createDirectories(dir.resolve("secrets"), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(
+        dir.resolve("secrets"),
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
     String topic = PUBSUB.createTopic(TOPIC);
     PUBSUB.createSubscription(SUBSCRIPTION, TOPIC, 10);
     PUBSUB.createTopic(DLQ);
@@ -159,9 +168,12 @@ class StreamingPipelineIT {
       run1.awaitOutcomes((long) Math.ceil(firstPublication * 0.4), Duration.ofSeconds(150));
       run1Outcomes = run1.outcomes.get();
       run1.kill();
-      timings.put("run 1", (System.currentTimeMillis() - t1) + " ms, outcomes at stop " + run1Outcomes);
-      assertThat("run 1 was stopped mid-stream; output:\n" + tail(run1.log()),
-          run1Outcomes, greaterThanOrEqualTo(100L));
+      timings.put(
+          "run 1", (System.currentTimeMillis() - t1) + " ms, outcomes at stop " + run1Outcomes);
+      assertThat(
+          "run 1 was stopped mid-stream; output:\n" + tail(run1.log()),
+          run1Outcomes,
+          greaterThanOrEqualTo(100L));
       recordShotFiles();
 
       // Second publication: duplicates of ended jobs and cancels of ended jobs whose messages
@@ -182,7 +194,8 @@ class StreamingPipelineIT {
       Run run2 = Run.start("run2");
       awaitCompletion(run2, Duration.ofSeconds(60), Duration.ofMinutes(8));
       run2.stop();
-      timings.put("run 2", (System.currentTimeMillis() - t2) + " ms, outcomes " + run2.outcomes.get());
+      timings.put(
+          "run 2", (System.currentTimeMillis() - t2) + " ms, outcomes " + run2.outcomes.get());
     } finally {
       watcher.stop();
     }
@@ -194,7 +207,8 @@ class StreamingPipelineIT {
   // ---------------------------------------------------------------- input
 
   static ObjectNode identity(String uid, String tenant, String role, String plan) {
-    ObjectNode id = MAPPER.createObjectNode().put("uid", uid).put("tenant", tenant).put("role", role);
+    ObjectNode id =
+        MAPPER.createObjectNode().put("uid", uid).put("tenant", tenant).put("role", role);
     return id.put("plan", plan);
   }
 
@@ -212,7 +226,8 @@ class StreamingPipelineIT {
     return s;
   }
 
-  static ObjectNode withData(ObjectNode s, String content, String mode, Integer duration, String preset) {
+  static ObjectNode withData(
+      ObjectNode s, String content, String mode, Integer duration, String preset) {
     ObjectNode d = s.putObject("data").put("content", content).put("mode", mode);
     if (duration != null) {
       d.put("duration_sec", duration);
@@ -234,61 +249,146 @@ class StreamingPipelineIT {
     List<ObjectNode> l = new ArrayList<>();
     ObjectNode alice = identity("alice", "acme", "user", "pro");
     for (int i = 0; i < PREVIEWS; i++) {
-      expect(l, withData(sample(String.format("preview-%04d", i), alice, null),
-          "A bright autumn teaser for the new coat number " + i + ". The coat glows in the rain.",
-          "preview", 5, "quick_social"), 1, "DELIVERED");
+      expect(
+          l,
+          withData(
+              sample(String.format("preview-%04d", i), alice, null),
+              "A bright autumn teaser for the new coat number "
+                  + i
+                  + ". The coat glows in the rain.",
+              "preview",
+              5,
+              "quick_social"),
+          1,
+          "DELIVERED");
     }
     ObjectNode planner = identity("paul", "beta", "user", "pro");
     for (int i = 0; i < ESTIMATES; i++) {
-      expect(l, withData(sample(String.format("estimate-%04d", i), planner, null),
-          "A brand film about mountains and rivers, take " + i + ".", "estimate", 30, "brand_campaign"),
-          1, "ESTIMATED");
+      expect(
+          l,
+          withData(
+              sample(String.format("estimate-%04d", i), planner, null),
+              "A brand film about mountains and rivers, take " + i + ".",
+              "estimate",
+              30,
+              "brand_campaign"),
+          1,
+          "ESTIMATED");
     }
     for (int i = 0; i < SCHEMA; i++) {
-      expect(l, withData(sample(String.format("schema-%04d", i), planner, null), "too short", "preview", 5, null),
-          1, "REJECTED:SCHEMA_VIOLATION");
+      expect(
+          l,
+          withData(
+              sample(String.format("schema-%04d", i), planner, null),
+              "too short",
+              "preview",
+              5,
+              null),
+          1,
+          "REJECTED:SCHEMA_VIOLATION");
     }
     ObjectNode viewer = identity("vera", "acme", "viewer", "pro");
     for (int i = 0; i < VIEWERS; i++) {
-      expect(l, withData(sample(String.format("viewer-%04d", i), viewer, null),
-          "A viewer trying to submit a preview number " + i + ".", "preview", 5, null),
-          1, "REJECTED:PERMISSION_DENIED");
+      expect(
+          l,
+          withData(
+              sample(String.format("viewer-%04d", i), viewer, null),
+              "A viewer trying to submit a preview number " + i + ".",
+              "preview",
+              5,
+              null),
+          1,
+          "REJECTED:PERMISSION_DENIED");
     }
     ObjectNode mallory = identity("mallory", "acme", "user", "pro");
     for (int i = 0; i < TOKENS_EACH; i++) {
-      expect(l, withData(sample(String.format("tok-missing-%04d", i), "none", null),
-          "No authorization attribute at all here.", "preview", 5, null), 1, "dead_letter:AUTH_MISSING");
-      expect(l, withData(sample(String.format("tok-garbage-%04d", i), mallory.deepCopy().put("forge", "garbage"), null),
-          "A token that is not a JWT at all here.", "preview", 5, null), 1, "dead_letter:AUTH_INVALID");
-      expect(l, withData(sample(String.format("tok-expired-%04d", i), mallory.deepCopy().put("ttl", -3600), null),
-          "A token that expired an hour ago here.", "preview", 5, null), 1, "dead_letter:AUTH_EXPIRED");
-      expect(l, withData(sample(String.format("tok-algnone-%04d", i), mallory.deepCopy().put("forge", "alg-none"), null),
-          "A token with alg none, unsigned, here.", "preview", 5, null), 1, "dead_letter:AUTH_INVALID");
+      expect(
+          l,
+          withData(
+              sample(String.format("tok-missing-%04d", i), "none", null),
+              "No authorization attribute at all here.",
+              "preview",
+              5,
+              null),
+          1,
+          "dead_letter:AUTH_MISSING");
+      expect(
+          l,
+          withData(
+              sample(
+                  String.format("tok-garbage-%04d", i),
+                  mallory.deepCopy().put("forge", "garbage"),
+                  null),
+              "A token that is not a JWT at all here.",
+              "preview",
+              5,
+              null),
+          1,
+          "dead_letter:AUTH_INVALID");
+      expect(
+          l,
+          withData(
+              sample(
+                  String.format("tok-expired-%04d", i), mallory.deepCopy().put("ttl", -3600), null),
+              "A token that expired an hour ago here.",
+              "preview",
+              5,
+              null),
+          1,
+          "dead_letter:AUTH_EXPIRED");
+      expect(
+          l,
+          withData(
+              sample(
+                  String.format("tok-algnone-%04d", i),
+                  mallory.deepCopy().put("forge", "alg-none"),
+                  null),
+              "A token with alg none, unsigned, here.",
+              "preview",
+              5,
+              null),
+          1,
+          "dead_letter:AUTH_INVALID");
     }
     for (int i = 0; i < MALFORMED; i++) {
       ObjectNode s = sample(String.format("malformed-%04d", i), alice, null);
-      s.put("data_b64", Base64.getEncoder().encodeToString(
-          ("{\"content\": \"an unterminated body " + i).getBytes(StandardCharsets.UTF_8)));
+      s.put(
+          "data_b64",
+          Base64.getEncoder()
+              .encodeToString(
+                  ("{\"content\": \"an unterminated body " + i).getBytes(StandardCharsets.UTF_8)));
       expect(l, s, 1, "dead_letter:MALFORMED_JSON");
     }
     ObjectNode free = identity("fred", "freebie", "user", "free");
     for (int i = 0; i < FREE_FINALS; i++) {
       // $0.10 each on replicate_wan against the $5 free cap: 50 admitted (and FAILED, as real
       // backends come later), 10 BUDGET_EXCEEDED; which ones is the order of arrival.
-      expect(l, withData(sample(String.format("final-%04d", i), free, null),
-          "A five second final for the free plan, number " + i + ".", "final", 5, "quick_social"),
-          1, "CAPPED");
+      expect(
+          l,
+          withData(
+              sample(String.format("final-%04d", i), free, null),
+              "A five second final for the free plan, number " + i + ".",
+              "final",
+              5,
+              "quick_social"),
+          1,
+          "CAPPED");
     }
     for (int i = 0; i < UNKNOWN_CANCELS; i++) {
-      expect(l, sample(String.format("nosuchjob-%04d", i), alice, "cancel").set("data", MAPPER.createObjectNode()),
-          1, "dead_letter:SCHEMA_VIOLATION");
+      expect(
+          l,
+          sample(String.format("nosuchjob-%04d", i), alice, "cancel")
+              .set("data", MAPPER.createObjectNode()),
+          1,
+          "dead_letter:SCHEMA_VIOLATION");
     }
     Collections.shuffle(l, new Random(3));
     return l;
   }
 
   /** Duplicates and cancels of jobs whose documents ended at least 5 s before run 1 stopped. */
-  static List<ObjectNode> secondPublication(long run1StoppedAt, Set<String> pending) throws Exception {
+  static List<ObjectNode> secondPublication(long run1StoppedAt, Set<String> pending)
+      throws Exception {
     Map<String, JsonNode> docs = FirestoreRest.jobs();
     List<String> endedOthers = new ArrayList<>();
     for (JsonNode d : docs.values()) {
@@ -297,73 +397,124 @@ class StreamingPipelineIT {
         continue; // not surely acked by run 1: it could be redelivered and race the new message
       }
       String jobId = d.path("job_id").asText();
-      if (jobId.startsWith("estimate-") || jobId.startsWith("schema-") || jobId.startsWith("viewer-")) {
+      if (jobId.startsWith("estimate-")
+          || jobId.startsWith("schema-")
+          || jobId.startsWith("viewer-")) {
         endedOthers.add(jobId);
       }
     }
     Collections.sort(endedOthers);
     // Targets: estimates (cancels of ended jobs) and other ended jobs (duplicates), disjoint.
-    List<String> estimates = endedOthers.stream().filter(j -> j.startsWith("estimate-")).collect(Collectors.toList());
-    List<String> others = endedOthers.stream().filter(j -> !j.startsWith("estimate-")).collect(Collectors.toList());
+    List<String> estimates =
+        endedOthers.stream().filter(j -> j.startsWith("estimate-")).collect(Collectors.toList());
+    List<String> others =
+        endedOthers.stream().filter(j -> !j.startsWith("estimate-")).collect(Collectors.toList());
     int cancels = OWNER_CANCELS + ADMIN_CANCELS + FOREIGN_CANCELS;
-    assertThat("estimates ended early in run 1: " + estimates.size(), estimates.size(), greaterThanOrEqualTo(cancels + DUPLICATES / 2));
+    assertThat(
+        "estimates ended early in run 1: " + estimates.size(),
+        estimates.size(),
+        greaterThanOrEqualTo(cancels + DUPLICATES / 2));
     assertThat(others.size(), greaterThanOrEqualTo(DUPLICATES / 2));
     List<ObjectNode> l = new ArrayList<>();
     List<String> dupTargets = new ArrayList<>(estimates.subList(cancels, cancels + DUPLICATES / 2));
     dupTargets.addAll(others.subList(0, DUPLICATES - DUPLICATES / 2));
     for (String jobId : dupTargets) {
       ObjectNode id =
-          jobId.startsWith("viewer-") ? identity("vera", "acme", "viewer", "pro") : identity("paul", "beta", "user", "pro");
-      expect(l, withData(sample(jobId, id, null), "A second submission reusing a known job_id " + jobId + ".",
-          "preview", 5, null), 2, "dead_letter:DUPLICATE_JOB");
+          jobId.startsWith("viewer-")
+              ? identity("vera", "acme", "viewer", "pro")
+              : identity("paul", "beta", "user", "pro");
+      expect(
+          l,
+          withData(
+              sample(jobId, id, null),
+              "A second submission reusing a known job_id " + jobId + ".",
+              "preview",
+              5,
+              null),
+          2,
+          "dead_letter:DUPLICATE_JOB");
     }
     int k = 0;
     for (int i = 0; i < OWNER_CANCELS; i++, k++) {
-      expect(l, sample(estimates.get(k), identity("paul", "beta", "user", "pro"), "cancel")
-          .set("data", MAPPER.createObjectNode()), 2, "admin:failure");
+      expect(
+          l,
+          sample(estimates.get(k), identity("paul", "beta", "user", "pro"), "cancel")
+              .set("data", MAPPER.createObjectNode()),
+          2,
+          "admin:failure");
     }
     for (int i = 0; i < ADMIN_CANCELS; i++, k++) {
-      expect(l, sample(estimates.get(k), identity("bea", "beta", "admin", "pro"), "cancel")
-          .set("data", MAPPER.createObjectNode()), 2, "admin:failure");
+      expect(
+          l,
+          sample(estimates.get(k), identity("bea", "beta", "admin", "pro"), "cancel")
+              .set("data", MAPPER.createObjectNode()),
+          2,
+          "admin:failure");
     }
     for (int i = 0; i < FOREIGN_CANCELS; i++, k++) {
       // Half another user of the tenant, half an admin of another tenant (who cannot see the job).
       boolean sameTenant = i % 2 == 0;
-      expect(l, sample(estimates.get(k),
-              sameTenant ? identity("ivan", "beta", "user", "pro") : identity("ozzy", "other", "admin", "pro"),
-              "cancel").set("data", MAPPER.createObjectNode()),
-          2, sameTenant ? "dead_letter:PERMISSION_DENIED" : "dead_letter:SCHEMA_VIOLATION");
+      expect(
+          l,
+          sample(
+                  estimates.get(k),
+                  sameTenant
+                      ? identity("ivan", "beta", "user", "pro")
+                      : identity("ozzy", "other", "admin", "pro"),
+                  "cancel")
+              .set("data", MAPPER.createObjectNode()),
+          2,
+          sameTenant ? "dead_letter:PERMISSION_DENIED" : "dead_letter:SCHEMA_VIOLATION");
     }
     // A running job cancelled by its owner, both published together: the cancel usually arrives
     // before the job's document exists and waits for it (AuthorizeCancels.WAIT). Whether the
     // cancel or the last shot comes first is a race (see raceIsSettledConsistently).
     ObjectNode alice = identity("alice", "acme", "user", "pro");
-    expect(l, withData(sample(RUNNING_CANCEL_JOB, alice, null),
-        "A long harbour animatic, boats leaving one by one until the bay is empty.", "preview", 60,
-        "brand_campaign"), 2, RACE);
+    expect(
+        l,
+        withData(
+            sample(RUNNING_CANCEL_JOB, alice, null),
+            "A long harbour animatic, boats leaving one by one until the bay is empty.",
+            "preview",
+            60,
+            "brand_campaign"),
+        2,
+        RACE);
     return l;
   }
 
-  /** The owner's cancel of {@link #RUNNING_CANCEL_JOB}, published right after the second publication. */
+  /**
+   * The owner's cancel of {@link #RUNNING_CANCEL_JOB}, published right after the second
+   * publication.
+   */
   static List<ObjectNode> thirdPublication() {
     List<ObjectNode> l = new ArrayList<>();
-    expect(l, sample(RUNNING_CANCEL_JOB, identity("alice", "acme", "user", "pro"), "cancel")
-        .set("data", MAPPER.createObjectNode()), 3, "admin:" + RACE);
+    expect(
+        l,
+        sample(RUNNING_CANCEL_JOB, identity("alice", "acme", "user", "pro"), "cancel")
+            .set("data", MAPPER.createObjectNode()),
+        3,
+        "admin:" + RACE);
     return l;
   }
 
   /** Writes the samples (with "identity" lines), signs them like scripts do, publishes them. */
-  static long publish(List<ObjectNode> samples, String name, int publication, String topic) throws Exception {
+  static long publish(List<ObjectNode> samples, String name, int publication, String topic)
+      throws Exception {
     Path in = dir.resolve(name + ".samples.jsonl");
     Path signed = dir.resolve(name + ".signed.jsonl");
-    Files.write(in, samples.stream().map(JsonNode::toString).collect(Collectors.toList()), StandardCharsets.UTF_8);
+    Files.write(
+        in,
+        samples.stream().map(JsonNode::toString).collect(Collectors.toList()),
+        StandardCharsets.UTF_8);
     int n = SignSamples.sign(in, signed, auth, PROJECT);
     signedFiles.add(signed);
     List<String> ids = Publish.to(PUBSUB.rootUrl()).publishFile(signed, topic);
     assertThat(ids.size(), equalTo(n));
     assertThat(ids.size(), equalTo(samples.size()));
     for (int i = 0; i < ids.size(); i++) {
-      keysByMessageId.put(ids.get(i), samples.get(i).get("attributes").get("job_id").asText() + "#" + publication);
+      keysByMessageId.put(
+          ids.get(i), samples.get(i).get("attributes").get("job_id").asText() + "#" + publication);
     }
     return ids.size();
   }
@@ -390,11 +541,13 @@ class StreamingPipelineIT {
 
     static Run start(String name) throws IOException {
       Path jar = Paths.get("target/aiprod-pipeline-bundled.jar").toAbsolutePath();
-      assertThat("run `mvn package` first: the IT runs the bundled jar", Files.exists(jar), is(true));
+      assertThat(
+          "run `mvn package` first: the IT runs the bundled jar", Files.exists(jar), is(true));
       ProcessBuilder pb =
           new ProcessBuilder(
                   Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-jar", jar.toString(),
+                  "-jar",
+                  jar.toString(),
                   "--runner=DirectRunner",
                   "--inputSubscription=" + PubsubEmulator.subscriptionPath(SUBSCRIPTION),
                   "--pubsubRootUrl=" + PUBSUB.rootUrl(),
@@ -423,7 +576,8 @@ class StreamingPipelineIT {
 
     private void pump() {
       try (BufferedReader r =
-          new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         String line;
         while ((line = r.readLine()) != null) {
           synchronized (log) {
@@ -459,7 +613,8 @@ class StreamingPipelineIT {
     void awaitIdle(Duration idle, Duration timeout) throws InterruptedException {
       long deadline = System.currentTimeMillis() + timeout.toMillis();
       while (process.isAlive() && System.currentTimeMillis() < deadline) {
-        if (outcomes.get() > 0 && System.currentTimeMillis() - lastLineAt.get() >= idle.toMillis()) {
+        if (outcomes.get() > 0
+            && System.currentTimeMillis() - lastLineAt.get() >= idle.toMillis()) {
           return;
         }
         Thread.sleep(250);
@@ -498,7 +653,8 @@ class StreamingPipelineIT {
     }
 
     /** Keeps the run's output (also in target/streaming-it-NAME.log), then checks how it ended. */
-    private void assertEnded(boolean wasAlive, boolean ended, String how, String signal) throws InterruptedException {
+    private void assertEnded(boolean wasAlive, boolean ended, String how, String signal)
+        throws InterruptedException {
       pump.join(10_000);
       pipelineOutput.append("==== ").append(name).append('\n').append(log());
       try {
@@ -506,7 +662,8 @@ class StreamingPipelineIT {
       } catch (IOException ignored) {
         // diagnostics only
       }
-      assertThat(name + " was running until " + how + "; output:\n" + tail(log()), wasAlive, is(true));
+      assertThat(
+          name + " was running until " + how + "; output:\n" + tail(log()), wasAlive, is(true));
       assertThat(name + " ended on " + signal, ended, is(true));
     }
   }
@@ -515,13 +672,20 @@ class StreamingPipelineIT {
 
   /** The emulator's REST API: job documents as plain JSON, for watching and choosing targets. */
   static final class FirestoreRest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     static JsonNode post(String path, String body) throws IOException, InterruptedException {
       HttpResponse<String> r =
           HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://" + FIRESTORE.hostPort() + "/v1/projects/" + PROJECT
-                      + "/databases/(default)/documents" + path))
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://"
+                              + FIRESTORE.hostPort()
+                              + "/v1/projects/"
+                              + PROJECT
+                              + "/databases/(default)/documents"
+                              + path))
                   .timeout(Duration.ofSeconds(30))
                   .header("Content-Type", "application/json")
                   .header("Authorization", "Bearer owner")
@@ -537,8 +701,14 @@ class StreamingPipelineIT {
     static JsonNode get(String path) throws IOException, InterruptedException {
       HttpResponse<String> r =
           HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://" + FIRESTORE.hostPort() + "/v1/projects/" + PROJECT
-                      + "/databases/(default)/documents/" + path))
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://"
+                              + FIRESTORE.hostPort()
+                              + "/v1/projects/"
+                              + PROJECT
+                              + "/databases/(default)/documents/"
+                              + path))
                   .timeout(Duration.ofSeconds(30))
                   .header("Authorization", "Bearer owner")
                   .GET()
@@ -549,8 +719,10 @@ class StreamingPipelineIT {
 
     /** Every job document by path: job_id, state, message_id, updated_at_millis, history states. */
     static Map<String, JsonNode> jobs() throws IOException, InterruptedException {
-      JsonNode r = post(":runQuery",
-          "{\"structuredQuery\":{\"from\":[{\"collectionId\":\"jobs\",\"allDescendants\":true}]}}");
+      JsonNode r =
+          post(
+              ":runQuery",
+              "{\"structuredQuery\":{\"from\":[{\"collectionId\":\"jobs\",\"allDescendants\":true}]}}");
       Map<String, JsonNode> docs = new TreeMap<>();
       for (JsonNode e : r) {
         JsonNode doc = e.get("document");
@@ -568,7 +740,9 @@ class StreamingPipelineIT {
         if (f.has("cancel_message_id")) {
           plain.put("cancel_message_id", f.path("cancel_message_id").path("stringValue").asText());
         }
-        plain.put("updated_at_millis", java.time.Instant.parse(doc.get("updateTime").asText()).toEpochMilli());
+        plain.put(
+            "updated_at_millis",
+            java.time.Instant.parse(doc.get("updateTime").asText()).toEpochMilli());
         ArrayNode history = plain.putArray("history");
         for (JsonNode h : f.path("history").path("arrayValue").path("values")) {
           history.add(h.path("mapValue").path("fields").path("state").path("stringValue").asText());
@@ -626,13 +800,17 @@ class StreamingPipelineIT {
 
   /**
    * Waits until every expected job document is terminal and every expected dead letter is on the
-   * dead-letter topic (plus a few seconds for the last warehouse rows), or until nothing moved —
-   * no progress line, no new terminal document, no new dead letter — for {@code idle}.
+   * dead-letter topic (plus a few seconds for the last warehouse rows), or until nothing moved — no
+   * progress line, no new terminal document, no new dead letter — for {@code idle}.
    */
   static void awaitCompletion(Run run, Duration idle, Duration timeout) throws Exception {
-    long expectedDocs = expectations.entrySet().stream()
-        .filter(e -> !e.getValue().startsWith("dead_letter:") && !e.getValue().startsWith("admin:")).count();
-    long expectedDeadLetters = expectations.values().stream().filter(v -> v.startsWith("dead_letter:")).count();
+    long expectedDocs =
+        expectations.entrySet().stream()
+            .filter(
+                e -> !e.getValue().startsWith("dead_letter:") && !e.getValue().startsWith("admin:"))
+            .count();
+    long expectedDeadLetters =
+        expectations.values().stream().filter(v -> v.startsWith("dead_letter:")).count();
     Set<String> deadLettered = new HashSet<>();
     long deadline = System.currentTimeMillis() + timeout.toMillis();
     long lastChange = System.currentTimeMillis();
@@ -645,12 +823,21 @@ class StreamingPipelineIT {
       }
       long terminal;
       try {
-        terminal = FirestoreRest.jobs().values().stream()
-            .filter(d -> JobState.valueOf(d.get("state").asText()).isTerminal()).count();
+        terminal =
+            FirestoreRest.jobs().values().stream()
+                .filter(d -> JobState.valueOf(d.get("state").asText()).isTerminal())
+                .count();
       } catch (IOException e) {
         continue;
       }
-      String now = terminal + "/" + deadLettered.size() + "/" + run.outcomes.get() + "/" + run.lastLineAt.get();
+      String now =
+          terminal
+              + "/"
+              + deadLettered.size()
+              + "/"
+              + run.outcomes.get()
+              + "/"
+              + run.lastLineAt.get();
       if (!now.equals(last)) {
         last = now;
         lastChange = System.currentTimeMillis();
@@ -661,8 +848,16 @@ class StreamingPipelineIT {
         return;
       }
       if (System.currentTimeMillis() - lastChange >= idle.toMillis()) {
-        timings.put("run 2 ended", "idle: terminal documents " + terminal + "/" + expectedDocs
-            + ", dead letters on the topic " + deadLettered.size() + "/" + expectedDeadLetters);
+        timings.put(
+            "run 2 ended",
+            "idle: terminal documents "
+                + terminal
+                + "/"
+                + expectedDocs
+                + ", dead letters on the topic "
+                + deadLettered.size()
+                + "/"
+                + expectedDeadLetters);
         return;
       }
     }
@@ -676,10 +871,15 @@ class StreamingPipelineIT {
     Set<String> jobIds = new HashSet<>();
     List<String> ackIds = new ArrayList<>();
     while (true) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(sub + ":pull"))
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"maxMessages\": 1000, \"returnImmediately\": true}")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(sub + ":pull"))
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"maxMessages\": 1000, \"returnImmediately\": true}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       JsonNode received = MAPPER.readTree(r.body()).path("receivedMessages");
       if (received.isEmpty()) {
         break;
@@ -693,9 +893,12 @@ class StreamingPipelineIT {
       ObjectNode body = MAPPER.createObjectNode().put("ackDeadlineSeconds", 0);
       ArrayNode ids = body.putArray("ackIds");
       ackIds.forEach(ids::add);
-      http.send(HttpRequest.newBuilder(URI.create(sub + ":modifyAckDeadline"))
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+      http.send(
+          HttpRequest.newBuilder(URI.create(sub + ":modifyAckDeadline"))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
     }
     return jobIds;
   }
@@ -706,8 +909,10 @@ class StreamingPipelineIT {
       return;
     }
     try (Stream<Path> files = Files.walk(out)) {
-      for (Path f : files.filter(p -> p.toString().endsWith(".mp4") && p.getParent().endsWith("shots"))
-          .collect(Collectors.toList())) {
+      for (Path f :
+          files
+              .filter(p -> p.toString().endsWith(".mp4") && p.getParent().endsWith("shots"))
+              .collect(Collectors.toList())) {
         shotFilesAfterRun1.put(f.toString(), Files.getLastModifiedTime(f).toMillis());
       }
     }
@@ -716,7 +921,8 @@ class StreamingPipelineIT {
   static List<PubsubEmulator.Received> drainDeadLetterTopic() throws Exception {
     List<PubsubEmulator.Received> all = new ArrayList<>();
     while (true) {
-      List<PubsubEmulator.Received> batch = PUBSUB.pullAtLeast(DLQ_SUB, 1000, Duration.ofSeconds(3));
+      List<PubsubEmulator.Received> batch =
+          PUBSUB.pullAtLeast(DLQ_SUB, 1000, Duration.ofSeconds(3));
       all.addAll(batch);
       if (batch.isEmpty()) {
         return all;
@@ -748,16 +954,21 @@ class StreamingPipelineIT {
     Map<String, List<String>> actual = new TreeMap<>();
     for (Map<String, Object> r : rows("SELECT message_id, state, reason_code FROM job_results")) {
       String s = (String) r.get("state");
-      actual.computeIfAbsent(key((String) r.get("message_id")), k -> new ArrayList<>())
+      actual
+          .computeIfAbsent(key((String) r.get("message_id")), k -> new ArrayList<>())
           .add(r.get("reason_code") == null ? s : s + ":" + r.get("reason_code"));
     }
     for (Map<String, Object> r : rows("SELECT message_id, reason_code FROM dead_letters")) {
-      actual.computeIfAbsent(key((String) r.get("message_id")), k -> new ArrayList<>())
+      actual
+          .computeIfAbsent(key((String) r.get("message_id")), k -> new ArrayList<>())
           .add("dead_letter:" + r.get("reason_code"));
     }
-    for (Map<String, Object> r : rows("SELECT DISTINCT message_id, status FROM audit_events"
-        + " WHERE event_type = 'ADMIN_ACTION' AND action = 'cancel_job'")) {
-      actual.computeIfAbsent(key((String) r.get("message_id")), k -> new ArrayList<>())
+    for (Map<String, Object> r :
+        rows(
+            "SELECT DISTINCT message_id, status FROM audit_events"
+                + " WHERE event_type = 'ADMIN_ACTION' AND action = 'cancel_job'")) {
+      actual
+          .computeIfAbsent(key((String) r.get("message_id")), k -> new ArrayList<>())
           .add("admin:" + r.get("status"));
     }
     return actual;
@@ -784,15 +995,26 @@ class StreamingPipelineIT {
     }
     Set<String> unexpected = new TreeSet<>(actual.keySet());
     unexpected.removeAll(expectations.keySet());
-    String report = "run 1 stopped at " + run1Outcomes + " outcomes; missing (with what is known of them): "
-        + describeMissing(missing) + "; several: " + several + "; unknown keys: " + unexpected;
+    String report =
+        "run 1 stopped at "
+            + run1Outcomes
+            + " outcomes; missing (with what is known of them): "
+            + describeMissing(missing)
+            + "; several: "
+            + several
+            + "; unknown keys: "
+            + unexpected;
     System.out.println("StreamingPipelineIT outcomes: " + report);
     assertThat(report, missing, empty());
     assertThat(report, several, empty());
     assertThat(report, unexpected, empty());
 
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    int status = Summary.run(warehouse.toString(), expectations.size(), new PrintStream(buf, true, StandardCharsets.UTF_8));
+    int status =
+        Summary.run(
+            warehouse.toString(),
+            expectations.size(),
+            new PrintStream(buf, true, StandardCharsets.UTF_8));
     assertThat(buf.toString(StandardCharsets.UTF_8), status, equalTo(0));
   }
 
@@ -802,17 +1024,28 @@ class StreamingPipelineIT {
       return List.of();
     }
     Map<String, String> seen = new HashMap<>();
-    for (Map<String, Object> r : rows("SELECT message_id, event_type, event_time FROM audit_events"
-        + " WHERE event_type IN ('AUTH_SUCCESS','AUTH_FAILURE')")) {
+    for (Map<String, Object> r :
+        rows(
+            "SELECT message_id, event_type, event_time FROM audit_events"
+                + " WHERE event_type IN ('AUTH_SUCCESS','AUTH_FAILURE')")) {
       seen.put(key((String) r.get("message_id")), r.get("event_type") + "@" + r.get("event_time"));
     }
     Map<String, JsonNode> docs = FirestoreRest.jobs();
     List<String> out = new ArrayList<>();
     for (String k : missing) {
       String jobId = k.substring(0, k.indexOf('#'));
-      JsonNode doc = docs.values().stream().filter(d -> d.get("job_id").asText().equals(jobId)).findFirst().orElse(null);
-      out.add(k + " (auth " + seen.getOrDefault(k, "none") + ", document "
-          + (doc == null ? "none" : doc.get("state").asText() + " " + doc.get("history")) + ")");
+      JsonNode doc =
+          docs.values().stream()
+              .filter(d -> d.get("job_id").asText().equals(jobId))
+              .findFirst()
+              .orElse(null);
+      out.add(
+          k
+              + " (auth "
+              + seen.getOrDefault(k, "none")
+              + ", document "
+              + (doc == null ? "none" : doc.get("state").asText() + " " + doc.get("history"))
+              + ")");
     }
     return out;
   }
@@ -822,19 +1055,20 @@ class StreamingPipelineIT {
     Map<String, List<String>> actual = outcomes();
     List<String> mismatches = new ArrayList<>();
     Map<String, Integer> capped = new TreeMap<>();
-    expectations.forEach((k, want) -> {
-      List<String> got = actual.getOrDefault(k, List.of());
-      if (got.size() != 1) {
-        return; // counted by everyMessageHasExactlyOneOutcomeAcrossTheRestart
-      }
-      if ("CAPPED".equals(want)) {
-        capped.merge(got.get(0), 1, Integer::sum);
-      } else if (want.endsWith(RACE)) {
-        return; // raceIsSettledConsistently
-      } else if (!want.equals(got.get(0))) {
-        mismatches.add(k + ": expected " + want + ", got " + got.get(0));
-      }
-    });
+    expectations.forEach(
+        (k, want) -> {
+          List<String> got = actual.getOrDefault(k, List.of());
+          if (got.size() != 1) {
+            return; // counted by everyMessageHasExactlyOneOutcomeAcrossTheRestart
+          }
+          if ("CAPPED".equals(want)) {
+            capped.merge(got.get(0), 1, Integer::sum);
+          } else if (want.endsWith(RACE)) {
+            return; // raceIsSettledConsistently
+          } else if (!want.equals(got.get(0))) {
+            mismatches.add(k + ": expected " + want + ", got " + got.get(0));
+          }
+        });
     assertThat(mismatches, empty());
     // The free tenant's daily cap, held across the restart: exactly 50 admitted, 10 refused.
     assertThat(capped, equalTo(Map.of("FAILED:RENDER_FAILED", 50, "REJECTED:BUDGET_EXCEEDED", 10)));
@@ -851,14 +1085,21 @@ class StreamingPipelineIT {
     List<String> job = actual.getOrDefault(RUNNING_CANCEL_JOB + "#2", List.of());
     List<String> cancel = actual.getOrDefault(RUNNING_CANCEL_JOB + "#3", List.of());
     String pair = job + " " + cancel;
-    assertThat(pair, org.hamcrest.Matchers.oneOf(
-        "[CANCELLED] [admin:success]", "[DELIVERED] [admin:failure]", "[DELIVERED] [admin:success]"));
+    assertThat(
+        pair,
+        org.hamcrest.Matchers.oneOf(
+            "[CANCELLED] [admin:success]",
+            "[DELIVERED] [admin:failure]",
+            "[DELIVERED] [admin:success]"));
     System.out.println("StreamingPipelineIT running job and its cancel: " + pair);
   }
 
   /** 1 when the running job was delivered before its cancel took effect, else 0. */
   static long raceDelivered() throws Exception {
-    return count("SELECT count(*) FROM job_results WHERE job_id = '" + RUNNING_CANCEL_JOB + "' AND state = 'DELIVERED'");
+    return count(
+        "SELECT count(*) FROM job_results WHERE job_id = '"
+            + RUNNING_CANCEL_JOB
+            + "' AND state = 'DELIVERED'");
   }
 
   @Test
@@ -868,7 +1109,10 @@ class StreamingPipelineIT {
     assertThat("ledger document of " + day, doc != null, is(true));
     JsonNode f = doc.get("fields");
     JsonNode spent = f.get("spent_usd");
-    double usd = spent.has("doubleValue") ? spent.get("doubleValue").asDouble() : spent.get("integerValue").asDouble();
+    double usd =
+        spent.has("doubleValue")
+            ? spent.get("doubleValue").asDouble()
+            : spent.get("integerValue").asDouble();
     assertThat(usd, lessThanOrEqualTo(5.0));
     assertThat(usd, closeTo(5.0, 1e-9));
     Set<String> charged = new TreeSet<>();
@@ -881,36 +1125,55 @@ class StreamingPipelineIT {
 
   @Test
   void duplicatesAreDeadLetteredWithTheirAuditEventAndChangeNothing() throws Exception {
-    assertThat(count("SELECT count(*) FROM dead_letters WHERE reason_code = 'DUPLICATE_JOB'"), equalTo((long) DUPLICATES));
     assertThat(
-        count("SELECT count(*) FROM audit_events WHERE event_type = 'DATA_ACCESS' AND status = 'duplicate'"),
+        count("SELECT count(*) FROM dead_letters WHERE reason_code = 'DUPLICATE_JOB'"),
+        equalTo((long) DUPLICATES));
+    assertThat(
+        count(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'DATA_ACCESS' AND status = 'duplicate'"),
         equalTo((long) DUPLICATES));
     // The documents still belong to the first publication's message (the running job cancelled
     // in run 2 was first published in the second).
     for (JsonNode d : FirestoreRest.jobs().values()) {
       String jobId = d.get("job_id").asText();
-      assertThat(d.get("path") + " message", key(d.get("message_id").asText()),
+      assertThat(
+          d.get("path") + " message",
+          key(d.get("message_id").asText()),
           equalTo(jobId + (jobId.equals(RUNNING_CANCEL_JOB) ? "#2" : "#1")));
     }
   }
 
   @Test
   void cancelsOfEndedJobsChangeNothingAndOthersAreDenied() throws Exception {
-    long raceCancelFailed = count("SELECT count(*) FROM audit_events WHERE event_type = 'ADMIN_ACTION'"
-        + " AND action = 'cancel_job' AND status = 'failure' AND job_id = '" + RUNNING_CANCEL_JOB + "'");
-    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'ADMIN_ACTION' AND action = 'cancel_job'"
-        + " AND status = 'failure'"), equalTo(OWNER_CANCELS + ADMIN_CANCELS + raceCancelFailed));
-    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'PERMISSION_DENIED' AND action = 'cancel_job'"),
+    long raceCancelFailed =
+        count(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'ADMIN_ACTION'"
+                + " AND action = 'cancel_job' AND status = 'failure' AND job_id = '"
+                + RUNNING_CANCEL_JOB
+                + "'");
+    assertThat(
+        count(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'ADMIN_ACTION' AND action = 'cancel_job'"
+                + " AND status = 'failure'"),
+        equalTo(OWNER_CANCELS + ADMIN_CANCELS + raceCancelFailed));
+    assertThat(
+        count(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'PERMISSION_DENIED' AND action = 'cancel_job'"),
         equalTo((long) (FOREIGN_CANCELS + 1) / 2));
     // Only the running job whose owner cancelled it can have ended CANCELLED, and then its
     // document names the cancel.
-    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'ADMIN_ACTION' AND action = 'cancel_job'"
-        + " AND status = 'success'"), equalTo(1 - raceCancelFailed));
+    assertThat(
+        count(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'ADMIN_ACTION' AND action = 'cancel_job'"
+                + " AND status = 'success'"),
+        equalTo(1 - raceCancelFailed));
     if (raceDelivered() == 0) {
-      assertThat(rows("SELECT job_id FROM job_results WHERE state = 'CANCELLED'"),
+      assertThat(
+          rows("SELECT job_id FROM job_results WHERE state = 'CANCELLED'"),
           equalTo(List.of(Map.of("job_id", RUNNING_CANCEL_JOB))));
       JsonNode cancelled = FirestoreRest.jobs().get("tenants/acme/jobs/" + RUNNING_CANCEL_JOB);
-      assertThat(key(cancelled.path("cancel_message_id").asText()), equalTo(RUNNING_CANCEL_JOB + "#3"));
+      assertThat(
+          key(cancelled.path("cancel_message_id").asText()), equalTo(RUNNING_CANCEL_JOB + "#3"));
     } else {
       assertThat(count("SELECT count(*) FROM job_results WHERE state = 'CANCELLED'"), equalTo(0L));
     }
@@ -920,16 +1183,31 @@ class StreamingPipelineIT {
   void noShotIsRenderedTwice() throws Exception {
     // One successful attempt per shot of every delivered preview, and nothing else succeeded but
     // the shots of the cancelled job that were under way when its cancel came.
-    assertThat(count("SELECT count(*) FROM (SELECT job_id, shot_index FROM shot_renders"
-        + " WHERE status = 'succeeded' GROUP BY ALL HAVING count(*) <> 1)"), equalTo(0L));
-    assertThat(count("SELECT count(*) FROM shot_renders WHERE status = 'succeeded' AND job_id IN"
-            + " (SELECT job_id FROM job_results WHERE state = 'DELIVERED')"),
-        equalTo(count("SELECT coalesce(sum(shots_done), 0) FROM job_results WHERE state = 'DELIVERED'")));
-    assertThat(count("SELECT count(*) FROM shot_renders WHERE status = 'succeeded' AND job_id NOT IN"
-        + " (SELECT job_id FROM job_results WHERE state IN ('DELIVERED', 'CANCELLED'))"), equalTo(0L));
-    System.out.println("StreamingPipelineIT cancelled while running: " + rows("SELECT job_id, shots_done,"
-        + " shots_total FROM job_results WHERE state = 'CANCELLED'"));
-    assertThat(count("SELECT count(*) FROM job_results WHERE state = 'DELIVERED'"), equalTo(PREVIEWS + raceDelivered()));
+    assertThat(
+        count(
+            "SELECT count(*) FROM (SELECT job_id, shot_index FROM shot_renders"
+                + " WHERE status = 'succeeded' GROUP BY ALL HAVING count(*) <> 1)"),
+        equalTo(0L));
+    assertThat(
+        count(
+            "SELECT count(*) FROM shot_renders WHERE status = 'succeeded' AND job_id IN"
+                + " (SELECT job_id FROM job_results WHERE state = 'DELIVERED')"),
+        equalTo(
+            count(
+                "SELECT coalesce(sum(shots_done), 0) FROM job_results WHERE state = 'DELIVERED'")));
+    assertThat(
+        count(
+            "SELECT count(*) FROM shot_renders WHERE status = 'succeeded' AND job_id NOT IN"
+                + " (SELECT job_id FROM job_results WHERE state IN ('DELIVERED', 'CANCELLED'))"),
+        equalTo(0L));
+    System.out.println(
+        "StreamingPipelineIT cancelled while running: "
+            + rows(
+                "SELECT job_id, shots_done,"
+                    + " shots_total FROM job_results WHERE state = 'CANCELLED'"));
+    assertThat(
+        count("SELECT count(*) FROM job_results WHERE state = 'DELIVERED'"),
+        equalTo(PREVIEWS + raceDelivered()));
     // A shot file written by run 1 was reused, never rendered again, by run 2.
     List<String> rerendered = new ArrayList<>();
     for (Map.Entry<String, Long> e : shotFilesAfterRun1.entrySet()) {
@@ -940,9 +1218,12 @@ class StreamingPipelineIT {
     }
     assertThat(rerendered, empty());
     // The audit trail agrees: one successful render_submit per shot at most.
-    assertThat(count("SELECT count(*) FROM (SELECT job_id, json_extract(details, '$.shot_index') FROM audit_events"
-        + " WHERE event_type = 'API_CALL' AND action = 'render_submit' AND status = 'success'"
-        + " GROUP BY ALL HAVING count(*) <> 1)"), equalTo(0L));
+    assertThat(
+        count(
+            "SELECT count(*) FROM (SELECT job_id, json_extract(details, '$.shot_index') FROM audit_events"
+                + " WHERE event_type = 'API_CALL' AND action = 'render_submit' AND status = 'success'"
+                + " GROUP BY ALL HAVING count(*) <> 1)"),
+        equalTo(0L));
   }
 
   @Test
@@ -970,14 +1251,25 @@ class StreamingPipelineIT {
 
   @Test
   void burstsAndForgedTokensRaiseSecurityAlerts() throws Exception {
-    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'SECURITY_ALERT'"
-        + " AND action = 'auth_failure_burst' AND user_id = 'mallory'"), greaterThanOrEqualTo(1L));
-    assertThat(count("SELECT count(*) FROM audit_events WHERE event_type = 'SECURITY_ALERT' AND action = 'forged_token'"),
+    assertThat(
+        count(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'SECURITY_ALERT'"
+                + " AND action = 'auth_failure_burst' AND user_id = 'mallory'"),
+        greaterThanOrEqualTo(1L));
+    assertThat(
+        count(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'SECURITY_ALERT' AND action = 'forged_token'"),
         equalTo((long) TOKENS_EACH));
-    assertThat(count("SELECT count(*) FROM (SELECT message_id FROM audit_events"
-        + " WHERE event_type IN ('AUTH_SUCCESS','AUTH_FAILURE') GROUP BY 1 HAVING count(*) <> 1)"), equalTo(0L));
-    assertThat(count("SELECT count(DISTINCT message_id) FROM audit_events"
-        + " WHERE event_type IN ('AUTH_SUCCESS','AUTH_FAILURE')"), equalTo((long) expectations.size()));
+    assertThat(
+        count(
+            "SELECT count(*) FROM (SELECT message_id FROM audit_events"
+                + " WHERE event_type IN ('AUTH_SUCCESS','AUTH_FAILURE') GROUP BY 1 HAVING count(*) <> 1)"),
+        equalTo(0L));
+    assertThat(
+        count(
+            "SELECT count(DISTINCT message_id) FROM audit_events"
+                + " WHERE event_type IN ('AUTH_SUCCESS','AUTH_FAILURE')"),
+        equalTo((long) expectations.size()));
   }
 
   @Test
@@ -996,8 +1288,14 @@ class StreamingPipelineIT {
     notPublished.removeAll(published);
     Set<String> notStored = new TreeSet<>(published);
     notStored.removeAll(rows);
-    System.out.println("StreamingPipelineIT dead-letter topic: " + dlqMessages.size() + " messages, "
-        + published.size() + " distinct, " + rows.size() + " rows");
+    System.out.println(
+        "StreamingPipelineIT dead-letter topic: "
+            + dlqMessages.size()
+            + " messages, "
+            + published.size()
+            + " distinct, "
+            + rows.size()
+            + " rows");
     assertThat("dead letters without their topic message", notPublished, empty());
     assertThat("topic messages without their dead_letters row", notStored, empty());
   }
@@ -1023,7 +1321,8 @@ class StreamingPipelineIT {
     }
     assertThat(secrets.size(), greaterThanOrEqualTo(1000));
     StringBuilder stored = new StringBuilder(pipelineOutput);
-    try (Connection c = warehouse(); Statement st = c.createStatement()) {
+    try (Connection c = warehouse();
+        Statement st = c.createStatement()) {
       for (String table : List.of("job_results", "shot_renders", "audit_events", "dead_letters")) {
         try (ResultSet rs = st.executeQuery("SELECT * FROM " + table)) {
           int n = rs.getMetaData().getColumnCount();
@@ -1036,10 +1335,14 @@ class StreamingPipelineIT {
       }
     }
     Path export = dir.resolve("jobs.json");
-    ExportJobs.run("--emulatorHost=" + FIRESTORE.hostPort(), "--project=" + PROJECT, "--output=" + export);
+    ExportJobs.run(
+        "--emulatorHost=" + FIRESTORE.hostPort(), "--project=" + PROJECT, "--output=" + export);
     stored.append(Files.readString(export));
     for (PubsubEmulator.Received m : dlqMessages) {
-      stored.append(new String(m.data(), StandardCharsets.UTF_8)).append(m.attributes()).append('\n');
+      stored
+          .append(new String(m.data(), StandardCharsets.UTF_8))
+          .append(m.attributes())
+          .append('\n');
     }
     String all = stored.toString();
     Set<String> leaked = new HashSet<>();

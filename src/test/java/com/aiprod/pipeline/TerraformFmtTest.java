@@ -36,7 +36,14 @@ class TerraformFmtTest {
     Path terraform = terraformBinary();
     assertThat("terraform/ directory", Files.isDirectory(Paths.get("terraform")), is(true));
     Process p =
-        new ProcessBuilder(terraform.toString(), "fmt", "-check", "-recursive", "-diff", "-no-color", "terraform")
+        new ProcessBuilder(
+                terraform.toString(),
+                "fmt",
+                "-check",
+                "-recursive",
+                "-diff",
+                "-no-color",
+                "terraform")
             .redirectErrorStream(true)
             .start();
     String output;
@@ -50,7 +57,8 @@ class TerraformFmtTest {
       throw new AssertionError("terraform fmt did not end within 120 s");
     }
     assertThat(
-        "terraform fmt -check -recursive terraform (run `terraform fmt -recursive terraform` to fix):\n" + output,
+        "terraform fmt -check -recursive terraform (run `terraform fmt -recursive terraform` to fix):\n"
+            + output,
         p.exitValue(),
         equalTo(0));
   }

@@ -33,7 +33,8 @@ class TerraformReferencesTest {
     try (Stream<Path> files = Files.list(Paths.get("terraform"))) {
       for (Path f : files.filter(p -> p.toString().endsWith(".tf")).sorted().toList()) {
         // Comments are not references.
-        all.append(Files.readString(f, StandardCharsets.UTF_8).replaceAll("(?m)^\\s*#.*$", "")).append('\n');
+        all.append(Files.readString(f, StandardCharsets.UTF_8).replaceAll("(?m)^\\s*#.*$", ""))
+            .append('\n');
       }
     }
     hcl = all.toString();
@@ -97,7 +98,8 @@ class TerraformReferencesTest {
       }
     }
     assertThat("variables declared but never used", unused, empty());
-    String example = Files.readString(Paths.get("terraform/terraform.tfvars.example"), StandardCharsets.UTF_8);
+    String example =
+        Files.readString(Paths.get("terraform/terraform.tfvars.example"), StandardCharsets.UTF_8);
     Set<String> declared = all("(?m)^variable \"(\\w+)\"", hcl);
     List<String> unknown = new ArrayList<>();
     for (String v : all("(?m)^(\\w+)\\s*=", example)) {
@@ -111,8 +113,9 @@ class TerraformReferencesTest {
   @Test
   void noSecretValueAnywhere() throws IOException {
     List<String> suspicious = new ArrayList<>();
-    Pattern secretish = Pattern.compile(
-        "(?i)(secret_data|private_key|password|api_key|token)\\s*=\\s*\"[^\"$]+\"|-----BEGIN|eyJ[A-Za-z0-9_-]{10,}|AIza[0-9A-Za-z_-]{20,}");
+    Pattern secretish =
+        Pattern.compile(
+            "(?i)(secret_data|private_key|password|api_key|token)\\s*=\\s*\"[^\"$]+\"|-----BEGIN|eyJ[A-Za-z0-9_-]{10,}|AIza[0-9A-Za-z_-]{20,}");
     try (Stream<Path> files = Files.walk(Paths.get("terraform"))) {
       for (Path f : files.filter(Files::isRegularFile).toList()) {
         Matcher m = secretish.matcher(Files.readString(f, StandardCharsets.UTF_8));
@@ -122,7 +125,9 @@ class TerraformReferencesTest {
       }
     }
     assertThat(suspicious, empty());
-    assertThat("no secret version resource (values never go through terraform state)",
-        all("(?m)^resource \"(google_secret_manager_secret_version)\" \"(\\w+)\"", hcl), empty());
+    assertThat(
+        "no secret version resource (values never go through terraform state)",
+        all("(?m)^resource \"(google_secret_manager_secret_version)\" \"(\\w+)\"", hcl),
+        empty());
   }
 }

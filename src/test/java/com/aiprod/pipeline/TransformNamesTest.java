@@ -20,12 +20,12 @@ import org.apache.beam.sdk.runners.TransformHierarchy;
 import org.junit.jupiter.api.Test;
 
 /**
- * Stable transform names: a streaming job is updated in place ({@code gcloud dataflow
- * flex-template run --update}) only if the new graph keeps the running job's transform names
- * (Dataflow maps state and in-flight data by name). This builds the production graph of
- * {@link AiprodPipeline#create} (streaming from a subscription, and batch from files; nothing runs)
- * and compares the full names of all transforms (composites and primitives) with the checked-in lists
- * {@code src/test/resources/transform-names/streaming.txt} and {@code batch.txt}.
+ * Stable transform names: a streaming job is updated in place ({@code gcloud dataflow flex-template
+ * run --update}) only if the new graph keeps the running job's transform names (Dataflow maps state
+ * and in-flight data by name). This builds the production graph of {@link AiprodPipeline#create}
+ * (streaming from a subscription, and batch from files; nothing runs) and compares the full names
+ * of all transforms (composites and primitives) with the checked-in lists {@code
+ * src/test/resources/transform-names/streaming.txt} and {@code batch.txt}.
  *
  * <p>It fails when a listed name disappears (a renamed or removed transform: an update would lose
  * its state — rename it back, or pass {@code --transform-name-mappings} and replace the job as
@@ -56,7 +56,8 @@ class TransformNamesTest {
             "--deadLetterTopic=projects/my-project/topics/aiprod-dead-letters",
             "--tempLocation=gs://my-project-aiprod/temp",
             "--environment=prod",
-            // The Dataflow graph (PubsubIO's read), although these tests build it on the DirectRunner.
+            // The Dataflow graph (PubsubIO's read), although these tests build it on the
+            // DirectRunner.
             "--pubsubAcks=checkpoint")
         .as(AiprodOptions.class);
   }
@@ -88,26 +89,65 @@ class TransformNamesTest {
 
   @Test
   void streamingTransformNamesAreStable() throws IOException {
-    Pipeline p = AiprodPipeline.create(options("--inputSubscription=projects/my-project/subscriptions/aiprod-jobs-pipeline"));
+    Pipeline p =
+        AiprodPipeline.create(
+            options("--inputSubscription=projects/my-project/subscriptions/aiprod-jobs-pipeline"));
     Set<String> names = transformNames(p);
     // The stages DESIGN §1 names, and the stateful steps an update must find again.
-    assertThat(names, hasItems(
-        "ReadRequests", "Authenticate", "Validate", "Admit", "PriceAndRoute", "Plan", "RenderShots",
-        "AssembleJobs", "TechnicalQa", "SemanticQa", "Decide", "DeliverJobs", "DeliverProgress",
-        "SignAuditEvents", "DeliverAuditEvents", "DeliverDeadLetters", "PublishDeadLetters",
-        "DetectAuthFailureBursts", "AuthorizeCancels", "ResumeUnfinishedJobs", "FlattenTerminalJobs",
-        "FlattenAuditEvents", "FlattenDeadLetters", "FlattenProgress", "WithResumedJobs"));
+    assertThat(
+        names,
+        hasItems(
+            "ReadRequests",
+            "Authenticate",
+            "Validate",
+            "Admit",
+            "PriceAndRoute",
+            "Plan",
+            "RenderShots",
+            "AssembleJobs",
+            "TechnicalQa",
+            "SemanticQa",
+            "Decide",
+            "DeliverJobs",
+            "DeliverProgress",
+            "SignAuditEvents",
+            "DeliverAuditEvents",
+            "DeliverDeadLetters",
+            "PublishDeadLetters",
+            "DetectAuthFailureBursts",
+            "AuthorizeCancels",
+            "ResumeUnfinishedJobs",
+            "FlattenTerminalJobs",
+            "FlattenAuditEvents",
+            "FlattenDeadLetters",
+            "FlattenProgress",
+            "WithResumedJobs"));
     compare(names, DIR.resolve("streaming.txt"));
   }
 
   @Test
   void batchTransformNamesAreStable() throws IOException {
-    Pipeline p = AiprodPipeline.create(options("--inputFiles=gs://my-project-aiprod/requests/*.jsonl"));
+    Pipeline p =
+        AiprodPipeline.create(options("--inputFiles=gs://my-project-aiprod/requests/*.jsonl"));
     Set<String> names = transformNames(p);
-    assertThat(names, hasItems(
-        "ReadRequests", "Authenticate", "Validate", "Admit", "PriceAndRoute", "Plan", "RenderShots",
-        "AssembleJobs", "TechnicalQa", "SemanticQa", "Decide", "DeliverJobs", "SignAuditEvents",
-        "DeliverAuditEvents", "DeliverDeadLetters"));
+    assertThat(
+        names,
+        hasItems(
+            "ReadRequests",
+            "Authenticate",
+            "Validate",
+            "Admit",
+            "PriceAndRoute",
+            "Plan",
+            "RenderShots",
+            "AssembleJobs",
+            "TechnicalQa",
+            "SemanticQa",
+            "Decide",
+            "DeliverJobs",
+            "SignAuditEvents",
+            "DeliverAuditEvents",
+            "DeliverDeadLetters"));
     compare(names, DIR.resolve("batch.txt"));
   }
 
@@ -127,16 +167,22 @@ class TransformNamesTest {
     List<String> missing = new ArrayList<>(expected);
     missing.removeAll(actual);
     assertThat(
-        "transforms of " + list + " that the graph no longer has (renamed or removed): a streaming"
+        "transforms of "
+            + list
+            + " that the graph no longer has (renamed or removed): a streaming"
             + " update in place would not find them; keep the names, or see docs/RUNBOOK.md"
             + " \"Update a running streaming job\"",
-        missing, empty());
+        missing,
+        empty());
     List<String> added = new ArrayList<>(actual);
     added.removeAll(expected);
     assertThat(
-        "new transforms not in " + list + ": regenerate the list with -Daiprod.regenerateTransformNames=true"
+        "new transforms not in "
+            + list
+            + ": regenerate the list with -Daiprod.regenerateTransformNames=true"
             + " (see this test's Javadoc) and review the diff",
-        added, empty());
+        added,
+        empty());
     assertThat(expected.isEmpty(), is(false));
   }
 }

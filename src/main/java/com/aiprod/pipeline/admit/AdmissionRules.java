@@ -17,11 +17,10 @@ import javax.annotation.Nullable;
  *   <li>Roles {@code user}, {@code service} and {@code admin} may submit; {@code viewer} and any
  *       unknown role may not. Unknown plans are refused too (the authenticator only produces the
  *       three known ones, so this is a safety net, never a silent upgrade).
- *   <li>{@code free} may use preset {@code quick_social} only, in every mode. {@code
- *       mode=preview} is always allowed within that preset; {@code mode=final} and {@code
- *       mode=estimate} are allowed up to 30 s. An estimate follows the final's rules because it
- *       quotes exactly the final the user could then submit; quoting a job the plan may not run
- *       would mislead.
+ *   <li>{@code free} may use preset {@code quick_social} only, in every mode. {@code mode=preview}
+ *       is always allowed within that preset; {@code mode=final} and {@code mode=estimate} are
+ *       allowed up to 30 s. An estimate follows the final's rules because it quotes exactly the
+ *       final the user could then submit; quoting a job the plan may not run would mislead.
  *   <li>The daily cap is compared in whole micro-dollars and a job is refused only when spent +
  *       estimate is strictly greater than the cap (reaching it exactly is allowed). A job estimated
  *       at $0 (a preview) never crosses the cap, even when the tenant is already at it. Estimates
@@ -48,26 +47,37 @@ public final class AdmissionRules {
    */
   public static @Nullable Refusal check(String role, String plan, JobRequest req) {
     if (role == null || plan == null) {
-      return denied("the token carries no " + (role == null ? "role" : "plan")
-          + "; sign in again");
+      return denied("the token carries no " + (role == null ? "role" : "plan") + "; sign in again");
     }
     if (!SUBMIT_ROLES.contains(role)) {
-      return denied("viewer".equals(role)
-          ? "role viewer may not submit jobs; ask a tenant admin for the user role"
-          : "role " + role + " may not submit jobs; submitting needs role user, service or admin");
+      return denied(
+          "viewer".equals(role)
+              ? "role viewer may not submit jobs; ask a tenant admin for the user role"
+              : "role "
+                  + role
+                  + " may not submit jobs; submitting needs role user, service or admin");
     }
     if (!PLANS.contains(plan)) {
       return denied("plan " + plan + " is unknown; expected free, pro or enterprise");
     }
     if (plan.equals("free")) {
       if (!Preset.QUICK_SOCIAL.id().equals(req.getPreset())) {
-        return denied("plan free allows preset quick_social only, not " + req.getPreset()
-            + "; use preset quick_social or upgrade to pro");
+        return denied(
+            "plan free allows preset quick_social only, not "
+                + req.getPreset()
+                + "; use preset quick_social or upgrade to pro");
       }
       if (!"preview".equals(req.getMode()) && req.getDurationSec() > FREE_MAX_FINAL_SEC) {
-        return denied("plan free allows mode=" + req.getMode() + " up to " + FREE_MAX_FINAL_SEC
-            + " s, not " + req.getDurationSec() + " s; use duration_sec ≤ " + FREE_MAX_FINAL_SEC
-            + ", mode=preview, or upgrade to pro");
+        return denied(
+            "plan free allows mode="
+                + req.getMode()
+                + " up to "
+                + FREE_MAX_FINAL_SEC
+                + " s, not "
+                + req.getDurationSec()
+                + " s; use duration_sec ≤ "
+                + FREE_MAX_FINAL_SEC
+                + ", mode=preview, or upgrade to pro");
       }
     }
     return null;
@@ -103,10 +113,14 @@ public final class AdmissionRules {
   public static @Nullable Refusal checkBudget(
       String plan, double spentTodayUsd, double estimateUsd) {
     double cap = dailyCapUsd(plan);
-    if (!Double.isFinite(spentTodayUsd) || spentTodayUsd < 0
-        || !Double.isFinite(estimateUsd) || estimateUsd < 0) {
+    if (!Double.isFinite(spentTodayUsd)
+        || spentTodayUsd < 0
+        || !Double.isFinite(estimateUsd)
+        || estimateUsd < 0) {
       throw new IllegalArgumentException(
-          "amounts must be finite and ≥ 0, got spent " + spentTodayUsd + ", estimate "
+          "amounts must be finite and ≥ 0, got spent "
+              + spentTodayUsd
+              + ", estimate "
               + estimateUsd);
     }
     if (Money.micros(estimateUsd) == 0) {
@@ -117,12 +131,22 @@ public final class AdmissionRules {
       return null;
     }
     double left = Math.max(0, cap - spentTodayUsd);
-    return new Refusal(ReasonCode.BUDGET_EXCEEDED,
-        "this job's estimate " + Money.format(estimateUsd) + " would take today's spend to "
-            + Money.format(total / 1_000_000d) + ", over plan " + plan + "'s daily cap of "
-            + Money.format(cap) + " (" + Money.format(left) + " left until 00:00 UTC); shorten"
+    return new Refusal(
+        ReasonCode.BUDGET_EXCEEDED,
+        "this job's estimate "
+            + Money.format(estimateUsd)
+            + " would take today's spend to "
+            + Money.format(total / 1_000_000d)
+            + ", over plan "
+            + plan
+            + "'s daily cap of "
+            + Money.format(cap)
+            + " ("
+            + Money.format(left)
+            + " left until 00:00 UTC); shorten"
             + " duration_sec, choose a cheaper preset"
-            + (plan.equals("enterprise") ? " or wait for the next UTC day"
+            + (plan.equals("enterprise")
+                ? " or wait for the next UTC day"
                 : ", wait for the next UTC day or upgrade to "
                     + (plan.equals("free") ? "pro" : "enterprise")));
   }
@@ -142,7 +166,9 @@ public final class AdmissionRules {
       String requesterTenant,
       String ownerUid,
       String jobTenant) {
-    if (requesterUid == null || requesterTenant == null || jobTenant == null
+    if (requesterUid == null
+        || requesterTenant == null
+        || jobTenant == null
         || !requesterTenant.equals(jobTenant)) {
       return false;
     }

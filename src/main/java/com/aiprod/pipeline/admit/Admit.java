@@ -23,6 +23,7 @@ import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -35,23 +36,21 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
-import org.apache.beam.sdk.transforms.Flatten;
 
 /**
- * Admit (DESIGN §1, §3, §7): first rules out duplicates — within the run (the earliest message of
- * a tenant's job_id wins) and against the job store (a Firestore document already made by
- * another message) — so that a DUPLICATE_JOB never creates or changes a document; then sends
- * jobs that Validate refused to Deliver, and applies the role and plan rules. Budget caps are
- * applied after pricing, in {@link com.aiprod.pipeline.price.PriceAndRoute}, as they need the
- * estimate.
+ * Admit (DESIGN §1, §3, §7): first rules out duplicates — within the run (the earliest message of a
+ * tenant's job_id wins) and against the job store (a Firestore document already made by another
+ * message) — so that a DUPLICATE_JOB never creates or changes a document; then sends jobs that
+ * Validate refused to Deliver, and applies the role and plan rules. Budget caps are applied after
+ * pricing, in {@link com.aiprod.pipeline.price.PriceAndRoute}, as they need the estimate.
  */
 public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> {
   static final String STAGE = "Admit";
   private static final TupleTag<Job> UNIQUE = new TupleTag<Job>() {};
 
   /**
-   * Messages of jobs that already ended (a redelivery, e.g. after a restart): their outcome
-   * exists; {@code Deliver.EndedJobRows} writes its rows again in case the stop came before them.
+   * Messages of jobs that already ended (a redelivery, e.g. after a restart): their outcome exists;
+   * {@code Deliver.EndedJobRows} writes its rows again in case the stop came before them.
    */
   public static final TupleTag<Job> REDELIVERED = new TupleTag<Job>() {};
 
@@ -61,8 +60,8 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
   private final boolean streaming;
 
   /**
-   * @param streaming in-run duplicates are found by a GroupByKey in batch (the earliest line
-   *     wins) and by per-key state in streaming (the first message to arrive wins)
+   * @param streaming in-run duplicates are found by a GroupByKey in batch (the earliest line wins)
+   *     and by per-key state in streaming (the first message to arrive wins)
    */
   public Admit(AuditEvents audit, ExistingJobLookup lookup, boolean streaming) {
     this.audit = audit;
@@ -73,19 +72,23 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
   @Override
   public PCollectionTuple expand(PCollection<Job> jobs) {
     PCollection<KV<String, Job>> keyed =
-        jobs.apply("KeyByTenantJob", WithKeys.of((Job j) -> j.key()).withKeyType(TypeDescriptors.strings()));
+        jobs.apply(
+            "KeyByTenantJob",
+            WithKeys.of((Job j) -> j.key()).withKeyType(TypeDescriptors.strings()));
     PCollectionTuple inRun =
         streaming
             ? keyed.apply(
                 "FirstMessageWins",
                 ParDo.of(new FirstMessageWinsFn(audit))
-                    .withOutputTags(UNIQUE, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)))
+                    .withOutputTags(
+                        UNIQUE, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)))
             : keyed
                 .apply("GroupByTenantJob", GroupByKey.create())
                 .apply(
                     "KeepEarliestMessage",
                     ParDo.of(new KeepEarliestFn(audit))
-                        .withOutputTags(UNIQUE, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
+                        .withOutputTags(
+                            UNIQUE, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
     PCollectionTuple admitted =
         inRun
             .get(UNIQUE)
@@ -119,9 +122,17 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
     return new DeadLetterAndAudit(
         DeadLetters.ofJob(dup, ReasonCode.DUPLICATE_JOB, why, STAGE),
         audit.event(
-            AuditEvents.DATA_ACCESS, "duplicate", "check_duplicate", dup.getMessageId(), dup.getTenant(),
-            dup.getUid(), dup.getJobId(), "tenants/" + dup.getTenant() + "/jobs/" + dup.getJobId(), d,
-            System.currentTimeMillis(), ""));
+            AuditEvents.DATA_ACCESS,
+            "duplicate",
+            "check_duplicate",
+            dup.getMessageId(),
+            dup.getTenant(),
+            dup.getUid(),
+            dup.getJobId(),
+            "tenants/" + dup.getTenant() + "/jobs/" + dup.getJobId(),
+            d,
+            System.currentTimeMillis(),
+            ""));
   }
 
   record DeadLetterAndAudit(
@@ -153,8 +164,12 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
             duplicate(
                 audit,
                 dup,
-                "job_id '" + dup.getJobId() + "' was already submitted for tenant '" + dup.getTenant()
-                    + "' by message " + first.getMessageId()
+                "job_id '"
+                    + dup.getJobId()
+                    + "' was already submitted for tenant '"
+                    + dup.getTenant()
+                    + "' by message "
+                    + first.getMessageId()
                     + "; use a new job_id for a new job");
         out.get(StageTags.DEAD_LETTERS).output(d.deadLetter());
         out.get(StageTags.AUDIT).output(d.event());
@@ -165,8 +180,8 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
   /**
    * Streaming: the first message of a (tenant, job_id) to arrive wins; a later one with another
    * message id is a duplicate, the same message again (a redelivery within this run) is dropped as
-   * it is already in flight. The key forgets after {@link #REMEMBER}: by then the job's document
-   * is the memory.
+   * it is already in flight. The key forgets after {@link #REMEMBER}: by then the job's document is
+   * the memory.
    */
   static final class FirstMessageWinsFn extends DoFn<KV<String, Job>, Job> {
     static final Duration REMEMBER = Duration.standardHours(1);
@@ -204,8 +219,13 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
             duplicate(
                 audit,
                 job,
-                "job_id '" + job.getJobId() + "' was already submitted for tenant '" + job.getTenant()
-                    + "' by message " + winner + "; use a new job_id for a new job");
+                "job_id '"
+                    + job.getJobId()
+                    + "' was already submitted for tenant '"
+                    + job.getTenant()
+                    + "' by message "
+                    + winner
+                    + "; use a new job_id for a new job");
         out.get(StageTags.DEAD_LETTERS).output(d.deadLetter());
         out.get(StageTags.AUDIT).output(d.event());
       }
@@ -246,14 +266,20 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
 
     private void admit(JobLookup lookup, MultiOutputReceiver out) {
       Job job = lookup.getJob();
-      if (lookup.getExistingMessageId() != null && !lookup.getExistingMessageId().equals(job.getMessageId())) {
+      if (lookup.getExistingMessageId() != null
+          && !lookup.getExistingMessageId().equals(job.getMessageId())) {
         duplicates.inc();
         DeadLetterAndAudit d =
             duplicate(
                 audit,
                 job,
-                "job_id '" + job.getJobId() + "' is already known for tenant '" + job.getTenant()
-                    + "' (state " + lookup.getExistingState() + "); use a new job_id for a new job");
+                "job_id '"
+                    + job.getJobId()
+                    + "' is already known for tenant '"
+                    + job.getTenant()
+                    + "' (state "
+                    + lookup.getExistingState()
+                    + "); use a new job_id for a new job");
         out.get(StageTags.DEAD_LETTERS).output(d.deadLetter());
         out.get(StageTags.AUDIT).output(d.event());
         return;
@@ -263,15 +289,23 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
         redelivered.inc();
         out.get(REDELIVERED).output(job);
         ObjectNode d =
-            AuditEvents.details().put("reason", "redelivered message of a job that already ended")
+            AuditEvents.details()
+                .put("reason", "redelivered message of a job that already ended")
                 .put("state", lookup.getExistingState());
         out.get(StageTags.AUDIT)
             .output(
                 audit.event(
-                    AuditEvents.DATA_ACCESS, "redelivered", "check_duplicate", job.getMessageId(),
-                    job.getTenant(), job.getUid(), job.getJobId(),
-                    "tenants/" + job.getTenant() + "/jobs/" + job.getJobId(), d,
-                    System.currentTimeMillis(), "redelivered"));
+                    AuditEvents.DATA_ACCESS,
+                    "redelivered",
+                    "check_duplicate",
+                    job.getMessageId(),
+                    job.getTenant(),
+                    job.getUid(),
+                    job.getJobId(),
+                    "tenants/" + job.getTenant() + "/jobs/" + job.getJobId(),
+                    d,
+                    System.currentTimeMillis(),
+                    "redelivered"));
         return;
       }
       job = job.toBuilder().setInputPayload(null).build();
@@ -285,7 +319,8 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
       if (refusal != null) {
         denied.inc();
         Job rejected =
-            job.finish(JobState.REJECTED, refusal.code(), refusal.message(), System.currentTimeMillis());
+            job.finish(
+                JobState.REJECTED, refusal.code(), refusal.message(), System.currentTimeMillis());
         out.get(StageTags.AUDIT).output(Refusals.event(audit, rejected, STAGE));
         out.get(StageTags.FINISHED).output(rejected);
         return;

@@ -47,18 +47,18 @@ import org.joda.time.Duration;
 
 /**
  * Authorizes {@code action=cancel} requests (DESIGN §3) against the job's document in the
- * requester's tenant: only the owner or an admin of that tenant may cancel. An authorized cancel
- * of a running job goes on ({@link StageTags#JOBS}) to the job's assembly, which ends it
- * CANCELLED, and is recorded as an ADMIN_ACTION; a cancel of a job that already ended changes
- * nothing (ADMIN_ACTION, status failure: the job's terminal document is the outcome). Anyone else
- * gets a PERMISSION_DENIED dead letter and audit event; a job the tenant does not have is a
+ * requester's tenant: only the owner or an admin of that tenant may cancel. An authorized cancel of
+ * a running job goes on ({@link StageTags#JOBS}) to the job's assembly, which ends it CANCELLED,
+ * and is recorded as an ADMIN_ACTION; a cancel of a job that already ended changes nothing
+ * (ADMIN_ACTION, status failure: the job's terminal document is the outcome). Anyone else gets a
+ * PERMISSION_DENIED dead letter and audit event; a job the tenant does not have is a
  * SCHEMA_VIOLATION dead letter. A cancel never creates a document.
  *
  * <p>Streaming: Pub/Sub does not keep order, and a job's RECEIVED document is written a moment
- * after its message is read, so a cancel published right after its job often finds no document
- * yet. Such a cancel waits ({@link AwaitCancelledJobFn}): its job's document is read again every
- * {@link #RECHECK} for up to {@link #WAIT}, and the cancel is then decided as above; only a job
- * still unknown after that is a SCHEMA_VIOLATION. Batch decides at once.
+ * after its message is read, so a cancel published right after its job often finds no document yet.
+ * Such a cancel waits ({@link AwaitCancelledJobFn}): its job's document is read again every {@link
+ * #RECHECK} for up to {@link #WAIT}, and the cancel is then decided as above; only a job still
+ * unknown after that is a SCHEMA_VIOLATION. Batch decides at once.
  */
 public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollectionTuple> {
   static final String STAGE = "AuthorizeCancels";
@@ -90,7 +90,10 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
    * {@code store} through {@code clients}.
    */
   public AuthorizeCancels(
-      AuditEvents audit, ExistingJobLookup lookup, @Nullable JobStore store, @Nullable FirestoreClients clients) {
+      AuditEvents audit,
+      ExistingJobLookup lookup,
+      @Nullable JobStore store,
+      @Nullable FirestoreClients clients) {
     this.audit = audit;
     this.lookup = lookup;
     this.store = store;
@@ -122,13 +125,17 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
             .setCoder(jobCoder)
             .apply(
                 "KeyByCancelledDocument",
-                MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(Job.class)))
+                MapElements.into(
+                        TypeDescriptors.kvs(
+                            TypeDescriptors.strings(), TypeDescriptor.of(Job.class)))
                     .via((Job c) -> KV.of(s.documentName(c.getTenant(), c.getJobId()), c)))
             .setCoder(KvCoder.of(StringUtf8Coder.of(), jobCoder))
             .apply(
                 "AwaitCancelledJobs",
                 ParDo.of(new AwaitCancelledJobFn(audit, clients))
-                    .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
+                    .withOutputTags(
+                        StageTags.JOBS,
+                        TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
     return PCollectionTuple.of(
             StageTags.JOBS,
             PCollectionList.of(checked.get(StageTags.JOBS))
@@ -167,10 +174,10 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
   }
 
   /**
-   * Streaming, keyed by the cancelled job's document name: holds cancels whose job had no
-   * document, reads the document every {@link #RECHECK}, and decides each cancel as soon as it
-   * exists, or refuses it once {@link #WAIT} has passed since the first cancel came. The held
-   * cancels are not acknowledged meanwhile (their messages come back after a restart).
+   * Streaming, keyed by the cancelled job's document name: holds cancels whose job had no document,
+   * reads the document every {@link #RECHECK}, and decides each cancel as soon as it exists, or
+   * refuses it once {@link #WAIT} has passed since the first cancel came. The held cancels are not
+   * acknowledged meanwhile (their messages come back after a restart).
    */
   static final class AwaitCancelledJobFn extends FirestoreDocumentsFn<KV<String, Job>, Job> {
     private final AuditEvents audit;
@@ -179,7 +186,8 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
     private final StateSpec<BagState<Job>> cancelsSpec = StateSpecs.bag(Coders.schema(Job.class));
 
     @StateId("document")
-    private final StateSpec<ValueState<String>> documentSpec = StateSpecs.value(StringUtf8Coder.of());
+    private final StateSpec<ValueState<String>> documentSpec =
+        StateSpecs.value(StringUtf8Coder.of());
 
     @TimerId("recheck")
     private final TimerSpec recheckSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
@@ -242,8 +250,14 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
     }
 
     private void decideAll(
-        @Nullable Document found, BagState<Job> cancels, ValueState<String> document, MultiOutputReceiver out) {
-      String note = found == null ? " (its document did not appear within " + WAIT.getStandardSeconds() + " s)" : "";
+        @Nullable Document found,
+        BagState<Job> cancels,
+        ValueState<String> document,
+        MultiOutputReceiver out) {
+      String note =
+          found == null
+              ? " (its document did not appear within " + WAIT.getStandardSeconds() + " s)"
+              : "";
       for (Job cancel : cancels.read()) {
         JobLookup lookup =
             JobLookup.create(
@@ -256,11 +270,11 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       cancels.clear();
       document.clear();
     }
-
   }
 
   /** The decision on one cancel, given what the job store holds of its job (see the class). */
-  static void decide(AuditEvents audit, JobLookup lookup, DoFn.MultiOutputReceiver out, String note) {
+  static void decide(
+      AuditEvents audit, JobLookup lookup, DoFn.MultiOutputReceiver out, String note) {
     Job cancel = lookup.getJob();
     String resource = "tenants/" + cancel.getTenant() + "/jobs/" + cancel.getJobId();
     long now = System.currentTimeMillis();
@@ -270,32 +284,56 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
               DeadLetters.ofJob(
                   cancel,
                   ReasonCode.SCHEMA_VIOLATION,
-                  "no job '" + cancel.getJobId() + "' in tenant '" + cancel.getTenant()
-                      + "' to cancel; check the job_id attribute" + note,
+                  "no job '"
+                      + cancel.getJobId()
+                      + "' in tenant '"
+                      + cancel.getTenant()
+                      + "' to cancel; check the job_id attribute"
+                      + note,
                   STAGE));
       return;
     }
     boolean allowed =
         AdmissionRules.mayCancel(
-            cancel.getUid(), cancel.getRole(), cancel.getTenant(), lookup.getExistingUid(), cancel.getTenant());
+            cancel.getUid(),
+            cancel.getRole(),
+            cancel.getTenant(),
+            lookup.getExistingUid(),
+            cancel.getTenant());
     if (!allowed) {
       DENIED.inc();
       String why =
-          "only the job's owner or an admin of tenant '" + cancel.getTenant() + "' may cancel job '"
-              + cancel.getJobId() + "'";
-      ObjectNode d = AuditEvents.details().put("reason_code", "PERMISSION_DENIED").put("reason", why)
-          .put("role", cancel.getRole());
+          "only the job's owner or an admin of tenant '"
+              + cancel.getTenant()
+              + "' may cancel job '"
+              + cancel.getJobId()
+              + "'";
+      ObjectNode d =
+          AuditEvents.details()
+              .put("reason_code", "PERMISSION_DENIED")
+              .put("reason", why)
+              .put("role", cancel.getRole());
       out.get(StageTags.AUDIT)
           .output(
               audit.event(
-                  AuditEvents.PERMISSION_DENIED, AuditEvents.DENIED, "cancel_job", cancel.getMessageId(),
-                  cancel.getTenant(), cancel.getUid(), cancel.getJobId(), resource, d, now, STAGE));
+                  AuditEvents.PERMISSION_DENIED,
+                  AuditEvents.DENIED,
+                  "cancel_job",
+                  cancel.getMessageId(),
+                  cancel.getTenant(),
+                  cancel.getUid(),
+                  cancel.getJobId(),
+                  resource,
+                  d,
+                  now,
+                  STAGE));
       out.get(StageTags.DEAD_LETTERS)
           .output(DeadLetters.ofJob(cancel, ReasonCode.PERMISSION_DENIED, why, STAGE));
       return;
     }
     JobState state = JobState.valueOf(lookup.getExistingState());
-    ObjectNode d = AuditEvents.details().put("role", cancel.getRole()).put("job_state", state.name());
+    ObjectNode d =
+        AuditEvents.details().put("role", cancel.getRole()).put("job_state", state.name());
     SETTLED.inc();
     if (state.isTerminal()) {
       d.put("reason", "the job already ended " + state.name() + "; nothing to cancel");
@@ -303,16 +341,34 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       out.get(StageTags.AUDIT)
           .output(
               audit.event(
-                  AuditEvents.ADMIN_ACTION, AuditEvents.FAILURE, "cancel_job", cancel.getMessageId(),
-                  cancel.getTenant(), cancel.getUid(), cancel.getJobId(), resource, d, now, STAGE));
+                  AuditEvents.ADMIN_ACTION,
+                  AuditEvents.FAILURE,
+                  "cancel_job",
+                  cancel.getMessageId(),
+                  cancel.getTenant(),
+                  cancel.getUid(),
+                  cancel.getJobId(),
+                  resource,
+                  d,
+                  now,
+                  STAGE));
       return;
     }
     ACCEPTED.inc();
     out.get(StageTags.AUDIT)
         .output(
             audit.event(
-                AuditEvents.ADMIN_ACTION, AuditEvents.SUCCESS, "cancel_job", cancel.getMessageId(),
-                cancel.getTenant(), cancel.getUid(), cancel.getJobId(), resource, d, now, STAGE));
+                AuditEvents.ADMIN_ACTION,
+                AuditEvents.SUCCESS,
+                "cancel_job",
+                cancel.getMessageId(),
+                cancel.getTenant(),
+                cancel.getUid(),
+                cancel.getJobId(),
+                resource,
+                d,
+                now,
+                STAGE));
     out.get(StageTags.JOBS).output(cancel);
   }
 }

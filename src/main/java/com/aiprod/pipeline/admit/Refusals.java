@@ -18,9 +18,16 @@ public final class Refusals {
             .put("role", rejected.getRole())
             .put("plan", rejected.getPlan());
     return audit.event(
-        AuditEvents.PERMISSION_DENIED, AuditEvents.DENIED, "submit_job", rejected.getMessageId(),
-        rejected.getTenant(), rejected.getUid(), rejected.getJobId(),
-        "tenants/" + rejected.getTenant() + "/jobs/" + rejected.getJobId(), d,
-        System.currentTimeMillis(), stage);
+        AuditEvents.PERMISSION_DENIED,
+        AuditEvents.DENIED,
+        "submit_job",
+        rejected.getMessageId(),
+        rejected.getTenant(),
+        rejected.getUid(),
+        rejected.getJobId(),
+        "tenants/" + rejected.getTenant() + "/jobs/" + rejected.getJobId(),
+        d,
+        System.currentTimeMillis(),
+        stage);
   }
 }

@@ -1,14 +1,12 @@
 package com.aiprod.pipeline.admit;
 
 import com.aiprod.pipeline.persist.FirestoreClients;
-
 import com.aiprod.pipeline.price.Money;
 import com.google.cloud.firestore.DocumentReference;
 import com.google.cloud.firestore.DocumentSnapshot;
 import com.google.cloud.firestore.FieldPath;
 import com.google.cloud.firestore.FieldValue;
 import com.google.cloud.firestore.Firestore;
-import com.google.cloud.firestore.FirestoreOptions;
 import com.google.cloud.firestore.SetOptions;
 import com.google.cloud.firestore.TransactionOptions;
 import java.time.Duration;
@@ -24,14 +22,14 @@ import java.util.regex.Pattern;
  * The per-tenant daily spend ledger of DESIGN §3, in Firestore, so that the cap holds across
  * workers, bundles, pipeline runs and restarts.
  *
- * <p>One document per tenant and UTC day, {@code tenants/{tenant}/spend/{yyyy-MM-dd}}, with
- * {@code spent_usd} (number: the estimates charged so far), {@code charges} (map job_id →
- * estimate charged) and {@code updated_at} (server timestamp of the last charge). {@link #charge}
- * reads and writes it in one Firestore transaction, so concurrent charges of the same tenant-day
- * (several workers, several threads) serialize and the cap is never overshot.
+ * <p>One document per tenant and UTC day, {@code tenants/{tenant}/spend/{yyyy-MM-dd}}, with {@code
+ * spent_usd} (number: the estimates charged so far), {@code charges} (map job_id → estimate
+ * charged) and {@code updated_at} (server timestamp of the last charge). {@link #charge} reads and
+ * writes it in one Firestore transaction, so concurrent charges of the same tenant-day (several
+ * workers, several threads) serialize and the cap is never overshot.
  *
- * <p>Rules: a charge is refused when spent + estimate is strictly greater than the cap, compared
- * in whole micro-dollars ({@link Money}); a $0 charge is always admitted (as in {@link
+ * <p>Rules: a charge is refused when spent + estimate is strictly greater than the cap, compared in
+ * whole micro-dollars ({@link Money}); a $0 charge is always admitted (as in {@link
  * AdmissionRules#checkBudget}). A job_id already in {@code charges} is a redelivery: the earlier
  * admission is returned and nothing is charged again. Refusals are not recorded (the spend never
  * decreases, so a redelivered refusal is refused again unless the cap was raised meanwhile).
@@ -50,6 +48,7 @@ public final class SpendLedger implements AutoCloseable {
 
   /** How long one charge (all its transaction attempts) may take by default. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
+
   private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
   private final FirestoreClients config;
@@ -70,9 +69,9 @@ public final class SpendLedger implements AutoCloseable {
    * credentials against an emulator, application default credentials otherwise.
    *
    * <p>Against the emulator no credentials are set: the client then uses its own {@code
-   * EmulatorCredentials} (a constant {@code owner} token, no lookup of default credentials and
-   * no metadata server). Setting {@code NoCredentials} as well makes client 3.33.3 ignore the
-   * emulator host and dial {@code firestore.googleapis.com:443} (measured).
+   * EmulatorCredentials} (a constant {@code owner} token, no lookup of default credentials and no
+   * metadata server). Setting {@code NoCredentials} as well makes client 3.33.3 ignore the emulator
+   * host and dial {@code firestore.googleapis.com:443} (measured).
    *
    * @param timeout how long one call (a charge with all its transaction attempts) may take before
    *     it fails with {@link LedgerException}
@@ -108,7 +107,10 @@ public final class SpendLedger implements AutoCloseable {
     if (utcDay == null || jobId == null || jobId.isBlank()) {
       throw new IllegalArgumentException("a UTC day and a non-blank job id are required");
     }
-    if (!Double.isFinite(estimateUsd) || estimateUsd < 0 || !Double.isFinite(capUsd) || capUsd < 0) {
+    if (!Double.isFinite(estimateUsd)
+        || estimateUsd < 0
+        || !Double.isFinite(capUsd)
+        || capUsd < 0) {
       throw new IllegalArgumentException(
           "amounts must be finite and ≥ 0, got estimate " + estimateUsd + ", cap " + capUsd);
     }
@@ -137,7 +139,8 @@ public final class SpendLedger implements AutoCloseable {
                         CHARGES, Map.of(jobId, usd(estimate)),
                         UPDATED_AT, FieldValue.serverTimestamp()),
                     SetOptions.merge());
-                return new ChargeResult(true, false, usd(estimate), usd(spent), usd(after), usd(cap));
+                return new ChargeResult(
+                    true, false, usd(estimate), usd(spent), usd(after), usd(cap));
               },
               transactionOptions)
           .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -145,7 +148,8 @@ public final class SpendLedger implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new LedgerException(failure(tenant, utcDay, jobId, "interrupted"), e);
     } catch (ExecutionException e) {
-      throw new LedgerException(failure(tenant, utcDay, jobId, String.valueOf(e.getCause())), e.getCause());
+      throw new LedgerException(
+          failure(tenant, utcDay, jobId, String.valueOf(e.getCause())), e.getCause());
     } catch (TimeoutException e) {
       throw new LedgerException(
           failure(tenant, utcDay, jobId, "no answer within " + timeout.toSeconds() + " s"), e);
@@ -160,7 +164,9 @@ public final class SpendLedger implements AutoCloseable {
   public double spentUsd(String tenant, LocalDate utcDay) {
     try {
       DocumentSnapshot snap =
-          db.document(documentPath(tenant, utcDay)).get().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+          db.document(documentPath(tenant, utcDay))
+              .get()
+              .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       return snap.exists() ? usd(micros(snap.get(SPENT_USD))) : 0;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -186,8 +192,15 @@ public final class SpendLedger implements AutoCloseable {
   }
 
   private String failure(String tenant, LocalDate day, String jobId, String why) {
-    return "charging job " + jobId + " to " + documentPath(tenant, day) + " in " + config
-        + " failed (" + why + "); the job was neither admitted nor refused";
+    return "charging job "
+        + jobId
+        + " to "
+        + documentPath(tenant, day)
+        + " in "
+        + config
+        + " failed ("
+        + why
+        + "); the job was neither admitted nor refused";
   }
 
   private static long micros(Object number) {

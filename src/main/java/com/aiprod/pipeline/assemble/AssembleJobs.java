@@ -1,8 +1,8 @@
 package com.aiprod.pipeline.assemble;
 
-import com.aiprod.pipeline.ingest.PendingAcks;
 import com.aiprod.pipeline.Coders;
 import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.ingest.PendingAcks;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
@@ -51,15 +51,15 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 
 /**
- * AssembleJobs (DESIGN §6): per job, stateful. The job, its shot results and any authorized
- * cancel meet in the job's state (keyed by tenant/job_id). When every planned shot is settled the
- * rendered shots are concatenated in shot order into {@code final.mp4} with {@code manifest.json}
- * under {@code <outputLocation>/<tenant>/<job_id>/} and the job goes on to QA; a shot that no
- * attempt rendered ends the job FAILED (RENDER_FAILED, with every attempt's error). In streaming
- * a processing-time timer fires at the preset's deadline after the job was received: the job
- * ends FAILED (DEADLINE) with what was rendered by then (assembled when there is anything). A
- * cancel ends the job CANCELLED at once (or as soon as the job reaches its assembly). Once a job
- * has ended here, late shots and repeated inputs for it are ignored.
+ * AssembleJobs (DESIGN §6): per job, stateful. The job, its shot results and any authorized cancel
+ * meet in the job's state (keyed by tenant/job_id). When every planned shot is settled the rendered
+ * shots are concatenated in shot order into {@code final.mp4} with {@code manifest.json} under
+ * {@code <outputLocation>/<tenant>/<job_id>/} and the job goes on to QA; a shot that no attempt
+ * rendered ends the job FAILED (RENDER_FAILED, with every attempt's error). In streaming a
+ * processing-time timer fires at the preset's deadline after the job was received: the job ends
+ * FAILED (DEADLINE) with what was rendered by then (assembled when there is anything). A cancel
+ * ends the job CANCELLED at once (or as soon as the job reaches its assembly). Once a job has ended
+ * here, late shots and repeated inputs for it are ignored.
  */
 public final class AssembleJobs extends PTransform<PCollectionTuple, PCollectionTuple> {
   private final TupleTag<Job> jobsTag;
@@ -72,8 +72,8 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
    * @param jobsTag tag of the rendering jobs in the input tuple
    * @param resultsTag tag of their shot results
    * @param cancelsTag tag of authorized cancel requests
-   * @param streaming whether to arm the deadline timers (a batch run renders synchronously and
-   *     has no deadline to wait for)
+   * @param streaming whether to arm the deadline timers (a batch run renders synchronously and has
+   *     no deadline to wait for)
    */
   public AssembleJobs(
       TupleTag<Job> jobsTag,
@@ -93,11 +93,14 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
 
   @Override
   public PCollectionTuple expand(PCollectionTuple input) {
-    Coder<KV<String, AssemblyInput>> coder = KvCoder.of(StringUtf8Coder.of(), Coders.schema(AssemblyInput.class));
+    Coder<KV<String, AssemblyInput>> coder =
+        KvCoder.of(StringUtf8Coder.of(), Coders.schema(AssemblyInput.class));
     PCollection<KV<String, AssemblyInput>> jobs =
         input
             .get(jobsTag)
-            .apply("KeyJobs", MapElements.into(INPUT).via((Job j) -> KV.of(j.key(), AssemblyInput.ofJob(j))))
+            .apply(
+                "KeyJobs",
+                MapElements.into(INPUT).via((Job j) -> KV.of(j.key(), AssemblyInput.ofJob(j))))
             .setCoder(coder);
     PCollection<KV<String, AssemblyInput>> shots =
         input
@@ -105,12 +108,16 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
             .apply(
                 "KeyShots",
                 MapElements.into(INPUT)
-                    .via((ShotResult r) -> KV.of(Job.keyOf(r.getTenant(), r.getJobId()), AssemblyInput.ofShot(r))))
+                    .via(
+                        (ShotResult r) ->
+                            KV.of(Job.keyOf(r.getTenant(), r.getJobId()), AssemblyInput.ofShot(r))))
             .setCoder(coder);
     PCollection<KV<String, AssemblyInput>> cancels =
         input
             .get(cancelsTag)
-            .apply("KeyCancels", MapElements.into(INPUT).via((Job c) -> KV.of(c.key(), AssemblyInput.ofCancel(c))))
+            .apply(
+                "KeyCancels",
+                MapElements.into(INPUT).via((Job c) -> KV.of(c.key(), AssemblyInput.ofCancel(c))))
             .setCoder(coder);
     return PCollectionList.of(jobs)
         .and(shots)
@@ -126,16 +133,19 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
     /** How long an ended job's key remembers that it ended (late shots, redeliveries). */
     static final Duration REMEMBER_ENDED = Duration.standardHours(24);
 
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper MAPPER =
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @StateId("job")
     private final StateSpec<ValueState<Job>> jobSpec = StateSpecs.value(Coders.schema(Job.class));
 
     @StateId("shots")
-    private final StateSpec<BagState<ShotResult>> shotsSpec = StateSpecs.bag(Coders.schema(ShotResult.class));
+    private final StateSpec<BagState<ShotResult>> shotsSpec =
+        StateSpecs.bag(Coders.schema(ShotResult.class));
 
     @StateId("cancel")
-    private final StateSpec<ValueState<Job>> cancelSpec = StateSpecs.value(Coders.schema(Job.class));
+    private final StateSpec<ValueState<Job>> cancelSpec =
+        StateSpecs.value(Coders.schema(Job.class));
 
     @StateId("ended")
     private final StateSpec<ValueState<Boolean>> endedSpec = StateSpecs.value(BooleanCoder.of());
@@ -180,8 +190,11 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         job = in.getJob();
         jobState.write(job);
         if (streaming) {
-          long due = job.getReceivedAtMillis() + job.getRequest().presetValue().deadlineSec() * 1000L;
-          deadline.offset(Duration.millis(Math.max(0, due - System.currentTimeMillis()))).setRelative();
+          long due =
+              job.getReceivedAtMillis() + job.getRequest().presetValue().deadlineSec() * 1000L;
+          deadline
+              .offset(Duration.millis(Math.max(0, due - System.currentTimeMillis())))
+              .setRelative();
         }
       } else if (in.getShot() != null) {
         shotsState.add(in.getShot());
@@ -294,16 +307,26 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         List<String> errors = new ArrayList<>();
         for (ShotResult r : results) {
           if (!r.succeeded()) {
-            errors.add("shot " + r.getShotIndex() + " attempt " + r.getAttempt() + " on " + r.getBackend()
-                + ": " + r.getError());
+            errors.add(
+                "shot "
+                    + r.getShotIndex()
+                    + " attempt "
+                    + r.getAttempt()
+                    + " on "
+                    + r.getBackend()
+                    + ": "
+                    + r.getError());
           }
         }
         return withShots(job, done, results)
             .finish(
                 JobState.FAILED,
                 ReasonCode.RENDER_FAILED,
-                (job.getShots().size() - done.size()) + " of " + job.getShots().size()
-                    + " shots were not rendered: " + String.join("; ", errors),
+                (job.getShots().size() - done.size())
+                    + " of "
+                    + job.getShots().size()
+                    + " shots were not rendered: "
+                    + String.join("; ", errors),
                 now);
       }
       try {
@@ -330,23 +353,36 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       return partial.finish(
           JobState.FAILED,
           ReasonCode.DEADLINE,
-          done.size() + " of " + job.getShots().size() + " shots were rendered before the "
-              + job.getRequest().getPreset() + " deadline of " + job.getRequest().presetValue().deadlineSec()
-              + " s" + (done.isEmpty() ? "" : "; final.mp4 holds the rendered shots"),
+          done.size()
+              + " of "
+              + job.getShots().size()
+              + " shots were rendered before the "
+              + job.getRequest().getPreset()
+              + " deadline of "
+              + job.getRequest().presetValue().deadlineSec()
+              + " s"
+              + (done.isEmpty() ? "" : "; final.mp4 holds the rendered shots"),
           System.currentTimeMillis());
     }
 
     static Job cancelled(Job job, Job cancel, List<ShotResult> results) {
       Map<Integer, ShotResult> done = succeeded(results);
-      return withShots(job, done, results)
-          .toBuilder()
+      return withShots(job, done, results).toBuilder()
           .setCancelMessageId(cancel.getMessageId())
           .build()
           .finish(
               JobState.CANCELLED,
               null,
-              "cancelled by " + cancel.getUid() + " (" + cancel.getRole() + ", message "
-                  + cancel.getMessageId() + ") after " + done.size() + " of " + job.getShots().size()
+              "cancelled by "
+                  + cancel.getUid()
+                  + " ("
+                  + cancel.getRole()
+                  + ", message "
+                  + cancel.getMessageId()
+                  + ") after "
+                  + done.size()
+                  + " of "
+                  + job.getShots().size()
                   + " shots",
               System.currentTimeMillis());
     }
@@ -354,12 +390,18 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
     private static Job withShots(Job job, Map<Integer, ShotResult> done, List<ShotResult> results) {
       List<String> uris = new ArrayList<>();
       done.values().forEach(r -> uris.add(r.getUri()));
-      return job.toBuilder().setCostUsd(cost(results)).setShotsDone(done.size()).setShotUris(uris).build();
+      return job.toBuilder()
+          .setCostUsd(cost(results))
+          .setShotsDone(done.size())
+          .setShotUris(uris)
+          .build();
     }
 
     private Job assemble(Job job, Map<Integer, ShotResult> done) throws IOException {
-      String videoUri = OutputFiles.jobFile(outputLocation, job.getTenant(), job.getJobId(), "final.mp4");
-      String manifestUri = OutputFiles.jobFile(outputLocation, job.getTenant(), job.getJobId(), "manifest.json");
+      String videoUri =
+          OutputFiles.jobFile(outputLocation, job.getTenant(), job.getJobId(), "final.mp4");
+      String manifestUri =
+          OutputFiles.jobFile(outputLocation, job.getTenant(), job.getJobId(), "manifest.json");
       List<String> uris = job.getShotUris();
       List<Path> locals = new ArrayList<>();
       Path finalTmp = Files.createTempFile("aiprod-final-", ".mp4");
@@ -386,7 +428,8 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       ObjectNode m = MAPPER.createObjectNode();
       m.put("job_id", job.getJobId()).put("tenant", job.getTenant()).put("uid", job.getUid());
       m.put("preset", job.getRequest().getPreset()).put("mode", job.getRequest().getMode());
-      m.put("lang", job.getRequest().getLang()).put("duration_sec", job.getRequest().getDurationSec());
+      m.put("lang", job.getRequest().getLang())
+          .put("duration_sec", job.getRequest().getDurationSec());
       m.put("backend", job.getBackend()).put("video", videoUri).put("cost_usd", job.getCostUsd());
       m.put("shots_planned", job.getShots().size()).put("shots_rendered", done.size());
       m.put("assembled_at", Instant.now().toString());
@@ -397,7 +440,9 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
           continue;
         }
         ObjectNode n = shots.addObject();
-        n.put("index", s.getIndex()).put("duration_sec", s.getDurationSec()).put("seed", s.getSeed());
+        n.put("index", s.getIndex())
+            .put("duration_sec", s.getDurationSec())
+            .put("seed", s.getSeed());
         n.put("uri", r.getUri()).put("backend", r.getBackend()).put("attempt", r.getAttempt());
       }
       return m;

@@ -10,8 +10,8 @@ import java.util.HexFormat;
 import javax.annotation.Nullable;
 
 /**
- * Builds audit events (DESIGN §9) for one environment. Event ids are deterministic — a hash of
- * the message, the event type, the action and a discriminator — so a retried write is one row.
+ * Builds audit events (DESIGN §9) for one environment. Event ids are deterministic — a hash of the
+ * message, the event type, the action and a discriminator — so a retried write is one row.
  */
 public final class AuditEvents implements Serializable {
   public static final String API_CALL = "API_CALL";
@@ -49,8 +49,8 @@ public final class AuditEvents implements Serializable {
   }
 
   /**
-   * An event about one message. {@code discriminator} separates events of the same type and
-   * action for one message (e.g. a shot index); use "" when there is only one.
+   * An event about one message. {@code discriminator} separates events of the same type and action
+   * for one message (e.g. a shot index); use "" when there is only one.
    */
   public AuditEvent event(
       String type,

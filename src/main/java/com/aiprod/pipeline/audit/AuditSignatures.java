@@ -20,10 +20,10 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The signature of an audit row (DESIGN §9; defined in docs/ARCHITECTURE.md "Signed audit"):
- * {@code v1:<key version>:<base64 HMAC-SHA256(key, UTF-8 canonical JSON)>}, where the key is
- * secret {@value #KEY_SECRET} (its text, surrounding whitespace removed, as UTF-8 bytes) and the
- * canonical JSON is {@link #canonical}.
+ * The signature of an audit row (DESIGN §9; defined in docs/ARCHITECTURE.md "Signed audit"): {@code
+ * v1:<key version>:<base64 HMAC-SHA256(key, UTF-8 canonical JSON)>}, where the key is secret
+ * {@value #KEY_SECRET} (its text, surrounding whitespace removed, as UTF-8 bytes) and the canonical
+ * JSON is {@link #canonical}.
  */
 public final class AuditSignatures {
   public static final String KEY_SECRET = "audit-hmac-key";
@@ -37,9 +37,19 @@ public final class AuditSignatures {
   /** The canonical JSON of an event (every column of audit_events but {@code signature}). */
   public static String canonical(AuditEvent e) {
     return canonical(
-        e.getEventId(), e.getEventTimeMillis(), e.getEventType(), e.getEnvironment(), e.getService(),
-        e.getTenant(), e.getUserId(), e.getAction(), e.getResource(), e.getStatus(), e.getJobId(),
-        e.getMessageId(), e.getDetails());
+        e.getEventId(),
+        e.getEventTimeMillis(),
+        e.getEventType(),
+        e.getEnvironment(),
+        e.getService(),
+        e.getTenant(),
+        e.getUserId(),
+        e.getAction(),
+        e.getResource(),
+        e.getStatus(),
+        e.getJobId(),
+        e.getMessageId(),
+        e.getDetails());
   }
 
   /**
@@ -53,9 +63,19 @@ public final class AuditSignatures {
    * @throws IllegalArgumentException if {@code details} is not JSON
    */
   public static String canonical(
-      String eventId, long eventTimeMillis, String eventType, String environment, String service,
-      @Nullable String tenant, @Nullable String userId, String action, @Nullable String resource,
-      String status, @Nullable String jobId, @Nullable String messageId, @Nullable String details) {
+      String eventId,
+      long eventTimeMillis,
+      String eventType,
+      String environment,
+      String service,
+      @Nullable String tenant,
+      @Nullable String userId,
+      String action,
+      @Nullable String resource,
+      String status,
+      @Nullable String jobId,
+      @Nullable String messageId,
+      @Nullable String details) {
     ObjectNode o = NODES.objectNode();
     o.put("action", action);
     o.set("details", details == null ? NODES.nullNode() : canonicalNode(parse(details)));
@@ -89,7 +109,11 @@ public final class AuditSignatures {
 
   /** {@code v1:<key version>:<base64 HMAC>} of a canonical text. */
   public static String signature(String canonical, ResolvedSecret key) {
-    return PREFIX + ":" + key.version() + ":" + Base64.getEncoder().encodeToString(hmac(canonical, key));
+    return PREFIX
+        + ":"
+        + key.version()
+        + ":"
+        + Base64.getEncoder().encodeToString(hmac(canonical, key));
   }
 
   /** The key version a signature names, or null if it is not a {@code v1:} signature. */
@@ -115,7 +139,8 @@ public final class AuditSignatures {
       Mac mac = Mac.getInstance("HmacSHA256");
       byte[] k = key.text().getBytes(StandardCharsets.UTF_8);
       if (k.length == 0) {
-        throw new IllegalStateException("Secret " + key.name() + " version " + key.version() + " is empty");
+        throw new IllegalStateException(
+            "Secret " + key.name() + " version " + key.version() + " is empty");
       }
       mac.init(new SecretKeySpec(k, "HmacSHA256"));
       return mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8));
@@ -154,7 +179,9 @@ public final class AuditSignatures {
     }
     if (n.isNumber()) {
       double d = n.doubleValue();
-      if (n.isIntegralNumber() && n.canConvertToLong() && Math.abs((double) n.longValue()) <= EXACT_INTEGER_LIMIT) {
+      if (n.isIntegralNumber()
+          && n.canConvertToLong()
+          && Math.abs((double) n.longValue()) <= EXACT_INTEGER_LIMIT) {
         return NODES.numberNode(n.longValue());
       }
       if (!Double.isInfinite(d) && d == Math.rint(d) && Math.abs(d) <= EXACT_INTEGER_LIMIT) {

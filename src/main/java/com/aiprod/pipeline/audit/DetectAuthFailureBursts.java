@@ -11,14 +11,14 @@ import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.FlatMapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.AfterPane;
 import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
-import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -26,15 +26,15 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 
 /**
- * SECURITY_ALERT for bursts of authentication failures (DESIGN §9): counts AUTH_FAILURE events
- * per claimed principal and per source in fixed one-minute windows of event time; a key with
- * {@value #THRESHOLD} or more failures in a window raises one alert for that window. The alert
- * fires as soon as the {@value #THRESHOLD}th failure is counted (an early pane), not when the
- * watermark closes the minute: a security alert should not wait, and a streaming run stopped or
- * restarted before the window closes would otherwise lose it. Only a window's first pane can
- * alert (accumulating panes: later ones repeat the count), so each key and minute alerts once;
- * {@code failures} in the alert is the count when it fired. Output is re-windowed into the global
- * window to join the rest of the audit trail.
+ * SECURITY_ALERT for bursts of authentication failures (DESIGN §9): counts AUTH_FAILURE events per
+ * claimed principal and per source in fixed one-minute windows of event time; a key with {@value
+ * #THRESHOLD} or more failures in a window raises one alert for that window. The alert fires as
+ * soon as the {@value #THRESHOLD}th failure is counted (an early pane), not when the watermark
+ * closes the minute: a security alert should not wait, and a streaming run stopped or restarted
+ * before the window closes would otherwise lose it. Only a window's first pane can alert
+ * (accumulating panes: later ones repeat the count), so each key and minute alerts once; {@code
+ * failures} in the alert is the count when it fired. Output is re-windowed into the global window
+ * to join the rest of the audit trail.
  */
 public final class DetectAuthFailureBursts
     extends PTransform<PCollection<AuditEvent>, PCollection<AuditEvent>> {
@@ -50,16 +50,20 @@ public final class DetectAuthFailureBursts
   @Override
   public PCollection<AuditEvent> expand(PCollection<AuditEvent> events) {
     return events
-        .apply("AuthFailuresOnly", Filter.by((AuditEvent e) -> AuditEvents.AUTH_FAILURE.equals(e.getEventType())))
+        .apply(
+            "AuthFailuresOnly",
+            Filter.by((AuditEvent e) -> AuditEvents.AUTH_FAILURE.equals(e.getEventType())))
         .apply(
             "KeyByPrincipalAndSource",
-            FlatMapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
+            FlatMapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.strings()))
                 .via(DetectAuthFailureBursts::keys))
         .apply(
             "PerMinute",
             Window.<KV<String, String>>into(FixedWindows.of(Duration.standardMinutes(1)))
                 .triggering(
-                    AfterWatermark.pastEndOfWindow().withEarlyFirings(AfterPane.elementCountAtLeast(THRESHOLD)))
+                    AfterWatermark.pastEndOfWindow()
+                        .withEarlyFirings(AfterPane.elementCountAtLeast(THRESHOLD)))
                 .withAllowedLateness(Duration.ZERO)
                 .accumulatingFiredPanes())
         .apply("CountFailures", Count.perKey())
@@ -98,7 +102,10 @@ public final class DetectAuthFailureBursts
 
     @ProcessElement
     public void process(
-        @Element KV<String, Long> count, BoundedWindow window, PaneInfo pane, OutputReceiver<AuditEvent> out) {
+        @Element KV<String, Long> count,
+        BoundedWindow window,
+        PaneInfo pane,
+        OutputReceiver<AuditEvent> out) {
       if (pane.getIndex() != 0 || count.getValue() < THRESHOLD) {
         return;
       }
@@ -114,9 +121,17 @@ public final class DetectAuthFailureBursts
               .put("window_end", w.end().toString());
       out.output(
           audit.event(
-              AuditEvents.SECURITY_ALERT, AuditEvents.ALERT, "auth_failure_burst", null, null,
-              key.startsWith("principal:") ? key.substring("principal:".length()) : null, null,
-              key, d, w.maxTimestamp().getMillis(), key + "@" + w.start()));
+              AuditEvents.SECURITY_ALERT,
+              AuditEvents.ALERT,
+              "auth_failure_burst",
+              null,
+              null,
+              key.startsWith("principal:") ? key.substring("principal:".length()) : null,
+              null,
+              key,
+              d,
+              w.maxTimestamp().getMillis(),
+              key + "@" + w.start()));
     }
   }
 }

@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.audit;
 
-import com.aiprod.pipeline.secrets.ResolvedSecret;
 import com.aiprod.pipeline.secrets.LocalSecrets;
+import com.aiprod.pipeline.secrets.ResolvedSecret;
 import com.aiprod.pipeline.secrets.SecretAccesses;
 import com.aiprod.pipeline.secrets.SecretSource;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -11,12 +11,13 @@ import org.apache.beam.sdk.values.PCollection;
 
 /**
  * Signs every audit event (DESIGN §9; {@link AuditSignatures}) with secret {@value
- * AuditSignatures#KEY_SECRET}, resolved in {@code @Setup} through the worker's resolver of
- * {@code --secretSource}. Each DoFn instance emits, with the first element it processes, one
- * signed SECRET_ACCESS event for the key version it resolved (event id per run, source, secret
- * and version), then passes every event through, signed.
+ * AuditSignatures#KEY_SECRET}, resolved in {@code @Setup} through the worker's resolver of {@code
+ * --secretSource}. Each DoFn instance emits, with the first element it processes, one signed
+ * SECRET_ACCESS event for the key version it resolved (event id per run, source, secret and
+ * version), then passes every event through, signed.
  */
-public final class SignAuditEvents extends PTransform<PCollection<AuditEvent>, PCollection<AuditEvent>> {
+public final class SignAuditEvents
+    extends PTransform<PCollection<AuditEvent>, PCollection<AuditEvent>> {
   private final SecretSource secrets;
   private final AuditEvents audit;
 
@@ -39,6 +40,7 @@ public final class SignAuditEvents extends PTransform<PCollection<AuditEvent>, P
     private final String run;
     private transient SecretAccesses accesses;
     private transient ResolvedSecret key;
+
     /**
      * SECURITY_ALERT events (forged tokens, auth-failure bursts), counted where every audit event
      * passes: Cloud Monitoring alerts on it (terraform/monitoring.tf).
@@ -66,7 +68,8 @@ public final class SignAuditEvents extends PTransform<PCollection<AuditEvent>, P
 
     @ProcessElement
     public void process(@Element AuditEvent e, OutputReceiver<AuditEvent> out) {
-      for (AuditEvent access : accesses.drainEvents(audit, run, "SignAuditEvents", System.currentTimeMillis())) {
+      for (AuditEvent access :
+          accesses.drainEvents(audit, run, "SignAuditEvents", System.currentTimeMillis())) {
         out.output(AuditSignatures.sign(access, key));
       }
       if (AuditEvents.SECURITY_ALERT.equals(e.getEventType())) {

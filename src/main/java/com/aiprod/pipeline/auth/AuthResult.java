@@ -63,6 +63,8 @@ public final class AuthResult implements Serializable {
 
   @Override
   public String toString() {
-    return isOk() ? "AuthResult{ok " + principal + "}" : "AuthResult{" + reasonCode + ": " + message + "}";
+    return isOk()
+        ? "AuthResult{ok " + principal + "}"
+        : "AuthResult{" + reasonCode + ": " + message + "}";
   }
 }

@@ -20,14 +20,13 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Authenticate (DESIGN §3): verifies every message's Firebase ID token with firebase-admin plus
- * our stricter checks, emitting exactly one AUTH_SUCCESS or AUTH_FAILURE per message (and a
+ * Authenticate (DESIGN §3): verifies every message's Firebase ID token with firebase-admin plus our
+ * stricter checks, emitting exactly one AUTH_SUCCESS or AUTH_FAILURE per message (and a
  * SECURITY_ALERT for forged tokens). Unreadable messages are authenticated too (for the audit
- * trail) and then dead-lettered with their read error; failed authentication is dead-lettered
- * with its AUTH_* code. The token leaves the message here.
+ * trail) and then dead-lettered with their read error; failed authentication is dead-lettered with
+ * its AUTH_* code. The token leaves the message here.
  */
-public final class Authenticate
-    extends PTransform<PCollection<RequestMessage>, PCollectionTuple> {
+public final class Authenticate extends PTransform<PCollection<RequestMessage>, PCollectionTuple> {
   public static final TupleTag<AuthenticatedRequest> AUTHENTICATED =
       new TupleTag<AuthenticatedRequest>() {};
   static final String STAGE = "Authenticate";
@@ -52,8 +51,7 @@ public final class Authenticate
         "VerifyIdTokens",
         ParDo.of(new VerifyFn(config, audit))
             .withOutputTags(
-                AUTHENTICATED,
-                TupleTagList.of(StageTags.AUDIT).and(StageTags.DEAD_LETTERS)));
+                AUTHENTICATED, TupleTagList.of(StageTags.AUDIT).and(StageTags.DEAD_LETTERS)));
   }
 
   static final class VerifyFn extends DoFn<RequestMessage, AuthenticatedRequest> {
@@ -85,17 +83,30 @@ public final class Authenticate
       String header = findAuthorization(message.getAttributes());
       AuthResult result = verifier.verify(header);
       long now = System.currentTimeMillis();
-      RequestMessage withoutToken = message.toBuilder().setAttributes(withoutAuthorization(message.getAttributes())).build();
+      RequestMessage withoutToken =
+          message.toBuilder().setAttributes(withoutAuthorization(message.getAttributes())).build();
       ObjectNode details = AuditEvents.details();
       if (result.isOk()) {
         success.inc();
         Principal p = result.principal();
-        details.put("role", p.getRole()).put("plan", p.getPlan()).put("mode", config.mode().flagValue());
+        details
+            .put("role", p.getRole())
+            .put("plan", p.getPlan())
+            .put("mode", config.mode().flagValue());
         out.get(StageTags.AUDIT)
             .output(
                 audit.event(
-                    AuditEvents.AUTH_SUCCESS, AuditEvents.SUCCESS, "authenticate",
-                    message.getMessageId(), p.getTenant(), p.getUid(), null, null, details, now, ""));
+                    AuditEvents.AUTH_SUCCESS,
+                    AuditEvents.SUCCESS,
+                    "authenticate",
+                    message.getMessageId(),
+                    p.getTenant(),
+                    p.getUid(),
+                    null,
+                    null,
+                    details,
+                    now,
+                    ""));
       } else {
         failure.inc();
         details.put("reason_code", result.reasonCode()).put("reason", result.message());
@@ -111,30 +122,57 @@ public final class Authenticate
         out.get(StageTags.AUDIT)
             .output(
                 audit.event(
-                    AuditEvents.AUTH_FAILURE, AuditEvents.FAILURE, "authenticate",
-                    message.getMessageId(), null, null, null, null, details, now, ""));
+                    AuditEvents.AUTH_FAILURE,
+                    AuditEvents.FAILURE,
+                    "authenticate",
+                    message.getMessageId(),
+                    null,
+                    null,
+                    null,
+                    null,
+                    details,
+                    now,
+                    ""));
         if (result.forged()) {
-          ObjectNode alert = AuditEvents.details().put("reason", "forged token: " + result.message());
+          ObjectNode alert =
+              AuditEvents.details().put("reason", "forged token: " + result.message());
           out.get(StageTags.AUDIT)
               .output(
                   audit.event(
-                      AuditEvents.SECURITY_ALERT, AuditEvents.ALERT, "forged_token",
-                      message.getMessageId(), null, null, null, null, alert, now, ""));
+                      AuditEvents.SECURITY_ALERT,
+                      AuditEvents.ALERT,
+                      "forged_token",
+                      message.getMessageId(),
+                      null,
+                      null,
+                      null,
+                      null,
+                      alert,
+                      now,
+                      ""));
         }
       }
       if (message.getReadErrorCode() != null) {
         out.get(StageTags.DEAD_LETTERS)
             .output(
                 DeadLetters.of(
-                    message, ReasonCode.valueOf(message.getReadErrorCode()),
-                    message.getReadErrorMessage(), "ReadRequests", null));
+                    message,
+                    ReasonCode.valueOf(message.getReadErrorCode()),
+                    message.getReadErrorMessage(),
+                    "ReadRequests",
+                    null));
       } else if (!result.isOk()) {
         out.get(StageTags.DEAD_LETTERS)
             .output(
                 DeadLetters.of(
-                    message, ReasonCode.valueOf(result.reasonCode()), result.message(), STAGE, null));
+                    message,
+                    ReasonCode.valueOf(result.reasonCode()),
+                    result.message(),
+                    STAGE,
+                    null));
       } else {
-        out.get(AUTHENTICATED).output(AuthenticatedRequest.create(withoutToken, result.principal()));
+        out.get(AUTHENTICATED)
+            .output(AuthenticatedRequest.create(withoutToken, result.principal()));
       }
     }
   }

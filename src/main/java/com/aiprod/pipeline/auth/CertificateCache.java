@@ -33,16 +33,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The certificate document ({@code {"<kid>": "<X.509 PEM>"}}) that signs ID tokens, cached for its
- * {@code Cache-Control: max-age} (minus {@code Age}). {@link TokenVerifier} reads the served key ids
- * and keys from here, and hands the very same document to firebase-admin (through a {@link
+ * {@code Cache-Control: max-age} (minus {@code Age}). {@link TokenVerifier} reads the served key
+ * ids and keys from here, and hands the very same document to firebase-admin (through a {@link
  * CertificateServingTransport} per document), so both always judge a token against the same
  * certificates.
  *
  * <p>Fetches happen only: when nothing is cached; when the cached document is due (in the last
  * {@code min(5 min, lifetime / 2)} of its lifetime, which is max-age minus Age, at least {@link
  * #MIN_LIFETIME_SECONDS} for a fetched document); and, at most once per {@link
- * #UNKNOWN_KID_REFETCH_INTERVAL_MILLIS}, when a token names a key id the cached document lacks
- * (a key published since the last fetch). A failed fetch is not repeated for {@link
+ * #UNKNOWN_KID_REFETCH_INTERVAL_MILLIS}, when a token names a key id the cached document lacks (a
+ * key published since the last fetch). A failed fetch is not repeated for {@link
  * #FAILURE_BACKOFF_MILLIS}; meanwhile the cached document is used until it expires, after which
  * callers get the failure.
  *
@@ -61,7 +61,8 @@ final class CertificateCache {
 
   /**
    * A key id missing from the cached document triggers a refetch only if the last fetch attempt is
-   * at least this old: whatever the number of tokens naming unknown key ids, one fetch per interval.
+   * at least this old: whatever the number of tokens naming unknown key ids, one fetch per
+   * interval.
    */
   static final long UNKNOWN_KID_REFETCH_INTERVAL_MILLIS = Duration.ofSeconds(60).toMillis();
 
@@ -202,8 +203,7 @@ final class CertificateCache {
       if (snapshot != null && snapshot.json.equals(document.json)) {
         // Same certificates: keep the same string and keys, so consumers see an unchanged document.
         fresh =
-            new Snapshot(
-                snapshot.json, snapshot.keys, now, now + document.maxAgeSeconds * 1000);
+            new Snapshot(snapshot.json, snapshot.keys, now, now + document.maxAgeSeconds * 1000);
       } else {
         fresh =
             new Snapshot(

@@ -8,8 +8,8 @@ import javax.annotation.Nullable;
 
 /**
  * The {@code sub} a token claims, read WITHOUT verification: only for counting authentication
- * failures per claimed principal (SECURITY_ALERT on bursts), never for authorization. Returns
- * null unless it is a short plain identifier, so nothing token-like is ever recorded.
+ * failures per claimed principal (SECURITY_ALERT on bursts), never for authorization. Returns null
+ * unless it is a short plain identifier, so nothing token-like is ever recorded.
  */
 public final class ClaimedSubject {
   private static final ObjectMapper MAPPER = new ObjectMapper();

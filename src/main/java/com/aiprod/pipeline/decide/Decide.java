@@ -16,7 +16,8 @@ public final class Decide extends PTransform<PCollection<Job>, PCollectionTuple>
   public PCollectionTuple expand(PCollection<Job> jobs) {
     return jobs.apply(
         "ApplyThresholds",
-        ParDo.of(new DecideFn()).withOutputTags(StageTags.FINISHED, TupleTagList.of(StageTags.DEAD_LETTERS)));
+        ParDo.of(new DecideFn())
+            .withOutputTags(StageTags.FINISHED, TupleTagList.of(StageTags.DEAD_LETTERS)));
   }
 
   static final class DecideFn extends JobStageFn {
@@ -31,14 +32,25 @@ public final class Decide extends PTransform<PCollection<Job>, PCollectionTuple>
       DecisionRules.Decision d =
           job.getQaSemantic() == null
               ? DecisionRules.decideWithoutSemantic(
-                  job.getQaTechnical(), job.getCostUsd(), job.getRequest().getBudgetUsd(),
+                  job.getQaTechnical(),
+                  job.getCostUsd(),
+                  job.getRequest().getBudgetUsd(),
                   job.getReason() == null ? "semantic QA did not run" : job.getReason())
-              : DecisionRules.decide(job.getQaTechnical(), job.getQaSemantic(), job.getCostUsd(), job.getRequest().getBudgetUsd());
+              : DecisionRules.decide(
+                  job.getQaTechnical(),
+                  job.getQaSemantic(),
+                  job.getCostUsd(),
+                  job.getRequest().getBudgetUsd());
       long now = System.currentTimeMillis();
       if (d.state() == JobState.DELIVERED) {
         out.get(StageTags.FINISHED).output(job.transition(JobState.DELIVERED, now, "passed QA"));
       } else {
-        out.get(StageTags.FINISHED).output(job.toBuilder().setReason(d.reason()).build().transition(d.state(), now, d.reason()));
+        out.get(StageTags.FINISHED)
+            .output(
+                job.toBuilder()
+                    .setReason(d.reason())
+                    .build()
+                    .transition(d.state(), now, d.reason()));
       }
     }
   }

@@ -9,17 +9,16 @@ import java.util.Objects;
 import javax.annotation.Nullable;
 
 /**
- * The final decision of DESIGN §6: technical &lt; 0.8 or semantic &lt; 0.4 → {@code REJECTED};
- * else semantic &lt; 0.7 or cost &gt; 1.2 × budget → {@code NEEDS_REVIEW}; else {@code
- * DELIVERED}.
+ * The final decision of DESIGN §6: technical &lt; 0.8 or semantic &lt; 0.4 → {@code REJECTED}; else
+ * semantic &lt; 0.7 or cost &gt; 1.2 × budget → {@code NEEDS_REVIEW}; else {@code DELIVERED}.
  *
  * <p>Decisions where DESIGN is silent: thresholds are inclusive on the passing side (technical
  * exactly 0.8 passes, semantic exactly 0.4 is not rejected, exactly 0.7 is delivered, a cost of
  * exactly 1.2 × budget is delivered). Scores are compared with a 1e-9 tolerance and money in whole
  * micro-dollars, so floating-point noise (0.3 + 0.3 + 0.1 = 0.7000000000000001, 1.2 × 1.5 =
- * 1.7999999999999998) never flips an outcome at a boundary. The reason names every threshold of
- * the deciding level that was missed, with the numbers. Scores outside [0, 1], NaN, negative costs
- * and budgets ≤ 0 are programming errors ({@link IllegalArgumentException}).
+ * 1.7999999999999998) never flips an outcome at a boundary. The reason names every threshold of the
+ * deciding level that was missed, with the numbers. Scores outside [0, 1], NaN, negative costs and
+ * budgets ≤ 0 are programming errors ({@link IllegalArgumentException}).
  */
 public final class DecisionRules {
   public static final double MIN_TECHNICAL = 0.8;
@@ -64,25 +63,33 @@ public final class DecisionRules {
     }
     List<String> reject = new ArrayList<>();
     if (below(technical, MIN_TECHNICAL)) {
-      reject.add("technical score " + Money.decimal(technical) + " < "
-          + Money.decimal(MIN_TECHNICAL));
+      reject.add(
+          "technical score " + Money.decimal(technical) + " < " + Money.decimal(MIN_TECHNICAL));
     }
     if (below(semantic, MIN_SEMANTIC_REJECT)) {
-      reject.add("semantic score " + Money.decimal(semantic) + " < "
-          + Money.decimal(MIN_SEMANTIC_REJECT));
+      reject.add(
+          "semantic score " + Money.decimal(semantic) + " < " + Money.decimal(MIN_SEMANTIC_REJECT));
     }
     if (!reject.isEmpty()) {
       return new Decision(JobState.REJECTED, String.join("; ", reject));
     }
     List<String> review = new ArrayList<>();
     if (below(semantic, MIN_SEMANTIC_DELIVER)) {
-      review.add("semantic score " + Money.decimal(semantic) + " < "
-          + Money.decimal(MIN_SEMANTIC_DELIVER));
+      review.add(
+          "semantic score "
+              + Money.decimal(semantic)
+              + " < "
+              + Money.decimal(MIN_SEMANTIC_DELIVER));
     }
     double limit = MAX_COST_RATIO * budgetUsd;
     if (Money.exceeds(costUsd, limit)) {
-      review.add("cost " + Money.format(costUsd) + " > 1.2 × budget " + Money.format(budgetUsd)
-          + " = " + Money.format(limit));
+      review.add(
+          "cost "
+              + Money.format(costUsd)
+              + " > 1.2 × budget "
+              + Money.format(budgetUsd)
+              + " = "
+              + Money.format(limit));
     }
     if (!review.isEmpty()) {
       return new Decision(JobState.NEEDS_REVIEW, String.join("; ", review));
@@ -105,15 +112,26 @@ public final class DecisionRules {
       throw new IllegalArgumentException("budget must be finite and > 0, got " + budgetUsd);
     }
     if (below(technical, MIN_TECHNICAL)) {
-      return new Decision(JobState.REJECTED, "technical score " + Money.decimal(technical) + " < "
-          + Money.decimal(MIN_TECHNICAL) + "; " + why);
+      return new Decision(
+          JobState.REJECTED,
+          "technical score "
+              + Money.decimal(technical)
+              + " < "
+              + Money.decimal(MIN_TECHNICAL)
+              + "; "
+              + why);
     }
     List<String> review = new ArrayList<>();
     review.add(why);
     double limit = MAX_COST_RATIO * budgetUsd;
     if (Money.exceeds(costUsd, limit)) {
-      review.add("cost " + Money.format(costUsd) + " > 1.2 × budget " + Money.format(budgetUsd)
-          + " = " + Money.format(limit));
+      review.add(
+          "cost "
+              + Money.format(costUsd)
+              + " > 1.2 × budget "
+              + Money.format(budgetUsd)
+              + " = "
+              + Money.format(limit));
     }
     return new Decision(JobState.NEEDS_REVIEW, String.join("; ", review));
   }

@@ -48,7 +48,8 @@ public final class LiveCounters implements MetricReporter {
     if (metric instanceof Counter c
         && name.length() > NAMESPACE.length() + 1
         && name.startsWith(NAMESPACE)) {
-      COUNTERS.put(group.getMetricIdentifier(name), new Named(name.substring(NAMESPACE.length() + 1), c));
+      COUNTERS.put(
+          group.getMetricIdentifier(name), new Named(name.substring(NAMESPACE.length() + 1), c));
     }
   }
 
@@ -65,15 +66,19 @@ public final class LiveCounters implements MetricReporter {
   }
 
   /**
-   * A new Flink configuration directory ({@code flink-conf.yaml}) that registers this reporter,
-   * for {@code --flinkConfDir}; deleted when the JVM exits.
+   * A new Flink configuration directory ({@code flink-conf.yaml}) that registers this reporter, for
+   * {@code --flinkConfDir}; deleted when the JVM exits.
    */
   public static Path configurationDirectory() throws IOException {
     Path dir = Files.createTempDirectory("aiprod-flink-conf-");
     Path conf = dir.resolve("flink-conf.yaml");
     Files.writeString(
         conf,
-        "metrics.reporter." + REPORTER + ".factory.class: " + LiveCountersFactory.class.getName() + "\n");
+        "metrics.reporter."
+            + REPORTER
+            + ".factory.class: "
+            + LiveCountersFactory.class.getName()
+            + "\n");
     conf.toFile().deleteOnExit();
     dir.toFile().deleteOnExit();
     return dir;

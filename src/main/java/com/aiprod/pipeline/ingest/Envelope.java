@@ -116,7 +116,9 @@ public final class Envelope {
     if (attrs != null && !attrs.isNull()) {
       if (!attrs.isObject()) {
         return Parsed.error(
-            Map.of(), ReasonCode.MALFORMED_JSON, "envelope 'attributes' must be an object of strings");
+            Map.of(),
+            ReasonCode.MALFORMED_JSON,
+            "envelope 'attributes' must be an object of strings");
       }
       for (Iterator<Map.Entry<String, JsonNode>> it = attrs.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
@@ -146,7 +148,8 @@ public final class Envelope {
       }
     } else {
       if (!dataB64.isTextual()) {
-        return Parsed.error(attributes, ReasonCode.MALFORMED_JSON, "'data_b64' must be a base64 string");
+        return Parsed.error(
+            attributes, ReasonCode.MALFORMED_JSON, "'data_b64' must be a base64 string");
       }
       try {
         payload = decodeBase64(dataB64.asText());
@@ -165,7 +168,8 @@ public final class Envelope {
       return Parsed.ok(attributes, "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     if (payload == null || payload.length == 0) {
-      return Parsed.error(attributes, ReasonCode.MALFORMED_JSON, "request body is empty; send a JSON job request");
+      return Parsed.error(
+          attributes, ReasonCode.MALFORMED_JSON, "request body is empty; send a JSON job request");
     }
     if (payload.length > MAX_PAYLOAD_BYTES) {
       return Parsed.error(
@@ -186,7 +190,10 @@ public final class Envelope {
     try {
       JsonNode node = MAPPER.readTree(text);
       if (node == null || node.isMissingNode()) {
-        return Parsed.error(attributes, ReasonCode.MALFORMED_JSON, "request body is empty; send a JSON job request");
+        return Parsed.error(
+            attributes,
+            ReasonCode.MALFORMED_JSON,
+            "request body is empty; send a JSON job request");
       }
     } catch (JsonProcessingException e) {
       return Parsed.error(

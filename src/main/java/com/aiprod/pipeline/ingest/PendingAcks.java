@@ -33,23 +33,23 @@ import org.slf4j.LoggerFactory;
  * whose outcome exists (Admit drops it, the warehouse ignores repeated keys, audit event ids are
  * deterministic).
  *
- * <p>Settling points, each after the outcome is committed: a terminal job document
- * ({@code WriteJobDocumentsInOrder}), a dead_letters row (the warehouse writers), a redelivery of
- * a job that already ended (Admit), a cancel that found its job ended (AuthorizeCancels) or that
- * its job's assembly consumed (AssembleJobs).
+ * <p>Settling points, each after the outcome is committed: a terminal job document ({@code
+ * WriteJobDocumentsInOrder}), a dead_letters row (the warehouse writers), a redelivery of a job
+ * that already ended (Admit), a cancel that found its job ended (AuthorizeCancels) or that its
+ * job's assembly consumed (AssembleJobs).
  *
  * <p>One registry per subscription and JVM: the reader and the settling DoFns must share the JVM,
- * which holds for the DirectRunner and embedded Flink, the runners this mode is chosen for
- * ({@code --pubsubAcks=auto}). Dataflow acknowledges after its own durable commit and keeps
- * PubsubIO. On JVM shutdown, messages without an outcome are handed back to Pub/Sub at once
- * (deadline 0) so that the next run gets them without waiting for their lease to run out.
+ * which holds for the DirectRunner and embedded Flink, the runners this mode is chosen for ({@code
+ * --pubsubAcks=auto}). Dataflow acknowledges after its own durable commit and keeps PubsubIO. On
+ * JVM shutdown, messages without an outcome are handed back to Pub/Sub at once (deadline 0) so that
+ * the next run gets them without waiting for their lease to run out.
  */
 public final class PendingAcks {
   private static final Logger LOG = LoggerFactory.getLogger(PendingAcks.class);
 
   /**
-   * The ack deadline set on every pulled message and renewed while it has no outcome: after a
-   * crash (SIGKILL) the messages a run held come back this long after its last renewal.
+   * The ack deadline set on every pulled message and renewed while it has no outcome: after a crash
+   * (SIGKILL) the messages a run held come back this long after its last renewal.
    */
   public static final int LEASE_SECONDS = 30;
 
@@ -57,14 +57,14 @@ public final class PendingAcks {
   static final long RENEW_EVERY_MILLIS = 10_000;
 
   /**
-   * Longest a message is kept leased without an outcome; then Pub/Sub redelivers it (and a run
-   * that knows its outcome acknowledges it). Longer than any preset deadline (DESIGN §4).
+   * Longest a message is kept leased without an outcome; then Pub/Sub redelivers it (and a run that
+   * knows its outcome acknowledges it). Longer than any preset deadline (DESIGN §4).
    */
   static final long MAX_LEASE_MILLIS = TimeUnit.HOURS.toMillis(3);
 
   /**
-   * How long an outcome is remembered for a message id this registry does not hold (yet), and
-   * for how many ids at most (the oldest go first). An acknowledged message's is dropped at once.
+   * How long an outcome is remembered for a message id this registry does not hold (yet), and for
+   * how many ids at most (the oldest go first). An acknowledged message's is dropped at once.
    */
   static final long REMEMBER_SETTLED_MILLIS = TimeUnit.HOURS.toMillis(3);
 
@@ -94,8 +94,10 @@ public final class PendingAcks {
   private final long ackDelayMillis;
   private final ScheduledExecutorService ticker;
   private final Map<String, Entry> tracked = new HashMap<>();
+
   /** What is known of outcomes, by message id, held or not (in the order first heard of). */
   private final LinkedHashMap<String, Outcome> outcomes = new LinkedHashMap<>();
+
   private boolean closed;
 
   private static final class Entry {
@@ -140,17 +142,21 @@ public final class PendingAcks {
    * The registry of {@code subscription} in this JVM, made on first use with a Pub/Sub client for
    * {@code options} ({@code --pubsubRootUrl} names an emulator).
    */
-  public static PendingAcks forSubscription(String subscription, PubsubOptions options, long ackDelayMillis) {
+  public static PendingAcks forSubscription(
+      String subscription, PubsubOptions options, long ackDelayMillis) {
     return BY_SUBSCRIPTION.computeIfAbsent(
         subscription,
         s -> {
           try {
             PendingAcks acks =
-                new PendingAcks(s, PubsubJsonClient.FACTORY.newClient(null, null, options), ackDelayMillis);
-            Runtime.getRuntime().addShutdownHook(new Thread(acks::closeWithinShutdown, "pending-acks-shutdown"));
+                new PendingAcks(
+                    s, PubsubJsonClient.FACTORY.newClient(null, null, options), ackDelayMillis);
+            Runtime.getRuntime()
+                .addShutdownHook(new Thread(acks::closeWithinShutdown, "pending-acks-shutdown"));
             return acks;
           } catch (IOException e) {
-            throw new IllegalStateException("cannot open a Pub/Sub client for " + s + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                "cannot open a Pub/Sub client for " + s + ": " + e.getMessage(), e);
           }
         });
   }
@@ -165,10 +171,10 @@ public final class PendingAcks {
   }
 
   /**
-   * One part of the outcome of message {@code messageId} is committed; the message is settled
-   * once every part of {@code required} is (every part's writer names the same set). A terminal
-   * job needs its document, its job_results row and its terminal audit row ({@link #JOB_PARTS}),
-   * so that a crash between them cannot acknowledge a message whose rows are missing: it is
+   * One part of the outcome of message {@code messageId} is committed; the message is settled once
+   * every part of {@code required} is (every part's writer names the same set). A terminal job
+   * needs its document, its job_results row and its terminal audit row ({@link #JOB_PARTS}), so
+   * that a crash between them cannot acknowledge a message whose rows are missing: it is
    * redelivered instead.
    */
   public static void settlePart(String messageId, String part, Set<String> required) {
@@ -250,7 +256,8 @@ public final class PendingAcks {
     return tracked.size();
   }
 
-  private synchronized void settleHere(String messageId, String part, Set<String> required, long now) {
+  private synchronized void settleHere(
+      String messageId, String part, Set<String> required, long now) {
     Outcome o = outcomes.computeIfAbsent(messageId, k -> new Outcome(now));
     o.parts.add(part);
     o.required.addAll(required);
@@ -290,7 +297,8 @@ public final class PendingAcks {
           toAck.addAll(e.ackIds);
           it.remove();
           outcomes.remove(held.getKey());
-        } else if (now - e.renewedAt >= RENEW_EVERY_MILLIS && now - e.firstPulledAt < MAX_LEASE_MILLIS) {
+        } else if (now - e.renewedAt >= RENEW_EVERY_MILLIS
+            && now - e.firstPulledAt < MAX_LEASE_MILLIS) {
           toRenew.addAll(e.ackIds);
           e.renewedAt = now;
         } else if (now - e.firstPulledAt >= MAX_LEASE_MILLIS + LEASE_SECONDS * 1000L) {
@@ -314,8 +322,8 @@ public final class PendingAcks {
   }
 
   /**
-   * JVM shutdown: acknowledges the settled messages and hands back the others, so that the next
-   * run gets them at once.
+   * JVM shutdown: acknowledges the settled messages and hands back the others, so that the next run
+   * gets them at once.
    */
   void close() {
     List<String> toAck = new ArrayList<>();
@@ -337,7 +345,9 @@ public final class PendingAcks {
     NACKED.addAndGet(toHandBack.size());
     LOG.info(
         "Pub/Sub {}: {} settled messages acknowledged, {} without an outcome handed back at shutdown",
-        subscription.getPath(), toAck.size(), toHandBack.size());
+        subscription.getPath(),
+        toAck.size(),
+        toHandBack.size());
   }
 
   /**
@@ -362,7 +372,11 @@ public final class PendingAcks {
         ACKED.addAndGet(chunk.size());
       } catch (IOException | RuntimeException e) {
         // Not acknowledged: Pub/Sub redelivers, and the next delivery is recognised and settled.
-        LOG.warn("acknowledging {} messages of {} failed: {}", chunk.size(), subscription.getPath(), e.toString());
+        LOG.warn(
+            "acknowledging {} messages of {} failed: {}",
+            chunk.size(),
+            subscription.getPath(),
+            e.toString());
       }
     }
   }
@@ -375,7 +389,10 @@ public final class PendingAcks {
         // An expired lease only means an earlier redelivery, which is recognised downstream.
         LOG.warn(
             "setting the ack deadline of {} messages of {} to {} s failed: {}",
-            chunk.size(), subscription.getPath(), seconds, e.toString());
+            chunk.size(),
+            subscription.getPath(),
+            seconds,
+            e.toString());
       }
     }
   }

@@ -26,9 +26,9 @@ import org.joda.time.Instant;
  * stopped or killed at any moment therefore loses no message: what it had not finished comes back
  * to the next run.
  *
- * <p>Messages carry their Pub/Sub message id, attributes and publish time (the element
- * timestamp); the record id is the message id, so the runner drops a redelivery of a message it is
- * still working on. The checkpoint holds nothing: acknowledgement does not follow checkpoints.
+ * <p>Messages carry their Pub/Sub message id, attributes and publish time (the element timestamp);
+ * the record id is the message id, so the runner drops a redelivery of a message it is still
+ * working on. The checkpoint holds nothing: acknowledgement does not follow checkpoints.
  */
 public final class PubsubOutcomeSource
     extends UnboundedSource<PubsubMessage, PubsubOutcomeSource.NoCheckpoint> {
@@ -82,7 +82,8 @@ public final class PubsubOutcomeSource
   public UnboundedReader<PubsubMessage> createReader(
       PipelineOptions options, @Nullable NoCheckpoint checkpointMark) {
     return new Reader(
-        this, PendingAcks.forSubscription(subscription, options.as(PubsubOptions.class), ackDelayMillis));
+        this,
+        PendingAcks.forSubscription(subscription, options.as(PubsubOptions.class), ackDelayMillis));
   }
 
   @Override
@@ -187,5 +188,4 @@ public final class PubsubOutcomeSource
       return current;
     }
   }
-
 }

@@ -40,20 +40,20 @@ public final class ReadRequests {
   private ReadRequests() {}
 
   /**
-   * Streaming source over Pub/Sub: exactly one of {@code subscription}
-   * ({@code projects/P/subscriptions/S}) or {@code topic} ({@code projects/P/topics/T}; the
-   * runner then creates a subscription of its own). Messages are read with
-   * {@link PubsubIO#readMessagesWithAttributesAndMessageId()}, deduplicated by the runner on
-   * their Pub/Sub message id (redeliveries of one message are dropped). Decision (DESIGN §7
-   * conflict, see docs/ARCHITECTURE.md "Deduplication"): {@code job_id} is NOT PubsubIO's id
-   * attribute. An id attribute is global across tenants and covers every action, so it would
-   * silently drop another tenant's job with the same {@code job_id} and every cancel published
-   * within the dedup window of its job (a cancel names its job in {@code job_id}). Repeated
-   * {@code job_id}s are instead recognised per tenant by Admit (first message wins, kept in state
-   * and in the job store): a repeat ends as a {@code DUPLICATE_JOB} dead letter, never silently.
-   * Each message becomes a {@link RequestMessage}
-   * exactly as a batch line's body does: its data goes through {@link Envelope#checkPayload} and a
-   * bad body becomes a message with a read error (and its redacted text), never dropped.
+   * Streaming source over Pub/Sub: exactly one of {@code subscription} ({@code
+   * projects/P/subscriptions/S}) or {@code topic} ({@code projects/P/topics/T}; the runner then
+   * creates a subscription of its own). Messages are read with {@link
+   * PubsubIO#readMessagesWithAttributesAndMessageId()}, deduplicated by the runner on their Pub/Sub
+   * message id (redeliveries of one message are dropped). Decision (DESIGN §7 conflict, see
+   * docs/ARCHITECTURE.md "Deduplication"): {@code job_id} is NOT PubsubIO's id attribute. An id
+   * attribute is global across tenants and covers every action, so it would silently drop another
+   * tenant's job with the same {@code job_id} and every cancel published within the dedup window of
+   * its job (a cancel names its job in {@code job_id}). Repeated {@code job_id}s are instead
+   * recognised per tenant by Admit (first message wins, kept in state and in the job store): a
+   * repeat ends as a {@code DUPLICATE_JOB} dead letter, never silently. Each message becomes a
+   * {@link RequestMessage} exactly as a batch line's body does: its data goes through {@link
+   * Envelope#checkPayload} and a bad body becomes a message with a read error (and its redacted
+   * text), never dropped.
    *
    * <ul>
    *   <li>{@code messageId}: the Pub/Sub message id (a redelivery keeps it).
@@ -61,9 +61,9 @@ public final class ReadRequests {
    *       {@code "pubsub-" + messageId}. Real Pub/Sub ids are long decimal numbers and are used as
    *       they are; the emulator numbers messages 1, 2, 3… so its messages get {@code pubsub-1},
    *       {@code pubsub-2}…
-   *   <li>{@code ordinal}: the publish time in epoch millis (the element timestamp);
-   *       {@code receivedAtMillis}: when this DoFn saw it; {@code source}: the subscription or
-   *       topic path (keys auth-failure burst detection).
+   *   <li>{@code ordinal}: the publish time in epoch millis (the element timestamp); {@code
+   *       receivedAtMillis}: when this DoFn saw it; {@code source}: the subscription or topic path
+   *       (keys auth-failure burst detection).
    * </ul>
    *
    * <p>Set {@code --pubsubRootUrl} to read from an emulator.
@@ -96,7 +96,8 @@ public final class ReadRequests {
           "outcome acknowledgement needs --inputSubscription (a topic read gets a subscription of the"
               + " runner's own, which a restart does not find again)");
     }
-    return new FromPubsub(hasSubscription ? subscription : null, hasTopic ? topic : null, outcomeAckDelayMillis);
+    return new FromPubsub(
+        hasSubscription ? subscription : null, hasTopic ? topic : null, outcomeAckDelayMillis);
   }
 
   private static final class FromPubsub extends PTransform<PBegin, PCollection<RequestMessage>> {
@@ -117,7 +118,9 @@ public final class ReadRequests {
       if (outcomeAckDelayMillis >= 0) {
         // Same step name as PubsubIO's read: the graph keeps its names whichever acks are used.
         messages =
-            input.apply("ReadPubsub", Read.from(new PubsubOutcomeSource(subscription, outcomeAckDelayMillis)));
+            input.apply(
+                "ReadPubsub",
+                Read.from(new PubsubOutcomeSource(subscription, outcomeAckDelayMillis)));
       } else {
         PubsubIO.Read<PubsubMessage> read = PubsubIO.readMessagesWithAttributesAndMessageId();
         read = subscription != null ? read.fromSubscription(subscription) : read.fromTopic(topic);
@@ -204,7 +207,9 @@ public final class ReadRequests {
       return input
           .apply(
               "MatchInputFiles",
-              FileIO.match().filepattern(filepattern).withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW))
+              FileIO.match()
+                  .filepattern(filepattern)
+                  .withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW))
           .apply("OpenInputFiles", FileIO.readMatches())
           .apply("ReadLines", ParDo.of(new ReadLinesFn()));
     }
@@ -249,16 +254,18 @@ public final class ReadRequests {
       if (parsed.isOk()) {
         return b.setPayload(parsed.payload).build();
       }
-      String excerpt = new String(line.bytes, 0, Math.min(line.bytes.length, 4096), StandardCharsets.UTF_8);
+      String excerpt =
+          new String(line.bytes, 0, Math.min(line.bytes.length, 4096), StandardCharsets.UTF_8);
       return b.setRawText(Redaction.redactText(excerpt))
           .setReadErrorCode(parsed.errorCode)
           .setReadErrorMessage(parsed.errorMessage)
           .build();
     }
-
   }
 
-  /** Stable job id for a line without a job_id attribute: {@code L} + 32 hex of SHA-256(path:line). */
+  /**
+   * Stable job id for a line without a job_id attribute: {@code L} + 32 hex of SHA-256(path:line).
+   */
   public static String derivedJobId(String path, long lineNo) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");

@@ -24,8 +24,7 @@ public final class Redaction {
   private static final Pattern AUTH_MEMBER =
       Pattern.compile("(?i)(\"[^\"]*authorization[^\"]*\"\\s*:\\s*)\"(?:[^\"\\\\]|\\\\.)*\"?");
 
-  private static final Pattern BEARER =
-      Pattern.compile("(?i)bearer\\s+[^\\s\"',}]+");
+  private static final Pattern BEARER = Pattern.compile("(?i)bearer\\s+[^\\s\"',}]+");
 
   private Redaction() {}
 

@@ -7,9 +7,9 @@ import org.apache.beam.sdk.schemas.AutoValueSchema;
 import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 
 /**
- * One input message as read from a file line or a Pub/Sub message, before authentication. When
- * the message could not be read (oversized, not JSON) {@link #readErrorCode()} says why; it still
- * goes through Authenticate so that every message gets exactly one auth audit event.
+ * One input message as read from a file line or a Pub/Sub message, before authentication. When the
+ * message could not be read (oversized, not JSON) {@link #readErrorCode()} says why; it still goes
+ * through Authenticate so that every message gets exactly one auth audit event.
  */
 @DefaultSchema(AutoValueSchema.class)
 @AutoValue
@@ -46,10 +46,15 @@ public abstract class RequestMessage {
   /** Never prints the token (attributes are redacted) nor the payload (only its size). */
   @Override
   public final String toString() {
-    return "RequestMessage{messageId=" + getMessageId()
-        + ", attributes=" + Redaction.redactAttributes(getAttributes())
-        + ", payloadBytes=" + (getPayload() == null ? 0 : getPayload().length)
-        + ", readError=" + getReadErrorCode() + "}";
+    return "RequestMessage{messageId="
+        + getMessageId()
+        + ", attributes="
+        + Redaction.redactAttributes(getAttributes())
+        + ", payloadBytes="
+        + (getPayload() == null ? 0 : getPayload().length)
+        + ", readError="
+        + getReadErrorCode()
+        + "}";
   }
 
   public static Builder builder() {

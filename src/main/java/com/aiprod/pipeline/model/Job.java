@@ -43,8 +43,8 @@ public abstract class Job {
   public abstract @Nullable String getBackend();
 
   /**
-   * The router's next candidates after {@link #getBackend()}, best first: who takes over a shot
-   * the chosen backend fails (DESIGN §5). Empty for a forced backend and for previews.
+   * The router's next candidates after {@link #getBackend()}, best first: who takes over a shot the
+   * chosen backend fails (DESIGN §5). Empty for a forced backend and for previews.
    */
   public abstract List<String> getFallbackBackends();
 

@@ -10,8 +10,8 @@ import org.apache.beam.sdk.options.Validation;
 
 /**
  * The pipeline's options (DESIGN §11), also the Flex Template parameters. Beam's own options are
- * reused where they exist: {@code --project}, {@code --firestoreDb}, {@code --emulatorHost},
- * {@code --pubsubRootUrl}, {@code --tempLocation}, {@code --streaming}.
+ * reused where they exist: {@code --project}, {@code --firestoreDb}, {@code --emulatorHost}, {@code
+ * --pubsubRootUrl}, {@code --tempLocation}, {@code --streaming}.
  */
 public interface AiprodOptions
     extends GcpOptions, FirestoreOptions, PubsubOptions, StreamingOptions {
@@ -59,7 +59,8 @@ public interface AiprodOptions
 
   void setDevAuthDir(String value);
 
-  @Description("Warehouse for result, audit and dead-letter rows: bigquery:PROJECT.DATASET or duckdb:PATH.")
+  @Description(
+      "Warehouse for result, audit and dead-letter rows: bigquery:PROJECT.DATASET or duckdb:PATH.")
   @Validation.Required
   String getWarehouse();
 
@@ -93,7 +94,8 @@ public interface AiprodOptions
 
   void setPricingFile(String value);
 
-  @Description("Where rendered shots, final.mp4 and manifest.json go: gs://bucket/prefix or a local directory.")
+  @Description(
+      "Where rendered shots, final.mp4 and manifest.json go: gs://bucket/prefix or a local directory.")
   @Validation.Required
   String getOutputLocation();
 
@@ -140,7 +142,8 @@ public interface AiprodOptions
 
   void setRunwayEndpoint(String value);
 
-  @Description("Replicate API base URL (default https://api.replicate.com); override for a test server.")
+  @Description(
+      "Replicate API base URL (default https://api.replicate.com); override for a test server.")
   String getReplicateEndpoint();
 
   void setReplicateEndpoint(String value);

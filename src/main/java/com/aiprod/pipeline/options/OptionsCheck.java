@@ -10,13 +10,15 @@ import java.util.regex.Pattern;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 
 /**
- * Checks the options before anything runs, with one message per problem: exactly one input,
- * known auth mode (dev refused on Dataflow), warehouse and secret source forms, environment,
- * render backends that the pricing table knows.
+ * Checks the options before anything runs, with one message per problem: exactly one input, known
+ * auth mode (dev refused on Dataflow), warehouse and secret source forms, environment, render
+ * backends that the pricing table knows.
  */
 public final class OptionsCheck {
-  private static final Pattern WAREHOUSE = Pattern.compile("(bigquery:[a-z][a-z0-9-]{4,28}[a-z0-9]\\.[A-Za-z0-9_]{1,1024}|duckdb:.+)");
-  private static final Pattern SECRET_SOURCE = Pattern.compile("(secretmanager:projects/[a-z][a-z0-9-]{4,28}[a-z0-9]|dir:.+)");
+  private static final Pattern WAREHOUSE =
+      Pattern.compile("(bigquery:[a-z][a-z0-9-]{4,28}[a-z0-9]\\.[A-Za-z0-9_]{1,1024}|duckdb:.+)");
+  private static final Pattern SECRET_SOURCE =
+      Pattern.compile("(secretmanager:projects/[a-z][a-z0-9-]{4,28}[a-z0-9]|dir:.+)");
 
   private OptionsCheck() {}
 
@@ -30,7 +32,10 @@ public final class OptionsCheck {
       }
     }
     if (inputs != 1) {
-      problems.add("set exactly one of --inputSubscription, --inputTopic, --inputFiles (got " + inputs + ")");
+      problems.add(
+          "set exactly one of --inputSubscription, --inputTopic, --inputFiles (got "
+              + inputs
+              + ")");
     }
     if (!"firebase".equals(o.getAuthMode()) && !"dev".equals(o.getAuthMode())) {
       problems.add("--authMode must be firebase or dev");
@@ -53,8 +58,9 @@ public final class OptionsCheck {
         && (o.getInputSubscription() == null || o.getInputSubscription().isBlank())) {
       problems.add("--pubsubAcks=outcome needs --inputSubscription");
     } else if ("outcome".equals(o.getPubsubAcks()) && isDataflow(o)) {
-      problems.add("--pubsubAcks=outcome is refused on Dataflow (its workers do not share one JVM;"
-          + " Dataflow acknowledges after its own durable commit): use auto or checkpoint");
+      problems.add(
+          "--pubsubAcks=outcome is refused on Dataflow (its workers do not share one JVM;"
+              + " Dataflow acknowledges after its own durable commit): use auto or checkpoint");
     }
     if (o.getAckDelaySeconds() < 0) {
       problems.add("--ackDelaySeconds must be >= 0");
@@ -74,7 +80,8 @@ public final class OptionsCheck {
       problems.addAll(dataflowProblems(o));
     }
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("invalid options:\n  - " + String.join("\n  - ", problems));
+      throw new IllegalArgumentException(
+          "invalid options:\n  - " + String.join("\n  - ", problems));
     }
   }
 
@@ -99,7 +106,10 @@ public final class OptionsCheck {
     }
     if (runner.equals("FlinkRunner")) {
       String master = o.as(FlinkPipelineOptions.class).getFlinkMaster();
-      return master == null || master.equals("[local]") || master.equals("[auto]") || master.equals("[collection]");
+      return master == null
+          || master.equals("[local]")
+          || master.equals("[auto]")
+          || master.equals("[collection]");
     }
     return false;
   }
@@ -112,14 +122,17 @@ public final class OptionsCheck {
   static List<String> dataflowProblems(AiprodOptions o) {
     List<String> problems = new ArrayList<>();
     if (o.getWarehouse() != null && o.getWarehouse().startsWith("duckdb:")) {
-      problems.add("--warehouse=duckdb:… is refused on Dataflow (a file on one worker); use bigquery:PROJECT.DATASET");
+      problems.add(
+          "--warehouse=duckdb:… is refused on Dataflow (a file on one worker); use bigquery:PROJECT.DATASET");
     }
     if (o.getSecretSource() == null || !o.getSecretSource().startsWith("secretmanager:")) {
-      problems.add("--secretSource must be secretmanager:projects/P on Dataflow (a secrets directory on a worker"
-          + " would give each worker its own audit key)");
+      problems.add(
+          "--secretSource must be secretmanager:projects/P on Dataflow (a secrets directory on a worker"
+              + " would give each worker its own audit key)");
     }
     if (o.getOutputLocation() != null && !o.getOutputLocation().startsWith("gs://")) {
-      problems.add("--outputLocation must be gs://bucket/prefix on Dataflow (a local directory is lost with its worker)");
+      problems.add(
+          "--outputLocation must be gs://bucket/prefix on Dataflow (a local directory is lost with its worker)");
     }
     return problems;
   }

@@ -1,8 +1,7 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.ingest.PendingAcks;
-
 import com.aiprod.pipeline.Coders;
+import com.aiprod.pipeline.ingest.PendingAcks;
 import com.aiprod.pipeline.ingest.Redaction;
 import com.aiprod.pipeline.model.ReasonCode;
 import com.aiprod.pipeline.options.AiprodOptions;
@@ -57,8 +56,8 @@ import org.slf4j.LoggerFactory;
  *       duplicate them) unless {@code --bigQueryAtLeastOnce}, which selects {@link
  *       Method#STORAGE_API_AT_LEAST_ONCE} (default stream, cheaper, a retried append may duplicate
  *       rows). For an unbounded input the exactly-once mode commits every {@code
- *       --storageWriteApiTriggeringFrequencySec} seconds ({@value #DEFAULT_TRIGGERING_FREQUENCY_SEC}
- *       s if unset), with auto-sharding.
+ *       --storageWriteApiTriggeringFrequencySec} seconds ({@value
+ *       #DEFAULT_TRIGGERING_FREQUENCY_SEC} s if unset), with auto-sharding.
  *   <li><b>Tables.</b> {@code CREATE_IF_NEEDED} + {@code WRITE_APPEND}, schemas from the same JSON
  *       files as DuckDB ({@link TableSchemas#bigQuerySchema}): JSON, TIMESTAMP and REPEATED RECORD
  *       columns as written there. Tables the sink (or {@link #createTables()}) creates are
@@ -69,16 +68,16 @@ import org.slf4j.LoggerFactory;
  *       and becomes a {@link DeadLetter}: reason {@code INTERNAL_ERROR}, stage {@value #STAGE},
  *       error naming the table and BigQuery's message, the row as JSON in {@code payloadString}
  *       (redacted; rows never hold a token), attributes {@code table} and the row's key columns,
- *       {@code message_id} the row's own, else {@code <table>:<key values>}. {@link #write}
- *       returns them for {@code dead_letters}: never dropped, never failing the job. A refused
- *       {@code dead_letters} row is logged (redacted) and counted ({@code
+ *       {@code message_id} the row's own, else {@code <table>:<key values>}. {@link #write} returns
+ *       them for {@code dead_letters}: never dropped, never failing the job. A refused {@code
+ *       dead_letters} row is logged (redacted) and counted ({@code
  *       aiprod/warehouse_dead_letter_rows_lost}), never fed back (no loop).
  *   <li><b>Duplicates.</b> BigQuery has no primary keys, so DuckDB's {@code INSERT OR IGNORE} has
  *       no equivalent. Exactly-once appends remove retry duplicates; {@code audit_events} rows are
- *       also deduplicated by {@code event_id} before the sink ({@link Deduplicate}: keyed state
- *       per window, keys kept {@value #DEDUP_MINUTES} minutes of processing time), which removes
- *       the duplicates a redelivered message produces inside that horizon. Older duplicates (e.g.
- *       after a restart, or with {@code --bigQueryAtLeastOnce}) are removed at query time: {@link
+ *       also deduplicated by {@code event_id} before the sink ({@link Deduplicate}: keyed state per
+ *       window, keys kept {@value #DEDUP_MINUTES} minutes of processing time), which removes the
+ *       duplicates a redelivered message produces inside that horizon. Older duplicates (e.g. after
+ *       a restart, or with {@code --bigQueryAtLeastOnce}) are removed at query time: {@link
  *       #dedupViewSql} is the view analysts query ({@code QUALIFY ROW_NUMBER() OVER (PARTITION BY
  *       <primary key> ...) = 1}, see docs/ARCHITECTURE.md).
  * </ul>
@@ -93,7 +92,8 @@ public final class BigQueryWarehouse implements Warehouse {
   static final int DEFAULT_TRIGGERING_FREQUENCY_SEC = 5;
   static final int DEDUP_MINUTES = 10;
 
-  private static final Pattern PROJECT = Pattern.compile("([a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9]");
+  private static final Pattern PROJECT =
+      Pattern.compile("([a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9]");
   private static final Pattern DATASET = Pattern.compile("[A-Za-z0-9_]{1,1024}");
 
   private final String project;
@@ -105,12 +105,15 @@ public final class BigQueryWarehouse implements Warehouse {
     this(project, dataset, null);
   }
 
-  private BigQueryWarehouse(String project, String dataset, @Nullable BigQueryServices testServices) {
+  private BigQueryWarehouse(
+      String project, String dataset, @Nullable BigQueryServices testServices) {
     if (!PROJECT.matcher(project).matches()) {
-      throw new IllegalArgumentException("--warehouse=bigquery:PROJECT.DATASET: bad project id '" + project + "'");
+      throw new IllegalArgumentException(
+          "--warehouse=bigquery:PROJECT.DATASET: bad project id '" + project + "'");
     }
     if (!DATASET.matcher(dataset).matches()) {
-      throw new IllegalArgumentException("--warehouse=bigquery:PROJECT.DATASET: bad dataset id '" + dataset + "'");
+      throw new IllegalArgumentException(
+          "--warehouse=bigquery:PROJECT.DATASET: bad dataset id '" + dataset + "'");
     }
     this.project = project;
     this.dataset = dataset;
@@ -123,7 +126,8 @@ public final class BigQueryWarehouse implements Warehouse {
     int dot = s.lastIndexOf('.');
     if (dot <= 0 || dot == s.length() - 1) {
       throw new IllegalArgumentException(
-          "--warehouse=bigquery:PROJECT.DATASET needs a project and a dataset: bigquery:" + projectDotDataset);
+          "--warehouse=bigquery:PROJECT.DATASET needs a project and a dataset: bigquery:"
+              + projectDotDataset);
     }
     return new BigQueryWarehouse(s.substring(0, dot), s.substring(dot + 1));
   }
@@ -156,7 +160,10 @@ public final class BigQueryWarehouse implements Warehouse {
 
   /** The table reference of {@code table} in this dataset. */
   public TableReference tableReference(WarehouseTable table) {
-    return new TableReference().setProjectId(project).setDatasetId(dataset).setTableId(table.tableName());
+    return new TableReference()
+        .setProjectId(project)
+        .setDatasetId(dataset)
+        .setTableId(table.tableName());
   }
 
   /** {@code project:dataset.table}, as in error messages. */
@@ -165,8 +172,8 @@ public final class BigQueryWarehouse implements Warehouse {
   }
 
   /**
-   * Daily partitioning of DESIGN §8: {@code job_results} by DATE(finished_at), {@code
-   * audit_events} by DATE(event_time); null (unpartitioned) for the other tables.
+   * Daily partitioning of DESIGN §8: {@code job_results} by DATE(finished_at), {@code audit_events}
+   * by DATE(event_time); null (unpartitioned) for the other tables.
    */
   public static @Nullable TimePartitioning timePartitioning(WarehouseTable table) {
     switch (table) {
@@ -196,7 +203,10 @@ public final class BigQueryWarehouse implements Warehouse {
 
   /** The table definition {@link #createTables()} creates: schema, partitioning, clustering. */
   public Table tableDefinition(WarehouseTable table) {
-    Table t = new Table().setTableReference(tableReference(table)).setSchema(TableSchemas.bigQuerySchema(table));
+    Table t =
+        new Table()
+            .setTableReference(tableReference(table))
+            .setSchema(TableSchemas.bigQuerySchema(table));
     TimePartitioning partitioning = timePartitioning(table);
     if (partitioning != null) {
       t.setTimePartitioning(partitioning);
@@ -229,12 +239,20 @@ public final class BigQueryWarehouse implements Warehouse {
         break;
     }
     String fq = "`" + project + "." + dataset + ".";
-    return "CREATE OR REPLACE VIEW " + fq + table.tableName() + "_dedup` AS\n"
-        + "SELECT * FROM " + fq + table.tableName() + "`\n"
+    return "CREATE OR REPLACE VIEW "
+        + fq
+        + table.tableName()
+        + "_dedup` AS\n"
+        + "SELECT * FROM "
+        + fq
+        + table.tableName()
+        + "`\n"
         + "WHERE TRUE\n"
         + "QUALIFY ROW_NUMBER() OVER (PARTITION BY "
         + String.join(", ", table.primaryKey())
-        + " ORDER BY " + order + ") = 1";
+        + " ORDER BY "
+        + order
+        + ") = 1";
   }
 
   /** Creates the dataset's missing tables ({@link #tableDefinition}); existing ones are kept. */
@@ -313,12 +331,14 @@ public final class BigQueryWarehouse implements Warehouse {
       if (clustering != null) {
         write = write.withClustering(clustering);
       }
-      if (input.isBounded() == PCollection.IsBounded.UNBOUNDED && method == Method.STORAGE_WRITE_API) {
+      if (input.isBounded() == PCollection.IsBounded.UNBOUNDED
+          && method == Method.STORAGE_WRITE_API) {
         Integer sec = options.as(BigQueryOptions.class).getStorageWriteApiTriggeringFrequencySec();
         write =
             write
                 .withTriggeringFrequency(
-                    Duration.standardSeconds(sec != null && sec > 0 ? sec : DEFAULT_TRIGGERING_FREQUENCY_SEC))
+                    Duration.standardSeconds(
+                        sec != null && sec > 0 ? sec : DEFAULT_TRIGGERING_FREQUENCY_SEC))
                 .withAutoSharding();
       }
       if (warehouse.testServices != null) {
@@ -349,7 +369,8 @@ public final class BigQueryWarehouse implements Warehouse {
    * Keeps only the columns {@link OutcomeParts} reads of the committed rows BigQuery hands back
    * (serializable).
    */
-  static final class MessageIdColumn implements java.util.function.Predicate<String>, java.io.Serializable {
+  static final class MessageIdColumn
+      implements java.util.function.Predicate<String>, java.io.Serializable {
     private static final long serialVersionUID = 1L;
 
     @Override
@@ -368,7 +389,8 @@ public final class BigQueryWarehouse implements Warehouse {
 
     @ProcessElement
     public void process(@Element TableRow row) {
-      OutcomeParts.committed(table, string(row, "message_id"), string(row, "action"), string(row, "details"));
+      OutcomeParts.committed(
+          table, string(row, "message_id"), string(row, "action"), string(row, "details"));
     }
 
     private static @Nullable String string(TableRow row, String column) {
@@ -412,13 +434,18 @@ public final class BigQueryWarehouse implements Warehouse {
     }
 
     @ProcessElement
-    public void process(@Element BigQueryStorageApiInsertError error, OutputReceiver<DeadLetter> out) {
+    public void process(
+        @Element BigQueryStorageApiInsertError error, OutputReceiver<DeadLetter> out) {
       TableRow row = error.getRow();
       String payload = Redaction.redactText(toJson(row));
       String message =
           Redaction.redactText(
-              "BigQuery refused a row of " + tableSpec + ": "
-                  + (error.getErrorMessage() == null ? "(no error message)" : error.getErrorMessage()));
+              "BigQuery refused a row of "
+                  + tableSpec
+                  + ": "
+                  + (error.getErrorMessage() == null
+                      ? "(no error message)"
+                      : error.getErrorMessage()));
       refused.inc();
       if (table == WarehouseTable.DEAD_LETTERS) {
         lost.inc();
@@ -461,8 +488,11 @@ public final class BigQueryWarehouse implements Warehouse {
       if (row == null) {
         return table.tableName() + ":unknown";
       }
-      return table.tableName() + ":"
-          + table.primaryKey().stream().map(c -> String.valueOf(row.get(c))).collect(Collectors.joining("/"));
+      return table.tableName()
+          + ":"
+          + table.primaryKey().stream()
+              .map(c -> String.valueOf(row.get(c)))
+              .collect(Collectors.joining("/"));
     }
 
     static String toJson(@Nullable TableRow row) {

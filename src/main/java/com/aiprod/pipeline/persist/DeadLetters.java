@@ -63,7 +63,8 @@ public final class DeadLetters {
     attributes.put(Redaction.AUTHORIZATION, Redaction.REDACTED);
     return DeadLetter.builder()
         .setTimestampMillis(System.currentTimeMillis())
-        .setPayloadString(job.getInputPayload() == null ? null : Redaction.redactText(job.getInputPayload()))
+        .setPayloadString(
+            job.getInputPayload() == null ? null : Redaction.redactText(job.getInputPayload()))
         .setPayloadBytes(null)
         .setAttributes(attributes)
         .setErrorMessage(Redaction.redactText(errorMessage))
@@ -76,7 +77,9 @@ public final class DeadLetters {
 
   /** The message of an INTERNAL_ERROR dead letter: which stage broke, never the error's text. */
   public static String unexpected(String stage, Throwable error) {
-    return stage + " failed unexpectedly (" + error.getClass().getSimpleName()
+    return stage
+        + " failed unexpectedly ("
+        + error.getClass().getSimpleName()
         + "); report this message id to the operators";
   }
 

@@ -1,14 +1,15 @@
 package com.aiprod.pipeline.persist;
 
-
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.ShotResult;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -16,11 +17,9 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PDone;
+import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
-import javax.annotation.Nullable;
-import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.values.Row;
 
 /**
  * Deliver (DESIGN §7, §8): terminal jobs become Firestore job documents (never moving backwards)
@@ -32,9 +31,9 @@ public final class Deliver {
   private Deliver() {}
 
   /**
-   * Job documents + job_results; outputs the DATA_ACCESS audit events ({@link StageTags#AUDIT})
-   * and the documents that could not be written plus the job_results rows the warehouse refused
-   * ({@link StageTags#DEAD_LETTERS}).
+   * Job documents + job_results; outputs the DATA_ACCESS audit events ({@link StageTags#AUDIT}) and
+   * the documents that could not be written plus the job_results rows the warehouse refused ({@link
+   * StageTags#DEAD_LETTERS}).
    */
   public static final class Jobs extends PTransform<PCollection<Job>, PCollectionTuple> {
     private final AuditEvents audit;
@@ -42,16 +41,19 @@ public final class Deliver {
     private final PTransform<PCollection<Job>, PCollection<DeadLetter>> documents;
     private final transient @Nullable PCollection<Job> progress;
 
-    public Jobs(AuditEvents audit, Warehouse warehouse, PTransform<PCollection<Job>, PCollection<DeadLetter>> documents) {
+    public Jobs(
+        AuditEvents audit,
+        Warehouse warehouse,
+        PTransform<PCollection<Job>, PCollection<DeadLetter>> documents) {
       this(audit, warehouse, documents, null);
     }
 
     /**
      * @param documents the job-document writer: {@link WriteJobDocuments} in batch, {@link
      *     WriteJobDocumentsInOrder} in streaming
-     * @param progress streaming only: the documents of jobs still under way (see {@link
-     *     Progress}), written by the same writer as the terminal ones, so that a job's updates are
-     *     written one after the other instead of racing each other's preconditions
+     * @param progress streaming only: the documents of jobs still under way (see {@link Progress}),
+     *     written by the same writer as the terminal ones, so that a job's updates are written one
+     *     after the other instead of racing each other's preconditions
      */
     public Jobs(
         AuditEvents audit,
@@ -71,7 +73,9 @@ public final class Deliver {
       PCollection<Job> toWrite =
           progress == null
               ? counted
-              : PCollectionList.of(counted).and(progress).apply("WithProgress", Flatten.pCollections());
+              : PCollectionList.of(counted)
+                  .and(progress)
+                  .apply("WithProgress", Flatten.pCollections());
       PCollectionTuple failed =
           toWrite
               .apply("WriteJobDocuments", documents)
@@ -83,26 +87,30 @@ public final class Deliver {
           PCollectionList.of(
                   counted.apply(
                       "AuditDocumentWrites",
-                      MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j))))
+                      MapElements.into(TypeDescriptor.of(AuditEvent.class))
+                          .via((Job j) -> documentWrite(audit, j))))
               .and(failed.get(StageTags.AUDIT))
               .apply("FlattenDocumentAudit", Flatten.pCollections());
       PCollection<DeadLetter> refusedRows =
           counted
-              .apply("ToJobResultRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::jobResult))
+              .apply(
+                  "ToJobResultRows",
+                  MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::jobResult))
               .setRowSchema(TableSchemas.beamSchema(WarehouseTable.JOB_RESULTS))
               .apply("WriteJobResults", warehouse.write(WarehouseTable.JOB_RESULTS));
       PCollection<DeadLetter> deadLetters =
           PCollectionList.of(failed.get(StageTags.DEAD_LETTERS))
               .and(refusedRows)
               .apply("FlattenJobDeliveryFailures", Flatten.pCollections());
-      return PCollectionTuple.of(StageTags.AUDIT, auditOut).and(StageTags.DEAD_LETTERS, deadLetters);
+      return PCollectionTuple.of(StageTags.AUDIT, auditOut)
+          .and(StageTags.DEAD_LETTERS, deadLetters);
     }
   }
 
   /**
-   * A document that could not be written: a dead letter when it held the job's terminal state
-   * (that was the message's outcome), an ERROR audit event when it was progress (the terminal
-   * document, written later, is the outcome).
+   * A document that could not be written: a dead letter when it held the job's terminal state (that
+   * was the message's outcome), an ERROR audit event when it was progress (the terminal document,
+   * written later, is the outcome).
    */
   static final class SplitFailuresFn extends DoFn<DeadLetter, DeadLetter> {
     private final AuditEvents audit;
@@ -129,18 +137,26 @@ public final class Deliver {
       out.get(StageTags.AUDIT)
           .output(
               audit.event(
-                  AuditEvents.ERROR, AuditEvents.ERROR_STATUS, "write_job_document", d.getMessageId(), null,
-                  null, null, null, AuditEvents.details().put("reason", d.getErrorMessage()),
-                  d.getTimestampMillis(), "progress"));
+                  AuditEvents.ERROR,
+                  AuditEvents.ERROR_STATUS,
+                  "write_job_document",
+                  d.getMessageId(),
+                  null,
+                  null,
+                  null,
+                  null,
+                  AuditEvents.details().put("reason", d.getErrorMessage()),
+                  d.getTimestampMillis(),
+                  "progress"));
     }
   }
 
   /**
    * Streaming progress: the DATA_ACCESS events of the documents of jobs still under way (RECEIVED
-   * after Admit — the claim of the job_id that a later duplicate finds, also after a restart —
-   * and RENDERING after Plan). The documents themselves are written by {@link Jobs}, with the
-   * terminal ones, by one writer; a failed progress write is an ERROR audit event, not a dead
-   * letter: the job's outcome is its terminal document, written later.
+   * after Admit — the claim of the job_id that a later duplicate finds, also after a restart — and
+   * RENDERING after Plan). The documents themselves are written by {@link Jobs}, with the terminal
+   * ones, by one writer; a failed progress write is an ERROR audit event, not a dead letter: the
+   * job's outcome is its terminal document, written later.
    */
   public static final class Progress extends PTransform<PCollection<Job>, PCollection<AuditEvent>> {
     private final AuditEvents audit;
@@ -153,18 +169,27 @@ public final class Deliver {
     public PCollection<AuditEvent> expand(PCollection<Job> jobs) {
       return jobs.apply(
           "AuditProgressWrites",
-          MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j)));
+          MapElements.into(TypeDescriptor.of(AuditEvent.class))
+              .via((Job j) -> documentWrite(audit, j)));
     }
   }
 
   static AuditEvent documentWrite(AuditEvents audit, Job j) {
-    ObjectNode d = AuditEvents.details().put("state", j.getState()).put("collection", "tenants/{tenant}/jobs");
+    ObjectNode d =
+        AuditEvents.details().put("state", j.getState()).put("collection", "tenants/{tenant}/jobs");
     if (j.getReasonCode() != null) {
       d.put("reason_code", j.getReasonCode());
     }
     return audit.event(
-        AuditEvents.DATA_ACCESS, AuditEvents.SUCCESS, "write_job_document", j.getMessageId(), j.getTenant(),
-        j.getUid(), j.getJobId(), "tenants/" + j.getTenant() + "/jobs/" + j.getJobId(), d,
+        AuditEvents.DATA_ACCESS,
+        AuditEvents.SUCCESS,
+        "write_job_document",
+        j.getMessageId(),
+        j.getTenant(),
+        j.getUid(),
+        j.getJobId(),
+        "tenants/" + j.getTenant() + "/jobs/" + j.getJobId(),
+        d,
         j.getHistory().isEmpty()
             ? System.currentTimeMillis()
             : j.getHistory().get(j.getHistory().size() - 1).getAtMillis(),
@@ -185,7 +210,8 @@ public final class Deliver {
     private final JobStore store;
     private final FirestoreClients clients;
 
-    public EndedJobRows(AuditEvents audit, Warehouse warehouse, JobStore store, FirestoreClients clients) {
+    public EndedJobRows(
+        AuditEvents audit, Warehouse warehouse, JobStore store, FirestoreClients clients) {
       this.audit = audit;
       this.warehouse = warehouse;
       this.store = store;
@@ -201,13 +227,16 @@ public final class Deliver {
               .setCoder(redelivered.getCoder());
       PCollection<DeadLetter> refused =
           ended
-              .apply("ToJobResultRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::jobResult))
+              .apply(
+                  "ToJobResultRows",
+                  MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::jobResult))
               .setRowSchema(TableSchemas.beamSchema(WarehouseTable.JOB_RESULTS))
               .apply("WriteJobResults", warehouse.write(WarehouseTable.JOB_RESULTS));
       PCollection<AuditEvent> events =
           ended.apply(
               "AuditDocumentWrites",
-              MapElements.into(TypeDescriptor.of(AuditEvent.class)).via((Job j) -> documentWrite(audit, j)));
+              MapElements.into(TypeDescriptor.of(AuditEvent.class))
+                  .via((Job j) -> documentWrite(audit, j)));
       return PCollectionTuple.of(StageTags.AUDIT, events).and(StageTags.DEAD_LETTERS, refused);
     }
   }
@@ -223,7 +252,8 @@ public final class Deliver {
 
     @ProcessElement
     public void process(@Element Job job, OutputReceiver<Job> out) {
-      com.google.firestore.v1.Document doc = getOrNull(store.documentName(job.getTenant(), job.getJobId()));
+      com.google.firestore.v1.Document doc =
+          getOrNull(store.documentName(job.getTenant(), job.getJobId()));
       Job ended = doc == null ? null : JobDocuments.ended(doc);
       if (ended == null || !ended.getMessageId().equals(job.getMessageId())) {
         return; // Admit saw it ended with this message id; documents never move back
@@ -238,7 +268,8 @@ public final class Deliver {
     @ProcessElement
     public void process(@Element Job job, OutputReceiver<Job> out) {
       Metrics.counter("aiprod", "jobs_" + job.getState().toLowerCase(java.util.Locale.ROOT)).inc();
-      Metrics.distribution("aiprod", "job_cost_micros").update(Math.round(job.getCostUsd() * 1_000_000));
+      Metrics.distribution("aiprod", "job_cost_micros")
+          .update(Math.round(job.getCostUsd() * 1_000_000));
       if (job.getFinishedAtMillis() != null) {
         Metrics.distribution("aiprod", "end_to_end_latency_ms")
             .update(job.getFinishedAtMillis() - job.getReceivedAtMillis());
@@ -247,8 +278,11 @@ public final class Deliver {
     }
   }
 
-  /** shot_renders rows; outputs the rows the warehouse refused, as dead letters for dead_letters. */
-  public static final class ShotRenders extends PTransform<PCollection<ShotResult>, PCollection<DeadLetter>> {
+  /**
+   * shot_renders rows; outputs the rows the warehouse refused, as dead letters for dead_letters.
+   */
+  public static final class ShotRenders
+      extends PTransform<PCollection<ShotResult>, PCollection<DeadLetter>> {
     private final Warehouse warehouse;
 
     public ShotRenders(Warehouse warehouse) {
@@ -258,14 +292,19 @@ public final class Deliver {
     @Override
     public PCollection<DeadLetter> expand(PCollection<ShotResult> results) {
       return results
-          .apply("ToShotRenderRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::shotRender))
+          .apply(
+              "ToShotRenderRows",
+              MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::shotRender))
           .setRowSchema(TableSchemas.beamSchema(WarehouseTable.SHOT_RENDERS))
           .apply("WriteShotRenders", warehouse.write(WarehouseTable.SHOT_RENDERS));
     }
   }
 
-  /** audit_events rows; outputs the rows the warehouse refused, as dead letters for dead_letters. */
-  public static final class AuditRows extends PTransform<PCollection<AuditEvent>, PCollection<DeadLetter>> {
+  /**
+   * audit_events rows; outputs the rows the warehouse refused, as dead letters for dead_letters.
+   */
+  public static final class AuditRows
+      extends PTransform<PCollection<AuditEvent>, PCollection<DeadLetter>> {
     private final Warehouse warehouse;
 
     public AuditRows(Warehouse warehouse) {
@@ -275,7 +314,9 @@ public final class Deliver {
     @Override
     public PCollection<DeadLetter> expand(PCollection<AuditEvent> events) {
       return events
-          .apply("ToAuditRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::auditEvent))
+          .apply(
+              "ToAuditRows",
+              MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::auditEvent))
           .setRowSchema(TableSchemas.beamSchema(WarehouseTable.AUDIT_EVENTS))
           .apply("WriteAuditEvents", warehouse.write(WarehouseTable.AUDIT_EVENTS));
     }
@@ -296,7 +337,9 @@ public final class Deliver {
     public PDone expand(PCollection<DeadLetter> deadLetters) {
       deadLetters
           .apply("CountDeadLetters", ParDo.of(new CountDeadLetterFn()))
-          .apply("ToDeadLetterRows", MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::deadLetter))
+          .apply(
+              "ToDeadLetterRows",
+              MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::deadLetter))
           .setRowSchema(TableSchemas.beamSchema(WarehouseTable.DEAD_LETTERS))
           .apply("WriteDeadLetters", warehouse.write(WarehouseTable.DEAD_LETTERS));
       return PDone.in(deadLetters.getPipeline());

@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
  * One read-write DuckDB connection per database file per JVM, shared by every writer and
  * reference-counted. DuckDB lets a single process hold a file open for writing, so all {@link
  * DuckDbWarehouse} DoFn instances of a JVM use the same connection, one transaction at a time
- * ({@link Handle#inTransaction}). When the last user releases it, the database is checkpointed
- * (WAL merged into the file) and closed, so another process can open it; a shutdown hook does the
- * same for anything still open when the JVM exits.
+ * ({@link Handle#inTransaction}). When the last user releases it, the database is checkpointed (WAL
+ * merged into the file) and closed, so another process can open it; a shutdown hook does the same
+ * for anything still open when the JVM exits.
  */
 final class DuckDbConnections {
   private static final Logger LOG = LoggerFactory.getLogger(DuckDbConnections.class);

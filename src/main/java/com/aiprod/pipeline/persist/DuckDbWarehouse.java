@@ -1,6 +1,5 @@
 package com.aiprod.pipeline.persist;
 
-
 import com.aiprod.pipeline.Coders;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,8 +28,8 @@ import org.apache.beam.sdk.values.Row;
 import org.joda.time.ReadableInstant;
 
 /**
- * The local warehouse: one DuckDB file ({@code --warehouse=duckdb:PATH}) holding the four tables
- * of DESIGN §8, created from the same JSON schemas as BigQuery ({@link TableSchemas#duckDbDdl}).
+ * The local warehouse: one DuckDB file ({@code --warehouse=duckdb:PATH}) holding the four tables of
+ * DESIGN §8, created from the same JSON schemas as BigQuery ({@link TableSchemas#duckDbDdl}).
  *
  * <p>The write DoFn buffers a bundle's rows and inserts them with one prepared {@code INSERT OR
  * IGNORE} batch in one transaction, committed in {@code @FinishBundle} (or every {@value
@@ -221,7 +220,9 @@ public final class DuckDbWarehouse implements Warehouse {
       boolean audit = table == WarehouseTable.AUDIT_EVENTS;
       for (Row row : rows) {
         OutcomeParts.committed(
-            table, row.getString("message_id"), audit ? row.getString("action") : null,
+            table,
+            row.getString("message_id"),
+            audit ? row.getString("action") : null,
             audit ? row.getString("details") : null);
       }
     }

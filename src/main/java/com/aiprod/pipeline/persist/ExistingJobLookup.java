@@ -56,7 +56,8 @@ public final class ExistingJobLookup extends PTransform<PCollection<Job>, PColle
         .apply("ToLookups", ParDo.of(new ToLookupFn()));
   }
 
-  private static final class ToLookupFn extends DoFn<KV<List<Job>, BatchGetDocumentsResponse>, JobLookup> {
+  private static final class ToLookupFn
+      extends DoFn<KV<List<Job>, BatchGetDocumentsResponse>, JobLookup> {
     @ProcessElement
     public void process(
         @Element KV<List<Job>, BatchGetDocumentsResponse> e, OutputReceiver<JobLookup> out) {

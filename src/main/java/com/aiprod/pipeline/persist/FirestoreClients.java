@@ -28,7 +28,8 @@ public final class FirestoreClients implements Serializable {
   private final String databaseId;
   private final @Nullable String emulatorHost;
 
-  private FirestoreClients(String projectId, @Nullable String databaseId, @Nullable String emulatorHost) {
+  private FirestoreClients(
+      String projectId, @Nullable String databaseId, @Nullable String emulatorHost) {
     if (projectId == null || projectId.isBlank()) {
       throw new IllegalArgumentException(
           "The Firestore project of the spend ledger is required: --project (or --firestoreProject)");
@@ -53,8 +54,8 @@ public final class FirestoreClients implements Serializable {
   }
 
   /**
-   * The ledger in {@code projects/{projectId}/databases/{databaseId}} ({@code (default)} when
-   * null or blank), through the emulator at {@code emulatorHost} when not null.
+   * The ledger in {@code projects/{projectId}/databases/{databaseId}} ({@code (default)} when null
+   * or blank), through the emulator at {@code emulatorHost} when not null.
    */
   public static FirestoreClients of(
       String projectId, @Nullable String databaseId, @Nullable String emulatorHost) {
@@ -75,16 +76,18 @@ public final class FirestoreClients implements Serializable {
   }
 
   /**
-   * The low-level Firestore v1 client (documents as the same protos FirestoreIO uses), through
-   * the emulator when one is configured (plaintext, the emulator's owner token), else with
-   * application default credentials. The caller closes it.
+   * The low-level Firestore v1 client (documents as the same protos FirestoreIO uses), through the
+   * emulator when one is configured (plaintext, the emulator's owner token), else with application
+   * default credentials. The caller closes it.
    */
-  public com.google.cloud.firestore.v1.FirestoreClient openDocumentsClient() throws java.io.IOException {
+  public com.google.cloud.firestore.v1.FirestoreClient openDocumentsClient()
+      throws java.io.IOException {
     com.google.cloud.firestore.v1.FirestoreSettings.Builder b =
         com.google.cloud.firestore.v1.FirestoreSettings.newBuilder();
     if (emulatorHost != null) {
       b.setCredentialsProvider(com.google.api.gax.core.NoCredentialsProvider.create())
-          .setHeaderProvider(com.google.api.gax.rpc.FixedHeaderProvider.create("Authorization", "Bearer owner"))
+          .setHeaderProvider(
+              com.google.api.gax.rpc.FixedHeaderProvider.create("Authorization", "Bearer owner"))
           .setTransportChannelProvider(
               com.google.cloud.firestore.v1.FirestoreSettings.defaultGrpcTransportProviderBuilder()
                   .setEndpoint(emulatorHost)
@@ -98,7 +101,8 @@ public final class FirestoreClients implements Serializable {
   public static @Nullable com.google.firestore.v1.Document getOrNull(
       com.google.cloud.firestore.v1.FirestoreClient client, String name) {
     try {
-      return client.getDocument(com.google.firestore.v1.GetDocumentRequest.newBuilder().setName(name).build());
+      return client.getDocument(
+          com.google.firestore.v1.GetDocumentRequest.newBuilder().setName(name).build());
     } catch (com.google.api.gax.rpc.NotFoundException missing) {
       return null;
     }
@@ -122,18 +126,23 @@ public final class FirestoreClients implements Serializable {
 
   @Override
   public String toString() {
-    return "projects/" + projectId + "/databases/" + databaseId
+    return "projects/"
+        + projectId
+        + "/databases/"
+        + databaseId
         + (emulatorHost == null ? "" : " (emulator " + emulatorHost + ")");
   }
 
   /**
-   * A new client. Against the emulator only the emulator host is set: the client then uses its
-   * own emulator credentials (adding {@code NoCredentials} makes client 3.33 fall back to the
+   * A new client. Against the emulator only the emulator host is set: the client then uses its own
+   * emulator credentials (adding {@code NoCredentials} makes client 3.33 fall back to the
    * production endpoint).
    */
   public com.google.cloud.firestore.Firestore open() {
     com.google.cloud.firestore.FirestoreOptions.Builder b =
-        com.google.cloud.firestore.FirestoreOptions.newBuilder().setProjectId(projectId).setDatabaseId(databaseId);
+        com.google.cloud.firestore.FirestoreOptions.newBuilder()
+            .setProjectId(projectId)
+            .setDatabaseId(databaseId);
     if (emulatorHost != null) {
       b.setEmulatorHost(emulatorHost);
     }

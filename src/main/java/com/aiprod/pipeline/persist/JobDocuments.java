@@ -28,11 +28,11 @@ import javax.annotation.Nullable;
  * monotonic merge.
  *
  * <p>Fields: {@code uid, tenant, job_id, message_id, state, reason, reason_code, preset, mode,
- * lang, duration_sec, budget_usd, estimate_usd, cost_usd, backend, planner, shots_total, shots_done, qa
- * {technical, semantic, semantic_scorer}, output {video_uri, manifest_uri}, created_at, updated_at,
- * history [{state, at, detail}]}. Unknown values are stored as {@code null}. {@code created_at} is
- * the receive time; {@code updated_at} is the time of the latest history entry, so the same job
- * always maps to the same document (retries write identical bytes).
+ * lang, duration_sec, budget_usd, estimate_usd, cost_usd, backend, planner, shots_total,
+ * shots_done, qa {technical, semantic, semantic_scorer}, output {video_uri, manifest_uri},
+ * created_at, updated_at, history [{state, at, detail}]}. Unknown values are stored as {@code
+ * null}. {@code created_at} is the receive time; {@code updated_at} is the time of the latest
+ * history entry, so the same job always maps to the same document (retries write identical bytes).
  *
  * <p>Merge rule: a document never moves backwards. An update is applied only when {@link
  * JobState#canMoveTo} allows the existing state to move to the update's state (terminal states are
@@ -46,8 +46,10 @@ public final class JobDocuments {
   public static final String HISTORY = "history";
   public static final String STATE = "state";
   public static final String MESSAGE_ID = "message_id";
+
   /** The message id of the cancel request that ended a CANCELLED job. */
   public static final String CANCEL_MESSAGE_ID = "cancel_message_id";
+
   public static final String UID = "uid";
   public static final String RESUME = "resume";
   public static final String CREATED_AT = "created_at";
@@ -88,7 +90,9 @@ public final class JobDocuments {
             "technical", dbl(job.getQaTechnical()),
             "semantic", dbl(job.getQaSemantic()),
             "semantic_scorer", str(job.getQaSemanticScorer())));
-    f.put("output", map("video_uri", str(job.getVideoUri()), "manifest_uri", str(job.getManifestUri())));
+    f.put(
+        "output",
+        map("video_uri", str(job.getVideoUri()), "manifest_uri", str(job.getManifestUri())));
     f.put(CREATED_AT, timestamp(job.getReceivedAtMillis()));
     if (job.getCancelMessageId() != null) {
       f.put(CANCEL_MESSAGE_ID, str(job.getCancelMessageId()));
@@ -124,8 +128,12 @@ public final class JobDocuments {
       history.add(historyEntry(h.getState(), timestampProto(h.getAtMillis()), h.getDetail()));
     }
     List<Value> sorted = unionHistory(List.of(), history);
-    f.put(HISTORY, Value.newBuilder().setArrayValue(ArrayValue.newBuilder().addAllValues(sorted)).build());
-    f.put(UPDATED_AT, Value.newBuilder().setTimestampValue(latest(job.getReceivedAtMillis(), sorted)).build());
+    f.put(
+        HISTORY,
+        Value.newBuilder().setArrayValue(ArrayValue.newBuilder().addAllValues(sorted)).build());
+    f.put(
+        UPDATED_AT,
+        Value.newBuilder().setTimestampValue(latest(job.getReceivedAtMillis(), sorted)).build());
     return f;
   }
 
@@ -152,9 +160,9 @@ public final class JobDocuments {
   }
 
   /**
-   * Two updates of the same document folded into one: the higher state wins, histories are
-   * unioned (equal states: {@code a} wins). Used to fold several updates of a document that arrive
-   * together before reading the stored one.
+   * Two updates of the same document folded into one: the higher state wins, histories are unioned
+   * (equal states: {@code a} wins). Used to fold several updates of a document that arrive together
+   * before reading the stored one.
    */
   public static Document fold(Document a, Document b) {
     return state(b).rank() > state(a).rank() ? combine(a, b) : combine(b, a);
@@ -171,13 +179,18 @@ public final class JobDocuments {
     if (olderMessage != null && olderMessage.hasStringValue()) {
       f.put(MESSAGE_ID, olderMessage);
     }
-    Timestamp created = earliest(older.getFieldsMap().get(CREATED_AT), newer.getFieldsMap().get(CREATED_AT));
+    Timestamp created =
+        earliest(older.getFieldsMap().get(CREATED_AT), newer.getFieldsMap().get(CREATED_AT));
     if (created != null) {
       f.put(CREATED_AT, Value.newBuilder().setTimestampValue(created).build());
     }
     List<Value> history = unionHistory(historyOf(older), historyOf(newer));
-    f.put(HISTORY, Value.newBuilder().setArrayValue(ArrayValue.newBuilder().addAllValues(history)).build());
-    Timestamp updated = latestOf(history, older.getFieldsMap().get(UPDATED_AT), newer.getFieldsMap().get(UPDATED_AT));
+    f.put(
+        HISTORY,
+        Value.newBuilder().setArrayValue(ArrayValue.newBuilder().addAllValues(history)).build());
+    Timestamp updated =
+        latestOf(
+            history, older.getFieldsMap().get(UPDATED_AT), newer.getFieldsMap().get(UPDATED_AT));
     if (updated != null) {
       f.put(UPDATED_AT, Value.newBuilder().setTimestampValue(updated).build());
     }
@@ -261,7 +274,8 @@ public final class JobDocuments {
   private static @Nullable Timestamp earliest(@Nullable Value a, @Nullable Value b) {
     Timestamp best = null;
     for (Value v : new Value[] {a, b}) {
-      if (v != null && v.hasTimestampValue()
+      if (v != null
+          && v.hasTimestampValue()
           && (best == null || nanos(v.getTimestampValue()) < nanos(best))) {
         best = v.getTimestampValue();
       }
@@ -269,7 +283,8 @@ public final class JobDocuments {
     return best;
   }
 
-  private static @Nullable Timestamp latestOf(List<Value> history, @Nullable Value a, @Nullable Value b) {
+  private static @Nullable Timestamp latestOf(
+      List<Value> history, @Nullable Value a, @Nullable Value b) {
     Timestamp best = null;
     List<Timestamp> candidates = new ArrayList<>();
     for (Value v : new Value[] {a, b}) {
@@ -395,8 +410,8 @@ public final class JobDocuments {
   /**
    * The terminal job an ended document records, for writing its rows again when its message is
    * delivered again (the rows of a run that stopped between the document and them); null for a
-   * document that has not ended. Its shots are placeholders carrying only their index: the
-   * document keeps their count, not their prompts.
+   * document that has not ended. Its shots are placeholders carrying only their index: the document
+   * keeps their count, not their prompts.
    */
   @SuppressWarnings("unchecked")
   public static @Nullable Job ended(Document d) {
@@ -406,7 +421,9 @@ public final class JobDocuments {
     }
     Map<String, Value> f = d.getFieldsMap();
     Map<String, Object> m =
-        f.containsKey(RESUME) && f.get(RESUME).hasMapValue() ? (Map<String, Object>) toPlain(f.get(RESUME)) : Map.of();
+        f.containsKey(RESUME) && f.get(RESUME).hasMapValue()
+            ? (Map<String, Object>) toPlain(f.get(RESUME))
+            : Map.of();
     Map<String, Object> rq = (Map<String, Object>) m.get("request");
     Map<String, Object> qa = plainMap(f.get("qa"));
     Map<String, Object> output = plainMap(f.get("output"));
@@ -448,7 +465,9 @@ public final class JobDocuments {
           HistoryEntry.create(
               e.get("state").getStringValue(),
               at.getSeconds() * 1000 + at.getNanos() / 1_000_000,
-              e.containsKey("detail") && e.get("detail").hasStringValue() ? e.get("detail").getStringValue() : ""));
+              e.containsKey("detail") && e.get("detail").hasStringValue()
+                  ? e.get("detail").getStringValue()
+                  : ""));
     }
     Object role = resume.get("role");
     Object plan = resume.get("plan");
@@ -514,7 +533,13 @@ public final class JobDocuments {
   }
 
   private static Value historyEntry(String state, Timestamp at, String detail) {
-    return map("state", str(state), "at", Value.newBuilder().setTimestampValue(at).build(), "detail", str(detail));
+    return map(
+        "state",
+        str(state),
+        "at",
+        Value.newBuilder().setTimestampValue(at).build(),
+        "detail",
+        str(detail));
   }
 
   private static Value map(Object... keyValues) {

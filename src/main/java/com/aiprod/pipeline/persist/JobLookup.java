@@ -31,8 +31,8 @@ public abstract class JobLookup {
   }
 
   /**
-   * Whether the stored document was created by another message than this job's: a later
-   * submission of a known {@code job_id} (a {@code DUPLICATE_JOB}).
+   * Whether the stored document was created by another message than this job's: a later submission
+   * of a known {@code job_id} (a {@code DUPLICATE_JOB}).
    */
   public boolean isDuplicate() {
     return exists() && !getJob().getMessageId().equals(getExistingMessageId());

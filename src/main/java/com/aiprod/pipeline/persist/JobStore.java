@@ -14,10 +14,10 @@ import org.apache.beam.sdk.options.PipelineOptions;
  * quality-of-service settings used by {@link WriteJobDocuments} and {@link ExistingJobLookup}.
  *
  * <p>{@link #fromOptions} reuses Beam's options: the project is {@code --firestoreProject} or else
- * {@code --project}, the database {@code --firestoreDb} (default {@code (default)}); the emulator is
- * {@code --emulatorHost}, read by FirestoreIO itself. FirestoreIO's default QoS assumes 500
- * workers and ramps up at about one write per second per worker; the hint here is the real
- * maximum worker count ({@code --maxNumWorkers} on Dataflow, else 1).
+ * {@code --project}, the database {@code --firestoreDb} (default {@code (default)}); the emulator
+ * is {@code --emulatorHost}, read by FirestoreIO itself. FirestoreIO's default QoS assumes 500
+ * workers and ramps up at about one write per second per worker; the hint here is the real maximum
+ * worker count ({@code --maxNumWorkers} on Dataflow, else 1).
  */
 public final class JobStore implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -101,7 +101,9 @@ public final class JobStore implements Serializable {
    */
   static final double OVERLOAD_RATIO = 1.5;
 
-  /** FirestoreIO QoS: ramp-up sized for {@link #maxWorkersHint()} workers, precondition-tolerant. */
+  /**
+   * FirestoreIO QoS: ramp-up sized for {@link #maxWorkersHint()} workers, precondition-tolerant.
+   */
   public RpcQosOptions rpcQosOptions() {
     return RpcQosOptions.newBuilder()
         .withHintMaxNumWorkers(maxWorkersHint)

@@ -12,9 +12,9 @@ import javax.annotation.Nullable;
  * What makes up a message's outcome ({@link PendingAcks}), told by the writers once something is
  * committed: a {@code dead_letters} row is the whole outcome; a terminal job's outcome is its
  * document ({@link #documentCommitted}, from {@link WriteJobDocumentsInOrder} and {@link
- * Deliver.EndedJobRows}), its {@code
- * job_results} row and the {@code audit_events} row of its terminal document write
- * ({@code write_job_document} with a terminal {@code state} in its details).
+ * Deliver.EndedJobRows}), its {@code job_results} row and the {@code audit_events} row of its
+ * terminal document write ({@code write_job_document} with a terminal {@code state} in its
+ * details).
  */
 public final class OutcomeParts {
   static final String WRITE_JOB_DOCUMENT = "write_job_document";
@@ -27,13 +27,17 @@ public final class OutcomeParts {
    * details} matter for audit rows only.
    */
   public static void committed(
-      WarehouseTable table, @Nullable String messageId, @Nullable String action, @Nullable String details) {
+      WarehouseTable table,
+      @Nullable String messageId,
+      @Nullable String action,
+      @Nullable String details) {
     if (messageId == null) {
       return;
     }
     switch (table) {
       case DEAD_LETTERS -> PendingAcks.settle(messageId);
-      case JOB_RESULTS -> PendingAcks.settlePart(messageId, PendingAcks.JOB_RESULTS_ROW, PendingAcks.JOB_PARTS);
+      case JOB_RESULTS ->
+          PendingAcks.settlePart(messageId, PendingAcks.JOB_RESULTS_ROW, PendingAcks.JOB_PARTS);
       case AUDIT_EVENTS -> {
         if (WRITE_JOB_DOCUMENT.equals(action) && terminalState(details)) {
           PendingAcks.settlePart(messageId, PendingAcks.JOB_AUDIT_ROW, PendingAcks.JOB_PARTS);
@@ -44,11 +48,13 @@ public final class OutcomeParts {
   }
 
   /**
-   * A job document is committed (or was found already so): when terminal, it is its job's
-   * document part, and a CANCELLED one settles the cancel it names ({@code cancel_message_id}).
+   * A job document is committed (or was found already so): when terminal, it is its job's document
+   * part, and a CANCELLED one settles the cancel it names ({@code cancel_message_id}).
    */
   public static void documentCommitted(@Nullable Document doc) {
-    if (doc == null || !doc.getFieldsMap().containsKey(JobDocuments.STATE) || !JobDocuments.state(doc).isTerminal()) {
+    if (doc == null
+        || !doc.getFieldsMap().containsKey(JobDocuments.STATE)
+        || !JobDocuments.state(doc).isTerminal()) {
       return;
     }
     String messageId = JobDocuments.string(doc, JobDocuments.MESSAGE_ID);
@@ -61,7 +67,9 @@ public final class OutcomeParts {
     }
   }
 
-  /** Whether the table has rows that count towards outcomes (the BigQuery writer hands them back). */
+  /**
+   * Whether the table has rows that count towards outcomes (the BigQuery writer hands them back).
+   */
   static boolean counts(WarehouseTable table) {
     return table == WarehouseTable.DEAD_LETTERS
         || table == WarehouseTable.JOB_RESULTS

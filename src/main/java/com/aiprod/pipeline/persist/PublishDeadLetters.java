@@ -1,12 +1,12 @@
 package com.aiprod.pipeline.persist;
 
 import com.aiprod.pipeline.ingest.Redaction;
-import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubClient;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubJsonClient;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubMessage;
@@ -28,12 +28,13 @@ import org.joda.time.Instant;
  * not UTF-8), else {@code payloadString} as UTF-8, else the {@code errorMessage}. Attributes:
  * {@code reason_code}, {@code stage}, {@code message_id} and {@code error_message} (at most 1,000
  * characters and 1,024 UTF-8 bytes, Pub/Sub's limit for an attribute value). The original
- * attributes are not copied, so no {@code authorization} value can leave through this topic;
- * dead letters are redacted when built ({@link DeadLetters}), and text is redacted once more here.
+ * attributes are not copied, so no {@code authorization} value can leave through this topic; dead
+ * letters are redacted when built ({@link DeadLetters}), and text is redacted once more here.
  *
  * <p>Set {@code --pubsubRootUrl} to publish to an emulator.
  */
-public final class PublishDeadLetters extends PTransform<PCollection<DeadLetter>, PCollection<DeadLetter>> {
+public final class PublishDeadLetters
+    extends PTransform<PCollection<DeadLetter>, PCollection<DeadLetter>> {
   /** Attribute names of a published dead letter. */
   public static final String REASON_CODE = "reason_code";
 
@@ -64,14 +65,12 @@ public final class PublishDeadLetters extends PTransform<PCollection<DeadLetter>
   /**
    * Publishes every dead letter and outputs it once Pub/Sub has accepted it, so that the
    * dead_letters row written after it (the message's outcome, which lets {@code PendingAcks}
-   * acknowledge the input message) never precedes the topic message. A publish that fails fails
-   * the bundle, which the runner retries; a repeated publish is possible, a lost one is not.
+   * acknowledge the input message) never precedes the topic message. A publish that fails fails the
+   * bundle, which the runner retries; a repeated publish is possible, a lost one is not.
    */
   @Override
   public PCollection<DeadLetter> expand(PCollection<DeadLetter> input) {
-    return input
-        .apply("PublishToTopic", ParDo.of(new PublishFn(topic)))
-        .setCoder(input.getCoder());
+    return input.apply("PublishToTopic", ParDo.of(new PublishFn(topic))).setCoder(input.getCoder());
   }
 
   /** Publishes a bundle's dead letters in batches at its end, then outputs them. */
@@ -91,7 +90,9 @@ public final class PublishDeadLetters extends PTransform<PCollection<DeadLetter>
     @StartBundle
     public void startBundle(StartBundleContext c) throws IOException {
       if (client == null) {
-        client = PubsubJsonClient.FACTORY.newClient(null, null, c.getPipelineOptions().as(PubsubOptions.class));
+        client =
+            PubsubJsonClient.FACTORY.newClient(
+                null, null, c.getPipelineOptions().as(PubsubOptions.class));
       }
       buffer = new ArrayList<>();
     }
@@ -109,7 +110,8 @@ public final class PublishDeadLetters extends PTransform<PCollection<DeadLetter>
         List<PubsubClient.OutgoingMessage> messages = new ArrayList<>(batch.size());
         for (Pending p : batch) {
           messages.add(
-              PubsubClient.OutgoingMessage.of(toMessage(p.deadLetter()), p.timestamp().getMillis(), null, null));
+              PubsubClient.OutgoingMessage.of(
+                  toMessage(p.deadLetter()), p.timestamp().getMillis(), null, null));
         }
         client.publish(path, messages);
         published.inc(batch.size());
@@ -143,7 +145,8 @@ public final class PublishDeadLetters extends PTransform<PCollection<DeadLetter>
     attributes.put(REASON_CODE, d.getReasonCode());
     attributes.put(STAGE, d.getStage());
     attributes.put(MESSAGE_ID, limit(Redaction.redactText(d.getMessageId()), Integer.MAX_VALUE));
-    attributes.put(ERROR_MESSAGE, limit(Redaction.redactText(d.getErrorMessage()), MAX_ERROR_MESSAGE_CHARS));
+    attributes.put(
+        ERROR_MESSAGE, limit(Redaction.redactText(d.getErrorMessage()), MAX_ERROR_MESSAGE_CHARS));
     return new PubsubMessage(data, attributes);
   }
 
@@ -166,5 +169,4 @@ public final class PublishDeadLetters extends PTransform<PCollection<DeadLetter>
     }
     return out;
   }
-
 }

@@ -50,21 +50,21 @@ import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
- * Pairs each keyed element (key = full Firestore document name) with the document currently
- * stored under that name, read with FirestoreIO's {@code batchGetDocuments}.
+ * Pairs each keyed element (key = full Firestore document name) with the document currently stored
+ * under that name, read with FirestoreIO's {@code batchGetDocuments}.
  *
  * <ol>
  *   <li>{@code GroupInBundle}: a bundle's elements are grouped by (window, document name) and
  *       folded into one value {@code L} per name; the names go out as batch-get requests of up to
- *       {@value #NAMES_PER_REQUEST} distinct documents. No GroupByKey: this works unchanged in batch
- *       and streaming, in any windowing, and keeps the input's windowing.
+ *       {@value #NAMES_PER_REQUEST} distinct documents. No GroupByKey: this works unchanged in
+ *       batch and streaming, in any windowing, and keeps the input's windowing.
  *   <li>{@code BatchGet}: FirestoreIO reads the documents (one response per name: found or
  *       missing).
- *   <li>{@code PairWithExisting}: a stateful DoFn joins each folded value with one response for
- *       its name (both sides may arrive in any order). Its state is keyed by a bucket of the
- *       document name ({@link #bucket}, {@value #BUCKETS_PER_WORKER} buckets per worker), not by
- *       the name: it buffers both sides and pairs them by name in flushes ({@link PairFn}), so the
- *       pairs leave in batches and the writer downstream gets large bundles (batched writes).
+ *   <li>{@code PairWithExisting}: a stateful DoFn joins each folded value with one response for its
+ *       name (both sides may arrive in any order). Its state is keyed by a bucket of the document
+ *       name ({@link #bucket}, {@value #BUCKETS_PER_WORKER} buckets per worker), not by the name:
+ *       it buffers both sides and pairs them by name in flushes ({@link PairFn}), so the pairs
+ *       leave in batches and the writer downstream gets large bundles (batched writes).
  * </ol>
  *
  * <p>Why buckets: runners run a stateful DoFn one key at a time, and the DirectRunner gives each
@@ -74,7 +74,8 @@ import org.joda.time.Instant;
  * docs/PERFORMANCE.md). A reshuffle after the join did not regroup them: Reshuffle's trigger fires
  * per element, so one-element bundles stayed one-element bundles.
  */
-final class ReadExisting<T, L> extends PTransform<PCollection<KV<String, T>>, PCollection<KV<L, BatchGetDocumentsResponse>>> {
+final class ReadExisting<T, L>
+    extends PTransform<PCollection<KV<String, T>>, PCollection<KV<L, BatchGetDocumentsResponse>>> {
   static final int NAMES_PER_REQUEST = 100;
   static final int BUCKETS_PER_WORKER = 8;
   static final int FLUSH_SIZE = 500;
@@ -122,7 +123,8 @@ final class ReadExisting<T, L> extends PTransform<PCollection<KV<String, T>>, PC
                     .build())
             .apply(
                 "TagResponses",
-                FlatMapElements.into(new TypeDescriptor<KV<Integer, KV<String, RawUnionValue>>>() {})
+                FlatMapElements.into(
+                        new TypeDescriptor<KV<Integer, KV<String, RawUnionValue>>>() {})
                     .via(
                         r ->
                             responseName(r).isEmpty()
@@ -148,7 +150,10 @@ final class ReadExisting<T, L> extends PTransform<PCollection<KV<String, T>>, PC
         .and(responses)
         .apply("Tagged", Flatten.pCollections())
         .setCoder(bucketedCoder)
-        .apply("PairWithExisting", ParDo.of(new PairFn<L>(unionCoder, input.isBounded() == PCollection.IsBounded.UNBOUNDED)))
+        .apply(
+            "PairWithExisting",
+            ParDo.of(
+                new PairFn<L>(unionCoder, input.isBounded() == PCollection.IsBounded.UNBOUNDED)))
         .setCoder(KvCoder.of(foldedCoder, responseCoder));
   }
 
@@ -365,9 +370,9 @@ final class ReadExisting<T, L> extends PTransform<PCollection<KV<String, T>>, PC
     }
 
     /**
-     * (Re)sets the timer that flushes what stays buffered, holding the watermark at {@code
-     * oldest}: in streaming at the firing time already chosen (else {@link #FLUSH_DELAY} from
-     * now), in batch at the end of the window.
+     * (Re)sets the timer that flushes what stays buffered, holding the watermark at {@code oldest}:
+     * in streaming at the firing time already chosen (else {@link #FLUSH_DELAY} from now), in batch
+     * at the end of the window.
      */
     private void arm(
         BoundedWindow window,

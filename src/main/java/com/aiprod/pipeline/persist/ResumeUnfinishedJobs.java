@@ -22,9 +22,9 @@ import org.apache.beam.sdk.values.PCollection;
  * At the start of a streaming run: every job document that has not ended (RECEIVED, PLANNED,
  * RENDERING, QA) becomes a job again, so that a job whose Pub/Sub message was acknowledged before
  * the previous run stopped is finished by this one. The jobs enter Admit like new messages with
- * their original message id: a message redelivered at the same time is dropped as the same
- * message, and the store lookup lets them through as their own claim. Needs a collection-group
- * index on {@code jobs.state} in production (terraform).
+ * their original message id: a message redelivered at the same time is dropped as the same message,
+ * and the store lookup lets them through as their own claim. Needs a collection-group index on
+ * {@code jobs.state} in production (terraform).
  */
 public final class ResumeUnfinishedJobs extends PTransform<PBegin, PCollection<Job>> {
   private final JobStore store;
@@ -54,13 +54,18 @@ public final class ResumeUnfinishedJobs extends PTransform<PBegin, PCollection<J
                         StructuredQuery.Filter.newBuilder()
                             .setFieldFilter(
                                 StructuredQuery.FieldFilter.newBuilder()
-                                    .setField(StructuredQuery.FieldReference.newBuilder().setFieldPath("state"))
+                                    .setField(
+                                        StructuredQuery.FieldReference.newBuilder()
+                                            .setFieldPath("state"))
                                     .setOp(StructuredQuery.FieldFilter.Operator.IN)
                                     .setValue(Value.newBuilder().setArrayValue(unfinished)))))
             .build();
     return begin
-        .apply("UnfinishedJobsQuery", Create.of(query).withCoder(ProtoCoder.of(RunQueryRequest.class)))
-        .apply("QueryUnfinishedJobs", FirestoreIO.v1().read().runQuery().withRpcQosOptions(store.rpcQosOptions()).build())
+        .apply(
+            "UnfinishedJobsQuery", Create.of(query).withCoder(ProtoCoder.of(RunQueryRequest.class)))
+        .apply(
+            "QueryUnfinishedJobs",
+            FirestoreIO.v1().read().runQuery().withRpcQosOptions(store.rpcQosOptions()).build())
         .apply("ToJobs", ParDo.of(new ToJobFn()));
   }
 

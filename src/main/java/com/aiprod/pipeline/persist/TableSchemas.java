@@ -2,6 +2,8 @@ package com.aiprod.pipeline.persist;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.api.services.bigquery.model.TableFieldSchema;
+import com.google.api.services.bigquery.model.TableSchema;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -14,8 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import javax.annotation.Nullable;
-import com.google.api.services.bigquery.model.TableFieldSchema;
-import com.google.api.services.bigquery.model.TableSchema;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.schemas.Schema.FieldType;
 
@@ -40,8 +40,8 @@ import org.apache.beam.sdk.schemas.Schema.FieldType;
  *   <tr><td>RECORD</td><td>ROW</td><td>STRUCT(...)</td></tr>
  * </table>
  *
- * <p>Mode {@code REPEATED} is a Beam array / DuckDB list ({@code T[]}), {@code NULLABLE} a
- * nullable field, {@code REQUIRED} a non-null field / {@code NOT NULL} column.
+ * <p>Mode {@code REPEATED} is a Beam array / DuckDB list ({@code T[]}), {@code NULLABLE} a nullable
+ * field, {@code REQUIRED} a non-null field / {@code NOT NULL} column.
  */
 public final class TableSchemas {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -164,9 +164,9 @@ public final class TableSchemas {
   }
 
   /**
-   * The BigQuery {@link TableSchema} of {@code table}: every field of its JSON schema file with
-   * its type (JSON, TIMESTAMP, RECORD, ... as written there), mode and description, nested fields
-   * of RECORDs included.
+   * The BigQuery {@link TableSchema} of {@code table}: every field of its JSON schema file with its
+   * type (JSON, TIMESTAMP, RECORD, ... as written there), mode and description, nested fields of
+   * RECORDs included.
    */
   public static TableSchema bigQuerySchema(WarehouseTable table) {
     return new TableSchema().setFields(bigQueryFields(fields(table)));
@@ -176,7 +176,8 @@ public final class TableSchemas {
   public static List<TableFieldSchema> bigQueryFields(List<Field> fields) {
     List<TableFieldSchema> out = new ArrayList<>();
     for (Field f : fields) {
-      TableFieldSchema t = new TableFieldSchema().setName(f.name()).setType(f.type()).setMode(f.mode());
+      TableFieldSchema t =
+          new TableFieldSchema().setName(f.name()).setType(f.type()).setMode(f.mode());
       if (f.description() != null) {
         t.setDescription(f.description());
       }
@@ -243,7 +244,8 @@ public final class TableSchemas {
       sql.append(",\n");
     }
     sql.append("  PRIMARY KEY (")
-        .append(table.primaryKey().stream().map(TableSchemas::quote).collect(Collectors.joining(", ")))
+        .append(
+            table.primaryKey().stream().map(TableSchemas::quote).collect(Collectors.joining(", ")))
         .append(")\n)");
     return sql.toString();
   }

@@ -28,9 +28,9 @@ public final class WarehouseRows {
 
   /**
    * The {@code job_results} row of a terminal job. {@code finished_at} is {@link
-   * Job#finishedAtMillis()}, else the time of the last history entry, else the receive time;
-   * {@code latency_ms} is finished − received; preset, mode, duration and budget come from the
-   * request when there is one (a job refused before validation has none).
+   * Job#finishedAtMillis()}, else the time of the last history entry, else the receive time; {@code
+   * latency_ms} is finished − received; preset, mode, duration and budget come from the request
+   * when there is one (a job refused before validation has none).
    */
   public static Row jobResult(Job job) {
     JobRequest request = job.getRequest();
@@ -116,8 +116,8 @@ public final class WarehouseRows {
    */
   public static Row deadLetter(DeadLetter d) {
     Schema schema = WarehouseTable.DEAD_LETTERS.beamSchema();
-    Schema attributeSchema = schema.getField("attributes").getType().getCollectionElementType()
-        .getRowSchema();
+    Schema attributeSchema =
+        schema.getField("attributes").getType().getCollectionElementType().getRowSchema();
     List<Row> attributes = new ArrayList<>();
     for (Map.Entry<String, String> a : new TreeMap<>(d.getAttributes()).entrySet()) {
       String value = "authorization".equalsIgnoreCase(a.getKey()) ? REDACTED : a.getValue();

@@ -6,8 +6,8 @@ import org.apache.beam.sdk.schemas.Schema;
 /**
  * The warehouse tables of DESIGN §8, with their primary keys.
  *
- * <p>The primary key makes writes idempotent: a retried bundle or a redelivered message inserts
- * the same key again, which the warehouse ignores ({@code INSERT OR IGNORE} in DuckDB).
+ * <p>The primary key makes writes idempotent: a retried bundle or a redelivered message inserts the
+ * same key again, which the warehouse ignores ({@code INSERT OR IGNORE} in DuckDB).
  *
  * <ul>
  *   <li>{@code job_results}: (tenant, job_id), one row per terminal job;

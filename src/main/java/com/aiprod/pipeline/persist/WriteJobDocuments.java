@@ -51,25 +51,24 @@ import org.joda.time.Instant;
  * <p>Each of {@value #ROUNDS} rounds ({@code Round1..Round3}):
  *
  * <ol>
- *   <li>groups the round's updates per document within the bundle and folds them (the highest
- *       state wins, histories unioned), so PLANNED and DELIVERED of one job arriving together write
- *       once;
- *   <li>reads the stored documents with FirestoreIO {@code batchGetDocuments} and pairs each
- *       update with its document ({@link ReadExisting});
+ *   <li>groups the round's updates per document within the bundle and folds them (the highest state
+ *       wins, histories unioned), so PLANNED and DELIVERED of one job arriving together write once;
+ *   <li>reads the stored documents with FirestoreIO {@code batchGetDocuments} and pairs each update
+ *       with its document ({@link ReadExisting});
  *   <li>merges ({@link JobDocuments#merge}): nothing is written when the stored state may not move
  *       to the update's;
  *   <li>writes with FirestoreIO {@code batchWrite().withDeadLetterQueue()}, with a precondition:
- *       {@code exists=false} when there was no document, {@code update_time=<time read>}
- *       otherwise, so a concurrent writer is never overwritten;
+ *       {@code exists=false} when there was no document, {@code update_time=<time read>} otherwise,
+ *       so a concurrent writer is never overwritten;
  *   <li>sends writes that failed their precondition (FAILED_PRECONDITION, ALREADY_EXISTS,
  *       NOT_FOUND, ABORTED) to the next round, which re-reads and re-merges them (the merged
  *       document carries the update, and the merge is idempotent).
  * </ol>
  *
  * <p>Output: a {@link DeadLetter} (reason {@code INTERNAL_ERROR}, stage {@code Deliver}) per
- * document still failing after the last round, or failing with any other status; its error
- * message names the document path and the status. Firestore's own transient errors are retried
- * inside FirestoreIO (QoS {@link JobStore#rpcQosOptions()}).
+ * document still failing after the last round, or failing with any other status; its error message
+ * names the document path and the status. Firestore's own transient errors are retried inside
+ * FirestoreIO (QoS {@link JobStore#rpcQosOptions()}).
  */
 public final class WriteJobDocuments extends PTransform<PCollection<Job>, PCollection<DeadLetter>> {
   /** Read-merge-write rounds before a document is dead-lettered. */
@@ -96,7 +95,10 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
         jobs.apply(
                 "ToDocuments",
                 MapElements.into(TypeDescriptor.of(Document.class))
-                    .via(j -> JobDocuments.toDocument(j, s.documentName(j.getTenant(), j.getJobId()))))
+                    .via(
+                        j ->
+                            JobDocuments.toDocument(
+                                j, s.documentName(j.getTenant(), j.getJobId()))))
             .setCoder(ProtoCoder.of(Document.class));
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     for (int round = 1; round <= ROUNDS; round++) {
@@ -104,8 +106,7 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
       deadLetters.add(result.get(Round.DEAD));
       pending = result.get(Round.RETRY);
     }
-    return PCollectionList.of(deadLetters)
-        .apply("DeadLetters", Flatten.pCollections());
+    return PCollectionList.of(deadLetters).apply("DeadLetters", Flatten.pCollections());
   }
 
   /** One read-merge-write round. */
@@ -163,9 +164,9 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
   /**
    * Merges an update with the stored document into a preconditioned write, or nothing. Firestore
    * refuses a BatchWrite that writes a document twice, and FirestoreIO batches a bundle's writes,
-   * so a bundle's updates of one document (per window) are folded into one write first, against
-   * the newest of their reads (documents are never deleted: the highest update time is newest;
-   * an older read would only fail its precondition and go round again).
+   * so a bundle's updates of one document (per window) are folded into one write first, against the
+   * newest of their reads (documents are never deleted: the highest update time is newest; an older
+   * read would only fail its precondition and go round again).
    */
   static final class MergeFn extends DoFn<KV<Document, BatchGetDocumentsResponse>, Write> {
     private final Counter writes = Metrics.counter("aiprod", "job_document_writes");
@@ -236,14 +237,17 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
     }
 
     /** The newer of two reads of one document: found over missing, then the later update time. */
-    static BatchGetDocumentsResponse newer(BatchGetDocumentsResponse a, BatchGetDocumentsResponse b) {
+    static BatchGetDocumentsResponse newer(
+        BatchGetDocumentsResponse a, BatchGetDocumentsResponse b) {
       if (!a.hasFound()) {
         return b;
       }
       if (!b.hasFound()) {
         return a;
       }
-      return Timestamps.compare(b.getFound().getUpdateTime(), a.getFound().getUpdateTime()) > 0 ? b : a;
+      return Timestamps.compare(b.getFound().getUpdateTime(), a.getFound().getUpdateTime()) > 0
+          ? b
+          : a;
     }
   }
 
@@ -272,7 +276,8 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
         out.get(Round.RETRY).output(doc);
         return;
       }
-      out.get(Round.DEAD).output(deadLetter(doc, status.getCode(), status.getMessage(), contention, rounds));
+      out.get(Round.DEAD)
+          .output(deadLetter(doc, status.getCode(), status.getMessage(), contention, rounds));
     }
 
     /** A refusal another write of the same document caused: worth another round. */
@@ -287,7 +292,8 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
      * The dead letter of a job document that could not be written: after {@code rounds} rounds of
      * contention, or at once for any other status.
      */
-    static DeadLetter deadLetter(Document doc, int statusCode, String statusMessage, boolean contention, int rounds) {
+    static DeadLetter deadLetter(
+        Document doc, int statusCode, String statusMessage, boolean contention, int rounds) {
       Code code = Code.forNumber(statusCode);
       String path = JobDocuments.relativePath(doc.getName());
       String codeName = code == null ? "code " + statusCode : code.name();
@@ -298,7 +304,8 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
                       + " status %s: %s. The job's final state was not stored: re-send the job's"
                       + " last update.",
                   path, rounds, codeName, statusMessage)
-              : String.format("Job document %s could not be written: %s: %s", path, codeName, statusMessage);
+              : String.format(
+                  "Job document %s could not be written: %s: %s", path, codeName, statusMessage);
       Map<String, String> attributes = new LinkedHashMap<>();
       attributes.put("document", path);
       attributes.put("status", codeName);

@@ -1,6 +1,5 @@
 package com.aiprod.pipeline.persist;
 
-
 import com.aiprod.pipeline.model.Job;
 import com.google.api.gax.rpc.ApiException;
 import com.google.api.gax.rpc.StatusCode;
@@ -18,7 +17,6 @@ import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.ValueState;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -28,10 +26,10 @@ import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * The streaming job-document writer: one update at a time per document, in arrival order, each
- * a read, the monotonic merge of {@link JobDocuments#merge} and a preconditioned commit, done
- * before the document's next update is looked at (a stateful DoFn keyed by document name: runners
- * process one key's elements one at a time).
+ * The streaming job-document writer: one update at a time per document, in arrival order, each a
+ * read, the monotonic merge of {@link JobDocuments#merge} and a preconditioned commit, done before
+ * the document's next update is looked at (a stateful DoFn keyed by document name: runners process
+ * one key's elements one at a time).
  *
  * <p>Why not {@link WriteJobDocuments} (FirestoreIO) in streaming: a job's progress and terminal
  * updates arrive seconds or less apart, and with several writes of one document in flight they
@@ -40,10 +38,11 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * the rest of the pipeline is idle, a restarted run then stopped reading (see
  * src/it-pending/README.md). Here a document's writes never overlap; a refusal can only come from
  * another writer of the same document and goes round again ({@value WriteJobDocuments#ROUNDS}
- * rounds), the rest dead-letters as in {@link WriteJobDocuments}. Batch keeps FirestoreIO's
- * batched writes (one terminal write per job, no overlap).
+ * rounds), the rest dead-letters as in {@link WriteJobDocuments}. Batch keeps FirestoreIO's batched
+ * writes (one terminal write per job, no overlap).
  */
-public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>, PCollection<DeadLetter>> {
+public final class WriteJobDocumentsInOrder
+    extends PTransform<PCollection<Job>, PCollection<DeadLetter>> {
   private final JobStore store;
   private final FirestoreClients clients;
 
@@ -57,7 +56,9 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
     JobStore s = store;
     return jobs.apply(
             "KeyByDocument",
-            MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(Document.class)))
+            MapElements.into(
+                    TypeDescriptors.kvs(
+                        TypeDescriptors.strings(), TypeDescriptor.of(Document.class)))
                 .via(
                     (Job j) -> {
                       String name = s.documentName(j.getTenant(), j.getJobId());
@@ -84,7 +85,9 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
 
     @ProcessElement
     public void process(
-        @Element KV<String, Document> e, @StateId("writes") ValueState<Long> count, OutputReceiver<DeadLetter> out) {
+        @Element KV<String, Document> e,
+        @StateId("writes") ValueState<Long> count,
+        OutputReceiver<DeadLetter> out) {
       Document update = e.getValue();
       ApiException last = null;
       for (int round = 1; round <= WriteJobDocuments.ROUNDS; round++) {
@@ -100,14 +103,16 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
               existing == null
                   ? Precondition.newBuilder().setExists(false).build()
                   : Precondition.newBuilder().setUpdateTime(existing.getUpdateTime()).build();
-          client().commit(
-              CommitRequest.newBuilder()
-                  .setDatabase(database)
-                  .addWrites(
-                      Write.newBuilder()
-                          .setUpdate(merged.get().toBuilder().clearCreateTime().clearUpdateTime())
-                          .setCurrentDocument(precondition))
-                  .build());
+          client()
+              .commit(
+                  CommitRequest.newBuilder()
+                      .setDatabase(database)
+                      .addWrites(
+                          Write.newBuilder()
+                              .setUpdate(
+                                  merged.get().toBuilder().clearCreateTime().clearUpdateTime())
+                              .setCurrentDocument(precondition))
+                      .build());
           writes.inc();
           Long n = count.read();
           count.write(n == null ? 1 : n + 1);
@@ -124,12 +129,16 @@ public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>,
       StatusCode.Code code = last.getStatusCode().getCode();
       out.output(
           WriteJobDocuments.ClassifyFn.deadLetter(
-              update, grpcNumber(code), last.getMessage(), contention(code),
+              update,
+              grpcNumber(code),
+              last.getMessage(),
+              contention(code),
               WriteJobDocuments.ROUNDS));
     }
 
     private static boolean contention(StatusCode.Code code) {
-      return WriteJobDocuments.ClassifyFn.isContention(com.google.rpc.Code.forNumber(grpcNumber(code)));
+      return WriteJobDocuments.ClassifyFn.isContention(
+          com.google.rpc.Code.forNumber(grpcNumber(code)));
     }
 
     private static int grpcNumber(StatusCode.Code code) {

@@ -70,8 +70,8 @@ public final class LocalPlanner {
     String markers = markers(req);
     List<ShotSpec> shots = new ArrayList<>(durations.size());
     for (int i = 0; i < durations.size(); i++) {
-      shots.add(ShotSpec.create(i, durations.get(i), prompt(slices.get(i), markers),
-          seed(jobId, i)));
+      shots.add(
+          ShotSpec.create(i, durations.get(i), prompt(slices.get(i), markers), seed(jobId, i)));
     }
     return Collections.unmodifiableList(shots);
   }
@@ -139,13 +139,21 @@ public final class LocalPlanner {
 
   /** The job's consistency markers, identical in every shot prompt. */
   public static String markers(JobRequest req) {
-    return "Style: " + or(req.getStyle(), DEFAULT_STYLE)
-        + ". Color palette: " + or(req.getColorPalette(), DEFAULT_COLOR_PALETTE)
-        + ". Mood: " + or(req.getMood(), DEFAULT_MOOD)
-        + ". Camera: " + or(req.getCameraStyle(), DEFAULT_CAMERA)
-        + ". Lighting: " + DEFAULT_LIGHTING
-        + ". Character: " + DEFAULT_CHARACTER
-        + ". Aspect ratio " + req.getAspectRatio() + ".";
+    return "Style: "
+        + or(req.getStyle(), DEFAULT_STYLE)
+        + ". Color palette: "
+        + or(req.getColorPalette(), DEFAULT_COLOR_PALETTE)
+        + ". Mood: "
+        + or(req.getMood(), DEFAULT_MOOD)
+        + ". Camera: "
+        + or(req.getCameraStyle(), DEFAULT_CAMERA)
+        + ". Lighting: "
+        + DEFAULT_LIGHTING
+        + ". Character: "
+        + DEFAULT_CHARACTER
+        + ". Aspect ratio "
+        + req.getAspectRatio()
+        + ".";
   }
 
   private static String or(String value, String fallback) {

@@ -21,11 +21,11 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Plan (DESIGN §6): shots of the routed backend's clip length. With a {@link GeminiConfig},
- * {@link GeminiPlanner} writes the script, shot prompts and consistency markers; without one (or
- * when Gemini fails or answers something invalid) {@link LocalPlanner} splits the content into
- * sentences. The job records which planner made its plan ({@link Job#getPlanner()}) and the
- * PLANNED history entry says why a fallback happened.
+ * Plan (DESIGN §6): shots of the routed backend's clip length. With a {@link GeminiConfig}, {@link
+ * GeminiPlanner} writes the script, shot prompts and consistency markers; without one (or when
+ * Gemini fails or answers something invalid) {@link LocalPlanner} splits the content into
+ * sentences. The job records which planner made its plan ({@link Job#getPlanner()}) and the PLANNED
+ * history entry says why a fallback happened.
  *
  * <p>Audit (Gemini configured): one API_CALL {@code plan_script} per job (status success when
  * Gemini answered, failure when the call failed; details: model, attempts, latency, HTTP status,
@@ -33,8 +33,8 @@ import org.apache.beam.sdk.values.TupleTagList;
  * plan_fallback} naming the fallback and the cause. No prompt text, no token.
  *
  * <p>{@code mode=estimate} ends here as ESTIMATED (a quote with its plan) and is always planned
- * locally: a quote spends nothing, and its shot count and price do not depend on the planner.
- * Other jobs move on to RENDERING.
+ * locally: a quote spends nothing, and its shot count and price do not depend on the planner. Other
+ * jobs move on to RENDERING.
  */
 public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
   private final @Nullable AuditEvents audit;
@@ -64,7 +64,9 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
         ParDo.of(new PlanFn(audit, gemini))
             .withOutputTags(
                 StageTags.JOBS,
-                TupleTagList.of(StageTags.FINISHED).and(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
+                TupleTagList.of(StageTags.FINISHED)
+                    .and(StageTags.DEAD_LETTERS)
+                    .and(StageTags.AUDIT)));
   }
 
   static final class PlanFn extends JobStageFn {
@@ -95,7 +97,8 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
       String planner;
       String note = "";
       if (job.getClipSeconds() <= 0) {
-        // A quote that no backend can take (none meets the quality floor) has no clip grid to plan on.
+        // A quote that no backend can take (none meets the quality floor) has no clip grid to plan
+        // on.
         shots = List.of();
         planner = null;
       } else if (client == null || estimate) {
@@ -126,7 +129,9 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
               .transition(
                   JobState.PLANNED,
                   now,
-                  shots.size() + " shots on " + (job.getBackend() == null ? "no backend" : job.getBackend())
+                  shots.size()
+                      + " shots on "
+                      + (job.getBackend() == null ? "no backend" : job.getBackend())
                       + ", estimate $"
                       + String.format(Locale.ROOT, "%.2f", job.getEstimateUsd())
                       + (planner == null ? "" : ", planned by " + planner + note));
@@ -169,8 +174,14 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
           AuditEvents.API_CALL,
           o.callSucceeded() ? AuditEvents.SUCCESS : AuditEvents.FAILURE,
           "plan_script",
-          job.getMessageId(), job.getTenant(), job.getUid(), job.getJobId(), gemini.label(), d,
-          System.currentTimeMillis(), "gemini-plan");
+          job.getMessageId(),
+          job.getTenant(),
+          job.getUid(),
+          job.getJobId(),
+          gemini.label(),
+          d,
+          System.currentTimeMillis(),
+          "gemini-plan");
     }
 
     private com.aiprod.pipeline.audit.AuditEvent fallback(Job job, GeminiPlanner.Outcome o) {
@@ -181,9 +192,17 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
               .put("cause", o.callSucceeded() ? "invalid_answer" : "call_failed")
               .put("error", o.failure());
       return audit.event(
-          AuditEvents.ERROR, AuditEvents.ERROR_STATUS, "plan_fallback",
-          job.getMessageId(), job.getTenant(), job.getUid(), job.getJobId(), LocalPlanner.NAME, d,
-          System.currentTimeMillis(), "plan-fallback");
+          AuditEvents.ERROR,
+          AuditEvents.ERROR_STATUS,
+          "plan_fallback",
+          job.getMessageId(),
+          job.getTenant(),
+          job.getUid(),
+          job.getJobId(),
+          LocalPlanner.NAME,
+          d,
+          System.currentTimeMillis(),
+          "plan-fallback");
     }
   }
 }

@@ -6,8 +6,8 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * How a job's duration is cut into shots: the one place both the planner and the router take
- * shot counts and rendered seconds from, so the price of a route always matches its plan.
+ * How a job's duration is cut into shots: the one place both the planner and the router take shot
+ * counts and rendered seconds from, so the price of a route always matches its plan.
  *
  * <p>Decisions where DESIGN §6 ("shots of the backend's clip length covering duration_sec") is
  * silent:
@@ -19,8 +19,8 @@ import java.util.List;
  *       duration_sec} by less than one clip: 30 s with 8 s clips = 4 shots = 32 s.
  *   <li><b>Several clip lengths</b> (Runway: 5 or 10 s): take the length whose grid overshoots
  *       {@code duration_sec} least (it costs least, at a per-second price); on a tie the longer
- *       clip (fewer shots: fewer API calls and cuts). 30 s → 3 × 10 s; 25 s → 5 × 5 s; 12 s →
- *       3 × 5 s.
+ *       clip (fewer shots: fewer API calls and cuts). 30 s → 3 × 10 s; 25 s → 5 × 5 s; 12 s → 3 × 5
+ *       s.
  *   <li><b>Previews</b> use {@value #PREVIEW_CLIP_SECONDS} s shots (the preview backend renders any
  *       length, it is local and free) and the last shot takes the remainder, so a preview runs
  *       exactly {@code duration_sec}: 12 s → 5 + 5 + 2 s. Whole seconds keep every shot a whole
@@ -68,8 +68,8 @@ public final class ShotGrid {
   }
 
   /**
-   * The clip length a final on {@code backend} uses for {@code durationSec}: least overshoot,
-   * then the longer clip.
+   * The clip length a final on {@code backend} uses for {@code durationSec}: least overshoot, then
+   * the longer clip.
    *
    * @throws IllegalArgumentException for a backend without clip lengths (preview)
    */

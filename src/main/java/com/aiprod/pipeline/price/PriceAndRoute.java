@@ -4,15 +4,14 @@ import com.aiprod.pipeline.JobStageFn;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.admit.AdmissionRules;
 import com.aiprod.pipeline.admit.ChargeResult;
-import com.aiprod.pipeline.persist.FirestoreClients;
-import com.aiprod.pipeline.render.CircuitBreaker;
 import com.aiprod.pipeline.admit.Refusal;
 import com.aiprod.pipeline.admit.Refusals;
 import com.aiprod.pipeline.admit.SpendLedger;
 import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
-import com.aiprod.pipeline.model.ReasonCode;
+import com.aiprod.pipeline.persist.FirestoreClients;
+import com.aiprod.pipeline.render.CircuitBreaker;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -44,12 +43,11 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * plan's cap. Previews ($0) and estimates are never charged.
  *
  * <p>Batch: {@code KeyByTenantDay} → {@code GroupByTenantDay} → {@code EnforceDailyCaps} takes a
- * tenant-day's jobs in input order (ordinal), so the earlier lines get the remaining budget;
- * the ledger makes two runs of the same day share the cap. Streaming: a GroupByKey in the global
- * window would never fire, so {@code EnforceDailyCapsOnArrival} charges each job as it arrives;
- * the ledger's transactions serialize concurrent charges of a tenant-day. A ledger failure fails
- * the bundle (the runner retries it; charges are idempotent per job_id), so no job passes
- * unchecked.
+ * tenant-day's jobs in input order (ordinal), so the earlier lines get the remaining budget; the
+ * ledger makes two runs of the same day share the cap. Streaming: a GroupByKey in the global window
+ * would never fire, so {@code EnforceDailyCapsOnArrival} charges each job as it arrives; the
+ * ledger's transactions serialize concurrent charges of a tenant-day. A ledger failure fails the
+ * bundle (the runner retries it; charges are idempotent per job_id), so no job passes unchecked.
  */
 public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectionTuple> {
   static final String STAGE = "PriceAndRoute";
@@ -90,7 +88,9 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
             ParDo.of(new RouteFn(audit, pricing, configuredBackends))
                 .withOutputTags(
                     StageTags.JOBS,
-                    TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT).and(StageTags.DEAD_LETTERS)));
+                    TupleTagList.of(StageTags.FINISHED)
+                        .and(StageTags.AUDIT)
+                        .and(StageTags.DEAD_LETTERS)));
     PCollectionTuple capped =
         streaming
             ? routed
@@ -98,7 +98,9 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
                 .apply(
                     "EnforceDailyCapsOnArrival",
                     ParDo.of(new ArrivalCapFn(audit, ledger))
-                        .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT)))
+                        .withOutputTags(
+                            StageTags.JOBS,
+                            TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT)))
             : routed
                 .get(StageTags.JOBS)
                 .apply(
@@ -108,7 +110,9 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
                 .apply(
                     "EnforceDailyCaps",
                     ParDo.of(new DailyCapFn(audit, ledger))
-                        .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT)));
+                        .withOutputTags(
+                            StageTags.JOBS,
+                            TupleTagList.of(StageTags.FINISHED).and(StageTags.AUDIT)));
     return PCollectionTuple.of(StageTags.JOBS, capped.get(StageTags.JOBS))
         .and(
             StageTags.FINISHED,
@@ -150,11 +154,19 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     if (r.admitted()) {
       return null;
     }
-    Refusal refusal = AdmissionRules.checkBudget(job.getPlan(), r.spentBeforeUsd(), job.getEstimateUsd());
+    Refusal refusal =
+        AdmissionRules.checkBudget(job.getPlan(), r.spentBeforeUsd(), job.getEstimateUsd());
     if (refusal == null) {
       throw new IllegalStateException(
-          "the ledger refused job " + job.getJobId() + " (spent " + r.spentBeforeUsd() + ", estimate "
-              + job.getEstimateUsd() + ", cap " + r.capUsd() + ") but the cap rule admits it");
+          "the ledger refused job "
+              + job.getJobId()
+              + " (spent "
+              + r.spentBeforeUsd()
+              + ", estimate "
+              + job.getEstimateUsd()
+              + ", cap "
+              + r.capUsd()
+              + ") but the cap rule admits it");
     }
     return refusal;
   }
@@ -163,7 +175,9 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
   private static void refuse(
       AuditEvents audit, Counter denied, Job job, Refusal refusal, DoFn.MultiOutputReceiver out) {
     denied.inc();
-    Job rejected = job.finish(JobState.REJECTED, refusal.code(), refusal.message(), System.currentTimeMillis());
+    Job rejected =
+        job.finish(
+            JobState.REJECTED, refusal.code(), refusal.message(), System.currentTimeMillis());
     out.get(StageTags.AUDIT).output(Refusals.event(audit, rejected, STAGE));
     out.get(StageTags.FINISHED).output(rejected);
   }
@@ -191,7 +205,9 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     protected void apply(Job job, MultiOutputReceiver out) {
       RouteDecision route =
           router.route(
-              job.getRequest(), configured, CircuitBreaker.shared().openBackends(System.currentTimeMillis()));
+              job.getRequest(),
+              configured,
+              CircuitBreaker.shared().openBackends(System.currentTimeMillis()));
       if ("estimate".equals(job.getRequest().getMode())) {
         // A quote is never refused: it records the route a final would take, or why none fits.
         out.get(StageTags.JOBS)
@@ -207,7 +223,9 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
       if (!route.routed()) {
         denied.inc();
         Job rejected =
-            job.toBuilder().setEstimateUsd(route.estimateUsd()).build()
+            job.toBuilder()
+                .setEstimateUsd(route.estimateUsd())
+                .build()
                 .finish(
                     JobState.REJECTED,
                     route.reasonCode(),
@@ -277,8 +295,8 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
   }
 
   /**
-   * Batch: input order within a tenant's UTC day decides who gets the remaining budget; each
-   * final is charged through the ledger in that order (so earlier runs of the day count).
+   * Batch: input order within a tenant's UTC day decides who gets the remaining budget; each final
+   * is charged through the ledger in that order (so earlier runs of the day count).
    */
   static final class DailyCapFn extends LedgerFn<KV<String, Iterable<Job>>> {
     DailyCapFn(AuditEvents audit, FirestoreClients ledgerConfig) {

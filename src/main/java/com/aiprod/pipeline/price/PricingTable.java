@@ -46,12 +46,12 @@ import org.apache.beam.sdk.io.fs.MatchResult;
  *   <li>The loader is strict, because a typo in a price file silently mis-routes money: {@code
  *       as_of} must be an ISO date; {@code currency}, when present, must be {@code USD}; unknown
  *       keys are errors (top level: only {@code as_of currency note backends}; per backend: only
- *       {@code id api model usd_per_second prior_quality clip_seconds modes}); ids are unique and match
- *       {@code [a-z0-9_]{1,64}}; prices are finite and ≥ 0; {@code prior_quality} is in [0, 1] and
- *       may be null only for a backend that renders {@code mode=preview} only; {@code clip_seconds}
- *       are integers 1–60, non-empty except for such a preview-only backend ("any" length).
- *       Every problem is reported at once, each naming the file and the field, in an {@link
- *       IllegalArgumentException}.
+ *       {@code id api model usd_per_second prior_quality clip_seconds modes}); ids are unique and
+ *       match {@code [a-z0-9_]{1,64}}; prices are finite and ≥ 0; {@code prior_quality} is in [0,
+ *       1] and may be null only for a backend that renders {@code mode=preview} only; {@code
+ *       clip_seconds} are integers 1–60, non-empty except for such a preview-only backend ("any"
+ *       length). Every problem is reported at once, each naming the file and the field, in an
+ *       {@link IllegalArgumentException}.
  *   <li>{@code model} is optional: the provider's model the backend renders with (Veo model id,
  *       Runway model, Replicate {@code owner/name}); the client's default when absent.
  *   <li>{@code modes} is optional and defaults to {@code ["final", "estimate"]}: a backend renders
@@ -185,8 +185,19 @@ public final class PricingTable implements Serializable {
 
     @Override
     public String toString() {
-      return id + "{api=" + api + (model == null ? "" : ", model=" + model) + ", usdPerSecond=" + usdPerSecond + ", priorQuality="
-          + priorQuality + ", clipSeconds=" + clipSeconds + ", modes=" + modes + "}";
+      return id
+          + "{api="
+          + api
+          + (model == null ? "" : ", model=" + model)
+          + ", usdPerSecond="
+          + usdPerSecond
+          + ", priorQuality="
+          + priorQuality
+          + ", clipSeconds="
+          + clipSeconds
+          + ", modes="
+          + modes
+          + "}";
     }
   }
 
@@ -208,8 +219,8 @@ public final class PricingTable implements Serializable {
   /**
    * Loads {@code pricingFile}, or the classpath {@code pricing.json} when it is null or blank.
    *
-   * @throws IllegalArgumentException when the file is missing, unreadable or malformed; the
-   *     message names the file and every bad field
+   * @throws IllegalArgumentException when the file is missing, unreadable or malformed; the message
+   *     names the file and every bad field
    */
   public static PricingTable load(@Nullable String pricingFile) {
     if (pricingFile == null || pricingFile.isBlank()) {
@@ -238,7 +249,9 @@ public final class PricingTable implements Serializable {
       }
     } catch (NoSuchFileException | java.io.FileNotFoundException e) {
       throw new IllegalArgumentException(
-          "pricing file " + path + " not found (--pricingFile); fix the path or omit the option"
+          "pricing file "
+              + path
+              + " not found (--pricingFile); fix the path or omit the option"
               + " to use the built-in prices",
           e);
     } catch (IOException | RuntimeException e) {
@@ -259,11 +272,17 @@ public final class PricingTable implements Serializable {
       root = MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(
-          "pricing file " + source + ": not valid JSON: " + e.getOriginalMessage()
+          "pricing file "
+              + source
+              + ": not valid JSON: "
+              + e.getOriginalMessage()
               + (e.getLocation() == null
                   ? ""
-                  : " (line " + e.getLocation().getLineNr() + ", column "
-                      + e.getLocation().getColumnNr() + ")"),
+                  : " (line "
+                      + e.getLocation().getLineNr()
+                      + ", column "
+                      + e.getLocation().getColumnNr()
+                      + ")"),
           e);
     } catch (IOException e) {
       throw new IllegalArgumentException("pricing file " + source + " unreadable: " + e, e);
@@ -326,8 +345,8 @@ public final class PricingTable implements Serializable {
     for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
       String k = it.next();
       if (!BACKEND_KEYS.contains(k)) {
-        errors.add(at + "." + k + ": unknown key; allowed: "
-            + String.join(", ", sorted(BACKEND_KEYS)));
+        errors.add(
+            at + "." + k + ": unknown key; allowed: " + String.join(", ", sorted(BACKEND_KEYS)));
       }
     }
     String id = null;
@@ -348,8 +367,11 @@ public final class PricingTable implements Serializable {
     JsonNode modelNode = n.get("model");
     if (modelNode != null && !modelNode.isNull()) {
       if (!modelNode.isTextual() || !MODEL.matcher(modelNode.asText()).matches()) {
-        errors.add(at + ".model: must be a model name such as \"veo-3.0-generate-001\" or"
-            + " \"owner/name\" ([A-Za-z0-9._:/-]{1,128}), got " + modelNode);
+        errors.add(
+            at
+                + ".model: must be a model name such as \"veo-3.0-generate-001\" or"
+                + " \"owner/name\" ([A-Za-z0-9._:/-]{1,128}), got "
+                + modelNode);
       } else {
         model = modelNode.asText();
       }
@@ -385,8 +407,10 @@ public final class PricingTable implements Serializable {
     JsonNode q = n.get("prior_quality");
     if (q == null || q.isNull()) {
       if (!previewOnly) {
-        errors.add(at + ".prior_quality: required (a number in [0, 1]) unless modes is"
-            + " [\"preview\"]");
+        errors.add(
+            at
+                + ".prior_quality: required (a number in [0, 1]) unless modes is"
+                + " [\"preview\"]");
       }
     } else if (!q.isNumber() || q.asDouble() < 0 || q.asDouble() > 1) {
       errors.add(at + ".prior_quality: must be a number in [0, 1] or null, got " + q);
@@ -450,7 +474,9 @@ public final class PricingTable implements Serializable {
     return Optional.ofNullable(backends.get(id));
   }
 
-  /** @throws IllegalArgumentException for an id not in the table */
+  /**
+   * @throws IllegalArgumentException for an id not in the table
+   */
   public Backend get(String id) {
     Backend b = backends.get(id);
     if (b == null) {
@@ -487,8 +513,14 @@ public final class PricingTable implements Serializable {
     }
     if (!unknown.isEmpty() || ids.isEmpty()) {
       throw new IllegalArgumentException(
-          "--renderBackends=" + option + ": unknown backend id(s) " + unknown + "; known in "
-              + source + ": " + String.join(", ", ids()));
+          "--renderBackends="
+              + option
+              + ": unknown backend id(s) "
+              + unknown
+              + "; known in "
+              + source
+              + ": "
+              + String.join(", ", ids()));
     }
     return List.copyOf(ids);
   }
@@ -500,7 +532,12 @@ public final class PricingTable implements Serializable {
 
   @Override
   public String toString() {
-    return "PricingTable{asOf=" + asOf + ", source=" + source + ", backends=" + backends.values()
+    return "PricingTable{asOf="
+        + asOf
+        + ", source="
+        + source
+        + ", backends="
+        + backends.values()
         + "}";
   }
 }

@@ -8,13 +8,13 @@ import javax.annotation.Nullable;
 
 /**
  * The outcome of {@link Router#route}: the chosen backend and its clip grid and estimate, the
- * ordered fallback candidates, every priced option, and — when nothing fits — a reason code
- * ({@link ReasonCode#BUDGET_EXCEEDED} or {@link ReasonCode#NO_BACKEND_AVAILABLE}) with a message
- * that says what to fix.
+ * ordered fallback candidates, every priced option, and — when nothing fits — a reason code ({@link
+ * ReasonCode#BUDGET_EXCEEDED} or {@link ReasonCode#NO_BACKEND_AVAILABLE}) with a message that says
+ * what to fix.
  *
  * <p>For {@code mode=estimate} a reason never refuses the job (it ends {@code ESTIMATED}); it
- * records why a final render of the same request would be refused. {@link #refusal()} is
- * therefore null for every estimate.
+ * records why a final render of the same request would be refused. {@link #refusal()} is therefore
+ * null for every estimate.
  *
  * @param mode the request's mode
  * @param backend the chosen backend, null when none fits

@@ -40,8 +40,15 @@ public record RouteOption(
 
   /** {@code veo3 $12.80 (4 × 8 s, quality 0.93)}. */
   public String describe() {
-    return backend + " " + Money.format(estimateUsd) + " (" + shots + " × "
-        + Money.decimal(clipSeconds) + " s"
-        + (priorQuality == null ? "" : ", quality " + Money.decimal(priorQuality)) + ")";
+    return backend
+        + " "
+        + Money.format(estimateUsd)
+        + " ("
+        + shots
+        + " × "
+        + Money.decimal(clipSeconds)
+        + " s"
+        + (priorQuality == null ? "" : ", quality " + Money.decimal(priorQuality))
+        + ")";
   }
 }

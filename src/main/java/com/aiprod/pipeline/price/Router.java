@@ -19,8 +19,8 @@ import javax.annotation.Nullable;
  * Price and route (DESIGN §5): picks the backend of a job and prices it.
  *
  * <p><b>Estimate.</b> {@code usd_per_second × rendered seconds}, where rendered seconds are the
- * whole clips of the backend's clip grid covering {@code duration_sec} ({@link ShotGrid}: 30 s
- * on 8 s clips = 4 shots = 32 s), rounded to micro-dollars.
+ * whole clips of the backend's clip grid covering {@code duration_sec} ({@link ShotGrid}: 30 s on 8
+ * s clips = 4 shots = 32 s), rounded to micro-dollars.
  *
  * <p><b>Ranking.</b> Highest prior quality first; ties: cheaper estimate; then backend id, so the
  * order is total and deterministic.
@@ -30,31 +30,31 @@ import javax.annotation.Nullable;
  * fallback candidates. When none fits:
  *
  * <ul>
- *   <li>{@code BUDGET_EXCEEDED} when some configured backend meets the floor but every such
- *       backend costs more than the budget (healthy or not: the budget is the lasting problem);
- *       the message names the cheapest and the budget to set.
+ *   <li>{@code BUDGET_EXCEEDED} when some configured backend meets the floor but every such backend
+ *       costs more than the budget (healthy or not: the budget is the lasting problem); the message
+ *       names the cheapest and the budget to set.
  *   <li>{@code NO_BACKEND_AVAILABLE} otherwise: no configured backend renders finals (e.g. the
  *       default {@code --renderBackends=preview}), none meets the floor, or those that would fit
  *       are all unhealthy.
  * </ul>
  *
- * <p><b>Forced backend</b> ({@code backend} field). Decision: it must be configured, healthy,
- * able to render the mode, meet the preset's quality floor (a preset is a quality promise; the
- * validator already rejects a forced backend below the floor as a schema violation, the router
- * re-checks it) and fit the budget. It gets no fallback candidates: the user chose it.
+ * <p><b>Forced backend</b> ({@code backend} field). Decision: it must be configured, healthy, able
+ * to render the mode, meet the preset's quality floor (a preset is a quality promise; the validator
+ * already rejects a forced backend below the floor as a schema violation, the router re-checks it)
+ * and fit the budget. It gets no fallback candidates: the user chose it.
  *
  * <p><b>mode=preview.</b> Always the {@code preview} backend at $0 with {@value
- * ShotGrid#PREVIEW_CLIP_SECONDS} s shots. Decision: only if {@code preview} is configured (it is
- * by default) and healthy; a pipeline configured without it refuses previews with {@code
+ * ShotGrid#PREVIEW_CLIP_SECONDS} s shots. Decision: only if {@code preview} is configured (it is by
+ * default) and healthy; a pipeline configured without it refuses previews with {@code
  * NO_BACKEND_AVAILABLE}, so operators can keep the CPU-bound encoder off production workers.
  *
  * <p><b>mode=estimate.</b> A quote: every final-rendering backend of the pricing table is priced,
  * configured or not and regardless of health (a quote must not flap with a circuit breaker), and
- * the route a final render would take among them (same floor, budget and ranking rules) is
- * recorded with its cost. An estimate is never refused: when no route fits it records the reason a
- * final would be refused ({@code BUDGET_EXCEEDED} or {@code NO_BACKEND_AVAILABLE}), no backend,
- * and as {@code estimateUsd} the cheapest route meeting the floor (what the budget would need to
- * be), or 0 when no backend meets the floor.
+ * the route a final render would take among them (same floor, budget and ranking rules) is recorded
+ * with its cost. An estimate is never refused: when no route fits it records the reason a final
+ * would be refused ({@code BUDGET_EXCEEDED} or {@code NO_BACKEND_AVAILABLE}), no backend, and as
+ * {@code estimateUsd} the cheapest route meeting the floor (what the budget would need to be), or 0
+ * when no backend meets the floor.
  */
 public final class Router implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -132,39 +132,80 @@ public final class Router implements Serializable {
       JobRequest req, Set<String> configured, Set<String> unhealthy) {
     String mode = req.getMode();
     if (req.getBackend() != null && !PREVIEW.equals(req.getBackend())) {
-      return refuse(mode, List.of(), ReasonCode.NO_BACKEND_AVAILABLE,
-          "backend " + req.getBackend() + " cannot render mode=preview (previews always use the"
+      return refuse(
+          mode,
+          List.of(),
+          ReasonCode.NO_BACKEND_AVAILABLE,
+          "backend "
+              + req.getBackend()
+              + " cannot render mode=preview (previews always use the"
               + " local preview backend); drop the backend field or use mode=final");
     }
     Optional<PricingTable.Backend> preview = pricing.find(PREVIEW);
     if (preview.isEmpty() || !preview.get().supportsMode(PricingTable.MODE_PREVIEW)) {
-      return refuse(mode, List.of(), ReasonCode.NO_BACKEND_AVAILABLE,
-          "previews are not available: the pricing table " + pricing.source()
+      return refuse(
+          mode,
+          List.of(),
+          ReasonCode.NO_BACKEND_AVAILABLE,
+          "previews are not available: the pricing table "
+              + pricing.source()
               + " has no preview backend; use mode=final or mode=estimate");
     }
     int clip = ShotGrid.PREVIEW_CLIP_SECONDS;
     int shots = ShotGrid.shotCount(req.getDurationSec(), clip);
     double estimate = Money.roundMicros(preview.get().usdPerSecond() * req.getDurationSec());
-    RouteOption option = new RouteOption(PREVIEW, preview.get().api(), null, clip, shots,
-        req.getDurationSec(), estimate, true, !Money.exceeds(estimate, req.getBudgetUsd()),
-        configured.contains(PREVIEW), !unhealthy.contains(PREVIEW));
+    RouteOption option =
+        new RouteOption(
+            PREVIEW,
+            preview.get().api(),
+            null,
+            clip,
+            shots,
+            req.getDurationSec(),
+            estimate,
+            true,
+            !Money.exceeds(estimate, req.getBudgetUsd()),
+            configured.contains(PREVIEW),
+            !unhealthy.contains(PREVIEW));
     if (!option.configured()) {
-      return refuse(mode, List.of(option), ReasonCode.NO_BACKEND_AVAILABLE,
-          "previews are disabled on this pipeline (--renderBackends=" + String.join(",",
-              sortedIds(configured)) + " does not include preview); use mode=final or"
+      return refuse(
+          mode,
+          List.of(option),
+          ReasonCode.NO_BACKEND_AVAILABLE,
+          "previews are disabled on this pipeline (--renderBackends="
+              + String.join(",", sortedIds(configured))
+              + " does not include preview); use mode=final or"
               + " mode=estimate");
     }
     if (!option.healthy()) {
-      return refuse(mode, List.of(option), ReasonCode.NO_BACKEND_AVAILABLE,
+      return refuse(
+          mode,
+          List.of(option),
+          ReasonCode.NO_BACKEND_AVAILABLE,
           "the preview renderer is temporarily unavailable; retry in a minute");
     }
     if (!option.withinBudget()) {
-      return refuse(mode, List.of(option), ReasonCode.BUDGET_EXCEEDED,
-          "a preview costs " + Money.format(estimate) + ", over budget_usd "
-              + Money.format(req.getBudgetUsd()) + "; raise budget_usd");
+      return refuse(
+          mode,
+          List.of(option),
+          ReasonCode.BUDGET_EXCEEDED,
+          "a preview costs "
+              + Money.format(estimate)
+              + ", over budget_usd "
+              + Money.format(req.getBudgetUsd())
+              + "; raise budget_usd");
     }
-    return new RouteDecision(mode, PREVIEW, clip, shots, req.getDurationSec(), estimate,
-        List.of(option), List.of(option), null, null);
+    return new RouteDecision(
+        mode,
+        PREVIEW,
+        clip,
+        shots,
+        req.getDurationSec(),
+        estimate,
+        List.of(option),
+        List.of(option),
+        null,
+        null);
   }
 
   private RouteDecision routeFinal(JobRequest req, Set<String> configured, Set<String> unhealthy) {
@@ -173,8 +214,8 @@ public final class Router implements Serializable {
     Preset preset = req.presetValue();
     List<RouteOption> priced = new ArrayList<>();
     for (PricingTable.Backend b : pricing.backends()) {
-      if (b.isFinalRenderer() && (quote ? b.supportsMode(PricingTable.MODE_ESTIMATE)
-          : configured.contains(b.id()))) {
+      if (b.isFinalRenderer()
+          && (quote ? b.supportsMode(PricingTable.MODE_ESTIMATE) : configured.contains(b.id()))) {
         priced.add(price(b, req, configured, unhealthy));
       }
     }
@@ -183,14 +224,27 @@ public final class Router implements Serializable {
       return routeForced(req, priced, configured, unhealthy);
     }
     // An estimate ranks every backend as if configured and healthy.
-    List<RouteOption> candidates = priced.stream()
-        .filter(o -> o.meetsFloor() && o.withinBudget()
-            && (quote || (o.configured() && o.healthy())))
-        .collect(Collectors.toList());
+    List<RouteOption> candidates =
+        priced.stream()
+            .filter(
+                o ->
+                    o.meetsFloor()
+                        && o.withinBudget()
+                        && (quote || (o.configured() && o.healthy())))
+            .collect(Collectors.toList());
     if (!candidates.isEmpty()) {
       RouteOption best = candidates.get(0);
-      return new RouteDecision(mode, best.backend(), best.clipSeconds(), best.shots(),
-          best.renderedSeconds(), best.estimateUsd(), candidates, priced, null, null);
+      return new RouteDecision(
+          mode,
+          best.backend(),
+          best.clipSeconds(),
+          best.shots(),
+          best.renderedSeconds(),
+          best.estimateUsd(),
+          candidates,
+          priced,
+          null,
+          null);
     }
     String floor = Money.decimal(preset.qualityFloor());
     List<RouteOption> meetFloor =
@@ -199,35 +253,65 @@ public final class Router implements Serializable {
         !meetFloor.isEmpty() && meetFloor.stream().noneMatch(RouteOption::withinBudget);
     String would = quote ? "a final render would be refused: " : "";
     if (allOverBudget) {
-      RouteOption cheapest = meetFloor.stream()
-          .min(Comparator.comparingLong((RouteOption o) -> Money.micros(o.estimateUsd()))
-              .thenComparing(RANKING))
-          .orElseThrow();
-      String msg = would + "budget_usd " + Money.format(req.getBudgetUsd()) + " is below the"
-          + " cheapest " + (quote ? "" : "configured ") + "backend meeting " + preset.id()
-          + "'s quality floor " + floor + ": " + cheapest.describe() + " for "
-          + req.getDurationSec() + " s; raise budget_usd to at least "
-          + Money.format(cheapest.estimateUsd()) + " or shorten duration_sec";
+      RouteOption cheapest =
+          meetFloor.stream()
+              .min(
+                  Comparator.comparingLong((RouteOption o) -> Money.micros(o.estimateUsd()))
+                      .thenComparing(RANKING))
+              .orElseThrow();
+      String msg =
+          would
+              + "budget_usd "
+              + Money.format(req.getBudgetUsd())
+              + " is below the"
+              + " cheapest "
+              + (quote ? "" : "configured ")
+              + "backend meeting "
+              + preset.id()
+              + "'s quality floor "
+              + floor
+              + ": "
+              + cheapest.describe()
+              + " for "
+              + req.getDurationSec()
+              + " s; raise budget_usd to at least "
+              + Money.format(cheapest.estimateUsd())
+              + " or shorten duration_sec";
       return overBudget(mode, quote ? cheapest : null, priced, msg);
     }
-    return new RouteDecision(mode, null, 0, 0, 0, 0, List.of(), priced,
-        ReasonCode.NO_BACKEND_AVAILABLE, would + noBackendMessage(req, priced, configured));
+    return new RouteDecision(
+        mode,
+        null,
+        0,
+        0,
+        0,
+        0,
+        List.of(),
+        priced,
+        ReasonCode.NO_BACKEND_AVAILABLE,
+        would + noBackendMessage(req, priced, configured));
   }
 
   private String noBackendMessage(
       JobRequest req, List<RouteOption> priced, Set<String> configured) {
     Preset preset = req.presetValue();
     String floor = Money.decimal(preset.qualityFloor());
-    List<String> able = pricing.backends().stream()
-        .filter(b -> b.isFinalRenderer() && b.priorQuality() != null
-            && b.priorQuality() >= preset.qualityFloor() - QUALITY_EPSILON)
-        .map(PricingTable.Backend::id)
-        .collect(Collectors.toList());
+    List<String> able =
+        pricing.backends().stream()
+            .filter(
+                b ->
+                    b.isFinalRenderer()
+                        && b.priorQuality() != null
+                        && b.priorQuality() >= preset.qualityFloor() - QUALITY_EPSILON)
+            .map(PricingTable.Backend::id)
+            .collect(Collectors.toList());
     if (priced.isEmpty()) {
       return "no backend on this pipeline renders finals (--renderBackends="
-          + String.join(",", sortedIds(configured)) + "); use mode=preview or mode=estimate"
-          + (able.isEmpty() ? "" : ", or ask the operator to configure one of "
-              + String.join(", ", able));
+          + String.join(",", sortedIds(configured))
+          + "); use mode=preview or mode=estimate"
+          + (able.isEmpty()
+              ? ""
+              : ", or ask the operator to configure one of " + String.join(", ", able));
     }
     List<String> why = new ArrayList<>();
     for (RouteOption o : priced) {
@@ -240,11 +324,18 @@ public final class Router implements Serializable {
       }
     }
     boolean transientOnly = priced.stream().anyMatch(o -> o.meetsFloor() && o.withinBudget());
-    return "no backend can render " + preset.id() + " (quality floor " + floor + ") now: "
+    return "no backend can render "
+        + preset.id()
+        + " (quality floor "
+        + floor
+        + ") now: "
         + String.join("; ", why)
-        + (transientOnly ? "; retry later" : "; choose a preset with a lower floor"
-            + (able.isEmpty() ? "" : " or ask the operator to configure one of "
-                + String.join(", ", able)));
+        + (transientOnly
+            ? "; retry later"
+            : "; choose a preset with a lower floor"
+                + (able.isEmpty()
+                    ? ""
+                    : " or ask the operator to configure one of " + String.join(", ", able)));
   }
 
   private RouteDecision routeForced(
@@ -255,40 +346,95 @@ public final class Router implements Serializable {
     String id = req.getBackend();
     Optional<PricingTable.Backend> b = pricing.find(id);
     if (b.isEmpty()) {
-      return refuse(mode, priced, ReasonCode.NO_BACKEND_AVAILABLE, would + "backend " + id
-          + " is not in the pricing table; use one of " + String.join(", ", pricing.ids()));
+      return refuse(
+          mode,
+          priced,
+          ReasonCode.NO_BACKEND_AVAILABLE,
+          would
+              + "backend "
+              + id
+              + " is not in the pricing table; use one of "
+              + String.join(", ", pricing.ids()));
     }
     if (!b.get().isFinalRenderer()) {
-      return refuse(mode, priced, ReasonCode.NO_BACKEND_AVAILABLE, would + "backend " + id
-          + " cannot render mode=final; use mode=preview or drop the backend field");
+      return refuse(
+          mode,
+          priced,
+          ReasonCode.NO_BACKEND_AVAILABLE,
+          would
+              + "backend "
+              + id
+              + " cannot render mode=final; use mode=preview or drop the backend field");
     }
     RouteOption o = price(b.get(), req, configured, unhealthy);
     Preset preset = req.presetValue();
     if (!quote && !o.configured()) {
-      return refuse(mode, priced, ReasonCode.NO_BACKEND_AVAILABLE, "backend " + id
-          + " is not configured on this pipeline (--renderBackends=" + String.join(",",
-              sortedIds(configured)) + "); drop the backend field or use mode=estimate");
+      return refuse(
+          mode,
+          priced,
+          ReasonCode.NO_BACKEND_AVAILABLE,
+          "backend "
+              + id
+              + " is not configured on this pipeline (--renderBackends="
+              + String.join(",", sortedIds(configured))
+              + "); drop the backend field or use mode=estimate");
     }
     if (!quote && !o.healthy()) {
-      return refuse(mode, priced, ReasonCode.NO_BACKEND_AVAILABLE, "backend " + id
-          + " is temporarily unavailable; retry later or drop the backend field");
+      return refuse(
+          mode,
+          priced,
+          ReasonCode.NO_BACKEND_AVAILABLE,
+          "backend " + id + " is temporarily unavailable; retry later or drop the backend field");
     }
     if (!o.meetsFloor()) {
-      return refuse(mode, priced, ReasonCode.NO_BACKEND_AVAILABLE, would + "backend " + id
-          + " (quality " + Money.decimal(o.priorQuality()) + ") is below " + preset.id()
-          + "'s quality floor " + Money.decimal(preset.qualityFloor())
-          + "; choose a preset with a lower floor or another backend");
+      return refuse(
+          mode,
+          priced,
+          ReasonCode.NO_BACKEND_AVAILABLE,
+          would
+              + "backend "
+              + id
+              + " (quality "
+              + Money.decimal(o.priorQuality())
+              + ") is below "
+              + preset.id()
+              + "'s quality floor "
+              + Money.decimal(preset.qualityFloor())
+              + "; choose a preset with a lower floor or another backend");
     }
     if (!o.withinBudget()) {
-      String msg = would + "backend " + id + " costs " + Money.format(o.estimateUsd()) + " ("
-          + o.shots() + " × " + Money.decimal(o.clipSeconds()) + " s) for " + req.getDurationSec()
-          + " s, over budget_usd " + Money.format(req.getBudgetUsd()) + "; raise budget_usd to at"
-          + " least " + Money.format(o.estimateUsd()) + ", shorten duration_sec or drop the"
-          + " backend field";
+      String msg =
+          would
+              + "backend "
+              + id
+              + " costs "
+              + Money.format(o.estimateUsd())
+              + " ("
+              + o.shots()
+              + " × "
+              + Money.decimal(o.clipSeconds())
+              + " s) for "
+              + req.getDurationSec()
+              + " s, over budget_usd "
+              + Money.format(req.getBudgetUsd())
+              + "; raise budget_usd to at"
+              + " least "
+              + Money.format(o.estimateUsd())
+              + ", shorten duration_sec or drop the"
+              + " backend field";
       return overBudget(mode, quote ? o : null, priced, msg);
     }
-    return new RouteDecision(mode, o.backend(), o.clipSeconds(), o.shots(), o.renderedSeconds(),
-        o.estimateUsd(), List.of(o), priced, null, null);
+    return new RouteDecision(
+        mode,
+        o.backend(),
+        o.clipSeconds(),
+        o.shots(),
+        o.renderedSeconds(),
+        o.estimateUsd(),
+        List.of(o),
+        priced,
+        null,
+        null);
   }
 
   /**
@@ -301,9 +447,17 @@ public final class Router implements Serializable {
     if (quoted == null) {
       return refuse(mode, priced, ReasonCode.BUDGET_EXCEEDED, msg);
     }
-    return new RouteDecision(mode, null, quoted.clipSeconds(), quoted.shots(),
-        quoted.renderedSeconds(), quoted.estimateUsd(), List.of(), priced,
-        ReasonCode.BUDGET_EXCEEDED, msg);
+    return new RouteDecision(
+        mode,
+        null,
+        quoted.clipSeconds(),
+        quoted.shots(),
+        quoted.renderedSeconds(),
+        quoted.estimateUsd(),
+        List.of(),
+        priced,
+        ReasonCode.BUDGET_EXCEEDED,
+        msg);
   }
 
   private static RouteDecision refuse(

@@ -70,17 +70,20 @@ public final class FrameSampler {
     int h = Math.max(1, (int) Math.round(src.getHeight() * (double) MAX_WIDTH / src.getWidth()));
     BufferedImage dst = new BufferedImage(MAX_WIDTH, h, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = dst.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.setRenderingHint(
+        RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
     g.drawImage(src, 0, 0, MAX_WIDTH, h, null);
     g.dispose();
     return dst;
   }
 
   private static BufferedImage toRgb(BufferedImage src) {
-    if (src.getType() == BufferedImage.TYPE_INT_RGB || src.getType() == BufferedImage.TYPE_3BYTE_BGR) {
+    if (src.getType() == BufferedImage.TYPE_INT_RGB
+        || src.getType() == BufferedImage.TYPE_3BYTE_BGR) {
       return src;
     }
-    BufferedImage dst = new BufferedImage(src.getWidth(), src.getHeight(), BufferedImage.TYPE_INT_RGB);
+    BufferedImage dst =
+        new BufferedImage(src.getWidth(), src.getHeight(), BufferedImage.TYPE_INT_RGB);
     Graphics2D g = dst.createGraphics();
     g.drawImage(src, 0, 0, null);
     g.dispose();

@@ -32,10 +32,10 @@ import javax.annotation.Nullable;
  * request carries at most {@value #MAX_FRAMES} (never fewer than one per shot). Every shot must
  * give its frames: a shot that cannot be read or decoded means semantic QA cannot run.
  *
- * <p>The answer is validated strictly: exactly {@code rationale}, {@code style}, {@code
- * narrative}, {@code emotion}, {@code visual}; the scores finite numbers in [0, 1]; the rationale
- * a string of at most {@value #MAX_RATIONALE_CODE_POINTS} code points (it is not stored: it may
- * quote the content).
+ * <p>The answer is validated strictly: exactly {@code rationale}, {@code style}, {@code narrative},
+ * {@code emotion}, {@code visual}; the scores finite numbers in [0, 1]; the rationale a string of
+ * at most {@value #MAX_RATIONALE_CODE_POINTS} code points (it is not stored: it may quote the
+ * content).
  */
 public final class GeminiScorer {
   public static final double W_STYLE = 0.3;
@@ -62,7 +62,8 @@ public final class GeminiScorer {
   public record Scores(double style, double narrative, double emotion, double visual) {
     /** The DESIGN §6 weighted score, in [0, 1]. */
     public double weighted() {
-      double s = W_STYLE * style + W_NARRATIVE * narrative + W_EMOTION * emotion + W_VISUAL * visual;
+      double s =
+          W_STYLE * style + W_NARRATIVE * narrative + W_EMOTION * emotion + W_VISUAL * visual;
       return Math.max(0, Math.min(1, s));
     }
   }
@@ -77,8 +78,8 @@ public final class GeminiScorer {
   }
 
   /**
-   * What scoring gave: scores (null when it could not run), why not, and the call's numbers for
-   * the API_CALL event ({@code callMade} false when frames could not be sampled).
+   * What scoring gave: scores (null when it could not run), why not, and the call's numbers for the
+   * API_CALL event ({@code callMade} false when frames could not be sampled).
    */
   public record Outcome(
       @Nullable Scores scores,
@@ -109,8 +110,12 @@ public final class GeminiScorer {
   public static Outcome score(GeminiClient client, Job job) {
     List<String> uris = job.getShotUris();
     if (uris.isEmpty() || uris.size() != job.getShots().size()) {
-      return Outcome.noCall("frames could not be sampled: " + uris.size() + " rendered shots for "
-          + job.getShots().size() + " planned");
+      return Outcome.noCall(
+          "frames could not be sampled: "
+              + uris.size()
+              + " rendered shots for "
+              + job.getShots().size()
+              + " planned");
     }
     int perShot = framesPerShot(uris.size());
     List<List<byte[]>> frames = new ArrayList<>();
@@ -126,15 +131,42 @@ public final class GeminiScorer {
     try {
       resp = client.generate(request(job, frames));
     } catch (GeminiException e) {
-      return new Outcome(null, "Gemini call failed: " + e.getMessage(), true, false, e.kind(), e.httpStatus(),
-          e.attempts(), e.latencyMillis(), e.usage(), sent);
+      return new Outcome(
+          null,
+          "Gemini call failed: " + e.getMessage(),
+          true,
+          false,
+          e.kind(),
+          e.httpStatus(),
+          e.attempts(),
+          e.latencyMillis(),
+          e.usage(),
+          sent);
     }
     try {
-      return new Outcome(parse(resp.text()), null, true, true, null, 200, resp.attempts(), resp.latencyMillis(),
-          resp.usage(), sent);
+      return new Outcome(
+          parse(resp.text()),
+          null,
+          true,
+          true,
+          null,
+          200,
+          resp.attempts(),
+          resp.latencyMillis(),
+          resp.usage(),
+          sent);
     } catch (InvalidAnswer e) {
-      return new Outcome(null, "invalid Gemini scores: " + e.getMessage(), true, true, null, 200, resp.attempts(),
-          resp.latencyMillis(), resp.usage(), sent);
+      return new Outcome(
+          null,
+          "invalid Gemini scores: " + e.getMessage(),
+          true,
+          true,
+          null,
+          200,
+          resp.attempts(),
+          resp.latencyMillis(),
+          resp.usage(),
+          sent);
     }
   }
 
@@ -172,14 +204,20 @@ public final class GeminiScorer {
     plan.append("<content>\n").append(req.getContent()).append("\n</content>\n");
     plan.append("Shot plan (").append(job.getShots().size()).append(" shots):\n");
     for (ShotSpec s : job.getShots()) {
-      plan.append("Shot ").append(s.getIndex()).append(" (")
-          .append(String.format(Locale.ROOT, "%.1f", s.getDurationSec())).append(" s): ")
-          .append(s.getPrompt()).append('\n');
+      plan.append("Shot ")
+          .append(s.getIndex())
+          .append(" (")
+          .append(String.format(Locale.ROOT, "%.1f", s.getDurationSec()))
+          .append(" s): ")
+          .append(s.getPrompt())
+          .append('\n');
     }
     List<GeminiClient.Part> parts = new ArrayList<>();
     parts.add(GeminiClient.Part.text(plan.toString()));
     for (int i = 0; i < frames.size(); i++) {
-      parts.add(GeminiClient.Part.text("Frames of shot " + i + ", in time order (" + frames.get(i).size() + "):"));
+      parts.add(
+          GeminiClient.Part.text(
+              "Frames of shot " + i + ", in time order (" + frames.get(i).size() + "):"));
       for (byte[] jpeg : frames.get(i)) {
         parts.add(GeminiClient.Part.inline("image/jpeg", jpeg));
       }
@@ -197,7 +235,10 @@ public final class GeminiScorer {
   public static ObjectNode responseSchema() {
     ObjectNode root = STRICT.createObjectNode().put("type", "OBJECT");
     ObjectNode props = root.putObject("properties");
-    props.putObject("rationale").put("type", "STRING").put("description", "Two or three sentences on what you saw.");
+    props
+        .putObject("rationale")
+        .put("type", "STRING")
+        .put("description", "Two or three sentences on what you saw.");
     for (String s : SCORES) {
       props.putObject(s).put("type", "NUMBER").put("minimum", 0).put("maximum", 1);
     }
@@ -227,7 +268,8 @@ public final class GeminiScorer {
       String f = it.next();
       if (!allowed.contains(f)) {
         String s = f.replaceAll("[^\\p{L}\\p{N}_.-]", "?");
-        throw new InvalidAnswer("unknown field '" + (s.length() > 40 ? s.substring(0, 40) + "…" : s) + "'");
+        throw new InvalidAnswer(
+            "unknown field '" + (s.length() > 40 ? s.substring(0, 40) + "…" : s) + "'");
       }
     }
     for (String f : allowed) {
@@ -240,12 +282,16 @@ public final class GeminiScorer {
       throw new InvalidAnswer("rationale is not a string");
     }
     if (r.asText().codePointCount(0, r.asText().length()) > MAX_RATIONALE_CODE_POINTS) {
-      throw new InvalidAnswer("rationale is longer than " + MAX_RATIONALE_CODE_POINTS + " code points");
+      throw new InvalidAnswer(
+          "rationale is longer than " + MAX_RATIONALE_CODE_POINTS + " code points");
     }
     double[] v = new double[SCORES.size()];
     for (int i = 0; i < SCORES.size(); i++) {
       JsonNode n = root.get(SCORES.get(i));
-      if (!n.isNumber() || !Double.isFinite(n.doubleValue()) || n.doubleValue() < 0 || n.doubleValue() > 1) {
+      if (!n.isNumber()
+          || !Double.isFinite(n.doubleValue())
+          || n.doubleValue() < 0
+          || n.doubleValue() > 1) {
         throw new InvalidAnswer(SCORES.get(i) + " must be a number in [0, 1]");
       }
       v[i] = n.doubleValue();

@@ -23,15 +23,14 @@ import org.apache.beam.sdk.values.TupleTagList;
  * {@value CoverageHeuristic#NAME} (coverage of the content's sentences by the shot prompts). The
  * job records which scorer produced its score.
  *
- * <p>When Gemini is configured but scoring cannot run (frames unreadable, the call failed after
- * its retries, an invalid answer), the heuristic is <b>not</b> substituted: it measures the plan,
- * not the video, and would let an unchecked video be DELIVERED. The job keeps {@code qaSemantic}
- * null, {@code qaSemanticScorer = gemini:<model>} and {@code reason = "semantic QA could not run:
- * …"}; {@code Decide} then rejects it on technical QA alone or else sends it to NEEDS_REVIEW with
- * that reason. Audit: one API_CALL {@code score_semantic} per Gemini call (details: model,
- * attempts, latency, HTTP status, tokens, frames sent, the four scores and the weighted score), and
- * an ERROR {@code semantic_qa_unavailable} when scoring could not run. No prompt text, no frames,
- * no token.
+ * <p>When Gemini is configured but scoring cannot run (frames unreadable, the call failed after its
+ * retries, an invalid answer), the heuristic is <b>not</b> substituted: it measures the plan, not
+ * the video, and would let an unchecked video be DELIVERED. The job keeps {@code qaSemantic} null,
+ * {@code qaSemanticScorer = gemini:<model>} and {@code reason = "semantic QA could not run: …"};
+ * {@code Decide} then rejects it on technical QA alone or else sends it to NEEDS_REVIEW with that
+ * reason. Audit: one API_CALL {@code score_semantic} per Gemini call (details: model, attempts,
+ * latency, HTTP status, tokens, frames sent, the four scores and the weighted score), and an ERROR
+ * {@code semantic_qa_unavailable} when scoring could not run. No prompt text, no frames, no token.
  */
 public final class SemanticQa extends PTransform<PCollection<Job>, PCollectionTuple> {
   /** Prefix of the reason of a job whose semantic QA could not run. */
@@ -62,7 +61,8 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollectionTu
     return jobs.apply(
         gemini == null ? "ScoreCoverage" : "ScoreWithGemini",
         ParDo.of(new ScoreFn(audit, gemini))
-            .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
+            .withOutputTags(
+                StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
   }
 
   static final class ScoreFn extends JobStageFn {
@@ -87,8 +87,15 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollectionTu
     @Override
     protected void apply(Job job, MultiOutputReceiver out) {
       if (client == null) {
-        double score = CoverageHeuristic.score(job.getRequest().getContent(), job.getRequest().getLang(), job.getShots());
-        out.get(StageTags.JOBS).output(job.toBuilder().setQaSemantic(score).setQaSemanticScorer(CoverageHeuristic.NAME).build());
+        double score =
+            CoverageHeuristic.score(
+                job.getRequest().getContent(), job.getRequest().getLang(), job.getShots());
+        out.get(StageTags.JOBS)
+            .output(
+                job.toBuilder()
+                    .setQaSemantic(score)
+                    .setQaSemanticScorer(CoverageHeuristic.NAME)
+                    .build());
         return;
       }
       GeminiScorer.Outcome o = GeminiScorer.score(client, job);
@@ -97,7 +104,11 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollectionTu
       }
       if (o.ok()) {
         out.get(StageTags.JOBS)
-            .output(job.toBuilder().setQaSemantic(o.scores().weighted()).setQaSemanticScorer(gemini.label()).build());
+            .output(
+                job.toBuilder()
+                    .setQaSemantic(o.scores().weighted())
+                    .setQaSemanticScorer(gemini.label())
+                    .build());
         return;
       }
       unavailable.inc();
@@ -131,29 +142,54 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollectionTu
       }
       if (o.ok()) {
         GeminiScorer.Scores s = o.scores();
-        d.put("style", s.style()).put("narrative", s.narrative()).put("emotion", s.emotion())
-            .put("visual", s.visual()).put("score", s.weighted());
+        d.put("style", s.style())
+            .put("narrative", s.narrative())
+            .put("emotion", s.emotion())
+            .put("visual", s.visual())
+            .put("score", s.weighted());
       } else if (!o.callSucceeded()) {
         d.put("error_kind", o.errorKind() == null ? "UNKNOWN" : o.errorKind().name());
         d.put("error", o.failure());
       }
       return audit.event(
-          AuditEvents.API_CALL, o.callSucceeded() ? AuditEvents.SUCCESS : AuditEvents.FAILURE, "score_semantic",
-          job.getMessageId(), job.getTenant(), job.getUid(), job.getJobId(), gemini.label(), d,
-          System.currentTimeMillis(), "gemini-semantic-qa");
+          AuditEvents.API_CALL,
+          o.callSucceeded() ? AuditEvents.SUCCESS : AuditEvents.FAILURE,
+          "score_semantic",
+          job.getMessageId(),
+          job.getTenant(),
+          job.getUid(),
+          job.getJobId(),
+          gemini.label(),
+          d,
+          System.currentTimeMillis(),
+          "gemini-semantic-qa");
     }
 
     private AuditEvent unavailableEvent(Job job, GeminiScorer.Outcome o) {
       ObjectNode d =
           AuditEvents.details()
               .put("scorer", gemini.label())
-              .put("cause", !o.callMade() ? "frames_unreadable" : o.callSucceeded() ? "invalid_answer" : "call_failed")
+              .put(
+                  "cause",
+                  !o.callMade()
+                      ? "frames_unreadable"
+                      : o.callSucceeded() ? "invalid_answer" : "call_failed")
               .put("error", o.failure())
-              .put("consequence", "no semantic score; the job goes to NEEDS_REVIEW unless technical QA rejects it");
+              .put(
+                  "consequence",
+                  "no semantic score; the job goes to NEEDS_REVIEW unless technical QA rejects it");
       return audit.event(
-          AuditEvents.ERROR, AuditEvents.ERROR_STATUS, "semantic_qa_unavailable",
-          job.getMessageId(), job.getTenant(), job.getUid(), job.getJobId(), gemini.label(), d,
-          System.currentTimeMillis(), "semantic-qa-unavailable");
+          AuditEvents.ERROR,
+          AuditEvents.ERROR_STATUS,
+          "semantic_qa_unavailable",
+          job.getMessageId(),
+          job.getTenant(),
+          job.getUid(),
+          job.getJobId(),
+          gemini.label(),
+          d,
+          System.currentTimeMillis(),
+          "semantic-qa-unavailable");
     }
   }
 }

@@ -103,7 +103,8 @@ public final class TechnicalChecks {
       checks.add(
           CheckResult.create(
               RESOLUTION,
-              info.getWidth() >= expected.getMinWidth() && info.getHeight() >= expected.getMinHeight(),
+              info.getWidth() >= expected.getMinWidth()
+                  && info.getHeight() >= expected.getMinHeight(),
               String.format(
                   Locale.ROOT,
                   "%dx%d vs minimum %dx%d",

@@ -4,17 +4,16 @@ import com.aiprod.pipeline.JobStageFn;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;
+import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ShotSpec;
 import com.aiprod.pipeline.render.OutputFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import com.aiprod.pipeline.model.JobState;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
@@ -30,7 +29,8 @@ public final class TechnicalQa extends PTransform<PCollection<Job>, PCollectionT
   public PCollectionTuple expand(PCollection<Job> jobs) {
     return jobs.apply(
         "InspectVideos",
-        ParDo.of(new InspectFn()).withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS)));
+        ParDo.of(new InspectFn())
+            .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS)));
   }
 
   static final class InspectFn extends JobStageFn {
@@ -46,25 +46,28 @@ public final class TechnicalQa extends PTransform<PCollection<Job>, PCollectionT
         shots.put(i, inspect(uris.get(i)));
       }
       InspectionResult fin =
-          job.getVideoUri() == null ? InspectionResult.failed("no final.mp4") : inspect(job.getVideoUri());
+          job.getVideoUri() == null
+              ? InspectionResult.failed("no final.mp4")
+              : inspect(job.getVideoUri());
       JobRequest req = job.getRequest();
       double planned = job.getShots().stream().mapToDouble(ShotSpec::getDurationSec).sum();
       TechnicalExpectation expected =
           "preview".equals(req.getMode())
               ? TechnicalExpectation.forPreview(planned, job.getShots().size())
-              : TechnicalExpectation.forPreset(req.presetValue(), planned, req.getFps(), job.getShots().size());
+              : TechnicalExpectation.forPreset(
+                  req.presetValue(), planned, req.getFps(), job.getShots().size());
       TechnicalReport report = TechnicalChecks.run(expected, shots, fin);
-      String failed =
-          String.join(", ", report.failedChecks());
-      out.get(StageTags.JOBS).output(
-          job.toBuilder()
-              .setQaTechnical(report.getScore())
-              .build()
-              .transition(
-                  JobState.QA,
-                  System.currentTimeMillis(),
-                  String.format(Locale.ROOT, "technical QA %.2f", report.getScore())
-                      + (failed.isEmpty() ? "" : " (failed: " + failed + ")")));
+      String failed = String.join(", ", report.failedChecks());
+      out.get(StageTags.JOBS)
+          .output(
+              job.toBuilder()
+                  .setQaTechnical(report.getScore())
+                  .build()
+                  .transition(
+                      JobState.QA,
+                      System.currentTimeMillis(),
+                      String.format(Locale.ROOT, "technical QA %.2f", report.getScore())
+                          + (failed.isEmpty() ? "" : " (failed: " + failed + ")")));
     }
 
     static InspectionResult inspect(String uri) {

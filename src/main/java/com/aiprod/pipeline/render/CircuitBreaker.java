@@ -15,8 +15,8 @@ import java.util.TreeSet;
  * opened it are forgotten, so it takes another full count to open it again.
  *
  * <p>Decision: circuits are per worker, not global. A backend that fails for everyone fails on
- * every worker, and each worker learns it from its own calls within a few seconds; a global
- * circuit would need a shared store on the hot path of every call.
+ * every worker, and each worker learns it from its own calls within a few seconds; a global circuit
+ * would need a shared store on the hot path of every call.
  */
 public final class CircuitBreaker {
   private static final CircuitBreaker SHARED = new CircuitBreaker();
@@ -62,11 +62,12 @@ public final class CircuitBreaker {
   /** The backends skipped at {@code now} (the router's "unhealthy" set). */
   public synchronized Set<String> openBackends(long now) {
     Set<String> open = new TreeSet<>();
-    openUntil.forEach((b, until) -> {
-      if (now < until) {
-        open.add(b);
-      }
-    });
+    openUntil.forEach(
+        (b, until) -> {
+          if (now < until) {
+            open.add(b);
+          }
+        });
     return open;
   }
 

@@ -17,14 +17,15 @@ import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
  * Files under {@code --outputLocation}, through Beam's {@link FileSystems} so that {@code gs://}
- * and local directories both work. Encoders and MP4 tools need seekable local files: they work
- * on a local temp file that is then copied out (and remote files are copied in to read them).
+ * and local directories both work. Encoders and MP4 tools need seekable local files: they work on a
+ * local temp file that is then copied out (and remote files are copied in to read them).
  */
 public final class OutputFiles {
   private OutputFiles() {}
 
   /** {@code <outputLocation>/<tenant>/<jobId>/<relative>}. */
-  public static String jobFile(String outputLocation, String tenant, String jobId, String relative) {
+  public static String jobFile(
+      String outputLocation, String tenant, String jobId, String relative) {
     String base = outputLocation.endsWith("/") ? outputLocation : outputLocation + "/";
     return base + tenant + "/" + jobId + "/" + relative;
   }
@@ -62,8 +63,8 @@ public final class OutputFiles {
   }
 
   /**
-   * A local file with the content of {@code uri}: the file itself when local, else a temp copy
-   * that the caller deletes (see {@link #isLocal}).
+   * A local file with the content of {@code uri}: the file itself when local, else a temp copy that
+   * the caller deletes (see {@link #isLocal}).
    */
   public static Path localCopy(String uri) throws IOException {
     if (isLocal(uri)) {

@@ -52,14 +52,30 @@ public record RenderPolicy(
 
   public RenderPolicy withBreakerOpenMillis(long millis) {
     return new RenderPolicy(
-        firstPollMillis, maxPollMillis, pollGrowth, retryBaseMillis, retryMaxMillis, maxRetries,
-        attemptTimeoutMillis, breakerFailures, breakerWindowMillis, millis);
+        firstPollMillis,
+        maxPollMillis,
+        pollGrowth,
+        retryBaseMillis,
+        retryMaxMillis,
+        maxRetries,
+        attemptTimeoutMillis,
+        breakerFailures,
+        breakerWindowMillis,
+        millis);
   }
 
   public RenderPolicy withAttemptTimeoutMillis(long millis) {
     return new RenderPolicy(
-        firstPollMillis, maxPollMillis, pollGrowth, retryBaseMillis, retryMaxMillis, maxRetries,
-        millis, breakerFailures, breakerWindowMillis, breakerOpenMillis);
+        firstPollMillis,
+        maxPollMillis,
+        pollGrowth,
+        retryBaseMillis,
+        retryMaxMillis,
+        maxRetries,
+        millis,
+        breakerFailures,
+        breakerWindowMillis,
+        breakerOpenMillis);
   }
 
   /** The poll interval after {@code previous} (0: the first poll). */
@@ -71,11 +87,12 @@ public record RenderPolicy(
   }
 
   /**
-   * Backoff before retry number {@code retry} (1-based): full jitter over {@code base × 2^(retry-1)}
-   * capped at {@code retryMaxMillis}, and never less than the provider's Retry-After.
+   * Backoff before retry number {@code retry} (1-based): full jitter over {@code base ×
+   * 2^(retry-1)} capped at {@code retryMaxMillis}, and never less than the provider's Retry-After.
    */
   public long backoff(int retry, Long retryAfterMillis) {
-    long ceiling = Math.min(retryMaxMillis, retryBaseMillis << Math.min(20, Math.max(0, retry - 1)));
+    long ceiling =
+        Math.min(retryMaxMillis, retryBaseMillis << Math.min(20, Math.max(0, retry - 1)));
     long jittered = ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
     return retryAfterMillis == null ? jittered : Math.max(jittered, retryAfterMillis);
   }

@@ -55,12 +55,12 @@ import org.joda.time.Duration;
  * shot_renders} row; every backend call an API_CALL audit event; every hand-over a {@code
  * backend_fallbacks} count and an audit event.
  *
- * <p><b>Streaming</b>: the shots are keyed by tenant/job/shot and a stateful DoFn keeps each
- * shot's {@link ShotRenderState}; between steps the shot waits on a processing-time timer, so no
- * worker thread waits for a render. <b>Batch</b>: batch runners fire processing-time timers only
- * at the end of the input (the DirectRunner never does: measured, see docs/ARCHITECTURE.md), so the
- * shots are spread over workers and rendered by a splittable DoFn that resumes itself after each
- * step's delay ({@link ShotRestriction}), with the same state machine and policy.
+ * <p><b>Streaming</b>: the shots are keyed by tenant/job/shot and a stateful DoFn keeps each shot's
+ * {@link ShotRenderState}; between steps the shot waits on a processing-time timer, so no worker
+ * thread waits for a render. <b>Batch</b>: batch runners fire processing-time timers only at the
+ * end of the input (the DirectRunner never does: measured, see docs/ARCHITECTURE.md), so the shots
+ * are spread over workers and rendered by a splittable DoFn that resumes itself after each step's
+ * delay ({@link ShotRestriction}), with the same state machine and policy.
  */
 public final class RenderShots extends PTransform<PCollection<Job>, PCollectionTuple> {
   public static final TupleTag<ShotResult> RESULTS = new TupleTag<ShotResult>() {};
@@ -76,7 +76,8 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
   /**
    * @param jobDocuments where to check, before each step, whether the shot's job was cancelled
    *     (null: never check, for tests without a job store)
-   * @param streaming whether to wait between steps on timers (streaming) or by resuming a splittable DoFn (batch)
+   * @param streaming whether to wait between steps on timers (streaming) or by resuming a
+   *     splittable DoFn (batch)
    */
   public RenderShots(
       AuditEvents audit,
@@ -101,26 +102,40 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         jobs.apply(
             "FanOutShots",
             FlatMapElements.into(TypeDescriptor.of(ShotTask.class))
-                .via((Job j) -> j.getShots().stream().map(s -> ShotTask.of(j, s)).collect(Collectors.toList())));
+                .via(
+                    (Job j) ->
+                        j.getShots().stream()
+                            .map(s -> ShotTask.of(j, s))
+                            .collect(Collectors.toList())));
     Settings settings =
         new Settings(
-            audit, outputLocation, jobDocuments, backends, pricing, policy, jobs.getPipeline().getOptions().getJobName());
+            audit,
+            outputLocation,
+            jobDocuments,
+            backends,
+            pricing,
+            policy,
+            jobs.getPipeline().getOptions().getJobName());
     if (streaming) {
       return tasks
           .apply(
               "KeyShots",
-              MapElements.into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(ShotTask.class)))
+              MapElements.into(
+                      TypeDescriptors.kvs(
+                          TypeDescriptors.strings(), TypeDescriptor.of(ShotTask.class)))
                   .via((ShotTask t) -> KV.of(t.key(), t)))
           .setCoder(KvCoder.of(StringUtf8Coder.of(), Coders.schema(ShotTask.class)))
           .apply(
               "RenderShot",
-              ParDo.of(new RenderWithTimersFn(settings)).withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
+              ParDo.of(new RenderWithTimersFn(settings))
+                  .withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
     }
     return tasks
         .apply("SpreadShots", Reshuffle.<ShotTask>viaRandomKey().withNumBuckets(64))
         .apply(
             "RenderShot",
-            ParDo.of(new RenderWithResumesFn(settings)).withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
+            ParDo.of(new RenderWithResumesFn(settings))
+                .withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
   }
 
   /** What both render DoFns carry to the workers. */
@@ -164,7 +179,11 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
       }
       renderer =
           new ShotRenderer(
-              settings.policy(), CircuitBreaker.shared(), settings.pricing(), settings.outputLocation(), this::client);
+              settings.policy(),
+              CircuitBreaker.shared(),
+              settings.pricing(),
+              settings.outputLocation(),
+              this::client);
     }
 
     private synchronized VideoBackend client(String backendId) {
@@ -188,7 +207,10 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         return false;
       }
       DocumentSnapshot doc =
-          firestore.document("tenants/" + task.getTenant() + "/jobs/" + task.getJobId()).get().get();
+          firestore
+              .document("tenants/" + task.getTenant() + "/jobs/" + task.getJobId())
+              .get()
+              .get();
       return doc.exists() && JobState.CANCELLED.name().equals(doc.getString("state"));
     }
 
@@ -208,7 +230,8 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
     void emit(ShotTask task, ShotRenderer.Step step, MultiOutputReceiver out) {
       if (secretAccesses != null) {
         for (AuditEvent access :
-            secretAccesses.drainEvents(settings.audit(), settings.run(), "RenderShots", System.currentTimeMillis())) {
+            secretAccesses.drainEvents(
+                settings.audit(), settings.run(), "RenderShots", System.currentTimeMillis())) {
           out.get(StageTags.AUDIT).output(access);
         }
       }
@@ -232,10 +255,20 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         }
         out.get(StageTags.AUDIT)
             .output(
-                settings.audit().event(
-                    AuditEvents.API_CALL, c.ok() ? AuditEvents.SUCCESS : AuditEvents.FAILURE, "render_" + c.call(),
-                    task.getMessageId(), task.getTenant(), task.getUid(), task.getJobId(), c.backend(), d,
-                    c.atMillis(), "shot-" + task.getShot().getIndex() + "-call-" + c.sequence()));
+                settings
+                    .audit()
+                    .event(
+                        AuditEvents.API_CALL,
+                        c.ok() ? AuditEvents.SUCCESS : AuditEvents.FAILURE,
+                        "render_" + c.call(),
+                        task.getMessageId(),
+                        task.getTenant(),
+                        task.getUid(),
+                        task.getJobId(),
+                        c.backend(),
+                        d,
+                        c.atMillis(),
+                        "shot-" + task.getShot().getIndex() + "-call-" + c.sequence()));
       }
       for (ShotRenderer.Fallback f : step.fallbacks()) {
         fallbacks.inc();
@@ -248,15 +281,32 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
                 .put("reason", truncate(f.why()));
         out.get(StageTags.AUDIT)
             .output(
-                settings.audit().event(
-                    AuditEvents.API_CALL, AuditEvents.FAILURE, "render_fallback", task.getMessageId(),
-                    task.getTenant(), task.getUid(), task.getJobId(), f.to(), d, f.atMillis(),
-                    "shot-" + task.getShot().getIndex() + "-fallback-" + f.from() + "-" + f.attempt()));
+                settings
+                    .audit()
+                    .event(
+                        AuditEvents.API_CALL,
+                        AuditEvents.FAILURE,
+                        "render_fallback",
+                        task.getMessageId(),
+                        task.getTenant(),
+                        task.getUid(),
+                        task.getJobId(),
+                        f.to(),
+                        d,
+                        f.atMillis(),
+                        "shot-"
+                            + task.getShot().getIndex()
+                            + "-fallback-"
+                            + f.from()
+                            + "-"
+                            + f.attempt()));
       }
       for (ShotResult r : step.results()) {
         latency.update(r.getLatencyMs());
         if (!"cancelled".equals(r.getStatus())) {
-          Metrics.counter("aiprod", (r.succeeded() ? "shots_succeeded_" : "shots_failed_") + r.getBackend()).inc();
+          Metrics.counter(
+                  "aiprod", (r.succeeded() ? "shots_succeeded_" : "shots_failed_") + r.getBackend())
+              .inc();
         } else {
           Metrics.counter("aiprod", "shots_cancelled").inc();
         }
@@ -300,7 +350,9 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
 
     @OnTimer("step")
     public void onStep(
-        @StateId("render") ValueState<ShotRenderState> render, @TimerId("step") Timer timer, MultiOutputReceiver out)
+        @StateId("render") ValueState<ShotRenderState> render,
+        @TimerId("step") Timer timer,
+        MultiOutputReceiver out)
         throws Exception {
       ShotRenderState state = render.read();
       if (state == null) {
@@ -314,14 +366,19 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
     }
 
     private void advance(
-        ShotRenderState state, ValueState<ShotRenderState> render, Timer timer, MultiOutputReceiver out)
+        ShotRenderState state,
+        ValueState<ShotRenderState> render,
+        Timer timer,
+        MultiOutputReceiver out)
         throws Exception {
       ShotRenderer.Step step = step(state, out);
       render.write(step.next());
       if (step.done()) {
         timer.offset(REMEMBER_SETTLED).setRelative();
       } else {
-        timer.offset(Duration.millis(Math.max(0, step.wakeAtMillis() - System.currentTimeMillis()))).setRelative();
+        timer
+            .offset(Duration.millis(Math.max(0, step.wakeAtMillis() - System.currentTimeMillis())))
+            .setRelative();
       }
     }
   }
@@ -332,7 +389,8 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
    * wake time: the runner checkpoints and calls it again later, so no thread waits for a provider
    * (batch runners do not fire processing-time timers before the end of the input).
    */
-  @DoFn.BoundedPerElement // a shot ends: the batch graph stays bounded (returning resume() alone would make it unbounded)
+  @DoFn.BoundedPerElement // a shot ends: the batch graph stays bounded (returning resume() alone
+  // would make it unbounded)
   static final class RenderWithResumesFn extends RenderFn<ShotTask> {
     RenderWithResumesFn(Settings settings) {
       super(settings);
@@ -355,7 +413,8 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
 
     @ProcessElement
     public ProcessContinuation process(
-        RestrictionTracker<ShotRestriction, ShotRenderState> tracker, MultiOutputReceiver out) throws Exception {
+        RestrictionTracker<ShotRestriction, ShotRenderState> tracker, MultiOutputReceiver out)
+        throws Exception {
       ShotRestriction r = tracker.currentRestriction();
       if (r.isDone()) {
         return ProcessContinuation.stop();

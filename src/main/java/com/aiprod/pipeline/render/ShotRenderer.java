@@ -3,12 +3,12 @@ package com.aiprod.pipeline.render;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
 import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.qa.Mp4Inspector;
 import com.aiprod.pipeline.render.ShotRenderState.Phase;
 import com.aiprod.pipeline.render.backends.BackendException;
 import com.aiprod.pipeline.render.backends.PollResult;
 import com.aiprod.pipeline.render.backends.RenderRequest;
 import com.aiprod.pipeline.render.backends.VideoBackend;
-import com.aiprod.pipeline.qa.Mp4Inspector;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,21 +26,20 @@ import javax.annotation.Nullable;
  * <ul>
  *   <li>429, 5xx, timeouts and connection failures retry with exponential backoff and full jitter,
  *       honouring Retry-After, up to {@link RenderPolicy#maxRetries()} in a row;
- *   <li>401/403 refresh the backend's credentials once (a rotated secret), then count as
- *       permanent;
+ *   <li>401/403 refresh the backend's credentials once (a rotated secret), then count as permanent;
  *   <li>a permanent failure, a failed generation, exhausted retries or an attempt running past
  *       {@link RenderPolicy#attemptTimeoutMillis()} end the attempt: the next candidate of the
  *       router's order takes the shot over (a fallback); with none left the shot fails, and the
  *       reasons of every attempt are in its {@code shot_renders} rows and the job's reason;
  *   <li>every failed call counts against the backend's circuit ({@link CircuitBreaker}); a
- *       candidate whose circuit is open is skipped, and when every remaining candidate is open
- *       the shot waits for the first to close;
+ *       candidate whose circuit is open is skipped, and when every remaining candidate is open the
+ *       shot waits for the first to close;
  *   <li>a cancelled job stops its shot at the next step (the provider is asked to cancel).
  * </ul>
  *
  * <p>Cost of an attempt: the provider's reported cost when it gives one, else the pricing table's
- * {@code usd_per_second × seconds requested}, charged when the generation succeeded (also when
- * its output could not be fetched: the provider billed it); failed generations cost 0.
+ * {@code usd_per_second × seconds requested}, charged when the generation succeeded (also when its
+ * output could not be fetched: the provider billed it); failed generations cost 0.
  */
 public final class ShotRenderer {
   private final RenderPolicy policy;
@@ -53,7 +52,10 @@ public final class ShotRenderer {
    * @param backends the worker's open client of a backend id
    */
   public ShotRenderer(
-      RenderPolicy policy, CircuitBreaker breaker, PricingTable pricing, String outputLocation,
+      RenderPolicy policy,
+      CircuitBreaker breaker,
+      PricingTable pricing,
+      String outputLocation,
       Function<String, VideoBackend> backends) {
     this.policy = policy;
     this.breaker = breaker;
@@ -64,8 +66,16 @@ public final class ShotRenderer {
 
   /** One backend call, for its API_CALL audit event. */
   public record Call(
-      String backend, String call, int attempt, int sequence, boolean ok, int httpStatus, long latencyMs,
-      @Nullable String error, int polls, long atMillis) {}
+      String backend,
+      String call,
+      int attempt,
+      int sequence,
+      boolean ok,
+      int httpStatus,
+      long latencyMs,
+      @Nullable String error,
+      int polls,
+      long atMillis) {}
 
   /** A shot handed from one backend to the next. */
   public record Fallback(String from, String to, int attempt, String why, long atMillis) {}
@@ -81,7 +91,11 @@ public final class ShotRenderer {
    * @param fallbacks hand-overs to the next candidate
    */
   public record Step(
-      ShotRenderState next, long wakeAtMillis, List<ShotResult> results, List<Call> calls, List<Fallback> fallbacks) {
+      ShotRenderState next,
+      long wakeAtMillis,
+      List<ShotResult> results,
+      List<Call> calls,
+      List<Fallback> fallbacks) {
     public boolean done() {
       return next.phase() == Phase.DONE;
     }
@@ -90,7 +104,9 @@ public final class ShotRenderer {
   /** The URI of a shot's clip. */
   public static String shotUri(String outputLocation, ShotTask task) {
     return OutputFiles.jobFile(
-        outputLocation, task.getTenant(), task.getJobId(),
+        outputLocation,
+        task.getTenant(),
+        task.getJobId(),
         String.format(Locale.ROOT, "shots/shot-%03d.mp4", task.getShot().getIndex()));
   }
 
@@ -122,16 +138,23 @@ public final class ShotRenderer {
 
   /** The clip length to ask {@code backend} for: the shortest of its grid covering the shot. */
   int requestSeconds(String backend, double plannedSeconds) {
-    List<Integer> grid = pricing.find(backend).map(PricingTable.Backend::clipSeconds).orElse(List.of());
+    List<Integer> grid =
+        pricing.find(backend).map(PricingTable.Backend::clipSeconds).orElse(List.of());
     int needed = (int) Math.ceil(plannedSeconds - 1e-9);
     if (grid.isEmpty()) {
       return Math.max(1, needed);
     }
-    return grid.stream().filter(s -> s >= needed).min(Integer::compare).orElse(grid.stream().max(Integer::compare).get());
+    return grid.stream()
+        .filter(s -> s >= needed)
+        .min(Integer::compare)
+        .orElse(grid.stream().max(Integer::compare).get());
   }
 
   private double listCost(String backend, int seconds) {
-    return pricing.find(backend).map(b -> Math.round(b.usdPerSecond() * seconds * 1e6) / 1e6).orElse(0.0);
+    return pricing
+        .find(backend)
+        .map(b -> Math.round(b.usdPerSecond() * seconds * 1e6) / 1e6)
+        .orElse(0.0);
   }
 
   /** One step's bookkeeping. */
@@ -159,7 +182,9 @@ public final class ShotRenderer {
           case CHOOSE:
             {
               ShotRenderState chosen = choose(s);
-              if (chosen == null || chosen.phase() == Phase.DONE || chosen.phase() == Phase.CHOOSE) {
+              if (chosen == null
+                  || chosen.phase() == Phase.DONE
+                  || chosen.phase() == Phase.CHOOSE) {
                 return chosen == null ? s : chosen;
               }
               s = chosen;
@@ -195,7 +220,9 @@ public final class ShotRenderer {
     /** Start an attempt on the current candidate, or the next whose circuit is closed. */
     private ShotRenderState choose(ShotRenderState s) {
       ShotTask task = s.getTask();
-      if (s.getAttempt() == 1 && s.getCandidate() == 0 && alreadyRendered(shotUri(outputLocation, task), task.getShot())) {
+      if (s.getAttempt() == 1
+          && s.getCandidate() == 0
+          && alreadyRendered(shotUri(outputLocation, task), task.getShot())) {
         // A redelivered job after a restart: the shot's file is the memory, never render twice.
         results.add(result(s, "succeeded", null, 0.0, shotUri(outputLocation, task), null));
         return s.toBuilder().phase(Phase.DONE).build();
@@ -216,9 +243,19 @@ public final class ShotRenderer {
       }
       if (i != s.getCandidate()) {
         for (int skipped = s.getCandidate(); skipped < i; skipped++) {
-          fallbacks.add(new Fallback(task.candidate(skipped), task.candidate(i), s.getAttempt(),
-              "circuit open: " + task.candidate(skipped) + " failed " + policy.breakerFailures()
-                  + " times within " + policy.breakerWindowMillis() / 1000 + " s", now));
+          fallbacks.add(
+              new Fallback(
+                  task.candidate(skipped),
+                  task.candidate(i),
+                  s.getAttempt(),
+                  "circuit open: "
+                      + task.candidate(skipped)
+                      + " failed "
+                      + policy.breakerFailures()
+                      + " times within "
+                      + policy.breakerWindowMillis() / 1000
+                      + " s",
+                  now));
         }
       }
       return s.toBuilder()
@@ -239,11 +276,22 @@ public final class ShotRenderer {
       ShotTask t = s.getTask();
       ShotSpec shot = t.getShot();
       String uri = shotUri(outputLocation, t);
-      String prefix = uri.substring(0, uri.length() - ".mp4".length()) + "-attempt-" + s.getAttempt() + "/";
+      String prefix =
+          uri.substring(0, uri.length() - ".mp4".length()) + "-attempt-" + s.getAttempt() + "/";
       return new RenderRequest(
-          t.getJobId(), shot.getIndex(), s.getAttempt(), shot.getPrompt(), requestSeconds(s.backend(), shot.getDurationSec()),
-          shot.getSeed(), t.getAspectRatio(), t.getWidth(), t.getHeight(), t.getFps(),
-          t.getTenant() + "-" + t.getJobId() + "-" + shot.getIndex() + "-" + s.backend(), prefix, t.getShotCount(),
+          t.getJobId(),
+          shot.getIndex(),
+          s.getAttempt(),
+          shot.getPrompt(),
+          requestSeconds(s.backend(), shot.getDurationSec()),
+          shot.getSeed(),
+          t.getAspectRatio(),
+          t.getWidth(),
+          t.getHeight(),
+          t.getFps(),
+          t.getTenant() + "-" + t.getJobId() + "-" + shot.getIndex() + "-" + s.backend(),
+          prefix,
+          t.getShotCount(),
           shot.getDurationSec());
     }
 
@@ -252,7 +300,8 @@ public final class ShotRenderer {
       try {
         backend = backends.apply(s.backend());
       } catch (RuntimeException e) {
-        return attemptFailed(s, "backend " + s.backend() + " could not be opened: " + e.getMessage(), 0.0);
+        return attemptFailed(
+            s, "backend " + s.backend() + " could not be opened: " + e.getMessage(), 0.0);
       }
       long t0 = System.currentTimeMillis();
       try {
@@ -260,13 +309,21 @@ public final class ShotRenderer {
         calls.add(call(s, "submit", true, 0, t0, null));
         long delay = backend.completesOnSubmit() ? 0 : policy.nextPollDelay(0);
         wakeAt = now + delay;
-        return s.toBuilder().phase(Phase.POLL).setOperation(op).setRetries(0).setPollDelayMillis(delay).build();
+        return s.toBuilder()
+            .phase(Phase.POLL)
+            .setOperation(op)
+            .setRetries(0)
+            .setPollDelayMillis(delay)
+            .build();
       } catch (BackendException e) {
         calls.add(call(s, "submit", false, e.httpStatus(), t0, e.getMessage()));
         return callFailed(s, backend, e);
       } catch (RuntimeException e) {
         calls.add(call(s, "submit", false, 0, t0, e.toString()));
-        return callFailed(s, backend, new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
+        return callFailed(
+            s,
+            backend,
+            new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
       }
     }
 
@@ -276,19 +333,37 @@ public final class ShotRenderer {
         backend.cancel(s.getOperation());
         calls.add(call(s, "cancel", true, 0, System.currentTimeMillis(), null));
         breaker.recordFailure(s.backend(), now, policy);
-        return attemptFailed(s, "no output after " + (now - s.getAttemptStartedMillis()) / 1000 + " s and "
-            + s.getPolls() + " polls (attempt timeout " + policy.attemptTimeoutMillis() / 1000 + " s)", 0.0);
+        return attemptFailed(
+            s,
+            "no output after "
+                + (now - s.getAttemptStartedMillis()) / 1000
+                + " s and "
+                + s.getPolls()
+                + " polls (attempt timeout "
+                + policy.attemptTimeoutMillis() / 1000
+                + " s)",
+            0.0);
       }
       long t0 = System.currentTimeMillis();
       PollResult r;
       try {
         r = backend.poll(s.getOperation());
       } catch (BackendException e) {
-        calls.add(call(s.toBuilder().setPolls(s.getPolls() + 1).build(), "poll", false, e.httpStatus(), t0, e.getMessage()));
+        calls.add(
+            call(
+                s.toBuilder().setPolls(s.getPolls() + 1).build(),
+                "poll",
+                false,
+                e.httpStatus(),
+                t0,
+                e.getMessage()));
         return callFailed(s.toBuilder().setPolls(s.getPolls() + 1).build(), backend, e);
       } catch (RuntimeException e) {
         calls.add(call(s, "poll", false, 0, t0, e.toString()));
-        return callFailed(s, backend, new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
+        return callFailed(
+            s,
+            backend,
+            new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
       }
       ShotRenderState polled = s.toBuilder().setPolls(s.getPolls() + 1).setRetries(0).build();
       switch (r.status()) {
@@ -305,7 +380,8 @@ public final class ShotRenderer {
         case SUCCEEDED:
         default:
           if (!backend.completesOnSubmit()) {
-            calls.add(call(polled, "poll", true, 0, t0, null)); // a local encoder's poll is no API call
+            calls.add(
+                call(polled, "poll", true, 0, t0, null)); // a local encoder's poll is no API call
           }
           return polled.toBuilder()
               .phase(Phase.FETCH)
@@ -318,7 +394,8 @@ public final class ShotRenderer {
     private double generationCost(ShotRenderState s) {
       return s.getReportedCostUsd() != null
           ? s.getReportedCostUsd()
-          : listCost(s.backend(), requestSeconds(s.backend(), s.getTask().getShot().getDurationSec()));
+          : listCost(
+              s.backend(), requestSeconds(s.backend(), s.getTask().getShot().getDurationSec()));
     }
 
     private ShotRenderState fetch(ShotRenderState s) {
@@ -335,14 +412,18 @@ public final class ShotRenderer {
         return callFailed(s, backend, e);
       } catch (RuntimeException e) {
         calls.add(call(s, "fetch", false, 0, t0, e.toString()));
-        return callFailed(s, backend, new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
+        return callFailed(
+            s,
+            backend,
+            new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
       }
       results.add(result(s, "succeeded", null, generationCost(s), uri, null));
       return s.toBuilder().phase(Phase.DONE).build();
     }
 
     /** A call failed: refresh credentials, retry later, or end the attempt. */
-    private ShotRenderState callFailed(ShotRenderState s, VideoBackend backend, BackendException e) {
+    private ShotRenderState callFailed(
+        ShotRenderState s, VideoBackend backend, BackendException e) {
       breaker.recordFailure(s.backend(), now, policy);
       double billed = s.phase() == Phase.FETCH ? generationCost(s) : 0.0;
       switch (e.kind()) {
@@ -357,11 +438,20 @@ public final class ShotRenderer {
           {
             int retry = s.getRetries() + 1;
             if (retry > policy.maxRetries()) {
-              return attemptFailed(s, "gave up after " + policy.maxRetries() + " retries: " + e.getMessage(), billed);
+              return attemptFailed(
+                  s,
+                  "gave up after " + policy.maxRetries() + " retries: " + e.getMessage(),
+                  billed);
             }
             long delay = policy.backoff(retry, e.retryAfterMillis());
             if (now + delay - s.getAttemptStartedMillis() > policy.attemptTimeoutMillis()) {
-              return attemptFailed(s, "retry in " + delay / 1000 + " s would pass the attempt timeout: " + e.getMessage(), billed);
+              return attemptFailed(
+                  s,
+                  "retry in "
+                      + delay / 1000
+                      + " s would pass the attempt timeout: "
+                      + e.getMessage(),
+                  billed);
             }
             wakeAt = now + delay;
             return s.toBuilder().setRetries(retry).build();
@@ -402,17 +492,38 @@ public final class ShotRenderer {
           calls.add(call(s, "cancel", false, 0, t0, e.toString()));
         }
       }
-      results.add(result(s, "cancelled", "the job was cancelled before this shot was rendered", 0.0, null, null));
+      results.add(
+          result(
+              s,
+              "cancelled",
+              "the job was cancelled before this shot was rendered",
+              0.0,
+              null,
+              null));
       return s.toBuilder().phase(Phase.DONE).build();
     }
 
-    private Call call(ShotRenderState s, String what, boolean ok, int status, long t0, @Nullable String error) {
-      return new Call(s.backend(), what, s.getAttempt(), callBase + calls.size(), ok, status,
-          System.currentTimeMillis() - t0, error, s.getPolls(), System.currentTimeMillis());
+    private Call call(
+        ShotRenderState s, String what, boolean ok, int status, long t0, @Nullable String error) {
+      return new Call(
+          s.backend(),
+          what,
+          s.getAttempt(),
+          callBase + calls.size(),
+          ok,
+          status,
+          System.currentTimeMillis() - t0,
+          error,
+          s.getPolls(),
+          System.currentTimeMillis());
     }
 
     private ShotResult result(
-        ShotRenderState s, String status, @Nullable String error, double cost, @Nullable String uri,
+        ShotRenderState s,
+        String status,
+        @Nullable String error,
+        double cost,
+        @Nullable String uri,
         @Nullable String fallbackTo) {
       ShotTask t = s.getTask();
       long started = s.getAttemptStartedMillis() == 0 ? now : s.getAttemptStartedMillis();

@@ -6,10 +6,10 @@ import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 
 /**
  * The restriction of a shot in the batch render stage: where its rendering stands (a {@link
- * ShotRenderState}), or nothing left to do. The render DoFn is splittable only to give the
- * thread back between steps: after a step it claims the next state and asks to be resumed at the
- * state's wake time; the runner checkpoints (the residual carries the state) and calls it again
- * later, so no thread waits for a provider.
+ * ShotRenderState}), or nothing left to do. The render DoFn is splittable only to give the thread
+ * back between steps: after a step it claims the next state and asks to be resumed at the state's
+ * wake time; the runner checkpoints (the residual carries the state) and calls it again later, so
+ * no thread waits for a provider.
  */
 public final class ShotRestriction {
 
@@ -35,7 +35,8 @@ public final class ShotRestriction {
   /** The state's Beam schema coder, null for a done restriction. */
   public static org.apache.beam.sdk.coders.Coder<ShotRestriction> coder() {
     return org.apache.beam.sdk.coders.DelegateCoder.of(
-        org.apache.beam.sdk.coders.NullableCoder.of(com.aiprod.pipeline.Coders.schema(ShotRenderState.class)),
+        org.apache.beam.sdk.coders.NullableCoder.of(
+            com.aiprod.pipeline.Coders.schema(ShotRenderState.class)),
         ShotRestriction::state,
         ShotRestriction::new);
   }
@@ -46,9 +47,9 @@ public final class ShotRestriction {
 
   /**
    * Tracks one shot's steps. A step is claimed twice: {@code tryClaim(current)} opens it (no
-   * checkpoint may take the shot away while its calls are under way: a residual of the state
-   * before the step would submit again), {@code tryClaim(next)} records its outcome. A checkpoint
-   * between steps hands the current state over as the residual.
+   * checkpoint may take the shot away while its calls are under way: a residual of the state before
+   * the step would submit again), {@code tryClaim(next)} records its outcome. A checkpoint between
+   * steps hands the current state over as the residual.
    */
   public static final class Tracker extends RestrictionTracker<ShotRestriction, ShotRenderState>
       implements RestrictionTracker.HasProgress {
@@ -80,7 +81,8 @@ public final class ShotRestriction {
     }
 
     @Override
-    public synchronized @Nullable SplitResult<ShotRestriction> trySplit(double fractionOfRemainder) {
+    public synchronized @Nullable SplitResult<ShotRestriction> trySplit(
+        double fractionOfRemainder) {
       if (fractionOfRemainder != 0 || inStep || checkpointed || current.isDone()) {
         return null; // only checkpoints: a shot is one piece of work
       }
@@ -93,7 +95,8 @@ public final class ShotRestriction {
     @Override
     public void checkDone() {
       if (!current.isDone()) {
-        throw new IllegalStateException("the shot's rendering stopped at " + current.state().getPhase());
+        throw new IllegalStateException(
+            "the shot's rendering stopped at " + current.state().getPhase());
       }
     }
 

@@ -59,11 +59,31 @@ public abstract class ShotTask {
   }
 
   public static ShotTask create(
-      String tenant, String jobId, String messageId, String uid, String backend, List<String> fallbacks,
-      int shotCount, ShotSpec shot, String aspectRatio, int fps, int width, int height) {
+      String tenant,
+      String jobId,
+      String messageId,
+      String uid,
+      String backend,
+      List<String> fallbacks,
+      int shotCount,
+      ShotSpec shot,
+      String aspectRatio,
+      int fps,
+      int width,
+      int height) {
     return new AutoValue_ShotTask(
-        tenant, jobId, messageId, uid, backend, new ArrayList<>(fallbacks), shotCount, shot, aspectRatio, fps,
-        width, height);
+        tenant,
+        jobId,
+        messageId,
+        uid,
+        backend,
+        new ArrayList<>(fallbacks),
+        shotCount,
+        shot,
+        aspectRatio,
+        fps,
+        width,
+        height);
   }
 
   /** The task of one planned shot of {@code job}. */
@@ -72,8 +92,17 @@ public abstract class ShotTask {
     boolean preview = Router.PREVIEW.equals(job.getBackend());
     Preset preset = r.presetValue();
     return create(
-        job.getTenant(), job.getJobId(), job.getMessageId(), job.getUid(), job.getBackend(),
-        job.getFallbackBackends(), job.getShots().size(), shot, r.getAspectRatio(), r.getFps(),
-        preview ? PREVIEW_WIDTH : preset.width(), preview ? PREVIEW_HEIGHT : preset.height());
+        job.getTenant(),
+        job.getJobId(),
+        job.getMessageId(),
+        job.getUid(),
+        job.getBackend(),
+        job.getFallbackBackends(),
+        job.getShots().size(),
+        shot,
+        r.getAspectRatio(),
+        r.getFps(),
+        preview ? PREVIEW_WIDTH : preset.width(),
+        preview ? PREVIEW_HEIGHT : preset.height());
   }
 }

@@ -31,9 +31,14 @@ public final class LocalSecrets {
     }
     byte[] random = new byte[32];
     new SecureRandom().nextBytes(random);
-    Path tmp = Files.createTempFile(directory, ".audit-hmac-key", ".tmp",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(tmp, Base64.getEncoder().encodeToString(random) + "\n", StandardCharsets.US_ASCII);
+    Path tmp =
+        Files.createTempFile(
+            directory,
+            ".audit-hmac-key",
+            ".tmp",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(
+        tmp, Base64.getEncoder().encodeToString(random) + "\n", StandardCharsets.US_ASCII);
     try {
       Files.move(tmp, key, StandardCopyOption.ATOMIC_MOVE);
     } catch (java.nio.file.FileAlreadyExistsException raced) {

@@ -4,9 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * One resolved secret version: its name, the concrete version it was pinned to, where it came
- * from, and the value. {@link #toString()} never shows the value, so a resolved secret can be
- * logged or put in an exception message safely.
+ * One resolved secret version: its name, the concrete version it was pinned to, where it came from,
+ * and the value. {@link #toString()} never shows the value, so a resolved secret can be logged or
+ * put in an exception message safely.
  */
 public final class ResolvedSecret {
   private final String name;
@@ -31,7 +31,9 @@ public final class ResolvedSecret {
     return version;
   }
 
-  /** Where it came from, without the value: {@code secretmanager:projects/P} or {@code dir:PATH}. */
+  /**
+   * Where it came from, without the value: {@code secretmanager:projects/P} or {@code dir:PATH}.
+   */
   public String source() {
     return source;
   }

@@ -9,10 +9,10 @@ import java.util.Set;
 
 /**
  * A DoFn instance's view of the worker's {@link SecretResolver} that remembers which secret
- * versions it resolved, so that the SECRET_ACCESS audit events (DESIGN §9) can be emitted from
- * the first bundle after resolution: {@code @Setup} has no output. Use: {@code resolve} in
- * {@code @Setup}, {@code refresh} when a backend answers 401/403, and output {@link
- * #drainEvents} (signed, if before signing) with the next element processed.
+ * versions it resolved, so that the SECRET_ACCESS audit events (DESIGN §9) can be emitted from the
+ * first bundle after resolution: {@code @Setup} has no output. Use: {@code resolve} in
+ * {@code @Setup}, {@code refresh} when a backend answers 401/403, and output {@link #drainEvents}
+ * (signed, if before signing) with the next element processed.
  */
 public final class SecretAccesses implements SecretResolver {
   public static final String ACTION = "access_secret";
@@ -57,7 +57,8 @@ public final class SecretAccesses implements SecretResolver {
    * The SECRET_ACCESS events of the versions resolved since the last call (each version once per
    * instance). {@code run} is the job name; {@code accessor} names the transform.
    */
-  public synchronized List<AuditEvent> drainEvents(AuditEvents audit, String run, String accessor, long nowMillis) {
+  public synchronized List<AuditEvent> drainEvents(
+      AuditEvents audit, String run, String accessor, long nowMillis) {
     List<AuditEvent> out = new ArrayList<>();
     for (ResolvedSecret s : pending) {
       out.add(event(audit, s, run, accessor, nowMillis));
@@ -71,10 +72,18 @@ public final class SecretAccesses implements SecretResolver {
    * event_id is a hash of (run, source, name, version): every worker resolving the same version in
    * the same run writes the same row.
    */
-  public static AuditEvent event(AuditEvents audit, ResolvedSecret s, String run, String accessor, long nowMillis) {
+  public static AuditEvent event(
+      AuditEvents audit, ResolvedSecret s, String run, String accessor, long nowMillis) {
     String resource = s.source() + "/secrets/" + s.name() + "/versions/" + s.version();
     return audit.event(
-        AuditEvents.SECRET_ACCESS, AuditEvents.SUCCESS, ACTION, null, null, null, null, resource,
+        AuditEvents.SECRET_ACCESS,
+        AuditEvents.SUCCESS,
+        ACTION,
+        null,
+        null,
+        null,
+        null,
+        resource,
         AuditEvents.details()
             .put("secret", s.name())
             .put("version", s.version())

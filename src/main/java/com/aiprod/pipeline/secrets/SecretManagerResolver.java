@@ -18,8 +18,8 @@ import java.util.zip.CRC32C;
  * {@code secretmanager:projects/P}: {@link SecretManagerServiceClient} over its HTTP/JSON
  * transport. {@code latest} is accessed once and pinned: the cache keeps the concrete version the
  * response names ({@code projects/N/secrets/S/versions/3} → {@code 3}) until {@link #refresh}.
- * Payloads with a {@code dataCrc32c} are checked. Errors name the secret and the permission
- * needed; they never carry a value.
+ * Payloads with a {@code dataCrc32c} are checked. Errors name the secret and the permission needed;
+ * they never carry a value.
  */
 final class SecretManagerResolver implements SecretResolver {
   static final String PERMISSION = "secretmanager.versions.access";
@@ -38,7 +38,8 @@ final class SecretManagerResolver implements SecretResolver {
   }
 
   static SecretManagerResolver create(SecretSource s) {
-    SecretManagerServiceSettings.Builder settings = SecretManagerServiceSettings.newHttpJsonBuilder();
+    SecretManagerServiceSettings.Builder settings =
+        SecretManagerServiceSettings.newHttpJsonBuilder();
     if (s.endpoint() != null) {
       // A local server (tests, or a proxy on loopback): plain http, no credentials.
       settings.setEndpoint(s.endpoint()).setCredentialsProvider(NoCredentialsProvider.create());
@@ -67,7 +68,8 @@ final class SecretManagerResolver implements SecretResolver {
   @Override
   public ResolvedSecret resolveVersion(String name, String version) {
     if (!version.matches("[0-9]{1,18}")) {
-      throw new SecretAccessException(name, "Secret '" + name + "': not a version number: " + version);
+      throw new SecretAccessException(
+          name, "Secret '" + name + "': not a version number: " + version);
     }
     return versions.computeIfAbsent(
         DirSecretResolver.checkName(name) + "/" + version, k -> access(name, version));
@@ -81,22 +83,44 @@ final class SecretManagerResolver implements SecretResolver {
     } catch (NotFoundException e) {
       throw new SecretAccessException(
           name,
-          "Secret '" + name + "' (version " + version + ") not found in " + project
+          "Secret '"
+              + name
+              + "' (version "
+              + version
+              + ") not found in "
+              + project
               + ": create it, with an enabled version, and grant the pipeline's service account "
-              + PERMISSION + " (role " + ROLE + ") on it",
+              + PERMISSION
+              + " (role "
+              + ROLE
+              + ") on it",
           e);
     } catch (PermissionDeniedException | UnauthenticatedException e) {
       throw new SecretAccessException(
           name,
-          "Permission denied reading secret '" + name + "' (version " + version + ") in " + project
-              + ": the pipeline's service account needs " + PERMISSION + " (role " + ROLE
+          "Permission denied reading secret '"
+              + name
+              + "' (version "
+              + version
+              + ") in "
+              + project
+              + ": the pipeline's service account needs "
+              + PERMISSION
+              + " (role "
+              + ROLE
               + ") on the secret or the project",
           e);
     } catch (ApiException e) {
       throw new SecretAccessException(
           name,
-          "Secret Manager failed for secret '" + name + "' (version " + version + ") in " + project
-              + ": " + e.getStatusCode().getCode(),
+          "Secret Manager failed for secret '"
+              + name
+              + "' (version "
+              + version
+              + ") in "
+              + project
+              + ": "
+              + e.getStatusCode().getCode(),
           e);
     }
     SecretPayload payload = response.getPayload();
@@ -106,7 +130,12 @@ final class SecretManagerResolver implements SecretResolver {
       crc.update(value);
       if (crc.getValue() != payload.getDataCrc32C()) {
         throw new SecretAccessException(
-            name, "Secret '" + name + "' (version " + version + "): payload checksum mismatch (corrupted in transit)");
+            name,
+            "Secret '"
+                + name
+                + "' (version "
+                + version
+                + "): payload checksum mismatch (corrupted in transit)");
       }
     }
     String resolvedName = response.getName();

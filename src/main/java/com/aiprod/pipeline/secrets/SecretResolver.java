@@ -1,10 +1,10 @@
 package com.aiprod.pipeline.secrets;
 
 /**
- * Resolves secrets by short name (DESIGN §5, §9). Implementations cache: a second
- * {@link #resolve} of the same name returns the version pinned by the first without asking the
- * backend again. {@link #refresh} is for callers whose backend answered 401/403 (the secret was
- * rotated): it asks again for the newest version and pins that one. Thread-safe.
+ * Resolves secrets by short name (DESIGN §5, §9). Implementations cache: a second {@link #resolve}
+ * of the same name returns the version pinned by the first without asking the backend again. {@link
+ * #refresh} is for callers whose backend answered 401/403 (the secret was rotated): it asks again
+ * for the newest version and pins that one. Thread-safe.
  */
 public interface SecretResolver extends AutoCloseable {
   /** The pinned version of {@code name}, resolving {@code latest} on first use. */

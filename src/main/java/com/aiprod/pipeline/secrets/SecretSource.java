@@ -36,7 +36,8 @@ public final class SecretSource implements Serializable {
   /** Parses {@code secretmanager:projects/P} or {@code dir:PATH}. */
   public static SecretSource parse(String spec) {
     if (spec == null || spec.isBlank()) {
-      throw new IllegalArgumentException("--secretSource is empty: use secretmanager:projects/P or dir:PATH");
+      throw new IllegalArgumentException(
+          "--secretSource is empty: use secretmanager:projects/P or dir:PATH");
     }
     Matcher m = SECRET_MANAGER.matcher(spec);
     if (m.matches()) {
@@ -56,8 +57,8 @@ public final class SecretSource implements Serializable {
 
   /**
    * Secret Manager in {@code projects/P}, through the client's HTTP/JSON transport at {@code
-   * endpoint} ({@code http://127.0.0.1:PORT} for a local server, used without credentials), or
-   * the default endpoint with the worker's credentials when {@code endpoint} is null.
+   * endpoint} ({@code http://127.0.0.1:PORT} for a local server, used without credentials), or the
+   * default endpoint with the worker's credentials when {@code endpoint} is null.
    */
   public static SecretSource secretManager(String project, @Nullable String endpoint) {
     String p = project.startsWith("projects/") ? project : "projects/" + project;
@@ -79,8 +80,8 @@ public final class SecretSource implements Serializable {
   }
 
   /**
-   * The worker's resolver for this source, created on first use and shared by every DoFn of the
-   * JVM (so its cache is per worker). Never close it.
+   * The worker's resolver for this source, created on first use and shared by every DoFn of the JVM
+   * (so its cache is per worker). Never close it.
    */
   public SecretResolver resolver() {
     return SHARED.computeIfAbsent(this, SecretSource::newResolver);
@@ -100,7 +101,9 @@ public final class SecretSource implements Serializable {
       return false;
     }
     SecretSource s = (SecretSource) o;
-    return kind.equals(s.kind) && location.equals(s.location) && Objects.equals(endpoint, s.endpoint);
+    return kind.equals(s.kind)
+        && location.equals(s.location)
+        && Objects.equals(endpoint, s.endpoint);
   }
 
   @Override

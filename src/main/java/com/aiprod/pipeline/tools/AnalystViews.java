@@ -37,7 +37,8 @@ public final class AnalystViews {
   /** The dataset qualifier placeholder of the SQL files. */
   public static final String PLACEHOLDER = "${dataset}.";
 
-  private static final Pattern REFERENCE = Pattern.compile(Pattern.quote(PLACEHOLDER) + "([A-Za-z_][A-Za-z0-9_]*)");
+  private static final Pattern REFERENCE =
+      Pattern.compile(Pattern.quote(PLACEHOLDER) + "([A-Za-z_][A-Za-z0-9_]*)");
 
   private AnalystViews() {}
 
@@ -49,9 +50,14 @@ public final class AnalystViews {
       System.exit(2);
     }
     Path sqlDir = Paths.get(a.getOrDefault("sqlDir", "sql"));
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + warehouse.substring("duckdb:".length()))) {
+    try (Connection c =
+        DriverManager.getConnection("jdbc:duckdb:" + warehouse.substring("duckdb:".length()))) {
       List<String> created = create(c, sqlDir);
-      System.err.println("analyst views in " + warehouse.substring("duckdb:".length()) + ": " + String.join(", ", created));
+      System.err.println(
+          "analyst views in "
+              + warehouse.substring("duckdb:".length())
+              + ": "
+              + String.join(", ", created));
     } catch (SQLException | UncheckedIOException | IllegalStateException e) {
       System.err.println("AnalystViews: " + e.getMessage());
       System.exit(1);
@@ -84,10 +90,13 @@ public final class AnalystViews {
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".sql")).toList()) {
         String name = f.getFileName().toString();
-        out.put(name.substring(0, name.length() - ".sql".length()), Files.readString(f, StandardCharsets.UTF_8));
+        out.put(
+            name.substring(0, name.length() - ".sql".length()),
+            Files.readString(f, StandardCharsets.UTF_8));
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the SQL files of " + dir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read the SQL files of " + dir + ": " + e.getMessage(), e);
     }
     return out;
   }
@@ -101,7 +110,8 @@ public final class AnalystViews {
       views.forEach(
           (name, sql) -> {
             if (!ordered.containsKey(name)
-                && references(sql).stream().noneMatch(r -> views.containsKey(r) && !ordered.containsKey(r))) {
+                && references(sql).stream()
+                    .noneMatch(r -> views.containsKey(r) && !ordered.containsKey(r))) {
               ordered.put(name, sql);
             }
           });

@@ -28,16 +28,16 @@ import java.util.regex.Pattern;
  * Publishes a JSONL file of request envelopes to a Pub/Sub topic, one message per non-blank line,
  * over the Pub/Sub REST API ({@code POST /v1/{topic}:publish}, at most 100 messages per request).
  *
- * <p>A line in the batch envelope format of DESIGN §2 ({@code {"attributes":{...},"data":{...}}}
- * or {@code "data_b64": "<base64>"}) becomes a message with those attributes and that data (the
- * JSON of {@code data}, or the decoded bytes of {@code data_b64}, which need not be JSON). Any other
+ * <p>A line in the batch envelope format of DESIGN §2 ({@code {"attributes":{...},"data":{...}}} or
+ * {@code "data_b64": "<base64>"}) becomes a message with those attributes and that data (the JSON
+ * of {@code data}, or the decoded bytes of {@code data_b64}, which need not be JSON). Any other
  * line is published as it is, as the data of a message without attributes, so that broken input
  * reaches the pipeline too. Signed sample files ({@code SignSamples}) are in this format.
  *
  * <p>Usage: {@code Publish FILE --topic projects/P/topics/T [--pubsubRootUrl
- * http://127.0.0.1:PORT]}. Without {@code --pubsubRootUrl} it publishes to
- * {@code https://pubsub.googleapis.com} with Application Default Credentials. Prints the message ids
- * to stdout, one a line, and the count to stderr.
+ * http://127.0.0.1:PORT]}. Without {@code --pubsubRootUrl} it publishes to {@code
+ * https://pubsub.googleapis.com} with Application Default Credentials. Prints the message ids to
+ * stdout, one a line, and the count to stderr.
  */
 public final class Publish {
   /** Pub/Sub's default endpoint. */
@@ -67,8 +67,8 @@ public final class Publish {
   }
 
   /**
-   * A publisher against {@code rootUrl}; Application Default Credentials are used only for
-   * {@code https} endpoints (emulators take no credentials).
+   * A publisher against {@code rootUrl}; Application Default Credentials are used only for {@code
+   * https} endpoints (emulators take no credentials).
    */
   public static Publish to(String rootUrl) throws IOException {
     GoogleCredentials credentials = null;
@@ -91,7 +91,8 @@ public final class Publish {
     }
     List<String> ids;
     try {
-      ids = to(a.getOrDefault("pubsubRootUrl", DEFAULT_ROOT_URL)).publishFile(Paths.get(file), topic);
+      ids =
+          to(a.getOrDefault("pubsubRootUrl", DEFAULT_ROOT_URL)).publishFile(Paths.get(file), topic);
     } catch (IOException | IllegalArgumentException e) {
       System.err.println("publish failed: " + e.getMessage());
       System.exit(1);
@@ -102,7 +103,8 @@ public final class Publish {
   }
 
   /** Publishes every non-blank line of {@code file}; returns the message ids in line order. */
-  public List<String> publishFile(Path file, String topic) throws IOException, InterruptedException {
+  public List<String> publishFile(Path file, String topic)
+      throws IOException, InterruptedException {
     List<Message> messages = new ArrayList<>();
     for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
       if (!line.isBlank()) {
@@ -116,7 +118,8 @@ public final class Publish {
   public List<String> publish(String topic, List<Message> messages)
       throws IOException, InterruptedException {
     if (!TOPIC.matcher(topic).matches()) {
-      throw new IllegalArgumentException("--topic must be projects/PROJECT/topics/TOPIC, got " + topic);
+      throw new IllegalArgumentException(
+          "--topic must be projects/PROJECT/topics/TOPIC, got " + topic);
     }
     List<String> ids = new ArrayList<>();
     List<Message> batch = new ArrayList<>();
@@ -126,7 +129,8 @@ public final class Publish {
       for (Map.Entry<String, String> e : m.attributes().entrySet()) {
         size += e.getKey().length() + e.getValue().length() + 8;
       }
-      if (!batch.isEmpty() && (batch.size() == MAX_BATCH_MESSAGES || batchBytes + size > MAX_BATCH_BYTES)) {
+      if (!batch.isEmpty()
+          && (batch.size() == MAX_BATCH_MESSAGES || batchBytes + size > MAX_BATCH_BYTES)) {
         ids.addAll(publishBatch(topic, batch));
         batch.clear();
         batchBytes = 0;
@@ -163,10 +167,16 @@ public final class Publish {
       credentials.refreshIfExpired();
       request.header("Authorization", "Bearer " + credentials.getAccessToken().getTokenValue());
     }
-    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
       throw new IOException(
-          "publishing to " + topic + " failed: HTTP " + response.statusCode() + " " + response.body());
+          "publishing to "
+              + topic
+              + " failed: HTTP "
+              + response.statusCode()
+              + " "
+              + response.body());
     }
     JsonNode messageIds = MAPPER.readTree(response.body()).path("messageIds");
     if (!messageIds.isArray() || messageIds.size() != batch.size()) {
@@ -183,7 +193,9 @@ public final class Publish {
    */
   public static Message toMessage(String line) {
     Message envelope = parseEnvelope(line);
-    return envelope != null ? envelope : new Message(line.getBytes(StandardCharsets.UTF_8), Map.of());
+    return envelope != null
+        ? envelope
+        : new Message(line.getBytes(StandardCharsets.UTF_8), Map.of());
   }
 
   private static Message parseEnvelope(String line) {

@@ -28,7 +28,8 @@ import java.util.Properties;
  *
  * <p>A {@code --file} is one of the SQL files of {@code sql/}, written for BigQuery and DuckDB: its
  * dataset qualifier placeholder ({@link AnalystViews#PLACEHOLDER}) is removed. The analyst views
- * ({@code sql/views}) exist in a warehouse {@code scripts/run-local} made (see {@link AnalystViews}).
+ * ({@code sql/views}) exist in a warehouse {@code scripts/run-local} made (see {@link
+ * AnalystViews}).
  *
  * <p>Timestamps are shown in UTC. Exit status: 0 on success, 1 on a SQL error, 2 on bad usage.
  */
@@ -71,7 +72,9 @@ public final class Query {
         return 2;
       }
       try {
-        sql = AnalystViews.forDuckDb(Files.readString(Path.of(file), java.nio.charset.StandardCharsets.UTF_8));
+        sql =
+            AnalystViews.forDuckDb(
+                Files.readString(Path.of(file), java.nio.charset.StandardCharsets.UTF_8));
       } catch (java.io.IOException e) {
         err.println("Cannot read " + file + ": " + e.getMessage());
         return 2;

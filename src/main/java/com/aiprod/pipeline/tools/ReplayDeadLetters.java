@@ -56,29 +56,29 @@ import javax.annotation.Nullable;
  *     [--force] [--dry-run]
  * </pre>
  *
- * <p>Dead letters never hold a token (the {@code authorization} attribute is redacted), so a
- * replay is authenticated anew: with the token in {@code --authorization-file} (a fresh Firebase
- * ID token of the user on whose behalf the jobs are resubmitted, bare or {@code Bearer …}; the file
- * must not be readable by group or others), or, against a dev-mode pipeline only, a token minted
- * with the dev key pair for {@code --dev-uid}. The token is only ever put in the published
- * {@code authorization} attribute: never printed, never logged.
+ * <p>Dead letters never hold a token (the {@code authorization} attribute is redacted), so a replay
+ * is authenticated anew: with the token in {@code --authorization-file} (a fresh Firebase ID token
+ * of the user on whose behalf the jobs are resubmitted, bare or {@code Bearer …}; the file must not
+ * be readable by group or others), or, against a dev-mode pipeline only, a token minted with the
+ * dev key pair for {@code --dev-uid}. The token is only ever put in the published {@code
+ * authorization} attribute: never printed, never logged.
  *
  * <p>Not replayed (each line says why): reasons a replay cannot fix or must not bypass unless
  * {@code --force} ({@link #REFUSED}); rows that are not requests (warehouse rows the warehouse
  * refused: {@code stage=Deliver} with a {@code table} attribute); rows without payload; rows whose
- * {@code job_id} or {@code action} attribute is itself invalid; unless {@code --force}, rows
- * whose owner is not the token's subject or is unknown. The owner is the {@code uid} attribute of a
- * job's dead letter, else the user of the message's AUTH_SUCCESS audit event (every message is
+ * {@code job_id} or {@code action} attribute is itself invalid; unless {@code --force}, rows whose
+ * owner is not the token's subject or is unknown. The owner is the {@code uid} attribute of a job's
+ * dead letter, else the user of the message's AUTH_SUCCESS audit event (every message is
  * authenticated first, even an unreadable one), else the {@code claimed_uid} of its AUTH_FAILURE
  * event: read from {@code audit_events} in a DuckDB warehouse, from an {@code owner} column in an
  * export (docs/RUNBOOK.md gives the query that adds it).
  *
  * <p>A row without a {@code job_id} attribute gets {@code job_id = replay-<24 hex of
- * SHA-256(message_id)>}, so replaying the same dead letter twice is a DUPLICATE_JOB, never a
- * second job.
+ * SHA-256(message_id)>}, so replaying the same dead letter twice is a DUPLICATE_JOB, never a second
+ * job.
  *
- * <p>Exit status: 0 when every selected row was published (or, with {@code --dry-run}, would be);
- * 1 when some were not (skipped, or publishing failed); 2 on bad usage or unreadable input.
+ * <p>Exit status: 0 when every selected row was published (or, with {@code --dry-run}, would be); 1
+ * when some were not (skipped, or publishing failed); 2 on bad usage or unreadable input.
  */
 public final class ReplayDeadLetters {
   /** Reasons refused unless {@code --force}, and why a replay cannot fix them. */
@@ -86,25 +86,39 @@ public final class ReplayDeadLetters {
 
   static {
     Map<String, String> m = new LinkedHashMap<>();
-    m.put("DUPLICATE_JOB", "the job_id is already taken by another message's job: a replay ends as DUPLICATE_JOB again,"
-        + " and under another job_id it would render the job twice");
-    m.put("PAYLOAD_TOO_LARGE", "the same payload exceeds the same size limit (64 KiB body) again;"
-        + " the publisher must send a smaller request");
-    m.put("AUTH_MISSING", "the message carried no token: nobody proved who sent it, and a replay would submit it"
-        + " under the replaying token's identity");
-    m.put("AUTH_INVALID", "the token was invalid or forged: nobody proved who sent it, and a replay would submit it"
-        + " under the replaying token's identity");
+    m.put(
+        "DUPLICATE_JOB",
+        "the job_id is already taken by another message's job: a replay ends as DUPLICATE_JOB again,"
+            + " and under another job_id it would render the job twice");
+    m.put(
+        "PAYLOAD_TOO_LARGE",
+        "the same payload exceeds the same size limit (64 KiB body) again;"
+            + " the publisher must send a smaller request");
+    m.put(
+        "AUTH_MISSING",
+        "the message carried no token: nobody proved who sent it, and a replay would submit it"
+            + " under the replaying token's identity");
+    m.put(
+        "AUTH_INVALID",
+        "the token was invalid or forged: nobody proved who sent it, and a replay would submit it"
+            + " under the replaying token's identity");
     REFUSED = java.util.Collections.unmodifiableMap(m);
   }
 
-  /** Attributes never copied: the token, the pipeline's own annotations of a job's dead letter, an older replay mark. */
+  /**
+   * Attributes never copied: the token, the pipeline's own annotations of a job's dead letter, an
+   * older replay mark.
+   */
   static final Set<String> DROPPED_ATTRIBUTES = Set.of("uid", "tenant", "replay_of");
 
   public static final String REPLAY_OF = "replay_of";
+
   /** The dead-letter codes of DESIGN §10: every ReasonCode but the reasons of FAILED jobs. */
   static final Set<String> DEAD_LETTER_CODES = deadLetterCodes();
+
   private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9_-]{8,64}");
-  private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+  private static final Pattern JWT =
+      Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static final String USAGE =
@@ -144,7 +158,10 @@ public final class ReplayDeadLetters {
     String reasons = a.get("reason");
     boolean tokenFile = a.containsKey("authorization-file");
     boolean devUid = a.containsKey("dev-uid");
-    if ((warehouse == null) == (file == null) || topic == null || reasons == null || a.containsKey("_")
+    if ((warehouse == null) == (file == null)
+        || topic == null
+        || reasons == null
+        || a.containsKey("_")
         || tokenFile == devUid) {
       err.println(USAGE);
       return 2;
@@ -153,7 +170,8 @@ public final class ReplayDeadLetters {
     for (String c : reasons.split(",")) {
       String code = c.trim().toUpperCase(Locale.ROOT);
       if (!DEAD_LETTER_CODES.contains(code)) {
-        err.println("--reason: " + c + " is not a dead-letter reason code; codes: " + DEAD_LETTER_CODES);
+        err.println(
+            "--reason: " + c + " is not a dead-letter reason code; codes: " + DEAD_LETTER_CODES);
         return 2;
       }
       codes.add(code);
@@ -164,7 +182,9 @@ public final class ReplayDeadLetters {
       since = a.containsKey("since") ? instant(a.get("since")) : null;
       until = a.containsKey("until") ? instant(a.get("until")) : null;
     } catch (DateTimeParseException e) {
-      err.println("--since/--until: not an ISO-8601 instant or date (e.g. 2026-11-24T10:00:00Z, 2026-11-24): " + e.getParsedString());
+      err.println(
+          "--since/--until: not an ISO-8601 instant or date (e.g. 2026-11-24T10:00:00Z, 2026-11-24): "
+              + e.getParsedString());
       return 2;
     }
     if (since != null && until != null && since >= until) {
@@ -208,8 +228,9 @@ public final class ReplayDeadLetters {
     try {
       if (warehouse != null) {
         if (!warehouse.startsWith("duckdb:")) {
-          err.println("ReplayDeadLetters reads a DuckDB warehouse (--warehouse=duckdb:PATH) or a BigQuery export"
-              + " (--file=EXPORT.jsonl): bq extract --destination_format=NEWLINE_DELIMITED_JSON DATASET.dead_letters gs://…");
+          err.println(
+              "ReplayDeadLetters reads a DuckDB warehouse (--warehouse=duckdb:PATH) or a BigQuery export"
+                  + " (--file=EXPORT.jsonl): bq extract --destination_format=NEWLINE_DELIMITED_JSON DATASET.dead_letters gs://…");
           return 2;
         }
         Path path = Path.of(warehouse.substring("duckdb:".length()));
@@ -226,7 +247,9 @@ public final class ReplayDeadLetters {
     List<Row> selected = select(rows, codes, since, until, messageIds);
     List<Decision> decisions = new ArrayList<>();
     for (Row r : selected) {
-      decisions.add(decide(r, token, subject, r.owner() != null ? r.owner() : owners.get(r.messageId()), force));
+      decisions.add(
+          decide(
+              r, token, subject, r.owner() != null ? r.owner() : owners.get(r.messageId()), force));
     }
     int problems = 0;
     List<Decision> toSend = new ArrayList<>();
@@ -240,18 +263,33 @@ public final class ReplayDeadLetters {
     }
     if (dryRun) {
       for (Decision d : toSend) {
-        out.println(d.row().messageId() + " " + d.row().reasonCode() + " would publish to " + topic + ": "
-            + describe(d.message(), subject));
+        out.println(
+            d.row().messageId()
+                + " "
+                + d.row().reasonCode()
+                + " would publish to "
+                + topic
+                + ": "
+                + describe(d.message(), subject));
       }
     } else if (!toSend.isEmpty()) {
       List<Publish.Message> messages = new ArrayList<>();
       toSend.forEach(d -> messages.add(d.message()));
       try {
-        List<String> ids = Publish.to(a.getOrDefault("pubsubRootUrl", Publish.DEFAULT_ROOT_URL)).publish(topic, messages);
+        List<String> ids =
+            Publish.to(a.getOrDefault("pubsubRootUrl", Publish.DEFAULT_ROOT_URL))
+                .publish(topic, messages);
         for (int i = 0; i < ids.size(); i++) {
           Decision d = toSend.get(i);
-          out.println(d.row().messageId() + " " + d.row().reasonCode() + " replayed as " + ids.get(i)
-              + " (job_id " + d.message().attributes().get("job_id") + ")");
+          out.println(
+              d.row().messageId()
+                  + " "
+                  + d.row().reasonCode()
+                  + " replayed as "
+                  + ids.get(i)
+                  + " (job_id "
+                  + d.message().attributes().get("job_id")
+                  + ")");
         }
       } catch (IOException | IllegalArgumentException e) {
         err.println("Publishing failed: " + e.getMessage());
@@ -262,8 +300,16 @@ public final class ReplayDeadLetters {
         return 1;
       }
     }
-    out.println(rows.size() + " dead letters read, " + selected.size() + " selected, " + toSend.size()
-        + (dryRun ? " would be replayed" : " replayed") + ", " + problems + " skipped");
+    out.println(
+        rows.size()
+            + " dead letters read, "
+            + selected.size()
+            + " selected, "
+            + toSend.size()
+            + (dryRun ? " would be replayed" : " replayed")
+            + ", "
+            + problems
+            + " skipped");
     return problems == 0 ? 0 : 1;
   }
 
@@ -277,8 +323,16 @@ public final class ReplayDeadLetters {
     return java.util.Collections.unmodifiableSet(codes);
   }
 
-  /** Rows of the given codes in [since, until), of the given message ids if any, once per message id, oldest first. */
-  static List<Row> select(List<Row> rows, Set<String> codes, @Nullable Long since, @Nullable Long until, Set<String> messageIds) {
+  /**
+   * Rows of the given codes in [since, until), of the given message ids if any, once per message
+   * id, oldest first.
+   */
+  static List<Row> select(
+      List<Row> rows,
+      Set<String> codes,
+      @Nullable Long since,
+      @Nullable Long until,
+      Set<String> messageIds) {
     Map<String, Row> byMessage = new LinkedHashMap<>();
     List<Row> sorted = new ArrayList<>(rows);
     sorted.sort(Comparator.comparingLong(Row::timestampMillis).thenComparing(Row::messageId));
@@ -289,50 +343,77 @@ public final class ReplayDeadLetters {
           || (!messageIds.isEmpty() && !messageIds.contains(r.messageId()))) {
         continue;
       }
-      byMessage.putIfAbsent(r.messageId(), r); // a BigQuery export may repeat a row (no primary keys)
+      byMessage.putIfAbsent(
+          r.messageId(), r); // a BigQuery export may repeat a row (no primary keys)
     }
     return new ArrayList<>(byMessage.values());
   }
 
   /** The message that replays {@code r}, or why it is not replayed. */
-  static Decision decide(Row r, String token, @Nullable String subject, @Nullable String knownOwner, boolean force) {
+  static Decision decide(
+      Row r, String token, @Nullable String subject, @Nullable String knownOwner, boolean force) {
     Map<String, String> attrs = r.attributes();
     if ("Deliver".equals(r.stage()) && attrs.containsKey("table")) {
-      return new Decision(r, null, "a row the warehouse refused (table " + attrs.get("table")
-          + "), not a request: insert it into the table again instead");
+      return new Decision(
+          r,
+          null,
+          "a row the warehouse refused (table "
+              + attrs.get("table")
+              + "), not a request: insert it into the table again instead");
     }
     String refusal = REFUSED.get(r.reasonCode());
     if (refusal != null && !force) {
       return new Decision(r, null, refusal + " (--force replays it anyway)");
     }
-    byte[] data = r.payloadBytes() != null
-        ? r.payloadBytes()
-        : r.payloadString() != null ? r.payloadString().getBytes(StandardCharsets.UTF_8) : null;
+    byte[] data =
+        r.payloadBytes() != null
+            ? r.payloadBytes()
+            : r.payloadString() != null ? r.payloadString().getBytes(StandardCharsets.UTF_8) : null;
     if (data == null || data.length == 0) {
       return new Decision(r, null, "no payload to replay");
     }
     String jobId = attrs.get("job_id");
     if (jobId != null && !JOB_ID.matcher(jobId).matches()) {
-      return new Decision(r, null, "its job_id attribute is invalid ([A-Za-z0-9_-]{8,64}): the publisher must resend it");
+      return new Decision(
+          r,
+          null,
+          "its job_id attribute is invalid ([A-Za-z0-9_-]{8,64}): the publisher must resend it");
     }
     String action = attrs.get("action");
     if (action != null && !action.equals("submit") && !action.equals("cancel")) {
-      return new Decision(r, null, "its action attribute is neither submit nor cancel: the publisher must resend it");
+      return new Decision(
+          r,
+          null,
+          "its action attribute is neither submit nor cancel: the publisher must resend it");
     }
     String owner = attrs.containsKey("uid") ? attrs.get("uid") : knownOwner;
     if (owner == null && !force) {
-      return new Decision(r, null, "its owner is unknown (no uid attribute, no AUTH_SUCCESS user or claimed uid for"
-          + " this message): nobody can say whose request it is (--force replays it as "
-          + (subject == null ? "the token's user" : subject) + ")");
+      return new Decision(
+          r,
+          null,
+          "its owner is unknown (no uid attribute, no AUTH_SUCCESS user or claimed uid for"
+              + " this message): nobody can say whose request it is (--force replays it as "
+              + (subject == null ? "the token's user" : subject)
+              + ")");
     }
     if (owner != null && !owner.equals(subject) && !force) {
-      return new Decision(r, null, "it belongs to uid " + owner + " but the replay token is for "
-          + (subject == null ? "no subject" : subject) + ": replay it with a token of " + owner + " (--force replays it anyway)");
+      return new Decision(
+          r,
+          null,
+          "it belongs to uid "
+              + owner
+              + " but the replay token is for "
+              + (subject == null ? "no subject" : subject)
+              + ": replay it with a token of "
+              + owner
+              + " (--force replays it anyway)");
     }
     Map<String, String> out = new TreeMap<>();
     for (Map.Entry<String, String> e : attrs.entrySet()) {
       String key = e.getKey();
-      if (!key.toLowerCase(Locale.ROOT).contains("authorization") && !DROPPED_ATTRIBUTES.contains(key) && e.getValue() != null) {
+      if (!key.toLowerCase(Locale.ROOT).contains("authorization")
+          && !DROPPED_ATTRIBUTES.contains(key)
+          && e.getValue() != null) {
         out.put(key, e.getValue());
       }
     }
@@ -347,7 +428,8 @@ public final class ReplayDeadLetters {
   /** {@code replay-} + 24 hex digits of SHA-256 of the original message id. */
   static String replayJobId(String messageId) {
     try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(messageId.getBytes(StandardCharsets.UTF_8));
+      byte[] h =
+          MessageDigest.getInstance("SHA-256").digest(messageId.getBytes(StandardCharsets.UTF_8));
       return "replay-" + HexFormat.of().formatHex(h).substring(0, 24);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -373,7 +455,10 @@ public final class ReplayDeadLetters {
     }
   }
 
-  /** The token of an authorization file: one line, bare or {@code Bearer …}; the file must be private. */
+  /**
+   * The token of an authorization file: one line, bare or {@code Bearer …}; the file must be
+   * private.
+   */
   static String readTokenFile(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new IOException("no authorization file " + file);
@@ -382,7 +467,11 @@ public final class ReplayDeadLetters {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
       for (PosixFilePermission p : perms) {
         if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
-          throw new IOException("Refusing authorization file " + file + ": it is accessible by group/others; run: chmod 600 " + file);
+          throw new IOException(
+              "Refusing authorization file "
+                  + file
+                  + ": it is accessible by group/others; run: chmod 600 "
+                  + file);
         }
       }
     } catch (UnsupportedOperationException e) {
@@ -393,12 +482,18 @@ public final class ReplayDeadLetters {
       text = text.substring(7).strip();
     }
     if (!JWT.matcher(text).matches()) {
-      throw new IllegalArgumentException("the authorization file " + file + " does not hold one ID token (header.payload.signature)");
+      throw new IllegalArgumentException(
+          "the authorization file "
+              + file
+              + " does not hold one ID token (header.payload.signature)");
     }
     return text;
   }
 
-  /** A dev-mode token for --dev-uid, signed with the dev key pair of --devAuthDir (never created here). */
+  /**
+   * A dev-mode token for --dev-uid, signed with the dev key pair of --devAuthDir (never created
+   * here).
+   */
   static String mintDevToken(Map<String, String> a) throws IOException {
     String uid = a.get("dev-uid");
     if (uid == null || uid.isBlank() || "true".equals(uid)) {
@@ -408,10 +503,14 @@ public final class ReplayDeadLetters {
     String project = a.getOrDefault("firebaseProject", AuthConfig.DEV_DEFAULT_PROJECT);
     DevAuthKeys keys = DevAuthKeys.load(Path.of(dir));
     return new DevTokens(keys, project)
-        .mint(uid, a.get("dev-tenant"), a.get("dev-role"), a.get("dev-plan"), DevTokens.DEFAULT_TTL);
+        .mint(
+            uid, a.get("dev-tenant"), a.get("dev-role"), a.get("dev-plan"), DevTokens.DEFAULT_TTL);
   }
 
-  /** The string and number claims of a JWT's payload, read without verification (the pipeline verifies). */
+  /**
+   * The string and number claims of a JWT's payload, read without verification (the pipeline
+   * verifies).
+   */
   static Map<String, String> claims(String jwt) {
     String[] parts = jwt.split("\\.");
     if (parts.length != 3) {
@@ -424,11 +523,14 @@ public final class ReplayDeadLetters {
       throw new IllegalArgumentException("its payload is not base64url JSON");
     }
     Map<String, String> out = new TreeMap<>();
-    payload.fields().forEachRemaining(e -> {
-      if (e.getValue().isValueNode() && !e.getValue().isNull()) {
-        out.put(e.getKey(), e.getValue().asText());
-      }
-    });
+    payload
+        .fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().isValueNode() && !e.getValue().isNull()) {
+                out.put(e.getKey(), e.getValue().asText());
+              }
+            });
     return out;
   }
 
@@ -440,16 +542,26 @@ public final class ReplayDeadLetters {
     List<Row> rows = new ArrayList<>();
     try (Connection c = open(path);
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(
-            "SELECT epoch_ms(\"timestamp\") AS ts, payloadString, to_base64(payloadBytes) AS payloadBase64,"
-                + " CAST(to_json(attributes) AS VARCHAR) AS attrs, errorMessage, reason_code, stage, message_id"
-                + " FROM dead_letters")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT epoch_ms(\"timestamp\") AS ts, payloadString, to_base64(payloadBytes) AS payloadBase64,"
+                    + " CAST(to_json(attributes) AS VARCHAR) AS attrs, errorMessage, reason_code, stage, message_id"
+                    + " FROM dead_letters")) {
       while (rs.next()) {
-        rows.add(new Row(rs.getLong("ts"), rs.getString("payloadString"),
-            rs.getString("payloadBase64") == null ? null : Base64.getDecoder().decode(rs.getString("payloadBase64")),
-            attributes(JSON.readTree(rs.getString("attrs") == null ? "[]" : rs.getString("attrs"))),
-            rs.getString("errorMessage"), rs.getString("reason_code"), rs.getString("stage"), rs.getString("message_id"),
-            null));
+        rows.add(
+            new Row(
+                rs.getLong("ts"),
+                rs.getString("payloadString"),
+                rs.getString("payloadBase64") == null
+                    ? null
+                    : Base64.getDecoder().decode(rs.getString("payloadBase64")),
+                attributes(
+                    JSON.readTree(rs.getString("attrs") == null ? "[]" : rs.getString("attrs"))),
+                rs.getString("errorMessage"),
+                rs.getString("reason_code"),
+                rs.getString("stage"),
+                rs.getString("message_id"),
+                null));
       }
     }
     return rows;
@@ -463,12 +575,16 @@ public final class ReplayDeadLetters {
     Map<String, String> out = new TreeMap<>();
     try (Connection c = open(path);
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(
-            "SELECT message_id, event_type, user_id, details->>'claimed_uid' AS claimed FROM audit_events"
-                + " WHERE event_type IN ('AUTH_SUCCESS', 'AUTH_FAILURE') AND message_id IS NOT NULL"
-                + " ORDER BY CASE event_type WHEN 'AUTH_SUCCESS' THEN 1 ELSE 0 END")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT message_id, event_type, user_id, details->>'claimed_uid' AS claimed FROM audit_events"
+                    + " WHERE event_type IN ('AUTH_SUCCESS', 'AUTH_FAILURE') AND message_id IS NOT NULL"
+                    + " ORDER BY CASE event_type WHEN 'AUTH_SUCCESS' THEN 1 ELSE 0 END")) {
       while (rs.next()) {
-        String owner = "AUTH_SUCCESS".equals(rs.getString("event_type")) ? rs.getString("user_id") : rs.getString("claimed");
+        String owner =
+            "AUTH_SUCCESS".equals(rs.getString("event_type"))
+                ? rs.getString("user_id")
+                : rs.getString("claimed");
         if (owner != null) {
           out.put(rs.getString("message_id"), owner); // AUTH_SUCCESS rows come last and win
         }
@@ -492,8 +608,8 @@ public final class ReplayDeadLetters {
    * Rows of a BigQuery export of {@code dead_letters} in newline-delimited JSON ({@code bq extract
    * --destination_format=NEWLINE_DELIMITED_JSON}): column names as keys, {@code timestamp} as
    * BigQuery writes it, {@code payloadBytes} base64, {@code attributes} an array of {key, value},
-   * and optionally {@code owner} (the message's authenticated or claimed user, joined from
-   * {@code audit_events} by the export query of docs/RUNBOOK.md).
+   * and optionally {@code owner} (the message's authenticated or claimed user, joined from {@code
+   * audit_events} by the export query of docs/RUNBOOK.md).
    */
   public static List<Row> readJsonLines(Path path) throws IOException {
     List<Row> rows = new ArrayList<>();
@@ -520,7 +636,13 @@ public final class ReplayDeadLetters {
         try {
           ts = VerifyAudit.timestampMillis(n.get("timestamp").asText());
         } catch (DateTimeParseException e) {
-          throw new IOException(path + " line " + number + ": timestamp " + n.get("timestamp").asText() + " is not a timestamp");
+          throw new IOException(
+              path
+                  + " line "
+                  + number
+                  + ": timestamp "
+                  + n.get("timestamp").asText()
+                  + " is not a timestamp");
         }
         byte[] bytes = null;
         if (n.hasNonNull("payloadBytes")) {
@@ -530,10 +652,17 @@ public final class ReplayDeadLetters {
             throw new IOException(path + " line " + number + ": payloadBytes is not base64");
           }
         }
-        rows.add(new Row(ts, n.hasNonNull("payloadString") ? n.get("payloadString").asText() : null, bytes,
-            attributes(n.path("attributes")), n.hasNonNull("errorMessage") ? n.get("errorMessage").asText() : null,
-            n.get("reason_code").asText(), n.get("stage").asText(), n.get("message_id").asText(),
-            n.hasNonNull("owner") ? n.get("owner").asText() : null));
+        rows.add(
+            new Row(
+                ts,
+                n.hasNonNull("payloadString") ? n.get("payloadString").asText() : null,
+                bytes,
+                attributes(n.path("attributes")),
+                n.hasNonNull("errorMessage") ? n.get("errorMessage").asText() : null,
+                n.get("reason_code").asText(),
+                n.get("stage").asText(),
+                n.get("message_id").asText(),
+                n.hasNonNull("owner") ? n.get("owner").asText() : null));
       }
     }
     return rows;
@@ -549,7 +678,9 @@ public final class ReplayDeadLetters {
         }
       }
     } else if (node.isObject()) {
-      node.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().isNull() ? null : e.getValue().asText()));
+      node.fields()
+          .forEachRemaining(
+              e -> out.put(e.getKey(), e.getValue().isNull() ? null : e.getValue().asText()));
     }
     return out;
   }

@@ -24,15 +24,15 @@ import javax.crypto.spec.SecretKeySpec;
  * Turns a sample file into pipeline input by minting a dev ID token for the identity each line
  * names. A sample line is an input line plus {@code "identity"}: {@code {"uid", "tenant", "role",
  * "plan", "ttl"}} (ttl in seconds; negative = already expired by that much), or {@code "none"} for
- * no authorization attribute, or {@code {"forge": "alg-none" | "hs256" | "tampered" | "wrong-key"
- * | "garbage", ...}} for hostile tokens; {@code "project"} signs for another Firebase project and
- * {@code "clock_offset"} (seconds) issues the token in the future or past. {@code {"raw": "..."}} lines are written as they are
- * (unreadable input); {@code "pad_content_to": N} pads data.content to N bytes (oversized input);
- * {@code "expect"} (the outcome the sample should get, checked by the integration test) is
- * dropped.
+ * no authorization attribute, or {@code {"forge": "alg-none" | "hs256" | "tampered" | "wrong-key" |
+ * "garbage", ...}} for hostile tokens; {@code "project"} signs for another Firebase project and
+ * {@code "clock_offset"} (seconds) issues the token in the future or past. {@code {"raw": "..."}}
+ * lines are written as they are (unreadable input); {@code "pad_content_to": N} pads data.content
+ * to N bytes (oversized input); {@code "expect"} (the outcome the sample should get, checked by the
+ * integration test) is dropped.
  *
- * <p>Usage: {@code SignSamples --in samples/requests.jsonl --out FILE [--devAuthDir DIR]
- * [--project P]}
+ * <p>Usage: {@code SignSamples --in samples/requests.jsonl --out FILE [--devAuthDir DIR] [--project
+ * P]}
  */
 public final class SignSamples {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -43,7 +43,8 @@ public final class SignSamples {
   public static void main(String[] args) throws Exception {
     Map<String, String> a = Args.parse(args);
     if (a.get("in") == null || a.get("out") == null) {
-      System.err.println("usage: SignSamples --in SAMPLES.jsonl --out SIGNED.jsonl [--devAuthDir DIR] [--project P]");
+      System.err.println(
+          "usage: SignSamples --in SAMPLES.jsonl --out SIGNED.jsonl [--devAuthDir DIR] [--project P]");
       System.exit(2);
     }
     int n =
@@ -86,7 +87,9 @@ public final class SignSamples {
     JsonNode identity = sample.remove("identity");
     JsonNode pad = sample.remove("pad_content_to");
     ObjectNode attributes =
-        sample.has("attributes") ? (ObjectNode) sample.get("attributes") : sample.putObject("attributes");
+        sample.has("attributes")
+            ? (ObjectNode) sample.get("attributes")
+            : sample.putObject("attributes");
     if (pad != null && sample.get("data") instanceof ObjectNode) {
       ObjectNode data = (ObjectNode) sample.get("data");
       StringBuilder content = new StringBuilder(data.path("content").asText(""));
@@ -96,12 +99,14 @@ public final class SignSamples {
       data.put("content", content.toString());
     }
     if (identity != null && identity.isObject()) {
-      attributes.put("authorization", "Bearer " + token((ObjectNode) identity, keys, tokens, project));
+      attributes.put(
+          "authorization", "Bearer " + token((ObjectNode) identity, keys, tokens, project));
     }
     return MAPPER.writeValueAsString(sample);
   }
 
-  static String token(ObjectNode id, DevAuthKeys keys, DevTokens tokens, String project) throws Exception {
+  static String token(ObjectNode id, DevAuthKeys keys, DevTokens tokens, String project)
+      throws Exception {
     String uid = id.path("uid").asText("sample-user");
     String tenant = id.hasNonNull("tenant") ? id.get("tenant").asText() : null;
     String role = id.hasNonNull("role") ? id.get("role").asText() : null;
@@ -123,7 +128,8 @@ public final class SignSamples {
     if (ttl <= 0) {
       // Issued far enough in the past that it expired -ttl seconds ago (beyond the 60 s skew).
       long age = 3600 - ttl;
-      DevTokens past = new DevTokens(keys, project, Clock.offset(Clock.systemUTC(), Duration.ofSeconds(-age)));
+      DevTokens past =
+          new DevTokens(keys, project, Clock.offset(Clock.systemUTC(), Duration.ofSeconds(-age)));
       return past.mint(uid, tenant, role, plan, Duration.ofSeconds(3600));
     }
     String valid = tokens.mint(uid, tenant, role, plan, Duration.ofSeconds(ttl));
@@ -135,20 +141,31 @@ public final class SignSamples {
         return "not-a-jwt";
       case "alg-none":
         {
-          ObjectNode h = MAPPER.createObjectNode().put("alg", "none").put("typ", "JWT").put("kid", keys.kid());
+          ObjectNode h =
+              MAPPER.createObjectNode().put("alg", "none").put("typ", "JWT").put("kid", keys.kid());
           return b64(MAPPER.writeValueAsBytes(h)) + "." + parts[1] + ".";
         }
       case "hs256":
         {
-          ObjectNode h = MAPPER.createObjectNode().put("alg", "HS256").put("typ", "JWT").put("kid", keys.kid());
+          ObjectNode h =
+              MAPPER
+                  .createObjectNode()
+                  .put("alg", "HS256")
+                  .put("typ", "JWT")
+                  .put("kid", keys.kid());
           String signingInput = b64(MAPPER.writeValueAsBytes(h)) + "." + parts[1];
           Mac mac = Mac.getInstance("HmacSHA256");
-          mac.init(new SecretKeySpec(keys.certificatePem().getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-          return signingInput + "." + b64(mac.doFinal(signingInput.getBytes(StandardCharsets.US_ASCII)));
+          mac.init(
+              new SecretKeySpec(
+                  keys.certificatePem().getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+          return signingInput
+              + "."
+              + b64(mac.doFinal(signingInput.getBytes(StandardCharsets.US_ASCII)));
         }
       case "tampered":
         {
-          ObjectNode payload = (ObjectNode) MAPPER.readTree(Base64.getUrlDecoder().decode(parts[1]));
+          ObjectNode payload =
+              (ObjectNode) MAPPER.readTree(Base64.getUrlDecoder().decode(parts[1]));
           payload.put("tenant", id.path("tamper_tenant").asText("victim-corp"));
           payload.put("role", "admin");
           return parts[0] + "." + b64(MAPPER.writeValueAsBytes(payload)) + "." + parts[2];

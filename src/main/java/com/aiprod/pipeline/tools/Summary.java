@@ -21,8 +21,8 @@ import java.util.Set;
 /**
  * Prints the summary of a local run from the DuckDB warehouse — per job: tenant, job_id, state,
  * reason, shots, backend, cost, QA scores, output; audit events by type; dead letters by reason —
- * and checks that every non-blank input line reached exactly one terminal outcome (a
- * {@code job_results} row or a {@code dead_letters} row). Exit status 0 only if so.
+ * and checks that every non-blank input line reached exactly one terminal outcome (a {@code
+ * job_results} row or a {@code dead_letters} row). Exit status 0 only if so.
  *
  * <p>Usage: {@code Summary --warehouse=duckdb:PATH --inputFiles=FILE[,FILE...]}
  */
@@ -54,8 +54,8 @@ public final class Summary {
   }
 
   /**
-   * The same for a streaming run, whose message ids are Pub/Sub's: returns 0 when exactly
-   * {@code expectedMessages} distinct messages have an outcome and none has two.
+   * The same for a streaming run, whose message ids are Pub/Sub's: returns 0 when exactly {@code
+   * expectedMessages} distinct messages have an outcome and none has two.
    */
   public static int run(String duckdbPath, long expectedMessages, java.io.PrintStream out)
       throws SQLException, IOException {
@@ -83,13 +83,22 @@ public final class Summary {
               + " FROM job_results ORDER BY tenant, job_id");
       out.println();
       out.println("== Jobs by state ==");
-      table(out, st, "SELECT state, coalesce(reason_code, '') AS reason, count(*) AS jobs FROM job_results GROUP BY ALL ORDER BY ALL");
+      table(
+          out,
+          st,
+          "SELECT state, coalesce(reason_code, '') AS reason, count(*) AS jobs FROM job_results GROUP BY ALL ORDER BY ALL");
       out.println();
       out.println("== Audit events by type ==");
-      table(out, st, "SELECT event_type, status, count(*) AS events FROM audit_events GROUP BY ALL ORDER BY ALL");
+      table(
+          out,
+          st,
+          "SELECT event_type, status, count(*) AS events FROM audit_events GROUP BY ALL ORDER BY ALL");
       out.println();
       out.println("== Dead letters by reason ==");
-      table(out, st, "SELECT reason_code, stage, count(*) AS dead_letters FROM dead_letters GROUP BY ALL ORDER BY ALL");
+      table(
+          out,
+          st,
+          "SELECT reason_code, stage, count(*) AS dead_letters FROM dead_letters GROUP BY ALL ORDER BY ALL");
 
       Map<String, Integer> outcomes = new HashMap<>();
       count(st, "SELECT message_id FROM job_results", outcomes);
@@ -137,14 +146,18 @@ public final class Summary {
       out.println();
       out.printf(
           "inputs: %d, with exactly one terminal outcome: %d, without: %d, with several: %d%n",
-          expected.size(), expected.size() - missing.size() - doubled.size(), missing.size(), doubled.size());
+          expected.size(),
+          expected.size() - missing.size() - doubled.size(),
+          missing.size(),
+          doubled.size());
       missing.forEach(id -> out.println("  no outcome: " + id));
       doubled.forEach(id -> out.println("  several outcomes: " + id));
       return missing.isEmpty() && doubled.isEmpty() ? 0 : 1;
     }
   }
 
-  private static void count(Statement st, String sql, Map<String, Integer> into) throws SQLException {
+  private static void count(Statement st, String sql, Map<String, Integer> into)
+      throws SQLException {
     try (ResultSet rs = st.executeQuery(sql)) {
       while (rs.next()) {
         into.merge(rs.getString(1), 1, Integer::sum);

@@ -49,17 +49,28 @@ import javax.annotation.Nullable;
  * <p>Reads every row of {@code audit_events} (the DuckDB table, or a BigQuery export in
  * newline-delimited JSON with the same column names) and prints one line per problem, {@code
  * <event_id> <kind>: <why>}, kinds: {@code unsigned} (null or empty signature), {@code tampered}
- * (signature does not match the row, or is not a {@code v1:} signature), {@code unverifiable}
- * (the key version the signature names cannot be read), {@code malformed} (a required column is
- * missing or unreadable), {@code missing} (an event the trail must contain is absent; the line
- * starts with what names it: {@code message:<id>} or {@code run:<job name>}). Then a summary.
- * Exit status: 0 if there is no problem, 1 if there is any, 2 on bad usage or an unreadable
- * input.
+ * (signature does not match the row, or is not a {@code v1:} signature), {@code unverifiable} (the
+ * key version the signature names cannot be read), {@code malformed} (a required column is missing
+ * or unreadable), {@code missing} (an event the trail must contain is absent; the line starts with
+ * what names it: {@code message:<id>} or {@code run:<job name>}). Then a summary. Exit status: 0 if
+ * there is no problem, 1 if there is any, 2 on bad usage or an unreadable input.
  */
 public final class VerifyAudit {
   static final String[] COLUMNS = {
-    "event_id", "event_time", "event_type", "environment", "service", "tenant", "user_id", "action",
-    "resource", "status", "job_id", "message_id", "details", "signature"
+    "event_id",
+    "event_time",
+    "event_type",
+    "environment",
+    "service",
+    "tenant",
+    "user_id",
+    "action",
+    "resource",
+    "status",
+    "job_id",
+    "message_id",
+    "details",
+    "signature"
   };
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -85,15 +96,17 @@ public final class VerifyAudit {
     String file = a.get("file");
     String secretSource = a.get("secretSource");
     if ((warehouse == null) == (file == null) || secretSource == null || a.containsKey("_")) {
-      err.println("Usage: VerifyAudit (--warehouse=duckdb:PATH | --file=EXPORT.jsonl) --secretSource=(dir:PATH | secretmanager:projects/P)");
+      err.println(
+          "Usage: VerifyAudit (--warehouse=duckdb:PATH | --file=EXPORT.jsonl) --secretSource=(dir:PATH | secretmanager:projects/P)");
       return 2;
     }
     List<AuditRow> rows;
     try {
       if (warehouse != null) {
         if (!warehouse.startsWith("duckdb:")) {
-          err.println("VerifyAudit reads a DuckDB warehouse (--warehouse=duckdb:PATH) or a BigQuery export (--file=EXPORT.jsonl); "
-              + "export a BigQuery table with: bq extract --destination_format=NEWLINE_DELIMITED_JSON DATASET.audit_events gs://…");
+          err.println(
+              "VerifyAudit reads a DuckDB warehouse (--warehouse=duckdb:PATH) or a BigQuery export (--file=EXPORT.jsonl); "
+                  + "export a BigQuery table with: bq extract --destination_format=NEWLINE_DELIMITED_JSON DATASET.audit_events gs://…");
           return 2;
         }
         rows = readDuckDb(Path.of(warehouse.substring("duckdb:".length())));
@@ -116,8 +129,12 @@ public final class VerifyAudit {
       problems = verify(rows, resolver);
     }
     problems.forEach(out::println);
-    out.println(rows.size() + " audit rows checked, " + problems.size()
-        + (problems.size() == 1 ? " problem" : " problems") + (problems.isEmpty() ? ": the trail verifies" : ""));
+    out.println(
+        rows.size()
+            + " audit rows checked, "
+            + problems.size()
+            + (problems.size() == 1 ? " problem" : " problems")
+            + (problems.isEmpty() ? ": the trail verifies" : ""));
     return problems.isEmpty() ? 0 : 1;
   }
 
@@ -139,7 +156,9 @@ public final class VerifyAudit {
       }
       String version = AuditSignatures.keyVersion(signature);
       if (version == null) {
-        problems.add(id + " tampered: the signature is not of the form v1:<key version>:<base64 HMAC-SHA256>");
+        problems.add(
+            id
+                + " tampered: the signature is not of the form v1:<key version>:<base64 HMAC-SHA256>");
         continue;
       }
       ResolvedSecret key = keys.get(version);
@@ -152,8 +171,14 @@ public final class VerifyAudit {
         }
       }
       if (key == null) {
-        problems.add(id + " unverifiable: signed with " + AuditSignatures.KEY_SECRET + " version " + version
-            + ", which cannot be read: " + keyErrors.get(version));
+        problems.add(
+            id
+                + " unverifiable: signed with "
+                + AuditSignatures.KEY_SECRET
+                + " version "
+                + version
+                + ", which cannot be read: "
+                + keyErrors.get(version));
         continue;
       }
       String canonical;
@@ -174,7 +199,8 @@ public final class VerifyAudit {
   /**
    * The events the trail must contain but does not (docs/ARCHITECTURE.md "Signed audit"): every
    * message id on any row has an AUTH_SUCCESS or AUTH_FAILURE row; every run with a CONFIG_CHANGE
-   * {@code start_pipeline} row has a SECRET_ACCESS row of the audit key for that run, and vice versa.
+   * {@code start_pipeline} row has a SECRET_ACCESS row of the audit key for that run, and vice
+   * versa.
    */
   static List<String> missing(List<AuditRow> rows) {
     Set<String> messages = new TreeSet<>();
@@ -190,12 +216,16 @@ public final class VerifyAudit {
           authenticated.add(message);
         }
       }
-      if (AuditEvents.CONFIG_CHANGE.equals(type) && "start_pipeline".equals(r.get("action")) && r.get("resource") != null) {
+      if (AuditEvents.CONFIG_CHANGE.equals(type)
+          && "start_pipeline".equals(r.get("action"))
+          && r.get("resource") != null) {
         started.add(r.get("resource"));
       }
       if (AuditEvents.SECRET_ACCESS.equals(type) && SecretAccesses.ACTION.equals(r.get("action"))) {
         JsonNode d = details(r.get("details"));
-        if (d != null && AuditSignatures.KEY_SECRET.equals(d.path("secret").asText()) && d.hasNonNull("run")) {
+        if (d != null
+            && AuditSignatures.KEY_SECRET.equals(d.path("secret").asText())
+            && d.hasNonNull("run")) {
           keyAccessed.add(d.get("run").asText());
         }
       }
@@ -203,20 +233,33 @@ public final class VerifyAudit {
     List<String> out = new ArrayList<>();
     for (String m : messages) {
       if (!authenticated.contains(m)) {
-        out.add("message:" + m + " missing: no AUTH_SUCCESS or AUTH_FAILURE event for this message (every message has exactly one)");
+        out.add(
+            "message:"
+                + m
+                + " missing: no AUTH_SUCCESS or AUTH_FAILURE event for this message (every message has exactly one)");
       }
     }
     Map<String, String> runs = new TreeMap<>();
     for (String r : started) {
       if (!keyAccessed.contains(r)) {
-        runs.put(r, "run:" + r + " missing: no SECRET_ACCESS event of " + AuditSignatures.KEY_SECRET
-            + " for this run (its CONFIG_CHANGE start_pipeline row exists; was the run signed?)");
+        runs.put(
+            r,
+            "run:"
+                + r
+                + " missing: no SECRET_ACCESS event of "
+                + AuditSignatures.KEY_SECRET
+                + " for this run (its CONFIG_CHANGE start_pipeline row exists; was the run signed?)");
       }
     }
     for (String r : keyAccessed) {
       if (!started.contains(r)) {
-        runs.put(r, "run:" + r + " missing: no CONFIG_CHANGE start_pipeline event for this run (its SECRET_ACCESS of "
-            + AuditSignatures.KEY_SECRET + " exists)");
+        runs.put(
+            r,
+            "run:"
+                + r
+                + " missing: no CONFIG_CHANGE start_pipeline event for this run (its SECRET_ACCESS of "
+                + AuditSignatures.KEY_SECRET
+                + " exists)");
       }
     }
     out.addAll(runs.values());
@@ -236,15 +279,26 @@ public final class VerifyAudit {
 
   static String canonical(AuditRow r) {
     return AuditSignatures.canonical(
-        r.get("event_id"), r.eventTimeMillis(), r.get("event_type"), r.get("environment"), r.get("service"),
-        r.get("tenant"), r.get("user_id"), r.get("action"), r.get("resource"), r.get("status"),
-        r.get("job_id"), r.get("message_id"), r.get("details"));
+        r.get("event_id"),
+        r.eventTimeMillis(),
+        r.get("event_type"),
+        r.get("environment"),
+        r.get("service"),
+        r.get("tenant"),
+        r.get("user_id"),
+        r.get("action"),
+        r.get("resource"),
+        r.get("status"),
+        r.get("job_id"),
+        r.get("message_id"),
+        r.get("details"));
   }
 
   private static final Set<String> REQUIRED =
       Set.of("event_id", "event_time", "event_type", "environment", "service", "action", "status");
 
-  private static AuditRow row(Map<String, String> text, @Nullable Long millis, @Nullable String problem) {
+  private static AuditRow row(
+      Map<String, String> text, @Nullable Long millis, @Nullable String problem) {
     if (problem == null) {
       for (String c : COLUMNS) {
         if (REQUIRED.contains(c) && !"event_time".equals(c) && text.get(c) == null) {
@@ -348,16 +402,22 @@ public final class VerifyAudit {
   private static final DateTimeFormatter BQ_TIMESTAMP =
       new DateTimeFormatterBuilder()
           .appendPattern("uuuu-MM-dd")
-          .optionalStart().appendLiteral('T').optionalEnd()
-          .optionalStart().appendLiteral(' ').optionalEnd()
+          .optionalStart()
+          .appendLiteral('T')
+          .optionalEnd()
+          .optionalStart()
+          .appendLiteral(' ')
+          .optionalEnd()
           .appendPattern("HH:mm:ss")
-          .optionalStart().appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true).optionalEnd()
+          .optionalStart()
+          .appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true)
+          .optionalEnd()
           .toFormatter();
 
   /**
    * Epoch millis of a BigQuery export timestamp: {@code 2026-11-24 10:20:20.123 UTC} (BigQuery's
-   * JSON export form), DuckDB's {@code 2026-11-24 10:20:20.123+00}, RFC 3339 ({@code 2026-11-24T10:20:20.123Z}, {@code +00:00}), or without
-   * zone (taken as UTC).
+   * JSON export form), DuckDB's {@code 2026-11-24 10:20:20.123+00}, RFC 3339 ({@code
+   * 2026-11-24T10:20:20.123Z}, {@code +00:00}), or without zone (taken as UTC).
    */
   static long timestampMillis(String text) {
     String s = text.strip();

@@ -36,8 +36,8 @@ import javax.annotation.Nullable;
  * <p>Rules and the decisions taken where DESIGN is silent:
  *
  * <ul>
- *   <li><b>Body.</b> A JSON object, UTF-8, nothing after it. Input that is not JSON at all gives
- *       a {@code body} violation (upstream normally catches it first as {@code MALFORMED_JSON}).
+ *   <li><b>Body.</b> A JSON object, UTF-8, nothing after it. Input that is not JSON at all gives a
+ *       {@code body} violation (upstream normally catches it first as {@code MALFORMED_JSON}).
  *   <li><b>Duplicate keys</b> make a body ambiguous. Jackson's {@code STRICT_DUPLICATE_DETECTION}
  *       is the gate; when it trips, a second pass names every duplicated key (also inside {@code
  *       preferences}) and the remaining fields are still checked, so all violations come back at
@@ -48,18 +48,18 @@ import javax.annotation.Nullable;
  *   <li><b>Strict types.</b> Strings must be JSON strings, numbers JSON numbers: {@code "30"} is
  *       not a number and {@code true} is not 1. {@code duration_sec} and {@code preferences.fps}
  *       must be JSON integer literals: {@code 30.0} and {@code 3e1} are rejected ("write 30"),
- *       because a fractional literal usually signals a client computing seconds as floats, and
- *       one rule is easier to document than "integral floats are fine".
+ *       because a fractional literal usually signals a client computing seconds as floats, and one
+ *       rule is easier to document than "integral floats are fine".
  *   <li><b>null</b> for an optional field means "not given" (its default applies), as JSON clients
  *       commonly serialise absent optionals that way; {@code content: null} is "required".
  *   <li><b>Text</b> ({@code content} and the preference strings) is NFC-normalised, then trimmed of
  *       Unicode white space (including no-break spaces) at both ends; lengths are counted in
  *       Unicode code points after that, so "é" typed as e + combining accent counts as one. Control
- *       characters (Unicode category Cc) other than {@code \n} and {@code \t} are rejected
- *       anywhere inside, {@code \r} included (send {@code \n} line breaks); so are unpaired
- *       surrogates, {@code <script} and {@code javascript:} (any case). The preference strings get
- *       the same rules because they end up in prompts and title cards; they are 1–200 code points
- *       (an empty one is rejected: omit it instead).
+ *       characters (Unicode category Cc) other than {@code \n} and {@code \t} are rejected anywhere
+ *       inside, {@code \r} included (send {@code \n} line breaks); so are unpaired surrogates,
+ *       {@code <script} and {@code javascript:} (any case). The preference strings get the same
+ *       rules because they end up in prompts and title cards; they are 1–200 code points (an empty
+ *       one is rejected: omit it instead).
  *   <li><b>duration_sec</b> 5–300 and ≤ the preset's maximum; the message suggests the smallest
  *       preset that allows it. Default 30 capped to the preset's maximum.
  *   <li><b>budget_usd</b> a finite JSON number, &gt; 0 and ≤ 1000 (1000.01 is rejected). Default:
@@ -70,16 +70,24 @@ import javax.annotation.Nullable;
  *   <li><b>backend</b> must be an id of the pricing table, serve the request's mode (the {@code
  *       preview} backend only serves {@code mode=preview}; previews cannot force a render backend)
  *       and, for final renderers, meet the preset's quality floor — a contradiction the user can
- *       fix in the request alone, so it is a schema violation. Whether the backend is configured
- *       on this pipeline is the router's concern ({@code NO_BACKEND_AVAILABLE}).
+ *       fix in the request alone, so it is a schema violation. Whether the backend is configured on
+ *       this pipeline is the router's concern ({@code NO_BACKEND_AVAILABLE}).
  * </ul>
  */
 public final class RequestValidator {
   /** The request body's fields, in DESIGN §2 order. */
   public static final List<String> FIELDS =
       List.of(
-          "content", "preset", "mode", "priority", "lang", "duration_sec", "budget_usd",
-          "brand_id", "preferences", "backend");
+          "content",
+          "preset",
+          "mode",
+          "priority",
+          "lang",
+          "duration_sec",
+          "budget_usd",
+          "brand_id",
+          "preferences",
+          "backend");
 
   /** The keys of {@code preferences}. */
   public static final List<String> PREFERENCE_KEYS =
@@ -120,8 +128,10 @@ public final class RequestValidator {
   /** Validates UTF-8 JSON bytes; {@code pricing} supplies the valid {@code backend} ids. */
   public static ValidationResult validate(byte[] utf8Json, PricingTable pricing) {
     if (utf8Json == null || utf8Json.length == 0) {
-      return ValidationResult.invalid(List.of(new Violation("body",
-          "is empty; send a JSON object such as {\"content\": \"...\"}")));
+      return ValidationResult.invalid(
+          List.of(
+              new Violation(
+                  "body", "is empty; send a JSON object such as {\"content\": \"...\"}")));
     }
     JsonNode root;
     try {
@@ -147,9 +157,14 @@ public final class RequestValidator {
       return ValidationResult.invalid(List.of(notJson(e)));
     } catch (RuntimeException e) {
       // Jackson wraps some decoding errors (e.g. invalid UTF-8 surrogates) unchecked.
-      return ValidationResult.invalid(List.of(new Violation("body",
-          "is not valid UTF-8 JSON (" + e.getClass().getSimpleName() + "); send a UTF-8 JSON"
-              + " object")));
+      return ValidationResult.invalid(
+          List.of(
+              new Violation(
+                  "body",
+                  "is not valid UTF-8 JSON ("
+                      + e.getClass().getSimpleName()
+                      + "); send a UTF-8 JSON"
+                      + " object")));
     }
     return result(root, pricing);
   }
@@ -160,8 +175,8 @@ public final class RequestValidator {
   }
 
   /**
-   * Validates an already parsed body (duplicate keys cannot be detected any more: parse with
-   * {@code STRICT_DUPLICATE_DETECTION}, or pass the bytes).
+   * Validates an already parsed body (duplicate keys cannot be detected any more: parse with {@code
+   * STRICT_DUPLICATE_DETECTION}, or pass the bytes).
    */
   public static ValidationResult validate(@Nullable JsonNode body, PricingTable pricing) {
     return result(body, pricing);
@@ -179,12 +194,17 @@ public final class RequestValidator {
       JacksonException je = (JacksonException) e;
       detail = je.getOriginalMessage();
       if (je.getLocation() != null) {
-        detail += " (line " + je.getLocation().getLineNr() + ", column "
-            + je.getLocation().getColumnNr() + ")";
+        detail +=
+            " (line "
+                + je.getLocation().getLineNr()
+                + ", column "
+                + je.getLocation().getColumnNr()
+                + ")";
       }
     }
-    return new Violation("body", "is not valid JSON: " + clip(String.valueOf(detail), 300)
-        + "; send one UTF-8 JSON object");
+    return new Violation(
+        "body",
+        "is not valid JSON: " + clip(String.valueOf(detail), 300) + "; send one UTF-8 JSON object");
   }
 
   /** Every duplicated key, as {@code content} or {@code preferences.style}, in document order. */
@@ -201,8 +221,8 @@ public final class RequestValidator {
           case START_OBJECT:
           case START_ARRAY:
             String parent = paths.isEmpty() ? "" : paths.peek();
-            String here = lastName == null ? parent
-                : parent.isEmpty() ? lastName : parent + "." + lastName;
+            String here =
+                lastName == null ? parent : parent.isEmpty() ? lastName : parent + "." + lastName;
             if (t == JsonToken.START_ARRAY) {
               here = here + "[]";
             }
@@ -221,8 +241,9 @@ public final class RequestValidator {
             String prefix = paths.isEmpty() ? "" : paths.peek();
             String path = prefix.isEmpty() ? name : prefix + "." + name;
             if (!seen.isEmpty() && !seen.peek().add(name) && reported.add(path)) {
-              out.add(new Violation(path, "duplicate key: the body is ambiguous; send "
-                  + quote(name) + " once"));
+              out.add(
+                  new Violation(
+                      path, "duplicate key: the body is ambiguous; send " + quote(name) + " once"));
             }
             lastName = name;
             break;
@@ -244,15 +265,22 @@ public final class RequestValidator {
       @Nullable JsonNode root, PricingTable pricing, Set<String> skip, List<Violation> v) {
     int before = v.size();
     if (root == null || !root.isObject()) {
-      v.add(new Violation("body", "must be a JSON object such as {\"content\": \"...\"}, got "
-          + describe(root)));
+      v.add(
+          new Violation(
+              "body",
+              "must be a JSON object such as {\"content\": \"...\"}, got " + describe(root)));
       return null;
     }
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String name = it.next();
       if (!FIELDS.contains(name) && !skip.contains(name)) {
-        v.add(new Violation(clip(name, 64), "unknown field" + suggest(name, FIELDS)
-            + "; allowed: " + String.join(", ", FIELDS)));
+        v.add(
+            new Violation(
+                clip(name, 64),
+                "unknown field"
+                    + suggest(name, FIELDS)
+                    + "; allowed: "
+                    + String.join(", ", FIELDS)));
       }
     }
 
@@ -275,8 +303,8 @@ public final class RequestValidator {
     boolean presetOk = !skip.contains("preset");
     if (presetGiven) {
       JsonNode p = root.get("preset");
-      List<String> ids = Arrays.stream(Preset.values()).map(Preset::id)
-          .collect(Collectors.toList());
+      List<String> ids =
+          Arrays.stream(Preset.values()).map(Preset::id).collect(Collectors.toList());
       String id = enumeration("preset", p, ids, v);
       Optional<Preset> found = id == null ? Optional.empty() : Preset.fromId(id);
       if (found.isPresent()) {
@@ -307,9 +335,18 @@ public final class RequestValidator {
       Long d = integer("duration_sec", root.get("duration_sec"), "30", v);
       if (d != null) {
         if (d < DURATION_MIN || d > DURATION_MAX) {
-          v.add(new Violation("duration_sec", d + " is out of range; use " + DURATION_MIN + "–"
-              + DURATION_MAX + " seconds"
-              + (presetOk ? " (≤ " + preset.maxDurationSec() + " for " + preset.id() + ")" : "")));
+          v.add(
+              new Violation(
+                  "duration_sec",
+                  d
+                      + " is out of range; use "
+                      + DURATION_MIN
+                      + "–"
+                      + DURATION_MAX
+                      + " seconds"
+                      + (presetOk
+                          ? " (≤ " + preset.maxDurationSec() + " for " + preset.id() + ")"
+                          : "")));
         } else if (presetOk && d > preset.maxDurationSec()) {
           v.add(new Violation("duration_sec", durationOverMax(d.intValue(), preset, presetGiven)));
         } else {
@@ -325,18 +362,28 @@ public final class RequestValidator {
     if (present(root, "budget_usd", skip)) {
       JsonNode b = root.get("budget_usd");
       if (!b.isNumber()) {
-        v.add(new Violation("budget_usd", "must be a JSON number of US dollars, got "
-            + describe(b) + (b.isTextual() ? "; write the number without quotes" : "")));
+        v.add(
+            new Violation(
+                "budget_usd",
+                "must be a JSON number of US dollars, got "
+                    + describe(b)
+                    + (b.isTextual() ? "; write the number without quotes" : "")));
       } else {
         double x = b.doubleValue();
         if (!Double.isFinite(x)) {
           v.add(new Violation("budget_usd", "is not a finite number; use a value in (0, 1000]"));
         } else if (x <= 0) {
-          v.add(new Violation("budget_usd", b.asText() + " must be greater than 0; use a value"
-              + " in (0, 1000] US dollars"));
+          v.add(
+              new Violation(
+                  "budget_usd",
+                  b.asText()
+                      + " must be greater than 0; use a value"
+                      + " in (0, 1000] US dollars"));
         } else if (x > BUDGET_MAX) {
-          v.add(new Violation("budget_usd", b.asText() + " exceeds the maximum of 1000 US"
-              + " dollars; use ≤ 1000"));
+          v.add(
+              new Violation(
+                  "budget_usd",
+                  b.asText() + " exceeds the maximum of 1000 US" + " dollars; use ≤ 1000"));
         } else {
           budget = x;
         }
@@ -352,8 +399,12 @@ public final class RequestValidator {
       if (!b.isTextual()) {
         v.add(new Violation("brand_id", "must be a JSON string, got " + describe(b)));
       } else if (!BRAND_ID.matcher(b.textValue()).matches()) {
-        v.add(new Violation("brand_id", quote(b.textValue()) + " is invalid; use 1–64 letters,"
-            + " digits, _ or - ([A-Za-z0-9_-]{1,64})"));
+        v.add(
+            new Violation(
+                "brand_id",
+                quote(b.textValue())
+                    + " is invalid; use 1–64 letters,"
+                    + " digits, _ or - ([A-Za-z0-9_-]{1,64})"));
       } else {
         brandId = b.textValue();
       }
@@ -369,15 +420,24 @@ public final class RequestValidator {
     if (present(root, "preferences", skip)) {
       JsonNode prefs = root.get("preferences");
       if (!prefs.isObject()) {
-        v.add(new Violation("preferences", "must be a JSON object with keys among "
-            + String.join(", ", PREFERENCE_KEYS) + ", got " + describe(prefs)));
+        v.add(
+            new Violation(
+                "preferences",
+                "must be a JSON object with keys among "
+                    + String.join(", ", PREFERENCE_KEYS)
+                    + ", got "
+                    + describe(prefs)));
       } else {
         for (Iterator<String> it = prefs.fieldNames(); it.hasNext(); ) {
           String k = it.next();
           if (!PREFERENCE_KEYS.contains(k) && !skip.contains("preferences." + k)) {
-            v.add(new Violation("preferences." + clip(k, 64), "unknown key"
-                + suggest(k, PREFERENCE_KEYS) + "; allowed: " + String.join(", ",
-                    PREFERENCE_KEYS)));
+            v.add(
+                new Violation(
+                    "preferences." + clip(k, 64),
+                    "unknown key"
+                        + suggest(k, PREFERENCE_KEYS)
+                        + "; allowed: "
+                        + String.join(", ", PREFERENCE_KEYS)));
           }
         }
         style = preferenceText(prefs, "style", skip, v);
@@ -410,11 +470,10 @@ public final class RequestValidator {
     if (present(root, "backend", skip)) {
       JsonNode b = root.get("backend");
       if (!b.isTextual()) {
-        v.add(new Violation("backend", "must be a JSON string (a backend id), got "
-            + describe(b)));
+        v.add(new Violation("backend", "must be a JSON string (a backend id), got " + describe(b)));
       } else {
-        backend = checkBackend(b.textValue(), pricing, modeOk ? mode : null,
-            presetOk ? preset : null, v);
+        backend =
+            checkBackend(b.textValue(), pricing, modeOk ? mode : null, presetOk ? preset : null, v);
       }
     }
 
@@ -446,49 +505,90 @@ public final class RequestValidator {
   }
 
   private static String durationOverMax(int d, Preset preset, boolean presetGiven) {
-    Optional<Preset> bigger = Arrays.stream(Preset.values())
-        .filter(p -> p.maxDurationSec() >= d)
-        .min((a, b) -> Integer.compare(a.maxDurationSec(), b.maxDurationSec()));
-    return d + " exceeds " + preset.id() + "'s maximum of " + preset.maxDurationSec() + " s"
-        + (presetGiven ? "" : " (the default preset)") + "; use ≤ " + preset.maxDurationSec()
+    Optional<Preset> bigger =
+        Arrays.stream(Preset.values())
+            .filter(p -> p.maxDurationSec() >= d)
+            .min((a, b) -> Integer.compare(a.maxDurationSec(), b.maxDurationSec()));
+    return d
+        + " exceeds "
+        + preset.id()
+        + "'s maximum of "
+        + preset.maxDurationSec()
+        + " s"
+        + (presetGiven ? "" : " (the default preset)")
+        + "; use ≤ "
+        + preset.maxDurationSec()
         + bigger.map(p -> " or preset " + p.id()).orElse("");
   }
 
   private static @Nullable String checkBackend(
-      String id, PricingTable pricing, @Nullable String mode, @Nullable Preset preset,
+      String id,
+      PricingTable pricing,
+      @Nullable String mode,
+      @Nullable Preset preset,
       List<Violation> v) {
     Optional<PricingTable.Backend> found = pricing.find(id);
     if (found.isEmpty()) {
-      v.add(new Violation("backend", quote(id) + " is not a backend; use one of "
-          + String.join(", ", pricing.ids()) + " or omit it"));
+      v.add(
+          new Violation(
+              "backend",
+              quote(id)
+                  + " is not a backend; use one of "
+                  + String.join(", ", pricing.ids())
+                  + " or omit it"));
       return null;
     }
     PricingTable.Backend b = found.get();
     if (mode != null && !b.supportsMode(mode)) {
       if (b.isPreviewOnly()) {
-        v.add(new Violation("backend", id + " renders mode=preview only; use mode=preview or"
-            + " another backend"));
+        v.add(
+            new Violation(
+                "backend",
+                id + " renders mode=preview only; use mode=preview or" + " another backend"));
       } else if ("preview".equals(mode)) {
-        v.add(new Violation("backend", id + " cannot render mode=preview (previews always use"
-            + " the local preview backend); omit backend or use mode=final"));
+        v.add(
+            new Violation(
+                "backend",
+                id
+                    + " cannot render mode=preview (previews always use"
+                    + " the local preview backend); omit backend or use mode=final"));
       } else {
-        v.add(new Violation("backend", id + " does not serve mode=" + mode + "; it serves "
-            + String.join(", ", b.modes())));
+        v.add(
+            new Violation(
+                "backend",
+                id
+                    + " does not serve mode="
+                    + mode
+                    + "; it serves "
+                    + String.join(", ", b.modes())));
       }
       return null;
     }
-    if (preset != null && b.isFinalRenderer() && !"preview".equals(mode)
+    if (preset != null
+        && b.isFinalRenderer()
+        && !"preview".equals(mode)
         && b.priorQuality() < preset.qualityFloor() - QUALITY_EPSILON) {
-      List<String> ok = pricing.backends().stream()
-          .filter(x -> x.isFinalRenderer()
-              && x.priorQuality() >= preset.qualityFloor() - QUALITY_EPSILON)
-          .map(PricingTable.Backend::id)
-          .collect(Collectors.toList());
-      v.add(new Violation("backend", id + " (quality " + Money.decimal(b.priorQuality())
-          + ") is below " + preset.id() + "'s quality floor "
-          + Money.decimal(preset.qualityFloor()) + "; omit backend"
-          + (ok.isEmpty() ? "" : ", use one of " + String.join(", ", ok))
-          + " or choose a preset with a lower floor"));
+      List<String> ok =
+          pricing.backends().stream()
+              .filter(
+                  x ->
+                      x.isFinalRenderer()
+                          && x.priorQuality() >= preset.qualityFloor() - QUALITY_EPSILON)
+              .map(PricingTable.Backend::id)
+              .collect(Collectors.toList());
+      v.add(
+          new Violation(
+              "backend",
+              id
+                  + " (quality "
+                  + Money.decimal(b.priorQuality())
+                  + ") is below "
+                  + preset.id()
+                  + "'s quality floor "
+                  + Money.decimal(preset.qualityFloor())
+                  + "; omit backend"
+                  + (ok.isEmpty() ? "" : ", use one of " + String.join(", ", ok))
+                  + " or choose a preset with a lower floor"));
       return null;
     }
     return id;
@@ -517,9 +617,14 @@ public final class RequestValidator {
     int before = v.size();
     int unpaired = firstUnpairedSurrogate(raw);
     if (unpaired >= 0) {
-      v.add(new Violation(field, String.format(Locale.ROOT,
-          "contains an unpaired surrogate U+%04X at character %d; send valid Unicode text",
-          (int) raw.charAt(unpaired), raw.codePointCount(0, unpaired) + 1)));
+      v.add(
+          new Violation(
+              field,
+              String.format(
+                  Locale.ROOT,
+                  "contains an unpaired surrogate U+%04X at character %d; send valid Unicode text",
+                  (int) raw.charAt(unpaired),
+                  raw.codePointCount(0, unpaired) + 1)));
       return null;
     }
     String s = strip(Normalizer.normalize(raw, Normalizer.Form.NFC));
@@ -540,31 +645,49 @@ public final class RequestValidator {
       i += Character.charCount(cp);
     }
     if (controls > 0) {
-      v.add(new Violation(field, String.format(Locale.ROOT,
-          "contains %s (first U+%04X at character %d); only \\n and \\t are allowed%s",
-          controls == 1 ? "a control character" : controls + " control characters",
-          firstControl, firstControlAt,
-          firstControl == '\r' ? ": use \\n for line breaks" : ": remove it")));
+      v.add(
+          new Violation(
+              field,
+              String.format(
+                  Locale.ROOT,
+                  "contains %s (first U+%04X at character %d); only \\n and \\t are allowed%s",
+                  controls == 1 ? "a control character" : controls + " control characters",
+                  firstControl,
+                  firstControlAt,
+                  firstControl == '\r' ? ": use \\n for line breaks" : ": remove it")));
     }
     int length = s.codePointCount(0, s.length());
     String counted = " (counted in Unicode code points after NFC normalisation and trimming)";
     if (length < min) {
-      v.add(new Violation(field, length == 0 ? "is empty" + (min > 1 ? "; write at least "
-          + min + " characters" : "; omit it instead")
-          : "is " + length + " characters long" + counted + "; write at least " + min));
+      v.add(
+          new Violation(
+              field,
+              length == 0
+                  ? "is empty"
+                      + (min > 1 ? "; write at least " + min + " characters" : "; omit it instead")
+                  : "is " + length + " characters long" + counted + "; write at least " + min));
     } else if (length > max) {
-      v.add(new Violation(field, "is " + String.format(Locale.ROOT, "%,d", length)
-          + " characters long" + counted + "; shorten it to at most "
-          + String.format(Locale.ROOT, "%,d", max)));
+      v.add(
+          new Violation(
+              field,
+              "is "
+                  + String.format(Locale.ROOT, "%,d", length)
+                  + " characters long"
+                  + counted
+                  + "; shorten it to at most "
+                  + String.format(Locale.ROOT, "%,d", max)));
     }
     String lower = s.toLowerCase(Locale.ROOT);
     if (lower.contains("<script")) {
-      v.add(new Violation(field, "contains \"<script\" (in any case), which is not allowed;"
-          + " remove it"));
+      v.add(
+          new Violation(
+              field, "contains \"<script\" (in any case), which is not allowed;" + " remove it"));
     }
     if (lower.contains("javascript:")) {
-      v.add(new Violation(field, "contains \"javascript:\" (in any case), which is not allowed;"
-          + " remove it"));
+      v.add(
+          new Violation(
+              field,
+              "contains \"javascript:\" (in any case), which is not allowed;" + " remove it"));
     }
     return v.size() == before ? s : null;
   }
@@ -614,14 +737,20 @@ public final class RequestValidator {
   private static @Nullable String enumeration(
       String field, JsonNode n, List<String> allowed, List<Violation> v) {
     if (!n.isTextual()) {
-      v.add(new Violation(field, "must be a JSON string, one of " + String.join(", ", allowed)
-          + "; got " + describe(n)));
+      v.add(
+          new Violation(
+              field,
+              "must be a JSON string, one of "
+                  + String.join(", ", allowed)
+                  + "; got "
+                  + describe(n)));
       return null;
     }
     String s = n.textValue();
     if (!allowed.contains(s)) {
-      v.add(new Violation(field, quote(s) + " is not supported; use one of "
-          + String.join(", ", allowed)));
+      v.add(
+          new Violation(
+              field, quote(s) + " is not supported; use one of " + String.join(", ", allowed)));
       return null;
     }
     return s;
@@ -638,11 +767,22 @@ public final class RequestValidator {
       return n.longValue();
     }
     if (n.isNumber()) {
-      v.add(new Violation(field, "must be a JSON integer, got " + n.asText() + "; write a whole"
-          + " number without a decimal point or exponent, e.g. " + example));
+      v.add(
+          new Violation(
+              field,
+              "must be a JSON integer, got "
+                  + n.asText()
+                  + "; write a whole"
+                  + " number without a decimal point or exponent, e.g. "
+                  + example));
     } else if (n.isTextual()) {
-      v.add(new Violation(field, "must be a JSON integer, got the string " + quote(n.textValue())
-          + "; write the number without quotes, e.g. " + example));
+      v.add(
+          new Violation(
+              field,
+              "must be a JSON integer, got the string "
+                  + quote(n.textValue())
+                  + "; write the number without quotes, e.g. "
+                  + example));
     } else {
       v.add(new Violation(field, "must be a JSON integer, got " + describe(n)));
     }
@@ -690,10 +830,13 @@ public final class RequestValidator {
         b.append('…');
         break;
       }
-      if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == '"' || cp == '\\'
+      if (cp < 0x20
+          || (cp >= 0x7f && cp <= 0x9f)
+          || cp == '"'
+          || cp == '\\'
           || (cp <= 0xffff && Character.isSurrogate((char) cp))) {
-        b.append(cp == '"' ? "\\\"" : cp == '\\' ? "\\\\"
-            : String.format(Locale.ROOT, "\\u%04X", cp));
+        b.append(
+            cp == '"' ? "\\\"" : cp == '\\' ? "\\\\" : String.format(Locale.ROOT, "\\u%04X", cp));
       } else {
         b.appendCodePoint(cp);
       }

@@ -22,17 +22,19 @@ import org.apache.beam.sdk.values.TupleTagList;
 
 /**
  * Validate (DESIGN §2): the {@code job_id} and {@code action} attributes (a cancel goes out on
- * {@link #CANCELS}, to be authorized against the job's document), then every rule of the
- * request body. A bad {@code job_id} or {@code action} is a dead letter (no document may be named
- * after it); a body that breaks a rule becomes a job already REJECTED with SCHEMA_VIOLATION and a
- * message saying what to fix — it still goes through Admit so that a duplicate job_id is caught
- * before any document is written.
+ * {@link #CANCELS}, to be authorized against the job's document), then every rule of the request
+ * body. A bad {@code job_id} or {@code action} is a dead letter (no document may be named after
+ * it); a body that breaks a rule becomes a job already REJECTED with SCHEMA_VIOLATION and a message
+ * saying what to fix — it still goes through Admit so that a duplicate job_id is caught before any
+ * document is written.
  */
-public final class Validate extends PTransform<PCollection<AuthenticatedRequest>, PCollectionTuple> {
+public final class Validate
+    extends PTransform<PCollection<AuthenticatedRequest>, PCollectionTuple> {
   public static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9_-]{8,64}");
 
   /** Cancel requests ({@code action=cancel}): the requester and the job to cancel. */
   public static final TupleTag<Job> CANCELS = new TupleTag<Job>() {};
+
   static final String STAGE = "Validate";
 
   @Override
@@ -84,7 +86,11 @@ public final class Validate extends PTransform<PCollection<AuthenticatedRequest>
         out.get(StageTags.DEAD_LETTERS)
             .output(
                 DeadLetters.of(
-                    m, ReasonCode.SCHEMA_VIOLATION, "action must be 'submit' (default) or 'cancel'", STAGE, null));
+                    m,
+                    ReasonCode.SCHEMA_VIOLATION,
+                    "action must be 'submit' (default) or 'cancel'",
+                    STAGE,
+                    null));
         return;
       }
       Principal p = in.getPrincipal();
@@ -94,8 +100,11 @@ public final class Validate extends PTransform<PCollection<AuthenticatedRequest>
           out.get(StageTags.DEAD_LETTERS)
               .output(
                   DeadLetters.of(
-                      m, ReasonCode.SCHEMA_VIOLATION,
-                      "action=cancel needs the job_id attribute of the job to cancel", STAGE, null));
+                      m,
+                      ReasonCode.SCHEMA_VIOLATION,
+                      "action=cancel needs the job_id attribute of the job to cancel",
+                      STAGE,
+                      null));
           return;
         }
         out.get(CANCELS)

@@ -68,10 +68,11 @@ public final class ValidationResult {
    * #MAX_LISTED} and counting the rest; empty when valid.
    */
   public String message() {
-    String listed = violations.stream()
-        .limit(MAX_LISTED)
-        .map(Violation::toString)
-        .collect(Collectors.joining("; "));
+    String listed =
+        violations.stream()
+            .limit(MAX_LISTED)
+            .map(Violation::toString)
+            .collect(Collectors.joining("; "));
     int more = violations.size() - MAX_LISTED;
     return more > 0 ? listed + "; and " + more + " more" : listed;
   }

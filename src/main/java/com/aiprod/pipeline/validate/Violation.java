@@ -6,8 +6,8 @@ import java.util.Objects;
 /**
  * One problem with a request body.
  *
- * @param field the offending field ({@code duration_sec}, {@code preferences.fps}), or {@code
- *     body} for the document as a whole
+ * @param field the offending field ({@code duration_sec}, {@code preferences.fps}), or {@code body}
+ *     for the document as a whole
  * @param message what is wrong and what to send instead
  */
 public record Violation(String field, String message) implements Serializable {

@@ -30,17 +30,18 @@ import org.slf4j.LoggerFactory;
 /**
  * One Gemini {@code generateContent} call on Vertex AI with a JSON response schema (DESIGN §6).
  *
- * <p>{@code POST {endpoint}/v1/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent}
- * with {@code Authorization: Bearer <worker token>}; body {@code systemInstruction}, one {@code
- * user} content of text and {@code inlineData} parts, {@code generationConfig} with {@code
+ * <p>{@code POST
+ * {endpoint}/v1/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent} with
+ * {@code Authorization: Bearer <worker token>}; body {@code systemInstruction}, one {@code user}
+ * content of text and {@code inlineData} parts, {@code generationConfig} with {@code
  * responseMimeType: application/json}, {@code responseSchema} and {@code temperature}. The answer
  * is the text of {@code candidates[0].content.parts}, with its {@code finishReason} and {@code
  * usageMetadata}.
  *
- * <p>Limits: every exchange (connect, headers and body) ends within the configured timeout; a
- * body over {@value #MAX_RESPONSE_BYTES} bytes is abandoned. 429, 5xx, timeouts and network
- * errors are retried up to {@link GeminiConfig#maxAttempts()} exchanges in all, with exponential
- * backoff and jitter (a server's {@code Retry-After} is honoured up to {@link
+ * <p>Limits: every exchange (connect, headers and body) ends within the configured timeout; a body
+ * over {@value #MAX_RESPONSE_BYTES} bytes is abandoned. 429, 5xx, timeouts and network errors are
+ * retried up to {@link GeminiConfig#maxAttempts()} exchanges in all, with exponential backoff and
+ * jitter (a server's {@code Retry-After} is honoured up to {@link
  * GeminiConfig#MAX_BACKOFF_MILLIS}); other 4xx and unusable 200 answers are not. Planning and
  * scoring calls are short, so the retries stay inside the call (a few seconds at most). Error
  * messages carry the HTTP status, Vertex's {@code error.status} and a shortened, redacted {@code
@@ -77,14 +78,16 @@ public final class GeminiClient {
    * @param responseSchema Vertex AI's OpenAPI-subset schema of the JSON answer
    * @param temperature sampling temperature
    */
-  public record Request(String systemInstruction, List<Part> parts, ObjectNode responseSchema, double temperature) {
+  public record Request(
+      String systemInstruction, List<Part> parts, ObjectNode responseSchema, double temperature) {
     public Request {
       parts = List.copyOf(parts);
     }
   }
 
   /** {@code usageMetadata}: tokens billed. Zero when the answer did not say. */
-  public record Usage(long promptTokens, long candidatesTokens, long totalTokens) implements java.io.Serializable {}
+  public record Usage(long promptTokens, long candidatesTokens, long totalTokens)
+      implements java.io.Serializable {}
 
   /**
    * A usable answer.
@@ -96,7 +99,12 @@ public final class GeminiClient {
    * @param modelVersion {@code modelVersion} of the answer, or null
    */
   public record Response(
-      String text, String finishReason, Usage usage, int attempts, long latencyMillis, @Nullable String modelVersion) {}
+      String text,
+      String finishReason,
+      Usage usage,
+      int attempts,
+      long latencyMillis,
+      @Nullable String modelVersion) {}
 
   private final GeminiConfig config;
   private final HttpClient http;
@@ -104,7 +112,9 @@ public final class GeminiClient {
   public GeminiClient(GeminiConfig config) {
     this.config = config;
     HttpClient.Builder b =
-        HttpClient.newBuilder().connectTimeout(config.timeout()).followRedirects(HttpClient.Redirect.NEVER);
+        HttpClient.newBuilder()
+            .connectTimeout(config.timeout())
+            .followRedirects(HttpClient.Redirect.NEVER);
     if (config.endpoint().startsWith("http://")) {
       b.version(HttpClient.Version.HTTP_1_1); // loopback test servers; no h2c upgrade
     }
@@ -132,25 +142,40 @@ public final class GeminiClient {
         break;
       }
       long wait = backoff(attempt, retryAfterMillis);
-      LOG.warn("Gemini {} attempt {}/{} failed ({}); retrying in {} ms", config.model(), attempt,
-          config.maxAttempts(), last.getMessage(), wait);
+      LOG.warn(
+          "Gemini {} attempt {}/{} failed ({}); retrying in {} ms",
+          config.model(),
+          attempt,
+          config.maxAttempts(),
+          last.getMessage(),
+          wait);
       try {
         Thread.sleep(wait);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new GeminiException(GeminiException.Kind.TIMEOUT, last.httpStatus(),
-            "interrupted while waiting to retry: " + last.getMessage(), attempt, millisSince(start), null);
+        throw new GeminiException(
+            GeminiException.Kind.TIMEOUT,
+            last.httpStatus(),
+            "interrupted while waiting to retry: " + last.getMessage(),
+            attempt,
+            millisSince(start),
+            null);
       }
     }
     throw last;
   }
 
-  /** Wait before attempt {@code attempt + 1}: base × 2^(attempt-1), half of it jittered; or Retry-After. */
+  /**
+   * Wait before attempt {@code attempt + 1}: base × 2^(attempt-1), half of it jittered; or
+   * Retry-After.
+   */
   long backoff(int attempt, long retryAfterMillis) {
     if (retryAfterMillis >= 0) {
       return Math.min(retryAfterMillis, GeminiConfig.MAX_BACKOFF_MILLIS);
     }
-    long base = Math.min(GeminiConfig.MAX_BACKOFF_MILLIS, config.backoffMillis() << Math.min(attempt - 1, 10));
+    long base =
+        Math.min(
+            GeminiConfig.MAX_BACKOFF_MILLIS, config.backoffMillis() << Math.min(attempt - 1, 10));
     return base / 2 + (base <= 1 ? 0 : ThreadLocalRandom.current().nextLong(base / 2 + 1));
   }
 
@@ -172,7 +197,11 @@ public final class GeminiClient {
   }
 
   private static Failed fail(
-      GeminiException.Kind kind, int status, String message, @Nullable Usage usage, long retryAfterMillis) {
+      GeminiException.Kind kind,
+      int status,
+      String message,
+      @Nullable Usage usage,
+      long retryAfterMillis) {
     return new Failed(new GeminiException(kind, status, message, 0, 0, usage), retryAfterMillis);
   }
 
@@ -182,7 +211,10 @@ public final class GeminiClient {
       authorization = config.auth().authorizationHeader();
     } catch (IOException | RuntimeException e) {
       // The credential library's message names the credential source, never a token.
-      throw fail(GeminiException.Kind.AUTH, 0, "no access token for Vertex AI: " + shorten(e.getMessage()));
+      throw fail(
+          GeminiException.Kind.AUTH,
+          0,
+          "no access token for Vertex AI: " + shorten(e.getMessage()));
     }
     HttpRequest req =
         HttpRequest.newBuilder(config.generateContentUri())
@@ -193,13 +225,17 @@ public final class GeminiClient {
             .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .build();
     CompletableFuture<HttpResponse<byte[]>> future =
-        http.sendAsync(req, info -> new CappedBody(info.headers().firstValueAsLong("content-length")));
+        http.sendAsync(
+            req, info -> new CappedBody(info.headers().firstValueAsLong("content-length")));
     HttpResponse<byte[]> resp;
     try {
       resp = future.get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       future.cancel(true);
-      throw fail(GeminiException.Kind.TIMEOUT, 0, "no complete answer within " + config.timeout().toSeconds() + " s");
+      throw fail(
+          GeminiException.Kind.TIMEOUT,
+          0,
+          "no complete answer within " + config.timeout().toSeconds() + " s");
     } catch (InterruptedException e) {
       future.cancel(true);
       Thread.currentThread().interrupt();
@@ -207,14 +243,24 @@ public final class GeminiClient {
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof TooLarge) {
-        throw fail(GeminiException.Kind.RESPONSE_TOO_LARGE, 0,
+        throw fail(
+            GeminiException.Kind.RESPONSE_TOO_LARGE,
+            0,
             "answer larger than " + MAX_RESPONSE_BYTES + " bytes, abandoned");
       }
       if (cause instanceof HttpTimeoutException) {
-        throw fail(GeminiException.Kind.TIMEOUT, 0, "no answer within " + config.timeout().toSeconds() + " s");
+        throw fail(
+            GeminiException.Kind.TIMEOUT,
+            0,
+            "no answer within " + config.timeout().toSeconds() + " s");
       }
-      throw fail(GeminiException.Kind.NETWORK, 0,
-          "request failed: " + (cause == null ? e.toString() : cause.getClass().getSimpleName() + " " + shorten(cause.getMessage())));
+      throw fail(
+          GeminiException.Kind.NETWORK,
+          0,
+          "request failed: "
+              + (cause == null
+                  ? e.toString()
+                  : cause.getClass().getSimpleName() + " " + shorten(cause.getMessage())));
     }
     int status = resp.statusCode();
     if (status != 200) {
@@ -239,22 +285,28 @@ public final class GeminiClient {
       throw fail(GeminiException.Kind.BAD_RESPONSE, 200, "HTTP 200 but the body is not JSON");
     }
     if (root == null || !root.isObject()) {
-      throw fail(GeminiException.Kind.BAD_RESPONSE, 200, "HTTP 200 but the body is not a JSON object");
+      throw fail(
+          GeminiException.Kind.BAD_RESPONSE, 200, "HTTP 200 but the body is not a JSON object");
     }
     Usage usage = usage(root.path("usageMetadata"));
     JsonNode candidates = root.path("candidates");
     if (!candidates.isArray() || candidates.isEmpty()) {
       String block = root.path("promptFeedback").path("blockReason").asText("");
       if (!block.isEmpty()) {
-        throw fail(GeminiException.Kind.BLOCKED, 200, "prompt blocked: " + shorten(block), usage, -1);
+        throw fail(
+            GeminiException.Kind.BLOCKED, 200, "prompt blocked: " + shorten(block), usage, -1);
       }
       throw fail(GeminiException.Kind.BAD_RESPONSE, 200, "HTTP 200 without candidates", usage, -1);
     }
     JsonNode first = candidates.get(0);
     String finish = first.path("finishReason").asText("");
-    if (!finish.isEmpty() && !"STOP".equals(finish) && !"FINISH_REASON_UNSPECIFIED".equals(finish)) {
+    if (!finish.isEmpty()
+        && !"STOP".equals(finish)
+        && !"FINISH_REASON_UNSPECIFIED".equals(finish)) {
       GeminiException.Kind kind =
-          "MAX_TOKENS".equals(finish) ? GeminiException.Kind.BAD_RESPONSE : GeminiException.Kind.BLOCKED;
+          "MAX_TOKENS".equals(finish)
+              ? GeminiException.Kind.BAD_RESPONSE
+              : GeminiException.Kind.BLOCKED;
       throw fail(kind, 200, "answer stopped with finishReason " + shorten(finish), usage, -1);
     }
     StringBuilder text = new StringBuilder();
@@ -270,11 +322,21 @@ public final class GeminiClient {
       }
     }
     if (text.toString().isBlank()) {
-      throw fail(GeminiException.Kind.BAD_RESPONSE, 200, "HTTP 200 whose candidate has no text", usage, -1);
+      throw fail(
+          GeminiException.Kind.BAD_RESPONSE,
+          200,
+          "HTTP 200 whose candidate has no text",
+          usage,
+          -1);
     }
     JsonNode version = root.path("modelVersion");
     return new Response(
-        text.toString(), finish, usage, attempt, millisSince(start), version.isTextual() ? version.asText() : null);
+        text.toString(),
+        finish,
+        usage,
+        attempt,
+        millisSince(start),
+        version.isTextual() ? version.asText() : null);
   }
 
   static Usage usage(JsonNode u) {
@@ -337,7 +399,10 @@ public final class GeminiClient {
   /** The JSON body of {@code request}. */
   static byte[] requestBody(Request request) {
     ObjectNode root = MAPPER.createObjectNode();
-    root.putObject("systemInstruction").putArray("parts").addObject().put("text", request.systemInstruction());
+    root.putObject("systemInstruction")
+        .putArray("parts")
+        .addObject()
+        .put("text", request.systemInstruction());
     ObjectNode content = root.putArray("contents").addObject();
     content.put("role", "user");
     ArrayNode parts = content.putArray("parts");
@@ -346,7 +411,8 @@ public final class GeminiClient {
       if (p.text() != null) {
         parts.addObject().put("text", p.text());
       } else {
-        parts.addObject()
+        parts
+            .addObject()
             .putObject("inlineData")
             .put("mimeType", p.mimeType())
             .put("data", b64.encodeToString(p.data()));

@@ -10,8 +10,8 @@ import javax.annotation.Nullable;
 
 /**
  * Where and how to call Gemini on Vertex AI: endpoint, project, location, model, credentials,
- * timeout and retry budget. Serializable, so DoFns carry it and build their {@link GeminiClient}
- * in {@code @Setup}. A null {@code GeminiConfig} means "Gemini is not configured" throughout the
+ * timeout and retry budget. Serializable, so DoFns carry it and build their {@link GeminiClient} in
+ * {@code @Setup}. A null {@code GeminiConfig} means "Gemini is not configured" throughout the
  * pipeline (local planner, local semantic heuristic).
  */
 public final class GeminiConfig implements Serializable {
@@ -79,7 +79,8 @@ public final class GeminiConfig implements Serializable {
     if (timeoutSeconds <= 0) {
       throw new IllegalArgumentException("timeoutSeconds must be > 0, got " + timeoutSeconds);
     }
-    String base = endpoint == null || endpoint.isBlank() ? defaultEndpoint(location) : endpoint.strip();
+    String base =
+        endpoint == null || endpoint.isBlank() ? defaultEndpoint(location) : endpoint.strip();
     while (base.endsWith("/")) {
       base = base.substring(0, base.length() - 1);
     }
@@ -88,12 +89,19 @@ public final class GeminiConfig implements Serializable {
       throw new IllegalArgumentException("Vertex endpoint must be an http(s) URL, got " + base);
     }
     return new GeminiConfig(
-        base, project, location, model, auth, timeoutSeconds, DEFAULT_MAX_ATTEMPTS, DEFAULT_BACKOFF_MILLIS);
+        base,
+        project,
+        location,
+        model,
+        auth,
+        timeoutSeconds,
+        DEFAULT_MAX_ATTEMPTS,
+        DEFAULT_BACKOFF_MILLIS);
   }
 
   /**
-   * The configuration the options ask for, or null when {@code --geminiModel} is empty (Gemini
-   * not configured). Needs {@code --project}; uses worker credentials.
+   * The configuration the options ask for, or null when {@code --geminiModel} is empty (Gemini not
+   * configured). Needs {@code --project}; uses worker credentials.
    */
   public static @Nullable GeminiConfig fromOptions(AiprodOptions o) {
     if (o.getGeminiModel() == null || o.getGeminiModel().isBlank()) {
@@ -116,7 +124,8 @@ public final class GeminiConfig implements Serializable {
     if (maxAttempts < 1 || maxAttempts > 10 || backoffMillis < 0) {
       throw new IllegalArgumentException("maxAttempts in [1, 10] and backoffMillis >= 0");
     }
-    return new GeminiConfig(endpoint, project, location, model, auth, timeoutSeconds, maxAttempts, backoffMillis);
+    return new GeminiConfig(
+        endpoint, project, location, model, auth, timeoutSeconds, maxAttempts, backoffMillis);
   }
 
   static String defaultEndpoint(String location) {
@@ -128,15 +137,25 @@ public final class GeminiConfig implements Serializable {
   private static void requireSegment(String name, String value) {
     if (value == null || !PATH_SEGMENT.matcher(value).matches()) {
       throw new IllegalArgumentException(
-          name + " must match " + PATH_SEGMENT.pattern() + ", got " + (value == null ? "null" : "'" + value + "'"));
+          name
+              + " must match "
+              + PATH_SEGMENT.pattern()
+              + ", got "
+              + (value == null ? "null" : "'" + value + "'"));
     }
   }
 
   /** {@code POST} target of generateContent. */
   public URI generateContentUri() {
     return URI.create(
-        endpoint + "/v1/projects/" + project + "/locations/" + location + "/publishers/google/models/"
-            + model + ":generateContent");
+        endpoint
+            + "/v1/projects/"
+            + project
+            + "/locations/"
+            + location
+            + "/publishers/google/models/"
+            + model
+            + ":generateContent");
   }
 
   public String endpoint() {
@@ -178,7 +197,14 @@ public final class GeminiConfig implements Serializable {
 
   @Override
   public String toString() {
-    return "GeminiConfig{" + generateContentUri() + ", " + auth + ", timeout " + timeoutSeconds + " s, "
-        + maxAttempts + " attempts}";
+    return "GeminiConfig{"
+        + generateContentUri()
+        + ", "
+        + auth
+        + ", timeout "
+        + timeoutSeconds
+        + " s, "
+        + maxAttempts
+        + " attempts}";
   }
 }

@@ -3,9 +3,9 @@ package com.aiprod.pipeline.vertex;
 import javax.annotation.Nullable;
 
 /**
- * A generateContent call that gave no usable answer. The message says what went wrong (HTTP
- * status, Vertex's error status and a shortened, redacted error message) and never contains the
- * bearer token or the prompt.
+ * A generateContent call that gave no usable answer. The message says what went wrong (HTTP status,
+ * Vertex's error status and a shortened, redacted error message) and never contains the bearer
+ * token or the prompt.
  */
 public final class GeminiException extends Exception {
   private static final long serialVersionUID = 1L;
@@ -49,7 +49,12 @@ public final class GeminiException extends Exception {
   private final @Nullable GeminiClient.Usage usage;
 
   GeminiException(
-      Kind kind, int httpStatus, String message, int attempts, long latencyMillis, @Nullable GeminiClient.Usage usage) {
+      Kind kind,
+      int httpStatus,
+      String message,
+      int attempts,
+      long latencyMillis,
+      @Nullable GeminiClient.Usage usage) {
     super(message);
     this.kind = kind;
     this.httpStatus = httpStatus;

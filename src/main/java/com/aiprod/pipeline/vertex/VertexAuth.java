@@ -10,13 +10,14 @@ import javax.annotation.Nullable;
 
 /**
  * Credentials for Vertex AI (Veo, Gemini): the worker's own (Application Default Credentials,
- * {@code cloud-platform} scope, refreshed before expiry by google-auth-library); no API key.
- * Tests against a loopback server give a fixed token through {@link #fixedToken}, so the same
- * code path sends {@code Authorization: Bearer …} and the server can check it.
+ * {@code cloud-platform} scope, refreshed before expiry by google-auth-library); no API key. Tests
+ * against a loopback server give a fixed token through {@link #fixedToken}, so the same code path
+ * sends {@code Authorization: Bearer …} and the server can check it.
  */
 public final class VertexAuth implements Serializable {
   private static final long serialVersionUID = 1L;
-  private static final List<String> SCOPES = List.of("https://www.googleapis.com/auth/cloud-platform");
+  private static final List<String> SCOPES =
+      List.of("https://www.googleapis.com/auth/cloud-platform");
 
   private final @Nullable String fixedToken;
   private transient @Nullable GoogleCredentials credentials;

@@ -39,15 +39,18 @@ class AdmissionRulesTest {
 
   @Test
   void viewerMayNotSubmit() {
-    assertDenied(AdmissionRules.check("viewer", "enterprise", req("quick_social", "preview", 10)),
-        "role viewer may not submit", "user role");
+    assertDenied(
+        AdmissionRules.check("viewer", "enterprise", req("quick_social", "preview", 10)),
+        "role viewer may not submit",
+        "user role");
   }
 
   @Test
   void unknownRoleOrPlanIsDenied() {
-    assertDenied(AdmissionRules.check("owner", "pro", req("quick_social", "final", 10)),
-        "role owner");
-    assertDenied(AdmissionRules.check("user", "gold", req("quick_social", "final", 10)),
+    assertDenied(
+        AdmissionRules.check("owner", "pro", req("quick_social", "final", 10)), "role owner");
+    assertDenied(
+        AdmissionRules.check("user", "gold", req("quick_social", "final", 10)),
         "plan gold is unknown");
   }
 
@@ -61,39 +64,42 @@ class AdmissionRulesTest {
   @ValueSource(strings = {"user", "service", "admin"})
   void submittingRolesAreAdmitted(String role) {
     assertThat(AdmissionRules.check(role, "pro", req("premium_spot", "final", 180)), nullValue());
-    assertThat(AdmissionRules.check(role, "free", req("quick_social", "final", 30)),
-        nullValue());
+    assertThat(AdmissionRules.check(role, "free", req("quick_social", "final", 30)), nullValue());
   }
 
   @ParameterizedTest
   @CsvSource({"brand_campaign,final", "premium_spot,preview", "brand_campaign,estimate"})
   void freePlanIsQuickSocialOnly(String preset, String mode) {
-    assertDenied(AdmissionRules.check("user", "free", req(preset, mode, 20)),
-        "plan free allows preset quick_social only", "upgrade to pro");
+    assertDenied(
+        AdmissionRules.check("user", "free", req(preset, mode, 20)),
+        "plan free allows preset quick_social only",
+        "upgrade to pro");
   }
 
   @Test
   void freePlanFinalsAndEstimatesUpTo30Seconds() {
     // quick_social's own maximum is 30 s, so this guards the rule should presets change.
-    assertThat(AdmissionRules.check("user", "free", req("quick_social", "final", 30)),
-        nullValue());
-    assertThat(AdmissionRules.check("user", "free", req("quick_social", "estimate", 30)),
-        nullValue());
-    assertDenied(AdmissionRules.check("user", "free", req("quick_social", "final", 31)),
-        "up to 30 s", "mode=preview");
-    assertDenied(AdmissionRules.check("user", "free", req("quick_social", "estimate", 31)),
+    assertThat(AdmissionRules.check("user", "free", req("quick_social", "final", 30)), nullValue());
+    assertThat(
+        AdmissionRules.check("user", "free", req("quick_social", "estimate", 30)), nullValue());
+    assertDenied(
+        AdmissionRules.check("user", "free", req("quick_social", "final", 31)),
+        "up to 30 s",
+        "mode=preview");
+    assertDenied(
+        AdmissionRules.check("user", "free", req("quick_social", "estimate", 31)),
         "mode=estimate up to 30 s");
-    assertThat(AdmissionRules.check("user", "free", req("quick_social", "preview", 31)),
-        nullValue());
+    assertThat(
+        AdmissionRules.check("user", "free", req("quick_social", "preview", 31)), nullValue());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"pro", "enterprise"})
   void paidPlansUseEveryPreset(String plan) {
-    assertThat(AdmissionRules.check("user", plan, req("brand_campaign", "final", 120)),
-        nullValue());
-    assertThat(AdmissionRules.check("service", plan, req("premium_spot", "estimate", 180)),
-        nullValue());
+    assertThat(
+        AdmissionRules.check("user", plan, req("brand_campaign", "final", 120)), nullValue());
+    assertThat(
+        AdmissionRules.check("service", plan, req("premium_spot", "estimate", 180)), nullValue());
   }
 
   @Test
@@ -111,17 +117,28 @@ class AdmissionRulesTest {
     Refusal r = AdmissionRules.checkBudget("free", 3.51, 1.5);
     assertThat(r, notNullValue());
     assertThat(r.code(), equalTo(ReasonCode.BUDGET_EXCEEDED));
-    assertThat(r.message(), allOf(containsString("$5.01"), containsString("$5.00"),
-        containsString("plan free"), containsString("00:00 UTC"),
-        containsString("upgrade to pro")));
+    assertThat(
+        r.message(),
+        allOf(
+            containsString("$5.01"),
+            containsString("$5.00"),
+            containsString("plan free"),
+            containsString("00:00 UTC"),
+            containsString("upgrade to pro")));
     assertThat(AdmissionRules.checkBudget("pro", 499.99, 0.01), nullValue());
-    assertThat(AdmissionRules.checkBudget("pro", 499.99, 0.02).code(),
+    assertThat(
+        AdmissionRules.checkBudget("pro", 499.99, 0.02).code(),
         equalTo(ReasonCode.BUDGET_EXCEEDED));
     assertThat(AdmissionRules.checkBudget("enterprise", 9_000, 1_000), nullValue());
     Refusal enterprise = AdmissionRules.checkBudget("enterprise", 9_000.01, 1_000);
-    assertThat(enterprise.message(), allOf(containsString("cap of $10,000.00"),
-        containsString("wait for the next UTC day"), not(containsString("upgrade"))));
-    assertThat(AdmissionRules.checkBudget("pro", 500, 1).message(),
+    assertThat(
+        enterprise.message(),
+        allOf(
+            containsString("cap of $10,000.00"),
+            containsString("wait for the next UTC day"),
+            not(containsString("upgrade"))));
+    assertThat(
+        AdmissionRules.checkBudget("pro", 500, 1).message(),
         containsString("upgrade to enterprise"));
   }
 
@@ -138,10 +155,9 @@ class AdmissionRulesTest {
 
   @Test
   void badAmountsAreProgrammingErrors() {
-    assertThrows(IllegalArgumentException.class,
-        () -> AdmissionRules.checkBudget("free", -1, 1));
-    assertThrows(IllegalArgumentException.class,
-        () -> AdmissionRules.checkBudget("free", 0, Double.NaN));
+    assertThrows(IllegalArgumentException.class, () -> AdmissionRules.checkBudget("free", -1, 1));
+    assertThrows(
+        IllegalArgumentException.class, () -> AdmissionRules.checkBudget("free", 0, Double.NaN));
   }
 
   @Test

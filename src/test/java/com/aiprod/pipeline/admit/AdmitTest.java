@@ -74,13 +74,16 @@ class AdmitTest {
 
   private static PCollectionTuple admit(Pipeline p, Job... jobs) {
     JobStore store = JobStore.fromOptions(p.getOptions());
-    return p.apply(Create.of(List.of(jobs))).apply(new Admit(AUDIT, ExistingJobLookup.in(store), false));
+    return p.apply(Create.of(List.of(jobs)))
+        .apply(new Admit(AUDIT, ExistingJobLookup.in(store), false));
   }
 
   /** Writes the job documents in a pipeline of their own, as an earlier run would have. */
   private static void writeDocuments(Job... jobs) {
     Pipeline p = pipeline();
-    PAssert.that(p.apply(Create.of(List.of(jobs))).apply(WriteJobDocuments.to(JobStore.fromOptions(p.getOptions()))))
+    PAssert.that(
+            p.apply(Create.of(List.of(jobs)))
+                .apply(WriteJobDocuments.to(JobStore.fromOptions(p.getOptions()))))
         .empty();
     p.run().waitUntilFinish();
   }
@@ -142,12 +145,15 @@ class AdmitTest {
   }
 
   @Test
-  void aRedeliveredMessageOfAnEndedJobIsSetAsideAndItsRowsAreWrittenAgain(@TempDir Path dir) throws Exception {
+  void aRedeliveredMessageOfAnEndedJobIsSetAsideAndItsRowsAreWrittenAgain(@TempDir Path dir)
+      throws Exception {
     // Run 1 wrote the terminal document, then stopped before the job_results row.
     Job ended =
         received("m-ended", "acme", "job-0000009", 9, PREVIEW)
             .transition(JobState.PLANNED, T0 + 100, "planned")
-            .toBuilder().setEstimateUsd(0.0).build()
+            .toBuilder()
+            .setEstimateUsd(0.0)
+            .build()
             .finish(JobState.REJECTED, ReasonCode.BUDGET_EXCEEDED, "over the cap", T0 + 200);
     writeDocuments(ended);
     Warehouse warehouse = Warehouse.fromSpec("duckdb:" + dir.resolve("w.duckdb"));
@@ -168,12 +174,16 @@ class AdmitTest {
         out.get(Admit.REDELIVERED)
             .apply(
                 new Deliver.EndedJobRows(
-                    AUDIT, warehouse, JobStore.fromOptions(p.getOptions()), FirestoreClients.fromOptions(p.getOptions())));
+                    AUDIT,
+                    warehouse,
+                    JobStore.fromOptions(p.getOptions()),
+                    FirestoreClients.fromOptions(p.getOptions())));
     PAssert.that(rows.get(StageTags.AUDIT))
         .satisfies(
             events -> {
               AuditEvent e = list(events).get(0);
-              assertThat(e.getAction() + " " + e.getMessageId(), equalTo("write_job_document m-ended"));
+              assertThat(
+                  e.getAction() + " " + e.getMessageId(), equalTo("write_job_document m-ended"));
               assertThat(e.getDetails(), containsString("REJECTED"));
               return null;
             });
@@ -181,9 +191,13 @@ class AdmitTest {
 
     try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + dir.resolve("w.duckdb"));
         ResultSet r =
-            c.createStatement().executeQuery("SELECT message_id, state, reason_code, finished_at FROM job_results")) {
+            c.createStatement()
+                .executeQuery(
+                    "SELECT message_id, state, reason_code, finished_at FROM job_results")) {
       assertThat(r.next(), equalTo(true));
-      assertThat(r.getString(1) + " " + r.getString(2) + " " + r.getString(3), equalTo("m-ended REJECTED BUDGET_EXCEEDED"));
+      assertThat(
+          r.getString(1) + " " + r.getString(2) + " " + r.getString(3),
+          equalTo("m-ended REJECTED BUDGET_EXCEEDED"));
       assertThat(r.getTimestamp(4).toInstant().toEpochMilli(), equalTo(T0 + 200));
       assertThat(r.next(), equalTo(false));
     }
@@ -244,7 +258,8 @@ class AdmitTest {
     PAssert.that(out.get(StageTags.JOBS))
         .satisfies(
             jobs -> {
-              assertThat(list(jobs).stream().map(Job::key).toList(),
+              assertThat(
+                  list(jobs).stream().map(Job::key).toList(),
                   containsInAnyOrder("acme/job-0000001", "globex/job-0000001"));
               return null;
             });
@@ -297,9 +312,11 @@ class AdmitTest {
               assertThat(eventTypes(all), contains("PERMISSION_DENIED", "PERMISSION_DENIED"));
               assertThat(all.get(0).getJobId(), equalTo("job-0000001"));
               assertThat(all.get(0).getStatus(), equalTo("denied"));
-              assertThat(all.get(0).getDetails(), containsString("\"reason_code\":\"SCHEMA_VIOLATION\""));
+              assertThat(
+                  all.get(0).getDetails(), containsString("\"reason_code\":\"SCHEMA_VIOLATION\""));
               assertThat(all.get(1).getJobId(), equalTo("job-0000002"));
-              assertThat(all.get(1).getDetails(), containsString("\"reason_code\":\"PERMISSION_DENIED\""));
+              assertThat(
+                  all.get(1).getDetails(), containsString("\"reason_code\":\"PERMISSION_DENIED\""));
               assertThat(all.get(1).getDetails(), containsString("\"role\":\"viewer\""));
               return null;
             });

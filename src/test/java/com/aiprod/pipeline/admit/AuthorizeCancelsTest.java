@@ -58,10 +58,15 @@ class AuthorizeCancelsTest {
     EMULATOR.clear(PROJECT);
     // A running job and an ended one of tenant acme, both owned by uid-acme.
     Job running = received("m-run", "acme", "job-running-01", 1, PREVIEW);
-    Job ended = received("m-end", "acme", "job-ended-0001", 2, PREVIEW).transition(JobState.PLANNED, T0 + 10, "planned")
-        .transition(JobState.RENDERING, T0 + 20, "rendering").transition(JobState.DELIVERED, T0 + 30, "delivered");
+    Job ended =
+        received("m-end", "acme", "job-ended-0001", 2, PREVIEW)
+            .transition(JobState.PLANNED, T0 + 10, "planned")
+            .transition(JobState.RENDERING, T0 + 20, "rendering")
+            .transition(JobState.DELIVERED, T0 + 30, "delivered");
     Pipeline p = Pipeline.create(options(false));
-    PAssert.that(p.apply(Create.of(List.of(running, ended))).apply(WriteJobDocuments.to(JobStore.fromOptions(p.getOptions()))))
+    PAssert.that(
+            p.apply(Create.of(List.of(running, ended)))
+                .apply(WriteJobDocuments.to(JobStore.fromOptions(p.getOptions()))))
         .empty();
     p.run().waitUntilFinish();
   }
@@ -82,7 +87,12 @@ class AuthorizeCancelsTest {
   /** A cancel of tenant acme's {@code jobId} by {@code uid} with {@code role}. */
   private static Job cancel(String messageId, String jobId, String uid, String role) {
     return received(messageId, "acme", jobId, 9, PREVIEW).toBuilder()
-        .setUid(uid).setRole(role).setAction("cancel").setRequest(null).setInputPayload(null).build();
+        .setUid(uid)
+        .setRole(role)
+        .setAction("cancel")
+        .setRequest(null)
+        .setInputPayload(null)
+        .build();
   }
 
   private static List<String> messageIds(Iterable<Job> jobs) {
@@ -106,32 +116,37 @@ class AuthorizeCancelsTest {
                     .withCoder(Coders.schema(Job.class)))
             .apply(new AuthorizeCancels(AUDIT, ExistingJobLookup.in(store)));
     PAssert.that(r.get(StageTags.JOBS))
-        .satisfies(jobs -> {
-          assertThat(messageIds(jobs), containsInAnyOrder("c-owner", "c-admin"));
-          return null;
-        });
+        .satisfies(
+            jobs -> {
+              assertThat(messageIds(jobs), containsInAnyOrder("c-owner", "c-admin"));
+              return null;
+            });
     PAssert.that(r.get(StageTags.DEAD_LETTERS))
-        .satisfies(dls -> {
-          List<String> got = new ArrayList<>();
-          for (DeadLetter d : dls) {
-            got.add(d.getMessageId() + " " + d.getReasonCode());
-          }
-          assertThat(got, containsInAnyOrder("c-foreign PERMISSION_DENIED", "c-unknown SCHEMA_VIOLATION"));
-          return null;
-        });
+        .satisfies(
+            dls -> {
+              List<String> got = new ArrayList<>();
+              for (DeadLetter d : dls) {
+                got.add(d.getMessageId() + " " + d.getReasonCode());
+              }
+              assertThat(
+                  got,
+                  containsInAnyOrder("c-foreign PERMISSION_DENIED", "c-unknown SCHEMA_VIOLATION"));
+              return null;
+            });
     PAssert.that(r.get(StageTags.AUDIT))
-        .satisfies(events -> {
-          List<String> got = new ArrayList<>();
-          for (AuditEvent e : events) {
-            got.add(e.getMessageId() + " " + e.getEventType() + " " + e.getStatus());
-          }
-          assertThat(
-              got,
-              containsInAnyOrder(
-                  "c-owner ADMIN_ACTION success", "c-admin ADMIN_ACTION success",
-                  "c-foreign PERMISSION_DENIED denied", "c-ended ADMIN_ACTION failure"));
-          return null;
-        });
+        .satisfies(
+            events -> {
+              List<String> got = new ArrayList<>();
+              for (AuditEvent e : events) {
+                got.add(e.getMessageId() + " " + e.getEventType() + " " + e.getStatus());
+              }
+              assertThat(
+                  got,
+                  containsInAnyOrder(
+                      "c-owner ADMIN_ACTION success", "c-admin ADMIN_ACTION success",
+                      "c-foreign PERMISSION_DENIED denied", "c-ended ADMIN_ACTION failure"));
+              return null;
+            });
     p.run().waitUntilFinish();
   }
 
@@ -145,30 +160,41 @@ class AuthorizeCancelsTest {
     TestStream<KV<String, Job>> parked =
         TestStream.create(coder)
             .addElements(
-                KV.of(store.documentName("acme", "job-running-01"), cancel("c-early", "job-running-01", "uid-acme", "user")),
-                KV.of(store.documentName("acme", "job-late-00001"), cancel("c-never", "job-late-00001", "uid-acme", "user")))
+                KV.of(
+                    store.documentName("acme", "job-running-01"),
+                    cancel("c-early", "job-running-01", "uid-acme", "user")),
+                KV.of(
+                    store.documentName("acme", "job-late-00001"),
+                    cancel("c-never", "job-late-00001", "uid-acme", "user")))
             .advanceProcessingTime(AuthorizeCancels.RECHECK.plus(Duration.millis(1)))
             .advanceProcessingTime(AuthorizeCancels.WAIT)
             .advanceWatermarkToInfinity();
     PCollectionTuple r =
         p.apply(parked)
             .apply(
-                ParDo.of(new AuthorizeCancels.AwaitCancelledJobFn(AUDIT, FirestoreClients.fromOptions(p.getOptions())))
-                    .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
+                ParDo.of(
+                        new AuthorizeCancels.AwaitCancelledJobFn(
+                            AUDIT, FirestoreClients.fromOptions(p.getOptions())))
+                    .withOutputTags(
+                        StageTags.JOBS,
+                        TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
     PAssert.that(r.get(StageTags.JOBS))
-        .satisfies(jobs -> {
-          assertThat(messageIds(jobs), contains("c-early"));
-          return null;
-        });
+        .satisfies(
+            jobs -> {
+              assertThat(messageIds(jobs), contains("c-early"));
+              return null;
+            });
     PAssert.that(r.get(StageTags.DEAD_LETTERS))
-        .satisfies(dls -> {
-          List<DeadLetter> all = list(dls);
-          assertThat(all.size(), equalTo(1));
-          assertThat(all.get(0).getMessageId(), equalTo("c-never"));
-          assertThat(all.get(0).getReasonCode(), equalTo("SCHEMA_VIOLATION"));
-          assertThat(all.get(0).getErrorMessage(), containsString("did not appear within 60 s"));
-          return null;
-        });
+        .satisfies(
+            dls -> {
+              List<DeadLetter> all = list(dls);
+              assertThat(all.size(), equalTo(1));
+              assertThat(all.get(0).getMessageId(), equalTo("c-never"));
+              assertThat(all.get(0).getReasonCode(), equalTo("SCHEMA_VIOLATION"));
+              assertThat(
+                  all.get(0).getErrorMessage(), containsString("did not appear within 60 s"));
+              return null;
+            });
     p.run().waitUntilFinish();
   }
 }

@@ -1,7 +1,5 @@
 package com.aiprod.pipeline.admit;
 
-import com.aiprod.pipeline.persist.FirestoreClients;
-
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.aMapWithSize;
 import static org.hamcrest.Matchers.containsString;
@@ -16,6 +14,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.price.Money;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.google.cloud.Timestamp;
@@ -77,7 +76,9 @@ class SpendLedgerTest {
 
   @Test
   void documentPathIsTenantSpendDay() {
-    assertThat(SpendLedger.documentPath("acme", LocalDate.of(2025, 1, 5)), equalTo("tenants/acme/spend/2025-01-05"));
+    assertThat(
+        SpendLedger.documentPath("acme", LocalDate.of(2025, 1, 5)),
+        equalTo("tenants/acme/spend/2025-01-05"));
   }
 
   @Test
@@ -119,14 +120,16 @@ class SpendLedgerTest {
     ledger.charge("acme", DAY, "job-0000001", 4.0, FREE_CAP);
     ChargeResult again = ledger.charge("acme", DAY, "job-0000001", 4.0, FREE_CAP);
     assertThat(again, equalTo(new ChargeResult(true, true, 4.0, 4.0, 4.0, 5.0)));
-    // Even when the redelivery carries another estimate, or the cap is now lower, it stays admitted.
+    // Even when the redelivery carries another estimate, or the cap is now lower, it stays
+    // admitted.
     ChargeResult changed = ledger.charge("acme", DAY, "job-0000001", 9.0, 1.0);
     assertThat(changed.admitted(), is(true));
     assertThat(changed.repeated(), is(true));
     assertThat(changed.estimateUsd(), equalTo(4.0));
     assertThat(ledger.spentUsd("acme", DAY), equalTo(4.0));
     @SuppressWarnings("unchecked")
-    Map<String, Object> charges = (Map<String, Object>) document("acme", DAY).get(SpendLedger.CHARGES);
+    Map<String, Object> charges =
+        (Map<String, Object>) document("acme", DAY).get(SpendLedger.CHARGES);
     assertThat(charges, equalTo(Map.of("job-0000001", 4.0)));
   }
 
@@ -135,14 +138,19 @@ class SpendLedgerTest {
     ledger.charge("acme", DAY, "job-0000001", 3.0, FREE_CAP);
     ledger.close();
     // A restarted worker: a new client of the same database.
-    ledger = new SpendLedger(FirestoreClients.fromOptions(PipelineOptionsFactory.fromArgs(
-        "--project=" + PROJECT, "--emulatorHost=" + EMULATOR.hostPort()).create()));
+    ledger =
+        new SpendLedger(
+            FirestoreClients.fromOptions(
+                PipelineOptionsFactory.fromArgs(
+                        "--project=" + PROJECT, "--emulatorHost=" + EMULATOR.hostPort())
+                    .create()));
     assertThat(ledger.spentUsd("acme", DAY), equalTo(3.0));
     ChargeResult refused = ledger.charge("acme", DAY, "job-0000002", 2.5, FREE_CAP);
     assertThat(refused.admitted(), is(false));
     assertThat(refused.spentBeforeUsd(), equalTo(3.0));
     assertThat(ledger.charge("acme", DAY, "job-0000001", 3.0, FREE_CAP).repeated(), is(true));
-    assertThat(ledger.charge("acme", DAY, "job-0000003", 2.0, FREE_CAP).spentAfterUsd(), equalTo(5.0));
+    assertThat(
+        ledger.charge("acme", DAY, "job-0000003", 2.0, FREE_CAP).spentAfterUsd(), equalTo(5.0));
   }
 
   @Test
@@ -176,7 +184,8 @@ class SpendLedgerTest {
       assertThat((long) admitted, equalTo(fit));
       assertThat(ledger.spentUsd("acme", DAY), equalTo(Money.roundMicros(fit * estimate)));
       @SuppressWarnings("unchecked")
-      Map<String, Object> charges = (Map<String, Object>) document("acme", DAY).get(SpendLedger.CHARGES);
+      Map<String, Object> charges =
+          (Map<String, Object>) document("acme", DAY).get(SpendLedger.CHARGES);
       assertThat(charges.keySet(), hasSize((int) fit));
     } finally {
       pool.shutdownNow();
@@ -189,7 +198,8 @@ class SpendLedgerTest {
     assertThat(ledger.charge("acme", DAY, "job-0000001", 5.0, FREE_CAP).admitted(), is(true));
     assertThat(ledger.charge("acme", DAY, "job-0000002", 1.0, FREE_CAP).admitted(), is(false));
     assertThat(ledger.charge("globex", DAY, "job-0000002", 5.0, FREE_CAP).admitted(), is(true));
-    assertThat(ledger.charge("acme", DAY.plusDays(1), "job-0000002", 5.0, FREE_CAP).admitted(), is(true));
+    assertThat(
+        ledger.charge("acme", DAY.plusDays(1), "job-0000002", 5.0, FREE_CAP).admitted(), is(true));
     // The same job id in another tenant is another job.
     assertThat(ledger.charge("globex", DAY, "job-0000001", 0.5, 500.0).repeated(), is(false));
     assertThat(ledger.spentUsd("acme", DAY), equalTo(5.0));
@@ -201,11 +211,16 @@ class SpendLedgerTest {
 
   @Test
   void badArgumentsAreRefusedBeforeTouchingTheLedger() {
-    assertThrows(IllegalArgumentException.class, () -> ledger.charge("a/b", DAY, "job-0000001", 1, 5));
+    assertThrows(
+        IllegalArgumentException.class, () -> ledger.charge("a/b", DAY, "job-0000001", 1, 5));
     assertThrows(IllegalArgumentException.class, () -> ledger.charge("acme", DAY, " ", 1, 5));
-    assertThrows(IllegalArgumentException.class, () -> ledger.charge("acme", DAY, "job-0000001", -1, 5));
-    assertThrows(IllegalArgumentException.class, () -> ledger.charge("acme", DAY, "job-0000001", Double.NaN, 5));
-    assertThrows(IllegalArgumentException.class, () -> ledger.charge("acme", null, "job-0000001", 1, 5));
+    assertThrows(
+        IllegalArgumentException.class, () -> ledger.charge("acme", DAY, "job-0000001", -1, 5));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> ledger.charge("acme", DAY, "job-0000001", Double.NaN, 5));
+    assertThrows(
+        IllegalArgumentException.class, () -> ledger.charge("acme", null, "job-0000001", 1, 5));
   }
 
   @Test
@@ -214,7 +229,9 @@ class SpendLedgerTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    try (SpendLedger down = new SpendLedger(FirestoreClients.of(PROJECT, null, "127.0.0.1:" + port), Duration.ofSeconds(5))) {
+    try (SpendLedger down =
+        new SpendLedger(
+            FirestoreClients.of(PROJECT, null, "127.0.0.1:" + port), Duration.ofSeconds(5))) {
       SpendLedger.LedgerException e =
           assertThrows(
               SpendLedger.LedgerException.class,
@@ -230,14 +247,19 @@ class SpendLedgerTest {
     FirestoreClients c =
         FirestoreClients.fromOptions(
             PipelineOptionsFactory.fromArgs(
-                    "--project=p1", "--firestoreProject=p2", "--firestoreDb=ledger-db", "--emulatorHost=127.0.0.1:9")
+                    "--project=p1",
+                    "--firestoreProject=p2",
+                    "--firestoreDb=ledger-db",
+                    "--emulatorHost=127.0.0.1:9")
                 .create());
     assertThat(c, equalTo(FirestoreClients.of("p2", "ledger-db", "127.0.0.1:9")));
-    FirestoreClients prod = FirestoreClients.fromOptions(PipelineOptionsFactory.fromArgs("--project=p1").create());
+    FirestoreClients prod =
+        FirestoreClients.fromOptions(PipelineOptionsFactory.fromArgs("--project=p1").create());
     assertThat(prod.projectId(), equalTo("p1"));
     assertThat(prod.databaseId(), equalTo("(default)"));
     assertThat(prod.emulatorHost(), equalTo(null));
     assertThrows(IllegalArgumentException.class, () -> FirestoreClients.of(" ", null, null));
-    assertThrows(IllegalArgumentException.class, () -> FirestoreClients.of("p", null, "http://127.0.0.1:9"));
+    assertThrows(
+        IllegalArgumentException.class, () -> FirestoreClients.of("p", null, "http://127.0.0.1:9"));
   }
 }

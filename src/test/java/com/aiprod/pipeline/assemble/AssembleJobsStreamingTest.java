@@ -52,7 +52,10 @@ class AssembleJobsStreamingTest {
         .setInputPayload(null)
         .setReceivedAtMillis(System.currentTimeMillis())
         .setBackend("preview")
-        .setShots(List.of(ShotSpec.create(0, 5, "A harbour at dawn.", 1), ShotSpec.create(1, 5, "A ship leaves.", 2)))
+        .setShots(
+            List.of(
+                ShotSpec.create(0, 5, "A harbour at dawn.", 1),
+                ShotSpec.create(1, 5, "A ship leaves.", 2)))
         .setState(JobState.RENDERING.name())
         .build();
   }
@@ -62,13 +65,23 @@ class AssembleJobsStreamingTest {
     PreviewEncoder.encode(shot, PreviewCard.of("A harbour at dawn.", 0, 2, jobId, 5));
     long now = System.currentTimeMillis();
     return ShotResult.builder()
-        .setTenant("acme").setJobId(jobId).setShotIndex(0).setAttempt(1).setBackend("preview")
-        .setStatus("succeeded").setError(null).setCostUsd(0).setLatencyMs(1)
-        .setStartedAtMillis(now).setFinishedAtMillis(now).setUri(shot.toString())
+        .setTenant("acme")
+        .setJobId(jobId)
+        .setShotIndex(0)
+        .setAttempt(1)
+        .setBackend("preview")
+        .setStatus("succeeded")
+        .setError(null)
+        .setCostUsd(0)
+        .setLatencyMs(1)
+        .setStartedAtMillis(now)
+        .setFinishedAtMillis(now)
+        .setUri(shot.toString())
         .build();
   }
 
-  private PCollectionTuple assemble(TestPipeline p, TestStream<Job> jobs, List<ShotResult> shots, List<Job> cancels) {
+  private PCollectionTuple assemble(
+      TestPipeline p, TestStream<Job> jobs, List<ShotResult> shots, List<Job> cancels) {
     PCollection<ShotResult> results =
         shots.isEmpty()
             ? p.apply("NoShots", Create.empty(TypeDescriptor.of(ShotResult.class)))
@@ -117,7 +130,10 @@ class AssembleJobsStreamingTest {
     Job job = rendering("job-cancel-01");
     Job cancel =
         StageFixtures.received("m-cancel", "acme", "job-cancel-01", 2, PREVIEW).toBuilder()
-            .setAction("cancel").setRequest(null).setInputPayload(null).build();
+            .setAction("cancel")
+            .setRequest(null)
+            .setInputPayload(null)
+            .build();
     TestStream<Job> jobs =
         TestStream.create(Coders.schema(Job.class)).addElements(job).advanceWatermarkToInfinity();
     PCollectionTuple r = assemble(p, jobs, List.of(), List.of(cancel));

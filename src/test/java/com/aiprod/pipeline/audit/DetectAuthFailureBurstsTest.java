@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -15,23 +16,32 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TimestampedValue;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Instant;
-import org.apache.beam.sdk.testing.TestStream;
-import org.apache.beam.sdk.values.TypeDescriptor;
 import org.junit.jupiter.api.Test;
 
 class DetectAuthFailureBurstsTest {
   private static final AuditEvents AUDIT = new AuditEvents("dev");
   private static final long T0 = Instant.parse("2026-11-24T10:00:00Z").getMillis();
 
-  private static TimestampedValue<AuditEvent> failure(int i, String claimed, String source, long at) {
+  private static TimestampedValue<AuditEvent> failure(
+      int i, String claimed, String source, long at) {
     var d = AuditEvents.details().put("reason_code", "AUTH_INVALID");
     if (claimed != null) {
       d.put("claimed_uid", claimed);
     }
     d.put("source", source);
     AuditEvent e =
-        AUDIT.event(AuditEvents.AUTH_FAILURE, AuditEvents.FAILURE, "authenticate", "m-" + i + "-" + at,
-            null, null, null, null, d, at, "");
+        AUDIT.event(
+            AuditEvents.AUTH_FAILURE,
+            AuditEvents.FAILURE,
+            "authenticate",
+            "m-" + i + "-" + at,
+            null,
+            null,
+            null,
+            null,
+            d,
+            at,
+            "");
     return TimestampedValue.of(e, new Instant(at));
   }
 
@@ -48,7 +58,8 @@ class DetectAuthFailureBurstsTest {
     }
     PCollection<AuditEvent> alerts =
         p.apply(Create.timestamped(events)).apply(new DetectAuthFailureBursts(AUDIT));
-    PAssert.that(alerts.apply(MapElements.into(TypeDescriptors.strings()).via(AuditEvent::getResource)))
+    PAssert.that(
+            alerts.apply(MapElements.into(TypeDescriptors.strings()).via(AuditEvent::getResource)))
         .containsInAnyOrder("principal:mallory", "source:src-a");
     PAssert.thatSingleton(alerts.apply(Count.globally())).isEqualTo(2L);
     p.run().waitUntilFinish();
@@ -83,9 +94,13 @@ class DetectAuthFailureBurstsTest {
               assertThat(a.getStatus(), equalTo("alert"));
               // The count when the alert fired: the threshold was reached within the bundle.
               assertThat(a.getDetails(), containsString("\"threshold\":20"));
-              int failures = Integer.parseInt(a.getDetails().replaceAll(".*\"failures\":(\\d+).*", "$1"));
-              assertThat(failures, org.hamcrest.Matchers.allOf(
-                  org.hamcrest.Matchers.greaterThanOrEqualTo(20), org.hamcrest.Matchers.lessThanOrEqualTo(25)));
+              int failures =
+                  Integer.parseInt(a.getDetails().replaceAll(".*\"failures\":(\\d+).*", "$1"));
+              assertThat(
+                  failures,
+                  org.hamcrest.Matchers.allOf(
+                      org.hamcrest.Matchers.greaterThanOrEqualTo(20),
+                      org.hamcrest.Matchers.lessThanOrEqualTo(25)));
               return null;
             });
     p.run().waitUntilFinish();
@@ -107,12 +122,21 @@ class DetectAuthFailureBurstsTest {
     }
     TestStream<AuditEvent> events =
         stream
-            .addElements(first.get(0), first.subList(1, first.size()).toArray(TimestampedValue[]::new))
-            .addElements(later.get(0), later.subList(1, later.size()).toArray(TimestampedValue[]::new))
+            .addElements(
+                first.get(0), first.subList(1, first.size()).toArray(TimestampedValue[]::new))
+            .addElements(
+                later.get(0), later.subList(1, later.size()).toArray(TimestampedValue[]::new))
             .advanceWatermarkToInfinity();
     PCollection<AuditEvent> alerts = p.apply(events).apply(new DetectAuthFailureBursts(AUDIT));
     // One alert per key, carrying the count when it fired (25), not the minute's total (30).
-    PAssert.that(alerts.apply(MapElements.into(TypeDescriptors.strings()).via(a -> a.getResource() + " " + a.getDetails().replaceAll(".*\"failures\":(\\d+).*", "$1"))))
+    PAssert.that(
+            alerts.apply(
+                MapElements.into(TypeDescriptors.strings())
+                    .via(
+                        a ->
+                            a.getResource()
+                                + " "
+                                + a.getDetails().replaceAll(".*\"failures\":(\\d+).*", "$1"))))
         .containsInAnyOrder("principal:mallory 25", "source:src-a 25");
     p.run().waitUntilFinish();
   }

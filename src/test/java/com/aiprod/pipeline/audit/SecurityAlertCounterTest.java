@@ -37,15 +37,57 @@ class SecurityAlertCounterTest {
     long t0 = 1_790_000_000_000L;
     List<AuditEvent> events =
         List.of(
-            AUDIT.event(AuditEvents.SECURITY_ALERT, AuditEvents.ALERT, "forged_token", "m-1", null, null, null,
-                null, AuditEvents.details().put("reason", "forged token"), t0, ""),
-            AUDIT.event(AuditEvents.AUTH_FAILURE, AuditEvents.FAILURE, "authenticate", "m-1", null, null, null,
-                null, AuditEvents.details().put("reason_code", "AUTH_INVALID"), t0 + 1, ""),
-            AUDIT.event(AuditEvents.SECURITY_ALERT, AuditEvents.ALERT, "auth_failure_burst", null, null, null, null,
-                null, AuditEvents.details().put("failures", 20), t0 + 2, "burst"),
-            AUDIT.event(AuditEvents.AUTH_SUCCESS, AuditEvents.SUCCESS, "authenticate", "m-2", "acme", "alice", "job-1",
-                null, AuditEvents.details(), t0 + 3, ""));
-    Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--jobName=alerts").create());
+            AUDIT.event(
+                AuditEvents.SECURITY_ALERT,
+                AuditEvents.ALERT,
+                "forged_token",
+                "m-1",
+                null,
+                null,
+                null,
+                null,
+                AuditEvents.details().put("reason", "forged token"),
+                t0,
+                ""),
+            AUDIT.event(
+                AuditEvents.AUTH_FAILURE,
+                AuditEvents.FAILURE,
+                "authenticate",
+                "m-1",
+                null,
+                null,
+                null,
+                null,
+                AuditEvents.details().put("reason_code", "AUTH_INVALID"),
+                t0 + 1,
+                ""),
+            AUDIT.event(
+                AuditEvents.SECURITY_ALERT,
+                AuditEvents.ALERT,
+                "auth_failure_burst",
+                null,
+                null,
+                null,
+                null,
+                null,
+                AuditEvents.details().put("failures", 20),
+                t0 + 2,
+                "burst"),
+            AUDIT.event(
+                AuditEvents.AUTH_SUCCESS,
+                AuditEvents.SUCCESS,
+                "authenticate",
+                "m-2",
+                "acme",
+                "alice",
+                "job-1",
+                null,
+                AuditEvents.details(),
+                t0 + 3,
+                ""));
+    Pipeline p =
+        Pipeline.create(
+            PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--jobName=alerts").create());
     p.apply(Create.of(events)).apply(new SignAuditEvents(SecretSource.dir(secrets), AUDIT));
     PipelineResult result = p.run();
     result.waitUntilFinish();
@@ -54,7 +96,10 @@ class SecurityAlertCounterTest {
     for (MetricResult<Long> c :
         result
             .metrics()
-            .queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.named("aiprod", "security_alerts")).build())
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named("aiprod", "security_alerts"))
+                    .build())
             .getCounters()) {
       alerts += c.getAttempted();
     }

@@ -60,22 +60,70 @@ class SignAndVerifyAuditTest {
 
   static List<AuditEvent> events() {
     List<AuditEvent> out = new ArrayList<>();
-    out.add(AUDIT.event(AuditEvents.CONFIG_CHANGE, AuditEvents.SUCCESS, "start_pipeline", null, null, null, null,
-        RUN, AuditEvents.details().put("warehouse", "duckdb:x"), T0, RUN));
-    out.add(AUDIT.event(AuditEvents.AUTH_SUCCESS, AuditEvents.SUCCESS, "authenticate", "m-1", "acme", "alice", "job-1",
-        null, AuditEvents.details().put("kid", "dev"), T0 + 1, ""));
-    ObjectNode d = AuditEvents.details().put("state", "DELIVERED").put("cost_usd", 0.25).put("shots", 3);
+    out.add(
+        AUDIT.event(
+            AuditEvents.CONFIG_CHANGE,
+            AuditEvents.SUCCESS,
+            "start_pipeline",
+            null,
+            null,
+            null,
+            null,
+            RUN,
+            AuditEvents.details().put("warehouse", "duckdb:x"),
+            T0,
+            RUN));
+    out.add(
+        AUDIT.event(
+            AuditEvents.AUTH_SUCCESS,
+            AuditEvents.SUCCESS,
+            "authenticate",
+            "m-1",
+            "acme",
+            "alice",
+            "job-1",
+            null,
+            AuditEvents.details().put("kid", "dev"),
+            T0 + 1,
+            ""));
+    ObjectNode d =
+        AuditEvents.details().put("state", "DELIVERED").put("cost_usd", 0.25).put("shots", 3);
     d.putArray("list").add("é \"quoted\" \\ \n").add(1.0);
-    out.add(AUDIT.event(AuditEvents.DATA_ACCESS, AuditEvents.SUCCESS, "write_job_document", "m-1", "acme", "alice",
-        "job-1", "tenants/acme/jobs/job-1", d, T0 + 2, "DELIVERED"));
-    out.add(AUDIT.event(AuditEvents.AUTH_FAILURE, AuditEvents.FAILURE, "authenticate", "m-2", null, null, null,
-        null, AuditEvents.details().put("reason", "AUTH_EXPIRED"), T0 + 3, ""));
+    out.add(
+        AUDIT.event(
+            AuditEvents.DATA_ACCESS,
+            AuditEvents.SUCCESS,
+            "write_job_document",
+            "m-1",
+            "acme",
+            "alice",
+            "job-1",
+            "tenants/acme/jobs/job-1",
+            d,
+            T0 + 2,
+            "DELIVERED"));
+    out.add(
+        AUDIT.event(
+            AuditEvents.AUTH_FAILURE,
+            AuditEvents.FAILURE,
+            "authenticate",
+            "m-2",
+            null,
+            null,
+            null,
+            null,
+            AuditEvents.details().put("reason", "AUTH_EXPIRED"),
+            T0 + 3,
+            ""));
     return out;
   }
 
   private void runPipeline(List<AuditEvent> events) {
-    Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs(
-        "--runner=DirectRunner", "--targetParallelism=2", "--jobName=" + RUN).create());
+    Pipeline p =
+        Pipeline.create(
+            PipelineOptionsFactory.fromArgs(
+                    "--runner=DirectRunner", "--targetParallelism=2", "--jobName=" + RUN)
+                .create());
     p.apply(Create.of(events))
         .apply(new SignAuditEvents(SecretSource.dir(secrets), AUDIT))
         .apply(new Deliver.AuditRows(Warehouse.fromSpec("duckdb:" + db)));
@@ -89,22 +137,27 @@ class SignAndVerifyAuditTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     List<String> args = new ArrayList<>(Arrays.asList(input));
     args.add("--secretSource=dir:" + secrets);
-    int status = VerifyAudit.run(args.toArray(new String[0]),
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    int status =
+        VerifyAudit.run(
+            args.toArray(new String[0]),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
     List<String> lines = new ArrayList<>(out.toString(StandardCharsets.UTF_8).lines().toList());
     lines.addAll(err.toString(StandardCharsets.UTF_8).lines().toList());
     return new Result(status, lines);
   }
 
   private void sql(String statement) throws Exception {
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db);
+        Statement s = c.createStatement()) {
       s.execute(statement);
     }
   }
 
   private List<String> column(String query) throws Exception {
     List<String> out = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db); Statement s = c.createStatement();
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db);
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(query)) {
       while (rs.next()) {
         out.add(rs.getString(1));
@@ -120,11 +173,21 @@ class SignAndVerifyAuditTest {
   @Test
   void signedTrailVerifies() throws Exception {
     runPipeline(events());
-    assertThat(column("SELECT count(*) FROM audit_events WHERE signature LIKE 'v1:local:%'"), contains("5"));
-    // One SECRET_ACCESS per (run, source, secret, version), however many DoFn instances resolved it.
-    assertThat(column("SELECT resource FROM audit_events WHERE event_type = 'SECRET_ACCESS'"),
-        contains("dir:" + secrets.toAbsolutePath().normalize() + "/secrets/audit-hmac-key/versions/local"));
-    assertThat(column("SELECT CAST(details AS VARCHAR) FROM audit_events WHERE event_type = 'SECRET_ACCESS'").get(0),
+    assertThat(
+        column("SELECT count(*) FROM audit_events WHERE signature LIKE 'v1:local:%'"),
+        contains("5"));
+    // One SECRET_ACCESS per (run, source, secret, version), however many DoFn instances resolved
+    // it.
+    assertThat(
+        column("SELECT resource FROM audit_events WHERE event_type = 'SECRET_ACCESS'"),
+        contains(
+            "dir:"
+                + secrets.toAbsolutePath().normalize()
+                + "/secrets/audit-hmac-key/versions/local"));
+    assertThat(
+        column(
+                "SELECT CAST(details AS VARCHAR) FROM audit_events WHERE event_type = 'SECRET_ACCESS'")
+            .get(0),
         not(containsString(KEY)));
     Result r = verify("--warehouse=duckdb:" + db);
     assertThat(r.lines().toString(), r.status(), equalTo(0));
@@ -137,16 +200,21 @@ class SignAndVerifyAuditTest {
     sql("UPDATE audit_events SET status = 'failure' WHERE event_id = '" + id(2) + "'");
     Result r = verify("--warehouse=duckdb:" + db);
     assertThat(r.status(), equalTo(1));
-    assertThat(r.lines(), contains(
-        id(2) + " tampered: the signature does not match the row (HMAC-SHA256 mismatch)",
-        "5 audit rows checked, 1 problem"));
+    assertThat(
+        r.lines(),
+        contains(
+            id(2) + " tampered: the signature does not match the row (HMAC-SHA256 mismatch)",
+            "5 audit rows checked, 1 problem"));
   }
 
   @Test
   void tamperedDetailsAndTimeAreReported() throws Exception {
     runPipeline(events());
     sql("UPDATE audit_events SET details = '{\"kid\":\"other\"}' WHERE event_id = '" + id(1) + "'");
-    sql("UPDATE audit_events SET event_time = event_time + INTERVAL 1 SECOND WHERE event_id = '" + id(3) + "'");
+    sql(
+        "UPDATE audit_events SET event_time = event_time + INTERVAL 1 SECOND WHERE event_id = '"
+            + id(3)
+            + "'");
     Result r = verify("--warehouse=duckdb:" + db);
     assertThat(r.status(), equalTo(1));
     assertThat(r.lines(), hasSize(3));
@@ -163,7 +231,11 @@ class SignAndVerifyAuditTest {
     assertThat(r.status(), equalTo(1));
     List<String> sorted = new ArrayList<>(r.lines().subList(0, 2));
     sorted.sort(null);
-    List<String> expected = new ArrayList<>(List.of(id(0) + " unsigned: the signature is null", id(3) + " unsigned: the signature is empty"));
+    List<String> expected =
+        new ArrayList<>(
+            List.of(
+                id(0) + " unsigned: the signature is null",
+                id(3) + " unsigned: the signature is empty"));
     expected.sort(null);
     assertThat(sorted, equalTo(expected));
     assertThat(r.lines().get(2), equalTo("5 audit rows checked, 2 problems"));
@@ -175,9 +247,11 @@ class SignAndVerifyAuditTest {
     sql("DELETE FROM audit_events WHERE event_id = '" + id(1) + "'");
     Result r = verify("--warehouse=duckdb:" + db);
     assertThat(r.status(), equalTo(1));
-    assertThat(r.lines(), contains(
-        "message:m-1 missing: no AUTH_SUCCESS or AUTH_FAILURE event for this message (every message has exactly one)",
-        "4 audit rows checked, 1 problem"));
+    assertThat(
+        r.lines(),
+        contains(
+            "message:m-1 missing: no AUTH_SUCCESS or AUTH_FAILURE event for this message (every message has exactly one)",
+            "4 audit rows checked, 1 problem"));
   }
 
   @Test
@@ -186,7 +260,9 @@ class SignAndVerifyAuditTest {
     sql("DELETE FROM audit_events WHERE event_type = 'SECRET_ACCESS'");
     Result r = verify("--warehouse=duckdb:" + db);
     assertThat(r.status(), equalTo(1));
-    assertThat(r.lines().get(0), startsWith("run:" + RUN + " missing: no SECRET_ACCESS event of audit-hmac-key"));
+    assertThat(
+        r.lines().get(0),
+        startsWith("run:" + RUN + " missing: no SECRET_ACCESS event of audit-hmac-key"));
   }
 
   @Test
@@ -196,13 +272,29 @@ class SignAndVerifyAuditTest {
     // column names as keys, TIMESTAMP as "YYYY-MM-DD HH:MM:SS.ffffff UTC", JSON as nested JSON.
     ObjectMapper json = new ObjectMapper();
     List<String> lines = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT *, strftime(event_time AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f UTC') AS t,"
-            + " CAST(details AS VARCHAR) AS d FROM audit_events ORDER BY event_time DESC")) {
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT *, strftime(event_time AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f UTC') AS t,"
+                    + " CAST(details AS VARCHAR) AS d FROM audit_events ORDER BY event_time DESC")) {
       while (rs.next()) {
         ObjectNode o = json.createObjectNode();
-        for (String col : new String[] {"event_id", "event_type", "environment", "service", "tenant", "user_id",
-            "action", "resource", "status", "job_id", "message_id", "signature"}) {
+        for (String col :
+            new String[] {
+              "event_id",
+              "event_type",
+              "environment",
+              "service",
+              "tenant",
+              "user_id",
+              "action",
+              "resource",
+              "status",
+              "job_id",
+              "message_id",
+              "signature"
+            }) {
           o.put(col, rs.getString(col));
         }
         o.put("event_time", rs.getString("t"));
@@ -226,23 +318,33 @@ class SignAndVerifyAuditTest {
     Files.write(export, bad);
     Result r = verify("--file=" + export);
     assertThat(r.status(), equalTo(1));
-    assertThat(r.lines(), contains(
-        tampered.get("event_id").asText() + " tampered: the signature does not match the row (HMAC-SHA256 mismatch)",
-        unsigned.get("event_id").asText() + " unsigned: the signature is null",
-        "5 audit rows checked, 2 problems"));
+    assertThat(
+        r.lines(),
+        contains(
+            tampered.get("event_id").asText()
+                + " tampered: the signature does not match the row (HMAC-SHA256 mismatch)",
+            unsigned.get("event_id").asText() + " unsigned: the signature is null",
+            "5 audit rows checked, 2 problems"));
   }
 
   @Test
   void canonicalFormIsDefinedAndStable() {
     AuditEvent e = events().get(2);
-    assertThat(AuditSignatures.canonical(e), equalTo(
-        "{\"action\":\"write_job_document\",\"details\":{\"cost_usd\":0.25,\"list\":[\"é \\\"quoted\\\" \\\\ \\n\",1],"
-            + "\"shots\":3,\"state\":\"DELIVERED\"},\"environment\":\"dev\",\"event_id\":\"" + e.getEventId() + "\","
-            + "\"event_time\":" + (T0 + 2) + ",\"event_type\":\"DATA_ACCESS\",\"job_id\":\"job-1\",\"message_id\":\"m-1\","
-            + "\"resource\":\"tenants/acme/jobs/job-1\",\"service\":\"aiprod-pipeline\",\"status\":\"success\","
-            + "\"tenant\":\"acme\",\"user_id\":\"alice\"}"));
+    assertThat(
+        AuditSignatures.canonical(e),
+        equalTo(
+            "{\"action\":\"write_job_document\",\"details\":{\"cost_usd\":0.25,\"list\":[\"é \\\"quoted\\\" \\\\ \\n\",1],"
+                + "\"shots\":3,\"state\":\"DELIVERED\"},\"environment\":\"dev\",\"event_id\":\""
+                + e.getEventId()
+                + "\","
+                + "\"event_time\":"
+                + (T0 + 2)
+                + ",\"event_type\":\"DATA_ACCESS\",\"job_id\":\"job-1\",\"message_id\":\"m-1\","
+                + "\"resource\":\"tenants/acme/jobs/job-1\",\"service\":\"aiprod-pipeline\",\"status\":\"success\","
+                + "\"tenant\":\"acme\",\"user_id\":\"alice\"}"));
     // Whitespace, key order and 1.0 vs 1 in details do not change it; a null column is JSON null.
-    assertThat(AuditSignatures.canonicalJson("{ \"b\": 1.0, \"a\": [2, {\"y\": null, \"x\": 1e2}] }"),
+    assertThat(
+        AuditSignatures.canonicalJson("{ \"b\": 1.0, \"a\": [2, {\"y\": null, \"x\": 1e2}] }"),
         equalTo("{\"a\":[2,{\"x\":100,\"y\":null}],\"b\":1}"));
     assertThat(AuditSignatures.canonical(events().get(3)), containsString("\"job_id\":null"));
   }

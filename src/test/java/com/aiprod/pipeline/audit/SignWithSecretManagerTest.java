@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SignAuditEvents resolving {@code audit-hmac-key} from Secret Manager (the real client against
- * the loopback server), across a key rotation: rows name the key version that signed them, and
+ * SignAuditEvents resolving {@code audit-hmac-key} from Secret Manager (the real client against the
+ * loopback server), across a key rotation: rows name the key version that signed them, and
  * verification reads each version.
  */
 class SignWithSecretManagerTest {
@@ -36,15 +36,39 @@ class SignWithSecretManagerTest {
 
   private static List<AuditEvent> run(String run, String message, long t) {
     return List.of(
-        AUDIT.event(AuditEvents.CONFIG_CHANGE, AuditEvents.SUCCESS, "start_pipeline", null, null, null, null, run,
-            AuditEvents.details(), t, run),
-        AUDIT.event(AuditEvents.AUTH_SUCCESS, AuditEvents.SUCCESS, "authenticate", message, "acme", "bob", "job-" + message,
-            null, AuditEvents.details(), t + 1, ""));
+        AUDIT.event(
+            AuditEvents.CONFIG_CHANGE,
+            AuditEvents.SUCCESS,
+            "start_pipeline",
+            null,
+            null,
+            null,
+            null,
+            run,
+            AuditEvents.details(),
+            t,
+            run),
+        AUDIT.event(
+            AuditEvents.AUTH_SUCCESS,
+            AuditEvents.SUCCESS,
+            "authenticate",
+            message,
+            "acme",
+            "bob",
+            "job-" + message,
+            null,
+            AuditEvents.details(),
+            t + 1,
+            ""));
   }
 
   private static void sign(String run, List<AuditEvent> events, SecretSource source, Path db) {
-    Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--jobName=" + run).create());
-    p.apply(Create.of(events)).apply(new SignAuditEvents(source, AUDIT)).apply(new Deliver.AuditRows(Warehouse.fromSpec("duckdb:" + db)));
+    Pipeline p =
+        Pipeline.create(
+            PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--jobName=" + run).create());
+    p.apply(Create.of(events))
+        .apply(new SignAuditEvents(source, AUDIT))
+        .apply(new Deliver.AuditRows(Warehouse.fromSpec("duckdb:" + db)));
     p.run().waitUntilFinish();
   }
 
@@ -61,8 +85,11 @@ class SignWithSecretManagerTest {
       sign("run-two", run("run-two", "m-2", 1_790_000_100_000L), source, db);
 
       List<String> versions = new ArrayList<>();
-      try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db); Statement s = c.createStatement();
-          ResultSet rs = s.executeQuery("SELECT details->>'version' FROM audit_events WHERE event_type = 'SECRET_ACCESS' ORDER BY 1")) {
+      try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db);
+          Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT details->>'version' FROM audit_events WHERE event_type = 'SECRET_ACCESS' ORDER BY 1")) {
         while (rs.next()) {
           versions.add(rs.getString(1));
         }
@@ -74,9 +101,11 @@ class SignWithSecretManagerTest {
         List<String> problems = VerifyAudit.verify(VerifyAudit.readDuckDb(db), verifier);
         assertThat(problems, empty());
       }
-      assertThat(server.requests, hasItems(
-          "GET /v1/projects/demo-aiprod/secrets/audit-hmac-key/versions/1:access",
-          "GET /v1/projects/demo-aiprod/secrets/audit-hmac-key/versions/2:access"));
+      assertThat(
+          server.requests,
+          hasItems(
+              "GET /v1/projects/demo-aiprod/secrets/audit-hmac-key/versions/1:access",
+              "GET /v1/projects/demo-aiprod/secrets/audit-hmac-key/versions/2:access"));
       assertThat(server.requests.size(), equalTo(2));
     }
   }

@@ -87,7 +87,11 @@ class AuthenticateTest {
     PCollectionTuple out =
         authenticate(
             p,
-            message("m-1", 1, Map.of("authorization", "Bearer " + token, "job_id", "job-0000001"), BODY),
+            message(
+                "m-1",
+                1,
+                Map.of("authorization", "Bearer " + token, "job_id", "job-0000001"),
+                BODY),
             message("m-2", 2, Map.of("Authorization", "Bearer " + token), BODY));
 
     PAssert.that(out.get(Authenticate.AUTHENTICATED))
@@ -100,9 +104,12 @@ class AuthenticateTest {
                   assertThat(key.toLowerCase(Locale.ROOT), not(equalTo("authorization")));
                 }
                 assertNoToken(token, r);
-                assertThat(r.getPrincipal(), equalTo(Principal.create("alice", "acme", "user", "pro")));
+                assertThat(
+                    r.getPrincipal(), equalTo(Principal.create("alice", "acme", "user", "pro")));
                 if (r.getMessage().getMessageId().equals("m-1")) {
-                  assertThat(new TreeMap<>(r.getMessage().getAttributes()), equalTo(Map.of("job_id", "job-0000001")));
+                  assertThat(
+                      new TreeMap<>(r.getMessage().getAttributes()),
+                      equalTo(Map.of("job_id", "job-0000001")));
                 }
               }
               return null;
@@ -113,7 +120,8 @@ class AuthenticateTest {
               List<AuditEvent> all = list(events);
               assertThat(eventTypes(all), contains("AUTH_SUCCESS", "AUTH_SUCCESS"));
               assertThat(
-                  all.stream().map(AuditEvent::getMessageId).toList(), containsInAnyOrder("m-1", "m-2"));
+                  all.stream().map(AuditEvent::getMessageId).toList(),
+                  containsInAnyOrder("m-1", "m-2"));
               for (AuditEvent e : all) {
                 assertThat(e.getStatus(), equalTo("success"));
                 assertThat(e.getTenant(), equalTo("acme"));
@@ -128,7 +136,8 @@ class AuthenticateTest {
 
   @Test
   void missingTokenIsDeadLetteredWithOneFailureEvent(TestPipeline p) {
-    PCollectionTuple out = authenticate(p, message("m-1", 1, Map.of("job_id", "job-0000001"), BODY));
+    PCollectionTuple out =
+        authenticate(p, message("m-1", 1, Map.of("job_id", "job-0000001"), BODY));
 
     PAssert.that(out.get(Authenticate.AUTHENTICATED)).empty();
     PAssert.that(out.get(StageTags.DEAD_LETTERS))
@@ -162,7 +171,12 @@ class AuthenticateTest {
             HostileTokens.header("none", keys.kid()), HostileTokens.claims(PROJECT, "mallory"));
     PCollectionTuple out =
         authenticate(
-            p, message("m-1", 1, Map.of("authorization", "Bearer " + forged, "job_id", "job-0000001"), BODY));
+            p,
+            message(
+                "m-1",
+                1,
+                Map.of("authorization", "Bearer " + forged, "job_id", "job-0000001"),
+                BODY));
 
     PAssert.that(out.get(Authenticate.AUTHENTICATED)).empty();
     PAssert.that(out.get(StageTags.DEAD_LETTERS))

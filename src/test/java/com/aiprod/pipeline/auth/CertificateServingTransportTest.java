@@ -32,8 +32,7 @@ class CertificateServingTransportTest {
   @Test
   void servesItsCertificateDocumentAtGooglesUrl() throws IOException {
     DevAuthKeys keys = DevAuthKeys.loadOrCreate(keyDir);
-    CertificateServingTransport transport =
-        new CertificateServingTransport(keys.certificateJson());
+    CertificateServingTransport transport = new CertificateServingTransport(keys.certificateJson());
     for (String url :
         new String[] {
           AuthConfig.GOOGLE_CERTIFICATE_URL, AuthConfig.GOOGLE_CERTIFICATE_URL.replace("@", "%40")
@@ -50,8 +49,7 @@ class CertificateServingTransportTest {
   @Test
   void refusesOtherRequests() throws IOException {
     DevAuthKeys keys = DevAuthKeys.loadOrCreate(keyDir);
-    CertificateServingTransport transport =
-        new CertificateServingTransport(keys.certificateJson());
+    CertificateServingTransport transport = new CertificateServingTransport(keys.certificateJson());
     IOException e =
         assertThrows(
             IOException.class,

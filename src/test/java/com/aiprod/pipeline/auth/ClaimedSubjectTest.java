@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Test;
 class ClaimedSubjectTest {
   private static String token(String claimsJson) {
     Base64.Encoder b = Base64.getUrlEncoder().withoutPadding();
-    return b.encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8)) + "."
-        + b.encodeToString(claimsJson.getBytes(StandardCharsets.UTF_8)) + ".";
+    return b.encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8))
+        + "."
+        + b.encodeToString(claimsJson.getBytes(StandardCharsets.UTF_8))
+        + ".";
   }
 
   @Test

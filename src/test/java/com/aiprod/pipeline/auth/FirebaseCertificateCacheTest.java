@@ -34,8 +34,7 @@ class FirebaseCertificateCacheTest {
     k2 = TestSigningKey.generate();
     server = LoopbackCertificateServer.start(k1).maxAge(600);
     verifier =
-        TokenVerifier.create(
-            AuthConfig.firebase(PROJECT).withCertificateUrl(server.url()), clock);
+        TokenVerifier.create(AuthConfig.firebase(PROJECT).withCertificateUrl(server.url()), clock);
   }
 
   @AfterEach

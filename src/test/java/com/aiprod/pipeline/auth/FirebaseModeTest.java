@@ -33,8 +33,7 @@ class FirebaseModeTest {
     key = TestSigningKey.generate();
     stranger = TestSigningKey.generate();
     server = LoopbackCertificateServer.start(key);
-    verifier =
-        TokenVerifier.create(AuthConfig.firebase(PROJECT).withCertificateUrl(server.url()));
+    verifier = TokenVerifier.create(AuthConfig.firebase(PROJECT).withCertificateUrl(server.url()));
   }
 
   @AfterAll

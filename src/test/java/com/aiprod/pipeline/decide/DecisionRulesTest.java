@@ -60,8 +60,11 @@ class DecisionRulesTest {
     assertThat(d.state(), equalTo(JobState.NEEDS_REVIEW));
     assertThat(d.reason(), equalTo("cost $1.81 > 1.2 × budget $1.50 = $1.80"));
     Decision both = DecisionRules.decide(1, 0.5, 2, 1);
-    assertThat(both.reason(), allOf(containsString("semantic score 0.5 < 0.7"),
-        containsString("cost $2.00 > 1.2 × budget $1.00 = $1.20")));
+    assertThat(
+        both.reason(),
+        allOf(
+            containsString("semantic score 0.5 < 0.7"),
+            containsString("cost $2.00 > 1.2 × budget $1.00 = $1.20")));
   }
 
   @Test

@@ -19,15 +19,19 @@ class EnvelopeTest {
 
   @Test
   void readsDataObjectAndAttributes() {
-    Envelope.Parsed p = line("{\"attributes\":{\"job_id\":\"abcdefgh\",\"authorization\":\"Bearer x.y.z\"},\"data\":{\"content\":\"hello there\"}}");
+    Envelope.Parsed p =
+        line(
+            "{\"attributes\":{\"job_id\":\"abcdefgh\",\"authorization\":\"Bearer x.y.z\"},\"data\":{\"content\":\"hello there\"}}");
     assertThat(p.isOk(), is(true));
     assertThat(p.attributes.get("job_id"), equalTo("abcdefgh"));
-    assertThat(new String(p.payload, StandardCharsets.UTF_8), equalTo("{\"content\":\"hello there\"}"));
+    assertThat(
+        new String(p.payload, StandardCharsets.UTF_8), equalTo("{\"content\":\"hello there\"}"));
   }
 
   @Test
   void readsDataB64() {
-    String b64 = Base64.getEncoder().encodeToString("{\"content\":\"x\"}".getBytes(StandardCharsets.UTF_8));
+    String b64 =
+        Base64.getEncoder().encodeToString("{\"content\":\"x\"}".getBytes(StandardCharsets.UTF_8));
     Envelope.Parsed p = line("{\"data_b64\":\"" + b64 + "\"}");
     assertThat(p.isOk(), is(true));
     assertThat(new String(p.payload, StandardCharsets.UTF_8), equalTo("{\"content\":\"x\"}"));
@@ -52,7 +56,9 @@ class EnvelopeTest {
 
   @Test
   void nonStringAttributeIsMalformed() {
-    assertThat(line("{\"attributes\":{\"job_id\":12345678},\"data\":{}}").errorCode, equalTo("MALFORMED_JSON"));
+    assertThat(
+        line("{\"attributes\":{\"job_id\":12345678},\"data\":{}}").errorCode,
+        equalTo("MALFORMED_JSON"));
   }
 
   @Test
@@ -81,7 +87,9 @@ class EnvelopeTest {
 
   @Test
   void bodyOver64KibIsTooLarge() {
-    byte[] big = ("{\"content\":\"" + "a".repeat(Envelope.MAX_PAYLOAD_BYTES) + "\"}").getBytes(StandardCharsets.UTF_8);
+    byte[] big =
+        ("{\"content\":\"" + "a".repeat(Envelope.MAX_PAYLOAD_BYTES) + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
     Envelope.Parsed p = Envelope.checkPayload(Map.of(), big);
     assertThat(p.errorCode, equalTo("PAYLOAD_TOO_LARGE"));
     assertThat(p.errorMessage, containsString("65536"));
@@ -91,24 +99,38 @@ class EnvelopeTest {
   void bodyOfExactly64KibIsAccepted() {
     String prefix = "{\"content\":\"";
     String suffix = "\"}";
-    String body = prefix + "a".repeat(Envelope.MAX_PAYLOAD_BYTES - prefix.length() - suffix.length()) + suffix;
-    assertThat(Envelope.checkPayload(Map.of(), body.getBytes(StandardCharsets.UTF_8)).isOk(), is(true));
+    String body =
+        prefix
+            + "a".repeat(Envelope.MAX_PAYLOAD_BYTES - prefix.length() - suffix.length())
+            + suffix;
+    assertThat(
+        Envelope.checkPayload(Map.of(), body.getBytes(StandardCharsets.UTF_8)).isOk(), is(true));
   }
 
   @Test
   void lineOverLimitIsTooLarge() {
-    assertThat(Envelope.parseLine(new byte[Envelope.MAX_LINE_BYTES + 1]).errorCode, equalTo("PAYLOAD_TOO_LARGE"));
+    assertThat(
+        Envelope.parseLine(new byte[Envelope.MAX_LINE_BYTES + 1]).errorCode,
+        equalTo("PAYLOAD_TOO_LARGE"));
   }
 
   @Test
   void trailingGarbageIsMalformed() {
-    assertThat(Envelope.checkPayload(Map.of(), "{\"a\":1} x".getBytes(StandardCharsets.UTF_8)).errorCode, equalTo("MALFORMED_JSON"));
+    assertThat(
+        Envelope.checkPayload(Map.of(), "{\"a\":1} x".getBytes(StandardCharsets.UTF_8)).errorCode,
+        equalTo("MALFORMED_JSON"));
   }
 
   @Test
   void errorMessagesNeverEchoTheToken() {
     String token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl";
-    Envelope.Parsed p = line("{\"attributes\":{\"authorization\":\"Bearer " + token + "\"},\"data\": " + token + "}");
+    Envelope.Parsed p =
+        line(
+            "{\"attributes\":{\"authorization\":\"Bearer "
+                + token
+                + "\"},\"data\": "
+                + token
+                + "}");
     assertThat(p.errorCode, equalTo("MALFORMED_JSON"));
     assertThat(p.errorMessage, not(containsString("c2lnbmF0dXJl")));
     assertThat(p.errorMessage, not(containsString("eyJzdWIiOiJhIn0")));

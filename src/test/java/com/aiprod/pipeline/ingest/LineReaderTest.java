@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 class LineReaderTest {
   private static ReadRequests.LineReader reader(String s, int cap) {
-    return new ReadRequests.LineReader(new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8)), cap);
+    return new ReadRequests.LineReader(
+        new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8)), cap);
   }
 
   private static String text(ReadRequests.LineReader.Line l) {

@@ -42,8 +42,10 @@ class PubsubOutcomeSourceTest {
     String subscription = PUBSUB.createSubscription(name, name, SUBSCRIPTION_DEADLINE_SECONDS);
     PubsubOptions options = PipelineOptionsFactory.create().as(PubsubOptions.class);
     options.setPubsubRootUrl(PUBSUB.rootUrl());
-    UnboundedReader<PubsubMessage> reader = new PubsubOutcomeSource(subscription, 0).createReader(options, null);
-    return new Setup(topic, subscription, reader, PendingAcks.forSubscription(subscription, options, 0));
+    UnboundedReader<PubsubMessage> reader =
+        new PubsubOutcomeSource(subscription, 0).createReader(options, null);
+    return new Setup(
+        topic, subscription, reader, PendingAcks.forSubscription(subscription, options, 0));
   }
 
   /** Stops the registry as the JVM would; nothing may be left on the subscription. */
@@ -58,13 +60,16 @@ class PubsubOutcomeSourceTest {
     for (int i = 0; i < n; i++) {
       ids.add(
           PUBSUB.publish(
-              s.topic(), ("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8), Map.of("job_id", "job-0000" + i)));
+              s.topic(),
+              ("{\"n\":" + i + "}").getBytes(StandardCharsets.UTF_8),
+              Map.of("job_id", "job-0000" + i)));
     }
     return ids;
   }
 
   /** Reads until {@code n} messages came out (the emulator may answer a pull with fewer). */
-  private static List<PubsubMessage> read(UnboundedReader<PubsubMessage> reader, int n) throws Exception {
+  private static List<PubsubMessage> read(UnboundedReader<PubsubMessage> reader, int n)
+      throws Exception {
     List<PubsubMessage> out = new ArrayList<>();
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     boolean available = reader.start();
@@ -85,7 +90,10 @@ class PubsubOutcomeSourceTest {
   private static List<String> ids(List<?> messages) {
     List<String> ids = new ArrayList<>();
     for (Object m : messages) {
-      ids.add(m instanceof PubsubMessage p ? p.getMessageId() : ((PubsubEmulator.Received) m).messageId());
+      ids.add(
+          m instanceof PubsubMessage p
+              ? p.getMessageId()
+              : ((PubsubEmulator.Received) m).messageId());
     }
     return ids;
   }
@@ -100,8 +108,12 @@ class PubsubOutcomeSourceTest {
     List<PubsubMessage> got = read(reader, 5);
     assertThat(ids(got), containsInAnyOrder(published.toArray()));
     PubsubMessage first = got.get(0);
-    assertThat(first.getAttributeMap(), hasEntry(equalTo("job_id"), org.hamcrest.Matchers.startsWith("job-0000")));
-    assertThat(new String(first.getPayload(), StandardCharsets.UTF_8), org.hamcrest.Matchers.startsWith("{\"n\":"));
+    assertThat(
+        first.getAttributeMap(),
+        hasEntry(equalTo("job_id"), org.hamcrest.Matchers.startsWith("job-0000")));
+    assertThat(
+        new String(first.getPayload(), StandardCharsets.UTF_8),
+        org.hamcrest.Matchers.startsWith("{\"n\":"));
     assertThat(acks.held(), is(5));
 
     // Three outcomes are durable; two are still being worked on.
@@ -115,7 +127,8 @@ class PubsubOutcomeSourceTest {
 
     // The JVM stops: the two without an outcome come back at once, the acknowledged three never.
     acks.close();
-    List<PubsubEmulator.Received> back = PUBSUB.pullAtLeast(s.subscription(), 2, Duration.ofSeconds(10));
+    List<PubsubEmulator.Received> back =
+        PUBSUB.pullAtLeast(s.subscription(), 2, Duration.ofSeconds(10));
     assertThat(ids(back), containsInAnyOrder(published.subList(3, 5).toArray()));
     Thread.sleep(1000);
     assertThat(PUBSUB.pull(s.subscription(), 10), is(empty()));

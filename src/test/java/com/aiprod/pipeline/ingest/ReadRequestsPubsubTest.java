@@ -76,14 +76,18 @@ class ReadRequestsPubsubTest {
             Map.of("authorization", "Bearer " + TOKEN));
     String withJobId =
         PUBSUB.publish(
-            topic, VALID_BODY.getBytes(StandardCharsets.UTF_8), Map.of("job_id", "job-pubsub-0001"));
+            topic,
+            VALID_BODY.getBytes(StandardCharsets.UTF_8),
+            Map.of("job_id", "job-pubsub-0001"));
     // No data at all (attributes only): an empty body, a read error.
     String emptyBodyId = PUBSUB.publish(topic, new byte[0], Map.of("action", "submit"));
     // Same job_id again: read as a message of its own (Admit makes it a DUPLICATE_JOB).
-    String sameJobId = PUBSUB.publish(
-        topic,
-        "{\"content\":\"a different request with the same job id\"}".getBytes(StandardCharsets.UTF_8),
-        Map.of("job_id", "job-pubsub-0001"));
+    String sameJobId =
+        PUBSUB.publish(
+            topic,
+            "{\"content\":\"a different request with the same job id\"}"
+                .getBytes(StandardCharsets.UTF_8),
+            Map.of("job_id", "job-pubsub-0001"));
 
     String testId = UUID.randomUUID().toString();
     Pipeline p = Pipeline.create(streamingOptions());
@@ -113,7 +117,8 @@ class ReadRequestsPubsubTest {
     }
 
     RequestMessage valid = byId.get(validId);
-    assertThat("valid message by its Pub/Sub id " + validId + " in " + byId.keySet(), valid != null);
+    assertThat(
+        "valid message by its Pub/Sub id " + validId + " in " + byId.keySet(), valid != null);
     // The emulator's ids are short integers: the default job id is prefixed.
     assertThat(validId.matches("[0-9]{1,7}"), is(true));
     assertThat(valid.getDefaultJobId(), equalTo("pubsub-" + validId));
@@ -187,7 +192,8 @@ class ReadRequestsPubsubTest {
     long publish = 1_764_000_000_123L;
     RequestMessage realId =
         ReadRequests.PubsubMessageFn.toMessage(
-            new PubsubMessage(VALID_BODY.getBytes(StandardCharsets.UTF_8), null, "12345678901234567"),
+            new PubsubMessage(
+                VALID_BODY.getBytes(StandardCharsets.UTF_8), null, "12345678901234567"),
             publish,
             "projects/p/subscriptions/s",
             publish + 5);

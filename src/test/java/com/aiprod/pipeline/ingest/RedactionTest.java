@@ -9,11 +9,13 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RedactionTest {
-  private static final String JWT = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJ1In0.QUJDREVGR0hJSktMTU5PUA";
+  private static final String JWT =
+      "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJ1In0.QUJDREVGR0hJSktMTU5PUA";
 
   @Test
   void authorizationAttributeIsRedactedWhateverItsCase() {
-    Map<String, String> out = Redaction.redactAttributes(Map.of("Authorization", "Bearer " + JWT, "job_id", "abcdefgh"));
+    Map<String, String> out =
+        Redaction.redactAttributes(Map.of("Authorization", "Bearer " + JWT, "job_id", "abcdefgh"));
     assertThat(out.get("Authorization"), equalTo(Redaction.REDACTED));
     assertThat(out.get("job_id"), equalTo("abcdefgh"));
   }
@@ -31,12 +33,15 @@ class RedactionTest {
 
   @Test
   void bearerCredentialIsMasked() {
-    assertThat(Redaction.redactText("Authorization: Bearer opaque-secret-123"), not(containsString("opaque-secret-123")));
+    assertThat(
+        Redaction.redactText("Authorization: Bearer opaque-secret-123"),
+        not(containsString("opaque-secret-123")));
   }
 
   @Test
   void authorizationMemberInBrokenJsonIsMasked() {
-    String broken = "{\"attributes\": {\"authorization\": \"raw-token-value\"}, \"data\": {\"content\": \"cut";
+    String broken =
+        "{\"attributes\": {\"authorization\": \"raw-token-value\"}, \"data\": {\"content\": \"cut";
     String out = Redaction.redactText(broken);
     assertThat(out, not(containsString("raw-token-value")));
     assertThat(out, containsString("\"content\""));

@@ -19,8 +19,14 @@ import org.junit.jupiter.api.Test;
  */
 class OptionsCheckDataflowTest {
   static final PricingTable PRICING = PricingTable.load(null);
-  static final Map<String, String> LOCAL = Map.of(
-      "warehouse", "duckdb:/tmp/w.duckdb", "secretSource", "dir:local/secrets", "outputLocation", "/tmp/out");
+  static final Map<String, String> LOCAL =
+      Map.of(
+          "warehouse",
+          "duckdb:/tmp/w.duckdb",
+          "secretSource",
+          "dir:local/secrets",
+          "outputLocation",
+          "/tmp/out");
 
   static AiprodOptions options(String runner, Map<String, String> overrides) {
     Map<String, String> m = new LinkedHashMap<>();
@@ -46,25 +52,35 @@ class OptionsCheckDataflowTest {
 
   @Test
   void localWarehouseSecretsAndOutputsAreRefusedOnDataflow() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> OptionsCheck.validate(options("DataflowRunner", LOCAL), PRICING));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> OptionsCheck.validate(options("DataflowRunner", LOCAL), PRICING));
     assertThat(e.getMessage(), containsString("--warehouse=duckdb:… is refused on Dataflow"));
-    assertThat(e.getMessage(), containsString("--secretSource must be secretmanager:projects/P on Dataflow"));
-    assertThat(e.getMessage(), containsString("--outputLocation must be gs://bucket/prefix on Dataflow"));
+    assertThat(
+        e.getMessage(),
+        containsString("--secretSource must be secretmanager:projects/P on Dataflow"));
+    assertThat(
+        e.getMessage(), containsString("--outputLocation must be gs://bucket/prefix on Dataflow"));
 
     // Without --secretSource the options' default (dir:local/secrets) applies: refused there too.
     AiprodOptions defaults = options("DataflowRunner", Map.of());
     defaults.setSecretSource(new AiprodOptionsDefaults().secretSource());
-    IllegalArgumentException d = assertThrows(IllegalArgumentException.class,
-        () -> OptionsCheck.validate(defaults, PRICING));
+    IllegalArgumentException d =
+        assertThrows(
+            IllegalArgumentException.class, () -> OptionsCheck.validate(defaults, PRICING));
     assertThat(d.getMessage(), containsString("--secretSource must be secretmanager"));
   }
 
   @Test
   void otherRunnersKeepLocalWarehouseSecretsAndOutputs() {
     OptionsCheck.validate(options("DirectRunner", LOCAL), PRICING);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> OptionsCheck.validate(options("DirectRunner", Map.of("environment", "qa")), PRICING));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                OptionsCheck.validate(
+                    options("DirectRunner", Map.of("environment", "qa")), PRICING));
     assertThat(e.getMessage(), not(containsString("on Dataflow")));
   }
 

@@ -46,8 +46,7 @@ class OptionsCheckTest {
   @Test
   void devModeIsRefusedOnDataflow() {
     for (String runner : new String[] {"DataflowRunner", "TestDataflowRunner"}) {
-      IllegalArgumentException e =
-          assertInvalid(options("--authMode=dev", "--runner=" + runner));
+      IllegalArgumentException e = assertInvalid(options("--authMode=dev", "--runner=" + runner));
       assertThat(runner, e.getMessage(), containsString("--authMode=dev"));
       assertThat(e.getMessage(), containsString("refused on Dataflow"));
     }
@@ -68,9 +67,12 @@ class OptionsCheckTest {
     assertValid(options("--authMode=dev", "--runner=DirectRunner"));
     assertValid(
         options(
-            "--authMode=firebase", "--firebaseProject=aiprod-prod", "--runner=DataflowRunner",
+            "--authMode=firebase",
+            "--firebaseProject=aiprod-prod",
+            "--runner=DataflowRunner",
             // Dataflow also needs shared stores (OptionsCheckDataflowTest)
-            "--warehouse=bigquery:aiprod-prod.aiprod", "--secretSource=secretmanager:projects/aiprod-prod",
+            "--warehouse=bigquery:aiprod-prod.aiprod",
+            "--secretSource=secretmanager:projects/aiprod-prod",
             "--outputLocation=gs://aiprod-prod-outputs/out"));
     IllegalArgumentException e = assertInvalid(options("--authMode=firebase"));
     assertThat(e.getMessage(), containsString("--authMode=firebase needs --firebaseProject"));

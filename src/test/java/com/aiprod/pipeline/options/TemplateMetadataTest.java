@@ -4,7 +4,6 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
@@ -64,8 +63,10 @@ class TemplateMetadataTest {
   static final Map<String, String> BEAM_REUSED_NOT_PARAMETERS =
       Map.of(
           "project", "set by the launch (gcloud --project), the job's project",
-          "tempLocation", "set by the launch environment (gcloud --temp-location / --staging-location)",
-          "streaming", "decided by the pipeline from the input (a subscription or topic means streaming)",
+          "tempLocation",
+              "set by the launch environment (gcloud --temp-location / --staging-location)",
+          "streaming",
+              "decided by the pipeline from the input (a subscription or topic means streaming)",
           "emulatorHost", "Firestore emulator: tests and local runs only, never a production job",
           "pubsubRootUrl", "Pub/Sub emulator: tests and local runs only, never a production job");
 
@@ -78,7 +79,8 @@ class TemplateMetadataTest {
           "secretSource", "default dir:local/secrets would give each worker its own new audit key",
           "environment", "default dev would record a production job's audit events as dev");
 
-  static final String EXACTLY_ONE_INPUT = "Exactly one of inputSubscription, inputTopic, inputFiles.";
+  static final String EXACTLY_ONE_INPUT =
+      "Exactly one of inputSubscription, inputTopic, inputFiles.";
   static final List<String> INPUTS = List.of("inputSubscription", "inputTopic", "inputFiles");
 
   /** Values each parameter's regexes must refuse (beside the accepted examples of its helpText). */
@@ -185,24 +187,70 @@ class TemplateMetadataTest {
     assertThat(metadata.path("supportsAtLeastOnce").asBoolean(), is(false));
   }
 
-  /** Fields of Dataflow's TemplateMetadata / ParameterMetadata (v1b3): a misspelt key would be ignored silently. */
-  static final Set<String> TEMPLATE_FIELDS = Set.of(
-      "name", "description", "streaming", "supportsAtLeastOnce", "supportsExactlyOnce", "defaultStreamingMode", "parameters");
-  static final Set<String> PARAMETER_FIELDS = Set.of(
-      "name", "label", "helpText", "isOptional", "regexes", "paramType", "groupName", "defaultValue", "hiddenUi",
-      "customMetadata", "enumOptions", "parentName", "parentTriggerValues");
-  static final Set<String> PARAM_TYPES = Set.of(
-      "TEXT", "GCS_READ_BUCKET", "GCS_WRITE_BUCKET", "GCS_READ_FILE", "GCS_WRITE_FILE", "GCS_READ_FOLDER",
-      "GCS_WRITE_FOLDER", "PUBSUB_TOPIC", "PUBSUB_SUBSCRIPTION", "BIGQUERY_TABLE", "BOOLEAN", "ENUM", "NUMBER");
+  /**
+   * Fields of Dataflow's TemplateMetadata / ParameterMetadata (v1b3): a misspelt key would be
+   * ignored silently.
+   */
+  static final Set<String> TEMPLATE_FIELDS =
+      Set.of(
+          "name",
+          "description",
+          "streaming",
+          "supportsAtLeastOnce",
+          "supportsExactlyOnce",
+          "defaultStreamingMode",
+          "parameters");
+
+  static final Set<String> PARAMETER_FIELDS =
+      Set.of(
+          "name",
+          "label",
+          "helpText",
+          "isOptional",
+          "regexes",
+          "paramType",
+          "groupName",
+          "defaultValue",
+          "hiddenUi",
+          "customMetadata",
+          "enumOptions",
+          "parentName",
+          "parentTriggerValues");
+  static final Set<String> PARAM_TYPES =
+      Set.of(
+          "TEXT",
+          "GCS_READ_BUCKET",
+          "GCS_WRITE_BUCKET",
+          "GCS_READ_FILE",
+          "GCS_WRITE_FILE",
+          "GCS_READ_FOLDER",
+          "GCS_WRITE_FOLDER",
+          "PUBSUB_TOPIC",
+          "PUBSUB_SUBSCRIPTION",
+          "BIGQUERY_TABLE",
+          "BOOLEAN",
+          "ENUM",
+          "NUMBER");
 
   @Test
   void onlyFieldsDataflowKnows() {
-    metadata.fieldNames().forEachRemaining(f -> assertThat("top-level field " + f, TEMPLATE_FIELDS.contains(f), is(true)));
+    metadata
+        .fieldNames()
+        .forEachRemaining(
+            f -> assertThat("top-level field " + f, TEMPLATE_FIELDS.contains(f), is(true)));
     for (JsonNode p : parameters.values()) {
-      p.fieldNames().forEachRemaining(f ->
-          assertThat(p.path("name").asText() + " field " + f, PARAMETER_FIELDS.contains(f), is(true)));
+      p.fieldNames()
+          .forEachRemaining(
+              f ->
+                  assertThat(
+                      p.path("name").asText() + " field " + f,
+                      PARAMETER_FIELDS.contains(f),
+                      is(true)));
       if (p.has("paramType")) {
-        assertThat(p.path("name").asText() + " paramType", PARAM_TYPES.contains(p.path("paramType").asText()), is(true));
+        assertThat(
+            p.path("name").asText() + " paramType",
+            PARAM_TYPES.contains(p.path("paramType").asText()),
+            is(true));
       }
     }
   }
@@ -222,13 +270,21 @@ class TemplateMetadataTest {
     for (String beam : BEAM_REUSED_PARAMETERS) {
       Method g = getter(beam);
       assertThat("Beam option " + beam + " is reachable through AiprodOptions", g, notNullValue());
-      assertThat(beam + " is Beam's, not ours", g.getDeclaringClass().getName(), not(containsString("aiprod")));
+      assertThat(
+          beam + " is Beam's, not ours",
+          g.getDeclaringClass().getName(),
+          not(containsString("aiprod")));
       assertThat(parameters.keySet(), hasItem(beam));
     }
     for (String beam : BEAM_REUSED_NOT_PARAMETERS.keySet()) {
-      assertThat("Beam option " + beam + " is reachable through AiprodOptions", getter(beam), notNullValue());
-      assertThat(beam + " is not a template parameter: " + BEAM_REUSED_NOT_PARAMETERS.get(beam),
-          parameters.keySet(), not(hasItem(beam)));
+      assertThat(
+          "Beam option " + beam + " is reachable through AiprodOptions",
+          getter(beam),
+          notNullValue());
+      assertThat(
+          beam + " is not a template parameter: " + BEAM_REUSED_NOT_PARAMETERS.get(beam),
+          parameters.keySet(),
+          not(hasItem(beam)));
     }
   }
 
@@ -239,17 +295,24 @@ class TemplateMetadataTest {
       assertThat(name + " label", p.path("label").asText().isBlank(), is(false));
       assertThat(name + " helpText", p.path("helpText").asText().isBlank(), is(false));
       assertThat(name + " isOptional is a boolean", p.path("isOptional").isBoolean(), is(true));
-      assertThat(name + " has regexes", p.path("regexes").isArray() && p.path("regexes").size() > 0, is(true));
+      assertThat(
+          name + " has regexes",
+          p.path("regexes").isArray() && p.path("regexes").size() > 0,
+          is(true));
       for (JsonNode r : p.path("regexes")) {
         String regex = r.asText();
-        assertThat(name + " regex anchored: " + regex, regex.startsWith("^") && regex.endsWith("$"), is(true));
+        assertThat(
+            name + " regex anchored: " + regex,
+            regex.startsWith("^") && regex.endsWith("$"),
+            is(true));
         // Dataflow checks parameters with RE2: no lookaround, no backreferences.
         for (String unsupported : List.of("(?=", "(?!", "(?<=", "(?<!", "\\1", "\\2")) {
           assertThat(name + " regex uses " + unsupported, regex, not(containsString(unsupported)));
         }
         Pattern.compile(regex);
       }
-      assertThat(name + " documents at least one example in its helpText", examples(p), not(empty()));
+      assertThat(
+          name + " documents at least one example in its helpText", examples(p), not(empty()));
     }
   }
 
@@ -261,16 +324,26 @@ class TemplateMetadataTest {
       boolean required = e.getValue().isAnnotationPresent(Validation.Required.class);
       boolean optional = parameters.get(name).path("isOptional").asBoolean();
       if (REQUIRED_IN_TEMPLATE_ONLY.containsKey(name)) {
-        assertThat(name + " is required in the template: " + REQUIRED_IN_TEMPLATE_ONLY.get(name), optional, is(false));
-        assertThat(name + " keeps its local default in the interface", hasDefault(e.getValue()), is(true));
-        assertThat(name + " has no template default (the local one is wrong on Dataflow)",
-            parameters.get(name).has("defaultValue"), is(false));
+        assertThat(
+            name + " is required in the template: " + REQUIRED_IN_TEMPLATE_ONLY.get(name),
+            optional,
+            is(false));
+        assertThat(
+            name + " keeps its local default in the interface", hasDefault(e.getValue()), is(true));
+        assertThat(
+            name + " has no template default (the local one is wrong on Dataflow)",
+            parameters.get(name).has("defaultValue"),
+            is(false));
       } else {
-        assertThat(name + ": @Validation.Required <=> isOptional false", optional, equalTo(!required));
+        assertThat(
+            name + ": @Validation.Required <=> isOptional false", optional, equalTo(!required));
       }
     }
     for (String beam : BEAM_REUSED_PARAMETERS) {
-      assertThat(beam + " (Beam's, with a default) is optional", parameters.get(beam).path("isOptional").asBoolean(), is(true));
+      assertThat(
+          beam + " (Beam's, with a default) is optional",
+          parameters.get(beam).path("isOptional").asBoolean(),
+          is(true));
     }
   }
 
@@ -281,12 +354,21 @@ class TemplateMetadataTest {
       Method g = getter(name);
       String declared = defaultValue(g);
       if (p.has("defaultValue")) {
-        assertThat(name + " defaultValue equals the option's @Default", p.path("defaultValue").asText(), equalTo(declared));
+        assertThat(
+            name + " defaultValue equals the option's @Default",
+            p.path("defaultValue").asText(),
+            equalTo(declared));
         for (JsonNode r : p.path("regexes")) {
-          assertThat(name + " default " + declared + " matches its regex", declared.matches(r.asText()), is(true));
+          assertThat(
+              name + " default " + declared + " matches its regex",
+              declared.matches(r.asText()),
+              is(true));
         }
       } else if (!REQUIRED_IN_TEMPLATE_ONLY.containsKey(name)) {
-        assertThat(name + " has an @Default but no defaultValue in the template", declared, is((String) null));
+        assertThat(
+            name + " has an @Default but no defaultValue in the template",
+            declared,
+            is((String) null));
       }
     }
   }
@@ -296,20 +378,30 @@ class TemplateMetadataTest {
     for (String input : INPUTS) {
       JsonNode p = parameters.get(input);
       assertThat(input + " is optional on its own", p.path("isOptional").asBoolean(), is(true));
-      assertThat(input + " states the rule", p.path("helpText").asText(), containsString(EXACTLY_ONE_INPUT));
-      assertThat(input + " option description states the rule", getter(input).getAnnotation(org.apache.beam.sdk.options.Description.class).value(),
+      assertThat(
+          input + " states the rule",
+          p.path("helpText").asText(),
+          containsString(EXACTLY_ONE_INPUT));
+      assertThat(
+          input + " option description states the rule",
+          getter(input).getAnnotation(org.apache.beam.sdk.options.Description.class).value(),
           containsString("Exactly one of inputSubscription, inputTopic, inputFiles"));
     }
     PricingTable pricing = PricingTable.load(null);
     Map<String, String> base = exampleArguments();
     IllegalArgumentException none =
-        assertThrows(IllegalArgumentException.class, () -> OptionsCheck.validate(options(base), pricing));
-    assertThat(none.getMessage(), containsString("set exactly one of --inputSubscription, --inputTopic, --inputFiles (got 0)"));
+        assertThrows(
+            IllegalArgumentException.class, () -> OptionsCheck.validate(options(base), pricing));
+    assertThat(
+        none.getMessage(),
+        containsString(
+            "set exactly one of --inputSubscription, --inputTopic, --inputFiles (got 0)"));
     Map<String, String> two = new LinkedHashMap<>(base);
     two.put("inputSubscription", firstExample("inputSubscription"));
     two.put("inputFiles", firstExample("inputFiles"));
     IllegalArgumentException both =
-        assertThrows(IllegalArgumentException.class, () -> OptionsCheck.validate(options(two), pricing));
+        assertThrows(
+            IllegalArgumentException.class, () -> OptionsCheck.validate(options(two), pricing));
     assertThat(both.getMessage(), containsString("(got 2)"));
     for (String input : INPUTS) {
       Map<String, String> one = new LinkedHashMap<>(base);
@@ -323,8 +415,10 @@ class TemplateMetadataTest {
     for (JsonNode p : parameters.values()) {
       for (String example : examples(p)) {
         for (JsonNode r : p.path("regexes")) {
-          assertThat(p.path("name").asText() + " example '" + example + "' matches " + r.asText(),
-              example.matches(r.asText()), is(true));
+          assertThat(
+              p.path("name").asText() + " example '" + example + "' matches " + r.asText(),
+              example.matches(r.asText()),
+              is(true));
         }
       }
     }
@@ -344,7 +438,8 @@ class TemplateMetadataTest {
     }
     // Every backend id of the bundled pricing table passes the regex.
     String all = String.join(",", pricing.ids());
-    assertThat(all.matches(parameters.get("renderBackends").path("regexes").get(0).asText()), is(true));
+    assertThat(
+        all.matches(parameters.get("renderBackends").path("regexes").get(0).asText()), is(true));
     // All the examples together (with one input) are a valid configuration.
     Map<String, String> args = exampleArguments();
     args.put("inputSubscription", firstExample("inputSubscription"));
@@ -368,8 +463,10 @@ class TemplateMetadataTest {
     String docker = Files.readString(DOCKERFILE, StandardCharsets.UTF_8);
     Matcher base = Pattern.compile("(?m)^ARG BASE_IMAGE=(\\S+)$").matcher(docker);
     assertThat("base image ARG", base.find(), is(true));
-    assertThat(base.group(1), equalTo(
-        "gcr.io/dataflow-templates-base/java17-template-launcher-base:" + tag(base.group(1))));
+    assertThat(
+        base.group(1),
+        equalTo(
+            "gcr.io/dataflow-templates-base/java17-template-launcher-base:" + tag(base.group(1))));
     assertThat(docker, containsString("FROM ${BASE_IMAGE}"));
 
     String mainClass = env(docker, "FLEX_TEMPLATE_JAVA_MAIN_CLASS");
@@ -390,7 +487,8 @@ class TemplateMetadataTest {
     assertThat("copies the bundled jar the pom builds", copy.group(1), equalTo(jar));
     assertThat("the classpath is the copied jar", classpath, equalTo(copy.group(2)));
 
-    String ignore = Files.readString(Path.of("templates/Dockerfile.dockerignore"), StandardCharsets.UTF_8);
+    String ignore =
+        Files.readString(Path.of("templates/Dockerfile.dockerignore"), StandardCharsets.UTF_8);
     assertThat("the build context admits the jar", ignore, containsString("!" + jar));
   }
 

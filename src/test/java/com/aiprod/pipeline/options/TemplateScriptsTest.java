@@ -48,7 +48,9 @@ class TemplateScriptsTest {
 
   /** The first example of every parameter in templates/metadata.json. */
   static Map<String, String> examples() throws IOException {
-    JsonNode m = new ObjectMapper().readTree(Files.readString(TemplateMetadataTest.METADATA, StandardCharsets.UTF_8));
+    JsonNode m =
+        new ObjectMapper()
+            .readTree(Files.readString(TemplateMetadataTest.METADATA, StandardCharsets.UTF_8));
     Map<String, String> out = new LinkedHashMap<>();
     for (JsonNode p : m.path("parameters")) {
       out.put(p.path("name").asText(), TemplateMetadataTest.examples(p).get(0));
@@ -57,8 +59,18 @@ class TemplateScriptsTest {
   }
 
   static List<String> launch(Map<String, String> params, String... flags) {
-    List<String> cmd = new ArrayList<>(List.of("bash", "scripts/launch-template", "--project", "my-project",
-        "--region", "europe-west1", "--job-name", "aiprod-pipeline", "--dry-run"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "bash",
+                "scripts/launch-template",
+                "--project",
+                "my-project",
+                "--region",
+                "europe-west1",
+                "--job-name",
+                "aiprod-pipeline",
+                "--dry-run"));
     cmd.addAll(List.of(flags));
     params.forEach((k, v) -> cmd.addAll(List.of("--param", k + "=" + v)));
     return cmd;
@@ -69,17 +81,29 @@ class TemplateScriptsTest {
     Map<String, String> params = examples();
     params.remove("inputTopic");
     params.remove("inputFiles");
-    Result r = run(launch(params, "--service-account", "aiprod-worker@my-project.iam.gserviceaccount.com"));
+    Result r =
+        run(
+            launch(
+                params, "--service-account", "aiprod-worker@my-project.iam.gserviceaccount.com"));
     assertThat(r.err(), r.status(), equalTo(0));
     String line = r.out().strip();
-    assertThat(line, startsWith("gcloud dataflow flex-template run aiprod-pipeline --project=my-project"
-        + " --region=europe-west1 --template-file-gcs-location=gs://my-project-aiprod/templates/aiprod-pipeline.json"));
+    assertThat(
+        line,
+        startsWith(
+            "gcloud dataflow flex-template run aiprod-pipeline --project=my-project"
+                + " --region=europe-west1 --template-file-gcs-location=gs://my-project-aiprod/templates/aiprod-pipeline.json"));
     StringBuilder joined = new StringBuilder();
-    params.forEach((k, v) -> joined.append(joined.length() == 0 ? "" : "|").append(k).append('=').append(v));
+    params.forEach(
+        (k, v) -> joined.append(joined.length() == 0 ? "" : "|").append(k).append('=').append(v));
     assertThat(line, containsString("'--parameters=^|^" + joined + "'"));
-    assertThat(line, containsString("--service-account-email=aiprod-worker@my-project.iam.gserviceaccount.com"));
+    assertThat(
+        line,
+        containsString("--service-account-email=aiprod-worker@my-project.iam.gserviceaccount.com"));
     assertThat(line, containsString("--enable-streaming-engine"));
-    assertThat(line, containsString(" --temp-location=gs://my-project-aiprod/tmp --staging-location=gs://my-project-aiprod/staging"));
+    assertThat(
+        line,
+        containsString(
+            " --temp-location=gs://my-project-aiprod/tmp --staging-location=gs://my-project-aiprod/staging"));
     assertThat(line, not(containsString("--update")));
     assertThat(r.out().lines().count(), equalTo(1L));
   }
@@ -89,9 +113,11 @@ class TemplateScriptsTest {
     Map<String, String> params = examples();
     params.remove("inputTopic");
     params.remove("inputFiles");
-    Result update = run(launch(params, "--update", "--transform-name-mappings", "OldStage=NewStage"));
+    Result update =
+        run(launch(params, "--update", "--transform-name-mappings", "OldStage=NewStage"));
     assertThat(update.err(), update.status(), equalTo(0));
-    assertThat(update.out(), containsString(" --update --transform-name-mappings=OldStage=NewStage"));
+    assertThat(
+        update.out(), containsString(" --update --transform-name-mappings=OldStage=NewStage"));
 
     Map<String, String> batch = examples();
     batch.remove("inputTopic");
@@ -144,26 +170,44 @@ class TemplateScriptsTest {
     params.remove("inputTopic");
     params.remove("inputFiles");
     params.put("renderBackends", "veo3,veo3_fast,runway_gen4_turbo");
-    Result dry = run(launch(params, "--update", "--transform-name-mappings", "Old=New,Older=Newer",
-        "--service-account", "aiprod-worker@my-project.iam.gserviceaccount.com"));
+    Result dry =
+        run(
+            launch(
+                params,
+                "--update",
+                "--transform-name-mappings",
+                "Old=New,Older=Newer",
+                "--service-account",
+                "aiprod-worker@my-project.iam.gserviceaccount.com"));
     assertThat(dry.err(), dry.status(), equalTo(0));
 
     List<String> bodies = new java.util.concurrent.CopyOnWriteArrayList<>();
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/", exchange -> {
-      bodies.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath() + "\n"
-          + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-      byte[] answer = "{\"job\": {\"id\": \"2026-11-24_04_00_00-1\", \"name\": \"aiprod-pipeline\"}}".getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().add("Content-Type", "application/json");
-      exchange.sendResponseHeaders(200, answer.length);
-      exchange.getResponseBody().write(answer);
-      exchange.close();
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          bodies.add(
+              exchange.getRequestMethod()
+                  + " "
+                  + exchange.getRequestURI().getPath()
+                  + "\n"
+                  + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          byte[] answer =
+              "{\"job\": {\"id\": \"2026-11-24_04_00_00-1\", \"name\": \"aiprod-pipeline\"}}"
+                  .getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().add("Content-Type", "application/json");
+          exchange.sendResponseHeaders(200, answer.length);
+          exchange.getResponseBody().write(answer);
+          exchange.close();
+        });
     server.start();
     try {
       ProcessBuilder pb = new ProcessBuilder("bash", "-c", dry.out().strip());
       pb.environment().put("CLOUDSDK_CONFIG", config.toString());
-      pb.environment().put("CLOUDSDK_API_ENDPOINT_OVERRIDES_DATAFLOW", "http://127.0.0.1:" + server.getAddress().getPort() + "/");
+      pb.environment()
+          .put(
+              "CLOUDSDK_API_ENDPOINT_OVERRIDES_DATAFLOW",
+              "http://127.0.0.1:" + server.getAddress().getPort() + "/");
       pb.environment().put("CLOUDSDK_AUTH_ACCESS_TOKEN", "test-access-token");
       pb.environment().put("CLOUDSDK_CORE_DISABLE_PROMPTS", "1");
       Path out = Files.createTempFile("gcloud", ".out");
@@ -180,29 +224,55 @@ class TemplateScriptsTest {
     }
     assertThat(bodies.size(), equalTo(1));
     String request = bodies.get(0);
-    assertThat(request, startsWith("POST /v1b3/projects/my-project/locations/europe-west1/flexTemplates:launch\n"));
-    JsonNode launch = new ObjectMapper().readTree(request.substring(request.indexOf('\n') + 1)).path("launchParameter");
+    assertThat(
+        request,
+        startsWith("POST /v1b3/projects/my-project/locations/europe-west1/flexTemplates:launch\n"));
+    JsonNode launch =
+        new ObjectMapper()
+            .readTree(request.substring(request.indexOf('\n') + 1))
+            .path("launchParameter");
     assertThat(launch.path("jobName").asText(), equalTo("aiprod-pipeline"));
-    assertThat(launch.path("containerSpecGcsPath").asText(), equalTo("gs://my-project-aiprod/templates/aiprod-pipeline.json"));
+    assertThat(
+        launch.path("containerSpecGcsPath").asText(),
+        equalTo("gs://my-project-aiprod/templates/aiprod-pipeline.json"));
     Map<String, String> sent = new LinkedHashMap<>();
-    launch.path("parameters").fields().forEachRemaining(e -> sent.put(e.getKey(), e.getValue().asText()));
+    launch
+        .path("parameters")
+        .fields()
+        .forEachRemaining(e -> sent.put(e.getKey(), e.getValue().asText()));
     assertThat(sent, equalTo(params));
     assertThat(launch.path("update").asBoolean(), equalTo(true));
-    assertThat(launch.path("transformNameMappings").toString(), equalTo("{\"Old\":\"New\",\"Older\":\"Newer\"}"));
+    assertThat(
+        launch.path("transformNameMappings").toString(),
+        equalTo("{\"Old\":\"New\",\"Older\":\"Newer\"}"));
     JsonNode env = launch.path("environment");
     assertThat(env.path("enableStreamingEngine").asBoolean(), equalTo(true));
-    assertThat(env.path("serviceAccountEmail").asText(), equalTo("aiprod-worker@my-project.iam.gserviceaccount.com"));
+    assertThat(
+        env.path("serviceAccountEmail").asText(),
+        equalTo("aiprod-worker@my-project.iam.gserviceaccount.com"));
     assertThat(env.path("tempLocation").asText(), equalTo("gs://my-project-aiprod/tmp"));
     assertThat(env.path("stagingLocation").asText(), equalTo("gs://my-project-aiprod/staging"));
   }
 
-  /** gcloud's own template builder parses and validates metadata.json offline ({@code --print-only}). */
+  /**
+   * gcloud's own template builder parses and validates metadata.json offline ({@code
+   * --print-only}).
+   */
   @Test
   void gcloudAcceptsTheMetadataFile(@TempDir Path config) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("gcloud", "dataflow", "flex-template", "build",
-        "gs://my-project-aiprod/templates/aiprod-pipeline.json", "--project=my-project",
-        "--image=europe-west1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1", "--sdk-language=JAVA",
-        "--metadata-file=templates/metadata.json", "--print-only", "--quiet");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            "gcloud",
+            "dataflow",
+            "flex-template",
+            "build",
+            "gs://my-project-aiprod/templates/aiprod-pipeline.json",
+            "--project=my-project",
+            "--image=europe-west1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1",
+            "--sdk-language=JAVA",
+            "--metadata-file=templates/metadata.json",
+            "--print-only",
+            "--quiet");
     pb.environment().put("CLOUDSDK_CONFIG", config.toString());
     Path out = Files.createTempFile("gcloud", ".out");
     Process p = pb.redirectErrorStream(true).redirectOutput(out.toFile()).start();
@@ -213,8 +283,11 @@ class TemplateScriptsTest {
     String text = Files.readString(out);
     Files.delete(out);
     assertThat(text, p.exitValue(), equalTo(0));
-    JsonNode spec = new ObjectMapper().readTree(text.substring(text.indexOf('{'), text.lastIndexOf('}') + 1));
-    assertThat(spec.path("image").asText(), equalTo("europe-west1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1"));
+    JsonNode spec =
+        new ObjectMapper().readTree(text.substring(text.indexOf('{'), text.lastIndexOf('}') + 1));
+    assertThat(
+        spec.path("image").asText(),
+        equalTo("europe-west1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1"));
     assertThat(spec.path("sdkInfo").path("language").asText(), equalTo("JAVA"));
     List<String> names = new ArrayList<>();
     spec.path("metadata").path("parameters").forEach(n -> names.add(n.path("name").asText()));
@@ -223,22 +296,52 @@ class TemplateScriptsTest {
 
   @Test
   void buildPrintsThePackageImageAndTemplateCommands() throws Exception {
-    Result r = run(List.of("bash", "scripts/build-template", "--project", "my-project", "--region", "europe-west1",
-        "--tag", "v1", "--dry-run"));
+    Result r =
+        run(
+            List.of(
+                "bash",
+                "scripts/build-template",
+                "--project",
+                "my-project",
+                "--region",
+                "europe-west1",
+                "--tag",
+                "v1",
+                "--dry-run"));
     assertThat(r.err(), r.status(), equalTo(0));
     String image = "europe-west1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1";
-    assertThat(r.out(), equalTo(String.join("\n",
-        "mvn -B -q -DskipTests package",
-        "docker build -f templates/Dockerfile -t " + image + " .",
-        "docker push " + image,
-        "gcloud dataflow flex-template build gs://my-project-aiprod/templates/aiprod-pipeline.json"
-            + " --project=my-project --image=" + image + " --sdk-language=JAVA --metadata-file=templates/metadata.json",
-        "")));
-    Result cb = run(List.of("bash", "scripts/build-template", "--project", "my-project", "--builder", "cloudbuild",
-        "--tag", "v1", "--skip-package", "--dry-run"));
+    assertThat(
+        r.out(),
+        equalTo(
+            String.join(
+                "\n",
+                "mvn -B -q -DskipTests package",
+                "docker build -f templates/Dockerfile -t " + image + " .",
+                "docker push " + image,
+                "gcloud dataflow flex-template build gs://my-project-aiprod/templates/aiprod-pipeline.json"
+                    + " --project=my-project --image="
+                    + image
+                    + " --sdk-language=JAVA --metadata-file=templates/metadata.json",
+                "")));
+    Result cb =
+        run(
+            List.of(
+                "bash",
+                "scripts/build-template",
+                "--project",
+                "my-project",
+                "--builder",
+                "cloudbuild",
+                "--tag",
+                "v1",
+                "--skip-package",
+                "--dry-run"));
     assertThat(cb.err(), cb.status(), equalTo(0));
-    assertThat(cb.out(), startsWith("gcloud builds submit --project=my-project --region=us-central1"
-        + " --config=templates/cloudbuild.yaml --substitutions=_IMAGE=us-central1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1 ."));
+    assertThat(
+        cb.out(),
+        startsWith(
+            "gcloud builds submit --project=my-project --region=us-central1"
+                + " --config=templates/cloudbuild.yaml --substitutions=_IMAGE=us-central1-docker.pkg.dev/my-project/aiprod/aiprod-pipeline:v1 ."));
     assertThat(run(List.of("bash", "scripts/build-template", "--dry-run")).status(), equalTo(2));
   }
 }

@@ -24,6 +24,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.io.gcp.bigquery.BigQueryIO.Write.Method;
 import org.apache.beam.sdk.io.gcp.testing.FakeBigQueryServices;
 import org.apache.beam.sdk.io.gcp.testing.FakeDatasetService;
@@ -32,7 +33,6 @@ import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.coders.RowCoder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Create;
@@ -46,11 +46,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The BigQuery warehouse against Beam's {@link FakeDatasetService} (which implements the Storage
- * Write API's {@code WriteStreamService}): the real BigQueryIO Storage Write API code paths,
- * table creation, refused rows, the at-least-once switch.
+ * Write API's {@code WriteStreamService}): the real BigQueryIO Storage Write API code paths, table
+ * creation, refused rows, the at-least-once switch.
  */
 class BigQueryWarehouseTest {
   private static final String PROJECT = "my-project";
+
   /**
    * BigQueryIO caches the tables it created (statically, per JVM) while {@link
    * FakeDatasetService#setUp()} forgets them: every test uses a dataset of its own.
@@ -69,14 +70,19 @@ class BigQueryWarehouseTest {
     datasets = new FakeDatasetService();
     datasets.createDataset(PROJECT, dataset, "", "", null);
     FakeBigQueryServices services =
-        new FakeBigQueryServices().withDatasetService(datasets).withJobService(new FakeJobService());
-    warehouse = ((BigQueryWarehouse) Warehouse.fromSpec("bigquery:" + PROJECT + "." + dataset)).withTestServices(services);
+        new FakeBigQueryServices()
+            .withDatasetService(datasets)
+            .withJobService(new FakeJobService());
+    warehouse =
+        ((BigQueryWarehouse) Warehouse.fromSpec("bigquery:" + PROJECT + "." + dataset))
+            .withTestServices(services);
   }
 
   private static Pipeline pipeline(String... extra) {
     List<String> args = new ArrayList<>(List.of("--runner=DirectRunner", "--targetParallelism=2"));
     args.addAll(List.of(extra));
-    return Pipeline.create(PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(AiprodOptions.class));
+    return Pipeline.create(
+        PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(AiprodOptions.class));
   }
 
   private List<TableRow> rows(WarehouseTable table) throws Exception {
@@ -97,24 +103,30 @@ class BigQueryWarehouseTest {
         assertThat(bq.getDescription(), equalTo(fields.get(i).description()));
       }
     }
-    Map<String, TableFieldSchema> jobs = byName(TableSchemas.bigQuerySchema(WarehouseTable.JOB_RESULTS));
+    Map<String, TableFieldSchema> jobs =
+        byName(TableSchemas.bigQuerySchema(WarehouseTable.JOB_RESULTS));
     assertThat(jobs.get("finished_at").getType(), equalTo("TIMESTAMP"));
     assertThat(jobs.get("finished_at").getMode(), equalTo("REQUIRED"));
     assertThat(jobs.get("cost_usd").getType(), equalTo("FLOAT"));
     assertThat(jobs.get("latency_ms").getType(), equalTo("INTEGER"));
     assertThat(jobs.get("preset").getMode(), equalTo("NULLABLE"));
-    Map<String, TableFieldSchema> audit = byName(TableSchemas.bigQuerySchema(WarehouseTable.AUDIT_EVENTS));
+    Map<String, TableFieldSchema> audit =
+        byName(TableSchemas.bigQuerySchema(WarehouseTable.AUDIT_EVENTS));
     assertThat(audit.get("details").getType(), equalTo("JSON"));
     assertThat(audit.get("event_time").getType(), equalTo("TIMESTAMP"));
-    Map<String, TableFieldSchema> shots = byName(TableSchemas.bigQuerySchema(WarehouseTable.SHOT_RENDERS));
+    Map<String, TableFieldSchema> shots =
+        byName(TableSchemas.bigQuerySchema(WarehouseTable.SHOT_RENDERS));
     assertThat(shots.get("started_at").getType(), equalTo("TIMESTAMP"));
     assertThat(shots.get("shot_index").getMode(), equalTo("REQUIRED"));
-    Map<String, TableFieldSchema> dead = byName(TableSchemas.bigQuerySchema(WarehouseTable.DEAD_LETTERS));
+    Map<String, TableFieldSchema> dead =
+        byName(TableSchemas.bigQuerySchema(WarehouseTable.DEAD_LETTERS));
     TableFieldSchema attributes = dead.get("attributes");
     assertThat(attributes.getType(), equalTo("RECORD"));
     assertThat(attributes.getMode(), equalTo("REPEATED"));
     assertThat(
-        attributes.getFields().stream().map(f -> f.getName() + ":" + f.getType()).collect(Collectors.toList()),
+        attributes.getFields().stream()
+            .map(f -> f.getName() + ":" + f.getType())
+            .collect(Collectors.toList()),
         equalTo(List.of("key:STRING", "value:STRING")));
     assertThat(dead.get("payloadBytes").getType(), equalTo("BYTES"));
     assertThat(dead.get("timestamp").getType(), equalTo("TIMESTAMP"));
@@ -174,7 +186,8 @@ class BigQueryWarehouseTest {
     assertThat(String.valueOf(job.get("finished_at")), containsString("2025-11-24"));
     assertThat(String.valueOf(audits.get(0).get("details")), containsString("DELIVERED"));
     assertThat(String.valueOf(field(dead.get(0), "attributes")), containsString("[REDACTED]"));
-    assertThat(String.valueOf(field(dead.get(0), "attributes")), not(containsString("secret-token")));
+    assertThat(
+        String.valueOf(field(dead.get(0), "attributes")), not(containsString("secret-token")));
 
     // Tables created by the sink carry the partitioning and clustering of DESIGN §8.
     Table jobs = datasets.getTable(warehouse.tableReference(WarehouseTable.JOB_RESULTS));
@@ -201,9 +214,8 @@ class BigQueryWarehouseTest {
   }
 
   /**
-   * An unbounded input (TestStream) through the exactly-once mode: the sink then needs a
-   * triggering frequency and auto-sharding, which the warehouse sets; audit dedup works on the
-   * stream too.
+   * An unbounded input (TestStream) through the exactly-once mode: the sink then needs a triggering
+   * frequency and auto-sharding, which the warehouse sets; audit dedup works on the stream too.
    */
   @Test
   void exactlyOnceWritesAnUnboundedInput() throws Exception {
@@ -222,19 +234,27 @@ class BigQueryWarehouseTest {
                 WarehouseRows.auditEvent(TestData.audit("evt-2")))
             .advanceWatermarkToInfinity();
     PCollection<DeadLetter> refusedJobs =
-        p.apply("Jobs", jobs).setRowSchema(WarehouseTable.JOB_RESULTS.beamSchema())
+        p.apply("Jobs", jobs)
+            .setRowSchema(WarehouseTable.JOB_RESULTS.beamSchema())
             .apply(warehouse.write(WarehouseTable.JOB_RESULTS));
     PCollection<DeadLetter> refusedAudits =
-        p.apply("Audits", audits).setRowSchema(WarehouseTable.AUDIT_EVENTS.beamSchema())
+        p.apply("Audits", audits)
+            .setRowSchema(WarehouseTable.AUDIT_EVENTS.beamSchema())
             .apply(warehouse.write(WarehouseTable.AUDIT_EVENTS));
     PAssert.that(refusedJobs).empty();
     PAssert.that(refusedAudits).empty();
     assertThat(p.run().waitUntilFinish(), equalTo(PipelineResult.State.DONE));
     assertThat(
-        rows(WarehouseTable.JOB_RESULTS).stream().map(r -> field(r, "job_id")).sorted().collect(Collectors.toList()),
+        rows(WarehouseTable.JOB_RESULTS).stream()
+            .map(r -> field(r, "job_id"))
+            .sorted()
+            .collect(Collectors.toList()),
         equalTo(List.of("job-00000001", "job-00000002")));
     assertThat(
-        rows(WarehouseTable.AUDIT_EVENTS).stream().map(r -> field(r, "event_id")).sorted().collect(Collectors.toList()),
+        rows(WarehouseTable.AUDIT_EVENTS).stream()
+            .map(r -> field(r, "event_id"))
+            .sorted()
+            .collect(Collectors.toList()),
         equalTo(List.of("evt-1", "evt-2")));
   }
 
@@ -278,9 +298,9 @@ class BigQueryWarehouseTest {
     datasets.setShouldFailRow(
         (Function<TableRow, Boolean> & Serializable)
             row ->
-            "job-bad".equals(row.get("job_id"))
-                || "evt-bad".equals(row.get("event_id"))
-                || "msg-lost".equals(row.get("message_id")));
+                "job-bad".equals(row.get("job_id"))
+                    || "evt-bad".equals(row.get("event_id"))
+                    || "msg-lost".equals(row.get("message_id")));
     Pipeline p = pipeline();
     List<ShotResult> shots =
         List.of(TestData.shot("job-00000001", 0, 1), TestData.shot("job-bad", 0, 1));
@@ -290,7 +310,9 @@ class BigQueryWarehouseTest {
     PCollection<DeadLetter> auditFailures =
         p.apply("Events", Create.of(events)).apply(new Deliver.AuditRows(warehouse));
     PCollection<DeadLetter> upstream =
-        p.apply("Upstream", Create.of(List.of(TestData.deadLetter("msg-ok"), TestData.deadLetter("msg-lost"))));
+        p.apply(
+            "Upstream",
+            Create.of(List.of(TestData.deadLetter("msg-ok"), TestData.deadLetter("msg-lost"))));
     PCollectionList.of(upstream)
         .and(shotFailures)
         .and(auditFailures)
@@ -300,28 +322,36 @@ class BigQueryWarehouseTest {
     assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
 
     assertThat(
-        rows(WarehouseTable.SHOT_RENDERS).stream().map(r -> r.get("job_id")).collect(Collectors.toList()),
+        rows(WarehouseTable.SHOT_RENDERS).stream()
+            .map(r -> r.get("job_id"))
+            .collect(Collectors.toList()),
         equalTo(List.of("job-00000001")));
     assertThat(
-        rows(WarehouseTable.AUDIT_EVENTS).stream().map(r -> r.get("event_id")).collect(Collectors.toList()),
+        rows(WarehouseTable.AUDIT_EVENTS).stream()
+            .map(r -> r.get("event_id"))
+            .collect(Collectors.toList()),
         equalTo(List.of("evt-ok")));
 
     List<TableRow> dead = rows(WarehouseTable.DEAD_LETTERS);
     Map<String, TableRow> byMessage =
         dead.stream().collect(Collectors.toMap(r -> field(r, "message_id"), r -> r));
-    assertThat(byMessage.keySet(), equalTo(java.util.Set.of("msg-ok", "shot_renders:acme/job-bad/0/1", "msg-1")));
+    assertThat(
+        byMessage.keySet(),
+        equalTo(java.util.Set.of("msg-ok", "shot_renders:acme/job-bad/0/1", "msg-1")));
 
     TableRow shot = byMessage.get("shot_renders:acme/job-bad/0/1");
     assertThat(shot.get("reason_code"), equalTo("INTERNAL_ERROR"));
     assertThat(shot.get("stage"), equalTo("Deliver"));
-    assertThat(field(shot, "errorMessage"), containsString("my-project:" + dataset + ".shot_renders"));
+    assertThat(
+        field(shot, "errorMessage"), containsString("my-project:" + dataset + ".shot_renders"));
     assertThat(field(shot, "errorMessage"), containsString("Failing row"));
     assertThat(field(shot, "payloadString"), containsString("\"job_id\":\"job-bad\""));
     assertThat(String.valueOf(field(shot, "attributes")), containsString("shot_renders"));
 
     TableRow audit = byMessage.get("msg-1");
     assertThat(audit.get("reason_code"), equalTo("INTERNAL_ERROR"));
-    assertThat(field(audit, "errorMessage"), containsString("my-project:" + dataset + ".audit_events"));
+    assertThat(
+        field(audit, "errorMessage"), containsString("my-project:" + dataset + ".audit_events"));
     assertThat(field(audit, "payloadString"), containsString("evt-bad"));
 
     assertThat(counter(result, "warehouse_dead_letter_rows_lost"), equalTo(1L));
@@ -346,8 +376,12 @@ class BigQueryWarehouseTest {
   private static long counter(PipelineResult result, String name) {
     long total = 0;
     for (MetricResult<Long> c :
-        result.metrics()
-            .queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.named("aiprod", name)).build())
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named("aiprod", name))
+                    .build())
             .getCounters()) {
       total += c.getAttempted();
     }
@@ -357,9 +391,14 @@ class BigQueryWarehouseTest {
   @Test
   void dedupViewUsesQualifyOnThePrimaryKey() {
     String sql = warehouse.dedupViewSql(WarehouseTable.AUDIT_EVENTS);
-    assertThat(sql, containsString("CREATE OR REPLACE VIEW `my-project." + dataset + ".audit_events_dedup`"));
+    assertThat(
+        sql,
+        containsString("CREATE OR REPLACE VIEW `my-project." + dataset + ".audit_events_dedup`"));
     assertThat(sql, containsString("FROM `my-project." + dataset + ".audit_events`"));
-    assertThat(sql, containsString("QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_time) = 1"));
+    assertThat(
+        sql,
+        containsString(
+            "QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_time) = 1"));
     assertThat(
         warehouse.dedupViewSql(WarehouseTable.JOB_RESULTS),
         containsString("PARTITION BY tenant, job_id ORDER BY finished_at"));

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Deliver's warehouse transforms into a DuckDB file, read back over JDBC. */
 class DeliverTest {
-  private static final String TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLW9mLWFsaWNl";
+  private static final String TOKEN =
+      "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLW9mLWFsaWNl";
 
   @TempDir Path dir;
 
@@ -45,10 +46,12 @@ class DeliverTest {
   }
 
   private static Pipeline pipeline() {
-    return Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--targetParallelism=2").create());
+    return Pipeline.create(
+        PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--targetParallelism=2").create());
   }
 
-  private void deliver(List<ShotResult> shots, List<AuditEvent> events, List<DeadLetter> deadLetters) {
+  private void deliver(
+      List<ShotResult> shots, List<AuditEvent> events, List<DeadLetter> deadLetters) {
     Pipeline p = pipeline();
     if (!shots.isEmpty()) {
       p.apply("Shots", Create.of(shots)).apply(new Deliver.ShotRenders(warehouse));
@@ -102,15 +105,28 @@ class DeliverTest {
 
   private static AuditEvent event(String type, String messageId, long atMillis) {
     return AUDIT.event(
-        type, AuditEvents.SUCCESS, "authenticate", messageId, "acme", "alice", null, null,
-        AuditEvents.details().put("mode", "dev"), atMillis, "");
+        type,
+        AuditEvents.SUCCESS,
+        "authenticate",
+        messageId,
+        "acme",
+        "alice",
+        null,
+        null,
+        AuditEvents.details().put("mode", "dev"),
+        atMillis,
+        "");
   }
 
   @Test
   void shotRendersAreOneRowPerAttempt() throws Exception {
     ShotResult ok = shot(0, 1, "succeeded", null);
     deliver(
-        List.of(ok, shot(1, 1, "failed", "IllegalStateException: backend down"), shot(1, 2, "succeeded", null), ok),
+        List.of(
+            ok,
+            shot(1, 1, "failed", "IllegalStateException: backend down"),
+            shot(1, 2, "succeeded", null),
+            ok),
         List.of(),
         List.of());
 
@@ -150,19 +166,30 @@ class DeliverTest {
   @Test
   void deadLettersAreRedactedRows() throws Exception {
     RequestMessage m =
-        message("in.jsonl:4", 4, Map.of("authorization", "Bearer " + TOKEN, "job_id", "bad id"), "{\"content\": \"x\"}");
-    DeadLetter bad = DeadLetters.of(m, ReasonCode.SCHEMA_VIOLATION, "job_id attribute must match", "Validate", null);
+        message(
+            "in.jsonl:4",
+            4,
+            Map.of("authorization", "Bearer " + TOKEN, "job_id", "bad id"),
+            "{\"content\": \"x\"}");
+    DeadLetter bad =
+        DeadLetters.of(
+            m, ReasonCode.SCHEMA_VIOLATION, "job_id attribute must match", "Validate", null);
     DeadLetter unreadable =
         DeadLetters.of(
             message("in.jsonl:5", 5, Map.of("authorization", "Bearer " + TOKEN), null).toBuilder()
-                .setRawText("{\"attributes\": {\"authorization\": \"Bearer " + TOKEN + "\"}, \"data\": {")
+                .setRawText(
+                    "{\"attributes\": {\"authorization\": \"Bearer " + TOKEN + "\"}, \"data\": {")
                 .build(),
-            ReasonCode.MALFORMED_JSON, "line 5 is not JSON", "ReadRequests", new IllegalStateException("parse"));
+            ReasonCode.MALFORMED_JSON,
+            "line 5 is not JSON",
+            "ReadRequests",
+            new IllegalStateException("parse"));
     deliver(List.of(), List.of(), List.of(bad, unreadable));
     deliver(List.of(), List.of(), List.of(bad));
 
     assertThat(
-        query("SELECT message_id, stage, reason_code, errorMessage FROM dead_letters ORDER BY message_id"),
+        query(
+            "SELECT message_id, stage, reason_code, errorMessage FROM dead_letters ORDER BY message_id"),
         contains(
             "in.jsonl:4|Validate|SCHEMA_VIOLATION|job_id attribute must match",
             "in.jsonl:5|ReadRequests|MALFORMED_JSON|line 5 is not JSON"));
@@ -179,10 +206,15 @@ class DeliverTest {
     assertThat(
         query(
             "SELECT count(*) FROM dead_letters WHERE concat_ws('|', payloadString, CAST(attributes AS VARCHAR),"
-                + " errorMessage, stacktrace) SIMILAR TO '.*(" + parts[1] + "|" + parts[2] + ").*'"),
+                + " errorMessage, stacktrace) SIMILAR TO '.*("
+                + parts[1]
+                + "|"
+                + parts[2]
+                + ").*'"),
         contains("0"));
     assertThat(
-        query("SELECT stacktrace LIKE '%IllegalStateException: parse%' FROM dead_letters WHERE message_id = 'in.jsonl:5'"),
+        query(
+            "SELECT stacktrace LIKE '%IllegalStateException: parse%' FROM dead_letters WHERE message_id = 'in.jsonl:5'"),
         contains("true"));
   }
 }

@@ -33,7 +33,9 @@ class DuckDbWarehouseTest {
     assertThat(bq.spec(), equalTo("bigquery:my-project.analytics"));
     assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("bigquery:p.d"));
     assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("bigquery:my-project"));
-    assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("bigquery:my-project.bad-dataset"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Warehouse.fromSpec("bigquery:my-project.bad-dataset"));
     assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("mysql://x"));
     assertThrows(IllegalArgumentException.class, () -> Warehouse.fromSpec("duckdb:"));
   }

@@ -36,9 +36,7 @@ final class EmulatorPipelines {
   /** Exports all job documents with {@link ExportJobs} and parses the file. */
   static JsonNode export(FirestoreEmulator emulator, Path file) throws Exception {
     ExportJobs.run(
-        "--emulatorHost=" + emulator.hostPort(),
-        "--project=" + PROJECT,
-        "--output=" + file);
+        "--emulatorHost=" + emulator.hostPort(), "--project=" + PROJECT, "--output=" + file);
     return new ObjectMapper().readTree(file.toFile());
   }
 }

@@ -29,8 +29,7 @@ class ExistingJobLookupTest {
         .apply(
             Create.of(
                 TestData.delivered("acme", "job-00000001"),
-                    TestData.planned("acme", "job-00000002"))
-                )
+                TestData.planned("acme", "job-00000002")))
         .apply(WriteJobDocuments.to(EmulatorPipelines.store(EMULATOR)));
     setup.run().waitUntilFinish();
 
@@ -43,9 +42,7 @@ class ExistingJobLookupTest {
 
     Pipeline p = EmulatorPipelines.pipeline(EMULATOR);
     PCollection<JobLookup> lookups =
-        p.apply(
-                Create.of(redelivered, duplicate, planned, otherTenant, missing)
-                    )
+        p.apply(Create.of(redelivered, duplicate, planned, otherTenant, missing))
             .apply(ExistingJobLookup.in(EmulatorPipelines.store(EMULATOR)));
     PAssert.that(lookups)
         .satisfies(
@@ -55,7 +52,13 @@ class ExistingJobLookupTest {
               assertThat(list.size(), equalTo(5));
               Map<String, JobLookup> byMessage = new HashMap<>();
               for (JobLookup l : list) {
-                byMessage.put(l.getJob().getTenant() + "/" + l.getJob().getJobId() + "/" + l.getJob().getMessageId(), l);
+                byMessage.put(
+                    l.getJob().getTenant()
+                        + "/"
+                        + l.getJob().getJobId()
+                        + "/"
+                        + l.getJob().getMessageId(),
+                    l);
               }
               JobLookup r = byMessage.get("acme/job-00000001/msg-job-00000001");
               assertThat(r.exists(), is(true));

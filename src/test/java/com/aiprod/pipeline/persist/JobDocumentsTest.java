@@ -26,7 +26,8 @@ class JobDocumentsTest {
     Document d = doc(TestData.delivered("acme", "job-00000001"));
     assertThat(
         d.getName(),
-        equalTo("projects/demo-aiprod/databases/(default)/documents/tenants/acme/jobs/job-00000001"));
+        equalTo(
+            "projects/demo-aiprod/databases/(default)/documents/tenants/acme/jobs/job-00000001"));
     Map<String, Object> plain = JobDocuments.toPlainMap(d);
     assertThat(plain.get("path"), equalTo("tenants/acme/jobs/job-00000001"));
     assertThat(plain.get("state"), equalTo("DELIVERED"));
@@ -39,14 +40,23 @@ class JobDocumentsTest {
     assertThat(
         plain.get("qa"),
         equalTo(
-            Map.of("technical", 1.0, "semantic", 0.85, "semantic_scorer", "local-coverage-heuristic")));
-    assertThat(((Map<?, ?>) plain.get("output")).get("video_uri"), equalTo("/tmp/out/acme/job-00000001/final.mp4"));
+            Map.of(
+                "technical",
+                1.0,
+                "semantic",
+                0.85,
+                "semantic_scorer",
+                "local-coverage-heuristic")));
+    assertThat(
+        ((Map<?, ?>) plain.get("output")).get("video_uri"),
+        equalTo("/tmp/out/acme/job-00000001/final.mp4"));
     assertThat(plain.get("created_at"), equalTo("2025-11-24T16:00:00Z"));
     assertThat(plain.get("updated_at"), equalTo("2025-11-24T16:00:06Z"));
     List<?> history = (List<?>) plain.get("history");
     assertThat(history.size(), equalTo(5));
     assertThat(
-        history.get(0), equalTo(Map.of("state", "RECEIVED", "at", "2025-11-24T16:00:00Z", "detail", "accepted")));
+        history.get(0),
+        equalTo(Map.of("state", "RECEIVED", "at", "2025-11-24T16:00:00Z", "detail", "accepted")));
     assertThat(plain.containsKey("reason"), is(true));
     assertThat(plain.get("reason"), equalTo(null));
   }
@@ -54,16 +64,22 @@ class JobDocumentsTest {
   @Test
   void aCancelledJobNamesItsCancelAndOtherJobsDoNot() {
     Job delivered = TestData.delivered("acme", "job-00000001");
-    assertThat(doc(delivered).getFieldsMap().containsKey(JobDocuments.CANCEL_MESSAGE_ID), is(false));
-    Document cancelled = doc(delivered.toBuilder().setState("CANCELLED").setCancelMessageId("m-77").build());
-    assertThat(cancelled.getFieldsMap().get(JobDocuments.CANCEL_MESSAGE_ID).getStringValue(), equalTo("m-77"));
+    assertThat(
+        doc(delivered).getFieldsMap().containsKey(JobDocuments.CANCEL_MESSAGE_ID), is(false));
+    Document cancelled =
+        doc(delivered.toBuilder().setState("CANCELLED").setCancelMessageId("m-77").build());
+    assertThat(
+        cancelled.getFieldsMap().get(JobDocuments.CANCEL_MESSAGE_ID).getStringValue(),
+        equalTo("m-77"));
   }
 
   @Test
   void anEndedDocumentGivesBackTheJobResultsRowOfItsJob() {
     Job delivered = TestData.delivered("acme", "job-00000001");
     Job cancelled =
-        TestData.planned("acme", "job-00000002").toBuilder().setCancelMessageId("m-9").build()
+        TestData.planned("acme", "job-00000002").toBuilder()
+            .setCancelMessageId("m-9")
+            .build()
             .finish(JobState.CANCELLED, null, "cancelled by uid-acme", TestData.T0 + 3_000);
     for (Job job : List.of(delivered, cancelled)) {
       Job ended = JobDocuments.ended(doc(job));
@@ -71,7 +87,9 @@ class JobDocumentsTest {
       assertThat(ended.getHistory(), equalTo(job.getHistory()));
       assertThat(doc(ended), equalTo(doc(job)));
     }
-    assertThat(JobDocuments.ended(doc(TestData.received("acme", "job-00000003"))), is(org.hamcrest.Matchers.nullValue()));
+    assertThat(
+        JobDocuments.ended(doc(TestData.received("acme", "job-00000003"))),
+        is(org.hamcrest.Matchers.nullValue()));
   }
 
   @Test
@@ -84,18 +102,21 @@ class JobDocumentsTest {
   void terminalThenRenderingStaysTerminal() {
     Document delivered = doc(TestData.delivered("acme", "job-00000001"));
     Job rendering =
-        TestData.planned("acme", "job-00000001").transition(JobState.RENDERING, TestData.T0 + 9_000, "late");
+        TestData.planned("acme", "job-00000001")
+            .transition(JobState.RENDERING, TestData.T0 + 9_000, "late");
     assertThat(JobDocuments.merge(delivered, doc(rendering)).isPresent(), is(false));
     // Terminal is final, even for another terminal state.
     Job failed =
-        TestData.planned("acme", "job-00000001").transition(JobState.FAILED, TestData.T0 + 9_000, "x");
+        TestData.planned("acme", "job-00000001")
+            .transition(JobState.FAILED, TestData.T0 + 9_000, "x");
     assertThat(JobDocuments.merge(delivered, doc(failed)).isPresent(), is(false));
   }
 
   @Test
   void receivedThenDeliveredMoves() {
     Document received = doc(TestData.received("acme", "job-00000001"));
-    Document merged = JobDocuments.merge(received, doc(TestData.delivered("acme", "job-00000001"))).orElseThrow();
+    Document merged =
+        JobDocuments.merge(received, doc(TestData.delivered("acme", "job-00000001"))).orElseThrow();
     assertThat(JobDocuments.state(merged), equalTo(JobState.DELIVERED));
     assertThat(
         JobDocuments.historyKeys(merged),
@@ -116,7 +137,8 @@ class JobDocumentsTest {
   @Test
   void historiesAreUnitedInTimeOrderWithoutDuplicates() {
     Job a =
-        TestData.received("acme", "job-00000001").transition(JobState.PLANNED, TestData.T0 + 1_000, "p");
+        TestData.received("acme", "job-00000001")
+            .transition(JobState.PLANNED, TestData.T0 + 1_000, "p");
     // Another path to RENDERING whose history lacks PLANNED but has its own entry.
     Job b =
         TestData.received("acme", "job-00000001")
@@ -155,7 +177,10 @@ class JobDocumentsTest {
   void nullsNeverHideKnownValues() {
     Job planned = TestData.planned("acme", "job-00000001");
     Job refusedLater =
-        planned.toBuilder().setBackend(null).build().transition(JobState.REJECTED, TestData.T0 + 2_000, "no");
+        planned.toBuilder()
+            .setBackend(null)
+            .build()
+            .transition(JobState.REJECTED, TestData.T0 + 2_000, "no");
     Document merged = JobDocuments.merge(doc(planned), doc(refusedLater)).orElseThrow();
     assertThat(JobDocuments.string(merged, "backend"), equalTo("preview"));
     assertThat(JobDocuments.string(merged, "state"), equalTo("REJECTED"));
@@ -165,19 +190,26 @@ class JobDocumentsTest {
   void anUnfinishedDocumentGivesBackTheAdmittedJob() {
     Job planned = TestData.planned("acme", "job-00000001").toBuilder().setOrdinal(42).build();
     Job resumed = JobDocuments.resumable(doc(planned));
-    org.hamcrest.MatcherAssert.assertThat(resumed.getRequest(), org.hamcrest.Matchers.equalTo(planned.getRequest()));
-    org.hamcrest.MatcherAssert.assertThat(resumed.getMessageId(), org.hamcrest.Matchers.equalTo(planned.getMessageId()));
+    org.hamcrest.MatcherAssert.assertThat(
+        resumed.getRequest(), org.hamcrest.Matchers.equalTo(planned.getRequest()));
+    org.hamcrest.MatcherAssert.assertThat(
+        resumed.getMessageId(), org.hamcrest.Matchers.equalTo(planned.getMessageId()));
     org.hamcrest.MatcherAssert.assertThat(resumed.getRole(), org.hamcrest.Matchers.equalTo("user"));
     org.hamcrest.MatcherAssert.assertThat(resumed.getPlan(), org.hamcrest.Matchers.equalTo("pro"));
     org.hamcrest.MatcherAssert.assertThat(resumed.getOrdinal(), org.hamcrest.Matchers.equalTo(42L));
-    org.hamcrest.MatcherAssert.assertThat(resumed.getReceivedAtMillis(), org.hamcrest.Matchers.equalTo(planned.getReceivedAtMillis()));
-    org.hamcrest.MatcherAssert.assertThat(resumed.getState(), org.hamcrest.Matchers.equalTo("RECEIVED"));
-    org.hamcrest.MatcherAssert.assertThat(resumed.getHistory().size(), org.hamcrest.Matchers.equalTo(planned.getHistory().size()));
+    org.hamcrest.MatcherAssert.assertThat(
+        resumed.getReceivedAtMillis(),
+        org.hamcrest.Matchers.equalTo(planned.getReceivedAtMillis()));
+    org.hamcrest.MatcherAssert.assertThat(
+        resumed.getState(), org.hamcrest.Matchers.equalTo("RECEIVED"));
+    org.hamcrest.MatcherAssert.assertThat(
+        resumed.getHistory().size(), org.hamcrest.Matchers.equalTo(planned.getHistory().size()));
   }
 
   @Test
   void anEndedDocumentIsNotResumed() {
     org.hamcrest.MatcherAssert.assertThat(
-        JobDocuments.resumable(doc(TestData.delivered("acme", "job-00000001"))), org.hamcrest.Matchers.nullValue());
+        JobDocuments.resumable(doc(TestData.delivered("acme", "job-00000001"))),
+        org.hamcrest.Matchers.nullValue());
   }
 }

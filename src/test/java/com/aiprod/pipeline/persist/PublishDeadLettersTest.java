@@ -107,7 +107,8 @@ class PublishDeadLettersTest {
     assertThat(second.attributes().get("reason_code"), equalTo("AUTH_EXPIRED"));
     assertThat(second.attributes().get("stage"), equalTo("Authenticate"));
     assertThat(second.attributes().get("error_message").length(), equalTo(1_000));
-    assertThat(second.attributes().get("error_message"), startsWith("token [REDACTED] expired; sign in"));
+    assertThat(
+        second.attributes().get("error_message"), startsWith("token [REDACTED] expired; sign in"));
     assertThat(new String(second.data(), StandardCharsets.UTF_8), equalTo(body));
   }
 
@@ -128,7 +129,8 @@ class PublishDeadLettersTest {
 
     PubsubMessage noPayload =
         PublishDeadLetters.toMessage(base.setPayloadBytes(null).setPayloadString(null).build());
-    assertThat(new String(noPayload.getPayload(), StandardCharsets.UTF_8), equalTo("body is not UTF-8"));
+    assertThat(
+        new String(noPayload.getPayload(), StandardCharsets.UTF_8), equalTo("body is not UTF-8"));
     assertThat(noPayload.getAttributeMap().keySet(), equalTo(ATTRIBUTES));
 
     // 1,000 three-byte characters would be 3,000 bytes: cut to Pub/Sub's 1,024 bytes per value.

@@ -42,18 +42,45 @@ class TableSchemasTest {
     assertThat(
         names(WarehouseTable.AUDIT_EVENTS),
         contains(
-            "event_id", "event_time", "event_type", "environment", "service", "tenant", "user_id",
-            "action", "resource", "status", "job_id", "message_id", "details", "signature"));
+            "event_id",
+            "event_time",
+            "event_type",
+            "environment",
+            "service",
+            "tenant",
+            "user_id",
+            "action",
+            "resource",
+            "status",
+            "job_id",
+            "message_id",
+            "details",
+            "signature"));
     assertThat(
         names(WarehouseTable.DEAD_LETTERS),
         contains(
-            "timestamp", "payloadString", "payloadBytes", "attributes", "errorMessage",
-            "stacktrace", "reason_code", "stage", "message_id"));
+            "timestamp",
+            "payloadString",
+            "payloadBytes",
+            "attributes",
+            "errorMessage",
+            "stacktrace",
+            "reason_code",
+            "stage",
+            "message_id"));
     assertThat(
         names(WarehouseTable.SHOT_RENDERS),
         hasItems(
-            "job_id", "shot_index", "attempt", "backend", "status", "error", "cost_usd",
-            "latency_ms", "started_at", "finished_at"));
+            "job_id",
+            "shot_index",
+            "attempt",
+            "backend",
+            "status",
+            "error",
+            "cost_usd",
+            "latency_ms",
+            "started_at",
+            "finished_at"));
     assertThat(
         names(WarehouseTable.JOB_RESULTS),
         hasItems("latency_ms", "received_at", "finished_at", "technical_score", "output_uri"));
@@ -63,7 +90,8 @@ class TableSchemasTest {
   void beamTypes() {
     Schema jobResults = WarehouseTable.JOB_RESULTS.beamSchema();
     assertThat(jobResults.getField("job_id").getType(), equalTo(FieldType.STRING));
-    assertThat(jobResults.getField("preset").getType(), equalTo(FieldType.STRING.withNullable(true)));
+    assertThat(
+        jobResults.getField("preset").getType(), equalTo(FieldType.STRING.withNullable(true)));
     assertThat(jobResults.getField("latency_ms").getType(), equalTo(FieldType.INT64));
     assertThat(
         jobResults.getField("cost_usd").getType(), equalTo(FieldType.DOUBLE.withNullable(true)));
@@ -73,7 +101,8 @@ class TableSchemasTest {
     assertThat(audit.getField("details").getType(), equalTo(FieldType.STRING.withNullable(true)));
 
     Schema dead = WarehouseTable.DEAD_LETTERS.beamSchema();
-    assertThat(dead.getField("payloadBytes").getType(), equalTo(FieldType.BYTES.withNullable(true)));
+    assertThat(
+        dead.getField("payloadBytes").getType(), equalTo(FieldType.BYTES.withNullable(true)));
     FieldType attributes = dead.getField("attributes").getType();
     assertThat(attributes.getTypeName(), is(TypeName.ARRAY));
     Schema kv = attributes.getCollectionElementType().getRowSchema();

@@ -39,7 +39,11 @@ class WarehouseRowsTest {
         TestData.received("acme", "job-00000002").toBuilder()
             .setRequest(null)
             .build()
-            .finish(JobState.REJECTED, ReasonCode.SCHEMA_VIOLATION, "unknown field x", TestData.T0 + 40);
+            .finish(
+                JobState.REJECTED,
+                ReasonCode.SCHEMA_VIOLATION,
+                "unknown field x",
+                TestData.T0 + 40);
     Row r = WarehouseRows.jobResult(refused);
     assertThat(r.getString("preset"), nullValue());
     assertThat(r.getInt64("duration_sec"), nullValue());

@@ -21,17 +21,17 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Write rate of {@link WriteJobDocuments} against the Firestore emulator (docs/PERFORMANCE.md).
- * A benchmark, not a test: it prints rates and asserts only that every document was written.
- * Excluded from {@code mvn test}; run it with
+ * Write rate of {@link WriteJobDocuments} against the Firestore emulator (docs/PERFORMANCE.md). A
+ * benchmark, not a test: it prints rates and asserts only that every document was written. Excluded
+ * from {@code mvn test}; run it with
  *
  * <pre>
  * mvn -o test -Dtest=WriteJobDocumentsBenchmark -DexcludedGroups=none -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
  *
  * <p>Each case runs {@value #RUNS} times in the same JVM (the first run pays class loading and
- * JIT): plain FirestoreIO batchWrite of the same documents with {@code exists=false}
- * preconditions as the reference, then WriteJobDocuments (read, merge, preconditioned write).
+ * JIT): plain FirestoreIO batchWrite of the same documents with {@code exists=false} preconditions
+ * as the reference, then WriteJobDocuments (read, merge, preconditioned write).
  */
 @Tag("benchmark")
 class WriteJobDocumentsBenchmark {
@@ -68,14 +68,17 @@ class WriteJobDocumentsBenchmark {
                   .withDeadLetterQueue()
                   .withRpcQosOptions(store.rpcQosOptions())
                   .build());
-      measure("plain FirestoreIO batchWrite (exists=false)", run, () -> plain.run().waitUntilFinish());
-      assertThat(EmulatorPipelines.export(EMULATOR, dir.resolve("plain.json")).size(), equalTo(DOCUMENTS));
+      measure(
+          "plain FirestoreIO batchWrite (exists=false)", run, () -> plain.run().waitUntilFinish());
+      assertThat(
+          EmulatorPipelines.export(EMULATOR, dir.resolve("plain.json")).size(), equalTo(DOCUMENTS));
 
       EMULATOR.clear(EmulatorPipelines.PROJECT);
       Pipeline p = EmulatorPipelines.pipeline(EMULATOR);
       p.apply(Create.of(jobs)).apply(WriteJobDocuments.to(store));
       measure("WriteJobDocuments", run, () -> p.run().waitUntilFinish());
-      assertThat(EmulatorPipelines.export(EMULATOR, dir.resolve("jobs.json")).size(), equalTo(DOCUMENTS));
+      assertThat(
+          EmulatorPipelines.export(EMULATOR, dir.resolve("jobs.json")).size(), equalTo(DOCUMENTS));
     }
   }
 

@@ -39,8 +39,7 @@ class WriteJobDocumentsTest {
   private void write(List<Job> jobs) {
     Pipeline p = EmulatorPipelines.pipeline(EMULATOR);
     PCollection<DeadLetter> dead =
-        p.apply(Create.of(jobs))
-            .apply(WriteJobDocuments.to(EmulatorPipelines.store(EMULATOR)));
+        p.apply(Create.of(jobs)).apply(WriteJobDocuments.to(EmulatorPipelines.store(EMULATOR)));
     PAssert.that(dead).empty();
     p.run().waitUntilFinish();
   }
@@ -114,7 +113,8 @@ class WriteJobDocumentsTest {
     JsonNode delivered = docs.get(2);
     assertThat(delivered.get("duration_sec").isIntegralNumber(), is(true));
     assertThat(delivered.get("budget_usd").asDouble(), equalTo(0.5));
-    assertThat(delivered.get("qa").get("semantic_scorer").asText(), equalTo("local-coverage-heuristic"));
+    assertThat(
+        delivered.get("qa").get("semantic_scorer").asText(), equalTo("local-coverage-heuristic"));
     assertThat(delivered.get("created_at").asText(), equalTo("2025-11-24T16:00:00Z"));
     assertThat(delivered.get("history").get(1).get("at").asText(), equalTo("2025-11-24T16:00:01Z"));
     assertThat(delivered.get("reason").isNull(), is(true));

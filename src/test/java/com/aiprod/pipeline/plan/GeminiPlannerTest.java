@@ -27,7 +27,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class GeminiPlannerTest {
-  static final String CONTENT = "A lighthouse at dawn. Waves crash on the rocks. A gull takes off into the wind.";
+  static final String CONTENT =
+      "A lighthouse at dawn. Waves crash on the rocks. A gull takes off into the wind.";
   static final String FINAL_30S = "{\"content\": \"" + CONTENT + "\", \"duration_sec\": 30}";
 
   private FakeGeminiServer server;
@@ -54,7 +55,10 @@ class GeminiPlannerTest {
         .put("character", "a white gull with a black wingtip");
     ArrayNode shots = a.putArray("shots");
     for (int i = 0; i < n; i++) {
-      shots.addObject().put("index", i).put("prompt", "Gemini shot " + i + ": the lighthouse seen from the sea");
+      shots
+          .addObject()
+          .put("index", i)
+          .put("prompt", "Gemini shot " + i + ": the lighthouse seen from the sea");
     }
     return a;
   }
@@ -78,7 +82,9 @@ class GeminiPlannerTest {
       assertThat(s.getPrompt(), containsString("Character: a white gull with a black wingtip."));
       assertThat(s.getPrompt(), containsString("Style: painterly realism."));
       assertThat(s.getSeed(), equalTo(LocalPlanner.seed("job-00000001", s.getIndex())));
-      assertThat(s.getPrompt().codePointCount(0, s.getPrompt().length()), lessThanOrEqualTo(LocalPlanner.MAX_PROMPT_CODE_POINTS));
+      assertThat(
+          s.getPrompt().codePointCount(0, s.getPrompt().length()),
+          lessThanOrEqualTo(LocalPlanner.MAX_PROMPT_CODE_POINTS));
     }
     assertThat(o.usage().totalTokens(), equalTo(1555L));
     assertThat(o.attempts(), equalTo(1));
@@ -90,19 +96,35 @@ class GeminiPlannerTest {
     JsonNode schema = r.responseSchema();
     assertThat(schema.path("properties").path("shots").path("minItems").asInt(), equalTo(3));
     assertThat(schema.path("properties").path("shots").path("maxItems").asInt(), equalTo(3));
-    assertThat(FakeGeminiServer.propertyNames(schema),
-        hasItems("script", "markers", "style", "palette", "mood", "lighting", "character", "shots", "index", "prompt"));
+    assertThat(
+        FakeGeminiServer.propertyNames(schema),
+        hasItems(
+            "script",
+            "markers",
+            "style",
+            "palette",
+            "mood",
+            "lighting",
+            "character",
+            "shots",
+            "index",
+            "prompt"));
   }
 
   @Test
   void requestPreferencesWinOverGeminiMarkers() {
     server.script(Answer.json(answer(2)));
     GeminiPlanner.Outcome o =
-        plan("{\"content\": \"" + CONTENT + "\", \"duration_sec\": 10, \"mode\": \"preview\", \"preferences\": {\"style\": \"anime\"}}", 5);
+        plan(
+            "{\"content\": \""
+                + CONTENT
+                + "\", \"duration_sec\": 10, \"mode\": \"preview\", \"preferences\": {\"style\": \"anime\"}}",
+            5);
 
     assertThat(o.shots(), hasSize(2));
     assertThat(o.shots().get(0).getPrompt(), containsString("Style: anime."));
-    assertThat(o.shots().get(0).getPrompt(), containsString("Color palette: cold blues and warm amber."));
+    assertThat(
+        o.shots().get(0).getPrompt(), containsString("Color palette: cold blues and warm amber."));
     assertThat(server.received().get(0).userText(), containsString("Style (requested): anime"));
   }
 
@@ -113,7 +135,8 @@ class GeminiPlannerTest {
 
     assertThat(o.shots(), nullValue());
     assertThat(o.callSucceeded(), equalTo(true));
-    assertThat(o.failure(), equalTo("invalid Gemini plan: the answer is not one well-formed JSON value"));
+    assertThat(
+        o.failure(), equalTo("invalid Gemini plan: the answer is not one well-formed JSON value"));
   }
 
   @Test
@@ -122,7 +145,9 @@ class GeminiPlannerTest {
     GeminiPlanner.Outcome o = plan(FINAL_30S, 10);
 
     assertThat(o.shots(), nullValue());
-    assertThat(o.failure(), equalTo("invalid Gemini plan: shots: expected 3 (the route's clip grid), got 4"));
+    assertThat(
+        o.failure(),
+        equalTo("invalid Gemini plan: shots: expected 3 (the route's clip grid), got 4"));
   }
 
   @Test
@@ -163,20 +188,27 @@ class GeminiPlannerTest {
     nullScript.putNull("script");
     assertThat(message(nullScript), equalTo("the answer lacks script"));
 
-    assertThat(message("{\"script\":\"a\",\"script\":\"b\"}"), equalTo("the answer is not one well-formed JSON value"));
-    assertThat(message(answer(3).toString() + " {}"), equalTo("the answer is not one well-formed JSON value"));
+    assertThat(
+        message("{\"script\":\"a\",\"script\":\"b\"}"),
+        equalTo("the answer is not one well-formed JSON value"));
+    assertThat(
+        message(answer(3).toString() + " {}"),
+        equalTo("the answer is not one well-formed JSON value"));
     assertThat(message("[1,2,3]"), equalTo("the answer is not a JSON object"));
   }
 
   private static String message(Object answer) {
     GeminiPlanner.InvalidAnswer e =
-        assertThrows(GeminiPlanner.InvalidAnswer.class, () -> GeminiPlanner.parse(answer.toString(), 3));
+        assertThrows(
+            GeminiPlanner.InvalidAnswer.class, () -> GeminiPlanner.parse(answer.toString(), 3));
     return e.getMessage();
   }
 
   @Test
   void rateLimitedThenSuccessPlansWithGemini() {
-    server.script(Answer.error(429, "RESOURCE_EXHAUSTED", "Resource exhausted, please try again later."), Answer.json(answer(3)));
+    server.script(
+        Answer.error(429, "RESOURCE_EXHAUSTED", "Resource exhausted, please try again later."),
+        Answer.json(answer(3)));
     GeminiPlanner.Outcome o = plan(FINAL_30S, 10);
 
     assertThat(o.shots(), hasSize(3));
@@ -192,7 +224,8 @@ class GeminiPlannerTest {
     assertThat(o.callSucceeded(), equalTo(false));
     assertThat(o.errorKind(), equalTo(GeminiException.Kind.SERVER));
     assertThat(o.attempts(), equalTo(3));
-    assertThat(o.failure(), equalTo("Gemini call failed: HTTP 500 INTERNAL: Internal error encountered."));
+    assertThat(
+        o.failure(), equalTo("Gemini call failed: HTTP 500 INTERNAL: Internal error encountered."));
     assertThat(o.failure(), not(containsString(CONTENT)));
   }
 
@@ -201,7 +234,8 @@ class GeminiPlannerTest {
     server.script(Answer.json(answer(3)).delayed(2_500));
     JobRequest req = request(FINAL_30S);
     GeminiPlanner.Outcome o =
-        GeminiPlanner.plan(new GeminiClient(server.config(1).withRetries(1, 0)), "job-00000001", req, 10);
+        GeminiPlanner.plan(
+            new GeminiClient(server.config(1).withRetries(1, 0)), "job-00000001", req, 10);
 
     assertThat(o.shots(), nullValue());
     assertThat(o.errorKind(), equalTo(GeminiException.Kind.TIMEOUT));

@@ -22,9 +22,10 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class LocalPlannerTest {
-  private static final String SCRIPT = "A red kite rises over green hills. The child runs after"
-      + " it, laughing! Clouds gather at dusk. Rain begins to fall? The kite lands softly.\n"
-      + "Closing title: Acme kites";
+  private static final String SCRIPT =
+      "A red kite rises over green hills. The child runs after"
+          + " it, laughing! Clouds gather at dusk. Rain begins to fall? The kite lands softly.\n"
+          + "Closing title: Acme kites";
 
   private static JobRequest req(String mode, int duration, String content) {
     return JobRequest.builder()
@@ -53,12 +54,17 @@ class LocalPlannerTest {
 
   @Test
   void splitsSentencesAndLines() {
-    assertThat(LocalPlanner.sentences(SCRIPT, "en"), contains(
-        "A red kite rises over green hills.", "The child runs after it, laughing!",
-        "Clouds gather at dusk.", "Rain begins to fall?", "The kite lands softly.",
-        "Closing title: Acme kites"));
-    assertThat(LocalPlanner.sentences("今日は晴れです。明日は雨でしょう。", "ja"),
-        contains("今日は晴れです。", "明日は雨でしょう。"));
+    assertThat(
+        LocalPlanner.sentences(SCRIPT, "en"),
+        contains(
+            "A red kite rises over green hills.",
+            "The child runs after it, laughing!",
+            "Clouds gather at dusk.",
+            "Rain begins to fall?",
+            "The kite lands softly.",
+            "Closing title: Acme kites"));
+    assertThat(
+        LocalPlanner.sentences("今日は晴れです。明日は雨でしょう。", "ja"), contains("今日は晴れです。", "明日は雨でしょう。"));
     assertThat(LocalPlanner.sentences("\n\n  \n", "en"), hasSize(0));
   }
 
@@ -73,24 +79,30 @@ class LocalPlannerTest {
       previous = at;
     }
     // 6 sentences over 2 shots: 3 each.
-    assertThat(shots.get(0).getPrompt(), startsWith("A red kite rises over green hills. The child"
-        + " runs after it, laughing! Clouds gather at dusk.\n"));
+    assertThat(
+        shots.get(0).getPrompt(),
+        startsWith(
+            "A red kite rises over green hills. The child"
+                + " runs after it, laughing! Clouds gather at dusk.\n"));
     assertThat(shots.get(1).getPrompt(), startsWith("Rain begins to fall?"));
   }
 
   @Test
   void sentencesSpreadOverShotsWhenThereAreFewerSentences() {
-    List<ShotSpec> shots = LocalPlanner.plan("job-12345678",
-        req("final", 40, "A lighthouse at night. Waves crash below."), 8);
+    List<ShotSpec> shots =
+        LocalPlanner.plan(
+            "job-12345678", req("final", 40, "A lighthouse at night. Waves crash below."), 8);
     assertThat(shots, hasSize(5));
-    List<String> firstLines = shots.stream().map(s -> s.getPrompt().split("\n")[0])
-        .collect(Collectors.toList());
-    assertThat(firstLines, contains(
-        "A lighthouse at night. (part 1 of 3)",
-        "A lighthouse at night. (part 2 of 3)",
-        "A lighthouse at night. (part 3 of 3)",
-        "Waves crash below. (part 1 of 2)",
-        "Waves crash below. (part 2 of 2)"));
+    List<String> firstLines =
+        shots.stream().map(s -> s.getPrompt().split("\n")[0]).collect(Collectors.toList());
+    assertThat(
+        firstLines,
+        contains(
+            "A lighthouse at night. (part 1 of 3)",
+            "A lighthouse at night. (part 2 of 3)",
+            "A lighthouse at night. (part 3 of 3)",
+            "Waves crash below. (part 1 of 2)",
+            "Waves crash below. (part 2 of 2)"));
   }
 
   @Test
@@ -99,16 +111,18 @@ class LocalPlannerTest {
     assertThat(shots, hasSize(4));
     assertThat(total(shots), equalTo(32.0));
     assertThat(total(shots), equalTo(ShotGrid.renderedSeconds(30, 8)));
-    assertThat(shots.stream().map(ShotSpec::getIndex).collect(Collectors.toList()),
-        contains(0, 1, 2, 3));
+    assertThat(
+        shots.stream().map(ShotSpec::getIndex).collect(Collectors.toList()), contains(0, 1, 2, 3));
     assertThat(LocalPlanner.plan("j-12345678", req("final", 30, SCRIPT), 10), hasSize(3));
   }
 
   @Test
   void previewShotsAreFiveSecondsAndSumToTheDuration() {
-    List<ShotSpec> shots = LocalPlanner.plan("job-12345678",
-        req("preview", 12, SCRIPT), ShotGrid.PREVIEW_CLIP_SECONDS);
-    assertThat(shots.stream().map(ShotSpec::getDurationSec).collect(Collectors.toList()),
+    List<ShotSpec> shots =
+        LocalPlanner.plan(
+            "job-12345678", req("preview", 12, SCRIPT), ShotGrid.PREVIEW_CLIP_SECONDS);
+    assertThat(
+        shots.stream().map(ShotSpec::getDurationSec).collect(Collectors.toList()),
         contains(5.0, 5.0, 2.0));
     assertThat(total(shots), equalTo(12.0));
   }
@@ -123,8 +137,10 @@ class LocalPlannerTest {
     assertThat(a, equalTo(b));
     Set<Long> seeds = a.stream().map(ShotSpec::getSeed).collect(Collectors.toSet());
     assertThat(seeds, hasSize(60));
-    Set<Long> other = LocalPlanner.plan("job-87654321", req("final", 300, SCRIPT), 5).stream()
-        .map(ShotSpec::getSeed).collect(Collectors.toCollection(HashSet::new));
+    Set<Long> other =
+        LocalPlanner.plan("job-87654321", req("final", 300, SCRIPT), 5).stream()
+            .map(ShotSpec::getSeed)
+            .collect(Collectors.toCollection(HashSet::new));
     other.retainAll(seeds);
     assertThat(other, hasSize(0));
     for (int i = 0; i < a.size(); i++) {
@@ -147,38 +163,56 @@ class LocalPlannerTest {
     List<ShotSpec> plain = LocalPlanner.plan("job-12345678", req("final", 20, SCRIPT), 10);
     for (ShotSpec s : plain) {
       assertThat(s.getPrompt(), containsString("Style: " + LocalPlanner.DEFAULT_STYLE));
-      assertThat(s.getPrompt(), containsString("Color palette: "
-          + LocalPlanner.DEFAULT_COLOR_PALETTE));
+      assertThat(
+          s.getPrompt(), containsString("Color palette: " + LocalPlanner.DEFAULT_COLOR_PALETTE));
       assertThat(s.getPrompt(), containsString("Mood: " + LocalPlanner.DEFAULT_MOOD));
       assertThat(s.getPrompt(), containsString("Camera: " + LocalPlanner.DEFAULT_CAMERA));
       assertThat(s.getPrompt(), containsString("Lighting: " + LocalPlanner.DEFAULT_LIGHTING));
       assertThat(s.getPrompt(), containsString("Character: " + LocalPlanner.DEFAULT_CHARACTER));
       assertThat(s.getPrompt(), endsWith("Aspect ratio 16:9."));
     }
-    JobRequest styled = req("final", 20, SCRIPT).toBuilder().setStyle("anime")
-        .setColorPalette("pastel").setMood("joyful").setCameraStyle("handheld")
-        .setAspectRatio("9:16").build();
+    JobRequest styled =
+        req("final", 20, SCRIPT).toBuilder()
+            .setStyle("anime")
+            .setColorPalette("pastel")
+            .setMood("joyful")
+            .setCameraStyle("handheld")
+            .setAspectRatio("9:16")
+            .build();
     List<ShotSpec> shots = LocalPlanner.plan("job-12345678", styled, 10);
     String markers = LocalPlanner.markers(styled);
     for (ShotSpec s : shots) {
       assertThat(s.getPrompt(), endsWith("\n" + markers));
     }
-    assertThat(markers, equalTo("Style: anime. Color palette: pastel. Mood: joyful."
-        + " Camera: handheld. Lighting: " + LocalPlanner.DEFAULT_LIGHTING + ". Character: "
-        + LocalPlanner.DEFAULT_CHARACTER + ". Aspect ratio 9:16."));
+    assertThat(
+        markers,
+        equalTo(
+            "Style: anime. Color palette: pastel. Mood: joyful."
+                + " Camera: handheld. Lighting: "
+                + LocalPlanner.DEFAULT_LIGHTING
+                + ". Character: "
+                + LocalPlanner.DEFAULT_CHARACTER
+                + ". Aspect ratio 9:16."));
   }
 
   @Test
   void promptsAreCappedAtAWordBoundary() {
-    String longScript = IntStream.range(0, 400).mapToObj(i -> "Sentence number " + i + " here.")
-        .collect(Collectors.joining(" "));
-    JobRequest r = req("final", 5, longScript).toBuilder().setStyle("s".repeat(200))
-        .setMood("m".repeat(200)).setCameraStyle("c".repeat(200))
-        .setColorPalette("p".repeat(200)).build();
+    String longScript =
+        IntStream.range(0, 400)
+            .mapToObj(i -> "Sentence number " + i + " here.")
+            .collect(Collectors.joining(" "));
+    JobRequest r =
+        req("final", 5, longScript).toBuilder()
+            .setStyle("s".repeat(200))
+            .setMood("m".repeat(200))
+            .setCameraStyle("c".repeat(200))
+            .setColorPalette("p".repeat(200))
+            .build();
     List<ShotSpec> shots = LocalPlanner.plan("job-12345678", r, 5);
     assertThat(shots, hasSize(1));
     String prompt = shots.get(0).getPrompt();
-    assertThat(prompt.codePointCount(0, prompt.length()),
+    assertThat(
+        prompt.codePointCount(0, prompt.length()),
         lessThanOrEqualTo(LocalPlanner.MAX_PROMPT_CODE_POINTS));
     String slice = prompt.substring(0, prompt.indexOf('\n'));
     assertThat(slice, endsWith("…"));

@@ -32,7 +32,8 @@ class PlanTest {
 
   @RegisterExtension final TestPipelineExtension pipeline = TestPipelineExtension.create();
 
-  private static Job routed(String messageId, String body, String backend, double clip, double estimate) {
+  private static Job routed(
+      String messageId, String body, String backend, double clip, double estimate) {
     return received(messageId, "acme", "job-" + messageId, 1, body).toBuilder()
         .setInputPayload(null)
         .setBackend(backend)
@@ -64,7 +65,14 @@ class PlanTest {
   @Test
   void estimateEndsEstimatedWithItsPlan(TestPipeline p) {
     PCollectionTuple out =
-        p.apply(Create.of(routed("m-1", "{" + CONTENT + ", \"mode\": \"estimate\"}", "runway_gen4_turbo", 10, 1.5)))
+        p.apply(
+                Create.of(
+                    routed(
+                        "m-1",
+                        "{" + CONTENT + ", \"mode\": \"estimate\"}",
+                        "runway_gen4_turbo",
+                        10,
+                        1.5)))
             .apply(new Plan());
 
     PAssert.that(out.get(StageTags.JOBS)).empty();
@@ -87,9 +95,10 @@ class PlanTest {
 
   @Test
   void estimateWithoutAnyRouteIsStillEstimated(TestPipeline p) {
-    Job noRoute = routed("m-1", "{" + CONTENT + ", \"mode\": \"estimate\"}", null, 0, 0).toBuilder()
-        .setReason("a final render would be refused: no backend")
-        .build();
+    Job noRoute =
+        routed("m-1", "{" + CONTENT + ", \"mode\": \"estimate\"}", null, 0, 0).toBuilder()
+            .setReason("a final render would be refused: no backend")
+            .build();
     PCollectionTuple out = p.apply(Create.of(noRoute)).apply(new Plan());
 
     PAssert.that(out.get(StageTags.JOBS)).empty();
@@ -110,7 +119,12 @@ class PlanTest {
     PCollectionTuple out =
         p.apply(
                 Create.of(
-                    routed("m-1", "{" + CONTENT + ", \"mode\": \"preview\", \"duration_sec\": 12}", "preview", 5, 0)))
+                    routed(
+                        "m-1",
+                        "{" + CONTENT + ", \"mode\": \"preview\", \"duration_sec\": 12}",
+                        "preview",
+                        5,
+                        0)))
             .apply(new Plan());
 
     PAssert.that(out.get(StageTags.FINISHED)).empty();

@@ -85,7 +85,8 @@ class PlanWithGeminiTest {
   void geminiPlansAFinalAndTheCallIsAudited(TestPipeline p) {
     server.script(Answer.json(GeminiPlannerTest.answer(3)));
     PCollectionTuple out =
-        p.apply(Create.of(routed(GeminiPlannerTest.FINAL_30S, "runway_gen4_turbo", 10))).apply(plan());
+        p.apply(Create.of(routed(GeminiPlannerTest.FINAL_30S, "runway_gen4_turbo", 10)))
+            .apply(plan());
 
     PAssert.that(out.get(StageTags.JOBS))
         .satisfies(
@@ -96,7 +97,9 @@ class PlanWithGeminiTest {
               assertThat(j.getShots(), hasSize(3));
               assertThat(j.getShots().get(2).getPrompt(), startsWith("Gemini shot 2"));
               assertThat(history(j), contains("RECEIVED", "PLANNED", "RENDERING"));
-              assertThat(j.getHistory().get(1).getDetail(), containsString("planned by gemini:gemini-test"));
+              assertThat(
+                  j.getHistory().get(1).getDetail(),
+                  containsString("planned by gemini:gemini-test"));
               return null;
             });
     PAssert.that(out.get(StageTags.AUDIT))
@@ -126,16 +129,20 @@ class PlanWithGeminiTest {
   void anInvalidAnswerFallsBackToTheLocalPlannerWithAnErrorEvent(TestPipeline p) {
     server.script(Answer.json(GeminiPlannerTest.answer(2)));
     PCollectionTuple out =
-        p.apply(Create.of(routed(GeminiPlannerTest.FINAL_30S, "runway_gen4_turbo", 10))).apply(plan());
+        p.apply(Create.of(routed(GeminiPlannerTest.FINAL_30S, "runway_gen4_turbo", 10)))
+            .apply(plan());
 
     PAssert.that(out.get(StageTags.JOBS))
         .satisfies(
             jobs -> {
               Job j = list(jobs).get(0);
               assertThat(j.getPlanner(), equalTo(LocalPlanner.NAME));
-              assertThat(j.getShots(), equalTo(LocalPlanner.plan("job-00000001", j.getRequest(), 10)));
-              assertThat(j.getHistory().get(1).getDetail(),
-                  containsString("planned by local-sentence-planner (fallback: invalid Gemini plan: shots: expected 3"));
+              assertThat(
+                  j.getShots(), equalTo(LocalPlanner.plan("job-00000001", j.getRequest(), 10)));
+              assertThat(
+                  j.getHistory().get(1).getDetail(),
+                  containsString(
+                      "planned by local-sentence-planner (fallback: invalid Gemini plan: shots: expected 3"));
               return null;
             });
     PAssert.that(out.get(StageTags.AUDIT))
@@ -161,7 +168,12 @@ class PlanWithGeminiTest {
     PCollectionTuple out =
         p.apply(
                 Create.of(
-                    routed("{\"content\": \"" + CONTENT + "\", \"mode\": \"preview\", \"duration_sec\": 12}", "preview", 5)))
+                    routed(
+                        "{\"content\": \""
+                            + CONTENT
+                            + "\", \"mode\": \"preview\", \"duration_sec\": 12}",
+                        "preview",
+                        5)))
             .apply(plan());
 
     PAssert.that(out.get(StageTags.JOBS))
@@ -198,7 +210,10 @@ class PlanWithGeminiTest {
     PCollectionTuple out =
         p.apply(
                 Create.of(
-                    routed("{\"content\": \"" + CONTENT + "\", \"mode\": \"estimate\"}", "runway_gen4_turbo", 10)))
+                    routed(
+                        "{\"content\": \"" + CONTENT + "\", \"mode\": \"estimate\"}",
+                        "runway_gen4_turbo",
+                        10)))
             .apply(plan());
 
     PAssert.that(out.get(StageTags.FINISHED))

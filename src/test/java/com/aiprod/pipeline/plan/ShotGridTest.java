@@ -39,8 +39,8 @@ class ShotGridTest {
     assertThat(ShotGrid.chooseClipSeconds(runway, 10), equalTo(10));
     assertThat(ShotGrid.chooseClipSeconds(runway, 5), equalTo(5));
     assertThat(ShotGrid.chooseClipSeconds(T.get("veo3"), 30), equalTo(8));
-    assertThrows(IllegalArgumentException.class,
-        () -> ShotGrid.chooseClipSeconds(T.get("preview"), 30));
+    assertThrows(
+        IllegalArgumentException.class, () -> ShotGrid.chooseClipSeconds(T.get("preview"), 30));
   }
 
   @Test

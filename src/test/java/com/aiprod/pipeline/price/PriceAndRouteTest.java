@@ -11,19 +11,19 @@ import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasItems;
-import static org.hamcrest.Matchers.not;
-import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
 import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.admit.SpendLedger;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.testing.StageFixtures;
 import java.time.Instant;
@@ -60,18 +60,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 class PriceAndRouteTest {
-  private static final String CONTENT = "\"content\": \"A lighthouse at dawn. Waves crash on the rocks.\"";
-  private static final String PREVIEW = "{" + CONTENT + ", \"mode\": \"preview\", \"duration_sec\": 10}";
+  private static final String CONTENT =
+      "\"content\": \"A lighthouse at dawn. Waves crash on the rocks.\"";
+  private static final String PREVIEW =
+      "{" + CONTENT + ", \"mode\": \"preview\", \"duration_sec\": 10}";
+
   /** quick_social, 30 s, default budget $1.50. */
   private static final String FINAL = "{" + CONTENT + ", \"mode\": \"final\"}";
+
   private static final String ESTIMATE = "{" + CONTENT + ", \"mode\": \"estimate\"}";
-  private static final String FINAL_CHEAP = "{" + CONTENT + ", \"mode\": \"final\", \"budget_usd\": 0.1}";
-  private static final String ESTIMATE_CHEAP = "{" + CONTENT + ", \"mode\": \"estimate\", \"budget_usd\": 0.1}";
+  private static final String FINAL_CHEAP =
+      "{" + CONTENT + ", \"mode\": \"final\", \"budget_usd\": 0.1}";
+  private static final String ESTIMATE_CHEAP =
+      "{" + CONTENT + ", \"mode\": \"estimate\", \"budget_usd\": 0.1}";
   private static final long HOUR = 3_600_000L;
 
   private static final String PROJECT = "demo-aiprod";
+
   /** The UTC day of {@link StageFixtures#T0}. */
-  private static final LocalDate DAY = Instant.ofEpochMilli(StageFixtures.T0).atZone(ZoneOffset.UTC).toLocalDate();
+  private static final LocalDate DAY =
+      Instant.ofEpochMilli(StageFixtures.T0).atZone(ZoneOffset.UTC).toLocalDate();
+
   private static final Set<String> RUNWAY = Set.of("preview", "runway_gen4_turbo");
 
   @RegisterExtension static final FirestoreEmulator EMULATOR = new FirestoreEmulator();
@@ -184,7 +193,8 @@ class PriceAndRouteTest {
             events -> {
               assertThat(eventTypes(events), contains("PERMISSION_DENIED"));
               AuditEvent e = list(events).get(0);
-              assertThat(e.getDetails(), containsString("\"reason_code\":\"NO_BACKEND_AVAILABLE\""));
+              assertThat(
+                  e.getDetails(), containsString("\"reason_code\":\"NO_BACKEND_AVAILABLE\""));
               assertThat(e.getDetails(), containsString("\"stage\":\"PriceAndRoute\""));
               return null;
             });
@@ -220,7 +230,8 @@ class PriceAndRouteTest {
 
   @Test
   void dailyCapRefusesTheLaterFinalsOfATenantsDay(TestPipeline p) {
-    // runway_gen4_turbo: 30 s × $0.05 = $1.50 per final; free cap $5: three fit, the fourth would make $6.
+    // runway_gen4_turbo: 30 s × $0.05 = $1.50 per final; free cap $5: three fit, the fourth would
+    // make $6.
     List<Job> jobs = new ArrayList<>();
     for (int i = 1; i <= 5; i++) {
       jobs.add(received("m-" + i, "acme", "job-000000" + i, i, "user", "free", FINAL));
@@ -228,11 +239,13 @@ class PriceAndRouteTest {
     // After the cap is reached: a preview ($0) and an estimate (spends nothing) still pass.
     jobs.add(received("m-6", "acme", "job-0000006", 6, "user", "free", PREVIEW));
     jobs.add(received("m-7", "acme", "job-0000007", 7, "user", "free", ESTIMATE));
-    // Another tenant, and the same tenant the next UTC day (T0 is 16:00 UTC), have budgets of their own.
+    // Another tenant, and the same tenant the next UTC day (T0 is 16:00 UTC), have budgets of their
+    // own.
     jobs.add(received("m-8", "globex", "job-0000008", 8, "user", "free", FINAL));
     jobs.add(
         received("m-9", "acme", "job-0000009", 9, "user", "free", FINAL).toBuilder()
-            .setReceivedAtMillis(received("m-9", "acme", "job-0000009", 9, FINAL).getReceivedAtMillis() + 9 * HOUR)
+            .setReceivedAtMillis(
+                received("m-9", "acme", "job-0000009", 9, FINAL).getReceivedAtMillis() + 9 * HOUR)
             .build());
     Collections.shuffle(jobs, new Random(42));
 
@@ -280,7 +293,8 @@ class PriceAndRouteTest {
               List<AuditEvent> all = list(events);
               assertThat(eventTypes(all), contains("PERMISSION_DENIED", "PERMISSION_DENIED"));
               assertThat(
-                  all.stream().map(AuditEvent::getMessageId).toList(), containsInAnyOrder("m-4", "m-5"));
+                  all.stream().map(AuditEvent::getMessageId).toList(),
+                  containsInAnyOrder("m-4", "m-5"));
               return null;
             });
     p.run().waitUntilFinish();
@@ -308,7 +322,8 @@ class PriceAndRouteTest {
     second.add(received("m-3", "acme", "job-0000003", 3, "user", "free", FINAL));
     second.add(received("m-4", "acme", "job-0000004", 4, "user", "free", FINAL));
     second.add(received("m-5", "acme", "job-0000005", 5, "user", "free", PREVIEW));
-    Pipeline p2 = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
+    Pipeline p2 =
+        Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
     PCollectionTuple out2 = route(p2, RUNWAY, second);
     PAssert.that(out2.get(StageTags.JOBS))
         .satisfies(
@@ -340,7 +355,8 @@ class PriceAndRouteTest {
   @Test
   void streamingChargesEachFinalAsItArrivesWithoutGrouping(TestPipeline p) throws Exception {
     p.getOptions().as(StreamingOptions.class).setStreaming(true);
-    TestStream.Builder<Job> events = TestStream.create(p.getSchemaRegistry().getSchemaCoder(Job.class));
+    TestStream.Builder<Job> events =
+        TestStream.create(p.getSchemaRegistry().getSchemaCoder(Job.class));
     for (Job job : acmeFreeDay()) {
       events = events.addElements(job);
     }
@@ -381,7 +397,10 @@ class PriceAndRouteTest {
     assertThat(spent("acme", DAY), equalTo(4.5));
   }
 
-  /** Turns a sequence number into the i-th job of {@link #acmeFreeDay()}; later numbers into nothing. */
+  /**
+   * Turns a sequence number into the i-th job of {@link #acmeFreeDay()}; later numbers into
+   * nothing.
+   */
   static final class NthJobFn extends DoFn<Long, Job> {
     @ProcessElement
     public void process(@Element Long i, OutputReceiver<Job> out) {
@@ -400,7 +419,9 @@ class PriceAndRouteTest {
     Pipeline p = Pipeline.create(options);
     // An input that never ends: a GroupByKey in the global window would never fire on it.
     PCollection<Job> jobs =
-        p.apply("Ticks", GenerateSequence.from(0).withRate(20, org.joda.time.Duration.standardSeconds(1)))
+        p.apply(
+                "Ticks",
+                GenerateSequence.from(0).withRate(20, org.joda.time.Duration.standardSeconds(1)))
             .apply("Jobs", ParDo.of(new NthJobFn()));
     jobs.apply(stage(RUNWAY, true));
 
@@ -455,7 +476,9 @@ class PriceAndRouteTest {
               assertThat(all.stream().map(Job::getState).toList(), everyItem(equalTo("RECEIVED")));
               Job cheap = byMessage(all, "m-1");
               assertThat(cheap.getBackend(), nullValue());
-              assertThat(cheap.getReason(), containsString("a final render would be refused: budget_usd $0.10"));
+              assertThat(
+                  cheap.getReason(),
+                  containsString("a final render would be refused: budget_usd $0.10"));
               assertThat(cheap.getEstimateUsd(), greaterThan(0.1));
               assertThat(cheap.getClipSeconds(), greaterThan(0.0));
               Job normal = byMessage(all, "m-2");

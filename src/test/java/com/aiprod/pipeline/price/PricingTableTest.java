@@ -38,8 +38,8 @@ class PricingTableTest {
     PricingTable t = PricingTable.load(null);
     assertThat(t.asOf(), equalTo("2026-11-01"));
     assertThat(t.source(), equalTo("classpath:pricing.json"));
-    assertThat(t.ids(), contains("replicate_wan", "runway_gen4_turbo", "veo3_fast", "veo3",
-        "preview"));
+    assertThat(
+        t.ids(), contains("replicate_wan", "runway_gen4_turbo", "veo3_fast", "veo3", "preview"));
     PricingTable.Backend runway = t.get("runway_gen4_turbo");
     assertThat(runway.api(), equalTo("runway"));
     assertThat(runway.usdPerSecond(), equalTo(0.05));
@@ -71,10 +71,13 @@ class PricingTableTest {
     assertThat(t.get("runway_gen4_turbo").model(), equalTo("gen4_turbo"));
     assertThat(t.get("replicate_wan").model(), equalTo("wan-video/wan-2.2-t2v-fast"));
     assertThat(t.get("preview").model(), nullValue());
-    assertThat(parse("{\"as_of\": \"2026-11-01\", \"backends\": [" + BACKEND + "]}").get("b1").model(),
+    assertThat(
+        parse("{\"as_of\": \"2026-11-01\", \"backends\": [" + BACKEND + "]}").get("b1").model(),
         nullValue());
-    String bad = BACKEND.replace("\"api\": \"x\",", "\"api\": \"x\", \"model\": \"../etc passwd\",");
-    assertThat(malformed("{\"as_of\": \"2026-11-01\", \"backends\": [" + bad + "]}"),
+    String bad =
+        BACKEND.replace("\"api\": \"x\",", "\"api\": \"x\", \"model\": \"../etc passwd\",");
+    assertThat(
+        malformed("{\"as_of\": \"2026-11-01\", \"backends\": [" + bad + "]}"),
         containsString("backends[0].model: must be a model name"));
   }
 
@@ -91,56 +94,72 @@ class PricingTableTest {
   @Test
   void missingFileNamesThePath(@TempDir Path dir) {
     String path = dir.resolve("nope.json").toString();
-    String msg = assertThrows(IllegalArgumentException.class, () -> PricingTable.load(path))
-        .getMessage();
+    String msg =
+        assertThrows(IllegalArgumentException.class, () -> PricingTable.load(path)).getMessage();
     assertThat(msg, allOf(containsString(path), containsString("not found")));
   }
 
   @Test
   void notJsonNamesFileAndPosition() {
-    assertThat(malformed("{\"as_of\": "),
-        allOf(containsString("test.json"), containsString("not valid JSON"),
+    assertThat(
+        malformed("{\"as_of\": "),
+        allOf(
+            containsString("test.json"),
+            containsString("not valid JSON"),
             containsString("line 1")));
     assertThat(malformed("[]"), containsString("must be a JSON object"));
   }
 
   @Test
   void everyBadFieldIsNamed() {
-    String msg = malformed("{\"as_of\": \"Nov 2026\", \"currency\": \"EUR\", \"extra\": 1,"
-        + " \"backends\": [{\"id\": \"B 1\", \"api\": \"\", \"usd_per_second\": -1,"
-        + " \"prior_quality\": 1.5, \"clip_seconds\": [0, 2.5], \"modes\": [\"draft\"],"
-        + " \"usd_per_sec\": 1}]}");
-    assertThat(msg, allOf(
-        containsString("pricing file test.json is malformed"),
-        containsString("as_of: \"Nov 2026\" is not an ISO date"),
-        containsString("currency: must be \"USD\""),
-        containsString("extra: unknown key"),
-        containsString("backends[0].id"),
-        containsString("backends[0].api"),
-        containsString("backends[0].usd_per_second"),
-        containsString("backends[0].prior_quality"),
-        containsString("backends[0].clip_seconds: 0 is not an integer 1–60"),
-        containsString("backends[0].clip_seconds: 2.5"),
-        containsString("backends[0].modes: \"draft\""),
-        containsString("backends[0].usd_per_sec: unknown key")));
+    String msg =
+        malformed(
+            "{\"as_of\": \"Nov 2026\", \"currency\": \"EUR\", \"extra\": 1,"
+                + " \"backends\": [{\"id\": \"B 1\", \"api\": \"\", \"usd_per_second\": -1,"
+                + " \"prior_quality\": 1.5, \"clip_seconds\": [0, 2.5], \"modes\": [\"draft\"],"
+                + " \"usd_per_sec\": 1}]}");
+    assertThat(
+        msg,
+        allOf(
+            containsString("pricing file test.json is malformed"),
+            containsString("as_of: \"Nov 2026\" is not an ISO date"),
+            containsString("currency: must be \"USD\""),
+            containsString("extra: unknown key"),
+            containsString("backends[0].id"),
+            containsString("backends[0].api"),
+            containsString("backends[0].usd_per_second"),
+            containsString("backends[0].prior_quality"),
+            containsString("backends[0].clip_seconds: 0 is not an integer 1–60"),
+            containsString("backends[0].clip_seconds: 2.5"),
+            containsString("backends[0].modes: \"draft\""),
+            containsString("backends[0].usd_per_sec: unknown key")));
   }
 
   @Test
   void requiredFields() {
     assertThat(malformed("{\"backends\": [" + BACKEND + "]}"), containsString("as_of: required"));
     assertThat(malformed("{\"as_of\": \"2026-11-01\"}"), containsString("backends: required"));
-    assertThat(malformed("{\"as_of\": \"2026-11-01\", \"backends\": [{\"id\": \"b\","
-            + " \"api\": \"x\", \"usd_per_second\": 0.1, \"clip_seconds\": []}]}"),
-        allOf(containsString("backends[0].prior_quality: required"),
+    assertThat(
+        malformed(
+            "{\"as_of\": \"2026-11-01\", \"backends\": [{\"id\": \"b\","
+                + " \"api\": \"x\", \"usd_per_second\": 0.1, \"clip_seconds\": []}]}"),
+        allOf(
+            containsString("backends[0].prior_quality: required"),
             containsString("backends[0].clip_seconds: must not be empty")));
   }
 
   @Test
   void duplicateIdsAndKeysAreRejected() {
-    assertThat(malformed("{\"as_of\": \"2026-11-01\", \"backends\": [" + BACKEND + ", "
-        + BACKEND + "]}"), containsString("backends[1].id: duplicate id \"b1\""));
-    assertThat(malformed("{\"as_of\": \"2026-11-01\", \"as_of\": \"2026-11-02\","
-        + " \"backends\": [" + BACKEND + "]}"), containsString("Duplicate field"));
+    assertThat(
+        malformed("{\"as_of\": \"2026-11-01\", \"backends\": [" + BACKEND + ", " + BACKEND + "]}"),
+        containsString("backends[1].id: duplicate id \"b1\""));
+    assertThat(
+        malformed(
+            "{\"as_of\": \"2026-11-01\", \"as_of\": \"2026-11-02\","
+                + " \"backends\": ["
+                + BACKEND
+                + "]}"),
+        containsString("Duplicate field"));
   }
 
   @Test
@@ -149,8 +168,9 @@ class PricingTableTest {
     assertThat(t.parseRenderBackends(null), contains("preview"));
     assertThat(t.parseRenderBackends(""), contains("preview"));
     assertThat(t.parseRenderBackends(" veo3 , preview,veo3,"), contains("veo3", "preview"));
-    String msg = assertThrows(IllegalArgumentException.class,
-        () -> t.parseRenderBackends("veo3,sora")).getMessage();
+    String msg =
+        assertThrows(IllegalArgumentException.class, () -> t.parseRenderBackends("veo3,sora"))
+            .getMessage();
     assertThat(msg, allOf(containsString("[sora]"), containsString("known in")));
   }
 

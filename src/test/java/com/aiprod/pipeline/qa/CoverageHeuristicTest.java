@@ -19,9 +19,10 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class CoverageHeuristicTest {
-  private static final List<String> TEN = IntStream.range(0, 10)
-      .mapToObj(i -> "Scene " + i + " shows a lighthouse keeper number " + i + ".")
-      .collect(Collectors.toList());
+  private static final List<String> TEN =
+      IntStream.range(0, 10)
+          .mapToObj(i -> "Scene " + i + " shows a lighthouse keeper number " + i + ".")
+          .collect(Collectors.toList());
   private static final String TEN_SENTENCES = String.join(" ", TEN);
 
   private static JobRequest req(String content, String lang) {
@@ -43,8 +44,9 @@ class CoverageHeuristicTest {
 
   @Test
   void aLocalPlanCoversEverySentence() {
-    String content = "A red kite rises over green hills. The child runs after it, laughing!"
-        + " Clouds gather at dusk.\nClosing title: Acme kites";
+    String content =
+        "A red kite rises over green hills. The child runs after it, laughing!"
+            + " Clouds gather at dusk.\nClosing title: Acme kites";
     List<ShotSpec> shots = LocalPlanner.plan("job-12345678", req(content, "en"), 8);
     assertThat(CoverageHeuristic.score(content, "en", shots), equalTo(1.0));
   }
@@ -54,7 +56,8 @@ class CoverageHeuristicTest {
     String content = "今日は晴れです。子供が公園で凧をあげています。明日は雨でしょう。";
     List<ShotSpec> shots = LocalPlanner.plan("job-12345678", req(content, "ja"), 10);
     assertThat(CoverageHeuristic.score(content, "ja", shots), equalTo(1.0));
-    assertThat(CoverageHeuristic.evaluate(content, "ja", List.of("今日は晴れです。")).score(),
+    assertThat(
+        CoverageHeuristic.evaluate(content, "ja", List.of("今日は晴れです。")).score(),
         closeTo(1.0 / 3, 1e-12));
   }
 
@@ -78,8 +81,7 @@ class CoverageHeuristicTest {
 
     double sixOfTen = CoverageHeuristic.evaluate(TEN_SENTENCES, "en", TEN.subList(0, 6)).score();
     assertThat(sixOfTen, equalTo(0.6));
-    assertThat(DecisionRules.decide(1, sixOfTen, 1, 1).state(),
-        equalTo(JobState.NEEDS_REVIEW));
+    assertThat(DecisionRules.decide(1, sixOfTen, 1, 1).state(), equalTo(JobState.NEEDS_REVIEW));
 
     double four = CoverageHeuristic.evaluate(TEN_SENTENCES, "en", TEN.subList(0, 4)).score();
     assertThat(four, equalTo(0.4));
@@ -91,25 +93,29 @@ class CoverageHeuristicTest {
   @Test
   void aSentenceMustBeCarriedByOnePrompt() {
     String content = "Golden retriever chases seagulls.";
-    assertThat(CoverageHeuristic.evaluate(content, "en",
-        List.of("Golden retriever", "chases seagulls")).score(), equalTo(0.0));
+    assertThat(
+        CoverageHeuristic.evaluate(content, "en", List.of("Golden retriever", "chases seagulls"))
+            .score(),
+        equalTo(0.0));
     // A truncated word does not count.
-    assertThat(CoverageHeuristic.evaluate(content, "en",
-        List.of("Golden retriever chases seag…")).score(), equalTo(0.0));
+    assertThat(
+        CoverageHeuristic.evaluate(content, "en", List.of("Golden retriever chases seag…")).score(),
+        equalTo(0.0));
   }
 
   @Test
   void stopWordsAndShortWordsAreNotSignificant() {
-    assertThat(CoverageHeuristic.significantWords("The cat and a dog is on the mat with 3 owls",
-        "en"), containsInAnyOrder("cat", "dog", "mat", "3", "owls"));
-    assertThat(CoverageHeuristic.evaluate("A cat, the dog.", "en",
-        List.of("cat dog")).score(), equalTo(1.0));
+    assertThat(
+        CoverageHeuristic.significantWords("The cat and a dog is on the mat with 3 owls", "en"),
+        containsInAnyOrder("cat", "dog", "mat", "3", "owls"));
+    assertThat(
+        CoverageHeuristic.evaluate("A cat, the dog.", "en", List.of("cat dog")).score(),
+        equalTo(1.0));
   }
 
   @Test
   void edgeCases() {
-    assertThat(CoverageHeuristic.evaluate(TEN_SENTENCES, "en", List.of()).score(),
-        equalTo(0.0));
+    assertThat(CoverageHeuristic.evaluate(TEN_SENTENCES, "en", List.of()).score(), equalTo(0.0));
     CoverageHeuristic.Coverage nothing =
         CoverageHeuristic.evaluate("It is. Is it? Oh!", "en", List.of("anything"));
     assertThat(nothing.score(), equalTo(1.0));

@@ -58,16 +58,18 @@ class GeminiScorerTest {
 
   /** A rendered two-shot preview job: real H.264 MP4s (1 s each, to keep the test fast). */
   static Job rendered(Path dir) throws Exception {
-    Job j = received("m-1", "acme", "job-00000001", 1, BODY).toBuilder()
-        .setInputPayload(null)
-        .setBackend("preview")
-        .setClipSeconds(5)
-        .build();
+    Job j =
+        received("m-1", "acme", "job-00000001", 1, BODY).toBuilder()
+            .setInputPayload(null)
+            .setBackend("preview")
+            .setClipSeconds(5)
+            .build();
     List<ShotSpec> shots = LocalPlanner.plan(j.getJobId(), j.getRequest(), 5);
     List<String> uris = new ArrayList<>();
     for (ShotSpec s : shots) {
       Path mp4 = dir.resolve("shot-" + s.getIndex() + ".mp4");
-      PreviewEncoder.encode(mp4, PreviewCard.of(s.getPrompt(), s.getIndex(), shots.size(), j.getJobId(), 1.0));
+      PreviewEncoder.encode(
+          mp4, PreviewCard.of(s.getPrompt(), s.getIndex(), shots.size(), j.getJobId(), 1.0));
       uris.add(mp4.toString());
     }
     return j.toBuilder()
@@ -94,7 +96,8 @@ class GeminiScorerTest {
     GeminiScorer.Outcome o = GeminiScorer.score(new GeminiClient(server.config(5)), rendered(dir));
 
     assertThat(o.failure(), nullValue());
-    assertThat(o.scores().weighted(), closeTo(0.3 * 0.8 + 0.3 * 0.6 + 0.2 * 0.5 + 0.2 * 0.9, 1e-12));
+    assertThat(
+        o.scores().weighted(), closeTo(0.3 * 0.8 + 0.3 * 0.6 + 0.2 * 0.5 + 0.2 * 0.9, 1e-12));
     assertThat(o.framesSent(), equalTo(6));
     assertThat(server.problems(), empty());
 
@@ -103,7 +106,9 @@ class GeminiScorerTest {
     assertThat(images, hasSize(6));
     for (JsonNode img : images) {
       assertThat(img.get("mimeType").asText(), equalTo("image/jpeg"));
-      BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(img.get("data").asText())));
+      BufferedImage decoded =
+          ImageIO.read(
+              new ByteArrayInputStream(Base64.getDecoder().decode(img.get("data").asText())));
       assertThat(decoded, notNullValue());
       assertThat(decoded.getWidth(), equalTo(FrameSampler.MAX_WIDTH));
       assertThat(decoded.getHeight(), equalTo(288));
@@ -111,7 +116,9 @@ class GeminiScorerTest {
     assertThat(r.userText(), containsString("A lighthouse at dawn."));
     assertThat(r.userText(), containsString("Shot plan (2 shots)"));
     assertThat(r.userText(), containsString("Frames of shot 1, in time order (3):"));
-    assertThat(FakeGeminiServer.propertyNames(r.responseSchema()), hasItems("style", "narrative", "emotion", "visual"));
+    assertThat(
+        FakeGeminiServer.propertyNames(r.responseSchema()),
+        hasItems("style", "narrative", "emotion", "visual"));
   }
 
   @Test
@@ -125,16 +132,21 @@ class GeminiScorerTest {
   @Test
   void invalidAnswersAreRefused() {
     assertThat(message(scores(1.2, 0.5, 0.5, 0.5)), equalTo("style must be a number in [0, 1]"));
-    assertThat(message(scores(0.5, 0.5, 0.5, 0.5).put("overall", 1)), equalTo("unknown field 'overall'"));
+    assertThat(
+        message(scores(0.5, 0.5, 0.5, 0.5).put("overall", 1)), equalTo("unknown field 'overall'"));
     ObjectNode missing = scores(0.5, 0.5, 0.5, 0.5);
     missing.remove("visual");
     assertThat(message(missing), equalTo("the answer lacks visual"));
-    assertThat(message(scores(0.5, 0.5, 0.5, 0.5).put("emotion", "high")), equalTo("emotion must be a number in [0, 1]"));
+    assertThat(
+        message(scores(0.5, 0.5, 0.5, 0.5).put("emotion", "high")),
+        equalTo("emotion must be a number in [0, 1]"));
     assertThat(message("not json"), equalTo("the answer is not one well-formed JSON value"));
   }
 
   private static String message(Object answer) {
-    return assertThrows(GeminiScorer.InvalidAnswer.class, () -> GeminiScorer.parse(answer.toString())).getMessage();
+    return assertThrows(
+            GeminiScorer.InvalidAnswer.class, () -> GeminiScorer.parse(answer.toString()))
+        .getMessage();
   }
 
   @Test
@@ -146,7 +158,9 @@ class GeminiScorerTest {
     assertThat(o.callMade(), equalTo(true));
     assertThat(o.errorKind(), equalTo(GeminiException.Kind.SERVER));
     assertThat(o.attempts(), equalTo(3));
-    assertThat(o.failure(), equalTo("Gemini call failed: HTTP 503 UNAVAILABLE: The service is currently unavailable."));
+    assertThat(
+        o.failure(),
+        equalTo("Gemini call failed: HTTP 503 UNAVAILABLE: The service is currently unavailable."));
   }
 
   @Test

@@ -76,7 +76,8 @@ class SemanticQaWithGeminiTest {
   void geminiScoresTheFramesAndTheJobRecordsIt(TestPipeline p) throws Exception {
     server.script(Answer.json(GeminiScorerTest.scores(0.9, 0.8, 0.7, 0.6)));
     PCollectionTuple out =
-        p.apply(Create.of(GeminiScorerTest.rendered(dir))).apply(new SemanticQa(AUDIT, server.config(5)));
+        p.apply(Create.of(GeminiScorerTest.rendered(dir)))
+            .apply(new SemanticQa(AUDIT, server.config(5)));
     PCollection<Job> decided = out.get(StageTags.JOBS).apply(new Decide()).get(StageTags.FINISHED);
 
     PAssert.that(out.get(StageTags.JOBS))
@@ -119,7 +120,8 @@ class SemanticQaWithGeminiTest {
   void whenGeminiFailsTheJobNeedsReviewInsteadOfAHeuristicPass(TestPipeline p) throws Exception {
     server.script(Answer.error(500, "INTERNAL", "Internal error encountered."));
     PCollectionTuple out =
-        p.apply(Create.of(GeminiScorerTest.rendered(dir))).apply(new SemanticQa(AUDIT, server.config(5)));
+        p.apply(Create.of(GeminiScorerTest.rendered(dir)))
+            .apply(new SemanticQa(AUDIT, server.config(5)));
     PCollection<Job> decided = out.get(StageTags.JOBS).apply(new Decide()).get(StageTags.FINISHED);
 
     PAssert.that(out.get(StageTags.AUDIT))
@@ -142,8 +144,10 @@ class SemanticQaWithGeminiTest {
               assertThat(j.getState(), equalTo("NEEDS_REVIEW"));
               assertThat(j.getQaSemantic(), nullValue());
               assertThat(j.getQaSemanticScorer(), equalTo("gemini:gemini-test"));
-              assertThat(j.getReason(),
-                  equalTo("semantic QA could not run: Gemini call failed: HTTP 500 INTERNAL: Internal error encountered."));
+              assertThat(
+                  j.getReason(),
+                  equalTo(
+                      "semantic QA could not run: Gemini call failed: HTTP 500 INTERNAL: Internal error encountered."));
               return null;
             });
     p.run().waitUntilFinish();
@@ -153,14 +157,17 @@ class SemanticQaWithGeminiTest {
   void anInvalidAnswerAlsoMeansNoScore(TestPipeline p) throws Exception {
     server.script(Answer.json(GeminiScorerTest.scores(0.9, 0.8, 0.7, 0.6).put("overall", 0.99)));
     PCollectionTuple out =
-        p.apply(Create.of(GeminiScorerTest.rendered(dir))).apply(new SemanticQa(AUDIT, server.config(5)));
+        p.apply(Create.of(GeminiScorerTest.rendered(dir)))
+            .apply(new SemanticQa(AUDIT, server.config(5)));
 
     PAssert.that(out.get(StageTags.JOBS))
         .satisfies(
             jobs -> {
               Job j = list(jobs).get(0);
               assertThat(j.getQaSemantic(), nullValue());
-              assertThat(j.getReason(), startsWith("semantic QA could not run: invalid Gemini scores: unknown field"));
+              assertThat(
+                  j.getReason(),
+                  startsWith("semantic QA could not run: invalid Gemini scores: unknown field"));
               return null;
             });
     PAssert.that(out.get(StageTags.AUDIT))
@@ -177,7 +184,8 @@ class SemanticQaWithGeminiTest {
 
   @Test
   void withoutGeminiTheLocalHeuristicScores(TestPipeline p) throws Exception {
-    PCollectionTuple out = p.apply(Create.of(GeminiScorerTest.rendered(dir))).apply(new SemanticQa());
+    PCollectionTuple out =
+        p.apply(Create.of(GeminiScorerTest.rendered(dir))).apply(new SemanticQa());
 
     PAssert.that(out.get(StageTags.JOBS))
         .satisfies(
@@ -195,10 +203,17 @@ class SemanticQaWithGeminiTest {
   @Test
   void decisionWithoutSemanticScore() {
     String why = "semantic QA could not run: x";
-    assertThat(DecisionRules.decideWithoutSemantic(1.0, 0.5, 1.0, why),
+    assertThat(
+        DecisionRules.decideWithoutSemantic(1.0, 0.5, 1.0, why),
         equalTo(new DecisionRules.Decision(JobState.NEEDS_REVIEW, why)));
-    assertThat(DecisionRules.decideWithoutSemantic(0.5, 0.5, 1.0, why).state(), equalTo(JobState.REJECTED));
-    assertThat(DecisionRules.decideWithoutSemantic(0.5, 0.5, 1.0, why).reason(), equalTo("technical score 0.5 < 0.8; " + why));
-    assertThat(DecisionRules.decideWithoutSemantic(0.8, 2.0, 1.0, why).reason(), startsWith(why + "; cost "));
+    assertThat(
+        DecisionRules.decideWithoutSemantic(0.5, 0.5, 1.0, why).state(),
+        equalTo(JobState.REJECTED));
+    assertThat(
+        DecisionRules.decideWithoutSemantic(0.5, 0.5, 1.0, why).reason(),
+        equalTo("technical score 0.5 < 0.8; " + why));
+    assertThat(
+        DecisionRules.decideWithoutSemantic(0.8, 2.0, 1.0, why).reason(),
+        startsWith(why + "; cost "));
   }
 }

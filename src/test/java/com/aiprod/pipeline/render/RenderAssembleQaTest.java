@@ -23,8 +23,8 @@ import com.aiprod.pipeline.decide.Decide;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.plan.Plan;
-import com.aiprod.pipeline.qa.SemanticQa;
 import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.qa.SemanticQa;
 import com.aiprod.pipeline.qa.TechnicalQa;
 import com.aiprod.pipeline.render.backends.BackendConfig;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -38,13 +38,15 @@ import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Plan → RenderShots → AssembleJobs → TechnicalQa → SemanticQa → Decide, as the graph wires them. */
+/**
+ * Plan → RenderShots → AssembleJobs → TechnicalQa → SemanticQa → Decide, as the graph wires them.
+ */
 class RenderAssembleQaTest {
   private static final PricingTable PRICING = PricingTable.defaultTable();
   private static final TupleTag<Job> CANCELS = new TupleTag<Job>() {};
@@ -72,15 +74,23 @@ class RenderAssembleQaTest {
 
     Chain(TestPipeline p, String outputLocation, Job job) {
       PCollection<Job> rendering = p.apply(Create.of(job)).apply(new Plan()).get(StageTags.JOBS);
-      rendered = rendering.apply(
+      rendered =
+          rendering.apply(
               new RenderShots(
-                  AUDIT, outputLocation, null, BackendConfig.builder().backends(PRICING).build(), PRICING,
-                  RenderPolicy.fast(), false));
+                  AUDIT,
+                  outputLocation,
+                  null,
+                  BackendConfig.builder().backends(PRICING).build(),
+                  PRICING,
+                  RenderPolicy.fast(),
+                  false));
       assembled =
           PCollectionTuple.of(StageTags.JOBS, rendering)
               .and(RenderShots.RESULTS, rendered.get(RenderShots.RESULTS))
               .and(CANCELS, p.apply("NoCancels", Create.empty(TypeDescriptor.of(Job.class))))
-              .apply(new AssembleJobs(StageTags.JOBS, RenderShots.RESULTS, CANCELS, outputLocation, false));
+              .apply(
+                  new AssembleJobs(
+                      StageTags.JOBS, RenderShots.RESULTS, CANCELS, outputLocation, false));
       decided =
           assembled
               .get(StageTags.JOBS)
@@ -103,7 +113,8 @@ class RenderAssembleQaTest {
             results -> {
               List<ShotResult> all = list(results);
               assertThat(all, hasSize(2));
-              assertThat(all.stream().map(ShotResult::getShotIndex).toList(), containsInAnyOrder(0, 1));
+              assertThat(
+                  all.stream().map(ShotResult::getShotIndex).toList(), containsInAnyOrder(0, 1));
               for (ShotResult r : all) {
                 assertThat(r.getStatus(), equalTo("succeeded"));
                 assertThat(r.getAttempt(), equalTo(1));
@@ -111,7 +122,10 @@ class RenderAssembleQaTest {
                 assertThat(r.getError(), nullValue());
                 assertThat(
                     r.getUri(),
-                    equalTo(String.format("%s/acme/job-0000001/shots/shot-%03d.mp4", outputLocation, r.getShotIndex())));
+                    equalTo(
+                        String.format(
+                            "%s/acme/job-0000001/shots/shot-%03d.mp4",
+                            outputLocation, r.getShotIndex())));
               }
               return null;
             });
@@ -120,9 +134,12 @@ class RenderAssembleQaTest {
             events -> {
               List<AuditEvent> all = list(events);
               assertThat(eventTypes(all), contains("API_CALL", "API_CALL"));
-              assertThat(all.stream().map(AuditEvent::getStatus).toList(), everyItem(equalTo("success")));
+              assertThat(
+                  all.stream().map(AuditEvent::getStatus).toList(), everyItem(equalTo("success")));
               assertThat(all.get(0).getEventId().equals(all.get(1).getEventId()), is(false));
-              assertThat(all.stream().map(AuditEvent::getJobId).toList(), everyItem(equalTo("job-0000001")));
+              assertThat(
+                  all.stream().map(AuditEvent::getJobId).toList(),
+                  everyItem(equalTo("job-0000001")));
               return null;
             });
     PAssert.that(chain.assembled.get(StageTags.FINISHED)).empty();
@@ -132,7 +149,8 @@ class RenderAssembleQaTest {
               assertThat(list(jobs), hasSize(1));
               Job j = list(jobs).get(0);
               assertThat(j.getReason(), j.getState(), equalTo("DELIVERED"));
-              assertThat(history(j), contains("RECEIVED", "PLANNED", "RENDERING", "QA", "DELIVERED"));
+              assertThat(
+                  history(j), contains("RECEIVED", "PLANNED", "RENDERING", "QA", "DELIVERED"));
               assertThat(j.getQaTechnical(), equalTo(1.0));
               assertThat(j.getQaSemantic(), greaterThanOrEqualTo(0.7));
               assertThat(j.getQaSemanticScorer(), equalTo("local-coverage-heuristic"));
@@ -140,7 +158,8 @@ class RenderAssembleQaTest {
               assertThat(j.getShotUris(), hasSize(2));
               assertThat(j.getCostUsd(), equalTo(0.0));
               assertThat(j.getVideoUri(), equalTo(outputLocation + "/acme/job-0000001/final.mp4"));
-              assertThat(j.getManifestUri(), equalTo(outputLocation + "/acme/job-0000001/manifest.json"));
+              assertThat(
+                  j.getManifestUri(), equalTo(outputLocation + "/acme/job-0000001/manifest.json"));
               return null;
             });
     p.run().waitUntilFinish();
@@ -169,7 +188,9 @@ class RenderAssembleQaTest {
         .satisfies(
             results -> {
               assertThat(list(results), hasSize(2));
-              assertThat(list(results).stream().map(ShotResult::getStatus).toList(), everyItem(equalTo("failed")));
+              assertThat(
+                  list(results).stream().map(ShotResult::getStatus).toList(),
+                  everyItem(equalTo("failed")));
               assertThat(
                   list(results).stream().map(ShotResult::getError).toList(),
                   everyItem(containsString("backend runway_gen4_turbo could not be opened")));

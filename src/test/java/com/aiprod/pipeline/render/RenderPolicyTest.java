@@ -22,9 +22,13 @@ class RenderPolicyTest {
   @Test
   void backoffIsExponentialWithJitterAndCapped() {
     for (int i = 0; i < 200; i++) {
-      assertThat(policy.backoff(1, null), allOf(greaterThanOrEqualTo(1_000L), lessThanOrEqualTo(2_000L)));
-      assertThat(policy.backoff(3, null), allOf(greaterThanOrEqualTo(4_000L), lessThanOrEqualTo(8_000L)));
-      assertThat(policy.backoff(30, null), allOf(greaterThanOrEqualTo(30_000L), lessThanOrEqualTo(60_000L)));
+      assertThat(
+          policy.backoff(1, null), allOf(greaterThanOrEqualTo(1_000L), lessThanOrEqualTo(2_000L)));
+      assertThat(
+          policy.backoff(3, null), allOf(greaterThanOrEqualTo(4_000L), lessThanOrEqualTo(8_000L)));
+      assertThat(
+          policy.backoff(30, null),
+          allOf(greaterThanOrEqualTo(30_000L), lessThanOrEqualTo(60_000L)));
     }
   }
 

@@ -49,8 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A three-shot final rendered through two fake-API providers as the graph wires it (Plan →
  * RenderShots → AssembleJobs): Runway refuses the shot about the storm, Replicate takes it over.
- * Checks the assembled job and its document, the {@code shot_renders} rows, the costs and the
- * audit events.
+ * Checks the assembled job and its document, the {@code shot_renders} rows, the costs and the audit
+ * events.
  */
 class RenderWithProvidersTest {
   private static final TupleTag<Job> CANCELS = new TupleTag<Job>() {};
@@ -99,7 +99,8 @@ class RenderWithProvidersTest {
     PCollection<Job> rendering = p.apply(Create.of(job)).apply(new Plan()).get(StageTags.JOBS);
     PCollectionTuple rendered =
         rendering.apply(
-            new RenderShots(AUDIT, out, null, providers.config(out), PRICING, RenderPolicy.fast(), false));
+            new RenderShots(
+                AUDIT, out, null, providers.config(out), PRICING, RenderPolicy.fast(), false));
     PCollectionTuple assembled =
         PCollectionTuple.of(StageTags.JOBS, rendering)
             .and(RenderShots.RESULTS, rendered.get(RenderShots.RESULTS))
@@ -111,7 +112,16 @@ class RenderWithProvidersTest {
             results -> {
               List<ShotResult> all = list(results);
               assertThat(
-                  all.stream().map(r -> r.getShotIndex() + ":" + r.getAttempt() + ":" + r.getBackend() + ":" + r.getStatus())
+                  all.stream()
+                      .map(
+                          r ->
+                              r.getShotIndex()
+                                  + ":"
+                                  + r.getAttempt()
+                                  + ":"
+                                  + r.getBackend()
+                                  + ":"
+                                  + r.getStatus())
                       .toList(),
                   containsInAnyOrder(
                       "0:1:runway_gen4_turbo:succeeded",
@@ -127,7 +137,9 @@ class RenderWithProvidersTest {
                   assertThat(row.getDouble("cost_usd"), equalTo(0.0));
                 } else {
                   // runway $0.05/s × 5 s, replicate $0.02/s × 5 s
-                  assertThat(row.getDouble("cost_usd"), equalTo(r.getBackend().equals("runway_gen4_turbo") ? 0.25 : 0.1));
+                  assertThat(
+                      row.getDouble("cost_usd"),
+                      equalTo(r.getBackend().equals("runway_gen4_turbo") ? 0.25 : 0.1));
                 }
               }
               return null;
@@ -138,19 +150,31 @@ class RenderWithProvidersTest {
               List<AuditEvent> everything = list(events);
               // The API keys the clients resolved: one SECRET_ACCESS per secret version, no value.
               List<AuditEvent> secrets =
-                  everything.stream().filter(e -> e.getEventType().equals("SECRET_ACCESS")).toList();
+                  everything.stream()
+                      .filter(e -> e.getEventType().equals("SECRET_ACCESS"))
+                      .toList();
               // (each DoFn instance reports what it resolved; the event_id is the same for all of
               // them, so the warehouse keeps one row per secret version)
               assertThat(
-                  secrets.stream().map(e -> e.getResource().replaceAll(".*/secrets/([^/]+)/versions/.*", "$1"))
-                      .distinct().toList(),
+                  secrets.stream()
+                      .map(e -> e.getResource().replaceAll(".*/secrets/([^/]+)/versions/.*", "$1"))
+                      .distinct()
+                      .toList(),
                   containsInAnyOrder("runway-api-key", "replicate-api-token"));
-              assertThat(secrets.stream().map(AuditEvent::getEventId).distinct().count(), equalTo(2L));
+              assertThat(
+                  secrets.stream().map(AuditEvent::getEventId).distinct().count(), equalTo(2L));
               List<AuditEvent> all =
-                  everything.stream().filter(e -> !e.getEventType().equals("SECRET_ACCESS")).toList();
-              assertThat(all.stream().map(AuditEvent::getEventType).toList(), everyItem(equalTo("API_CALL")));
+                  everything.stream()
+                      .filter(e -> !e.getEventType().equals("SECRET_ACCESS"))
+                      .toList();
+              assertThat(
+                  all.stream().map(AuditEvent::getEventType).toList(),
+                  everyItem(equalTo("API_CALL")));
               Map<String, Long> byAction =
-                  all.stream().collect(Collectors.groupingBy(e -> e.getAction() + ":" + e.getStatus(), Collectors.counting()));
+                  all.stream()
+                      .collect(
+                          Collectors.groupingBy(
+                              e -> e.getAction() + ":" + e.getStatus(), Collectors.counting()));
               assertThat(
                   byAction,
                   equalTo(
@@ -160,7 +184,9 @@ class RenderWithProvidersTest {
                           "render_poll:success", 3L,
                           "render_fetch:success", 3L,
                           "render_fallback:failure", 1L)));
-              assertThat(all.stream().map(AuditEvent::getEventId).distinct().count(), equalTo((long) all.size()));
+              assertThat(
+                  all.stream().map(AuditEvent::getEventId).distinct().count(),
+                  equalTo((long) all.size()));
               for (AuditEvent e : everything) {
                 assertThat(e.getDetails(), not(containsString("lighthouse")));
                 assertThat(e.getDetails(), not(containsString(FakeProviders.RUNWAY_KEY)));
@@ -213,13 +239,17 @@ class RenderWithProvidersTest {
         p.apply(stream.advanceWatermarkToInfinity())
             .apply(new Plan())
             .get(StageTags.JOBS)
-            .apply(new RenderShots(AUDIT, out, null, providers.config(out), PRICING, RenderPolicy.fast(), true));
+            .apply(
+                new RenderShots(
+                    AUDIT, out, null, providers.config(out), PRICING, RenderPolicy.fast(), true));
     PAssert.that(rendered.get(RenderShots.RESULTS))
         .satisfies(
             results -> {
               List<ShotResult> all = list(results);
               assertThat(all, hasSize(3));
-              assertThat(all.stream().map(ShotResult::getStatus).toList(), everyItem(equalTo("succeeded")));
+              assertThat(
+                  all.stream().map(ShotResult::getStatus).toList(),
+                  everyItem(equalTo("succeeded")));
               return null;
             });
     p.run().waitUntilFinish();

@@ -64,14 +64,25 @@ class ShotRendererTest {
   }
 
   private ShotRenderer renderer(RenderPolicy policy) {
-    return new ShotRenderer(policy, breaker, PRICING, out.toString(), id -> clients.computeIfAbsent(id, config::open));
+    return new ShotRenderer(
+        policy, breaker, PRICING, out.toString(), id -> clients.computeIfAbsent(id, config::open));
   }
 
   private static ShotTask task(int index, String backend, String... fallbacks) {
     return ShotTask.create(
-        "acme", "job-render-0001", "m-1", "alice", backend, List.of(fallbacks), 3,
-        ShotSpec.create(index, 5.0, "A lighthouse at dusk, shot " + index + ", warm palette", 1000L + index),
-        "16:9", 24, 1280, 720);
+        "acme",
+        "job-render-0001",
+        "m-1",
+        "alice",
+        backend,
+        List.of(fallbacks),
+        3,
+        ShotSpec.create(
+            index, 5.0, "A lighthouse at dusk, shot " + index + ", warm palette", 1000L + index),
+        "16:9",
+        24,
+        1280,
+        720);
   }
 
   /** Everything the steps of one shot produced. */
@@ -88,7 +99,8 @@ class ShotRendererTest {
   }
 
   /** Steps a shot to its end as the batch driver does, waiting in place between steps. */
-  private static Outcome run(ShotRenderer r, ShotTask task, BooleanSupplier cancelled) throws Exception {
+  private static Outcome run(ShotRenderer r, ShotTask task, BooleanSupplier cancelled)
+      throws Exception {
     Outcome o = new Outcome();
     ShotRenderState state = ShotRenderState.start(task);
     long deadline = System.currentTimeMillis() + 30_000;
@@ -126,7 +138,9 @@ class ShotRendererTest {
     assertThat(providers.runway.polls.get(), equalTo(4));
     // Poll intervals grow: 50, 75, 113 ms (fast policy), never a busy loop.
     assertThat(o.waits.subList(0, 3), contains(50L, 75L, 113L));
-    assertThat(o.calls.stream().map(ShotRenderer.Call::call).toList(), contains("submit", "poll", "fetch"));
+    assertThat(
+        o.calls.stream().map(ShotRenderer.Call::call).toList(),
+        contains("submit", "poll", "fetch"));
     assertThat(o.calls.get(1).polls(), equalTo(4));
     assertThat(o.fallbacks, hasSize(0));
   }
@@ -135,7 +149,10 @@ class ShotRendererTest {
   void aRateLimitedSubmitWaitsForRetryAfterThenSucceeds() throws Exception {
     int[] n = {0};
     providers.runway.onCreate =
-        body -> n[0]++ == 0 ? Resp.json(429, "{\"error\":\"slow down\"}").header("Retry-After", "1") : null;
+        body ->
+            n[0]++ == 0
+                ? Resp.json(429, "{\"error\":\"slow down\"}").header("Retry-After", "1")
+                : null;
     Outcome o = run(renderer(RenderPolicy.fast()), task(0, RUNWAY), () -> false);
 
     assertThat(o.settled().getStatus(), equalTo("succeeded"));
@@ -150,18 +167,22 @@ class ShotRendererTest {
   @Test
   void serverErrorsRetryWithBackoffThenSucceed() throws Exception {
     int[] n = {0};
-    providers.replicate.onPoll = id -> n[0]++ < 2 ? Resp.json(500, "{\"detail\":\"internal\"}") : null;
+    providers.replicate.onPoll =
+        id -> n[0]++ < 2 ? Resp.json(500, "{\"detail\":\"internal\"}") : null;
     Outcome o = run(renderer(RenderPolicy.fast()), task(1, REPLICATE), () -> false);
 
     assertThat(o.settled().getStatus(), equalTo("succeeded"));
     assertThat(o.settled().getBackend(), equalTo(REPLICATE));
     assertThat(o.settled().getCostUsd(), equalTo(0.1)); // $0.02/s × 5 s
-    assertThat(o.calls.stream().filter(c -> !c.ok()).map(ShotRenderer.Call::httpStatus).toList(), contains(500, 500));
+    assertThat(
+        o.calls.stream().filter(c -> !c.ok()).map(ShotRenderer.Call::httpStatus).toList(),
+        contains(500, 500));
   }
 
   @Test
   void aRefusedShotFallsBackToTheNextCandidate() throws Exception {
-    providers.runway.onCreate = body -> Resp.json(400, "{\"error\":\"promptText violates the content policy\"}");
+    providers.runway.onCreate =
+        body -> Resp.json(400, "{\"error\":\"promptText violates the content policy\"}");
     Outcome o = run(renderer(RenderPolicy.fast()), task(2, RUNWAY, REPLICATE), () -> false);
 
     assertThat(o.results, hasSize(2));
@@ -186,10 +207,12 @@ class ShotRendererTest {
   @Test
   void whenEveryCandidateFailsTheShotFailsWithEachReason() throws Exception {
     providers.runway.generationsFail = true;
-    providers.replicate.onCreate = body -> Resp.json(422, "{\"detail\":\"input.num_frames is invalid\"}");
+    providers.replicate.onCreate =
+        body -> Resp.json(422, "{\"detail\":\"input.num_frames is invalid\"}");
     Outcome o = run(renderer(RenderPolicy.fast()), task(0, RUNWAY, REPLICATE), () -> false);
 
-    assertThat(o.results.stream().map(ShotResult::getStatus).toList(), contains("failed", "failed"));
+    assertThat(
+        o.results.stream().map(ShotResult::getStatus).toList(), contains("failed", "failed"));
     assertThat(o.results.get(0).getError(), containsString("the generation failed"));
     assertThat(o.results.get(1).getError(), containsString("422"));
     assertThat(o.settled().getFallbackTo(), nullValue());
@@ -203,7 +226,9 @@ class ShotRendererTest {
     Outcome o = run(renderer(policy), task(0, RUNWAY, REPLICATE), () -> false);
 
     assertThat(providers.runway.creates.get(), equalTo(policy.maxRetries() + 1));
-    assertThat(o.results.get(0).getError(), containsString("gave up after " + policy.maxRetries() + " retries"));
+    assertThat(
+        o.results.get(0).getError(),
+        containsString("gave up after " + policy.maxRetries() + " retries"));
     assertThat(o.settled().getBackend(), equalTo(REPLICATE));
     assertThat(o.settled().getStatus(), equalTo("succeeded"));
   }
@@ -267,7 +292,11 @@ class ShotRendererTest {
   @Test
   void aCancelledJobStopsItsShotMidRenderAndCancelsTheGeneration() throws Exception {
     providers.replicate.pollsBeforeDone = Integer.MAX_VALUE;
-    Outcome o = run(renderer(RenderPolicy.fast()), task(0, REPLICATE), () -> providers.replicate.polls.get() >= 2);
+    Outcome o =
+        run(
+            renderer(RenderPolicy.fast()),
+            task(0, REPLICATE),
+            () -> providers.replicate.polls.get() >= 2);
 
     assertThat(o.results, hasSize(1));
     assertThat(o.settled().getStatus(), equalTo("cancelled"));
@@ -284,7 +313,9 @@ class ShotRendererTest {
     VideoBackend runway = clients.computeIfAbsent(RUNWAY, config::open);
     assertThat(runway.id(), equalTo(RUNWAY));
     com.aiprod.pipeline.render.backends.Loopback.writeSecret(
-        providers.secrets, com.aiprod.pipeline.render.backends.RunwayBackend.SECRET, "rk_rotated_9876543210");
+        providers.secrets,
+        com.aiprod.pipeline.render.backends.RunwayBackend.SECRET,
+        "rk_rotated_9876543210");
     providers.runway.onCreate = body -> null;
     java.lang.reflect.Field f = FakeProviders.Provider.class.getDeclaredField("key");
     f.setAccessible(true);
@@ -304,8 +335,19 @@ class ShotRendererTest {
     int creates = providers.replicate.creates.get();
     // The sample clip is 1 s long; this shot plans 1 s so the file on disk is complete.
     ShotTask again =
-        ShotTask.create("acme", "job-render-0001", "m-1", "alice", REPLICATE, List.of(), 3,
-            ShotSpec.create(0, 1.0, "A lighthouse at dusk, shot 0, warm palette", 1000L), "16:9", 24, 1280, 720);
+        ShotTask.create(
+            "acme",
+            "job-render-0001",
+            "m-1",
+            "alice",
+            REPLICATE,
+            List.of(),
+            3,
+            ShotSpec.create(0, 1.0, "A lighthouse at dusk, shot 0, warm palette", 1000L),
+            "16:9",
+            24,
+            1280,
+            720);
     Outcome second = run(renderer(RenderPolicy.fast()), again, () -> false);
     assertThat(second.settled().getStatus(), equalTo("succeeded"));
     assertThat(providers.replicate.creates.get(), equalTo(creates));
@@ -320,6 +362,7 @@ class ShotRendererTest {
     assertThat(r.requestSeconds("veo3", 5.0), equalTo(8));
     assertThat(r.requestSeconds(REPLICATE, 8.0), equalTo(5)); // its longest clip
     assertThat(r.requestSeconds("preview", 2.5), equalTo(3));
-    assertThat(List.of(r.requestSeconds(RUNWAY, 1.0)), everyItem(allOf(greaterThan(0), lessThan(11))));
+    assertThat(
+        List.of(r.requestSeconds(RUNWAY, 1.0)), everyItem(allOf(greaterThan(0), lessThan(11))));
   }
 }

@@ -16,8 +16,19 @@ import org.junit.jupiter.api.Test;
 
 class ShotRestrictionTest {
   private static final ShotTask TASK =
-      ShotTask.create("acme", "job-00000001", "m-1", "alice", "runway_gen4_turbo", List.of("replicate_wan"), 2,
-          ShotSpec.create(0, 5.0, "a prompt", 7L), "16:9", 24, 1280, 720);
+      ShotTask.create(
+          "acme",
+          "job-00000001",
+          "m-1",
+          "alice",
+          "runway_gen4_turbo",
+          List.of("replicate_wan"),
+          2,
+          ShotSpec.create(0, 5.0, "a prompt", 7L),
+          "16:9",
+          24,
+          1280,
+          720);
 
   @Test
   void aStepInProgressCannotBeCheckpointedAndARecordedOneCan() {
@@ -25,7 +36,8 @@ class ShotRestrictionTest {
     ShotRestriction.Tracker t = new ShotRestriction.Tracker(ShotRestriction.of(start));
     assertThat(t.tryClaim(start), is(true)); // the step opens
     assertThat("no checkpoint while the step's calls are under way", t.trySplit(0), nullValue());
-    ShotRenderState polling = start.toBuilder().phase(ShotRenderState.Phase.POLL).setOperation("task-1").build();
+    ShotRenderState polling =
+        start.toBuilder().phase(ShotRenderState.Phase.POLL).setOperation("task-1").build();
     assertThat(t.tryClaim(polling), is(true)); // its outcome
     SplitResult<ShotRestriction> split = t.trySplit(0);
     assertThat(split, notNullValue());
@@ -50,10 +62,14 @@ class ShotRestrictionTest {
   @Test
   void theRestrictionCoderRoundTripsTheState() throws Exception {
     ShotRenderState polling =
-        ShotRenderState.start(TASK).toBuilder().phase(ShotRenderState.Phase.POLL).setOperation("task-9").setPolls(3).build();
-    ShotRestriction back =
-        CoderUtils.clone(ShotRestriction.coder(), ShotRestriction.of(polling));
+        ShotRenderState.start(TASK).toBuilder()
+            .phase(ShotRenderState.Phase.POLL)
+            .setOperation("task-9")
+            .setPolls(3)
+            .build();
+    ShotRestriction back = CoderUtils.clone(ShotRestriction.coder(), ShotRestriction.of(polling));
     assertThat(back.state(), equalTo(polling));
-    assertThat(CoderUtils.clone(ShotRestriction.coder(), ShotRestriction.done()).isDone(), is(true));
+    assertThat(
+        CoderUtils.clone(ShotRestriction.coder(), ShotRestriction.done()).isDone(), is(true));
   }
 }

@@ -53,7 +53,8 @@ class DirSecretResolverTest {
   void refusesAFileOthersCanRead() throws Exception {
     Path f = secret("runway-api-key", "leaky", "rw-r--r--");
     try (SecretResolver r = SecretSource.dir(dir).newResolver()) {
-      SecretAccessException e = assertThrows(SecretAccessException.class, () -> r.resolve("runway-api-key"));
+      SecretAccessException e =
+          assertThrows(SecretAccessException.class, () -> r.resolve("runway-api-key"));
       assertThat(e.getMessage(), containsString("Refusing secret file " + f));
       assertThat(e.getMessage(), containsString("rw-r--r--"));
       assertThat(e.getMessage(), containsString("run: chmod 600 " + f));
@@ -65,7 +66,8 @@ class DirSecretResolverTest {
   void refusesAFileTheGroupCanRead() throws Exception {
     Path f = secret("runway-api-key", "x", "rw-r-----");
     try (SecretResolver r = SecretSource.dir(dir).newResolver()) {
-      SecretAccessException e = assertThrows(SecretAccessException.class, () -> r.resolve("runway-api-key"));
+      SecretAccessException e =
+          assertThrows(SecretAccessException.class, () -> r.resolve("runway-api-key"));
       assertThat(e.getMessage(), containsString("chmod 600 " + f));
     }
   }
@@ -73,7 +75,8 @@ class DirSecretResolverTest {
   @Test
   void missingFileNamesTheSecretAndTheFile() {
     try (SecretResolver r = SecretSource.dir(dir).newResolver()) {
-      SecretAccessException e = assertThrows(SecretAccessException.class, () -> r.resolve("replicate-api-token"));
+      SecretAccessException e =
+          assertThrows(SecretAccessException.class, () -> r.resolve("replicate-api-token"));
       assertThat(e.getMessage(), containsString("Secret 'replicate-api-token' not found"));
       assertThat(e.getMessage(), containsString(dir.resolve("replicate-api-token").toString()));
     }
@@ -81,19 +84,27 @@ class DirSecretResolverTest {
 
   @Test
   void parsesBothForms() {
-    assertThat(SecretSource.parse("secretmanager:projects/my-project").toString(), equalTo("secretmanager:projects/my-project"));
-    assertThat(SecretSource.parse("secretmanager:projects/my-project").isSecretManager(), equalTo(true));
+    assertThat(
+        SecretSource.parse("secretmanager:projects/my-project").toString(),
+        equalTo("secretmanager:projects/my-project"));
+    assertThat(
+        SecretSource.parse("secretmanager:projects/my-project").isSecretManager(), equalTo(true));
     assertThat(SecretSource.parse("dir:local/secrets").isSecretManager(), equalTo(false));
     assertThrows(IllegalArgumentException.class, () -> SecretSource.parse("vault:x"));
-    assertThrows(IllegalArgumentException.class, () -> SecretSource.dir(dir).newResolver().resolve("../etc/passwd"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> SecretSource.dir(dir).newResolver().resolve("../etc/passwd"));
   }
 
   @Test
   void localAuditKeyIsCreatedOncePrivateAndReadable() throws Exception {
     Path secrets = dir.resolve("local/secrets");
     Path key = LocalSecrets.ensureAuditKey(secrets);
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key)), equalTo("rw-------"));
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(secrets)), equalTo("rwx------"));
+    assertThat(
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(key)), equalTo("rw-------"));
+    assertThat(
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(secrets)),
+        equalTo("rwx------"));
     String first = Files.readString(key);
     assertThat(java.util.Base64.getDecoder().decode(first.strip()).length, equalTo(32));
     LocalSecrets.ensureAuditKey(secrets);

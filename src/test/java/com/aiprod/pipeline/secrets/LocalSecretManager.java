@@ -20,10 +20,10 @@ import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 
 /**
- * A loopback server speaking the part of the Secret Manager REST v1 API the pipeline uses:
- * {@code GET /v1/projects/P/secrets/S/versions/V:access} (V a number or {@code latest}), with
- * Google JSON error bodies (404 NOT_FOUND, 403 PERMISSION_DENIED). Responses name the project by
- * number, as the real service does. Records every request path.
+ * A loopback server speaking the part of the Secret Manager REST v1 API the pipeline uses: {@code
+ * GET /v1/projects/P/secrets/S/versions/V:access} (V a number or {@code latest}), with Google JSON
+ * error bodies (404 NOT_FOUND, 403 PERMISSION_DENIED). Responses name the project by number, as the
+ * real service does. Records every request path.
  */
 public final class LocalSecretManager implements AutoCloseable {
   static final String PROJECT_NUMBER = "123456789012";
@@ -49,7 +49,8 @@ public final class LocalSecretManager implements AutoCloseable {
 
   /** Adds a version (1, 2, …) to a secret; returns its number. */
   public synchronized int addVersion(String secret, String value) {
-    List<byte[]> versions = secrets.computeIfAbsent(secret, s -> Collections.synchronizedList(new ArrayList<>()));
+    List<byte[]> versions =
+        secrets.computeIfAbsent(secret, s -> Collections.synchronizedList(new ArrayList<>()));
     versions.add(value.getBytes(StandardCharsets.UTF_8));
     return versions.size();
   }
@@ -70,30 +71,67 @@ public final class LocalSecretManager implements AutoCloseable {
     String secret = m.group(2);
     String version = m.group(3);
     if (!(p.equals(project) || p.equals(PROJECT_NUMBER)) || denied.contains(secret)) {
-      error(x, 403, "PERMISSION_DENIED",
-          "Permission 'secretmanager.versions.access' denied for resource 'projects/" + p + "/secrets/"
-              + secret + "/versions/" + version + "' (or it may not exist).");
+      error(
+          x,
+          403,
+          "PERMISSION_DENIED",
+          "Permission 'secretmanager.versions.access' denied for resource 'projects/"
+              + p
+              + "/secrets/"
+              + secret
+              + "/versions/"
+              + version
+              + "' (or it may not exist).");
       return;
     }
     List<byte[]> versions = secrets.get(secret);
     int n;
     synchronized (this) {
       if (versions == null || versions.isEmpty()) {
-        error(x, 404, "NOT_FOUND", "Secret [projects/" + PROJECT_NUMBER + "/secrets/" + secret + "] not found or has no versions.");
+        error(
+            x,
+            404,
+            "NOT_FOUND",
+            "Secret [projects/"
+                + PROJECT_NUMBER
+                + "/secrets/"
+                + secret
+                + "] not found or has no versions.");
         return;
       }
       n = "latest".equals(version) ? versions.size() : parse(version);
       if (n < 1 || n > versions.size()) {
-        error(x, 404, "NOT_FOUND", "Secret Version [projects/" + PROJECT_NUMBER + "/secrets/" + secret + "/versions/" + version + "] not found.");
+        error(
+            x,
+            404,
+            "NOT_FOUND",
+            "Secret Version [projects/"
+                + PROJECT_NUMBER
+                + "/secrets/"
+                + secret
+                + "/versions/"
+                + version
+                + "] not found.");
         return;
       }
     }
     byte[] data = versions.get(n - 1);
     CRC32C crc = new CRC32C();
     crc.update(data);
-    String body = "{\"name\": \"projects/" + PROJECT_NUMBER + "/secrets/" + secret + "/versions/" + n + "\","
-        + " \"payload\": {\"data\": \"" + Base64.getEncoder().encodeToString(data) + "\","
-        + " \"dataCrc32c\": \"" + crc.getValue() + "\"}}";
+    String body =
+        "{\"name\": \"projects/"
+            + PROJECT_NUMBER
+            + "/secrets/"
+            + secret
+            + "/versions/"
+            + n
+            + "\","
+            + " \"payload\": {\"data\": \""
+            + Base64.getEncoder().encodeToString(data)
+            + "\","
+            + " \"dataCrc32c\": \""
+            + crc.getValue()
+            + "\"}}";
     send(x, 200, body);
   }
 
@@ -105,8 +143,18 @@ public final class LocalSecretManager implements AutoCloseable {
     }
   }
 
-  private static void error(HttpExchange x, int code, String status, String message) throws IOException {
-    send(x, code, "{\"error\": {\"code\": " + code + ", \"message\": \"" + message + "\", \"status\": \"" + status + "\"}}");
+  private static void error(HttpExchange x, int code, String status, String message)
+      throws IOException {
+    send(
+        x,
+        code,
+        "{\"error\": {\"code\": "
+            + code
+            + ", \"message\": \""
+            + message
+            + "\", \"status\": \""
+            + status
+            + "\"}}");
   }
 
   private static void send(HttpExchange x, int code, String body) throws IOException {

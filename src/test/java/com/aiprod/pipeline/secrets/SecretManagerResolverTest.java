@@ -43,7 +43,9 @@ class SecretManagerResolverTest {
     assertThat(s.text(), equalTo("rw-key-2"));
     assertThat(s.source(), equalTo("secretmanager:projects/demo-aiprod"));
     assertThat(s.toString(), not(containsString("rw-key-2")));
-    assertThat(server.requests, contains("GET /v1/projects/demo-aiprod/secrets/runway-api-key/versions/latest:access"));
+    assertThat(
+        server.requests,
+        contains("GET /v1/projects/demo-aiprod/secrets/runway-api-key/versions/latest:access"));
   }
 
   @Test
@@ -62,7 +64,8 @@ class SecretManagerResolverTest {
     server.addVersion("replicate-api-token", "r1");
     SecretSource source = SecretSource.secretManager(PROJECT, server.endpoint());
     SecretResolver a = source.resolver();
-    SecretResolver b = SecretSource.secretManager("projects/" + PROJECT, server.endpoint()).resolver();
+    SecretResolver b =
+        SecretSource.secretManager("projects/" + PROJECT, server.endpoint()).resolver();
     assertThat(b == a, equalTo(true));
     a.resolve("replicate-api-token");
     b.resolve("replicate-api-token");
@@ -88,14 +91,17 @@ class SecretManagerResolverTest {
     assertThat(resolver.resolveVersion("audit-hmac-key", "1").text(), equalTo("a1"));
     assertThat(resolver.resolveVersion("audit-hmac-key", "1").version(), equalTo("1"));
     assertThat(resolver.resolve("audit-hmac-key").text(), equalTo("a2"));
-    assertThat(server.requests, contains(
-        "GET /v1/projects/demo-aiprod/secrets/audit-hmac-key/versions/1:access",
-        "GET /v1/projects/demo-aiprod/secrets/audit-hmac-key/versions/latest:access"));
+    assertThat(
+        server.requests,
+        contains(
+            "GET /v1/projects/demo-aiprod/secrets/audit-hmac-key/versions/1:access",
+            "GET /v1/projects/demo-aiprod/secrets/audit-hmac-key/versions/latest:access"));
   }
 
   @Test
   void missingSecretNamesTheSecretAndThePermission() {
-    SecretAccessException e = assertThrows(SecretAccessException.class, () -> resolver.resolve("runway-api-key"));
+    SecretAccessException e =
+        assertThrows(SecretAccessException.class, () -> resolver.resolve("runway-api-key"));
     assertThat(e.secretName(), equalTo("runway-api-key"));
     assertThat(e.getMessage(), containsString("Secret 'runway-api-key'"));
     assertThat(e.getMessage(), containsString("not found in projects/demo-aiprod"));
@@ -107,8 +113,10 @@ class SecretManagerResolverTest {
   void permissionDeniedNamesTheSecretAndThePermission() {
     server.addVersion("replicate-api-token", "very-secret-value");
     server.deny("replicate-api-token");
-    SecretAccessException e = assertThrows(SecretAccessException.class, () -> resolver.resolve("replicate-api-token"));
-    assertThat(e.getMessage(), containsString("Permission denied reading secret 'replicate-api-token'"));
+    SecretAccessException e =
+        assertThrows(SecretAccessException.class, () -> resolver.resolve("replicate-api-token"));
+    assertThat(
+        e.getMessage(), containsString("Permission denied reading secret 'replicate-api-token'"));
     assertThat(e.getMessage(), containsString("secretmanager.versions.access"));
     assertThat(e.getMessage(), containsString("roles/secretmanager.secretAccessor"));
     assertThat(e.getMessage(), not(containsString("very-secret-value")));

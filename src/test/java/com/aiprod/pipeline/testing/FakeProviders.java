@@ -23,8 +23,8 @@ import java.util.function.Function;
  * Two fake providers on loopback servers, speaking the Runway task API and the Replicate
  * predictions API as the real clients call them (bearer keys checked, tasks that run for a few
  * polls, then succeed with a downloadable MP4 or fail), with knobs a test turns: how many polls a
- * generation runs, answers that replace a create or a poll (429, 500, 400, failed generations).
- * The secrets directory holds both API keys.
+ * generation runs, answers that replace a create or a poll (429, 500, 400, failed generations). The
+ * secrets directory holds both API keys.
  */
 public final class FakeProviders implements AutoCloseable {
   public static final String RUNWAY_KEY = "rk_test_0123456789";
@@ -39,14 +39,19 @@ public final class FakeProviders implements AutoCloseable {
   public static final class Provider {
     public final Loopback server;
     private final String key;
+
     /** Polls a generation answers "running" before it is done. */
     public volatile int pollsBeforeDone = 1;
+
     /** When set, answers a create instead of accepting it (null: accept). Sees the request body. */
     public volatile Function<JsonNode, Resp> onCreate;
+
     /** When set, answers a poll instead of the task's state (null: the task's state). */
     public volatile Function<String, Resp> onPoll;
+
     /** When true, generations end failed instead of succeeded. */
     public volatile boolean generationsFail;
+
     public final AtomicInteger creates = new AtomicInteger();
     public final AtomicInteger accepted = new AtomicInteger();
     public final AtomicInteger polls = new AtomicInteger();
@@ -125,8 +130,14 @@ public final class FakeProviders implements AutoCloseable {
 
   private void installRunway() {
     Provider p = runway;
-    p.server.route("POST", "/v1/image_to_video", req -> p.create(req, id -> Resp.json(200, "{\"id\":\"" + id + "\"}")));
-    p.server.route("POST", "/v1/text_to_video", req -> p.create(req, id -> Resp.json(200, "{\"id\":\"" + id + "\"}")));
+    p.server.route(
+        "POST",
+        "/v1/image_to_video",
+        req -> p.create(req, id -> Resp.json(200, "{\"id\":\"" + id + "\"}")));
+    p.server.route(
+        "POST",
+        "/v1/text_to_video",
+        req -> p.create(req, id -> Resp.json(200, "{\"id\":\"" + id + "\"}")));
     p.server.route(
         "GET",
         "/v1/tasks/([A-Za-z0-9-]+)",
@@ -137,7 +148,11 @@ public final class FakeProviders implements AutoCloseable {
                 (state, id, output) ->
                     switch (state) {
                       case "running" -> task(id, "RUNNING", ",\"progress\":0.5");
-                      case "failed" -> task(id, "FAILED", ",\"failure\":\"The fake provider failed this generation\"");
+                      case "failed" ->
+                          task(
+                              id,
+                              "FAILED",
+                              ",\"failure\":\"The fake provider failed this generation\"");
                       default -> task(id, "SUCCEEDED", ",\"output\":[\"" + output + "\"]");
                     }));
     p.server.route(
@@ -152,7 +167,14 @@ public final class FakeProviders implements AutoCloseable {
 
   private static Resp task(String id, String status, String extra) {
     return Resp.json(
-        200, "{\"id\":\"" + id + "\",\"status\":\"" + status + "\",\"createdAt\":\"2026-11-24T11:00:00Z\"" + extra + "}");
+        200,
+        "{\"id\":\""
+            + id
+            + "\",\"status\":\""
+            + status
+            + "\",\"createdAt\":\"2026-11-24T11:00:00Z\""
+            + extra
+            + "}");
   }
 
   private void installReplicate() {
@@ -186,14 +208,29 @@ public final class FakeProviders implements AutoCloseable {
 
   private Resp prediction(String id, String status, String outputJson) {
     String base = replicate.server.base();
-    String error = "failed".equals(status) ? "\"The fake provider failed this prediction\"" : "null";
+    String error =
+        "failed".equals(status) ? "\"The fake provider failed this prediction\"" : "null";
     return Resp.json(
         200,
-        "{\"id\":\"" + id + "\",\"model\":\"wan-video/wan-2.2-t2v-fast\",\"version\":\"hidden\","
-            + "\"input\":{},\"logs\":\"\",\"output\":" + outputJson + ",\"data_removed\":false,\"error\":" + error
-            + ",\"status\":\"" + status + "\",\"created_at\":\"2026-11-24T11:00:00.000Z\","
-            + "\"urls\":{\"get\":\"" + base + "/v1/predictions/" + id + "\",\"cancel\":\"" + base
-            + "/v1/predictions/" + id + "/cancel\"}}");
+        "{\"id\":\""
+            + id
+            + "\",\"model\":\"wan-video/wan-2.2-t2v-fast\",\"version\":\"hidden\","
+            + "\"input\":{},\"logs\":\"\",\"output\":"
+            + outputJson
+            + ",\"data_removed\":false,\"error\":"
+            + error
+            + ",\"status\":\""
+            + status
+            + "\",\"created_at\":\"2026-11-24T11:00:00.000Z\","
+            + "\"urls\":{\"get\":\""
+            + base
+            + "/v1/predictions/"
+            + id
+            + "\",\"cancel\":\""
+            + base
+            + "/v1/predictions/"
+            + id
+            + "/cancel\"}}");
   }
 
   /** Clients of both fakes (and every other backend of the default pricing table). */

@@ -1,20 +1,11 @@
 package com.aiprod.pipeline.testing;
 
-import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A Firestore emulator ({@code gcloud emulators firestore start}) on a free local port, for tests.
@@ -31,7 +22,8 @@ public final class FirestoreEmulator extends GcloudEmulator {
 
   @Override
   List<String> command(String hostPort) {
-    return List.of("gcloud", "emulators", "firestore", "start", "--host-port=" + hostPort, "--quiet");
+    return List.of(
+        "gcloud", "emulators", "firestore", "start", "--host-port=" + hostPort, "--quiet");
   }
 
   /** Starts the emulator and waits until it answers HTTP (at most 60 s). */
@@ -56,7 +48,8 @@ public final class FirestoreEmulator extends GcloudEmulator {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
-      throw new IOException("Clearing the emulator failed: HTTP " + r.statusCode() + " " + r.body());
+      throw new IOException(
+          "Clearing the emulator failed: HTTP " + r.statusCode() + " " + r.body());
     }
   }
 }

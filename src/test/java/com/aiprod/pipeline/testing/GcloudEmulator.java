@@ -17,12 +17,13 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A Google Cloud CLI emulator as a JUnit 5 extension (or AutoCloseable): started on a free
- * loopback port before the class's tests, ready once it answers HTTP, and stopped after them with
- * every process it started (gcloud runs the emulator as a child JVM).
+ * A Google Cloud CLI emulator as a JUnit 5 extension (or AutoCloseable): started on a free loopback
+ * port before the class's tests, ready once it answers HTTP, and stopped after them with every
+ * process it started (gcloud runs the emulator as a child JVM).
  */
 abstract class GcloudEmulator implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
-  protected final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  protected final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final String name;
   private final Duration startupTimeout;
   private Process process;
@@ -84,8 +85,14 @@ abstract class GcloudEmulator implements BeforeAllCallback, AfterAllCallback, Au
     String output = Files.readString(log);
     close();
     throw new IllegalStateException(
-        "The " + name + " emulator did not answer on " + hostPort + " within "
-            + startupTimeout.toSeconds() + " s; its output:\n" + output);
+        "The "
+            + name
+            + " emulator did not answer on "
+            + hostPort
+            + " within "
+            + startupTimeout.toSeconds()
+            + " s; its output:\n"
+            + output);
   }
 
   private boolean answers() {

@@ -26,9 +26,9 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What the pipeline ITs share: signing the samples (each line names its expected outcome in
- * {@code "expect"}), running the bundled jar as a subprocess, and reading each message's outcome
- * back from the DuckDB warehouse.
+ * What the pipeline ITs share: signing the samples (each line names its expected outcome in {@code
+ * "expect"}), running the bundled jar as a subprocess, and reading each message's outcome back from
+ * the DuckDB warehouse.
  */
 public final class PipelineRuns {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -44,7 +44,8 @@ public final class PipelineRuns {
    * Signs {@code samples} into {@code target}; returns each line's expected outcome by message id
    * ({@code <target>:<line>}, the batch message id), in line order.
    */
-  public static Map<String, String> sign(Path samples, Path target, Path auth, String project) throws Exception {
+  public static Map<String, String> sign(Path samples, Path target, Path auth, String project)
+      throws Exception {
     Map<String, String> expectations = new LinkedHashMap<>();
     int line = 0;
     for (String s : Files.readAllLines(samples.toAbsolutePath(), StandardCharsets.UTF_8)) {
@@ -89,10 +90,12 @@ public final class PipelineRuns {
    * Runs {@code java -jar <bundled jar> args...} with {@code NO_GCE_CHECK=true}; destroys it after
    * {@code timeout} (exit status -1 then).
    */
-  public static Run runJar(List<String> args, Duration timeout) throws IOException, InterruptedException {
+  public static Run runJar(List<String> args, Duration timeout)
+      throws IOException, InterruptedException {
     Path jar = jar();
     if (!Files.exists(jar)) {
-      throw new IllegalStateException("run `mvn package` first: the IT runs the bundled jar " + jar);
+      throw new IllegalStateException(
+          "run `mvn package` first: the IT runs the bundled jar " + jar);
     }
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
@@ -136,7 +139,9 @@ public final class PipelineRuns {
 
   /** Every row of {@code sql} on the warehouse, column label to value, in result order. */
   public static List<Map<String, Object>> rows(Path warehouse, String sql) throws Exception {
-    try (Connection c = readWarehouse(warehouse); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection c = readWarehouse(warehouse);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       List<Map<String, Object>> out = new ArrayList<>();
       java.sql.ResultSetMetaData md = rs.getMetaData();
       while (rs.next()) {
@@ -152,7 +157,9 @@ public final class PipelineRuns {
 
   /** The first column of the first row of {@code sql} on the warehouse (a count). */
   public static long count(Path warehouse, String sql) throws Exception {
-    try (Connection c = readWarehouse(warehouse); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection c = readWarehouse(warehouse);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }
@@ -165,11 +172,14 @@ public final class PipelineRuns {
    */
   public static Map<String, String> outcomes(Path warehouse) throws Exception {
     Map<String, String> actual = new HashMap<>();
-    try (Connection c = readWarehouse(warehouse); Statement st = c.createStatement()) {
-      try (ResultSet rs = st.executeQuery("SELECT message_id, state, reason_code FROM job_results")) {
+    try (Connection c = readWarehouse(warehouse);
+        Statement st = c.createStatement()) {
+      try (ResultSet rs =
+          st.executeQuery("SELECT message_id, state, reason_code FROM job_results")) {
         while (rs.next()) {
           String reason = rs.getString(3);
-          actual.put(rs.getString(1), reason == null ? rs.getString(2) : rs.getString(2) + ":" + reason);
+          actual.put(
+              rs.getString(1), reason == null ? rs.getString(2) : rs.getString(2) + ":" + reason);
         }
       }
       try (ResultSet rs = st.executeQuery("SELECT message_id, reason_code FROM dead_letters")) {

@@ -4,15 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,10 +16,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A Pub/Sub emulator ({@code gcloud beta emulators pubsub start}) on a free loopback port, for
@@ -46,7 +37,6 @@ public final class PubsubEmulator extends GcloudEmulator {
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-
   /** One pulled message (already acknowledged). */
   public record Received(
       String messageId, byte[] data, Map<String, String> attributes, Instant publishTime) {}
@@ -58,8 +48,14 @@ public final class PubsubEmulator extends GcloudEmulator {
   @Override
   List<String> command(String hostPort) {
     return List.of(
-        "gcloud", "beta", "emulators", "pubsub", "start", "--host-port=" + hostPort,
-        "--project=" + PROJECT, "--quiet");
+        "gcloud",
+        "beta",
+        "emulators",
+        "pubsub",
+        "start",
+        "--host-port=" + hostPort,
+        "--project=" + PROJECT,
+        "--quiet");
   }
 
   /** Starts the emulator and waits until it answers HTTP (at most 90 s). */
@@ -121,7 +117,8 @@ public final class PubsubEmulator extends GcloudEmulator {
    * Pulls up to {@code max} messages without waiting for more (possibly none) and acknowledges
    * them.
    */
-  public List<Received> pull(String subscription, int max) throws IOException, InterruptedException {
+  public List<Received> pull(String subscription, int max)
+      throws IOException, InterruptedException {
     String path = subscriptionPath(subscription);
     ObjectNode body = MAPPER.createObjectNode();
     body.put("maxMessages", max);
@@ -133,7 +130,8 @@ public final class PubsubEmulator extends GcloudEmulator {
     for (JsonNode received : r.path("receivedMessages")) {
       JsonNode m = received.path("message");
       Map<String, String> attributes = new TreeMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = m.path("attributes").fields(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = m.path("attributes").fields();
+          it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         attributes.put(e.getKey(), e.getValue().asText());
       }
@@ -182,7 +180,8 @@ public final class PubsubEmulator extends GcloudEmulator {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
-      throw new IOException(method + " " + path + " failed: HTTP " + r.statusCode() + " " + r.body());
+      throw new IOException(
+          method + " " + path + " failed: HTTP " + r.statusCode() + " " + r.body());
     }
     return r.body().isBlank() ? MAPPER.createObjectNode() : MAPPER.readTree(r.body());
   }

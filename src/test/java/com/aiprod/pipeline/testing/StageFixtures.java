@@ -26,7 +26,8 @@ public final class StageFixtures {
   private StageFixtures() {}
 
   /** A readable message with {@code attributes} and a JSON body. */
-  public static RequestMessage message(String messageId, long ordinal, Map<String, String> attributes, String body) {
+  public static RequestMessage message(
+      String messageId, long ordinal, Map<String, String> attributes, String body) {
     return RequestMessage.builder()
         .setMessageId(messageId)
         .setDefaultJobId("L" + String.format("%032d", ordinal))
@@ -48,7 +49,13 @@ public final class StageFixtures {
 
   /** A RECEIVED job as Validate makes it. */
   public static Job received(
-      String messageId, String tenant, String jobId, long ordinal, String role, String plan, String body) {
+      String messageId,
+      String tenant,
+      String jobId,
+      long ordinal,
+      String role,
+      String plan,
+      String body) {
     return Job.builder()
         .setMessageId(messageId)
         .setJobId(jobId)
@@ -66,7 +73,8 @@ public final class StageFixtures {
   }
 
   /** A user on the pro plan. */
-  public static Job received(String messageId, String tenant, String jobId, long ordinal, String body) {
+  public static Job received(
+      String messageId, String tenant, String jobId, long ordinal, String body) {
     return received(messageId, tenant, jobId, ordinal, "user", "pro", body);
   }
 

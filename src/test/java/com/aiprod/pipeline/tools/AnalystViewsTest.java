@@ -31,7 +31,8 @@ class AnalystViewsTest {
   void placeholderBecomesNothingInDuckDbAndProjectDatasetInBigQuery() {
     String sql = "SELECT * FROM ${dataset}.a JOIN ${dataset}.b_dedup USING (id)";
     assertThat(AnalystViews.forDuckDb(sql), equalTo("SELECT * FROM a JOIN b_dedup USING (id)"));
-    assertThat(AnalystViews.forBigQuery(sql, "my-project", "aiprod"),
+    assertThat(
+        AnalystViews.forBigQuery(sql, "my-project", "aiprod"),
         equalTo("SELECT * FROM `my-project.aiprod`.a JOIN `my-project.aiprod`.b_dedup USING (id)"));
     assertThat(AnalystViews.references(sql), contains("a", "b_dedup"));
   }
@@ -42,7 +43,8 @@ class AnalystViewsTest {
     view("a_top", "SELECT n * 10 AS n FROM ${dataset}.b_middle");
     view("b_middle", "SELECT n + 1 AS n FROM ${dataset}.c_base");
     view("c_base", "-- the table\nSELECT n FROM ${dataset}.t");
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = c.createStatement()) {
       s.execute("CREATE TABLE t AS SELECT 1 AS n");
       assertThat(AnalystViews.create(c, dir), contains("c_base", "b_middle", "a_top"));
       // Created twice: CREATE OR REPLACE.
@@ -61,12 +63,14 @@ class AnalystViewsTest {
   void aCycleAndABrokenViewAreReportedByName() throws Exception {
     view("x", "SELECT * FROM ${dataset}.y");
     view("y", "SELECT * FROM ${dataset}.x");
-    IllegalStateException cycle = assertThrows(IllegalStateException.class, () -> AnalystViews.viewsInOrder(dir));
+    IllegalStateException cycle =
+        assertThrows(IllegalStateException.class, () -> AnalystViews.viewsInOrder(dir));
     assertThat(cycle.getMessage(), containsString("cycle"));
     Files.delete(dir.resolve("views/x.sql"));
     Files.delete(dir.resolve("views/y.sql"));
     view("broken", "SELECT missing_column FROM ${dataset}.t");
-    try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = c.createStatement()) {
       s.execute("CREATE TABLE t AS SELECT 1 AS n");
       SQLException e = assertThrows(SQLException.class, () -> AnalystViews.create(c, dir));
       assertThat(e.getMessage(), containsString("view broken"));

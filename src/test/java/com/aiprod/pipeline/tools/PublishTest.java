@@ -113,6 +113,7 @@ class PublishTest {
   void refusesATopicThatIsNotAPath() {
     assertThrows(
         IllegalArgumentException.class,
-        () -> Publish.to(PUBSUB.rootUrl()).publish("publish-tool", List.of(Publish.toMessage("x"))));
+        () ->
+            Publish.to(PUBSUB.rootUrl()).publish("publish-tool", List.of(Publish.toMessage("x"))));
   }
 }

@@ -57,10 +57,14 @@ class ReplayDeadLettersTest {
   @TempDir static Path dir;
 
   static final Instant T = Instant.parse("2026-11-24T10:00:00Z");
+
   /** A token-shaped value as a publisher sent it; the pipeline stored it redacted. */
   static final String OLD_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLW9sZA";
-  static final String EXPIRED_BODY = "{\"content\":\"A lighthouse at dawn. Waves crash on the rocks.\",\"preset\":\"quick_social\",\"mode\":\"preview\"}";
-  static final String INTERNAL_BODY = "{\"content\":\"A calm sunrise over the harbour, gulls circling.\",\"mode\":\"preview\"}";
+
+  static final String EXPIRED_BODY =
+      "{\"content\":\"A lighthouse at dawn. Waves crash on the rocks.\",\"preset\":\"quick_social\",\"mode\":\"preview\"}";
+  static final String INTERNAL_BODY =
+      "{\"content\":\"A calm sunrise over the harbour, gulls circling.\",\"mode\":\"preview\"}";
   static final byte[] RAW_BYTES = {(byte) 0xff, 0x00, 0x7b, (byte) 0xfe};
 
   static Path warehouse;
@@ -73,49 +77,144 @@ class ReplayDeadLettersTest {
   static void fillWarehouse() throws Exception {
     devAuth = dir.resolve("dev-auth");
     DevAuthKeys keys = DevAuthKeys.loadOrCreate(devAuth);
-    aliceToken = new DevTokens(keys, "demo-aiprod").mint("alice", "acme", "user", "pro", Duration.ofHours(1));
+    aliceToken =
+        new DevTokens(keys, "demo-aiprod")
+            .mint("alice", "acme", "user", "pro", Duration.ofHours(1));
     aliceTokenFile = dir.resolve("alice.token");
     Files.writeString(aliceTokenFile, "Bearer " + aliceToken + "\n");
     Files.setPosixFilePermissions(aliceTokenFile, PosixFilePermissions.fromString("rw-------"));
 
     List<DeadLetter> dead = new ArrayList<>();
-    // Selected: an expired token (alice, by her AUTH_FAILURE event), a job's internal error (alice),
+    // Selected: an expired token (alice, by her AUTH_FAILURE event), a job's internal error
+    // (alice),
     // an unreadable binary payload (owner unknown).
-    dead.add(at(DeadLetters.of(
-        message("m-expired-0001", Map.of("authorization", "Bearer " + OLD_TOKEN, "job_id", "job-expired-0001", "trace", "t-1"),
-            EXPIRED_BODY.getBytes(StandardCharsets.UTF_8)),
-        ReasonCode.AUTH_EXPIRED, "The ID token expired at …: sign in again", "Authenticate", null), 10));
-    dead.add(at(DeadLetters.ofJob(job("acme", "alice", "job-internal-0002", INTERNAL_BODY), ReasonCode.INTERNAL_ERROR,
-        DeadLetters.unexpected("Plan", new IllegalStateException("boom")), "Plan"), 20));
-    dead.add(at(DeadLetters.of(message("m-bytes-0003", Map.of("authorization", "Bearer " + OLD_TOKEN), RAW_BYTES),
-        ReasonCode.MALFORMED_JSON, "The body is not UTF-8", "ReadRequests", null), 30));
-    // Selected but not replayed: someone else's expired token, a duplicate, a refused warehouse row.
-    dead.add(at(DeadLetters.of(message("m-expired-mallory", Map.of("authorization", "Bearer " + OLD_TOKEN), EXPIRED_BODY.getBytes(StandardCharsets.UTF_8)),
-        ReasonCode.AUTH_EXPIRED, "The ID token expired", "Authenticate", null), 11));
-    DeadLetter duplicate = at(DeadLetters.ofJob(job("acme", "alice", "job-dup-00000005", INTERNAL_BODY), ReasonCode.DUPLICATE_JOB,
-        "job_id job-dup-00000005 is already used", "Admit"), 25);
+    dead.add(
+        at(
+            DeadLetters.of(
+                message(
+                    "m-expired-0001",
+                    Map.of(
+                        "authorization",
+                        "Bearer " + OLD_TOKEN,
+                        "job_id",
+                        "job-expired-0001",
+                        "trace",
+                        "t-1"),
+                    EXPIRED_BODY.getBytes(StandardCharsets.UTF_8)),
+                ReasonCode.AUTH_EXPIRED,
+                "The ID token expired at …: sign in again",
+                "Authenticate",
+                null),
+            10));
+    dead.add(
+        at(
+            DeadLetters.ofJob(
+                job("acme", "alice", "job-internal-0002", INTERNAL_BODY),
+                ReasonCode.INTERNAL_ERROR,
+                DeadLetters.unexpected("Plan", new IllegalStateException("boom")),
+                "Plan"),
+            20));
+    dead.add(
+        at(
+            DeadLetters.of(
+                message("m-bytes-0003", Map.of("authorization", "Bearer " + OLD_TOKEN), RAW_BYTES),
+                ReasonCode.MALFORMED_JSON,
+                "The body is not UTF-8",
+                "ReadRequests",
+                null),
+            30));
+    // Selected but not replayed: someone else's expired token, a duplicate, a refused warehouse
+    // row.
+    dead.add(
+        at(
+            DeadLetters.of(
+                message(
+                    "m-expired-mallory",
+                    Map.of("authorization", "Bearer " + OLD_TOKEN),
+                    EXPIRED_BODY.getBytes(StandardCharsets.UTF_8)),
+                ReasonCode.AUTH_EXPIRED,
+                "The ID token expired",
+                "Authenticate",
+                null),
+            11));
+    DeadLetter duplicate =
+        at(
+            DeadLetters.ofJob(
+                job("acme", "alice", "job-dup-00000005", INTERNAL_BODY),
+                ReasonCode.DUPLICATE_JOB,
+                "job_id job-dup-00000005 is already used",
+                "Admit"),
+            25);
     duplicateId = duplicate.getMessageId();
     dead.add(duplicate);
-    dead.add(at(DeadLetters.of(message("m-nobody-0010", Map.of(), RAW_BYTES), ReasonCode.MALFORMED_JSON,
-        "The body is not UTF-8", "ReadRequests", null), 35)); // no token: nobody owns it
-    dead.add(DeadLetter.builder().setTimestampMillis(T.toEpochMilli() + 40 * 60_000L).setPayloadString("{\"job_id\":\"job-x\"}")
-        .setAttributes(Map.of("table", "job_results", "job_id", "job-internal-0002")).setErrorMessage("BigQuery refused the row")
-        .setReasonCode("INTERNAL_ERROR").setStage("Deliver").setMessageId("job_results:acme/job-internal-0002").build());
+    dead.add(
+        at(
+            DeadLetters.of(
+                message("m-nobody-0010", Map.of(), RAW_BYTES),
+                ReasonCode.MALFORMED_JSON,
+                "The body is not UTF-8",
+                "ReadRequests",
+                null),
+            35)); // no token: nobody owns it
+    dead.add(
+        DeadLetter.builder()
+            .setTimestampMillis(T.toEpochMilli() + 40 * 60_000L)
+            .setPayloadString("{\"job_id\":\"job-x\"}")
+            .setAttributes(Map.of("table", "job_results", "job_id", "job-internal-0002"))
+            .setErrorMessage("BigQuery refused the row")
+            .setReasonCode("INTERNAL_ERROR")
+            .setStage("Deliver")
+            .setMessageId("job_results:acme/job-internal-0002")
+            .build());
     // Not selected: before --since, after --until, another reason.
-    dead.add(at(DeadLetters.of(message("m-expired-early", Map.of(), EXPIRED_BODY.getBytes(StandardCharsets.UTF_8)),
-        ReasonCode.AUTH_EXPIRED, "expired", "Authenticate", null), -60));
-    dead.add(at(DeadLetters.ofJob(job("acme", "alice", "job-internal-late1", INTERNAL_BODY), ReasonCode.INTERNAL_ERROR,
-        "late", "Plan"), 180));
-    dead.add(at(DeadLetters.of(message("m-schema-0009", Map.of("job_id", "bad id!"), EXPIRED_BODY.getBytes(StandardCharsets.UTF_8)),
-        ReasonCode.SCHEMA_VIOLATION, "job_id is invalid", "Validate", null), 15));
+    dead.add(
+        at(
+            DeadLetters.of(
+                message("m-expired-early", Map.of(), EXPIRED_BODY.getBytes(StandardCharsets.UTF_8)),
+                ReasonCode.AUTH_EXPIRED,
+                "expired",
+                "Authenticate",
+                null),
+            -60));
+    dead.add(
+        at(
+            DeadLetters.ofJob(
+                job("acme", "alice", "job-internal-late1", INTERNAL_BODY),
+                ReasonCode.INTERNAL_ERROR,
+                "late",
+                "Plan"),
+            180));
+    dead.add(
+        at(
+            DeadLetters.of(
+                message(
+                    "m-schema-0009",
+                    Map.of("job_id", "bad id!"),
+                    EXPIRED_BODY.getBytes(StandardCharsets.UTF_8)),
+                ReasonCode.SCHEMA_VIOLATION,
+                "job_id is invalid",
+                "Validate",
+                null),
+            15));
 
     AuditEvents audit = new AuditEvents("dev");
-    List<AuditEvent> events = List.of(
-        authFailure(audit, "m-expired-0001", "alice"),
-        authFailure(audit, "m-expired-mallory", "mallory"),
-        // An unreadable body is still authenticated first: its owner is the verified user.
-        audit.event(AuditEvents.AUTH_SUCCESS, AuditEvents.SUCCESS, "authenticate", "m-bytes-0003", "acme", "alice",
-            null, null, AuditEvents.details(), T.toEpochMilli(), ""));
+    List<AuditEvent> events =
+        List.of(
+            authFailure(audit, "m-expired-0001", "alice"),
+            authFailure(audit, "m-expired-mallory", "mallory"),
+            // An unreadable body is still authenticated first: its owner is the verified user.
+            audit.event(
+                AuditEvents.AUTH_SUCCESS,
+                AuditEvents.SUCCESS,
+                "authenticate",
+                "m-bytes-0003",
+                "acme",
+                "alice",
+                null,
+                null,
+                AuditEvents.details(),
+                T.toEpochMilli(),
+                ""));
 
     warehouse = dir.resolve("warehouse.duckdb");
     DuckDbWarehouse w = new DuckDbWarehouse(warehouse.toString());
@@ -128,27 +227,59 @@ class ReplayDeadLettersTest {
   }
 
   static AuditEvent authFailure(AuditEvents audit, String messageId, String claimed) {
-    return audit.event(AuditEvents.AUTH_FAILURE, AuditEvents.FAILURE, "authenticate", messageId, null, null, null, null,
-        AuditEvents.details().put("reason_code", "AUTH_EXPIRED").put("claimed_uid", claimed), T.toEpochMilli(), "");
+    return audit.event(
+        AuditEvents.AUTH_FAILURE,
+        AuditEvents.FAILURE,
+        "authenticate",
+        messageId,
+        null,
+        null,
+        null,
+        null,
+        AuditEvents.details().put("reason_code", "AUTH_EXPIRED").put("claimed_uid", claimed),
+        T.toEpochMilli(),
+        "");
   }
 
   static RequestMessage message(String id, Map<String, String> attributes, byte[] payload) {
-    return RequestMessage.builder().setMessageId(id).setDefaultJobId("pubsub-" + id).setOrdinal(1)
-        .setReceivedAtMillis(T.toEpochMilli()).setAttributes(attributes).setPayload(payload)
-        .setSource("projects/demo-aiprod/subscriptions/aiprod-jobs").build();
+    return RequestMessage.builder()
+        .setMessageId(id)
+        .setDefaultJobId("pubsub-" + id)
+        .setOrdinal(1)
+        .setReceivedAtMillis(T.toEpochMilli())
+        .setAttributes(attributes)
+        .setPayload(payload)
+        .setSource("projects/demo-aiprod/subscriptions/aiprod-jobs")
+        .build();
   }
 
   static Job job(String tenant, String uid, String jobId, String body) {
-    return Job.builder().setMessageId("msg-" + jobId).setJobId(jobId).setTenant(tenant).setUid(uid).setRole("user")
-        .setPlan("pro").setReceivedAtMillis(T.toEpochMilli()).setState(JobState.RECEIVED.name()).setInputPayload(body).build();
+    return Job.builder()
+        .setMessageId("msg-" + jobId)
+        .setJobId(jobId)
+        .setTenant(tenant)
+        .setUid(uid)
+        .setRole("user")
+        .setPlan("pro")
+        .setReceivedAtMillis(T.toEpochMilli())
+        .setState(JobState.RECEIVED.name())
+        .setInputPayload(body)
+        .build();
   }
 
   /** The dead letter as written {@code minutes} after T. */
   static DeadLetter at(DeadLetter d, int minutes) {
-    return DeadLetter.builder().setTimestampMillis(T.toEpochMilli() + minutes * 60_000L)
-        .setPayloadString(d.getPayloadString()).setPayloadBytes(d.getPayloadBytes()).setAttributes(d.getAttributes())
-        .setErrorMessage(d.getErrorMessage()).setStacktrace(d.getStacktrace()).setReasonCode(d.getReasonCode())
-        .setStage(d.getStage()).setMessageId(d.getMessageId()).build();
+    return DeadLetter.builder()
+        .setTimestampMillis(T.toEpochMilli() + minutes * 60_000L)
+        .setPayloadString(d.getPayloadString())
+        .setPayloadBytes(d.getPayloadBytes())
+        .setAttributes(d.getAttributes())
+        .setErrorMessage(d.getErrorMessage())
+        .setStacktrace(d.getStacktrace())
+        .setReasonCode(d.getReasonCode())
+        .setStage(d.getStage())
+        .setMessageId(d.getMessageId())
+        .build();
   }
 
   record Run(int status, String out, String err) {}
@@ -156,9 +287,13 @@ class ReplayDeadLettersTest {
   static Run replay(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = ReplayDeadLetters.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int status =
+        ReplayDeadLetters.run(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(
+        status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   static Map<String, PubsubEmulator.Received> byReplayOf(List<PubsubEmulator.Received> received) {
@@ -171,50 +306,95 @@ class ReplayDeadLettersTest {
     String data = new String(r.data(), StandardCharsets.ISO_8859_1);
     assertThat(data, not(containsString(OLD_TOKEN)));
     assertThat(data, not(containsString("[REDACTED]")));
-    r.attributes().values().forEach(v -> {
-      assertThat(v, not(containsString(OLD_TOKEN)));
-      assertThat(v, not(containsString("[REDACTED]")));
-    });
+    r.attributes()
+        .values()
+        .forEach(
+            v -> {
+              assertThat(v, not(containsString(OLD_TOKEN)));
+              assertThat(v, not(containsString("[REDACTED]")));
+            });
   }
 
   @Test
   void replaysExactlyTheSelectedDeadLettersWithAFreshToken() throws Exception {
     String topic = PUBSUB.createTopic("replay-selected");
     String subscription = PUBSUB.createSubscription("replay-selected-sub", topic, 30);
-    Run run = replay("--warehouse=duckdb:" + warehouse, "--reason=AUTH_EXPIRED,INTERNAL_ERROR,malformed_json,DUPLICATE_JOB",
-        "--since=2026-11-24T10:00:00Z", "--until=2026-11-24T12:00:00Z", "--topic=" + topic,
-        "--pubsubRootUrl=" + PUBSUB.rootUrl(), "--authorization-file=" + aliceTokenFile);
+    Run run =
+        replay(
+            "--warehouse=duckdb:" + warehouse,
+            "--reason=AUTH_EXPIRED,INTERNAL_ERROR,malformed_json,DUPLICATE_JOB",
+            "--since=2026-11-24T10:00:00Z",
+            "--until=2026-11-24T12:00:00Z",
+            "--topic=" + topic,
+            "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+            "--authorization-file=" + aliceTokenFile);
 
     assertThat(run.err(), run.status(), equalTo(1)); // some selected rows were skipped
-    assertThat(run.out(), containsString("m-expired-mallory AUTH_EXPIRED skipped: it belongs to uid mallory but the replay token is for alice"));
-    assertThat(run.out(), containsString(duplicateId + " DUPLICATE_JOB skipped: the job_id is already taken"));
-    assertThat(run.out(), containsString("job_results:acme/job-internal-0002 INTERNAL_ERROR skipped: a row the warehouse refused"));
-    assertThat(run.out(), containsString("m-nobody-0010 MALFORMED_JSON skipped: its owner is unknown"));
-    assertThat(run.out(), containsString("10 dead letters read, 7 selected, 3 replayed, 4 skipped"));
+    assertThat(
+        run.out(),
+        containsString(
+            "m-expired-mallory AUTH_EXPIRED skipped: it belongs to uid mallory but the replay token is for alice"));
+    assertThat(
+        run.out(),
+        containsString(duplicateId + " DUPLICATE_JOB skipped: the job_id is already taken"));
+    assertThat(
+        run.out(),
+        containsString(
+            "job_results:acme/job-internal-0002 INTERNAL_ERROR skipped: a row the warehouse refused"));
+    assertThat(
+        run.out(), containsString("m-nobody-0010 MALFORMED_JSON skipped: its owner is unknown"));
+    assertThat(
+        run.out(), containsString("10 dead letters read, 7 selected, 3 replayed, 4 skipped"));
     assertThat(run.out() + run.err(), not(containsString(aliceToken)));
 
-    List<PubsubEmulator.Received> received = PUBSUB.pullAtLeast(subscription, 3, Duration.ofSeconds(30));
+    List<PubsubEmulator.Received> received =
+        PUBSUB.pullAtLeast(subscription, 3, Duration.ofSeconds(30));
     Thread.sleep(500);
     received.addAll(PUBSUB.pull(subscription, 10));
     assertThat(received, hasSize(3));
     Map<String, PubsubEmulator.Received> by = byReplayOf(received);
-    assertThat(by.keySet(), equalTo(new java.util.TreeSet<>(List.of("m-expired-0001", "msg-job-internal-0002", "m-bytes-0003"))));
+    assertThat(
+        by.keySet(),
+        equalTo(
+            new java.util.TreeSet<>(
+                List.of("m-expired-0001", "msg-job-internal-0002", "m-bytes-0003"))));
 
     PubsubEmulator.Received expired = by.get("m-expired-0001");
     assertThat(new String(expired.data(), StandardCharsets.UTF_8), equalTo(EXPIRED_BODY));
-    assertThat(expired.attributes(), equalTo(Map.of("authorization", "Bearer " + aliceToken, "job_id", "job-expired-0001",
-        "trace", "t-1", "replay_of", "m-expired-0001")));
+    assertThat(
+        expired.attributes(),
+        equalTo(
+            Map.of(
+                "authorization",
+                "Bearer " + aliceToken,
+                "job_id",
+                "job-expired-0001",
+                "trace",
+                "t-1",
+                "replay_of",
+                "m-expired-0001")));
 
     PubsubEmulator.Received internal = by.get("msg-job-internal-0002");
     assertThat(new String(internal.data(), StandardCharsets.UTF_8), equalTo(INTERNAL_BODY));
-    assertThat(internal.attributes(), equalTo(Map.of("authorization", "Bearer " + aliceToken, "job_id", "job-internal-0002",
-        "replay_of", "msg-job-internal-0002")));
+    assertThat(
+        internal.attributes(),
+        equalTo(
+            Map.of(
+                "authorization",
+                "Bearer " + aliceToken,
+                "job_id",
+                "job-internal-0002",
+                "replay_of",
+                "msg-job-internal-0002")));
 
     PubsubEmulator.Received bytes = by.get("m-bytes-0003");
     assertThat(bytes.data(), equalTo(RAW_BYTES));
-    assertThat(bytes.attributes().get("job_id"), equalTo(ReplayDeadLetters.replayJobId("m-bytes-0003")));
+    assertThat(
+        bytes.attributes().get("job_id"), equalTo(ReplayDeadLetters.replayJobId("m-bytes-0003")));
     assertThat(bytes.attributes().get("job_id"), startsWith("replay-"));
-    assertThat(bytes.attributes().keySet(), equalTo(new java.util.TreeSet<>(List.of("authorization", "job_id", "replay_of"))));
+    assertThat(
+        bytes.attributes().keySet(),
+        equalTo(new java.util.TreeSet<>(List.of("authorization", "job_id", "replay_of"))));
 
     received.forEach(ReplayDeadLettersTest::assertNoOldOrRedactedToken);
     for (PubsubEmulator.Received r : received) {
@@ -223,9 +403,13 @@ class ReplayDeadLettersTest {
     }
   }
 
-  /** The pipeline's own verifier (dev mode, the same key pair) accepts the replayed message's token. */
-  static void assertAuthenticatesAs(PubsubEmulator.Received r, String uid, String tenant) throws Exception {
-    try (TokenVerifier verifier = TokenVerifier.create(AuthConfig.dev("demo-aiprod", devAuth.toString()))) {
+  /**
+   * The pipeline's own verifier (dev mode, the same key pair) accepts the replayed message's token.
+   */
+  static void assertAuthenticatesAs(PubsubEmulator.Received r, String uid, String tenant)
+      throws Exception {
+    try (TokenVerifier verifier =
+        TokenVerifier.create(AuthConfig.dev("demo-aiprod", devAuth.toString()))) {
       AuthResult result = verifier.verify(r.attributes().get("authorization"));
       assertThat(result.toString(), result.isOk(), equalTo(true));
       assertThat(result.principal().getUid(), equalTo(uid));
@@ -237,16 +421,30 @@ class ReplayDeadLettersTest {
   void dryRunListsWhatWouldBeSentAndSendsNothing() throws Exception {
     String topic = PUBSUB.createTopic("replay-dry");
     String subscription = PUBSUB.createSubscription("replay-dry-sub", topic, 30);
-    Run run = replay("--warehouse=duckdb:" + warehouse, "--reason=AUTH_EXPIRED,INTERNAL_ERROR,MALFORMED_JSON",
-        "--since=2026-11-24", "--until=2026-11-24T12:00:00Z", "--topic=" + topic,
-        "--pubsubRootUrl=" + PUBSUB.rootUrl(), "--authorization-file=" + aliceTokenFile, "--dry-run");
-    assertThat(run.out(), containsString("m-expired-0001 AUTH_EXPIRED would publish to " + topic
-        + ": attributes {authorization=Bearer <fresh token of uid alice>, job_id=job-expired-0001, replay_of=m-expired-0001, trace=t-1}, "
-        + EXPIRED_BODY.length() + " bytes of data"));
+    Run run =
+        replay(
+            "--warehouse=duckdb:" + warehouse,
+            "--reason=AUTH_EXPIRED,INTERNAL_ERROR,MALFORMED_JSON",
+            "--since=2026-11-24",
+            "--until=2026-11-24T12:00:00Z",
+            "--topic=" + topic,
+            "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+            "--authorization-file=" + aliceTokenFile,
+            "--dry-run");
+    assertThat(
+        run.out(),
+        containsString(
+            "m-expired-0001 AUTH_EXPIRED would publish to "
+                + topic
+                + ": attributes {authorization=Bearer <fresh token of uid alice>, job_id=job-expired-0001, replay_of=m-expired-0001, trace=t-1}, "
+                + EXPIRED_BODY.length()
+                + " bytes of data"));
     assertThat(run.out(), containsString("msg-job-internal-0002 INTERNAL_ERROR would publish"));
     assertThat(run.out(), containsString("m-bytes-0003 MALFORMED_JSON would publish"));
-    // --since as a date: the whole UTC day, so the 09:00 dead letter is selected too (its owner is unknown).
-    assertThat(run.out(), containsString("m-expired-early AUTH_EXPIRED skipped: its owner is unknown"));
+    // --since as a date: the whole UTC day, so the 09:00 dead letter is selected too (its owner is
+    // unknown).
+    assertThat(
+        run.out(), containsString("m-expired-early AUTH_EXPIRED skipped: its owner is unknown"));
     assertThat(run.out(), containsString("7 selected, 3 would be replayed, 4 skipped"));
     assertThat(run.out() + run.err(), not(containsString(aliceToken)));
     Thread.sleep(1000);
@@ -257,15 +455,30 @@ class ReplayDeadLettersTest {
   void forceReplaysRefusedReasonsAndOtherOwnersButNeverRowsThatAreNotRequests() throws Exception {
     String topic = PUBSUB.createTopic("replay-force");
     String subscription = PUBSUB.createSubscription("replay-force-sub", topic, 30);
-    Run run = replay("--warehouse=duckdb:" + warehouse, "--reason=DUPLICATE_JOB,AUTH_EXPIRED,INTERNAL_ERROR",
-        "--since=2026-11-24T10:10:30Z", "--until=2026-11-24T11:00:00Z", "--topic=" + topic,
-        "--pubsubRootUrl=" + PUBSUB.rootUrl(), "--authorization-file=" + aliceTokenFile, "--force");
-    // m-expired-mallory (10:11), the internal error (10:20), the duplicate (10:25), the warehouse row (10:40)
+    Run run =
+        replay(
+            "--warehouse=duckdb:" + warehouse,
+            "--reason=DUPLICATE_JOB,AUTH_EXPIRED,INTERNAL_ERROR",
+            "--since=2026-11-24T10:10:30Z",
+            "--until=2026-11-24T11:00:00Z",
+            "--topic=" + topic,
+            "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+            "--authorization-file=" + aliceTokenFile,
+            "--force");
+    // m-expired-mallory (10:11), the internal error (10:20), the duplicate (10:25), the warehouse
+    // row (10:40)
     assertThat(run.out(), containsString("4 selected, 3 replayed, 1 skipped"));
-    List<PubsubEmulator.Received> received = PUBSUB.pullAtLeast(subscription, 3, Duration.ofSeconds(30));
+    List<PubsubEmulator.Received> received =
+        PUBSUB.pullAtLeast(subscription, 3, Duration.ofSeconds(30));
     assertThat(received, hasSize(3));
-    assertThat(byReplayOf(received).keySet(), equalTo(new java.util.TreeSet<>(List.of("m-expired-mallory", "msg-job-internal-0002", duplicateId))));
-    assertThat(byReplayOf(received).get(duplicateId).attributes().get("job_id"), equalTo("job-dup-00000005"));
+    assertThat(
+        byReplayOf(received).keySet(),
+        equalTo(
+            new java.util.TreeSet<>(
+                List.of("m-expired-mallory", "msg-job-internal-0002", duplicateId))));
+    assertThat(
+        byReplayOf(received).get(duplicateId).attributes().get("job_id"),
+        equalTo("job-dup-00000005"));
   }
 
   @Test
@@ -273,31 +486,50 @@ class ReplayDeadLettersTest {
     String topic = PUBSUB.createTopic("replay-export");
     String subscription = PUBSUB.createSubscription("replay-export-sub", topic, 30);
     Path export = dir.resolve("dead_letters.jsonl");
-    String expiredRow = "{\"timestamp\":\"2026-11-24 10:05:00.123 UTC\",\"payloadString\":" + quote(EXPIRED_BODY)
-        + ",\"payloadBytes\":null,\"attributes\":[{\"key\":\"authorization\",\"value\":\"[REDACTED]\"},"
-        + "{\"key\":\"job_id\",\"value\":\"job-export-0001\"}],\"errorMessage\":\"expired\",\"stacktrace\":null,"
-        + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000001\",\"owner\":\"bob\"}";
-    String bytesRow = "{\"timestamp\":\"2026-11-24T10:06:00Z\",\"payloadBytes\":\"" + Base64.getEncoder().encodeToString(RAW_BYTES)
-        + "\",\"attributes\":[],\"errorMessage\":\"not UTF-8\",\"reason_code\":\"MALFORMED_JSON\",\"stage\":\"ReadRequests\","
-        + "\"message_id\":\"17000000000002\",\"owner\":\"bob\"}";
-    String carolsRow = "{\"timestamp\":\"2026-11-24 10:08:00 UTC\",\"payloadString\":\"{}\",\"attributes\":[],"
-        + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000004\",\"owner\":\"carol\"}";
-    String otherReason = "{\"timestamp\":\"2026-11-24 10:07:00 UTC\",\"payloadString\":\"{}\",\"attributes\":[],"
-        + "\"reason_code\":\"SCHEMA_VIOLATION\",\"stage\":\"Validate\",\"message_id\":\"17000000000003\"}";
+    String expiredRow =
+        "{\"timestamp\":\"2026-11-24 10:05:00.123 UTC\",\"payloadString\":"
+            + quote(EXPIRED_BODY)
+            + ",\"payloadBytes\":null,\"attributes\":[{\"key\":\"authorization\",\"value\":\"[REDACTED]\"},"
+            + "{\"key\":\"job_id\",\"value\":\"job-export-0001\"}],\"errorMessage\":\"expired\",\"stacktrace\":null,"
+            + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000001\",\"owner\":\"bob\"}";
+    String bytesRow =
+        "{\"timestamp\":\"2026-11-24T10:06:00Z\",\"payloadBytes\":\""
+            + Base64.getEncoder().encodeToString(RAW_BYTES)
+            + "\",\"attributes\":[],\"errorMessage\":\"not UTF-8\",\"reason_code\":\"MALFORMED_JSON\",\"stage\":\"ReadRequests\","
+            + "\"message_id\":\"17000000000002\",\"owner\":\"bob\"}";
+    String carolsRow =
+        "{\"timestamp\":\"2026-11-24 10:08:00 UTC\",\"payloadString\":\"{}\",\"attributes\":[],"
+            + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000004\",\"owner\":\"carol\"}";
+    String otherReason =
+        "{\"timestamp\":\"2026-11-24 10:07:00 UTC\",\"payloadString\":\"{}\",\"attributes\":[],"
+            + "\"reason_code\":\"SCHEMA_VIOLATION\",\"stage\":\"Validate\",\"message_id\":\"17000000000003\"}";
     // The export repeats the first row (BigQuery has no primary keys).
-    Files.writeString(export, String.join("\n", expiredRow, bytesRow, otherReason, expiredRow, carolsRow, ""));
+    Files.writeString(
+        export, String.join("\n", expiredRow, bytesRow, otherReason, expiredRow, carolsRow, ""));
 
-    Run run = replay("--file=" + export, "--reason=AUTH_EXPIRED,MALFORMED_JSON", "--topic=" + topic,
-        "--pubsubRootUrl=" + PUBSUB.rootUrl(), "--dev-uid=bob", "--dev-tenant=acme", "--devAuthDir=" + devAuth);
+    Run run =
+        replay(
+            "--file=" + export,
+            "--reason=AUTH_EXPIRED,MALFORMED_JSON",
+            "--topic=" + topic,
+            "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+            "--dev-uid=bob",
+            "--dev-tenant=acme",
+            "--devAuthDir=" + devAuth);
     assertThat(run.err(), run.status(), equalTo(1));
-    assertThat(run.out(), containsString("17000000000004 AUTH_EXPIRED skipped: it belongs to uid carol but the replay token is for bob"));
+    assertThat(
+        run.out(),
+        containsString(
+            "17000000000004 AUTH_EXPIRED skipped: it belongs to uid carol but the replay token is for bob"));
     assertThat(run.out(), containsString("5 dead letters read, 3 selected, 2 replayed, 1 skipped"));
-    List<PubsubEmulator.Received> received = PUBSUB.pullAtLeast(subscription, 2, Duration.ofSeconds(30));
+    List<PubsubEmulator.Received> received =
+        PUBSUB.pullAtLeast(subscription, 2, Duration.ofSeconds(30));
     Thread.sleep(500);
     received.addAll(PUBSUB.pull(subscription, 10));
     assertThat(received, hasSize(2));
     Map<String, PubsubEmulator.Received> by = byReplayOf(received);
-    assertThat(new String(by.get("17000000000001").data(), StandardCharsets.UTF_8), equalTo(EXPIRED_BODY));
+    assertThat(
+        new String(by.get("17000000000001").data(), StandardCharsets.UTF_8), equalTo(EXPIRED_BODY));
     assertThat(by.get("17000000000001").attributes().get("job_id"), equalTo("job-export-0001"));
     assertThat(by.get("17000000000002").data(), equalTo(RAW_BYTES));
     for (PubsubEmulator.Received r : received) {
@@ -315,9 +547,13 @@ class ReplayDeadLettersTest {
   @Test
   void refusesBadUsageUnreadableTokensAndUnknownCodes() throws Exception {
     String topic = PubsubEmulator.topicPath("replay-usage");
-    String[] base = {"--warehouse=duckdb:" + warehouse, "--topic=" + topic, "--pubsubRootUrl=" + PUBSUB.rootUrl()};
-    assertThat(replay(concat(base, "--reason=AUTH_EXPIRED")).status(), equalTo(2)); // no token source
-    Run unknown = replay(concat(base, "--reason=DEADLINE", "--authorization-file=" + aliceTokenFile));
+    String[] base = {
+      "--warehouse=duckdb:" + warehouse, "--topic=" + topic, "--pubsubRootUrl=" + PUBSUB.rootUrl()
+    };
+    assertThat(
+        replay(concat(base, "--reason=AUTH_EXPIRED")).status(), equalTo(2)); // no token source
+    Run unknown =
+        replay(concat(base, "--reason=DEADLINE", "--authorization-file=" + aliceTokenFile));
     assertThat(unknown.status(), equalTo(2));
     assertThat(unknown.err(), containsString("not a dead-letter reason code"));
 
@@ -330,18 +566,34 @@ class ReplayDeadLettersTest {
     assertThat(open.err(), not(containsString(aliceToken)));
 
     Path expired = dir.resolve("expired.token");
-    Files.writeString(expired, new DevTokens(DevAuthKeys.load(devAuth), "demo-aiprod",
-        java.time.Clock.fixed(Instant.now().minus(Duration.ofHours(2)), java.time.ZoneOffset.UTC)).mint("alice"));
+    Files.writeString(
+        expired,
+        new DevTokens(
+                DevAuthKeys.load(devAuth),
+                "demo-aiprod",
+                java.time.Clock.fixed(
+                    Instant.now().minus(Duration.ofHours(2)), java.time.ZoneOffset.UTC))
+            .mint("alice"));
     Files.setPosixFilePermissions(expired, PosixFilePermissions.fromString("rw-------"));
     Run old = replay(concat(base, "--reason=AUTH_EXPIRED", "--authorization-file=" + expired));
     assertThat(old.status(), equalTo(2));
     assertThat(old.err(), containsString("mint a fresh one"));
 
-    Run range = replay(concat(base, "--reason=AUTH_EXPIRED", "--authorization-file=" + aliceTokenFile,
-        "--since=2026-11-24T12:00:00Z", "--until=2026-11-24T10:00:00Z"));
+    Run range =
+        replay(
+            concat(
+                base,
+                "--reason=AUTH_EXPIRED",
+                "--authorization-file=" + aliceTokenFile,
+                "--since=2026-11-24T12:00:00Z",
+                "--until=2026-11-24T10:00:00Z"));
     assertThat(range.status(), equalTo(2));
-    Run bigquery = replay("--warehouse=bigquery:my-project.aiprod", "--reason=AUTH_EXPIRED", "--topic=" + topic,
-        "--authorization-file=" + aliceTokenFile);
+    Run bigquery =
+        replay(
+            "--warehouse=bigquery:my-project.aiprod",
+            "--reason=AUTH_EXPIRED",
+            "--topic=" + topic,
+            "--authorization-file=" + aliceTokenFile);
     assertThat(bigquery.status(), equalTo(2));
     assertThat(bigquery.err(), containsString("bq extract"));
   }

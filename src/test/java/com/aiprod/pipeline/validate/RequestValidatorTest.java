@@ -37,8 +37,8 @@ class RequestValidatorTest {
 
   /** {"content": SCRIPT, <extra>}. */
   private static ValidationResult with(String extra) {
-    return validate("{\"content\": \"" + SCRIPT + "\"" + (extra.isEmpty() ? "" : ", " + extra)
-        + "}");
+    return validate(
+        "{\"content\": \"" + SCRIPT + "\"" + (extra.isEmpty() ? "" : ", " + extra) + "}");
   }
 
   /** A body with only {@code content}, JSON-encoded properly. */
@@ -100,12 +100,15 @@ class RequestValidatorTest {
 
     @Test
     void explicitValuesOverrideDefaults() {
-      JobRequest req = ok(with("\"preset\": \"brand_campaign\", \"mode\": \"estimate\","
-          + " \"priority\": \"high\", \"lang\": \"fr\", \"duration_sec\": 120,"
-          + " \"budget_usd\": 7.25, \"brand_id\": \"Acme_01-x\", \"backend\": \"veo3\","
-          + " \"preferences\": {\"style\": \"  anime \", \"mood\": \"joyful\","
-          + " \"camera_style\": \"handheld\", \"color_palette\": \"pastel\","
-          + " \"aspect_ratio\": \"9:16\", \"fps\": 30}"));
+      JobRequest req =
+          ok(
+              with(
+                  "\"preset\": \"brand_campaign\", \"mode\": \"estimate\","
+                      + " \"priority\": \"high\", \"lang\": \"fr\", \"duration_sec\": 120,"
+                      + " \"budget_usd\": 7.25, \"brand_id\": \"Acme_01-x\", \"backend\": \"veo3\","
+                      + " \"preferences\": {\"style\": \"  anime \", \"mood\": \"joyful\","
+                      + " \"camera_style\": \"handheld\", \"color_palette\": \"pastel\","
+                      + " \"aspect_ratio\": \"9:16\", \"fps\": 30}"));
       assertThat(req.getPreset(), equalTo("brand_campaign"));
       assertThat(req.getMode(), equalTo("estimate"));
       assertThat(req.getPriority(), equalTo("high"));
@@ -124,9 +127,12 @@ class RequestValidatorTest {
 
     @Test
     void nullOptionalsMeanAbsent() {
-      JobRequest req = ok(with("\"preset\": null, \"mode\": null, \"duration_sec\": null,"
-          + " \"budget_usd\": null, \"brand_id\": null, \"preferences\": null,"
-          + " \"backend\": null"));
+      JobRequest req =
+          ok(
+              with(
+                  "\"preset\": null, \"mode\": null, \"duration_sec\": null,"
+                      + " \"budget_usd\": null, \"brand_id\": null, \"preferences\": null,"
+                      + " \"backend\": null"));
       assertThat(req.getPreset(), equalTo("quick_social"));
       assertThat(req.getDurationSec(), equalTo(30));
       assertThat(req.getBudgetUsd(), closeTo(1.5, 1e-12));
@@ -135,24 +141,35 @@ class RequestValidatorTest {
 
     @Test
     void bigDecimalTreesFollowTheSameTypeRules() throws Exception {
-      ObjectMapper decimals = new ObjectMapper().enable(
-          com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
-      ValidationResult r = RequestValidator.validate(decimals.readTree("{\"content\": \""
-          + SCRIPT + "\", \"duration_sec\": 30.0, \"budget_usd\": 2.5}"));
+      ObjectMapper decimals =
+          new ObjectMapper()
+              .enable(
+                  com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+      ValidationResult r =
+          RequestValidator.validate(
+              decimals.readTree(
+                  "{\"content\": \""
+                      + SCRIPT
+                      + "\", \"duration_sec\": 30.0, \"budget_usd\": 2.5}"));
       assertOnly(r, "duration_sec", "JSON integer");
-      JobRequest req = RequestValidator.validate(decimals.readTree("{\"content\": \""
-          + SCRIPT + "\", \"budget_usd\": 2.5}")).request();
+      JobRequest req =
+          RequestValidator.validate(
+                  decimals.readTree("{\"content\": \"" + SCRIPT + "\", \"budget_usd\": 2.5}"))
+              .request();
       assertThat(req.getBudgetUsd(), equalTo(2.5));
     }
 
     @Test
     void jsonNodeOverloadValidatesTheSameWay() throws Exception {
-      JobRequest req = RequestValidator.validate(MAPPER.readTree(
-          "{\"content\": \"" + SCRIPT + "\", \"duration_sec\": 10}")).request();
+      JobRequest req =
+          RequestValidator.validate(
+                  MAPPER.readTree("{\"content\": \"" + SCRIPT + "\", \"duration_sec\": 10}"))
+              .request();
       assertThat(req.getDurationSec(), equalTo(10));
       assertThat(req.getBudgetUsd(), closeTo(0.5, 1e-12));
-      assertThat(RequestValidator.validate((com.fasterxml.jackson.databind.JsonNode) null)
-          .isValid(), is(false));
+      assertThat(
+          RequestValidator.validate((com.fasterxml.jackson.databind.JsonNode) null).isValid(),
+          is(false));
     }
   }
 
@@ -164,8 +181,10 @@ class RequestValidatorTest {
       assertOnly(validate("{\"content\": "), "body", "not valid JSON");
       assertOnly(RequestValidator.validate(new byte[0]), "body", "empty");
       assertOnly(RequestValidator.validate((byte[]) null), "body", "empty");
-      assertOnly(RequestValidator.validate(new byte[] {'{', '"', (byte) 0xff, '"', '}'}),
-          "body", "not valid");
+      assertOnly(
+          RequestValidator.validate(new byte[] {'{', '"', (byte) 0xff, '"', '}'}),
+          "body",
+          "not valid");
     }
 
     @Test
@@ -182,7 +201,11 @@ class RequestValidatorTest {
     @Test
     void unknownFieldIsNamedWithAllowedFieldsAndASuggestion() {
       ValidationResult r = with("\"durationSec\": 30");
-      assertOnly(r, "durationSec", "unknown field", "did you mean duration_sec?",
+      assertOnly(
+          r,
+          "durationSec",
+          "unknown field",
+          "did you mean duration_sec?",
           "allowed: content, preset, mode, priority, lang, duration_sec, budget_usd, brand_id,"
               + " preferences, backend");
       assertOnly(with("\"colour\": \"red\""), "colour", "unknown field");
@@ -191,8 +214,12 @@ class RequestValidatorTest {
 
     @Test
     void duplicateKeyIsAViolationAndOtherFieldsAreStillChecked() {
-      ValidationResult r = validate("{\"content\": \"" + SCRIPT + "\", \"content\": \"x\","
-          + " \"duration_sec\": 2, \"preferences\": {\"fps\": 24, \"fps\": 30}}");
+      ValidationResult r =
+          validate(
+              "{\"content\": \""
+                  + SCRIPT
+                  + "\", \"content\": \"x\","
+                  + " \"duration_sec\": 2, \"preferences\": {\"fps\": 24, \"fps\": 30}}");
       assertThat(r.isValid(), is(false));
       assertThat(fields(r), containsInAnyOrder("content", "preferences.fps", "duration_sec"));
       assertThat(r.message(), containsString("content: duplicate key"));
@@ -201,21 +228,37 @@ class RequestValidatorTest {
 
     @Test
     void duplicateKeyAloneStillRejects() {
-      ValidationResult r = validate("{\"content\": \"" + SCRIPT + "\", \"mode\": \"final\","
-          + " \"mode\": \"final\"}");
+      ValidationResult r =
+          validate(
+              "{\"content\": \"" + SCRIPT + "\", \"mode\": \"final\"," + " \"mode\": \"final\"}");
       assertOnly(r, "mode", "duplicate key");
     }
 
     @Test
     void allViolationsAreCollected() {
-      ValidationResult r = validate("{\"content\": \"short\", \"preset\": \"huge\","
-          + " \"mode\": \"draft\", \"priority\": \"urgent\", \"lang\": \"xx\","
-          + " \"duration_sec\": \"30\", \"budget_usd\": 0, \"brand_id\": \"a b\","
-          + " \"preferences\": {\"fps\": 60, \"aspect_ratio\": \"4:3\", \"size\": 1},"
-          + " \"backend\": \"sora\", \"extra\": 1}");
-      assertThat(fields(r), contains("extra", "content", "preset", "mode", "priority", "lang",
-          "duration_sec", "budget_usd", "brand_id", "preferences.size",
-          "preferences.aspect_ratio", "preferences.fps", "backend"));
+      ValidationResult r =
+          validate(
+              "{\"content\": \"short\", \"preset\": \"huge\","
+                  + " \"mode\": \"draft\", \"priority\": \"urgent\", \"lang\": \"xx\","
+                  + " \"duration_sec\": \"30\", \"budget_usd\": 0, \"brand_id\": \"a b\","
+                  + " \"preferences\": {\"fps\": 60, \"aspect_ratio\": \"4:3\", \"size\": 1},"
+                  + " \"backend\": \"sora\", \"extra\": 1}");
+      assertThat(
+          fields(r),
+          contains(
+              "extra",
+              "content",
+              "preset",
+              "mode",
+              "priority",
+              "lang",
+              "duration_sec",
+              "budget_usd",
+              "brand_id",
+              "preferences.size",
+              "preferences.aspect_ratio",
+              "preferences.fps",
+              "backend"));
       assertThat(r.message(), containsString("; "));
     }
 
@@ -242,8 +285,7 @@ class RequestValidatorTest {
 
     @Test
     void lengthBoundariesInCodePoints() {
-      assertOnly(content("123456789"), "content", "is 9 characters", "at least 10",
-          "code points");
+      assertOnly(content("123456789"), "content", "is 9 characters", "at least 10", "code points");
       ok(content("1234567890"));
       ok(content("x".repeat(10_000)));
       assertOnly(content("x".repeat(10_001)), "content", "10,001", "at most 10,000");
@@ -272,7 +314,11 @@ class RequestValidatorTest {
 
     @Test
     void controlCharactersAreRejectedExceptNewlineAndTab() {
-      assertOnly(content("Hello\u0007 there, world"), "content", "U+0007", "character 6",
+      assertOnly(
+          content("Hello\u0007 there, world"),
+          "content",
+          "U+0007",
+          "character 6",
           "only \\n and \\t");
       assertOnly(content("Line one\r\nLine two"), "content", "U+000D", "use \\n");
       assertOnly(content("Hello\u0000 there\u001b world"), "content", "2 control characters");
@@ -282,8 +328,11 @@ class RequestValidatorTest {
 
     @Test
     void unpairedSurrogateIsRejected() {
-      assertOnly(validate("{\"content\": \"Hello \\ud800 world, friends\"}"), "content",
-          "unpaired surrogate", "U+D800");
+      assertOnly(
+          validate("{\"content\": \"Hello \\ud800 world, friends\"}"),
+          "content",
+          "unpaired surrogate",
+          "U+D800");
     }
 
     @Test
@@ -322,7 +371,9 @@ class RequestValidatorTest {
 
     @Test
     void unknownValuesListTheAllowedOnes() {
-      assertOnly(with("\"preset\": \"Quick_Social\""), "preset",
+      assertOnly(
+          with("\"preset\": \"Quick_Social\""),
+          "preset",
           "use one of quick_social, brand_campaign, premium_spot");
       assertOnly(with("\"mode\": \"draft\""), "mode", "\"draft\"", "final, preview, estimate");
       assertOnly(with("\"priority\": \"urgent\""), "priority", "low, normal, high");
@@ -343,7 +394,8 @@ class RequestValidatorTest {
       assertOnly(with("\"duration_sec\": 4"), "duration_sec", "4 is out of range", "5–300");
       assertThat(ok(with("\"duration_sec\": 5")).getDurationSec(), equalTo(5));
       assertThat(ok(with("\"duration_sec\": 30")).getDurationSec(), equalTo(30));
-      assertThat(ok(with("\"preset\": \"premium_spot\", \"duration_sec\": 180")).getDurationSec(),
+      assertThat(
+          ok(with("\"preset\": \"premium_spot\", \"duration_sec\": 180")).getDurationSec(),
           equalTo(180));
       assertOnly(with("\"duration_sec\": 301"), "duration_sec", "out of range");
       assertOnly(with("\"duration_sec\": -5"), "duration_sec", "out of range");
@@ -351,10 +403,14 @@ class RequestValidatorTest {
 
     @Test
     void presetMaximumSuggestsALargerPreset() {
-      assertOnly(with("\"preset\": \"quick_social\", \"duration_sec\": 45"), "duration_sec",
+      assertOnly(
+          with("\"preset\": \"quick_social\", \"duration_sec\": 45"),
+          "duration_sec",
           "45 exceeds quick_social's maximum of 30 s; use ≤ 30 or preset brand_campaign");
       assertOnly(with("\"duration_sec\": 31"), "duration_sec", "(the default preset)");
-      assertOnly(with("\"preset\": \"brand_campaign\", \"duration_sec\": 150"), "duration_sec",
+      assertOnly(
+          with("\"preset\": \"brand_campaign\", \"duration_sec\": 150"),
+          "duration_sec",
           "use ≤ 120 or preset premium_spot");
       ValidationResult r = with("\"preset\": \"premium_spot\", \"duration_sec\": 300");
       assertOnly(r, "duration_sec", "maximum of 180 s; use ≤ 180");
@@ -363,14 +419,17 @@ class RequestValidatorTest {
 
     @Test
     void mustBeAJsonInteger() {
-      assertOnly(with("\"duration_sec\": 30.0"), "duration_sec", "JSON integer", "30.0",
+      assertOnly(
+          with("\"duration_sec\": 30.0"),
+          "duration_sec",
+          "JSON integer",
+          "30.0",
           "without a decimal point");
       assertOnly(with("\"duration_sec\": 3e1"), "duration_sec", "JSON integer");
-      assertOnly(with("\"duration_sec\": \"30\""), "duration_sec", "the string \"30\"",
-          "without quotes");
+      assertOnly(
+          with("\"duration_sec\": \"30\""), "duration_sec", "the string \"30\"", "without quotes");
       assertOnly(with("\"duration_sec\": true"), "duration_sec", "the boolean true");
-      assertOnly(with("\"duration_sec\": 99999999999999999999999"), "duration_sec",
-          "out of range");
+      assertOnly(with("\"duration_sec\": 99999999999999999999999"), "duration_sec", "out of range");
     }
   }
 
@@ -384,8 +443,7 @@ class RequestValidatorTest {
       assertThat(ok(with("\"budget_usd\": 0.01")).getBudgetUsd(), equalTo(0.01));
       assertThat(ok(with("\"budget_usd\": 1000")).getBudgetUsd(), equalTo(1000.0));
       assertThat(ok(with("\"budget_usd\": 1000.0")).getBudgetUsd(), equalTo(1000.0));
-      assertOnly(with("\"budget_usd\": 1000.01"), "budget_usd", "1000.01 exceeds",
-          "≤ 1000");
+      assertOnly(with("\"budget_usd\": 1000.01"), "budget_usd", "1000.01 exceeds", "≤ 1000");
     }
 
     @Test
@@ -411,8 +469,8 @@ class RequestValidatorTest {
     void pattern() {
       assertThat(ok(with("\"brand_id\": \"a\"")).getBrandId(), equalTo("a"));
       ok(with("\"brand_id\": \"" + "A".repeat(64) + "\""));
-      assertOnly(with("\"brand_id\": \"" + "A".repeat(65) + "\""), "brand_id",
-          "[A-Za-z0-9_-]{1,64}");
+      assertOnly(
+          with("\"brand_id\": \"" + "A".repeat(65) + "\""), "brand_id", "[A-Za-z0-9_-]{1,64}");
       assertOnly(with("\"brand_id\": \"\""), "brand_id", "invalid");
       assertOnly(with("\"brand_id\": \"acme/../x\""), "brand_id", "invalid");
       assertOnly(with("\"brand_id\": 12"), "brand_id", "JSON string");
@@ -430,44 +488,61 @@ class RequestValidatorTest {
 
     @Test
     void unknownKeyIsNamed() {
-      assertOnly(with("\"preferences\": {\"lighting\": \"dark\"}"), "preferences.lighting",
-          "unknown key", "allowed: style, mood, camera_style, color_palette, aspect_ratio, fps");
-      assertOnly(with("\"preferences\": {\"colorPalette\": \"dark\"}"),
-          "preferences.colorPalette", "did you mean color_palette?");
+      assertOnly(
+          with("\"preferences\": {\"lighting\": \"dark\"}"),
+          "preferences.lighting",
+          "unknown key",
+          "allowed: style, mood, camera_style, color_palette, aspect_ratio, fps");
+      assertOnly(
+          with("\"preferences\": {\"colorPalette\": \"dark\"}"),
+          "preferences.colorPalette",
+          "did you mean color_palette?");
     }
 
     @Test
     void stringsAreAtMost200CodePoints() {
       ok(with("\"preferences\": {\"style\": \"" + "s".repeat(200) + "\"}"));
-      assertOnly(with("\"preferences\": {\"mood\": \"" + "s".repeat(201) + "\"}"),
-          "preferences.mood", "is 201 characters", "at most 200");
-      assertOnly(with("\"preferences\": {\"camera_style\": \"  \"}"),
-          "preferences.camera_style", "is empty", "omit it");
-      assertOnly(with("\"preferences\": {\"color_palette\": 3}"), "preferences.color_palette",
+      assertOnly(
+          with("\"preferences\": {\"mood\": \"" + "s".repeat(201) + "\"}"),
+          "preferences.mood",
+          "is 201 characters",
+          "at most 200");
+      assertOnly(
+          with("\"preferences\": {\"camera_style\": \"  \"}"),
+          "preferences.camera_style",
+          "is empty",
+          "omit it");
+      assertOnly(
+          with("\"preferences\": {\"color_palette\": 3}"),
+          "preferences.color_palette",
           "JSON string");
     }
 
     @Test
     void stringsFollowTheControlCharacterAndScriptRules() {
-      assertOnly(with("\"preferences\": {\"style\": \"noir\\u0007\"}"), "preferences.style",
-          "U+0007");
-      assertOnly(with("\"preferences\": {\"style\": \"<SCRIPT>\"}"), "preferences.style",
-          "<script");
-      assertThat(ok(with("\"preferences\": {\"style\": \"noir\\nfilm\"}")).getStyle(),
+      assertOnly(
+          with("\"preferences\": {\"style\": \"noir\\u0007\"}"), "preferences.style", "U+0007");
+      assertOnly(
+          with("\"preferences\": {\"style\": \"<SCRIPT>\"}"), "preferences.style", "<script");
+      assertThat(
+          ok(with("\"preferences\": {\"style\": \"noir\\nfilm\"}")).getStyle(),
           equalTo("noir\nfilm"));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"16:9", "9:16", "1:1"})
     void aspectRatios(String a) {
-      assertThat(ok(with("\"preferences\": {\"aspect_ratio\": \"" + a + "\"}")).getAspectRatio(),
+      assertThat(
+          ok(with("\"preferences\": {\"aspect_ratio\": \"" + a + "\"}")).getAspectRatio(),
           equalTo(a));
     }
 
     @Test
     void otherAspectRatioIsRejected() {
-      assertOnly(with("\"preferences\": {\"aspect_ratio\": \"4:3\"}"),
-          "preferences.aspect_ratio", "16:9, 9:16, 1:1");
+      assertOnly(
+          with("\"preferences\": {\"aspect_ratio\": \"4:3\"}"),
+          "preferences.aspect_ratio",
+          "16:9, 9:16, 1:1");
     }
 
     @ParameterizedTest
@@ -478,13 +553,14 @@ class RequestValidatorTest {
 
     @Test
     void otherFpsIsRejected() {
-      assertOnly(with("\"preferences\": {\"fps\": 60}"), "preferences.fps",
+      assertOnly(
+          with("\"preferences\": {\"fps\": 60}"),
+          "preferences.fps",
           "60 is not supported; use 24, 25 or 30");
       assertOnly(with("\"preferences\": {\"fps\": 30.0}"), "preferences.fps", "JSON integer");
-      assertOnly(with("\"preferences\": {\"fps\": \"30\"}"), "preferences.fps",
-          "without quotes");
-      assertOnly(with("\"preferences\": {\"fps\": 4294967320}"), "preferences.fps",
-          "not supported");
+      assertOnly(with("\"preferences\": {\"fps\": \"30\"}"), "preferences.fps", "without quotes");
+      assertOnly(
+          with("\"preferences\": {\"fps\": 4294967320}"), "preferences.fps", "not supported");
     }
   }
 
@@ -498,42 +574,60 @@ class RequestValidatorTest {
 
     @Test
     void unknownIdListsTheTable() {
-      assertOnly(with("\"backend\": \"sora\""), "backend", "\"sora\" is not a backend",
+      assertOnly(
+          with("\"backend\": \"sora\""),
+          "backend",
+          "\"sora\" is not a backend",
           "replicate_wan, runway_gen4_turbo, veo3_fast, veo3, preview");
       assertOnly(with("\"backend\": 3"), "backend", "JSON string");
     }
 
     @Test
     void backendMustServeTheMode() {
-      assertThat(ok(with("\"mode\": \"preview\", \"backend\": \"preview\"")).getBackend(),
+      assertThat(
+          ok(with("\"mode\": \"preview\", \"backend\": \"preview\"")).getBackend(),
           equalTo("preview"));
       assertOnly(with("\"backend\": \"preview\""), "backend", "mode=preview only");
-      assertOnly(with("\"mode\": \"estimate\", \"backend\": \"preview\""), "backend",
-          "mode=preview only");
-      assertOnly(with("\"mode\": \"preview\", \"backend\": \"veo3\""), "backend",
+      assertOnly(
+          with("\"mode\": \"estimate\", \"backend\": \"preview\""), "backend", "mode=preview only");
+      assertOnly(
+          with("\"mode\": \"preview\", \"backend\": \"veo3\""),
+          "backend",
           "cannot render mode=preview");
     }
 
     @Test
     void backendIdsComeFromTheGivenPricingTable() {
       com.aiprod.pipeline.price.PricingTable custom =
-          com.aiprod.pipeline.price.PricingTable.parse(("{\"as_of\": \"2027-01-01\","
-              + " \"backends\": [{\"id\": \"kling\", \"api\": \"k\", \"usd_per_second\": 0.1,"
-              + " \"prior_quality\": 0.95, \"clip_seconds\": [5]}]}").getBytes(UTF_8), "c.json");
+          com.aiprod.pipeline.price.PricingTable.parse(
+              ("{\"as_of\": \"2027-01-01\","
+                      + " \"backends\": [{\"id\": \"kling\", \"api\": \"k\", \"usd_per_second\": 0.1,"
+                      + " \"prior_quality\": 0.95, \"clip_seconds\": [5]}]}")
+                  .getBytes(UTF_8),
+              "c.json");
       String body = "{\"content\": \"" + SCRIPT + "\", \"backend\": \"kling\"}";
-      assertThat(RequestValidator.validate(body.getBytes(UTF_8), custom).request().getBackend(),
+      assertThat(
+          RequestValidator.validate(body.getBytes(UTF_8), custom).request().getBackend(),
           equalTo("kling"));
-      assertOnly(RequestValidator.validate(body.replace("kling", "veo3").getBytes(UTF_8),
-          custom), "backend", "use one of kling");
+      assertOnly(
+          RequestValidator.validate(body.replace("kling", "veo3").getBytes(UTF_8), custom),
+          "backend",
+          "use one of kling");
     }
 
     @Test
     void forcedBackendBelowThePresetFloorIsRejected() {
-      assertOnly(with("\"preset\": \"brand_campaign\", \"backend\": \"replicate_wan\""),
-          "backend", "quality 0.7", "brand_campaign's quality floor 0.8",
+      assertOnly(
+          with("\"preset\": \"brand_campaign\", \"backend\": \"replicate_wan\""),
+          "backend",
+          "quality 0.7",
+          "brand_campaign's quality floor 0.8",
           "runway_gen4_turbo, veo3_fast, veo3");
-      assertOnly(with("\"preset\": \"premium_spot\", \"backend\": \"veo3_fast\""), "backend",
-          "floor 0.9", "use one of veo3");
+      assertOnly(
+          with("\"preset\": \"premium_spot\", \"backend\": \"veo3_fast\""),
+          "backend",
+          "floor 0.9",
+          "use one of veo3");
       ok(with("\"preset\": \"premium_spot\", \"backend\": \"veo3\""));
     }
   }
@@ -546,8 +640,12 @@ class RequestValidatorTest {
     }
     ValidationResult r = validate(b.append('}').toString());
     assertThat(r.violations(), hasSize(25));
-    assertThat(r.message(), allOf(containsString("x19: unknown field"),
-        containsString("; and 5 more"), not(containsString("x20"))));
+    assertThat(
+        r.message(),
+        allOf(
+            containsString("x19: unknown field"),
+            containsString("; and 5 more"),
+            not(containsString("x20"))));
     assertThat(fields(r), hasItem("x24"));
   }
 }

@@ -32,11 +32,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ValidateTest {
   private static final Principal ALICE = Principal.create("alice", "acme", "user", "pro");
-  private static final String MINIMAL = "{\"content\": \"A lighthouse at dawn. Waves crash on the rocks.\"}";
+  private static final String MINIMAL =
+      "{\"content\": \"A lighthouse at dawn. Waves crash on the rocks.\"}";
 
   @RegisterExtension final TestPipelineExtension pipeline = TestPipelineExtension.create();
 
-  private static AuthenticatedRequest request(String messageId, long ordinal, Map<String, String> attributes, String body) {
+  private static AuthenticatedRequest request(
+      String messageId, long ordinal, Map<String, String> attributes, String body) {
     return AuthenticatedRequest.create(message(messageId, ordinal, attributes, body), ALICE);
   }
 
@@ -67,10 +69,13 @@ class ValidateTest {
                 assertThat(d.getStage(), equalTo("Validate"));
                 assertThat(d.getPayloadString(), equalTo(MINIMAL));
               }
-              assertThat(all.get(0).getErrorMessage(), containsString("job_id attribute must match"));
-              assertThat(all.get(1).getErrorMessage(), containsString("job_id attribute must match"));
+              assertThat(
+                  all.get(0).getErrorMessage(), containsString("job_id attribute must match"));
+              assertThat(
+                  all.get(1).getErrorMessage(), containsString("job_id attribute must match"));
               assertThat(all.get(1).getAttributes(), hasEntry("job_id", "../../etc/passwd"));
-              assertThat(all.get(2).getErrorMessage(), containsString("action=cancel needs the job_id"));
+              assertThat(
+                  all.get(2).getErrorMessage(), containsString("action=cancel needs the job_id"));
               assertThat(all.get(3).getErrorMessage(), containsString("action must be 'submit'"));
               assertThat(all.get(3).getAttributes(), hasEntry("action", "bogus"));
               return null;
@@ -145,7 +150,9 @@ class ValidateTest {
               assertThat(all, hasSize(2));
               assertThat(all.get(0).getJobId(), equalTo("job-0000001"));
               // No job_id attribute: the message's default job id names the job.
-              assertThat(all.get(1).getJobId(), equalTo(message("m-2", 2, Map.of(), MINIMAL).getDefaultJobId()));
+              assertThat(
+                  all.get(1).getJobId(),
+                  equalTo(message("m-2", 2, Map.of(), MINIMAL).getDefaultJobId()));
               for (Job j : all) {
                 assertThat(j.getState(), equalTo("RECEIVED"));
                 assertThat(j.getReasonCode(), nullValue());
@@ -157,7 +164,8 @@ class ValidateTest {
                 assertThat(j.getInputPayload(), equalTo(MINIMAL));
                 assertThat(history(j), contains("RECEIVED"));
                 JobRequest r = j.getRequest();
-                assertThat(r.getContent(), equalTo("A lighthouse at dawn. Waves crash on the rocks."));
+                assertThat(
+                    r.getContent(), equalTo("A lighthouse at dawn. Waves crash on the rocks."));
                 assertThat(r.getPreset(), equalTo("quick_social"));
                 assertThat(r.getMode(), equalTo("final"));
                 assertThat(r.getPriority(), equalTo("low"));

@@ -36,7 +36,8 @@ public final class FakeGeminiServer implements AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   /** One scripted answer. */
-  public record Answer(int status, String body, Map<String, String> headers, long delayMillis, long dripMillis) {
+  public record Answer(
+      int status, String body, Map<String, String> headers, long delayMillis, long dripMillis) {
     public Answer(int status, String body, Map<String, String> headers, long delayMillis) {
       this(status, body, headers, delayMillis, 0);
     }
@@ -159,13 +160,19 @@ public final class FakeGeminiServer implements AutoCloseable {
   }
 
   public String path() {
-    return "/v1/projects/" + PROJECT + "/locations/" + LOCATION + "/publishers/google/models/" + MODEL
+    return "/v1/projects/"
+        + PROJECT
+        + "/locations/"
+        + LOCATION
+        + "/publishers/google/models/"
+        + MODEL
         + ":generateContent";
   }
 
   /** A configuration pointing here, with the fixed token, short timeout and backoffs. */
   public GeminiConfig config(int timeoutSeconds) {
-    return GeminiConfig.of(endpoint(), PROJECT, LOCATION, MODEL, VertexAuth.fixedToken(TOKEN), timeoutSeconds)
+    return GeminiConfig.of(
+            endpoint(), PROJECT, LOCATION, MODEL, VertexAuth.fixedToken(TOKEN), timeoutSeconds)
         .withRetries(3, 10);
   }
 
@@ -207,9 +214,11 @@ public final class FakeGeminiServer implements AutoCloseable {
       Answer a;
       if (problem != null) {
         problems.add(problem);
-        a = problem.startsWith("auth")
-            ? Answer.error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
-            : Answer.error(400, "INVALID_ARGUMENT", problem);
+        a =
+            problem.startsWith("auth")
+                ? Answer.error(
+                    401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+                : Answer.error(400, "INVALID_ARGUMENT", problem);
       } else {
         a = next(r);
       }
@@ -223,7 +232,8 @@ public final class FakeGeminiServer implements AutoCloseable {
       byte[] out = a.body().getBytes(StandardCharsets.UTF_8);
       ex.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
       a.headers().forEach((k, v) -> ex.getResponseHeaders().set(k, v));
-      ex.sendResponseHeaders(a.status(), a.dripMillis() > 0 ? 0 : out.length == 0 ? -1 : out.length);
+      ex.sendResponseHeaders(
+          a.status(), a.dripMillis() > 0 ? 0 : out.length == 0 ? -1 : out.length);
       try (OutputStream os = ex.getResponseBody()) {
         if (a.dripMillis() > 0) {
           int piece = Math.max(1, out.length / 20);
@@ -272,7 +282,10 @@ public final class FakeGeminiServer implements AutoCloseable {
       for (JsonNode p : parts) {
         boolean text = p.path("text").isTextual();
         JsonNode inline = p.path("inlineData");
-        boolean data = inline.isObject() && inline.path("mimeType").isTextual() && inline.path("data").isTextual();
+        boolean data =
+            inline.isObject()
+                && inline.path("mimeType").isTextual()
+                && inline.path("data").isTextual();
         if (text == data) {
           return "each part must have exactly one of text or inlineData{mimeType,data}";
         }
@@ -300,7 +313,8 @@ public final class FakeGeminiServer implements AutoCloseable {
     if (!gen.path("temperature").isNumber()) {
       return "generationConfig.temperature must be a number";
     }
-    String unknown = unknownKeys(r.body(), List.of("contents", "systemInstruction", "generationConfig"));
+    String unknown =
+        unknownKeys(r.body(), List.of("contents", "systemInstruction", "generationConfig"));
     return unknown;
   }
 
@@ -324,11 +338,13 @@ public final class FakeGeminiServer implements AutoCloseable {
 
   private static void collect(JsonNode schema, List<String> out) {
     JsonNode props = schema.path("properties");
-    props.fieldNames().forEachRemaining(
-        n -> {
-          out.add(n);
-          collect(props.get(n), out);
-        });
+    props
+        .fieldNames()
+        .forEachRemaining(
+            n -> {
+              out.add(n);
+              collect(props.get(n), out);
+            });
     if (schema.has("items")) {
       collect(schema.get("items"), out);
     }

@@ -31,10 +31,16 @@ class GeminiConfigTest {
   void optionsBuildTheConfiguration() {
     GeminiConfig c =
         GeminiConfig.fromOptions(
-            options("--project=my-proj", "--geminiModel=gemini-2.5-flash", "--vertexLocation=europe-west4",
-                "--vertexEndpoint=http://127.0.0.1:9/", "--backendRequestTimeoutSeconds=12"));
-    assertThat(c.generateContentUri().toString(),
-        equalTo("http://127.0.0.1:9/v1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-flash:generateContent"));
+            options(
+                "--project=my-proj",
+                "--geminiModel=gemini-2.5-flash",
+                "--vertexLocation=europe-west4",
+                "--vertexEndpoint=http://127.0.0.1:9/",
+                "--backendRequestTimeoutSeconds=12"));
+    assertThat(
+        c.generateContentUri().toString(),
+        equalTo(
+            "http://127.0.0.1:9/v1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-flash:generateContent"));
     assertThat(c.timeout(), equalTo(Duration.ofSeconds(12)));
     assertThat(c.maxAttempts(), equalTo(GeminiConfig.DEFAULT_MAX_ATTEMPTS));
     assertThat(c.label(), equalTo("gemini:gemini-2.5-flash"));
@@ -43,20 +49,24 @@ class GeminiConfigTest {
   @Test
   void aModelWithoutProjectIsRefused() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> GeminiConfig.fromOptions(options("--geminiModel=gemini-2.5-flash")));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> GeminiConfig.fromOptions(options("--geminiModel=gemini-2.5-flash")));
     assertThat(e.getMessage(), containsString("--project"));
   }
 
   @Test
   void serializesAndKeepsItsTokenOutOfToString() throws Exception {
-    GeminiConfig c = GeminiConfig.of(null, "p", "us-central1", "m", VertexAuth.fixedToken("t0k3n"), 5);
+    GeminiConfig c =
+        GeminiConfig.of(null, "p", "us-central1", "m", VertexAuth.fixedToken("t0k3n"), 5);
     assertThat(c.toString(), not(containsString("t0k3n")));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(c);
     }
     GeminiConfig back;
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+    try (ObjectInputStream in =
+        new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
       back = (GeminiConfig) in.readObject();
     }
     assertThat(back.generateContentUri(), equalTo(c.generateContentUri()));

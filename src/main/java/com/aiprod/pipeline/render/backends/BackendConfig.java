@@ -54,7 +54,10 @@ public final class BackendConfig implements Serializable {
     this.vertexLocation = b.vertexLocation;
     this.vertexAuth = b.vertexAuth;
     this.requestTimeout = b.requestTimeout;
-    this.connectTimeout = b.connectTimeout != null ? b.connectTimeout : minDuration(b.requestTimeout, Duration.ofSeconds(10));
+    this.connectTimeout =
+        b.connectTimeout != null
+            ? b.connectTimeout
+            : minDuration(b.requestTimeout, Duration.ofSeconds(10));
     this.downloadTimeout = b.downloadTimeout;
     this.maxDownloadBytes = b.maxDownloadBytes;
     this.outputLocation = b.outputLocation;
@@ -68,7 +71,9 @@ public final class BackendConfig implements Serializable {
     return new Builder();
   }
 
-  /** The API of a backend id ({@code runway}, {@code replicate}, {@code vertex-veo}, {@code local}). */
+  /**
+   * The API of a backend id ({@code runway}, {@code replicate}, {@code vertex-veo}, {@code local}).
+   */
   public @Nullable String apiOf(String backendId) {
     return apiByBackend.get(backendId);
   }
@@ -111,14 +116,16 @@ public final class BackendConfig implements Serializable {
     return requestTimeout;
   }
 
-  /** Timeout of establishing a connection (default: the smaller of 10 s and the request timeout). */
+  /**
+   * Timeout of establishing a connection (default: the smaller of 10 s and the request timeout).
+   */
   public Duration connectTimeout() {
     return connectTimeout;
   }
 
   /**
-   * Longest an output download or copy may take in all; a download that receives nothing for
-   * {@link #requestTimeout()} is abandoned earlier.
+   * Longest an output download or copy may take in all; a download that receives nothing for {@link
+   * #requestTimeout()} is abandoned earlier.
    */
   public Duration downloadTimeout() {
     return downloadTimeout;
@@ -169,7 +176,8 @@ public final class BackendConfig implements Serializable {
       case VERTEX_VEO:
         return new VeoBackend(backendId, this);
       default:
-        throw new IllegalArgumentException("backend " + backendId + " (API " + api + ") has no client in this build");
+        throw new IllegalArgumentException(
+            "backend " + backendId + " (API " + api + ") has no client in this build");
     }
   }
 
@@ -193,7 +201,9 @@ public final class BackendConfig implements Serializable {
       return this;
     }
 
-    /** A backend id, its API and the provider's model it renders with (null: the client's default). */
+    /**
+     * A backend id, its API and the provider's model it renders with (null: the client's default).
+     */
     public Builder backend(String backendId, String api, @Nullable String model) {
       apiByBackend.put(backendId, api);
       if (model != null && !model.isBlank()) {
@@ -214,7 +224,8 @@ public final class BackendConfig implements Serializable {
 
     public Builder endpoint(String api, @Nullable String endpoint) {
       if (endpoint != null && !endpoint.isBlank()) {
-        endpointByApi.put(api, endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint);
+        endpointByApi.put(
+            api, endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint);
       }
       return this;
     }

@@ -3,8 +3,8 @@ package com.aiprod.pipeline.render.backends;
 import javax.annotation.Nullable;
 
 /**
- * A backend call that did not work. Its message says what happened in the provider's terms
- * (status code, provider error) and never contains a secret, a token or the prompt.
+ * A backend call that did not work. Its message says what happened in the provider's terms (status
+ * code, provider error) and never contains a secret, a token or the prompt.
  */
 public final class BackendException extends Exception {
   private static final long serialVersionUID = 1L;
@@ -23,12 +23,17 @@ public final class BackendException extends Exception {
   private final int httpStatus;
   private final @Nullable Long retryAfterMillis;
 
-  public BackendException(Kind kind, int httpStatus, @Nullable Long retryAfterMillis, String message) {
+  public BackendException(
+      Kind kind, int httpStatus, @Nullable Long retryAfterMillis, String message) {
     this(kind, httpStatus, retryAfterMillis, message, null);
   }
 
   public BackendException(
-      Kind kind, int httpStatus, @Nullable Long retryAfterMillis, String message, @Nullable Throwable cause) {
+      Kind kind,
+      int httpStatus,
+      @Nullable Long retryAfterMillis,
+      String message,
+      @Nullable Throwable cause) {
     super(message, cause);
     this.kind = kind;
     this.httpStatus = httpStatus;

@@ -16,8 +16,8 @@ import org.apache.beam.sdk.io.fs.MoveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
- * Writes one output video to its destination through Beam {@code FileSystems} ({@code gs://} or
- * a local path): under a temporary name next to it, renamed into place by {@link #commit()}, so a
+ * Writes one output video to its destination through Beam {@code FileSystems} ({@code gs://} or a
+ * local path): under a temporary name next to it, renamed into place by {@link #commit()}, so a
  * reader (and the "shot already rendered" check) never sees a partial file. Refuses more than the
  * size cap and anything whose first box is not {@code ftyp} (not an MP4). Closing without a commit
  * deletes the temporary file.
@@ -39,9 +39,11 @@ final class Mp4Sink implements AutoCloseable {
     this.cap = cap;
     this.provider = provider;
     try {
-      this.temp = FileSystems.matchNewResource(destinationUri + ".part-" + UUID.randomUUID(), false);
+      this.temp =
+          FileSystems.matchNewResource(destinationUri + ".part-" + UUID.randomUUID(), false);
     } catch (RuntimeException e) {
-      throw BackendException.permanent("output destination " + destinationUri + " is not a file URI: " + e.getMessage());
+      throw BackendException.permanent(
+          "output destination " + destinationUri + " is not a file URI: " + e.getMessage());
     }
   }
 
@@ -85,7 +87,11 @@ final class Mp4Sink implements AutoCloseable {
   }
 
   private void checkHead() throws BackendException {
-    long boxSize = ((head[0] & 0xFFL) << 24) | ((head[1] & 0xFFL) << 16) | ((head[2] & 0xFFL) << 8) | (head[3] & 0xFFL);
+    long boxSize =
+        ((head[0] & 0xFFL) << 24)
+            | ((head[1] & 0xFFL) << 16)
+            | ((head[2] & 0xFFL) << 8)
+            | (head[3] & 0xFFL);
     boolean ftyp = true;
     for (int i = 0; i < 4; i++) {
       ftyp &= head[4 + i] == FTYP[i];
@@ -97,7 +103,8 @@ final class Mp4Sink implements AutoCloseable {
   }
 
   private BackendException tooLarge(String what) {
-    return BackendException.permanent(provider + " output " + what + " than the limit of " + cap + " bytes; refused");
+    return BackendException.permanent(
+        provider + " output " + what + " than the limit of " + cap + " bytes; refused");
   }
 
   /** Closes, checks the file is a complete-looking MP4, renames it into place. */
@@ -115,7 +122,11 @@ final class Mp4Sink implements AutoCloseable {
       return written;
     } catch (IOException | RuntimeException e) {
       throw BackendException.retryable(
-          "cannot move the output into place at " + destinationUri + ": " + e.getClass().getSimpleName(), e);
+          "cannot move the output into place at "
+              + destinationUri
+              + ": "
+              + e.getClass().getSimpleName(),
+          e);
     }
   }
 
@@ -145,27 +156,37 @@ final class Mp4Sink implements AutoCloseable {
    * Copies an object a provider wrote itself (Veo's {@code storageUri}) to {@code destinationUri}:
    * size-checked from its metadata, its first bytes checked to be an MP4, then {@code
    * FileSystems.copy} when both are on the same scheme (a server-side copy for {@code gs://}), else
-   * streamed through a sink. A missing object is PERMANENT (the provider reported an output that
-   * is not there).
+   * streamed through a sink. A missing object is PERMANENT (the provider reported an output that is
+   * not there).
    */
-  static long copy(String sourceUri, String destinationUri, long cap, String provider) throws BackendException {
+  static long copy(String sourceUri, String destinationUri, long cap, String provider)
+      throws BackendException {
     MatchResult.Metadata meta;
     try {
       meta = FileSystems.matchSingleFileSpec(sourceUri);
     } catch (FileNotFoundException e) {
-      throw new BackendException(Kind.PERMANENT, 404, null, provider + " output " + sourceUri + " does not exist");
+      throw new BackendException(
+          Kind.PERMANENT, 404, null, provider + " output " + sourceUri + " does not exist");
     } catch (IOException | RuntimeException e) {
       throw BackendException.retryable(
-          provider + " output " + sourceUri + " cannot be read: " + e.getClass().getSimpleName(), e);
+          provider + " output " + sourceUri + " cannot be read: " + e.getClass().getSimpleName(),
+          e);
     }
     if (meta.sizeBytes() > cap) {
       throw BackendException.permanent(
-          provider + " output has " + meta.sizeBytes() + " bytes, more than the limit of " + cap + "; refused");
+          provider
+              + " output has "
+              + meta.sizeBytes()
+              + " bytes, more than the limit of "
+              + cap
+              + "; refused");
     }
     ResourceId dest = FileSystems.matchNewResource(destinationUri, false);
     // Within GCS a server-side copy (an object appears whole); anything else is streamed through a
     // sink, so a local destination is renamed into place complete.
-    boolean serverSide = "gs".equalsIgnoreCase(meta.resourceId().getScheme()) && "gs".equalsIgnoreCase(dest.getScheme());
+    boolean serverSide =
+        "gs".equalsIgnoreCase(meta.resourceId().getScheme())
+            && "gs".equalsIgnoreCase(dest.getScheme());
     try (Mp4Sink sink = new Mp4Sink(destinationUri, cap, provider);
         ReadableByteChannel in = FileSystems.open(meta.resourceId())) {
       ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
@@ -188,14 +209,16 @@ final class Mp4Sink implements AutoCloseable {
       return sink.commit();
     } catch (IOException e) {
       throw BackendException.retryable(
-          provider + " output " + sourceUri + " cannot be copied: " + e.getClass().getSimpleName(), e);
+          provider + " output " + sourceUri + " cannot be copied: " + e.getClass().getSimpleName(),
+          e);
     }
   }
 
   /** Checks the first 8 bytes without writing anything. */
   private void head(ByteBuffer first) throws BackendException {
     if (first.remaining() < head.length) {
-      throw BackendException.permanent(provider + " output is not an MP4: shorter than a box header");
+      throw BackendException.permanent(
+          provider + " output is not an MP4: shorter than a box header");
     }
     first.get(head);
     checkHead();

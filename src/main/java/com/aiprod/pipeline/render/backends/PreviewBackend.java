@@ -36,12 +36,15 @@ public final class PreviewBackend implements VideoBackend {
     Path tmp = null;
     try {
       tmp = Files.createTempFile("aiprod-shot-", ".mp4");
-      ShotSpec shot = ShotSpec.create(request.shotIndex(), request.plannedSeconds(), request.prompt(), request.seed());
+      ShotSpec shot =
+          ShotSpec.create(
+              request.shotIndex(), request.plannedSeconds(), request.prompt(), request.seed());
       PreviewEncoder.encode(tmp, PreviewCard.forShot(shot, request.shotCount(), request.jobId()));
       return tmp.toString();
     } catch (IOException | RuntimeException e) {
       deleteQuietly(tmp);
-      throw BackendException.permanent("the preview encoder failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+      throw BackendException.permanent(
+          "the preview encoder failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
     }
   }
 
@@ -60,7 +63,8 @@ public final class PreviewBackend implements VideoBackend {
       OutputFiles.publish(tmp, destinationUri, "video/mp4");
       return size;
     } catch (IOException e) {
-      throw BackendException.retryable("publishing the preview to " + destinationUri + " failed: " + e.getMessage(), e);
+      throw BackendException.retryable(
+          "publishing the preview to " + destinationUri + " failed: " + e.getMessage(), e);
     } finally {
       deleteQuietly(tmp);
     }

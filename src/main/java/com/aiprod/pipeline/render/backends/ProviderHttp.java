@@ -38,8 +38,8 @@ import javax.annotation.Nullable;
  * the status → {@link BackendException.Kind} mapping of DESIGN §5, and capped, streamed output
  * downloads into Beam {@code FileSystems} ({@link Mp4Sink}).
  *
- * <p>Status mapping: 429 → RETRYABLE with {@code Retry-After} (delta-seconds or HTTP-date); 408
- * and 5xx → RETRYABLE (with {@code Retry-After} when sent); 401/403 → AUTH; other 4xx → PERMANENT;
+ * <p>Status mapping: 429 → RETRYABLE with {@code Retry-After} (delta-seconds or HTTP-date); 408 and
+ * 5xx → RETRYABLE (with {@code Retry-After} when sent); 401/403 → AUTH; other 4xx → PERMANENT;
  * timeouts and I/O failures → RETRYABLE; a 2xx answer that is not JSON, or is larger than the cap →
  * PERMANENT. Messages carry the provider's status and its error text (truncated to {@value
  * #MAX_ERROR_TEXT} characters, with the credential and the prompt removed should the provider echo
@@ -48,8 +48,10 @@ import javax.annotation.Nullable;
 final class ProviderHttp {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProviderHttp.class);
   static final int MAX_ERROR_TEXT = 300;
+
   /** Bytes of a non-2xx answer read for its error text; the rest is discarded. */
   private static final int MAX_ERROR_BODY = 16 * 1024;
+
   private static final long MAX_RETRY_AFTER_MILLIS = TimeUnit.HOURS.toMillis(1);
   private static final int MAX_REDIRECTS = 3;
   static final ObjectMapper MAPPER = new ObjectMapper();
@@ -106,7 +108,8 @@ final class ProviderHttp {
    * @param what names the call in messages ({@code create task}, {@code poll task})
    * @param redact strings removed from any provider text put in a message (credential, prompt)
    */
-  JsonNode exchangeJson(HttpRequest request, String what, String... redact) throws BackendException {
+  JsonNode exchangeJson(HttpRequest request, String what, String... redact)
+      throws BackendException {
     Answer a = exchange(request, what, redact);
     if (a.status / 100 != 2) {
       throw statusError(what, a.status, a.headers, a.body, redact);
@@ -117,12 +120,16 @@ final class ProviderHttp {
     try {
       JsonNode n = MAPPER.readTree(a.body);
       if (n == null || !n.isObject()) {
-        throw permanent(what + ": malformed JSON: HTTP " + a.status + " answer is not a JSON object");
+        throw permanent(
+            what + ": malformed JSON: HTTP " + a.status + " answer is not a JSON object");
       }
       return n;
     } catch (IOException e) {
       throw permanent(
-          what + ": malformed JSON in the HTTP " + a.status + " answer: "
+          what
+              + ": malformed JSON in the HTTP "
+              + a.status
+              + " answer: "
               + clean(e.getClass().getSimpleName(), redact));
     }
   }
@@ -137,7 +144,8 @@ final class ProviderHttp {
    * A best-effort cancel of {@code operation}: an answer other than 2xx or 404 (already gone) and
    * any failure are logged, never thrown, as the shot has ended for us either way.
    */
-  void cancelQuietly(String provider, String operation, RequestBuilder request, String what, String secret) {
+  void cancelQuietly(
+      String provider, String operation, RequestBuilder request, String what, String secret) {
     try {
       Answer a = exchange(request.build(), what, secret);
       if (a.status / 100 != 2 && a.status != 404) {
@@ -173,19 +181,25 @@ final class ProviderHttp {
 
   private BackendException timeout(String what, Duration d) {
     return new BackendException(
-        Kind.RETRYABLE, 0, null, provider + " " + what + ": no complete answer within " + d.toMillis() + " ms (timeout)");
+        Kind.RETRYABLE,
+        0,
+        null,
+        provider + " " + what + ": no complete answer within " + d.toMillis() + " ms (timeout)");
   }
 
   private BackendException failure(String what, @Nullable Throwable thrown, String... redact) {
     Throwable cause = thrown;
     for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof BodyTooLarge || t instanceof HttpTimeoutException || t instanceof CarriedBackendException) {
+      if (t instanceof BodyTooLarge
+          || t instanceof HttpTimeoutException
+          || t instanceof CarriedBackendException) {
         cause = t;
         break;
       }
     }
     if (cause instanceof BodyTooLarge) {
-      return permanent(what + ": answer larger than " + ((BodyTooLarge) cause).cap + " bytes, refused");
+      return permanent(
+          what + ": answer larger than " + ((BodyTooLarge) cause).cap + " bytes, refused");
     }
     if (cause instanceof HttpTimeoutException) {
       return timeout(what, requestTimeout);
@@ -194,7 +208,8 @@ final class ProviderHttp {
       return ((CarriedBackendException) cause).exception;
     }
     String kind = cause == null ? "unknown failure" : cause.getClass().getSimpleName();
-    String msg = cause == null || cause.getMessage() == null ? "" : ": " + clean(cause.getMessage(), redact);
+    String msg =
+        cause == null || cause.getMessage() == null ? "" : ": " + clean(cause.getMessage(), redact);
     return BackendException.retryable(provider + " " + what + ": " + kind + msg, cause);
   }
 
@@ -203,9 +218,11 @@ final class ProviderHttp {
   }
 
   /** The exception for a non-2xx answer. */
-  BackendException statusError(String what, int status, HttpHeaders headers, byte[] body, String... redact) {
+  BackendException statusError(
+      String what, int status, HttpHeaders headers, byte[] body, String... redact) {
     String text = errorText(body, redact);
-    String message = provider + " " + what + ": HTTP " + status + (text.isEmpty() ? "" : ": " + text);
+    String message =
+        provider + " " + what + ": HTTP " + status + (text.isEmpty() ? "" : ": " + text);
     Long retryAfter = retryAfterMillis(headers.firstValue("Retry-After").orElse(null));
     if (status == 429 || status == 408 || status >= 500) {
       return new BackendException(Kind.RETRYABLE, status, retryAfter, message);
@@ -267,7 +284,9 @@ final class ProviderHttp {
     return out.length() > MAX_ERROR_TEXT ? out.substring(0, MAX_ERROR_TEXT) + "…" : out;
   }
 
-  /** {@code Retry-After} in milliseconds: delta-seconds or an HTTP-date; null when absent or bad. */
+  /**
+   * {@code Retry-After} in milliseconds: delta-seconds or an HTTP-date; null when absent or bad.
+   */
   static @Nullable Long retryAfterMillis(@Nullable String value) {
     if (value == null || value.isBlank()) {
       return null;
@@ -277,7 +296,8 @@ final class ProviderHttp {
       return Math.min(Long.parseLong(v) * 1000L, MAX_RETRY_AFTER_MILLIS);
     }
     try {
-      long at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
+      long at =
+          ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
       return Math.max(0L, Math.min(at - System.currentTimeMillis(), MAX_RETRY_AFTER_MILLIS));
     } catch (DateTimeParseException e) {
       return null;
@@ -293,7 +313,8 @@ final class ProviderHttp {
    *
    * @param authorization the {@code Authorization} value for the API's origin, or null
    */
-  long download(String url, String destinationUri, @Nullable String authorization) throws BackendException {
+  long download(String url, String destinationUri, @Nullable String authorization)
+      throws BackendException {
     URI uri;
     try {
       uri = URI.create(url);
@@ -336,7 +357,10 @@ final class ProviderHttp {
         }
         if (status == 404 || status == 410) {
           throw new BackendException(
-              Kind.PERMANENT, status, null, provider + " output download: HTTP " + status + " (the output is gone)");
+              Kind.PERMANENT,
+              status,
+              null,
+              provider + " output download: HTTP " + status + " (the output is gone)");
         }
         if (status / 100 != 2) {
           throw statusError("output download", status, r.headers(), new byte[0]);
@@ -347,7 +371,10 @@ final class ProviderHttp {
   }
 
   private HttpResponse<Long> await(
-      CompletableFuture<HttpResponse<Long>> f, long deadline, AtomicLong lastProgress, @Nullable String redact)
+      CompletableFuture<HttpResponse<Long>> f,
+      long deadline,
+      AtomicLong lastProgress,
+      @Nullable String redact)
       throws BackendException {
     while (true) {
       try {
@@ -357,14 +384,24 @@ final class ProviderHttp {
         if (now - lastProgress.get() > requestTimeout.toNanos()) {
           f.cancel(true);
           throw new BackendException(
-              Kind.RETRYABLE, 0, null,
-              provider + " output download: nothing received for " + requestTimeout.toMillis() + " ms (stalled)");
+              Kind.RETRYABLE,
+              0,
+              null,
+              provider
+                  + " output download: nothing received for "
+                  + requestTimeout.toMillis()
+                  + " ms (stalled)");
         }
         if (now > deadline) {
           f.cancel(true);
           throw new BackendException(
-              Kind.RETRYABLE, 0, null,
-              provider + " output download: not finished within " + downloadTimeout.toSeconds() + " s");
+              Kind.RETRYABLE,
+              0,
+              null,
+              provider
+                  + " output download: not finished within "
+                  + downloadTimeout.toSeconds()
+                  + " s");
         }
       } catch (InterruptedException e) {
         f.cancel(true);
@@ -394,7 +431,10 @@ final class ProviderHttp {
       throw permanent("output URL is not https (" + scheme + "://" + uri.getHost() + "); refused");
     }
     String host = uri.getHost().toLowerCase(Locale.ROOT);
-    if (host.startsWith("[") || host.matches("[0-9.]+") || host.equals("localhost") || host.endsWith(".localhost")
+    if (host.startsWith("[")
+        || host.matches("[0-9.]+")
+        || host.equals("localhost")
+        || host.endsWith(".localhost")
         || host.endsWith(".internal")) {
       throw permanent("output URL host " + host + " is not a public DNS name; refused");
     }
@@ -406,8 +446,12 @@ final class ProviderHttp {
     }
     for (InetAddress a : addresses) {
       boolean uniqueLocal = a instanceof Inet6Address && (a.getAddress()[0] & 0xFE) == 0xFC;
-      if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
-          || a.isMulticastAddress() || uniqueLocal) {
+      if (a.isLoopbackAddress()
+          || a.isAnyLocalAddress()
+          || a.isLinkLocalAddress()
+          || a.isSiteLocalAddress()
+          || a.isMulticastAddress()
+          || uniqueLocal) {
         throw permanent("output URL host " + host + " resolves to a private address; refused");
       }
     }

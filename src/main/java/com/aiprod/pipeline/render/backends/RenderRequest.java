@@ -44,7 +44,22 @@ public record RenderRequest(
   @Override
   public String toString() {
     // The prompt is user content: keep it out of logs and exception messages.
-    return "RenderRequest{job=" + jobId + ", shot=" + shotIndex + ", attempt=" + attempt + ", seconds="
-        + seconds + ", " + width + "x" + height + "@" + fps + ", aspect=" + aspectRatio + "}";
+    return "RenderRequest{job="
+        + jobId
+        + ", shot="
+        + shotIndex
+        + ", attempt="
+        + attempt
+        + ", seconds="
+        + seconds
+        + ", "
+        + width
+        + "x"
+        + height
+        + "@"
+        + fps
+        + ", aspect="
+        + aspectRatio
+        + "}";
   }
 }

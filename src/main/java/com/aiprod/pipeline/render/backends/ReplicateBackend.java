@@ -11,35 +11,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Replicate's HTTP API ({@code https://api.replicate.com}, {@code Authorization: Bearer} the
- * secret {@value #SECRET}).
+ * Replicate's HTTP API ({@code https://api.replicate.com}, {@code Authorization: Bearer} the secret
+ * {@value #SECRET}).
  *
- * <p>Lifecycle: {@code POST /v1/models/{owner}/{name}/predictions} (an official model, named
- * {@code owner/name} in pricing.json's {@code model}) or {@code POST /v1/predictions} with {@code
- * version} (a model named {@code owner/name:version}) creates a prediction; its {@code id} is the
- * operation handle. The client never sends {@code Prefer: wait} (it would hold a worker thread up to
- * 60 s); it sends {@code Cancel-After: }{@value #CANCEL_AFTER}, so a prediction stuck at the
- * provider stops (and stops billing) by itself within the longest preset deadline. {@code GET
+ * <p>Lifecycle: {@code POST /v1/models/{owner}/{name}/predictions} (an official model, named {@code
+ * owner/name} in pricing.json's {@code model}) or {@code POST /v1/predictions} with {@code version}
+ * (a model named {@code owner/name:version}) creates a prediction; its {@code id} is the operation
+ * handle. The client never sends {@code Prefer: wait} (it would hold a worker thread up to 60 s);
+ * it sends {@code Cancel-After: }{@value #CANCEL_AFTER}, so a prediction stuck at the provider
+ * stops (and stops billing) by itself within the longest preset deadline. {@code GET
  * /v1/predictions/{id}} is polled: {@code starting}, {@code processing} → RUNNING; {@code
  * succeeded} → the output URL ({@code output} is a URL string, or an array whose first element is
  * one); {@code failed} → FAILED with {@code error}; {@code canceled} and {@code aborted} → FAILED.
  * A succeeded prediction without an output URL, or an unknown status, is PERMANENT. Cancel is
  * {@code POST /v1/predictions/{id}/cancel}.
  *
- * <p>Input: the Wan 2.2 text-to-video schema ({@code wan-video/wan-2.2-t2v-fast}): {@code
- * prompt}, {@code num_frames} (81–121), {@code frames_per_second} (5–30), {@code resolution}
- * ({@code 480p}/{@code 720p}), {@code aspect_ratio} ({@code 16:9}/{@code 9:16}), {@code seed}. The
- * clip length is {@code (num_frames − 1) / frames_per_second}: the requested fps is kept when
- * {@code seconds × fps + 1} frames fit in 121, else lowered until they do (5 s → at most 24 fps), so
- * the duration is exact and the fps may be below the preset's (technical QA then says so). A 1:1
- * shot is refused (PERMANENT): the model renders 16:9 and 9:16 only.
+ * <p>Input: the Wan 2.2 text-to-video schema ({@code wan-video/wan-2.2-t2v-fast}): {@code prompt},
+ * {@code num_frames} (81–121), {@code frames_per_second} (5–30), {@code resolution} ({@code
+ * 480p}/{@code 720p}), {@code aspect_ratio} ({@code 16:9}/{@code 9:16}), {@code seed}. The clip
+ * length is {@code (num_frames − 1) / frames_per_second}: the requested fps is kept when {@code
+ * seconds × fps + 1} frames fit in 121, else lowered until they do (5 s → at most 24 fps), so the
+ * duration is exact and the fps may be below the preset's (technical QA then says so). A 1:1 shot
+ * is refused (PERMANENT): the model renders 16:9 and 9:16 only.
  *
- * <p>Idempotency: Replicate documents no idempotency key; a submit whose answer was lost may
- * create a second prediction, so the caller persists the prediction id as soon as submit returns.
- * Cost: predictions report {@code metrics.predict_time} (hardware seconds), but official models
- * such as Wan are billed per output (video seconds at 16 fps), not per hardware second, and the
- * answer carries no price: {@link PollResult#reportedCostUsd()} is null and the caller prices the
- * attempt from pricing.json.
+ * <p>Idempotency: Replicate documents no idempotency key; a submit whose answer was lost may create
+ * a second prediction, so the caller persists the prediction id as soon as submit returns. Cost:
+ * predictions report {@code metrics.predict_time} (hardware seconds), but official models such as
+ * Wan are billed per output (video seconds at 16 fps), not per hardware second, and the answer
+ * carries no price: {@link PollResult#reportedCostUsd()} is null and the caller prices the attempt
+ * from pricing.json.
  */
 public final class ReplicateBackend implements VideoBackend {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicateBackend.class);
@@ -54,7 +54,8 @@ public final class ReplicateBackend implements VideoBackend {
   static final int MIN_FPS = 5;
   static final int MAX_FPS = 30;
   private static final Pattern MODEL =
-      Pattern.compile("([a-z0-9][a-z0-9._-]{0,63})/([a-z0-9][a-z0-9._-]{0,127})(?::([0-9a-f]{64}))?");
+      Pattern.compile(
+          "([a-z0-9][a-z0-9._-]{0,63})/([a-z0-9][a-z0-9._-]{0,127})(?::([0-9a-f]{64}))?");
   private static final Pattern PREDICTION_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
 
   private final String id;
@@ -71,13 +72,25 @@ public final class ReplicateBackend implements VideoBackend {
     this.modelParts = MODEL.matcher(model);
     if (!modelParts.matches()) {
       throw new IllegalArgumentException(
-          "backend " + id + ": Replicate model \"" + model + "\" is not owner/name or owner/name:version");
+          "backend "
+              + id
+              + ": Replicate model \""
+              + model
+              + "\" is not owner/name or owner/name:version");
     }
     String endpoint = config.endpoint(BackendConfig.REPLICATE);
-    this.http = new ProviderHttp("Replicate", URI.create((endpoint != null ? endpoint : DEFAULT_ENDPOINT) + "/"), config);
+    this.http =
+        new ProviderHttp(
+            "Replicate",
+            URI.create((endpoint != null ? endpoint : DEFAULT_ENDPOINT) + "/"),
+            config);
     if (secrets == null) {
       throw new IllegalStateException(
-          "backend " + id + " needs --secretSource holding secret " + SECRET + " (Replicate API token)");
+          "backend "
+              + id
+              + " needs --secretSource holding secret "
+              + SECRET
+              + " (Replicate API token)");
     }
     this.resolver = secrets;
     this.token = resolver.resolve(SECRET).text();
@@ -103,7 +116,11 @@ public final class ReplicateBackend implements VideoBackend {
     input.put("resolution", Math.min(request.width(), request.height()) >= 720 ? "720p" : "480p");
     if (!"16:9".equals(request.aspectRatio()) && !"9:16".equals(request.aspectRatio())) {
       throw BackendException.permanent(
-          "Replicate " + model + " cannot render aspect ratio " + request.aspectRatio() + " (16:9 and 9:16 only)");
+          "Replicate "
+              + model
+              + " cannot render aspect ratio "
+              + request.aspectRatio()
+              + " (16:9 and 9:16 only)");
     }
     input.put("aspect_ratio", request.aspectRatio());
     input.put("seed", request.seed() & 0x7FFFFFFFL);
@@ -153,19 +170,23 @@ public final class ReplicateBackend implements VideoBackend {
       case "succeeded":
         String url = outputUrl(p.get("output"));
         if (url == null) {
-          throw http.permanent("poll prediction: status succeeded without an output URL (lying answer)");
+          throw http.permanent(
+              "poll prediction: status succeeded without an output URL (lying answer)");
         }
         return PollResult.succeeded(url, null);
       case "failed":
         String error = p.path("error").isTextual() ? p.path("error").asText() : "";
         return PollResult.failed(
-            ProviderHttp.clean("Replicate prediction failed" + (error.isEmpty() ? "" : ": " + error), token));
+            ProviderHttp.clean(
+                "Replicate prediction failed" + (error.isEmpty() ? "" : ": " + error), token));
       case "canceled":
       case "aborted":
         return PollResult.failed("Replicate prediction " + status);
       default:
         throw http.permanent(
-            "poll prediction: unknown status \"" + ProviderHttp.clean(status, token) + "\" (malformed answer)");
+            "poll prediction: unknown status \""
+                + ProviderHttp.clean(status, token)
+                + "\" (malformed answer)");
     }
   }
 

@@ -38,11 +38,11 @@ import org.slf4j.LoggerFactory;
  * content. A {@code model} of pricing.json in {@link #TEXT_TO_VIDEO_MODELS} goes to {@code
  * /v1/text_to_video} instead (true text-to-video, 4/6/8 s clips).
  *
- * <p>Idempotency: Runway's API documents no idempotency key, so a submit whose answer was lost
- * may start (and bill) a second task; the caller persists the task id as soon as submit returns
- * and never resubmits a shot that has one. Cost: tasks report no cost (Runway bills credits per
- * output second), so {@link PollResult#reportedCostUsd()} is null and the caller prices the
- * attempt from pricing.json. Prompts longer than Runway's 1000 UTF-16 units are cut to 1000.
+ * <p>Idempotency: Runway's API documents no idempotency key, so a submit whose answer was lost may
+ * start (and bill) a second task; the caller persists the task id as soon as submit returns and
+ * never resubmits a shot that has one. Cost: tasks report no cost (Runway bills credits per output
+ * second), so {@link PollResult#reportedCostUsd()} is null and the caller prices the attempt from
+ * pricing.json. Prompts longer than Runway's 1000 UTF-16 units are cut to 1000.
  */
 public final class RunwayBackend implements VideoBackend {
   private static final Logger LOG = LoggerFactory.getLogger(RunwayBackend.class);
@@ -51,6 +51,7 @@ public final class RunwayBackend implements VideoBackend {
   public static final String API_VERSION = "2024-11-06";
   public static final String SECRET = "runway-api-key";
   public static final String DEFAULT_MODEL = "gen4_turbo";
+
   /** Models {@code POST /v1/text_to_video} accepts; any other model goes to image_to_video. */
   public static final Set<String> TEXT_TO_VIDEO_MODELS = Set.of("veo3", "veo3.1", "veo3.1_fast");
 
@@ -69,7 +70,9 @@ public final class RunwayBackend implements VideoBackend {
     String m = config.modelOf(id);
     this.model = m != null ? m : DEFAULT_MODEL;
     String endpoint = config.endpoint(BackendConfig.RUNWAY);
-    this.http = new ProviderHttp("Runway", URI.create((endpoint != null ? endpoint : DEFAULT_ENDPOINT) + "/"), config);
+    this.http =
+        new ProviderHttp(
+            "Runway", URI.create((endpoint != null ? endpoint : DEFAULT_ENDPOINT) + "/"), config);
     if (secrets == null) {
       throw new IllegalStateException(
           "backend " + id + " needs --secretSource holding secret " + SECRET + " (Runway API key)");
@@ -128,11 +131,14 @@ public final class RunwayBackend implements VideoBackend {
       case "RUNNING":
         JsonNode p = task.get("progress");
         Double progress =
-            p != null && p.isNumber() && p.asDouble() >= 0 && p.asDouble() <= 1 ? p.asDouble() : null;
+            p != null && p.isNumber() && p.asDouble() >= 0 && p.asDouble() <= 1
+                ? p.asDouble()
+                : null;
         return PollResult.running(progress);
       case "SUCCEEDED":
         JsonNode out = task.path("output");
-        String url = out.isArray() && out.size() > 0 && out.get(0).isTextual() ? out.get(0).asText() : "";
+        String url =
+            out.isArray() && out.size() > 0 && out.get(0).isTextual() ? out.get(0).asText() : "";
         if (url.isBlank()) {
           throw http.permanent("poll task: status SUCCEEDED without an output URL (lying answer)");
         }
@@ -142,7 +148,8 @@ public final class RunwayBackend implements VideoBackend {
         String reason = task.path("failure").asText("");
         return PollResult.failed(
             ProviderHttp.clean(
-                "Runway task FAILED" + (code.isEmpty() ? "" : " (" + code + ")")
+                "Runway task FAILED"
+                    + (code.isEmpty() ? "" : " (" + code + ")")
                     + (reason.isEmpty() ? "" : ": " + reason),
                 apiKey));
       case "CANCELLED":
@@ -150,7 +157,9 @@ public final class RunwayBackend implements VideoBackend {
         return PollResult.failed("Runway task CANCELLED");
       default:
         throw http.permanent(
-            "poll task: unknown status \"" + ProviderHttp.clean(status, apiKey) + "\" (malformed answer)");
+            "poll task: unknown status \""
+                + ProviderHttp.clean(status, apiKey)
+                + "\" (malformed answer)");
     }
   }
 
@@ -213,7 +222,7 @@ public final class RunwayBackend implements VideoBackend {
         if (!textToVideo) {
           return "960:960";
         }
-        // fall through: Veo on Runway renders 16:9 and 9:16 only
+      // fall through: Veo on Runway renders 16:9 and 9:16 only
       default:
         throw BackendException.permanent(
             "Runway " + model + " cannot render aspect ratio " + r.aspectRatio());

@@ -28,16 +28,16 @@ import org.apache.beam.sdk.util.SerializableUtils;
  * storageUri} (the request's {@link RenderRequest#outputPrefix()}, under {@code --outputLocation},
  * so production needs a {@code gs://} output location); an output outside {@link
  * BackendConfig#outputLocation()} (or, without one, not {@code gs://}) is refused as PERMANENT.
- * fetch copies it with {@code FileSystems.copy} (server-side within GCS) after checking its size and
- * its {@code ftyp} box.
+ * fetch copies it with {@code FileSystems.copy} (server-side within GCS) after checking its size
+ * and its {@code ftyp} box.
  *
  * <p>Not supported by the API, so not done: idempotent submission (predictLongRunning takes no
  * request id; the caller persists the operation name as soon as submit returns), cancellation
  * ({@link #cancel} only logs: the publisher-model operations have no cancel method, the generation
- * runs to its end and is billed), progress, a reported cost ({@link
- * PollResult#reportedCostUsd()} is null: the caller prices from pricing.json), 1:1 shots (Veo renders
- * 16:9 and 9:16: PERMANENT). On 401/403, {@link #refreshCredentials} drops the cached access token so
- * the next call fetches a new one.
+ * runs to its end and is billed), progress, a reported cost ({@link PollResult#reportedCostUsd()}
+ * is null: the caller prices from pricing.json), 1:1 shots (Veo renders 16:9 and 9:16: PERMANENT).
+ * On 401/403, {@link #refreshCredentials} drops the cached access token so the next call fetches a
+ * new one.
  */
 public final class VeoBackend implements VideoBackend {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VeoBackend.class);
@@ -57,6 +57,7 @@ public final class VeoBackend implements VideoBackend {
   private final ProviderHttp http;
   private final @Nullable String outputLocation;
   private volatile VertexAuth auth;
+
   /** The last bearer value sent, removed from any provider text put in a message. */
   private volatile String lastAuthorization = "";
 
@@ -65,7 +66,8 @@ public final class VeoBackend implements VideoBackend {
     String m = config.modelOf(id);
     this.model = m != null ? m : DEFAULT_MODEL;
     if (!MODEL.matcher(model).matches()) {
-      throw new IllegalArgumentException("backend " + id + ": \"" + model + "\" is not a Veo model id");
+      throw new IllegalArgumentException(
+          "backend " + id + ": \"" + model + "\" is not a Veo model id");
     }
     String project = config.vertexProject();
     if (project == null || !PROJECT.matcher(project).matches()) {
@@ -74,12 +76,15 @@ public final class VeoBackend implements VideoBackend {
     }
     this.location = config.vertexLocation();
     if (!LOCATION.matcher(location).matches()) {
-      throw new IllegalArgumentException("backend " + id + ": \"" + location + "\" is not a Vertex AI location");
+      throw new IllegalArgumentException(
+          "backend " + id + ": \"" + location + "\" is not a Vertex AI location");
     }
     String endpoint = config.endpoint(BackendConfig.VERTEX_VEO);
-    String base = endpoint != null ? endpoint : "https://" + location + "-aiplatform.googleapis.com";
+    String base =
+        endpoint != null ? endpoint : "https://" + location + "-aiplatform.googleapis.com";
     this.http = new ProviderHttp("Vertex AI Veo", URI.create(base + "/"), config);
-    this.modelPath = "v1/projects/" + project + "/locations/" + location + "/publishers/google/models/" + model;
+    this.modelPath =
+        "v1/projects/" + project + "/locations/" + location + "/publishers/google/models/" + model;
     this.outputLocation = config.outputLocation();
     this.auth = config.vertexAuth();
   }
@@ -98,7 +103,9 @@ public final class VeoBackend implements VideoBackend {
   public String submit(RenderRequest request) throws BackendException {
     if (!"16:9".equals(request.aspectRatio()) && !"9:16".equals(request.aspectRatio())) {
       throw BackendException.permanent(
-          "Vertex AI Veo cannot render aspect ratio " + request.aspectRatio() + " (16:9 and 9:16 only)");
+          "Vertex AI Veo cannot render aspect ratio "
+              + request.aspectRatio()
+              + " (16:9 and 9:16 only)");
     }
     ObjectNode body = ProviderHttp.MAPPER.createObjectNode();
     body.putArray("instances").addObject().put("prompt", request.prompt());
@@ -145,7 +152,9 @@ public final class VeoBackend implements VideoBackend {
     if (error != null && error.isObject()) {
       return PollResult.failed(
           ProviderHttp.clean(
-              "Veo operation failed (code " + error.path("code").asText("?") + "): "
+              "Veo operation failed (code "
+                  + error.path("code").asText("?")
+                  + "): "
                   + error.path("message").asText("")));
     }
     JsonNode response = op.path("response");
@@ -159,9 +168,11 @@ public final class VeoBackend implements VideoBackend {
         }
         return PollResult.failed(
             ProviderHttp.clean(
-                "Veo filtered the video (Responsible AI)" + (reasons.length() == 0 ? "" : ": " + reasons)));
+                "Veo filtered the video (Responsible AI)"
+                    + (reasons.length() == 0 ? "" : ": " + reasons)));
       }
-      throw http.permanent("fetchPredictOperation: done without a video and without an error (lying answer)");
+      throw http.permanent(
+          "fetchPredictOperation: done without a video and without an error (lying answer)");
     }
     checkOutput(uri);
     return PollResult.succeeded(uri, null);
@@ -181,12 +192,14 @@ public final class VeoBackend implements VideoBackend {
   /** The output must be where we told Veo to write: under --outputLocation, or at least in GCS. */
   private void checkOutput(String uri) throws BackendException {
     if (uri.contains("/../") || uri.endsWith("/..") || uri.contains("/./")) {
-      throw http.permanent("output " + ProviderHttp.clean(uri) + " is not a plain object path; refused");
+      throw http.permanent(
+          "output " + ProviderHttp.clean(uri) + " is not a plain object path; refused");
     }
     if (outputLocation != null) {
       String root = outputLocation.endsWith("/") ? outputLocation : outputLocation + "/";
       if (!uri.startsWith(root)) {
-        throw http.permanent("output " + ProviderHttp.clean(uri) + " is outside --outputLocation; refused");
+        throw http.permanent(
+            "output " + ProviderHttp.clean(uri) + " is outside --outputLocation; refused");
       }
     } else if (!uri.startsWith("gs://")) {
       throw http.permanent("output " + ProviderHttp.clean(uri) + " is not a gs:// object; refused");
@@ -199,13 +212,16 @@ public final class VeoBackend implements VideoBackend {
       throw new IllegalArgumentException("fetch needs a SUCCEEDED poll result with an output");
     }
     checkOutput(succeeded.outputUri());
-    return Mp4Sink.copy(succeeded.outputUri(), destinationUri, http.maxDownloadBytes(), http.provider());
+    return Mp4Sink.copy(
+        succeeded.outputUri(), destinationUri, http.maxDownloadBytes(), http.provider());
   }
 
   /** Veo's publisher-model operations cannot be cancelled: the generation runs to its end. */
   @Override
   public void cancel(String operation) {
-    LOG.info("Vertex AI Veo has no cancel for operation {}: it runs to its end and is billed", operation);
+    LOG.info(
+        "Vertex AI Veo has no cancel for operation {}: it runs to its end and is billed",
+        operation);
   }
 
   @Override
@@ -225,9 +241,14 @@ public final class VeoBackend implements VideoBackend {
       header = auth.authorizationHeader();
     } catch (IOException | RuntimeException e) {
       throw new BackendException(
-          Kind.AUTH, 0, null, "Vertex AI Veo: no access token from " + auth + ": " + e.getClass().getSimpleName(), e);
+          Kind.AUTH,
+          0,
+          null,
+          "Vertex AI Veo: no access token from " + auth + ": " + e.getClass().getSimpleName(),
+          e);
     }
-    lastAuthorization = header.startsWith("Bearer ") ? header.substring("Bearer ".length()) : header;
+    lastAuthorization =
+        header.startsWith("Bearer ") ? header.substring("Bearer ".length()) : header;
     return b.header("Authorization", header).header("Accept", "application/json");
   }
 

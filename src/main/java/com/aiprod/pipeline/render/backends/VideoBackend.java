@@ -1,9 +1,9 @@
 package com.aiprod.pipeline.render.backends;
 
 /**
- * One video-generation provider's API as the render stage drives it (DESIGN §5, §6): submit a
- * shot, poll the provider's operation until it is terminal, fetch the output. Every method is one
- * bounded HTTP exchange (request timeouts, capped response sizes): the render stage polls from
+ * One video-generation provider's API as the render stage drives it (DESIGN §5, §6): submit a shot,
+ * poll the provider's operation until it is terminal, fetch the output. Every method is one bounded
+ * HTTP exchange (request timeouts, capped response sizes): the render stage polls from
  * processing-time timers, so no worker thread ever waits for the length of a render.
  *
  * <p>Instances are created on the worker in a DoFn's {@code @Setup} by {@link BackendConfig#open},
@@ -38,8 +38,8 @@ public interface VideoBackend extends AutoCloseable {
   PollResult poll(String operation) throws BackendException;
 
   /**
-   * Copies a succeeded generation's output to {@code destinationUri} (a local path or {@code
-   * gs://} URI, written through Beam's {@code FileSystems}), refusing outputs over the size limit.
+   * Copies a succeeded generation's output to {@code destinationUri} (a local path or {@code gs://}
+   * URI, written through Beam's {@code FileSystems}), refusing outputs over the size limit.
    *
    * @return the number of bytes written
    */

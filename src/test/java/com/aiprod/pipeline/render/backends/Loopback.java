@@ -34,7 +34,8 @@ public final class Loopback implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
 
   /** One received request. */
-  public record Req(String method, String path, Map<String, List<String>> headers, byte[] body, Matcher match) {
+  public record Req(
+      String method, String path, Map<String, List<String>> headers, byte[] body, Matcher match) {
     public String header(String name) {
       for (Map.Entry<String, List<String>> e : headers.entrySet()) {
         if (e.getKey() != null && e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty()) {
@@ -58,9 +59,21 @@ public final class Loopback implements AutoCloseable {
   }
 
   /** One scripted answer. */
-  public record Resp(int status, Map<String, String> headers, byte[] body, long delayMillis, long bodyRepeat, long stallMillis) {
+  public record Resp(
+      int status,
+      Map<String, String> headers,
+      byte[] body,
+      long delayMillis,
+      long bodyRepeat,
+      long stallMillis) {
     public static Resp json(int status, String json) {
-      return new Resp(status, Map.of("Content-Type", "application/json"), json.getBytes(StandardCharsets.UTF_8), 0, 1, 0);
+      return new Resp(
+          status,
+          Map.of("Content-Type", "application/json"),
+          json.getBytes(StandardCharsets.UTF_8),
+          0,
+          1,
+          0);
     }
 
     public static Resp bytes(int status, String contentType, byte[] body) {
@@ -162,7 +175,9 @@ public final class Loopback implements AutoCloseable {
       requests.add(req);
       Resp resp;
       if (route == null) {
-        resp = Resp.json(404, "{\"error\":\"no such route " + ex.getRequestMethod() + " " + path + "\"}");
+        resp =
+            Resp.json(
+                404, "{\"error\":\"no such route " + ex.getRequestMethod() + " " + path + "\"}");
       } else {
         try {
           resp = route.handler().handle(req);
@@ -227,7 +242,19 @@ public final class Loopback implements AutoCloseable {
 
   public static RenderRequest request(String prompt, int seconds, String outputPrefix) {
     return new RenderRequest(
-        "job-0001", 2, 1, prompt, seconds, 0x1_2345_6789L, "16:9", 1280, 720, 24,
-        "tenant-a/job-0001/shot-2/backend", outputPrefix, 4, seconds);
+        "job-0001",
+        2,
+        1,
+        prompt,
+        seconds,
+        0x1_2345_6789L,
+        "16:9",
+        1280,
+        720,
+        24,
+        "tenant-a/job-0001/shot-2/backend",
+        outputPrefix,
+        4,
+        seconds);
   }
 }

@@ -33,15 +33,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link ReplicateBackend} against a loopback server speaking Replicate's predictions API: the
- * fake checks the bearer token, the content type, the {@code Cancel-After} header, the body
- * ({@code input} only, on the official-model route) and the Wan 2.2 input schema (names, ranges,
- * enums), and answers each test's script.
+ * {@link ReplicateBackend} against a loopback server speaking Replicate's predictions API: the fake
+ * checks the bearer token, the content type, the {@code Cancel-After} header, the body ({@code
+ * input} only, on the official-model route) and the Wan 2.2 input schema (names, ranges, enums),
+ * and answers each test's script.
  */
 class ReplicateBackendTest {
-  private static final String PROMPT = "A paper boat drifting down a rainy street, neon reflections";
+  private static final String PROMPT =
+      "A paper boat drifting down a rainy street, neon reflections";
   private static final Set<String> INPUT_KEYS =
-      Set.of("prompt", "num_frames", "frames_per_second", "resolution", "aspect_ratio", "seed", "go_fast", "sample_shift");
+      Set.of(
+          "prompt",
+          "num_frames",
+          "frames_per_second",
+          "resolution",
+          "aspect_ratio",
+          "seed",
+          "go_fast",
+          "sample_shift");
 
   @TempDir static Path shared;
   private static byte[] mp4;
@@ -118,7 +127,9 @@ class ReplicateBackendTest {
     if (!Set.of("16:9", "9:16").contains(in.path("aspect_ratio").asText())) {
       return invalid("input.aspect_ratio must be 16:9 or 9:16");
     }
-    if (!in.path("seed").isIntegralNumber() || in.path("seed").asLong() < 0 || in.path("seed").asLong() > Integer.MAX_VALUE) {
+    if (!in.path("seed").isIntegralNumber()
+        || in.path("seed").asLong() < 0
+        || in.path("seed").asLong() > Integer.MAX_VALUE) {
       return invalid("input.seed must be a non-negative 32-bit integer");
     }
     created.incrementAndGet();
@@ -128,12 +139,15 @@ class ReplicateBackendTest {
 
   private Resp invalid(String why) {
     violations.add(why);
-    return Resp.json(422, "{\"title\":\"Input validation failed\",\"detail\":\"" + why + "\",\"status\":422}");
+    return Resp.json(
+        422, "{\"title\":\"Input validation failed\",\"detail\":\"" + why + "\",\"status\":422}");
   }
 
   private Resp denied(Req req) {
     if (!("Bearer " + acceptedToken).equals(req.header("Authorization"))) {
-      return Resp.json(401, "{\"title\":\"Unauthenticated\",\"detail\":\"You did not pass a valid authentication token\",\"status\":401}");
+      return Resp.json(
+          401,
+          "{\"title\":\"Unauthenticated\",\"detail\":\"You did not pass a valid authentication token\",\"status\":401}");
     }
     return null;
   }
@@ -151,11 +165,28 @@ class ReplicateBackendTest {
     String base = server.base();
     return Resp.json(
         200,
-        "{\"id\":\"" + id + "\",\"model\":\"wan-video/wan-2.2-t2v-fast\",\"version\":\"hidden\","
-            + "\"input\":{},\"logs\":\"\",\"output\":" + outputJson + ",\"data_removed\":false,\"error\":null,"
-            + "\"status\":\"" + status + "\",\"created_at\":\"2026-11-24T11:00:00.000Z\","
-            + "\"urls\":{\"get\":\"" + base + "/v1/predictions/" + id + "\",\"cancel\":\"" + base
-            + "/v1/predictions/" + id + "/cancel\",\"web\":\"https://replicate.com/p/" + id + "\"}" + extra + "}");
+        "{\"id\":\""
+            + id
+            + "\",\"model\":\"wan-video/wan-2.2-t2v-fast\",\"version\":\"hidden\","
+            + "\"input\":{},\"logs\":\"\",\"output\":"
+            + outputJson
+            + ",\"data_removed\":false,\"error\":null,"
+            + "\"status\":\""
+            + status
+            + "\",\"created_at\":\"2026-11-24T11:00:00.000Z\","
+            + "\"urls\":{\"get\":\""
+            + base
+            + "/v1/predictions/"
+            + id
+            + "\",\"cancel\":\""
+            + base
+            + "/v1/predictions/"
+            + id
+            + "/cancel\",\"web\":\"https://replicate.com/p/"
+            + id
+            + "\"}"
+            + extra
+            + "}");
   }
 
   private void polls(Resp... answers) {
@@ -179,7 +210,11 @@ class ReplicateBackendTest {
   }
 
   private Resp succeeded(String path) {
-    return prediction("p1", "succeeded", "\"" + server.base() + path + "\"", ",\"metrics\":{\"predict_time\":41.2,\"total_time\":45.0}");
+    return prediction(
+        "p1",
+        "succeeded",
+        "\"" + server.base() + path + "\"",
+        ",\"metrics\":{\"predict_time\":41.2,\"total_time\":45.0}");
   }
 
   private BackendConfig config(Duration timeout, long maxDownload) {
@@ -193,7 +228,8 @@ class ReplicateBackendTest {
   }
 
   private VideoBackend open() {
-    return config(Duration.ofSeconds(5), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES).open("replicate_wan");
+    return config(Duration.ofSeconds(5), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES)
+        .open("replicate_wan");
   }
 
   private RenderRequest request() {
@@ -249,7 +285,9 @@ class ReplicateBackendTest {
     server.script(
         "POST",
         "/v1/models/wan-video/wan-2\\.2-t2v-fast/predictions",
-        Resp.json(429, "{\"title\":\"Request was throttled\",\"detail\":\"Request was throttled. Expected available in 3 seconds.\",\"status\":429}")
+        Resp.json(
+                429,
+                "{\"title\":\"Request was throttled\",\"detail\":\"Request was throttled. Expected available in 3 seconds.\",\"status\":429}")
             .header("Retry-After", "3"));
     try (VideoBackend wan = open()) {
       BackendException e = assertThrows(BackendException.class, () -> wan.submit(request()));
@@ -274,7 +312,9 @@ class ReplicateBackendTest {
   @Test
   void aSlowAnswerTimesOut() throws Exception {
     polls(prediction("p1", "processing", "null").delayed(3_000));
-    try (VideoBackend wan = config(Duration.ofMillis(400), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES).open("replicate_wan")) {
+    try (VideoBackend wan =
+        config(Duration.ofMillis(400), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES)
+            .open("replicate_wan")) {
       long t0 = System.nanoTime();
       BackendException e = assertThrows(BackendException.class, () -> wan.poll("p1"));
       assertThat(e.kind(), equalTo(Kind.RETRYABLE));
@@ -286,12 +326,16 @@ class ReplicateBackendTest {
   @Test
   void aStalledDownloadIsAbandoned() throws Exception {
     polls(succeeded("/files/slow.mp4"));
-    server.script("GET", "/files/slow\\.mp4", Resp.bytes(200, "video/mp4", mp4).repeated(2).stalling(3_000));
-    try (VideoBackend wan = config(Duration.ofMillis(500), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES).open("replicate_wan")) {
+    server.script(
+        "GET", "/files/slow\\.mp4", Resp.bytes(200, "video/mp4", mp4).repeated(2).stalling(3_000));
+    try (VideoBackend wan =
+        config(Duration.ofMillis(500), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES)
+            .open("replicate_wan")) {
       PollResult r = wan.poll("p1");
       Path dest = tmp.resolve("out/slow.mp4");
       long t0 = System.nanoTime();
-      BackendException e = assertThrows(BackendException.class, () -> wan.fetch(r, dest.toString()));
+      BackendException e =
+          assertThrows(BackendException.class, () -> wan.fetch(r, dest.toString()));
       assertThat(e.kind(), equalTo(Kind.RETRYABLE));
       assertThat(e.getMessage(), containsString("stalled"));
       assertThat((System.nanoTime() - t0) / 1_000_000, lessThan(2_500L));
@@ -301,8 +345,11 @@ class ReplicateBackendTest {
 
   @Test
   void aFailedPredictionIsFailedWithItsError() throws Exception {
-    polls(prediction("p1", "processing", "null"),
-        Resp.json(200, "{\"id\":\"p1\",\"status\":\"failed\",\"output\":null,\"error\":\"CUDA out of memory\"}"));
+    polls(
+        prediction("p1", "processing", "null"),
+        Resp.json(
+            200,
+            "{\"id\":\"p1\",\"status\":\"failed\",\"output\":null,\"error\":\"CUDA out of memory\"}"));
     try (VideoBackend wan = open()) {
       assertThat(wan.poll("p1").status(), equalTo(PollResult.Status.RUNNING));
       PollResult r = wan.poll("p1");
@@ -328,7 +375,8 @@ class ReplicateBackendTest {
     polls(succeeded("/files/expired.mp4"));
     try (VideoBackend wan = open()) {
       PollResult r = wan.poll("p1");
-      BackendException e = assertThrows(BackendException.class, () -> wan.fetch(r, tmp.resolve("o.mp4").toString()));
+      BackendException e =
+          assertThrows(BackendException.class, () -> wan.fetch(r, tmp.resolve("o.mp4").toString()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.httpStatus(), equalTo(404));
       assertThat(Files.exists(tmp.resolve("o.mp4")), equalTo(false));
@@ -339,17 +387,22 @@ class ReplicateBackendTest {
   void hugeAnswersAreRefused() throws Exception {
     byte[] chunk = "[1,2,3,4,5,6,7,8,9,10],".repeat(4096).getBytes(StandardCharsets.UTF_8);
     polls(Resp.bytes(200, "application/json", chunk).repeated(100), succeeded("/files/big.mp4"));
-    server.route("GET", "/files/big\\.mp4", req -> {
-      byte[] big = new byte[300 * 1024];
-      System.arraycopy(mp4, 0, big, 0, Math.min(mp4.length, big.length));
-      return Resp.bytes(200, "video/mp4", big); // with a Content-Length over the cap
-    });
+    server.route(
+        "GET",
+        "/files/big\\.mp4",
+        req -> {
+          byte[] big = new byte[300 * 1024];
+          System.arraycopy(mp4, 0, big, 0, Math.min(mp4.length, big.length));
+          return Resp.bytes(200, "video/mp4", big); // with a Content-Length over the cap
+        });
     try (VideoBackend wan = config(Duration.ofSeconds(5), 64 * 1024).open("replicate_wan")) {
       BackendException e = assertThrows(BackendException.class, () -> wan.poll("p1"));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("larger than"));
       PollResult r = wan.poll("p1");
-      BackendException d = assertThrows(BackendException.class, () -> wan.fetch(r, tmp.resolve("big.mp4").toString()));
+      BackendException d =
+          assertThrows(
+              BackendException.class, () -> wan.fetch(r, tmp.resolve("big.mp4").toString()));
       assertThat(d.kind(), equalTo(Kind.PERMANENT));
       assertThat(d.getMessage(), containsString("declares 307200 bytes"));
       assertThat(Files.exists(tmp.resolve("big.mp4")), equalTo(false));
@@ -372,7 +425,9 @@ class ReplicateBackendTest {
       acceptedToken = "r8_second_token_4567";
       BackendException e = assertThrows(BackendException.class, () -> wan.submit(request()));
       assertThat(e.kind(), equalTo(Kind.AUTH));
-      assertThat(e.getMessage(), allOf(containsString("HTTP 401"), containsString("valid authentication token")));
+      assertThat(
+          e.getMessage(),
+          allOf(containsString("HTTP 401"), containsString("valid authentication token")));
       assertThat(e.getMessage(), not(containsString("r8_first")));
       Loopback.writeSecret(secrets, ReplicateBackend.SECRET, acceptedToken);
       wan.refreshCredentials();
@@ -384,7 +439,21 @@ class ReplicateBackendTest {
   @Test
   void aSquareShotIsRefusedBeforeAnythingIsSent() throws Exception {
     RenderRequest square =
-        new RenderRequest("job-0001", 0, 1, PROMPT, 5, 7L, "1:1", 1080, 1080, 24, "k", tmp.toString() + "/", 1, 5);
+        new RenderRequest(
+            "job-0001",
+            0,
+            1,
+            PROMPT,
+            5,
+            7L,
+            "1:1",
+            1080,
+            1080,
+            24,
+            "k",
+            tmp.toString() + "/",
+            1,
+            5);
     try (VideoBackend wan = open()) {
       BackendException e = assertThrows(BackendException.class, () -> wan.submit(square));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
@@ -428,10 +497,11 @@ class ReplicateBackendTest {
     assertThat(violations, empty());
     assertThrows(
         IllegalArgumentException.class,
-        () -> BackendConfig.builder()
-            .backend("bad", BackendConfig.REPLICATE, "../../v1/account")
-            .secrets(SecretSource.dir(secrets))
-            .build()
-            .open("bad"));
+        () ->
+            BackendConfig.builder()
+                .backend("bad", BackendConfig.REPLICATE, "../../v1/account")
+                .secrets(SecretSource.dir(secrets))
+                .build()
+                .open("bad"));
   }
 }

@@ -52,7 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RunwayBackendTest {
   private static final String PROMPT = "A lighthouse at dusk, waves, warm palette, slow dolly in";
-  private static final Set<String> BODY_KEYS = Set.of("model", "promptText", "promptImage", "ratio", "duration", "seed");
+  private static final Set<String> BODY_KEYS =
+      Set.of("model", "promptText", "promptImage", "ratio", "duration", "seed");
 
   @TempDir static Path shared;
   private static byte[] mp4;
@@ -74,7 +75,10 @@ class RunwayBackendTest {
     Loopback.writeSecret(secrets, RunwayBackend.SECRET, acceptedKey);
     server = new Loopback();
     server.route("POST", "/v1/image_to_video", this::create);
-    server.route("DELETE", "/v1/tasks/([A-Za-z0-9-]+)", req -> checked(req, new Resp(204, java.util.Map.of(), new byte[0], 0, 1, 0)));
+    server.route(
+        "DELETE",
+        "/v1/tasks/([A-Za-z0-9-]+)",
+        req -> checked(req, new Resp(204, java.util.Map.of(), new byte[0], 0, 1, 0)));
     server.script("GET", "/files/out\\.mp4", Resp.bytes(200, "video/mp4", mp4));
   }
 
@@ -110,10 +114,13 @@ class RunwayBackendTest {
       return bad("promptText must be 1..1000 UTF-16 units");
     }
     String ratio = b.path("ratio").asText();
-    if (!Set.of("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672").contains(ratio)) {
+    if (!Set.of("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
+        .contains(ratio)) {
       return bad("ratio " + ratio + " not allowed for gen4_turbo");
     }
-    if (!b.path("duration").isInt() || b.path("duration").asInt() < 2 || b.path("duration").asInt() > 10) {
+    if (!b.path("duration").isInt()
+        || b.path("duration").asInt() < 2
+        || b.path("duration").asInt() > 10) {
       return bad("duration must be an integer 2..10");
     }
     long seed = b.path("seed").asLong(-1);
@@ -126,7 +133,9 @@ class RunwayBackendTest {
     }
     try {
       BufferedImage img =
-          ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(image.substring(image.indexOf(',') + 1))));
+          ImageIO.read(
+              new ByteArrayInputStream(
+                  Base64.getDecoder().decode(image.substring(image.indexOf(',') + 1))));
       String[] wh = ratio.split(":");
       if (img.getWidth() != Integer.parseInt(wh[0]) || img.getHeight() != Integer.parseInt(wh[1])) {
         return bad("promptImage is " + img.getWidth() + "x" + img.getHeight() + ", not " + ratio);
@@ -180,7 +189,13 @@ class RunwayBackendTest {
   }
 
   private static Resp task(String status, String extra) {
-    return Resp.json(200, "{\"id\":\"t\",\"status\":\"" + status + "\",\"createdAt\":\"2026-11-24T11:00:00Z\"" + extra + "}");
+    return Resp.json(
+        200,
+        "{\"id\":\"t\",\"status\":\""
+            + status
+            + "\",\"createdAt\":\"2026-11-24T11:00:00Z\""
+            + extra
+            + "}");
   }
 
   private Resp succeeded(String path) {
@@ -198,7 +213,8 @@ class RunwayBackendTest {
   }
 
   private VideoBackend open() {
-    return config(Duration.ofSeconds(5), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES).open("runway_gen4_turbo");
+    return config(Duration.ofSeconds(5), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES)
+        .open("runway_gen4_turbo");
   }
 
   private RenderRequest request() {
@@ -244,15 +260,21 @@ class RunwayBackendTest {
 
   @Test
   void tooManyRequestsIsRetryableWithRetryAfterInSecondsOrAsADate() throws Exception {
-    server.script("POST", "/v1/image_to_video", Resp.json(429, "{\"error\":\"Too many requests\"}").header("Retry-After", "7"));
-    String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(120));
+    server.script(
+        "POST",
+        "/v1/image_to_video",
+        Resp.json(429, "{\"error\":\"Too many requests\"}").header("Retry-After", "7"));
+    String date =
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(
+            ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(120));
     polls(Resp.json(429, "{\"error\":\"slow down\"}").header("Retry-After", date));
     try (VideoBackend runway = open()) {
       BackendException e = assertThrows(BackendException.class, () -> runway.submit(request()));
       assertThat(e.kind(), equalTo(Kind.RETRYABLE));
       assertThat(e.httpStatus(), equalTo(429));
       assertThat(e.retryAfterMillis(), equalTo(7000L));
-      assertThat(e.getMessage(), allOf(containsString("HTTP 429"), containsString("Too many requests")));
+      assertThat(
+          e.getMessage(), allOf(containsString("HTTP 429"), containsString("Too many requests")));
       BackendException p = assertThrows(BackendException.class, () -> runway.poll("task-1"));
       assertThat(p.kind(), equalTo(Kind.RETRYABLE));
       assertThat(p.retryAfterMillis(), allOf(greaterThan(100_000L), lessThanOrEqualTo(120_000L)));
@@ -261,7 +283,10 @@ class RunwayBackendTest {
 
   @Test
   void serverErrorIsRetryableAndTheNextPollSucceeds() throws Exception {
-    polls(Resp.json(500, "{\"error\":\"internal\"}"), Resp.json(503, "upstream busy"), succeeded("/files/out.mp4"));
+    polls(
+        Resp.json(500, "{\"error\":\"internal\"}"),
+        Resp.json(503, "upstream busy"),
+        succeeded("/files/out.mp4"));
     try (VideoBackend runway = open()) {
       BackendException e = assertThrows(BackendException.class, () -> runway.poll("task-1"));
       assertThat(e.kind(), equalTo(Kind.RETRYABLE));
@@ -276,7 +301,9 @@ class RunwayBackendTest {
   void aSlowAnswerTimesOutAsRetryableWithoutHoldingTheThread() throws Exception {
     polls(task("RUNNING", "").delayed(3_000));
     server.script("POST", "/v1/image_to_video", Resp.json(200, "{\"id\":\"abc\"}").stalling(3_000));
-    try (VideoBackend runway = config(Duration.ofMillis(400), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES).open("runway_gen4_turbo")) {
+    try (VideoBackend runway =
+        config(Duration.ofMillis(400), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES)
+            .open("runway_gen4_turbo")) {
       long t0 = System.nanoTime();
       BackendException e = assertThrows(BackendException.class, () -> runway.poll("task-1"));
       long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -293,12 +320,17 @@ class RunwayBackendTest {
 
   @Test
   void aFailedGenerationIsFailedWithTheProvidersReason() throws Exception {
-    polls(task("RUNNING", ""), task("FAILED", ",\"failure\":\"Prompt was flagged\",\"failureCode\":\"SAFETY.INPUT.TEXT\""));
+    polls(
+        task("RUNNING", ""),
+        task(
+            "FAILED", ",\"failure\":\"Prompt was flagged\",\"failureCode\":\"SAFETY.INPUT.TEXT\""));
     try (VideoBackend runway = open()) {
       assertThat(runway.poll("task-1").status(), equalTo(PollResult.Status.RUNNING));
       PollResult r = runway.poll("task-1");
       assertThat(r.status(), equalTo(PollResult.Status.FAILED));
-      assertThat(r.error(), allOf(containsString("SAFETY.INPUT.TEXT"), containsString("Prompt was flagged")));
+      assertThat(
+          r.error(),
+          allOf(containsString("SAFETY.INPUT.TEXT"), containsString("Prompt was flagged")));
     }
   }
 
@@ -321,7 +353,8 @@ class RunwayBackendTest {
     try (VideoBackend runway = open()) {
       PollResult r = runway.poll("task-1");
       Path dest = tmp.resolve("out/shot.mp4");
-      BackendException e = assertThrows(BackendException.class, () -> runway.fetch(r, dest.toString()));
+      BackendException e =
+          assertThrows(BackendException.class, () -> runway.fetch(r, dest.toString()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.httpStatus(), equalTo(404));
       assertThat(Files.exists(dest), equalTo(false));
@@ -335,13 +368,15 @@ class RunwayBackendTest {
     byte[] bigMp4 = new byte[256 * 1024];
     System.arraycopy(mp4, 0, bigMp4, 0, Math.min(mp4.length, bigMp4.length));
     server.script("GET", "/files/huge\\.mp4", Resp.bytes(200, "video/mp4", bigMp4).repeated(8));
-    try (VideoBackend runway = config(Duration.ofSeconds(5), 100 * 1024).open("runway_gen4_turbo")) {
+    try (VideoBackend runway =
+        config(Duration.ofSeconds(5), 100 * 1024).open("runway_gen4_turbo")) {
       BackendException e = assertThrows(BackendException.class, () -> runway.poll("task-1"));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("larger than " + BackendConfig.MAX_JSON_BYTES));
       PollResult r = runway.poll("task-1");
       Path dest = tmp.resolve("out/huge.mp4");
-      BackendException d = assertThrows(BackendException.class, () -> runway.fetch(r, dest.toString()));
+      BackendException d =
+          assertThrows(BackendException.class, () -> runway.fetch(r, dest.toString()));
       assertThat(d.kind(), equalTo(Kind.PERMANENT));
       assertThat(d.getMessage(), containsString("limit of 102400 bytes"));
       assertThat(Files.exists(dest), equalTo(false));
@@ -362,11 +397,15 @@ class RunwayBackendTest {
   @Test
   void anOutputThatIsNotAnMp4IsRefused() throws Exception {
     polls(succeeded("/files/page.mp4"));
-    server.script("GET", "/files/page\\.mp4", Resp.bytes(200, "text/html", "<html>not a video</html>".getBytes(StandardCharsets.UTF_8)));
+    server.script(
+        "GET",
+        "/files/page\\.mp4",
+        Resp.bytes(200, "text/html", "<html>not a video</html>".getBytes(StandardCharsets.UTF_8)));
     try (VideoBackend runway = open()) {
       PollResult r = runway.poll("task-1");
       Path dest = tmp.resolve("out/page.mp4");
-      BackendException e = assertThrows(BackendException.class, () -> runway.fetch(r, dest.toString()));
+      BackendException e =
+          assertThrows(BackendException.class, () -> runway.fetch(r, dest.toString()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("not an MP4"));
       assertThat(Files.exists(dest), equalTo(false));
@@ -382,12 +421,16 @@ class RunwayBackendTest {
         task("SUCCEEDED", ",\"output\":[\"https://metadata.google.internal/x.mp4\"]"));
     try (VideoBackend runway = open()) {
       PollResult r = runway.poll("task-1");
-      BackendException e = assertThrows(BackendException.class, () -> runway.fetch(r, tmp.resolve("x.mp4").toString()));
+      BackendException e =
+          assertThrows(
+              BackendException.class, () -> runway.fetch(r, tmp.resolve("x.mp4").toString()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("not https"));
       for (int i = 0; i < 3; i++) {
         PollResult p = runway.poll("task-1");
-        BackendException h = assertThrows(BackendException.class, () -> runway.fetch(p, tmp.resolve("x.mp4").toString()));
+        BackendException h =
+            assertThrows(
+                BackendException.class, () -> runway.fetch(p, tmp.resolve("x.mp4").toString()));
         assertThat(h.kind(), equalTo(Kind.PERMANENT));
         assertThat(h.getMessage(), containsString("not a public DNS name"));
       }
@@ -415,14 +458,26 @@ class RunwayBackendTest {
     server.route(
         "POST",
         "/v1/image_to_video",
-        req -> Resp.json(400, "{\"error\":\"bad request from " + req.header("Authorization") + " for "
-            + req.json().path("promptText").asText() + "\"}"));
+        req ->
+            Resp.json(
+                400,
+                "{\"error\":\"bad request from "
+                    + req.header("Authorization")
+                    + " for "
+                    + req.json().path("promptText").asText()
+                    + "\"}"));
     try (VideoBackend runway = open()) {
       BackendException e = assertThrows(BackendException.class, () -> runway.submit(request()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.httpStatus(), equalTo(400));
-      assertThat(e.getMessage(), allOf(startsWith("Runway create task: HTTP 400: bad request"), containsString("[redacted]")));
-      assertThat(e.getMessage(), allOf(not(containsString(acceptedKey)), not(containsString("lighthouse"))));
+      assertThat(
+          e.getMessage(),
+          allOf(
+              startsWith("Runway create task: HTTP 400: bad request"),
+              containsString("[redacted]")));
+      assertThat(
+          e.getMessage(),
+          allOf(not(containsString(acceptedKey)), not(containsString("lighthouse"))));
     }
   }
 
@@ -466,9 +521,12 @@ class RunwayBackendTest {
             return denied;
           }
           JsonNode b = req.json();
-          if (!"veo3.1_fast".equals(b.path("model").asText()) || b.has("promptImage") || b.has("seed")
+          if (!"veo3.1_fast".equals(b.path("model").asText())
+              || b.has("promptImage")
+              || b.has("seed")
               || !Set.of(4, 6, 8).contains(b.path("duration").asInt())
-              || !Set.of("1280:720", "720:1280", "1080:1920", "1920:1080").contains(b.path("ratio").asText())
+              || !Set.of("1280:720", "720:1280", "1080:1920", "1920:1080")
+                  .contains(b.path("ratio").asText())
               || !PROMPT.equals(b.path("promptText").asText())) {
             return bad("not a text_to_video body for veo3.1_fast: " + b);
           }
@@ -481,7 +539,8 @@ class RunwayBackendTest {
             .secrets(SecretSource.dir(secrets))
             .build();
     try (VideoBackend runway = c.open("runway_veo_fast")) {
-      assertThat(runway.submit(Loopback.request(PROMPT, 8, tmp.toString() + "/")), equalTo("t2v-task"));
+      assertThat(
+          runway.submit(Loopback.request(PROMPT, 8, tmp.toString() + "/")), equalTo("t2v-task"));
     }
     assertThat(violations, empty());
     assertThat(server.requests("POST", "/v1/image_to_video"), empty());

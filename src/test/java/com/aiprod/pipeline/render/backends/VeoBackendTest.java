@@ -47,11 +47,23 @@ class VeoBackendTest {
   private static final String PROJECT = "demo-proj";
   private static final String TOKEN = "ya29.loopback-token";
   private static final String MODEL_PATH =
-      "/v1/projects/" + PROJECT + "/locations/us-central1/publishers/google/models/veo-3\\.0-generate-001";
-  private static final String PROMPT = "Aerial shot over a glacier at sunrise, cinematic, cold palette";
+      "/v1/projects/"
+          + PROJECT
+          + "/locations/us-central1/publishers/google/models/veo-3\\.0-generate-001";
+  private static final String PROMPT =
+      "Aerial shot over a glacier at sunrise, cinematic, cold palette";
   private static final Set<String> PARAMETERS =
-      Set.of("aspectRatio", "durationSeconds", "sampleCount", "storageUri", "seed", "resolution", "generateAudio",
-          "negativePrompt", "personGeneration", "enhancePrompt");
+      Set.of(
+          "aspectRatio",
+          "durationSeconds",
+          "sampleCount",
+          "storageUri",
+          "seed",
+          "resolution",
+          "generateAudio",
+          "negativePrompt",
+          "personGeneration",
+          "enhancePrompt");
 
   @TempDir static Path shared;
   private static byte[] mp4;
@@ -60,6 +72,7 @@ class VeoBackendTest {
   private Path outputLocation;
   private Loopback server;
   private final List<String> violations = new ArrayList<>();
+
   /** storageUri per operation name, as Vertex remembers it. */
   private final Map<String, String> storage = new ConcurrentHashMap<>();
 
@@ -124,7 +137,9 @@ class VeoBackendTest {
       return invalid("storageUri must be a prefix ending with /");
     }
     String name =
-        "projects/" + PROJECT + "/locations/us-central1/publishers/google/models/veo-3.0-generate-001/operations/"
+        "projects/"
+            + PROJECT
+            + "/locations/us-central1/publishers/google/models/veo-3.0-generate-001/operations/"
             + UUID.randomUUID();
     storage.put(name, storageUri);
     return Resp.json(200, "{\"name\":\"" + name + "\"}");
@@ -132,12 +147,16 @@ class VeoBackendTest {
 
   private Resp invalid(String why) {
     violations.add(why);
-    return Resp.json(400, "{\"error\":{\"code\":400,\"message\":\"" + why + "\",\"status\":\"INVALID_ARGUMENT\"}}");
+    return Resp.json(
+        400,
+        "{\"error\":{\"code\":400,\"message\":\"" + why + "\",\"status\":\"INVALID_ARGUMENT\"}}");
   }
 
   private Resp denied(Req req) {
     if (!("Bearer " + TOKEN).equals(req.header("Authorization"))) {
-      return Resp.json(401, "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}");
+      return Resp.json(
+          401,
+          "{\"error\":{\"code\":401,\"message\":\"Request had invalid authentication credentials.\",\"status\":\"UNAUTHENTICATED\"}}");
     }
     if (!"application/json".equals(req.header("Content-Type"))) {
       return invalid("Content-Type must be application/json");
@@ -186,16 +205,23 @@ class VeoBackendTest {
       Path f = Path.of(prefix).resolve("8841204512/sample_0.mp4");
       Files.createDirectories(f.getParent());
       Files.write(f, video);
-      return doneWith(name, "{\"videos\":[{\"gcsUri\":\"" + f + "\",\"mimeType\":\"video/mp4\"}],\"raiMediaFilteredCount\":0}");
+      return doneWith(
+          name,
+          "{\"videos\":[{\"gcsUri\":\""
+              + f
+              + "\",\"mimeType\":\"video/mp4\"}],\"raiMediaFilteredCount\":0}");
     };
   }
 
   private static Resp doneWith(String name, String responseJson) {
     return Resp.json(
         200,
-        "{\"name\":\"" + name + "\",\"done\":true,\"response\":{\"@type\":"
+        "{\"name\":\""
+            + name
+            + "\",\"done\":true,\"response\":{\"@type\":"
             + "\"type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse\","
-            + responseJson.substring(1) + "}");
+            + responseJson.substring(1)
+            + "}");
   }
 
   private BackendConfig config(Duration timeout, long maxDownload) {
@@ -212,11 +238,14 @@ class VeoBackendTest {
 
   /** Opened from a serialised copy of the configuration, as a worker's {@code @Setup} does. */
   private VideoBackend open() {
-    return SerializableUtils.clone(config(Duration.ofSeconds(5), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES)).open("veo3");
+    return SerializableUtils.clone(
+            config(Duration.ofSeconds(5), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES))
+        .open("veo3");
   }
 
   private RenderRequest request() {
-    return Loopback.request(PROMPT, 8, outputLocation.resolve("tenant-a/job-0001/veo/shot-2/") + "/");
+    return Loopback.request(
+        PROMPT, 8, outputLocation.resolve("tenant-a/job-0001/veo/shot-2/") + "/");
   }
 
   @Test
@@ -226,7 +255,10 @@ class VeoBackendTest {
       assertThat(((VeoBackend) veo).model(), equalTo("veo-3.0-generate-001"));
       String op = veo.submit(request());
       assertThat(violations, empty());
-      assertThat(op, startsWith("projects/demo-proj/locations/us-central1/publishers/google/models/veo-3.0-generate-001/operations/"));
+      assertThat(
+          op,
+          startsWith(
+              "projects/demo-proj/locations/us-central1/publishers/google/models/veo-3.0-generate-001/operations/"));
       List<PollResult> seen = new ArrayList<>();
       PollResult r;
       do {
@@ -247,7 +279,15 @@ class VeoBackendTest {
     assertThat(p.path("resolution").asText(), equalTo("720p"));
     assertThat(p.path("generateAudio").asBoolean(true), equalTo(false));
     assertThat(p.path("storageUri").asText(), equalTo(request().outputPrefix()));
-    assertThat(server.requests("POST", ".*:predictLongRunning").get(0).json().path("instances").get(0).path("prompt").asText(),
+    assertThat(
+        server
+            .requests("POST", ".*:predictLongRunning")
+            .get(0)
+            .json()
+            .path("instances")
+            .get(0)
+            .path("prompt")
+            .asText(),
         equalTo(PROMPT));
   }
 
@@ -256,19 +296,27 @@ class VeoBackendTest {
     server.script(
         "POST",
         MODEL_PATH + ":predictLongRunning",
-        Resp.json(429, "{\"error\":{\"code\":429,\"message\":\"Quota exceeded for online_prediction_requests_per_base_model\",\"status\":\"RESOURCE_EXHAUSTED\"}}")
+        Resp.json(
+                429,
+                "{\"error\":{\"code\":429,\"message\":\"Quota exceeded for online_prediction_requests_per_base_model\",\"status\":\"RESOURCE_EXHAUSTED\"}}")
             .header("Retry-After", "30"));
     try (VideoBackend veo = open()) {
       BackendException e = assertThrows(BackendException.class, () -> veo.submit(request()));
       assertThat(e.kind(), equalTo(Kind.RETRYABLE));
       assertThat(e.retryAfterMillis(), equalTo(30_000L));
-      assertThat(e.getMessage(), allOf(containsString("HTTP 429"), containsString("RESOURCE_EXHAUSTED: Quota exceeded")));
+      assertThat(
+          e.getMessage(),
+          allOf(containsString("HTTP 429"), containsString("RESOURCE_EXHAUSTED: Quota exceeded")));
     }
   }
 
   @Test
   void serverErrorThenSuccess() throws Exception {
-    polls(name -> Resp.json(503, "{\"error\":{\"code\":503,\"message\":\"The service is currently unavailable.\",\"status\":\"UNAVAILABLE\"}}"),
+    polls(
+        name ->
+            Resp.json(
+                503,
+                "{\"error\":{\"code\":503,\"message\":\"The service is currently unavailable.\",\"status\":\"UNAVAILABLE\"}}"),
         done(mp4));
     try (VideoBackend veo = open()) {
       String op = veo.submit(request());
@@ -282,7 +330,8 @@ class VeoBackendTest {
   @Test
   void aSlowAnswerTimesOut() throws Exception {
     polls(name -> Resp.json(200, "{\"done\":false}").delayed(3_000));
-    try (VideoBackend veo = config(Duration.ofMillis(400), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES).open("veo3")) {
+    try (VideoBackend veo =
+        config(Duration.ofMillis(400), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES).open("veo3")) {
       String op = veo.submit(request());
       long t0 = System.nanoTime();
       BackendException e = assertThrows(BackendException.class, () -> veo.poll(op));
@@ -295,16 +344,27 @@ class VeoBackendTest {
   @Test
   void aFailedOrFilteredGenerationIsFailed() throws Exception {
     polls(
-        name -> Resp.json(200, "{\"name\":\"" + name + "\",\"done\":true,\"error\":{\"code\":3,\"message\":\"Unsupported duration for this model\"}}"),
-        name -> doneWith(name, "{\"raiMediaFilteredCount\":1,\"raiMediaFilteredReasons\":[\"The prompt could not be submitted (support code 29310472)\"]}"));
+        name ->
+            Resp.json(
+                200,
+                "{\"name\":\""
+                    + name
+                    + "\",\"done\":true,\"error\":{\"code\":3,\"message\":\"Unsupported duration for this model\"}}"),
+        name ->
+            doneWith(
+                name,
+                "{\"raiMediaFilteredCount\":1,\"raiMediaFilteredReasons\":[\"The prompt could not be submitted (support code 29310472)\"]}"));
     try (VideoBackend veo = open()) {
       String op = veo.submit(request());
       PollResult failed = veo.poll(op);
       assertThat(failed.status(), equalTo(PollResult.Status.FAILED));
-      assertThat(failed.error(), equalTo("Veo operation failed (code 3): Unsupported duration for this model"));
+      assertThat(
+          failed.error(),
+          equalTo("Veo operation failed (code 3): Unsupported duration for this model"));
       PollResult filtered = veo.poll(op);
       assertThat(filtered.status(), equalTo(PollResult.Status.FAILED));
-      assertThat(filtered.error(), allOf(containsString("Responsible AI"), containsString("29310472")));
+      assertThat(
+          filtered.error(), allOf(containsString("Responsible AI"), containsString("29310472")));
     }
   }
 
@@ -321,10 +381,17 @@ class VeoBackendTest {
 
   @Test
   void anOutputThatIsNotThereIsPermanent() throws Exception {
-    polls(name -> doneWith(name, "{\"videos\":[{\"gcsUri\":\"" + outputLocation.resolve("tenant-a/never-written.mp4") + "\",\"mimeType\":\"video/mp4\"}]}"));
+    polls(
+        name ->
+            doneWith(
+                name,
+                "{\"videos\":[{\"gcsUri\":\""
+                    + outputLocation.resolve("tenant-a/never-written.mp4")
+                    + "\",\"mimeType\":\"video/mp4\"}]}"));
     try (VideoBackend veo = open()) {
       PollResult r = veo.poll(veo.submit(request()));
-      BackendException e = assertThrows(BackendException.class, () -> veo.fetch(r, tmp.resolve("o.mp4").toString()));
+      BackendException e =
+          assertThrows(BackendException.class, () -> veo.fetch(r, tmp.resolve("o.mp4").toString()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.httpStatus(), equalTo(404));
       assertThat(Files.exists(tmp.resolve("o.mp4")), equalTo(false));
@@ -336,7 +403,9 @@ class VeoBackendTest {
     Path secret = Files.writeString(tmp.resolve("elsewhere.mp4"), "not for you");
     polls(
         name -> doneWith(name, "{\"videos\":[{\"gcsUri\":\"" + secret + "\"}]}"),
-        name -> doneWith(name, "{\"videos\":[{\"gcsUri\":\"" + outputLocation + "/../elsewhere.mp4\"}]}"));
+        name ->
+            doneWith(
+                name, "{\"videos\":[{\"gcsUri\":\"" + outputLocation + "/../elsewhere.mp4\"}]}"));
     try (VideoBackend veo = open()) {
       String op = veo.submit(request());
       BackendException e = assertThrows(BackendException.class, () -> veo.poll(op));
@@ -345,8 +414,13 @@ class VeoBackendTest {
       BackendException dots = assertThrows(BackendException.class, () -> veo.poll(op));
       assertThat(dots.getMessage(), containsString("not a plain object path"));
       // fetch checks again, whatever poll result it is given
-      BackendException f = assertThrows(BackendException.class,
-          () -> veo.fetch(PollResult.succeeded(secret.toString(), null), tmp.resolve("x.mp4").toString()));
+      BackendException f =
+          assertThrows(
+              BackendException.class,
+              () ->
+                  veo.fetch(
+                      PollResult.succeeded(secret.toString(), null),
+                      tmp.resolve("x.mp4").toString()));
       assertThat(f.kind(), equalTo(Kind.PERMANENT));
     }
   }
@@ -364,7 +438,8 @@ class VeoBackendTest {
       assertThat(e.getMessage(), containsString("larger than"));
       PollResult r = veo.poll(op);
       Path dest = outputLocation.resolve("shot.mp4");
-      BackendException d = assertThrows(BackendException.class, () -> veo.fetch(r, dest.toString()));
+      BackendException d =
+          assertThrows(BackendException.class, () -> veo.fetch(r, dest.toString()));
       assertThat(d.kind(), equalTo(Kind.PERMANENT));
       assertThat(d.getMessage(), containsString("more than the limit of 65536"));
       assertThat(Files.exists(dest), equalTo(false));
@@ -388,7 +463,8 @@ class VeoBackendTest {
     try (VideoBackend veo = open()) {
       PollResult r = veo.poll(veo.submit(request()));
       Path dest = outputLocation.resolve("shot.mp4");
-      BackendException e = assertThrows(BackendException.class, () -> veo.fetch(r, dest.toString()));
+      BackendException e =
+          assertThrows(BackendException.class, () -> veo.fetch(r, dest.toString()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("not an MP4"));
       assertThat(Files.exists(dest), equalTo(false));
@@ -410,19 +486,29 @@ class VeoBackendTest {
       assertThat(e.httpStatus(), equalTo(401));
       assertThat(e.getMessage(), containsString("UNAUTHENTICATED"));
       veo.refreshCredentials(); // a fresh credential object; the fixed token stays refused
-      assertThat(assertThrows(BackendException.class, () -> veo.submit(request())).kind(), equalTo(Kind.AUTH));
+      assertThat(
+          assertThrows(BackendException.class, () -> veo.submit(request())).kind(),
+          equalTo(Kind.AUTH));
     }
   }
 
   @Test
   void aForeignOperationNameIsRefusedAndNeverPolled() throws Exception {
-    server.script("POST", MODEL_PATH + ":predictLongRunning",
-        Resp.json(200, "{\"name\":\"projects/demo-proj/locations/us-central1/publishers/google/models/other-model/operations/1\"}"));
+    server.script(
+        "POST",
+        MODEL_PATH + ":predictLongRunning",
+        Resp.json(
+            200,
+            "{\"name\":\"projects/demo-proj/locations/us-central1/publishers/google/models/other-model/operations/1\"}"));
     polls(running());
     try (VideoBackend veo = open()) {
       BackendException e = assertThrows(BackendException.class, () -> veo.submit(request()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
-      assertThrows(BackendException.class, () -> veo.poll("projects/x/locations/us-central1/publishers/google/models/veo-3.0-generate-001/operations/../../y"));
+      assertThrows(
+          BackendException.class,
+          () ->
+              veo.poll(
+                  "projects/x/locations/us-central1/publishers/google/models/veo-3.0-generate-001/operations/../../y"));
       veo.cancel("anything"); // Veo has no cancel: nothing is sent
     }
     assertThat(server.requests("POST", ".*:fetchPredictOperation"), empty());
@@ -431,7 +517,22 @@ class VeoBackendTest {
 
   @Test
   void aSquareShotIsRefused() throws Exception {
-    RenderRequest square = new RenderRequest("job-0001", 0, 1, PROMPT, 8, 1L, "1:1", 1080, 1080, 24, "k", outputLocation + "/x/", 1, 8);
+    RenderRequest square =
+        new RenderRequest(
+            "job-0001",
+            0,
+            1,
+            PROMPT,
+            8,
+            1L,
+            "1:1",
+            1080,
+            1080,
+            24,
+            "k",
+            outputLocation + "/x/",
+            1,
+            8);
     try (VideoBackend veo = open()) {
       BackendException e = assertThrows(BackendException.class, () -> veo.submit(square));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
