@@ -11,8 +11,10 @@ import com.aiprod.pipeline.auth.AuthConfig;
 import com.aiprod.pipeline.auth.Authenticate;
 import com.aiprod.pipeline.decide.Decide;
 import com.aiprod.pipeline.flink.LiveCounters;
+import com.aiprod.pipeline.ingest.AcknowledgeOutcomes;
 import com.aiprod.pipeline.ingest.ReadRequests;
 import com.aiprod.pipeline.ingest.RequestMessage;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.options.AiprodOptions;
 import com.aiprod.pipeline.options.OptionsCheck;
@@ -31,6 +33,7 @@ import com.aiprod.pipeline.price.PriceAndRoute;
 import com.aiprod.pipeline.price.PricingTable;
 import com.aiprod.pipeline.qa.SemanticQa;
 import com.aiprod.pipeline.qa.TechnicalQa;
+import com.aiprod.pipeline.render.CircuitBreakers;
 import com.aiprod.pipeline.render.RenderPolicy;
 import com.aiprod.pipeline.render.RenderShots;
 import com.aiprod.pipeline.render.backends.BackendConfig;
@@ -232,6 +235,7 @@ public final class AiprodPipeline {
     List<PCollection<AuditEvent>> auditEvents = new ArrayList<>();
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     List<PCollection<Job>> finished = new ArrayList<>();
+    List<PCollection<OutcomePart>> outcomes = new ArrayList<>();
 
     // Typed as AuditEvent, not inferred from the element (AutoValue_AuditEvent): Flink's Flatten
     // unions only inputs with equal coders, and a SchemaCoder's type is part of its identity.
@@ -242,15 +246,15 @@ public final class AiprodPipeline {
 
     PCollectionTuple authenticated =
         requests.apply("Authenticate", new Authenticate(authConfig, audit));
-    collect(authenticated, auditEvents, deadLetters, null);
+    collect(authenticated, auditEvents, deadLetters, null, outcomes);
     auditEvents.add(
         authenticated
             .get(StageTags.AUDIT)
             .apply("DetectAuthFailureBursts", new DetectAuthFailureBursts(audit)));
 
     PCollectionTuple validated =
-        authenticated.get(Authenticate.AUTHENTICATED).apply("Validate", new Validate());
-    collect(validated, auditEvents, deadLetters, null);
+        authenticated.get(Authenticate.AUTHENTICATED).apply("Validate", new Validate(pricing));
+    collect(validated, auditEvents, deadLetters, null, outcomes);
 
     PCollectionTuple cancels =
         validated
@@ -264,7 +268,7 @@ public final class AiprodPipeline {
                         store,
                         FirestoreClients.fromOptions(options))
                     : new AuthorizeCancels(audit, ExistingJobLookup.in(store)));
-    collect(cancels, auditEvents, deadLetters, null);
+    collect(cancels, auditEvents, deadLetters, null, outcomes);
 
     PCollection<Job> toAdmit = validated.get(StageTags.JOBS);
     if (options.isStreaming()) {
@@ -277,7 +281,7 @@ public final class AiprodPipeline {
     PCollectionTuple admitted =
         toAdmit.apply(
             "Admit", new Admit(audit, ExistingJobLookup.in(store), options.isStreaming()));
-    collect(admitted, auditEvents, deadLetters, finished);
+    collect(admitted, auditEvents, deadLetters, finished, outcomes);
     collect(
         admitted
             .get(Admit.REDELIVERED)
@@ -287,8 +291,11 @@ public final class AiprodPipeline {
                     audit, warehouse, store, FirestoreClients.fromOptions(options))),
         auditEvents,
         deadLetters,
-        null);
+        null,
+        outcomes);
 
+    // Routing skips the backends whose circuit rendering opened on the same worker.
+    CircuitBreakers breakers = CircuitBreakers.perWorker(options.getJobName());
     PCollectionTuple routed =
         admitted
             .get(StageTags.JOBS)
@@ -299,11 +306,12 @@ public final class AiprodPipeline {
                     pricing,
                     OptionsCheck.renderBackends(options),
                     FirestoreClients.fromOptions(options),
+                    breakers,
                     options.isStreaming()));
-    collect(routed, auditEvents, deadLetters, finished);
+    collect(routed, auditEvents, deadLetters, finished, outcomes);
 
     PCollectionTuple planned = routed.get(StageTags.JOBS).apply("Plan", new Plan(audit, gemini));
-    collect(planned, auditEvents, deadLetters, finished);
+    collect(planned, auditEvents, deadLetters, finished, outcomes);
 
     PCollection<Job> rendering = planned.get(StageTags.JOBS);
     PCollection<Job> progress = null;
@@ -324,8 +332,9 @@ public final class AiprodPipeline {
                 backendConfig(options, pricing),
                 pricing,
                 RenderPolicy.standard(),
+                breakers,
                 options.isStreaming()));
-    collect(rendered, auditEvents, deadLetters, null);
+    collect(rendered, auditEvents, deadLetters, null, outcomes);
 
     PCollectionTuple assembled =
         PCollectionTuple.of(StageTags.JOBS, rendering)
@@ -339,16 +348,16 @@ public final class AiprodPipeline {
                     Validate.CANCELS,
                     out,
                     options.isStreaming()));
-    collect(assembled, auditEvents, deadLetters, finished);
+    collect(assembled, auditEvents, deadLetters, finished, outcomes);
 
     PCollectionTuple technical =
         assembled.get(StageTags.JOBS).apply("TechnicalQa", new TechnicalQa());
-    collect(technical, auditEvents, deadLetters, finished);
+    collect(technical, auditEvents, deadLetters, finished, outcomes);
     PCollectionTuple semantic =
         technical.get(StageTags.JOBS).apply("SemanticQa", new SemanticQa(audit, gemini));
-    collect(semantic, auditEvents, deadLetters, finished);
+    collect(semantic, auditEvents, deadLetters, finished, outcomes);
     PCollectionTuple decided = semantic.get(StageTags.JOBS).apply("Decide", new Decide());
-    collect(decided, auditEvents, deadLetters, finished);
+    collect(decided, auditEvents, deadLetters, finished, outcomes);
 
     PCollection<Job> terminal =
         PCollectionList.of(finished).apply("FlattenTerminalJobs", Flatten.pCollections());
@@ -360,21 +369,25 @@ public final class AiprodPipeline {
                 warehouse,
                 options.isStreaming()
                     ? new WriteJobDocumentsInOrder(store, FirestoreClients.fromOptions(options))
-                    : WriteJobDocuments.to(store),
+                    : WriteJobDocuments.to(store).withTags(),
                 progress));
-    collect(delivered, auditEvents, deadLetters, null);
+    collect(delivered, auditEvents, deadLetters, null, outcomes);
 
     deadLetters.add(
         rendered
             .get(RenderShots.RESULTS)
             .apply("DeliverShotRenders", new Deliver.ShotRenders(warehouse)));
-    deadLetters.add(
+    collect(
         PCollectionList.of(auditEvents)
             .apply("FlattenAuditEvents", Flatten.pCollections())
             .apply(
                 "SignAuditEvents",
                 new SignAuditEvents(SecretSource.parse(options.getSecretSource()), audit))
-            .apply("DeliverAuditEvents", new Deliver.AuditRows(warehouse)));
+            .apply("DeliverAuditEvents", new Deliver.AuditRows(warehouse)),
+        auditEvents,
+        deadLetters,
+        null,
+        outcomes);
     PCollection<DeadLetter> allDeadLetters =
         PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());
     if (options.getDeadLetterTopic() != null && !options.getDeadLetterTopic().isBlank()) {
@@ -384,14 +397,26 @@ public final class AiprodPipeline {
           allDeadLetters.apply(
               "PublishDeadLetters", PublishDeadLetters.to(options.getDeadLetterTopic()));
     }
-    allDeadLetters.apply("DeliverDeadLetters", new Deliver.DeadLetterRows(warehouse));
+    outcomes.add(allDeadLetters.apply("DeliverDeadLetters", new Deliver.DeadLetterRows(warehouse)));
+    long ackDelay = OptionsCheck.outcomeAckDelayMillis(options);
+    PCollectionList.of(outcomes)
+        .apply("FlattenOutcomes", Flatten.pCollections())
+        .apply(
+            "AcknowledgeOutcomes",
+            ackDelay >= 0
+                ? AcknowledgeOutcomes.inSubscription(options.getInputSubscription(), ackDelay)
+                : AcknowledgeOutcomes.countOnly());
   }
 
   private static void collect(
       PCollectionTuple stage,
       List<PCollection<AuditEvent>> audit,
       List<PCollection<DeadLetter>> deadLetters,
-      List<PCollection<Job>> finished) {
+      List<PCollection<Job>> finished,
+      List<PCollection<OutcomePart>> outcomes) {
+    if (stage.has(StageTags.OUTCOMES)) {
+      outcomes.add(stage.get(StageTags.OUTCOMES));
+    }
     if (stage.has(StageTags.AUDIT)) {
       audit.add(stage.get(StageTags.AUDIT));
     }

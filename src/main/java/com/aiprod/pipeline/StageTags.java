@@ -1,6 +1,7 @@
 package com.aiprod.pipeline;
 
 import com.aiprod.pipeline.audit.AuditEvent;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.persist.DeadLetter;
 import org.apache.beam.sdk.values.TupleTag;
@@ -13,6 +14,12 @@ public final class StageTags {
   public static final TupleTag<AuditEvent> AUDIT = new TupleTag<AuditEvent>() {};
   public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<DeadLetter>() {};
   public static final TupleTag<Job> FINISHED = new TupleTag<Job>() {};
+
+  /**
+   * Parts of messages' outcomes that a stage or sink has committed, for {@code
+   * AcknowledgeOutcomes}.
+   */
+  public static final TupleTag<OutcomePart> OUTCOMES = new TupleTag<OutcomePart>() {};
 
   /** Jobs moving on to the next stage. */
   public static final TupleTag<Job> JOBS = new TupleTag<Job>() {};

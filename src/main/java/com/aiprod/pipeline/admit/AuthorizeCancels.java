@@ -3,7 +3,7 @@ package com.aiprod.pipeline.admit;
 import com.aiprod.pipeline.Coders;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvents;
-import com.aiprod.pipeline.ingest.PendingAcks;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
@@ -111,11 +111,15 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
                 ParDo.of(new AuthorizeFn(audit, waits))
                     .withOutputTags(
                         StageTags.JOBS,
-                        TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT).and(UNKNOWN)));
+                        TupleTagList.of(StageTags.DEAD_LETTERS)
+                            .and(StageTags.AUDIT)
+                            .and(StageTags.OUTCOMES)
+                            .and(UNKNOWN)));
     if (!waits) {
       return PCollectionTuple.of(StageTags.JOBS, checked.get(StageTags.JOBS))
           .and(StageTags.DEAD_LETTERS, checked.get(StageTags.DEAD_LETTERS))
-          .and(StageTags.AUDIT, checked.get(StageTags.AUDIT));
+          .and(StageTags.AUDIT, checked.get(StageTags.AUDIT))
+          .and(StageTags.OUTCOMES, checked.get(StageTags.OUTCOMES));
     }
     JobStore s = store;
     Coder<Job> jobCoder = cancels.getCoder();
@@ -135,7 +139,9 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
                 ParDo.of(new AwaitCancelledJobFn(audit, clients))
                     .withOutputTags(
                         StageTags.JOBS,
-                        TupleTagList.of(StageTags.DEAD_LETTERS).and(StageTags.AUDIT)));
+                        TupleTagList.of(StageTags.DEAD_LETTERS)
+                            .and(StageTags.AUDIT)
+                            .and(StageTags.OUTCOMES)));
     return PCollectionTuple.of(
             StageTags.JOBS,
             PCollectionList.of(checked.get(StageTags.JOBS))
@@ -150,7 +156,12 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
             StageTags.AUDIT,
             PCollectionList.of(checked.get(StageTags.AUDIT))
                 .and(waited.get(StageTags.AUDIT))
-                .apply("FlattenCancelAudit", Flatten.pCollections()));
+                .apply("FlattenCancelAudit", Flatten.pCollections()))
+        .and(
+            StageTags.OUTCOMES,
+            PCollectionList.of(checked.get(StageTags.OUTCOMES))
+                .and(waited.get(StageTags.OUTCOMES))
+                .apply("FlattenCancelOutcomes", Flatten.pCollections()));
   }
 
   static final class AuthorizeFn extends DoFn<JobLookup, Job> {
@@ -337,7 +348,8 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
     SETTLED.inc();
     if (state.isTerminal()) {
       d.put("reason", "the job already ended " + state.name() + "; nothing to cancel");
-      PendingAcks.settle(cancel.getMessageId()); // the job's terminal document is the outcome
+      // The job's terminal document is the cancel's outcome.
+      out.get(StageTags.OUTCOMES).output(OutcomePart.whole(cancel.getMessageId()));
       out.get(StageTags.AUDIT)
           .output(
               audit.event(

@@ -2,7 +2,7 @@ package com.aiprod.pipeline.assemble;
 
 import com.aiprod.pipeline.Coders;
 import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.ingest.PendingAcks;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
@@ -126,7 +126,8 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         .apply(
             "CollectShotsPerJob",
             ParDo.of(new AssembleFn(outputLocation, streaming))
-                .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.FINISHED)));
+                .withOutputTags(
+                    StageTags.JOBS, TupleTagList.of(StageTags.FINISHED).and(StageTags.OUTCOMES)));
   }
 
   static final class AssembleFn extends DoFn<KV<String, AssemblyInput>, Job> {
@@ -178,7 +179,8 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       AssemblyInput in = element.getValue();
       if (Boolean.TRUE.equals(endedState.read())) {
         if (in.getCancel() != null) {
-          PendingAcks.settle(in.getCancel().getMessageId()); // the job's outcome exists
+          // The job's outcome exists: it is the cancel's.
+          out.get(StageTags.OUTCOMES).output(OutcomePart.whole(in.getCancel().getMessageId()));
         }
         return; // late shot, redelivered job or cancel after the end: the outcome exists
       }

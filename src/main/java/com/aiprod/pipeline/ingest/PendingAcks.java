@@ -1,10 +1,11 @@
 package com.aiprod.pipeline.ingest;
 
+import com.aiprod.pipeline.kernel.OutcomePart;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,23 +27,22 @@ import org.slf4j.LoggerFactory;
 /**
  * Outcome acknowledgement of Pub/Sub messages (docs/ARCHITECTURE.md "Acknowledgement"): a message
  * read by {@link PubsubOutcomeSource} stays unacknowledged — its lease extended — until the
- * pipeline has made its outcome durable and calls {@link #settle} with its message id; it is then
- * acknowledged {@code ackDelay} later, so that the writes running beside the outcome (audit rows,
- * the job_results row, the dead-letter topic) have landed too. A process that stops or dies before
- * that loses nothing: Pub/Sub redelivers the message to the next run, which recognises a message
- * whose outcome exists (Admit drops it, the warehouse ignores repeated keys, audit event ids are
- * deterministic).
+ * pipeline has made its outcome durable ({@link AcknowledgeOutcomes} calls {@link #settle} with the
+ * committed parts of its outcome); it is then acknowledged {@code ackDelay} later, so that the
+ * writes running beside the outcome (audit rows, the job_results row, the dead-letter topic) have
+ * landed too. A process that stops or dies before that loses nothing: Pub/Sub redelivers the
+ * message to the next run, which recognises a message whose outcome exists (Admit drops it, the
+ * warehouse ignores repeated keys, audit event ids are deterministic).
  *
- * <p>Settling points, each after the outcome is committed: a terminal job document ({@code
- * WriteJobDocumentsInOrder}), a dead_letters row (the warehouse writers), a redelivery of a job
- * that already ended (Admit), a cancel that found its job ended (AuthorizeCancels) or that its
- * job's assembly consumed (AssembleJobs).
+ * <p>The outcome parts come from the sinks and stages that commit them (a terminal job document, a
+ * dead_letters row, the rows of a redelivered ended job, a cancel whose job had ended), as
+ * PCollections flattened into {@link AcknowledgeOutcomes}: no sink knows this class.
  *
- * <p>One registry per subscription and JVM: the reader and the settling DoFns must share the JVM,
- * which holds for the DirectRunner and embedded Flink, the runners this mode is chosen for ({@code
- * --pubsubAcks=auto}). Dataflow acknowledges after its own durable commit and keeps PubsubIO. On
- * JVM shutdown, messages without an outcome are handed back to Pub/Sub at once (deadline 0) so that
- * the next run gets them without waiting for their lease to run out.
+ * <p>One registry per subscription and JVM: the reader and {@link AcknowledgeOutcomes} must share
+ * the JVM, which holds for the DirectRunner and embedded Flink, the runners this mode is chosen for
+ * ({@code --pubsubAcks=auto}). Dataflow acknowledges after its own durable commit and keeps
+ * PubsubIO. On JVM shutdown, messages without an outcome are handed back to Pub/Sub at once
+ * (deadline 0) so that the next run gets them without waiting for their lease to run out.
  */
 public final class PendingAcks {
   private static final Logger LOG = LoggerFactory.getLogger(PendingAcks.class);
@@ -69,18 +69,6 @@ public final class PendingAcks {
   static final long REMEMBER_SETTLED_MILLIS = TimeUnit.HOURS.toMillis(3);
 
   static final int MAX_REMEMBERED = 200_000;
-
-  /** The part that settles a message by itself (a dead letter, a recognised redelivery). */
-  private static final String WHOLE = "outcome";
-
-  /** Part name: the terminal job document is committed. */
-  public static final String JOB_DOCUMENT = "job_document";
-
-  /** Part name: the job_results row is committed. */
-  public static final String JOB_RESULTS_ROW = "job_results";
-
-  /** Part name: the audit row of the terminal document write is committed. */
-  public static final String JOB_AUDIT_ROW = "job_audit";
 
   private static final int MAX_IDS_PER_CALL = 500;
   private static final long SHUTDOWN_WAIT_MILLIS = 10_000;
@@ -114,8 +102,8 @@ public final class PendingAcks {
   /** The parts of a message's outcome committed so far; settled when all required ones are. */
   private static final class Outcome {
     final long firstHeardAt;
-    final Set<String> parts = new HashSet<>();
-    final Set<String> required = new HashSet<>();
+    final Set<OutcomePart.Part> parts = EnumSet.noneOf(OutcomePart.Part.class);
+    final Set<OutcomePart.Part> required = EnumSet.noneOf(OutcomePart.Part.class);
     long settledAt;
 
     Outcome(long now) {
@@ -162,35 +150,17 @@ public final class PendingAcks {
   }
 
   /**
-   * The outcome of message {@code messageId} is durable: acknowledge it (every delivery of it this
-   * JVM holds) after the ack delay. A message id no registry holds is remembered for a while, so
-   * that a redelivery pulled later is acknowledged too.
+   * A part of message {@code part.getMessageId()}'s outcome is committed ({@link
+   * AcknowledgeOutcomes} calls this): the message is settled once every part its part requires is
+   * ({@link OutcomePart.Part#required()}: a terminal job needs its document, its job_results row
+   * and its terminal audit row, so that a crash between them cannot acknowledge a message whose
+   * rows are missing), then acknowledged (every delivery of it held here) after the ack delay. A
+   * message id not held (yet) is remembered for a while, so that a redelivery pulled later is
+   * acknowledged too.
    */
-  public static void settle(String messageId) {
-    settlePart(messageId, WHOLE, Set.of(WHOLE));
+  public void settle(OutcomePart part) {
+    settleHere(part.getMessageId(), part.part(), System.currentTimeMillis());
   }
-
-  /**
-   * One part of the outcome of message {@code messageId} is committed; the message is settled once
-   * every part of {@code required} is (every part's writer names the same set). A terminal job
-   * needs its document, its job_results row and its terminal audit row ({@link #JOB_PARTS}), so
-   * that a crash between them cannot acknowledge a message whose rows are missing: it is
-   * redelivered instead.
-   */
-  public static void settlePart(String messageId, String part, Set<String> required) {
-    if (messageId == null) {
-      return;
-    }
-    for (PendingAcks acks : BY_SUBSCRIPTION.values()) {
-      acks.settleHere(messageId, part, required, System.currentTimeMillis());
-    }
-  }
-
-  /**
-   * The parts of a terminal job's outcome: its document, its job_results row and the audit row of
-   * its terminal document write.
-   */
-  public static final Set<String> JOB_PARTS = Set.of(JOB_DOCUMENT, JOB_RESULTS_ROW, JOB_AUDIT_ROW);
 
   /** Acknowledgements sent by this JVM (for tests and logs). */
   public static long acknowledged() {
@@ -256,12 +226,11 @@ public final class PendingAcks {
     return tracked.size();
   }
 
-  private synchronized void settleHere(
-      String messageId, String part, Set<String> required, long now) {
+  synchronized void settleHere(String messageId, OutcomePart.Part part, long now) {
     Outcome o = outcomes.computeIfAbsent(messageId, k -> new Outcome(now));
     o.parts.add(part);
-    o.required.addAll(required);
-    if (o.settledAt == 0 && (part.equals(WHOLE) || o.parts.containsAll(o.required))) {
+    o.required.addAll(part.required());
+    if (o.settledAt == 0 && (part == OutcomePart.Part.OUTCOME || o.parts.containsAll(o.required))) {
       o.settledAt = now;
     }
   }

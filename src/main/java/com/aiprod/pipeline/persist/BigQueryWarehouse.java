@@ -1,8 +1,9 @@
 package com.aiprod.pipeline.persist;
 
 import com.aiprod.pipeline.Coders;
-import com.aiprod.pipeline.ingest.PendingAcks;
+import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.ingest.Redaction;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.model.ReasonCode;
 import com.aiprod.pipeline.options.AiprodOptions;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -34,12 +35,14 @@ import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Deduplicate;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
@@ -284,12 +287,15 @@ public final class BigQueryWarehouse implements Warehouse {
   }
 
   @Override
-  public PTransform<PCollection<Row>, PCollection<DeadLetter>> write(WarehouseTable table) {
+  public PTransform<PCollection<Row>, PCollectionTuple> write(WarehouseTable table) {
     return new Write(this, table);
   }
 
-  /** The BigQueryIO write of one table, plus its refused rows as dead letters. */
-  private static final class Write extends PTransform<PCollection<Row>, PCollection<DeadLetter>> {
+  /**
+   * The BigQueryIO write of one table, plus its refused rows as dead letters and the outcome parts
+   * of its committed rows.
+   */
+  private static final class Write extends PTransform<PCollection<Row>, PCollectionTuple> {
     private final BigQueryWarehouse warehouse;
     private final WarehouseTable table;
 
@@ -300,7 +306,7 @@ public final class BigQueryWarehouse implements Warehouse {
     }
 
     @Override
-    public PCollection<DeadLetter> expand(PCollection<Row> rows) {
+    public PCollectionTuple expand(PCollection<Row> rows) {
       PipelineOptions options = rows.getPipeline().getOptions();
       Method method = method(options);
       PCollection<Row> input = rows;
@@ -349,19 +355,28 @@ public final class BigQueryWarehouse implements Warehouse {
         write = write.withPropagateSuccessfulStorageApiWrites(new MessageIdColumn());
       }
       WriteResult result = input.apply("StorageWrite " + table.tableName(), write);
-      if (outcome) {
-        // Dead letters, job_results rows and terminal audit rows make up outcomes: once BigQuery
-        // has them, the message may be acknowledged (PendingAcks).
-        result
-            .getSuccessfulStorageApiInserts()
-            .apply("SettleWritten " + table.tableName(), ParDo.of(new SettleFn(table)));
-      }
-      return result
-          .getFailedStorageApiInserts()
-          .apply(
-              "RefusedRowsToDeadLetters " + table.tableName(),
-              ParDo.of(new RefusedRowFn(table, warehouse.tableSpec(table))))
-          .setCoder(Coders.schema(DeadLetter.class));
+      // Dead letters, job_results rows and terminal audit rows make up outcomes: once BigQuery
+      // has them, they are outcome parts (step name kept for in-place updates).
+      PCollection<OutcomePart> committed =
+          outcome
+              ? result
+                  .getSuccessfulStorageApiInserts()
+                  .apply("SettleWritten " + table.tableName(), ParDo.of(new SettleFn(table)))
+                  .setCoder(Coders.schema(OutcomePart.class))
+              : input
+                  .getPipeline()
+                  .apply(
+                      "NoOutcomes " + table.tableName(),
+                      Create.empty(Coders.schema(OutcomePart.class)));
+      PCollection<DeadLetter> refused =
+          result
+              .getFailedStorageApiInserts()
+              .apply(
+                  "RefusedRowsToDeadLetters " + table.tableName(),
+                  ParDo.of(new RefusedRowFn(table, warehouse.tableSpec(table))))
+              .setCoder(Coders.schema(DeadLetter.class));
+      return PCollectionTuple.of(StageTags.DEAD_LETTERS, refused)
+          .and(StageTags.OUTCOMES, committed);
     }
   }
 
@@ -379,8 +394,8 @@ public final class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  /** The rows BigQuery has committed, told to {@link OutcomeParts} ({@link PendingAcks}). */
-  static final class SettleFn extends DoFn<TableRow, Void> {
+  /** The outcome parts ({@link OutcomeParts}) of the rows BigQuery has committed. */
+  static final class SettleFn extends DoFn<TableRow, OutcomePart> {
     private final WarehouseTable table;
 
     SettleFn(WarehouseTable table) {
@@ -388,9 +403,10 @@ public final class BigQueryWarehouse implements Warehouse {
     }
 
     @ProcessElement
-    public void process(@Element TableRow row) {
-      OutcomeParts.committed(
-          table, string(row, "message_id"), string(row, "action"), string(row, "details"));
+    public void process(@Element TableRow row, OutputReceiver<OutcomePart> out) {
+      OutcomeParts.ofRow(
+              table, string(row, "message_id"), string(row, "action"), string(row, "details"))
+          .ifPresent(out::output);
     }
 
     private static @Nullable String string(TableRow row, String column) {

@@ -3,6 +3,7 @@ package com.aiprod.pipeline.persist;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.ShotResult;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,8 +17,8 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.PDone;
 import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
@@ -31,25 +32,27 @@ public final class Deliver {
   private Deliver() {}
 
   /**
-   * Job documents + job_results; outputs the DATA_ACCESS audit events ({@link StageTags#AUDIT}) and
+   * Job documents + job_results; outputs the DATA_ACCESS audit events ({@link StageTags#AUDIT}),
    * the documents that could not be written plus the job_results rows the warehouse refused ({@link
-   * StageTags#DEAD_LETTERS}).
+   * StageTags#DEAD_LETTERS}), and the outcome parts of what was committed ({@link
+   * StageTags#OUTCOMES}: terminal documents, job_results rows).
    */
   public static final class Jobs extends PTransform<PCollection<Job>, PCollectionTuple> {
     private final AuditEvents audit;
     private final Warehouse warehouse;
-    private final PTransform<PCollection<Job>, PCollection<DeadLetter>> documents;
+    private final PTransform<PCollection<Job>, PCollectionTuple> documents;
     private final transient @Nullable PCollection<Job> progress;
 
     public Jobs(
         AuditEvents audit,
         Warehouse warehouse,
-        PTransform<PCollection<Job>, PCollection<DeadLetter>> documents) {
+        PTransform<PCollection<Job>, PCollectionTuple> documents) {
       this(audit, warehouse, documents, null);
     }
 
     /**
-     * @param documents the job-document writer: {@link WriteJobDocuments} in batch, {@link
+     * @param documents the job-document writer, outputting {@link StageTags#DEAD_LETTERS} and
+     *     {@link StageTags#OUTCOMES}: {@link WriteJobDocuments#withTags()} in batch, {@link
      *     WriteJobDocumentsInOrder} in streaming
      * @param progress streaming only: the documents of jobs still under way (see {@link Progress}),
      *     written by the same writer as the terminal ones, so that a job's updates are written one
@@ -58,7 +61,7 @@ public final class Deliver {
     public Jobs(
         AuditEvents audit,
         Warehouse warehouse,
-        PTransform<PCollection<Job>, PCollection<DeadLetter>> documents,
+        PTransform<PCollection<Job>, PCollectionTuple> documents,
         @Nullable PCollection<Job> progress) {
       this.audit = audit;
       this.warehouse = warehouse;
@@ -76,9 +79,10 @@ public final class Deliver {
               : PCollectionList.of(counted)
                   .and(progress)
                   .apply("WithProgress", Flatten.pCollections());
+      PCollectionTuple written = toWrite.apply("WriteJobDocuments", documents);
       PCollectionTuple failed =
-          toWrite
-              .apply("WriteJobDocuments", documents)
+          written
+              .get(StageTags.DEAD_LETTERS)
               .apply(
                   "SplitDocumentFailures",
                   ParDo.of(new SplitFailuresFn(audit))
@@ -91,7 +95,7 @@ public final class Deliver {
                           .via((Job j) -> documentWrite(audit, j))))
               .and(failed.get(StageTags.AUDIT))
               .apply("FlattenDocumentAudit", Flatten.pCollections());
-      PCollection<DeadLetter> refusedRows =
+      PCollectionTuple rows =
           counted
               .apply(
                   "ToJobResultRows",
@@ -100,10 +104,15 @@ public final class Deliver {
               .apply("WriteJobResults", warehouse.write(WarehouseTable.JOB_RESULTS));
       PCollection<DeadLetter> deadLetters =
           PCollectionList.of(failed.get(StageTags.DEAD_LETTERS))
-              .and(refusedRows)
+              .and(rows.get(StageTags.DEAD_LETTERS))
               .apply("FlattenJobDeliveryFailures", Flatten.pCollections());
+      PCollection<OutcomePart> outcomes =
+          PCollectionList.of(written.get(StageTags.OUTCOMES))
+              .and(rows.get(StageTags.OUTCOMES))
+              .apply("FlattenJobOutcomes", Flatten.pCollections());
       return PCollectionTuple.of(StageTags.AUDIT, auditOut)
-          .and(StageTags.DEAD_LETTERS, deadLetters);
+          .and(StageTags.DEAD_LETTERS, deadLetters)
+          .and(StageTags.OUTCOMES, outcomes);
     }
   }
 
@@ -202,7 +211,8 @@ public final class Deliver {
    * event of the terminal document write, both idempotent by key — because a run that stopped
    * between the document and its rows would otherwise leave them missing for good. The document
    * itself is not written (it has ended) and no outcome is counted again. Outputs the audit events
-   * ({@link StageTags#AUDIT}) and the rows the warehouse refused ({@link StageTags#DEAD_LETTERS}).
+   * ({@link StageTags#AUDIT}), the rows the warehouse refused ({@link StageTags#DEAD_LETTERS}) and
+   * the outcome parts: the document found, the job_results row ({@link StageTags#OUTCOMES}).
    */
   public static final class EndedJobRows extends PTransform<PCollection<Job>, PCollectionTuple> {
     private final AuditEvents audit;
@@ -221,11 +231,13 @@ public final class Deliver {
     @Override
     public PCollectionTuple expand(PCollection<Job> redelivered) {
       AuditEvents audit = this.audit;
-      PCollection<Job> ended =
-          redelivered
-              .apply("ReadEndedDocuments", ParDo.of(new ReadEndedFn(store, clients)))
-              .setCoder(redelivered.getCoder());
-      PCollection<DeadLetter> refused =
+      PCollectionTuple read =
+          redelivered.apply(
+              "ReadEndedDocuments",
+              ParDo.of(new ReadEndedFn(store, clients))
+                  .withOutputTags(ENDED, TupleTagList.of(StageTags.OUTCOMES)));
+      PCollection<Job> ended = read.get(ENDED).setCoder(redelivered.getCoder());
+      PCollectionTuple rows =
           ended
               .apply(
                   "ToJobResultRows",
@@ -237,11 +249,22 @@ public final class Deliver {
               "AuditDocumentWrites",
               MapElements.into(TypeDescriptor.of(AuditEvent.class))
                   .via((Job j) -> documentWrite(audit, j)));
-      return PCollectionTuple.of(StageTags.AUDIT, events).and(StageTags.DEAD_LETTERS, refused);
+      PCollection<OutcomePart> outcomes =
+          PCollectionList.of(read.get(StageTags.OUTCOMES))
+              .and(rows.get(StageTags.OUTCOMES))
+              .apply("FlattenOutcomes", Flatten.pCollections());
+      return PCollectionTuple.of(StageTags.AUDIT, events)
+          .and(StageTags.DEAD_LETTERS, rows.get(StageTags.DEAD_LETTERS))
+          .and(StageTags.OUTCOMES, outcomes);
     }
   }
 
-  /** The terminal job each redelivered job's document records; its document part is settled. */
+  private static final TupleTag<Job> ENDED = new TupleTag<Job>() {};
+
+  /**
+   * The terminal job each redelivered job's document records ({@code ENDED}), and the outcome parts
+   * of that document ({@link StageTags#OUTCOMES}).
+   */
   static final class ReadEndedFn extends FirestoreDocumentsFn<Job, Job> {
     private final JobStore store;
 
@@ -251,15 +274,15 @@ public final class Deliver {
     }
 
     @ProcessElement
-    public void process(@Element Job job, OutputReceiver<Job> out) {
+    public void process(@Element Job job, MultiOutputReceiver out) {
       com.google.firestore.v1.Document doc =
           getOrNull(store.documentName(job.getTenant(), job.getJobId()));
       Job ended = doc == null ? null : JobDocuments.ended(doc);
       if (ended == null || !ended.getMessageId().equals(job.getMessageId())) {
         return; // Admit saw it ended with this message id; documents never move back
       }
-      OutcomeParts.documentCommitted(doc);
-      out.output(ended);
+      OutcomeParts.ofDocument(doc).forEach(out.get(StageTags.OUTCOMES)::output);
+      out.get(ENDED).output(ended);
     }
   }
 
@@ -296,15 +319,18 @@ public final class Deliver {
               "ToShotRenderRows",
               MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::shotRender))
           .setRowSchema(TableSchemas.beamSchema(WarehouseTable.SHOT_RENDERS))
-          .apply("WriteShotRenders", warehouse.write(WarehouseTable.SHOT_RENDERS));
+          .apply("WriteShotRenders", warehouse.write(WarehouseTable.SHOT_RENDERS))
+          .get(StageTags.DEAD_LETTERS);
     }
   }
 
   /**
-   * audit_events rows; outputs the rows the warehouse refused, as dead letters for dead_letters.
+   * audit_events rows; outputs the rows the warehouse refused, as dead letters for dead_letters
+   * ({@link StageTags#DEAD_LETTERS}), and the outcome parts of the committed rows ({@link
+   * StageTags#OUTCOMES}: the rows of terminal document writes).
    */
   public static final class AuditRows
-      extends PTransform<PCollection<AuditEvent>, PCollection<DeadLetter>> {
+      extends PTransform<PCollection<AuditEvent>, PCollectionTuple> {
     private final Warehouse warehouse;
 
     public AuditRows(Warehouse warehouse) {
@@ -312,7 +338,7 @@ public final class Deliver {
     }
 
     @Override
-    public PCollection<DeadLetter> expand(PCollection<AuditEvent> events) {
+    public PCollectionTuple expand(PCollection<AuditEvent> events) {
       return events
           .apply(
               "ToAuditRows",
@@ -323,10 +349,12 @@ public final class Deliver {
   }
 
   /**
-   * dead_letters rows, counted per reason. The warehouse never returns refused dead_letters rows
-   * (it logs and counts them), so nothing comes back here.
+   * dead_letters rows, counted per reason; outputs the outcome part of each committed row (a
+   * message's whole outcome). The warehouse never returns refused dead_letters rows (it logs and
+   * counts them), so no dead letter comes back here.
    */
-  public static final class DeadLetterRows extends PTransform<PCollection<DeadLetter>, PDone> {
+  public static final class DeadLetterRows
+      extends PTransform<PCollection<DeadLetter>, PCollection<OutcomePart>> {
     private final Warehouse warehouse;
 
     public DeadLetterRows(Warehouse warehouse) {
@@ -334,15 +362,15 @@ public final class Deliver {
     }
 
     @Override
-    public PDone expand(PCollection<DeadLetter> deadLetters) {
-      deadLetters
+    public PCollection<OutcomePart> expand(PCollection<DeadLetter> deadLetters) {
+      return deadLetters
           .apply("CountDeadLetters", ParDo.of(new CountDeadLetterFn()))
           .apply(
               "ToDeadLetterRows",
               MapElements.into(TypeDescriptor.of(Row.class)).via(WarehouseRows::deadLetter))
           .setRowSchema(TableSchemas.beamSchema(WarehouseTable.DEAD_LETTERS))
-          .apply("WriteDeadLetters", warehouse.write(WarehouseTable.DEAD_LETTERS));
-      return PDone.in(deadLetters.getPipeline());
+          .apply("WriteDeadLetters", warehouse.write(WarehouseTable.DEAD_LETTERS))
+          .get(StageTags.OUTCOMES);
     }
   }
 

@@ -1,6 +1,8 @@
 package com.aiprod.pipeline.persist;
 
 import com.aiprod.pipeline.Coders;
+import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
@@ -17,14 +19,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.joda.time.ReadableInstant;
 
 /**
@@ -86,7 +92,7 @@ public final class DuckDbWarehouse implements Warehouse {
   }
 
   @Override
-  public PTransform<PCollection<Row>, PCollection<DeadLetter>> write(WarehouseTable table) {
+  public PTransform<PCollection<Row>, PCollectionTuple> write(WarehouseTable table) {
     return new Write(path, table);
   }
 
@@ -122,8 +128,11 @@ public final class DuckDbWarehouse implements Warehouse {
     return "?";
   }
 
-  /** The insert ParDo; it outputs no dead letters (a failed insert fails the bundle). */
-  private static final class Write extends PTransform<PCollection<Row>, PCollection<DeadLetter>> {
+  /**
+   * The insert ParDo; it outputs the outcome parts of the committed rows and no dead letters (a
+   * failed insert fails the bundle).
+   */
+  private static final class Write extends PTransform<PCollection<Row>, PCollectionTuple> {
     private final String path;
     private final WarehouseTable table;
 
@@ -134,14 +143,23 @@ public final class DuckDbWarehouse implements Warehouse {
     }
 
     @Override
-    public PCollection<DeadLetter> expand(PCollection<Row> rows) {
-      return rows.apply("Insert " + table.tableName(), ParDo.of(new WriteFn(path, table)))
-          .setCoder(Coders.schema(DeadLetter.class));
+    public PCollectionTuple expand(PCollection<Row> rows) {
+      PCollectionTuple out =
+          rows.apply(
+              "Insert " + table.tableName(),
+              ParDo.of(new WriteFn(path, table))
+                  .withOutputTags(StageTags.OUTCOMES, TupleTagList.of(StageTags.DEAD_LETTERS)));
+      out.get(StageTags.DEAD_LETTERS).setCoder(Coders.schema(DeadLetter.class));
+      out.get(StageTags.OUTCOMES).setCoder(Coders.schema(OutcomePart.class));
+      return out;
     }
   }
 
-  /** Buffers a bundle's rows and inserts them in one transaction. */
-  static final class WriteFn extends DoFn<Row, DeadLetter> {
+  /**
+   * Buffers a bundle's rows and inserts them in one transaction; the outcome parts of the committed
+   * rows go out when the bundle finishes.
+   */
+  static final class WriteFn extends DoFn<Row, OutcomePart> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final String path;
     private final WarehouseTable table;
@@ -149,6 +167,8 @@ public final class DuckDbWarehouse implements Warehouse {
     private final Counter ignored;
     private transient DuckDbConnections.Handle handle;
     private transient List<Row> buffer;
+    private transient List<OutcomePart> committed;
+    private transient @Nullable BoundedWindow window;
 
     WriteFn(String path, WarehouseTable table) {
       this.path = path;
@@ -166,10 +186,14 @@ public final class DuckDbWarehouse implements Warehouse {
     @StartBundle
     public void startBundle() {
       buffer = new ArrayList<>();
+      committed = new ArrayList<>();
+      window = null;
     }
 
+    /** Rows come in the global window (every sink's input is re-windowed into it). */
     @ProcessElement
-    public void process(@Element Row row) throws SQLException {
+    public void process(@Element Row row, BoundedWindow w) throws SQLException {
+      window = w;
       buffer.add(row);
       if (buffer.size() >= MAX_BATCH) {
         flush();
@@ -177,8 +201,12 @@ public final class DuckDbWarehouse implements Warehouse {
     }
 
     @FinishBundle
-    public void finishBundle() throws SQLException {
+    public void finishBundle(FinishBundleContext c) throws SQLException {
       flush();
+      for (OutcomePart part : committed) {
+        c.output(part, window.maxTimestamp(), window);
+      }
+      committed.clear();
     }
 
     @Teardown
@@ -209,21 +237,8 @@ public final class DuckDbWarehouse implements Warehouse {
               });
       inserted.inc(written);
       ignored.inc(rows.size() - written);
-      settleCommitted(table, rows);
-    }
-
-    /** Tells {@link OutcomeParts} which committed rows make up outcomes. */
-    static void settleCommitted(WarehouseTable table, List<Row> rows) {
-      if (!OutcomeParts.counts(table)) {
-        return;
-      }
-      boolean audit = table == WarehouseTable.AUDIT_EVENTS;
       for (Row row : rows) {
-        OutcomeParts.committed(
-            table,
-            row.getString("message_id"),
-            audit ? row.getString("action") : null,
-            audit ? row.getString("details") : null);
+        OutcomeParts.ofRow(table, row).ifPresent(committed::add);
       }
     }
 

@@ -1,20 +1,24 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.ingest.PendingAcks;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.model.JobState;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.firestore.v1.Document;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.values.Row;
 
 /**
- * What makes up a message's outcome ({@link PendingAcks}), told by the writers once something is
- * committed: a {@code dead_letters} row is the whole outcome; a terminal job's outcome is its
- * document ({@link #documentCommitted}, from {@link WriteJobDocumentsInOrder} and {@link
- * Deliver.EndedJobRows}), its {@code job_results} row and the {@code audit_events} row of its
- * terminal document write ({@code write_job_document} with a terminal {@code state} in its
- * details).
+ * Which committed writes make up a message's outcome ({@link OutcomePart}): a {@code dead_letters}
+ * row is the whole outcome; a terminal job's outcome is its document ({@link #ofDocument}, from
+ * {@link WriteJobDocumentsInOrder} and {@link Deliver.EndedJobRows}), its {@code job_results} row
+ * and the {@code audit_events} row of its terminal document write ({@code write_job_document} with
+ * a terminal {@code state} in its details). The writers emit these parts; they do not know who
+ * acknowledges the message.
  */
 public final class OutcomeParts {
   static final String WRITE_JOB_DOCUMENT = "write_job_document";
@@ -23,48 +27,65 @@ public final class OutcomeParts {
   private OutcomeParts() {}
 
   /**
-   * A row of {@code table} is committed for message {@code messageId}; {@code action} and {@code
-   * details} matter for audit rows only.
+   * The outcome part, if any, that a committed row of {@code table} for message {@code messageId}
+   * is; {@code action} and {@code details} matter for audit rows only.
    */
-  public static void committed(
+  public static Optional<OutcomePart> ofRow(
       WarehouseTable table,
       @Nullable String messageId,
       @Nullable String action,
       @Nullable String details) {
     if (messageId == null) {
-      return;
+      return Optional.empty();
     }
     switch (table) {
-      case DEAD_LETTERS -> PendingAcks.settle(messageId);
-      case JOB_RESULTS ->
-          PendingAcks.settlePart(messageId, PendingAcks.JOB_RESULTS_ROW, PendingAcks.JOB_PARTS);
-      case AUDIT_EVENTS -> {
-        if (WRITE_JOB_DOCUMENT.equals(action) && terminalState(details)) {
-          PendingAcks.settlePart(messageId, PendingAcks.JOB_AUDIT_ROW, PendingAcks.JOB_PARTS);
-        }
-      }
-      default -> {}
+      case DEAD_LETTERS:
+        return Optional.of(OutcomePart.whole(messageId));
+      case JOB_RESULTS:
+        return Optional.of(OutcomePart.of(messageId, OutcomePart.Part.JOB_RESULTS_ROW));
+      case AUDIT_EVENTS:
+        return WRITE_JOB_DOCUMENT.equals(action) && terminalState(details)
+            ? Optional.of(OutcomePart.of(messageId, OutcomePart.Part.JOB_AUDIT_ROW))
+            : Optional.empty();
+      default:
+        return Optional.empty();
     }
   }
 
+  /** The outcome part of a committed row of {@code table} (a row of its Beam schema). */
+  public static Optional<OutcomePart> ofRow(WarehouseTable table, Row row) {
+    if (!counts(table)) {
+      return Optional.empty();
+    }
+    boolean audit = table == WarehouseTable.AUDIT_EVENTS;
+    return ofRow(
+        table,
+        row.getString("message_id"),
+        audit ? row.getString("action") : null,
+        audit ? row.getString("details") : null);
+  }
+
   /**
-   * A job document is committed (or was found already so): when terminal, it is its job's document
-   * part, and a CANCELLED one settles the cancel it names ({@code cancel_message_id}).
+   * The outcome parts a committed (or already so) job document is: when terminal, its job's
+   * document part, and for a CANCELLED one the whole outcome of the cancel it names ({@code
+   * cancel_message_id}).
    */
-  public static void documentCommitted(@Nullable Document doc) {
+  public static List<OutcomePart> ofDocument(@Nullable Document doc) {
     if (doc == null
         || !doc.getFieldsMap().containsKey(JobDocuments.STATE)
         || !JobDocuments.state(doc).isTerminal()) {
-      return;
+      return List.of();
     }
+    List<OutcomePart> parts = new ArrayList<>(2);
     String messageId = JobDocuments.string(doc, JobDocuments.MESSAGE_ID);
     if (messageId != null) {
-      PendingAcks.settlePart(messageId, PendingAcks.JOB_DOCUMENT, PendingAcks.JOB_PARTS);
+      parts.add(OutcomePart.of(messageId, OutcomePart.Part.JOB_DOCUMENT));
     }
     String cancel = JobDocuments.string(doc, JobDocuments.CANCEL_MESSAGE_ID);
     if (cancel != null) {
-      PendingAcks.settle(cancel); // the cancel's outcome: its job's CANCELLED document
+      parts.add(OutcomePart.whole(cancel)); // the cancel's outcome: its job's CANCELLED document
     }
+    return parts;
   }
 
   /**

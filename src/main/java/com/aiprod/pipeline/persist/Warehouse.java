@@ -1,8 +1,10 @@
 package com.aiprod.pipeline.persist;
 
+import com.aiprod.pipeline.StageTags;
 import java.io.Serializable;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 
 /**
@@ -14,14 +16,16 @@ import org.apache.beam.sdk.values.Row;
  * BigQueryWarehouse}, BigQueryIO's Storage Write API). Both create the tables from the same JSON
  * schemas ({@link TableSchemas}); the rest of the pipeline does not know which one it writes to.
  *
- * <p>{@link #write} returns the rows the warehouse refused, as {@link DeadLetter}s (reason {@code
- * INTERNAL_ERROR}, stage {@code Deliver}) for the caller to send to {@code dead_letters}: a refused
- * row is never dropped and never fails the job. The write of {@link WarehouseTable#DEAD_LETTERS}
- * itself always returns an empty collection (a refused dead letter is logged and counted, never fed
- * back, so there is no loop). DuckDB refuses nothing (its output is always empty): its writes are
- * idempotent per primary key ({@link WarehouseTable#primaryKey()}), and a row it cannot insert
- * fails the bundle, which the runner retries. BigQuery has no primary keys: see {@link
- * BigQueryWarehouse} for how duplicates are handled.
+ * <p>{@link #write} returns the rows the warehouse refused, as {@link DeadLetter}s ({@link
+ * StageTags#DEAD_LETTERS}, reason {@code INTERNAL_ERROR}, stage {@code Deliver}) for the caller to
+ * send to {@code dead_letters}, and the outcome parts its committed rows are ({@link
+ * StageTags#OUTCOMES}, see {@link OutcomeParts}): a refused row is never dropped and never fails
+ * the job. The write of {@link WarehouseTable#DEAD_LETTERS} itself always returns an empty
+ * collection (a refused dead letter is logged and counted, never fed back, so there is no loop).
+ * DuckDB refuses nothing (its output is always empty): its writes are idempotent per primary key
+ * ({@link WarehouseTable#primaryKey()}), and a row it cannot insert fails the bundle, which the
+ * runner retries. BigQuery has no primary keys: see {@link BigQueryWarehouse} for how duplicates
+ * are handled.
  */
 public interface Warehouse extends Serializable {
   /**
@@ -56,8 +60,9 @@ public interface Warehouse extends Serializable {
 
   /**
    * Writes rows of {@link WarehouseTable#beamSchema()} to {@code table}; outputs a {@link
-   * DeadLetter} per row the warehouse refused (always none for {@link
-   * WarehouseTable#DEAD_LETTERS}).
+   * DeadLetter} per row the warehouse refused on {@link StageTags#DEAD_LETTERS} (always none for
+   * {@link WarehouseTable#DEAD_LETTERS}) and the outcome part of each committed row that is one on
+   * {@link StageTags#OUTCOMES}.
    */
-  PTransform<PCollection<Row>, PCollection<DeadLetter>> write(WarehouseTable table);
+  PTransform<PCollection<Row>, PCollectionTuple> write(WarehouseTable table);
 }

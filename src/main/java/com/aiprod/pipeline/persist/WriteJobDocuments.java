@@ -1,5 +1,8 @@
 package com.aiprod.pipeline.persist;
 
+import com.aiprod.pipeline.Coders;
+import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.ReasonCode;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -24,6 +27,7 @@ import org.apache.beam.sdk.io.gcp.firestore.FirestoreIO;
 import org.apache.beam.sdk.io.gcp.firestore.FirestoreV1.WriteFailure;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -88,8 +92,31 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
     return new WriteJobDocuments(store);
   }
 
+  /**
+   * This writer with the outputs {@link Deliver.Jobs} takes: its dead letters ({@link
+   * StageTags#DEAD_LETTERS}) and no outcome parts ({@link StageTags#OUTCOMES}: batch input is not
+   * acknowledged message by message, so nothing waits for them).
+   */
+  public PTransform<PCollection<Job>, PCollectionTuple> withTags() {
+    JobStore s = store;
+    return new PTransform<PCollection<Job>, PCollectionTuple>() {
+      @Override
+      public PCollectionTuple expand(PCollection<Job> jobs) {
+        return PCollectionTuple.of(StageTags.DEAD_LETTERS, write(jobs, s))
+            .and(
+                StageTags.OUTCOMES,
+                jobs.getPipeline()
+                    .apply("NoOutcomes", Create.empty(Coders.schema(OutcomePart.class))));
+      }
+    };
+  }
+
   @Override
   public PCollection<DeadLetter> expand(PCollection<Job> jobs) {
+    return write(jobs, store);
+  }
+
+  private static PCollection<DeadLetter> write(PCollection<Job> jobs, JobStore store) {
     JobStore s = store;
     PCollection<Document> pending =
         jobs.apply(

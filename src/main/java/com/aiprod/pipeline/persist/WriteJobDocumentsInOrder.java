@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.persist;
 
+import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.google.api.gax.rpc.ApiException;
 import com.google.api.gax.rpc.StatusCode;
@@ -22,6 +23,8 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
@@ -40,9 +43,11 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * another writer of the same document and goes round again ({@value WriteJobDocuments#ROUNDS}
  * rounds), the rest dead-letters as in {@link WriteJobDocuments}. Batch keeps FirestoreIO's batched
  * writes (one terminal write per job, no overlap).
+ *
+ * <p>Outputs the documents that could not be written ({@link StageTags#DEAD_LETTERS}) and the
+ * outcome parts of the terminal documents committed or found so ({@link StageTags#OUTCOMES}).
  */
-public final class WriteJobDocumentsInOrder
-    extends PTransform<PCollection<Job>, PCollection<DeadLetter>> {
+public final class WriteJobDocumentsInOrder extends PTransform<PCollection<Job>, PCollectionTuple> {
   private final JobStore store;
   private final FirestoreClients clients;
 
@@ -52,7 +57,7 @@ public final class WriteJobDocumentsInOrder
   }
 
   @Override
-  public PCollection<DeadLetter> expand(PCollection<Job> jobs) {
+  public PCollectionTuple expand(PCollection<Job> jobs) {
     JobStore s = store;
     return jobs.apply(
             "KeyByDocument",
@@ -65,7 +70,10 @@ public final class WriteJobDocumentsInOrder
                       return KV.of(name, JobDocuments.toDocument(j, name));
                     }))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), ProtoCoder.of(Document.class)))
-        .apply("WriteInOrder", ParDo.of(new WriteFn(s.databaseName(), clients)));
+        .apply(
+            "WriteInOrder",
+            ParDo.of(new WriteFn(s.databaseName(), clients))
+                .withOutputTags(StageTags.DEAD_LETTERS, TupleTagList.of(StageTags.OUTCOMES)));
   }
 
   static final class WriteFn extends FirestoreDocumentsFn<KV<String, Document>, DeadLetter> {
@@ -87,7 +95,7 @@ public final class WriteJobDocumentsInOrder
     public void process(
         @Element KV<String, Document> e,
         @StateId("writes") ValueState<Long> count,
-        OutputReceiver<DeadLetter> out) {
+        MultiOutputReceiver out) {
       Document update = e.getValue();
       ApiException last = null;
       for (int round = 1; round <= WriteJobDocuments.ROUNDS; round++) {
@@ -96,7 +104,7 @@ public final class WriteJobDocumentsInOrder
           Optional<Document> merged = JobDocuments.merge(existing, update);
           if (merged.isEmpty()) {
             skipped.inc();
-            OutcomeParts.documentCommitted(existing);
+            OutcomeParts.ofDocument(existing).forEach(out.get(StageTags.OUTCOMES)::output);
             return;
           }
           Precondition precondition =
@@ -116,7 +124,7 @@ public final class WriteJobDocumentsInOrder
           writes.inc();
           Long n = count.read();
           count.write(n == null ? 1 : n + 1);
-          OutcomeParts.documentCommitted(update);
+          OutcomeParts.ofDocument(update).forEach(out.get(StageTags.OUTCOMES)::output);
           return;
         } catch (ApiException x) {
           last = x;
@@ -127,13 +135,14 @@ public final class WriteJobDocumentsInOrder
         }
       }
       StatusCode.Code code = last.getStatusCode().getCode();
-      out.output(
-          WriteJobDocuments.ClassifyFn.deadLetter(
-              update,
-              grpcNumber(code),
-              last.getMessage(),
-              contention(code),
-              WriteJobDocuments.ROUNDS));
+      out.get(StageTags.DEAD_LETTERS)
+          .output(
+              WriteJobDocuments.ClassifyFn.deadLetter(
+                  update,
+                  grpcNumber(code),
+                  last.getMessage(),
+                  contention(code),
+                  WriteJobDocuments.ROUNDS));
     }
 
     private static boolean contention(StatusCode.Code code) {

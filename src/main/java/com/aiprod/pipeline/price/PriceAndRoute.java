@@ -8,10 +8,10 @@ import com.aiprod.pipeline.admit.Refusal;
 import com.aiprod.pipeline.admit.Refusals;
 import com.aiprod.pipeline.admit.SpendLedger;
 import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.kernel.BackendHealth;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.persist.FirestoreClients;
-import com.aiprod.pipeline.render.CircuitBreaker;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -57,6 +57,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
   private final Set<String> configuredBackends;
   private final FirestoreClients ledger;
   private final boolean streaming;
+  private final BackendHealth.Source health;
 
   /**
    * The stage with the daily cap kept in the {@link SpendLedger} of {@code ledger}.
@@ -69,6 +70,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
       PricingTable pricing,
       Set<String> configuredBackends,
       FirestoreClients ledger,
+      BackendHealth.Source health,
       boolean streaming) {
     if (ledger == null) {
       throw new IllegalArgumentException("the spend ledger is required");
@@ -77,6 +79,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     this.pricing = pricing;
     this.configuredBackends = configuredBackends;
     this.ledger = ledger;
+    this.health = health;
     this.streaming = streaming;
   }
 
@@ -85,7 +88,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     PCollectionTuple routed =
         jobs.apply(
             "RouteJobs",
-            ParDo.of(new RouteFn(audit, pricing, configuredBackends))
+            ParDo.of(new RouteFn(audit, pricing, configuredBackends, health))
                 .withOutputTags(
                     StageTags.JOBS,
                     TupleTagList.of(StageTags.FINISHED)
@@ -186,28 +189,34 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     private final AuditEvents audit;
     private final PricingTable pricing;
     private final Set<String> configured;
+    private final BackendHealth.Source healthSource;
     private final Counter denied = Metrics.counter("aiprod", "permission_denied");
     private transient Router router;
+    private transient BackendHealth health;
 
-    RouteFn(AuditEvents audit, PricingTable pricing, Set<String> configured) {
+    RouteFn(
+        AuditEvents audit,
+        PricingTable pricing,
+        Set<String> configured,
+        BackendHealth.Source healthSource) {
       super(STAGE);
       this.audit = audit;
       this.pricing = pricing;
       this.configured = configured;
+      this.healthSource = healthSource;
     }
 
     @Setup
     public void setup() {
       router = new Router(pricing);
+      health = healthSource.open();
     }
 
     @Override
     protected void apply(Job job, MultiOutputReceiver out) {
       RouteDecision route =
           router.route(
-              job.getRequest(),
-              configured,
-              CircuitBreaker.shared().openBackends(System.currentTimeMillis()));
+              job.getRequest(), configured, health.unavailable(System.currentTimeMillis()));
       if ("estimate".equals(job.getRequest().getMode())) {
         // A quote is never refused: it records the route a final would take, or why none fits.
         out.get(StageTags.JOBS)

@@ -82,8 +82,6 @@ public final class PricingTable implements Serializable {
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-  private static volatile @Nullable PricingTable defaultTable;
-
   private final String asOf;
   private final String source;
   private final LinkedHashMap<String, Backend> backends;
@@ -201,19 +199,9 @@ public final class PricingTable implements Serializable {
     }
   }
 
-  /** The classpath table, parsed once per JVM. */
-  public static PricingTable defaultTable() {
-    PricingTable t = defaultTable;
-    if (t == null) {
-      synchronized (PricingTable.class) {
-        t = defaultTable;
-        if (t == null) {
-          t = load(null);
-          defaultTable = t;
-        }
-      }
-    }
-    return t;
+  /** The classpath table ({@code pricing.json}), parsed anew: what {@code load(null)} returns. */
+  public static PricingTable builtIn() {
+    return load(null);
   }
 
   /**

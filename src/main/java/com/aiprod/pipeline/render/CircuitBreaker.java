@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.render;
 
+import com.aiprod.pipeline.kernel.BackendHealth;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -9,25 +10,18 @@ import java.util.TreeSet;
 
 /**
  * The circuit breaker of DESIGN §5: a backend failing {@code breakerFailures} times within {@code
- * breakerWindowMillis} is skipped for {@code breakerOpenMillis}. One per worker JVM ({@link
- * #shared}): every render DoFn and the router of that worker see the same circuits. Once the
- * circuit has been open for its time, the backend is tried again (half-open); the failures that
+ * breakerWindowMillis} is skipped for {@code breakerOpenMillis}. One per worker ({@link
+ * CircuitBreakers}): every render DoFn and the router of that worker see the same circuits. Once
+ * the circuit has been open for its time, the backend is tried again (half-open); the failures that
  * opened it are forgotten, so it takes another full count to open it again.
  *
  * <p>Decision: circuits are per worker, not global. A backend that fails for everyone fails on
  * every worker, and each worker learns it from its own calls within a few seconds; a global circuit
  * would need a shared store on the hot path of every call.
  */
-public final class CircuitBreaker {
-  private static final CircuitBreaker SHARED = new CircuitBreaker();
-
+public final class CircuitBreaker implements BackendHealth {
   private final Map<String, Deque<Long>> failures = new HashMap<>();
   private final Map<String, Long> openUntil = new HashMap<>();
-
-  /** The worker's breaker. */
-  public static CircuitBreaker shared() {
-    return SHARED;
-  }
 
   /**
    * Records a failed call of {@code backend} at {@code now}.
@@ -71,9 +65,8 @@ public final class CircuitBreaker {
     return open;
   }
 
-  /** Forgets everything (tests that share the worker JVM). */
-  public synchronized void reset() {
-    failures.clear();
-    openUntil.clear();
+  @Override
+  public Set<String> unavailable(long nowMillis) {
+    return openBackends(nowMillis);
   }
 }

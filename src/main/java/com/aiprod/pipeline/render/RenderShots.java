@@ -71,6 +71,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
   private final BackendConfig backends;
   private final PricingTable pricing;
   private final RenderPolicy policy;
+  private final CircuitBreakers breakers;
   private final boolean streaming;
 
   /**
@@ -86,6 +87,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
       BackendConfig backends,
       PricingTable pricing,
       RenderPolicy policy,
+      CircuitBreakers breakers,
       boolean streaming) {
     this.audit = audit;
     this.outputLocation = outputLocation;
@@ -93,6 +95,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
     this.backends = backends;
     this.pricing = pricing;
     this.policy = policy;
+    this.breakers = breakers;
     this.streaming = streaming;
   }
 
@@ -115,6 +118,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
             backends,
             pricing,
             policy,
+            breakers,
             jobs.getPipeline().getOptions().getJobName());
     if (streaming) {
       return tasks
@@ -146,6 +150,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
       BackendConfig backends,
       PricingTable pricing,
       RenderPolicy policy,
+      CircuitBreakers breakers,
       String run)
       implements java.io.Serializable {}
 
@@ -180,7 +185,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
       renderer =
           new ShotRenderer(
               settings.policy(),
-              CircuitBreaker.shared(),
+              settings.breakers().open(),
               settings.pricing(),
               settings.outputLocation(),
               this::client);

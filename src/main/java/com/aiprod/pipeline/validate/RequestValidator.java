@@ -120,11 +120,6 @@ public final class RequestValidator {
 
   private RequestValidator() {}
 
-  /** Validates against the built-in pricing table's backend ids. */
-  public static ValidationResult validate(byte[] utf8Json) {
-    return validate(utf8Json, PricingTable.defaultTable());
-  }
-
   /** Validates UTF-8 JSON bytes; {@code pricing} supplies the valid {@code backend} ids. */
   public static ValidationResult validate(byte[] utf8Json, PricingTable pricing) {
     if (utf8Json == null || utf8Json.length == 0) {
@@ -167,11 +162,6 @@ public final class RequestValidator {
                       + " object")));
     }
     return result(root, pricing);
-  }
-
-  /** Validates an already parsed body against the built-in pricing table. */
-  public static ValidationResult validate(@Nullable JsonNode body) {
-    return validate(body, PricingTable.defaultTable());
   }
 
   /**

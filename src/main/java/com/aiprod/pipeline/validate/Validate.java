@@ -8,6 +8,7 @@ import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
 import com.aiprod.pipeline.persist.DeadLetters;
+import com.aiprod.pipeline.price.PricingTable;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 import org.apache.beam.sdk.metrics.Counter;
@@ -37,16 +38,28 @@ public final class Validate
 
   static final String STAGE = "Validate";
 
+  private final PricingTable pricing;
+
+  /** {@code pricing}: the run's one pricing table, which names the valid {@code backend} ids. */
+  public Validate(PricingTable pricing) {
+    this.pricing = pricing;
+  }
+
   @Override
   public PCollectionTuple expand(PCollection<AuthenticatedRequest> input) {
     return input.apply(
         "ValidateRequests",
-        ParDo.of(new ValidateFn())
+        ParDo.of(new ValidateFn(pricing))
             .withOutputTags(StageTags.JOBS, TupleTagList.of(StageTags.DEAD_LETTERS).and(CANCELS)));
   }
 
   static final class ValidateFn extends DoFn<AuthenticatedRequest, Job> {
     private final Counter failed = Metrics.counter("aiprod", "validation_failed");
+    private final PricingTable pricing;
+
+    ValidateFn(PricingTable pricing) {
+      this.pricing = pricing;
+    }
 
     @ProcessElement
     public void process(@Element AuthenticatedRequest in, MultiOutputReceiver out) {
@@ -138,7 +151,7 @@ public final class Validate
               .setState(JobState.RECEIVED.name())
               .build()
               .transition(JobState.RECEIVED, m.getReceivedAtMillis(), "request received");
-      ValidationResult result = RequestValidator.validate(m.getPayload());
+      ValidationResult result = RequestValidator.validate(m.getPayload(), pricing);
       if (result.isValid()) {
         out.get(StageTags.JOBS).output(received.toBuilder().setRequest(result.request()).build());
       } else {

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.hasEntry;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.testing.PubsubEmulator;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -118,7 +119,7 @@ class PubsubOutcomeSourceTest {
 
     // Three outcomes are durable; two are still being worked on.
     for (String id : published.subList(0, 3)) {
-      PendingAcks.settle(id);
+      acks.settle(OutcomePart.whole(id));
     }
     // Beyond the subscription's own deadline: the unsettled two are still leased, the others acked.
     Thread.sleep((SUBSCRIPTION_DEADLINE_SECONDS + 5) * 1000L);
@@ -144,7 +145,7 @@ class PubsubOutcomeSourceTest {
     List<PubsubMessage> got = read(reader, 1);
     assertThat(got, hasSize(1));
     reader.close(); // whatever it pulled but did not emit goes back
-    PendingAcks.settle(got.get(0).getMessageId());
+    acks.settle(OutcomePart.whole(got.get(0).getMessageId()));
     List<String> expected = new ArrayList<>(published);
     expected.remove(got.get(0).getMessageId());
     List<PubsubEmulator.Received> back =
@@ -160,7 +161,7 @@ class PubsubOutcomeSourceTest {
     PendingAcks acks = s.acks();
     // A resumed job ends (its outcome is settled) before its message is delivered to this run.
     String id = publish(s, 1).get(0);
-    PendingAcks.settle(id);
+    acks.settle(OutcomePart.whole(id));
     assertThat(ids(read(reader, 1)), containsInAnyOrder(id));
     Thread.sleep(3000); // the ticker acknowledges within a second or two
     assertThat(acks.held(), is(0));
@@ -175,12 +176,12 @@ class PubsubOutcomeSourceTest {
     String id = publish(s, 1).get(0);
     assertThat(ids(read(reader, 1)), containsInAnyOrder(id));
 
-    PendingAcks.settlePart(id, PendingAcks.JOB_DOCUMENT, PendingAcks.JOB_PARTS);
-    PendingAcks.settlePart(id, PendingAcks.JOB_AUDIT_ROW, PendingAcks.JOB_PARTS);
+    acks.settle(OutcomePart.of(id, OutcomePart.Part.JOB_DOCUMENT));
+    acks.settle(OutcomePart.of(id, OutcomePart.Part.JOB_AUDIT_ROW));
     Thread.sleep(2500); // a few ticks: the job_results row is not committed yet
     assertThat(acks.held(), is(1));
 
-    PendingAcks.settlePart(id, PendingAcks.JOB_RESULTS_ROW, PendingAcks.JOB_PARTS);
+    acks.settle(OutcomePart.of(id, OutcomePart.Part.JOB_RESULTS_ROW));
     Thread.sleep(2500);
     assertThat(acks.held(), is(0));
     assertNothingLeft(s);

@@ -34,13 +34,12 @@ class OptionsCheckTest {
   }
 
   private static void assertValid(AiprodOptions o) {
-    assertDoesNotThrow(() -> OptionsCheck.validate(o, PricingTable.defaultTable()));
+    assertDoesNotThrow(() -> OptionsCheck.validate(o, PricingTable.builtIn()));
   }
 
   private static IllegalArgumentException assertInvalid(AiprodOptions o) {
     return assertThrows(
-        IllegalArgumentException.class,
-        () -> OptionsCheck.validate(o, PricingTable.defaultTable()));
+        IllegalArgumentException.class, () -> OptionsCheck.validate(o, PricingTable.builtIn()));
   }
 
   @Test

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
+import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.options.AiprodOptions;
@@ -236,11 +237,13 @@ class BigQueryWarehouseTest {
     PCollection<DeadLetter> refusedJobs =
         p.apply("Jobs", jobs)
             .setRowSchema(WarehouseTable.JOB_RESULTS.beamSchema())
-            .apply(warehouse.write(WarehouseTable.JOB_RESULTS));
+            .apply(warehouse.write(WarehouseTable.JOB_RESULTS))
+            .get(StageTags.DEAD_LETTERS);
     PCollection<DeadLetter> refusedAudits =
         p.apply("Audits", audits)
             .setRowSchema(WarehouseTable.AUDIT_EVENTS.beamSchema())
-            .apply(warehouse.write(WarehouseTable.AUDIT_EVENTS));
+            .apply(warehouse.write(WarehouseTable.AUDIT_EVENTS))
+            .get(StageTags.DEAD_LETTERS);
     PAssert.that(refusedJobs).empty();
     PAssert.that(refusedAudits).empty();
     assertThat(p.run().waitUntilFinish(), equalTo(PipelineResult.State.DONE));
@@ -276,16 +279,20 @@ class BigQueryWarehouseTest {
     List<PCollection<DeadLetter>> refused = new ArrayList<>();
     refused.add(
         p.apply("Jobs", Create.of(jobs).withRowSchema(WarehouseTable.JOB_RESULTS.beamSchema()))
-            .apply(warehouse.write(WarehouseTable.JOB_RESULTS)));
+            .apply(warehouse.write(WarehouseTable.JOB_RESULTS))
+            .get(StageTags.DEAD_LETTERS));
     refused.add(
         p.apply("Shots", Create.of(shots).withRowSchema(WarehouseTable.SHOT_RENDERS.beamSchema()))
-            .apply(warehouse.write(WarehouseTable.SHOT_RENDERS)));
+            .apply(warehouse.write(WarehouseTable.SHOT_RENDERS))
+            .get(StageTags.DEAD_LETTERS));
     refused.add(
         p.apply("Audits", Create.of(audits).withRowSchema(WarehouseTable.AUDIT_EVENTS.beamSchema()))
-            .apply(warehouse.write(WarehouseTable.AUDIT_EVENTS)));
+            .apply(warehouse.write(WarehouseTable.AUDIT_EVENTS))
+            .get(StageTags.DEAD_LETTERS));
     refused.add(
         p.apply("Dead", Create.of(dead).withRowSchema(WarehouseTable.DEAD_LETTERS.beamSchema()))
-            .apply(warehouse.write(WarehouseTable.DEAD_LETTERS)));
+            .apply(warehouse.write(WarehouseTable.DEAD_LETTERS))
+            .get(StageTags.DEAD_LETTERS));
     return refused;
   }
 
@@ -308,7 +315,9 @@ class BigQueryWarehouseTest {
     PCollection<DeadLetter> shotFailures =
         p.apply("Shots", Create.of(shots)).apply(new Deliver.ShotRenders(warehouse));
     PCollection<DeadLetter> auditFailures =
-        p.apply("Events", Create.of(events)).apply(new Deliver.AuditRows(warehouse));
+        p.apply("Events", Create.of(events))
+            .apply(new Deliver.AuditRows(warehouse))
+            .get(StageTags.DEAD_LETTERS);
     PCollection<DeadLetter> upstream =
         p.apply(
             "Upstream",

@@ -3,7 +3,10 @@ package com.aiprod.pipeline.persist;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -14,7 +17,8 @@ import java.util.Random;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.transforms.Distinct;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -37,13 +41,22 @@ class WriteJobDocumentsInOrderTest {
 
   private void write(List<Job> jobs) {
     Pipeline p = EmulatorPipelines.pipeline(EMULATOR);
-    PCollection<DeadLetter> dead =
+    PCollectionTuple written =
         p.apply(Create.of(jobs))
             .apply(
                 new WriteJobDocumentsInOrder(
                     EmulatorPipelines.store(EMULATOR),
                     FirestoreClients.of(EmulatorPipelines.PROJECT, null, EMULATOR.hostPort())));
-    PAssert.that(dead).empty();
+    PAssert.that(written.get(StageTags.DEAD_LETTERS)).empty();
+    // Every terminal document committed (or found so) is its job's document part, no other.
+    List<OutcomePart> expected = new ArrayList<>();
+    jobs.stream()
+        .filter(j -> JobState.valueOf(j.getState()).isTerminal())
+        .map(j -> OutcomePart.of(j.getMessageId(), OutcomePart.Part.JOB_DOCUMENT))
+        .distinct()
+        .forEach(expected::add);
+    PAssert.that(written.get(StageTags.OUTCOMES).apply(Distinct.create()))
+        .containsInAnyOrder(expected);
     p.run().waitUntilFinish();
   }
 

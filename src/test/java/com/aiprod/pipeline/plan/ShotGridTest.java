@@ -9,7 +9,7 @@ import com.aiprod.pipeline.price.PricingTable;
 import org.junit.jupiter.api.Test;
 
 class ShotGridTest {
-  private static final PricingTable T = PricingTable.defaultTable();
+  private static final PricingTable T = PricingTable.builtIn();
 
   @Test
   void finalsAreWholeClipsCoveringTheDuration() {

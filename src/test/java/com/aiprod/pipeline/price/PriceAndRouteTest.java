@@ -22,6 +22,7 @@ import static org.hamcrest.Matchers.nullValue;
 import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.admit.SpendLedger;
 import com.aiprod.pipeline.audit.AuditEvent;
+import com.aiprod.pipeline.kernel.BackendHealth;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
@@ -97,7 +98,8 @@ class PriceAndRouteTest {
   }
 
   private static PriceAndRoute stage(Set<String> backends, boolean streaming) {
-    return new PriceAndRoute(AUDIT, PricingTable.defaultTable(), backends, ledger(), streaming);
+    return new PriceAndRoute(
+        AUDIT, PricingTable.builtIn(), backends, ledger(), BackendHealth.allHealthy(), streaming);
   }
 
   private static PCollectionTuple route(Pipeline p, Set<String> backends, List<Job> jobs) {

@@ -8,7 +8,6 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.nullValue;
-import static org.hamcrest.Matchers.sameInstance;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.ByteArrayInputStream;
@@ -59,7 +58,7 @@ class PricingTableTest {
     assertThat(preview.usdPerSecond(), equalTo(0.0));
     assertThat(preview.isPreviewOnly(), is(true));
     assertThat(preview.isFinalRenderer(), is(false));
-    assertThat(PricingTable.defaultTable(), sameInstance(PricingTable.defaultTable()));
+    assertThat(PricingTable.builtIn().ids(), equalTo(t.ids()));
     assertThat(PricingTable.load("  ").ids(), equalTo(t.ids()));
   }
 
@@ -164,7 +163,7 @@ class PricingTableTest {
 
   @Test
   void parseRenderBackends() {
-    PricingTable t = PricingTable.defaultTable();
+    PricingTable t = PricingTable.builtIn();
     assertThat(t.parseRenderBackends(null), contains("preview"));
     assertThat(t.parseRenderBackends(""), contains("preview"));
     assertThat(t.parseRenderBackends(" veo3 , preview,veo3,"), contains("veo3", "preview"));
@@ -178,12 +177,12 @@ class PricingTableTest {
   void isSerializable() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-      out.writeObject(PricingTable.defaultTable());
+      out.writeObject(PricingTable.builtIn());
     }
     try (ObjectInputStream in =
         new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
       PricingTable copy = (PricingTable) in.readObject();
-      assertThat(copy.ids(), equalTo(PricingTable.defaultTable().ids()));
+      assertThat(copy.ids(), equalTo(PricingTable.builtIn().ids()));
       assertThat(copy.get("veo3").usdPerSecond(), equalTo(0.40));
     }
   }

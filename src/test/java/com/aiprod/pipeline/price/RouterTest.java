@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class RouterTest {
   private static final List<String> ALL =
       List.of("preview", "replicate_wan", "runway_gen4_turbo", "veo3_fast", "veo3");
-  private static final Router ROUTER = new Router(PricingTable.defaultTable());
+  private static final Router ROUTER = new Router(PricingTable.builtIn());
 
   private static JobRequest req(String preset, String mode, int duration, double budget) {
     return JobRequest.builder()

@@ -48,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Plan → RenderShots → AssembleJobs → TechnicalQa → SemanticQa → Decide, as the graph wires them.
  */
 class RenderAssembleQaTest {
-  private static final PricingTable PRICING = PricingTable.defaultTable();
+  private static final PricingTable PRICING = PricingTable.builtIn();
   private static final TupleTag<Job> CANCELS = new TupleTag<Job>() {};
   private static final String PREVIEW =
       "{\"content\": \"A lighthouse at dawn. Waves crash on the rocks.\", \"mode\": \"preview\","
@@ -83,6 +83,7 @@ class RenderAssembleQaTest {
                   BackendConfig.builder().backends(PRICING).build(),
                   PRICING,
                   RenderPolicy.fast(),
+                  CircuitBreakers.perWorker("render-assemble-qa-" + java.util.UUID.randomUUID()),
                   false));
       assembled =
           PCollectionTuple.of(StageTags.JOBS, rendering)

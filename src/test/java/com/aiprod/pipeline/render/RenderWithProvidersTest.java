@@ -54,7 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RenderWithProvidersTest {
   private static final TupleTag<Job> CANCELS = new TupleTag<Job>() {};
-  private static final PricingTable PRICING = PricingTable.defaultTable();
+  private static final PricingTable PRICING = PricingTable.builtIn();
   private static final String FINAL =
       "{\"content\": \"A lighthouse keeper wakes at dawn. A storm rolls in over the sea. The light"
           + " holds through the night.\", \"mode\": \"final\", \"duration_sec\": 15,"
@@ -64,17 +64,17 @@ class RenderWithProvidersTest {
 
   @TempDir Path tmp;
   private FakeProviders providers;
+  private CircuitBreakers breakers;
 
   @BeforeEach
   void start() throws Exception {
-    CircuitBreaker.shared().reset();
+    breakers = CircuitBreakers.perWorker("render-with-providers-" + java.util.UUID.randomUUID());
     providers = new FakeProviders(tmp);
   }
 
   @AfterEach
   void stop() {
     providers.close();
-    CircuitBreaker.shared().reset();
   }
 
   @Test
@@ -100,7 +100,14 @@ class RenderWithProvidersTest {
     PCollectionTuple rendered =
         rendering.apply(
             new RenderShots(
-                AUDIT, out, null, providers.config(out), PRICING, RenderPolicy.fast(), false));
+                AUDIT,
+                out,
+                null,
+                providers.config(out),
+                PRICING,
+                RenderPolicy.fast(),
+                breakers,
+                false));
     PCollectionTuple assembled =
         PCollectionTuple.of(StageTags.JOBS, rendering)
             .and(RenderShots.RESULTS, rendered.get(RenderShots.RESULTS))
@@ -241,7 +248,14 @@ class RenderWithProvidersTest {
             .get(StageTags.JOBS)
             .apply(
                 new RenderShots(
-                    AUDIT, out, null, providers.config(out), PRICING, RenderPolicy.fast(), true));
+                    AUDIT,
+                    out,
+                    null,
+                    providers.config(out),
+                    PRICING,
+                    RenderPolicy.fast(),
+                    breakers,
+                    true));
     PAssert.that(rendered.get(RenderShots.RESULTS))
         .satisfies(
             results -> {

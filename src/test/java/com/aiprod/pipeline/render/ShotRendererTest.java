@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * attempt timeouts and cancellation mid-render.
  */
 class ShotRendererTest {
-  private static final PricingTable PRICING = PricingTable.defaultTable();
+  private static final PricingTable PRICING = PricingTable.builtIn();
   private static final String RUNWAY = "runway_gen4_turbo";
   private static final String REPLICATE = "replicate_wan";
 

@@ -236,7 +236,7 @@ public final class FakeProviders implements AutoCloseable {
   /** Clients of both fakes (and every other backend of the default pricing table). */
   public BackendConfig config(String outputLocation) {
     return BackendConfig.builder()
-        .backends(PricingTable.defaultTable())
+        .backends(PricingTable.builtIn())
         .endpoint(BackendConfig.RUNWAY, runway.server.base())
         .endpoint(BackendConfig.REPLICATE, replicate.server.base())
         .secrets(SecretSource.dir(secrets))

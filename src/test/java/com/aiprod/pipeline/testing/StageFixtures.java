@@ -7,6 +7,7 @@ import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.persist.DeadLetter;
+import com.aiprod.pipeline.price.PricingTable;
 import com.aiprod.pipeline.validate.RequestValidator;
 import com.aiprod.pipeline.validate.ValidationResult;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +41,8 @@ public final class StageFixtures {
 
   /** The request a JSON body validates to (fails the test when it does not). */
   public static JobRequest request(String json) {
-    ValidationResult r = RequestValidator.validate(json.getBytes(StandardCharsets.UTF_8));
+    ValidationResult r =
+        RequestValidator.validate(json.getBytes(StandardCharsets.UTF_8), PricingTable.builtIn());
     if (!r.isValid()) {
       throw new AssertionError("fixture body is invalid: " + r.message());
     }

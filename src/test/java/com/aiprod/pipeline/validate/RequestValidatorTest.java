@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.ReasonCode;
+import com.aiprod.pipeline.price.PricingTable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
@@ -28,11 +29,25 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class RequestValidatorTest {
+  private static final PricingTable PRICING = PricingTable.builtIn();
+
+  private static ValidationResult rv(byte[] body) {
+    return RequestValidator.validate(body, PRICING);
+  }
+
+  private static ValidationResult rv(com.fasterxml.jackson.databind.JsonNode body) {
+    return RequestValidator.validate(body, PRICING);
+  }
+
+  private static ValidationResult rv(byte[] body, PricingTable pricing) {
+    return RequestValidator.validate(body, pricing);
+  }
+
   private static final String SCRIPT = "A red kite flies over the hills. The child laughs.";
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private static ValidationResult validate(String json) {
-    return RequestValidator.validate(json.getBytes(UTF_8));
+    return rv(json.getBytes(UTF_8));
   }
 
   /** {"content": SCRIPT, <extra>}. */
@@ -146,30 +161,24 @@ class RequestValidatorTest {
               .enable(
                   com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
       ValidationResult r =
-          RequestValidator.validate(
+          rv(
               decimals.readTree(
                   "{\"content\": \""
                       + SCRIPT
                       + "\", \"duration_sec\": 30.0, \"budget_usd\": 2.5}"));
       assertOnly(r, "duration_sec", "JSON integer");
       JobRequest req =
-          RequestValidator.validate(
-                  decimals.readTree("{\"content\": \"" + SCRIPT + "\", \"budget_usd\": 2.5}"))
-              .request();
+          rv(decimals.readTree("{\"content\": \"" + SCRIPT + "\", \"budget_usd\": 2.5}")).request();
       assertThat(req.getBudgetUsd(), equalTo(2.5));
     }
 
     @Test
     void jsonNodeOverloadValidatesTheSameWay() throws Exception {
       JobRequest req =
-          RequestValidator.validate(
-                  MAPPER.readTree("{\"content\": \"" + SCRIPT + "\", \"duration_sec\": 10}"))
-              .request();
+          rv(MAPPER.readTree("{\"content\": \"" + SCRIPT + "\", \"duration_sec\": 10}")).request();
       assertThat(req.getDurationSec(), equalTo(10));
       assertThat(req.getBudgetUsd(), closeTo(0.5, 1e-12));
-      assertThat(
-          RequestValidator.validate((com.fasterxml.jackson.databind.JsonNode) null).isValid(),
-          is(false));
+      assertThat(rv((com.fasterxml.jackson.databind.JsonNode) null).isValid(), is(false));
     }
   }
 
@@ -179,12 +188,9 @@ class RequestValidatorTest {
     void notJsonIsAViolationNotAnException() {
       assertOnly(validate("not json"), "body", "not valid JSON", "line 1");
       assertOnly(validate("{\"content\": "), "body", "not valid JSON");
-      assertOnly(RequestValidator.validate(new byte[0]), "body", "empty");
-      assertOnly(RequestValidator.validate((byte[]) null), "body", "empty");
-      assertOnly(
-          RequestValidator.validate(new byte[] {'{', '"', (byte) 0xff, '"', '}'}),
-          "body",
-          "not valid");
+      assertOnly(rv(new byte[0]), "body", "empty");
+      assertOnly(rv((byte[]) null), "body", "empty");
+      assertOnly(rv(new byte[] {'{', '"', (byte) 0xff, '"', '}'}), "body", "not valid");
     }
 
     @Test
@@ -606,13 +612,9 @@ class RequestValidatorTest {
                   .getBytes(UTF_8),
               "c.json");
       String body = "{\"content\": \"" + SCRIPT + "\", \"backend\": \"kling\"}";
-      assertThat(
-          RequestValidator.validate(body.getBytes(UTF_8), custom).request().getBackend(),
-          equalTo("kling"));
+      assertThat(rv(body.getBytes(UTF_8), custom).request().getBackend(), equalTo("kling"));
       assertOnly(
-          RequestValidator.validate(body.replace("kling", "veo3").getBytes(UTF_8), custom),
-          "backend",
-          "use one of kling");
+          rv(body.replace("kling", "veo3").getBytes(UTF_8), custom), "backend", "use one of kling");
     }
 
     @Test

@@ -18,6 +18,7 @@ import com.aiprod.pipeline.auth.Principal;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.persist.DeadLetter;
+import com.aiprod.pipeline.price.PricingTable;
 import com.aiprod.pipeline.testing.StageFixtures;
 import java.util.Comparator;
 import java.util.List;
@@ -43,7 +44,7 @@ class ValidateTest {
   }
 
   private static PCollectionTuple validate(TestPipeline p, AuthenticatedRequest... requests) {
-    return p.apply(Create.of(List.of(requests))).apply(new Validate());
+    return p.apply(Create.of(List.of(requests))).apply(new Validate(PricingTable.builtIn()));
   }
 
   @Test

@@ -219,7 +219,7 @@ class ReplicateBackendTest {
 
   private BackendConfig config(Duration timeout, long maxDownload) {
     return BackendConfig.builder()
-        .backends(PricingTable.defaultTable())
+        .backends(PricingTable.builtIn())
         .endpoint(BackendConfig.REPLICATE, server.base())
         .secrets(SecretSource.dir(secrets))
         .requestTimeout(timeout)

@@ -495,7 +495,7 @@ class RunwayBackendTest {
 
   @Test
   void thePricingTableNamesTheModelAndOpensTheClient() throws Exception {
-    PricingTable table = PricingTable.defaultTable();
+    PricingTable table = PricingTable.builtIn();
     assertThat(table.get("runway_gen4_turbo").model(), equalTo("gen4_turbo"));
     BackendConfig config =
         BackendConfig.builder()

@@ -226,7 +226,7 @@ class VeoBackendTest {
 
   private BackendConfig config(Duration timeout, long maxDownload) {
     return BackendConfig.builder()
-        .backends(PricingTable.defaultTable())
+        .backends(PricingTable.builtIn())
         .endpoint(BackendConfig.VERTEX_VEO, server.base())
         .vertex(PROJECT, "us-central1")
         .vertexAuth(VertexAuth.fixedToken(TOKEN))
@@ -475,7 +475,7 @@ class VeoBackendTest {
   void refusedCredentialsAreAuth() throws Exception {
     BackendConfig wrong =
         BackendConfig.builder()
-            .backends(PricingTable.defaultTable())
+            .backends(PricingTable.builtIn())
             .endpoint(BackendConfig.VERTEX_VEO, server.base())
             .vertex(PROJECT, "us-central1")
             .vertexAuth(VertexAuth.fixedToken("ya29.revoked"))
