@@ -9,7 +9,7 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
-import com.aiprod.pipeline.secrets.LocalSecrets;
+import com.aiprod.pipeline.audit.LocalSecrets;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.testing.PipelineRuns;
 import com.aiprod.pipeline.tools.AnalystViews;

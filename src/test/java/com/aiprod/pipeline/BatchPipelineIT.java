@@ -10,9 +10,9 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 
-import com.aiprod.pipeline.qa.Mp4Inspector;
-import com.aiprod.pipeline.qa.VideoInfo;
-import com.aiprod.pipeline.secrets.LocalSecrets;
+import com.aiprod.pipeline.audit.LocalSecrets;
+import com.aiprod.pipeline.media.Mp4Inspector;
+import com.aiprod.pipeline.media.VideoInfo;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.testing.PipelineRuns;
 import com.aiprod.pipeline.tools.ExportJobs;

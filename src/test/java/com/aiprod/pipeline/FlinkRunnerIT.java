@@ -8,8 +8,8 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.is;
 
-import com.aiprod.pipeline.qa.Mp4Inspector;
-import com.aiprod.pipeline.qa.VideoInfo;
+import com.aiprod.pipeline.media.Mp4Inspector;
+import com.aiprod.pipeline.media.VideoInfo;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.testing.PipelineRuns;
 import com.aiprod.pipeline.testing.PubsubEmulator;

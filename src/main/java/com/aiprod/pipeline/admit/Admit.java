@@ -1,13 +1,16 @@
 package com.aiprod.pipeline.admit;
 
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.catalog.AdmissionRules;
+import com.aiprod.pipeline.jobstore.ExistingJobLookup;
+import com.aiprod.pipeline.jobstore.JobLookup;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.kernel.DeadLetters;
+import com.aiprod.pipeline.kernel.Refusal;
+import com.aiprod.pipeline.kernel.Refusals;
+import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
-import com.aiprod.pipeline.persist.DeadLetters;
-import com.aiprod.pipeline.persist.ExistingJobLookup;
-import com.aiprod.pipeline.persist.JobLookup;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -136,8 +139,8 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
   }
 
   record DeadLetterAndAudit(
-      com.aiprod.pipeline.persist.DeadLetter deadLetter,
-      com.aiprod.pipeline.audit.AuditEvent event) {}
+      com.aiprod.pipeline.model.DeadLetter deadLetter,
+      com.aiprod.pipeline.model.AuditEvent event) {}
 
   /** Within one run, the earliest message of a (tenant, job_id) wins; the others are duplicates. */
   static final class KeepEarliestFn extends DoFn<KV<String, Iterable<Job>>, Job> {

@@ -1,14 +1,14 @@
 package com.aiprod.pipeline.assemble;
 
-import com.aiprod.pipeline.Coders;
-import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.kernel.Coders;
 import com.aiprod.pipeline.kernel.OutcomePart;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.media.OutputFiles;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
-import com.aiprod.pipeline.render.OutputFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,6 +1,6 @@
 package com.aiprod.pipeline.assemble;
 
-import com.aiprod.pipeline.qa.Mp4Reader;
+import com.aiprod.pipeline.media.Mp4Reader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

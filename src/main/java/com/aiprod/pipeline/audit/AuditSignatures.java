@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.audit;
 
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.secrets.ResolvedSecret;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

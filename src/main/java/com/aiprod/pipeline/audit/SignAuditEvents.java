@@ -1,6 +1,7 @@
 package com.aiprod.pipeline.audit;
 
-import com.aiprod.pipeline.secrets.LocalSecrets;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.secrets.ResolvedSecret;
 import com.aiprod.pipeline.secrets.SecretAccesses;
 import com.aiprod.pipeline.secrets.SecretSource;

@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.auth;
 
+import com.aiprod.pipeline.model.Principal;
 import java.io.Serializable;
 import java.util.Objects;
 import javax.annotation.Nullable;

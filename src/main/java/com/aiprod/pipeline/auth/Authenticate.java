@@ -1,11 +1,13 @@
 package com.aiprod.pipeline.auth;
 
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.audit.AuditEvents;
-import com.aiprod.pipeline.ingest.Redaction;
-import com.aiprod.pipeline.ingest.RequestMessage;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.kernel.DeadLetters;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuthenticatedRequest;
+import com.aiprod.pipeline.model.Principal;
 import com.aiprod.pipeline.model.ReasonCode;
-import com.aiprod.pipeline.persist.DeadLetters;
+import com.aiprod.pipeline.model.Redaction;
+import com.aiprod.pipeline.model.RequestMessage;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import java.util.TreeMap;

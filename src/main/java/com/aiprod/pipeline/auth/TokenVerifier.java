@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.auth;
 
+import com.aiprod.pipeline.model.Principal;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;

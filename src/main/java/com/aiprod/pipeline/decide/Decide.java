@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.decide;
 
-import com.aiprod.pipeline.JobStageFn;
-import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.kernel.JobStageFn;
+import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import org.apache.beam.sdk.transforms.PTransform;

@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.decide;
 
+import com.aiprod.pipeline.catalog.Money;
 import com.aiprod.pipeline.model.JobState;
-import com.aiprod.pipeline.price.Money;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,7 @@
 package com.aiprod.pipeline.ingest;
 
 import com.aiprod.pipeline.model.ReasonCode;
+import com.aiprod.pipeline.model.Redaction;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,5 +1,7 @@
 package com.aiprod.pipeline.ingest;
 
+import com.aiprod.pipeline.model.Redaction;
+import com.aiprod.pipeline.model.RequestMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

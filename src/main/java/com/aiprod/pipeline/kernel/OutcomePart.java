@@ -9,9 +9,9 @@ import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
 /**
  * A part of a message's outcome that a sink has committed (docs/ARCHITECTURE.md "Acknowledgement").
  * Sinks emit these as a PCollection; {@code AcknowledgeOutcomes} consumes them. A message's outcome
- * is durable when {@link Part#OUTCOME} is committed (a dead_letters row, a recognised redelivery, a
- * settled cancel), or all of {@link Part#JOB_PARTS} are (a terminal job: its document, its
- * job_results row and the audit row of its terminal document write).
+ * is durable when {@link Part#OUTCOME} is committed (a dead_letters row, a settled cancel), or all
+ * of {@link Part#JOB_PARTS} are (a terminal job: its document, its job_results row and the audit
+ * row of its terminal document write).
  */
 @DefaultSchema(AutoValueSchema.class)
 @AutoValue

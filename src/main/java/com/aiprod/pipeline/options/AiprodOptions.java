@@ -19,6 +19,18 @@ public interface AiprodOptions
   @Description(
       "Pub/Sub subscription to read job requests from, projects/P/subscriptions/S. Exactly one of"
           + " inputSubscription, inputTopic, inputFiles.")
+  @TemplateParameter(
+      order = 1,
+      label = "Input Pub/Sub subscription (streaming)",
+      helpText =
+          "Pub/Sub subscription to read job requests from: a streaming job. "
+              + "Exactly one of inputSubscription, inputTopic, inputFiles. Example: "
+              + "`projects/my-project/subscriptions/aiprod-jobs-pipeline`.",
+      group = "Input",
+      paramType = "PUBSUB_SUBSCRIPTION",
+      regexes = {
+        "^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/subscriptions/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$"
+      })
   String getInputSubscription();
 
   void setInputSubscription(String value);
@@ -26,6 +38,17 @@ public interface AiprodOptions
   @Description(
       "Pub/Sub topic to read job requests from (a subscription is created by the runner),"
           + " projects/P/topics/T. Exactly one of inputSubscription, inputTopic, inputFiles.")
+  @TemplateParameter(
+      order = 2,
+      label = "Input Pub/Sub topic (streaming, testing)",
+      helpText =
+          "Pub/Sub topic to read job requests from: a streaming job whose "
+              + "subscription the runner creates and never deletes; production reads "
+              + "inputSubscription. Exactly one of inputSubscription, inputTopic, "
+              + "inputFiles. Example: `projects/my-project/topics/aiprod-jobs`.",
+      group = "Input",
+      paramType = "PUBSUB_TOPIC",
+      regexes = {"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$"})
   String getInputTopic();
 
   void setInputTopic(String value);
@@ -34,6 +57,17 @@ public interface AiprodOptions
       "Batch input: JSONL files (glob), one {\"attributes\":{...},\"data\":{...}} or"
           + " {\"attributes\":{...},\"data_b64\":\"...\"} message per line. Exactly one of"
           + " inputSubscription, inputTopic, inputFiles.")
+  @TemplateParameter(
+      order = 3,
+      label = "Input JSONL files (batch)",
+      helpText =
+          "JSONL files on Cloud Storage (a glob), one request envelope per line: "
+              + "a batch job. Exactly one of inputSubscription, inputTopic, inputFiles. "
+              + "Examples: `gs://my-project-aiprod/requests/2026-11-24/*.jsonl`, "
+              + "`gs://my-project-aiprod/replay.jsonl`.",
+      group = "Input",
+      paramType = "GCS_READ_FILE",
+      regexes = {"^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]/[^\\s]+$"})
   String getInputFiles();
 
   void setInputFiles(String value);
@@ -41,6 +75,15 @@ public interface AiprodOptions
   @Description(
       "Firebase project whose ID tokens are accepted (iss/aud). Default: --project, or"
           + " demo-aiprod in dev auth mode.")
+  @TemplateParameter(
+      order = 4,
+      label = "Firebase project of the accepted ID tokens",
+      helpText =
+          "Firebase project whose ID tokens are accepted (iss "
+              + "https://securetoken.google.com/<project>, aud <project>). Default: the "
+              + "job's project. Example: `my-firebase-project`.",
+      group = "Authentication",
+      regexes = {"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"})
   String getFirebaseProject();
 
   void setFirebaseProject(String value);
@@ -49,12 +92,32 @@ public interface AiprodOptions
       "firebase: verify against Google's securetoken certificates; dev: trust the key pair in"
           + " --devAuthDir (refused on Dataflow).")
   @Default.String("firebase")
+  @TemplateParameter(
+      order = 5,
+      label = "Token verification mode",
+      helpText =
+          "firebase: verify ID tokens against Google's securetoken certificates. "
+              + "The only value a Dataflow job accepts: dev mode trusts a local key "
+              + "pair and the pipeline refuses to start with it on Dataflow. Example: "
+              + "`firebase`.",
+      group = "Authentication",
+      regexes = {"^firebase$"})
   String getAuthMode();
 
   void setAuthMode(String value);
 
   @Description("Dev auth key pair directory (private-key.pem, certificate.pem, kid).")
   @Default.String("local/dev-auth")
+  @TemplateParameter(
+      order = 6,
+      label = "Dev auth key pair directory (local runs only)",
+      helpText =
+          "Directory of the dev key pair (private-key.pem, certificate.pem, kid) "
+              + "that authMode=dev trusts. Local runs only; ignored with "
+              + "authMode=firebase, the only mode of a Dataflow job. Example: "
+              + "`local/dev-auth`.",
+      group = "Authentication",
+      regexes = {"^[^\\s]{1,1024}$"})
   String getDevAuthDir();
 
   void setDevAuthDir(String value);
@@ -62,6 +125,18 @@ public interface AiprodOptions
   @Description(
       "Warehouse for result, audit and dead-letter rows: bigquery:PROJECT.DATASET or duckdb:PATH.")
   @Validation.Required
+  @TemplateParameter(
+      order = 7,
+      label = "BigQuery warehouse dataset",
+      helpText =
+          "Warehouse for job_results, shot_renders, audit_events and "
+              + "dead_letters: bigquery:PROJECT.DATASET. duckdb:PATH is for local runs "
+              + "only (a file on a Dataflow worker is private to that worker and lost "
+              + "with it), so the template refuses it. Example: "
+              + "`bigquery:my-project.aiprod`.",
+      group = "Outputs",
+      regexes = {"^bigquery:[a-z][a-z0-9-]{4,28}[a-z0-9]\\.[A-Za-z0-9_]{1,1024}$"},
+      optional = false)
   String getWarehouse();
 
   void setWarehouse(String value);
@@ -71,12 +146,34 @@ public interface AiprodOptions
           + " (STORAGE_API_AT_LEAST_ONCE: cheaper, lower latency, a retried append may duplicate"
           + " rows) instead of the default exactly-once mode (STORAGE_WRITE_API).")
   @Default.Boolean(false)
+  @TemplateParameter(
+      order = 8,
+      label = "BigQuery at-least-once writes",
+      helpText =
+          "true: write with the Storage Write API's at-least-once mode (cheaper, "
+              + "lower latency, a retried append may duplicate rows; query the *_dedup "
+              + "views). false: exactly-once. Examples: `false`, `true`.",
+      group = "Outputs",
+      regexes = {"^(true|false)$"})
   boolean getBigQueryAtLeastOnce();
 
   void setBigQueryAtLeastOnce(boolean value);
 
   @Description("Where secrets come from: secretmanager:projects/P or dir:PATH.")
   @Default.String("dir:local/secrets")
+  @TemplateParameter(
+      order = 9,
+      label = "Secret Manager project",
+      helpText =
+          "Where the secrets audit-hmac-key, runway-api-key and "
+              + "replicate-api-token come from: secretmanager:projects/PROJECT. "
+              + "Required in the template although the options default to "
+              + "dir:local/secrets: a secrets directory on a Dataflow worker would give "
+              + "each worker its own new audit key. Example: "
+              + "`secretmanager:projects/my-project`.",
+      group = "Security",
+      regexes = {"^secretmanager:projects/[a-z][a-z0-9-]{4,28}[a-z0-9]$"},
+      optional = false)
   String getSecretSource();
 
   void setSecretSource(String value);
@@ -85,11 +182,31 @@ public interface AiprodOptions
       "Render backends to route to, comma separated ids of pricing.json (veo3, veo3_fast,"
           + " runway_gen4_turbo, replicate_wan, preview).")
   @Default.String("preview")
+  @TemplateParameter(
+      order = 10,
+      label = "Render backends",
+      helpText =
+          "Backend ids of the pricing table to route renders to, comma separated: "
+              + "veo3, veo3_fast, runway_gen4_turbo, replicate_wan, preview. With only "
+              + "preview, final renders are refused with NO_BACKEND_AVAILABLE. "
+              + "Examples: `veo3,veo3_fast,runway_gen4_turbo,replicate_wan`, `preview`.",
+      group = "Rendering",
+      regexes = {"^[a-z0-9_]{1,64}(,[a-z0-9_]{1,64})*$"})
   String getRenderBackends();
 
   void setRenderBackends(String value);
 
   @Description("Pricing table overriding the bundled pricing.json (local path or gs:// URI).")
+  @TemplateParameter(
+      order = 11,
+      label = "Pricing table override",
+      helpText =
+          "A pricing.json on Cloud Storage overriding the bundled one (list "
+              + "prices change). Default: the pricing table bundled in the image. "
+              + "Example: `gs://my-project-aiprod/config/pricing.json`.",
+      group = "Rendering",
+      paramType = "GCS_READ_FILE",
+      regexes = {"^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]/[^\\s]+$"})
   String getPricingFile();
 
   void setPricingFile(String value);
@@ -97,11 +214,31 @@ public interface AiprodOptions
   @Description(
       "Where rendered shots, final.mp4 and manifest.json go: gs://bucket/prefix or a local directory.")
   @Validation.Required
+  @TemplateParameter(
+      order = 12,
+      label = "Output location",
+      helpText =
+          "Cloud Storage prefix for rendered shots, final.mp4 and manifest.json "
+              + "(tenant/job_id/ under it). Example: `gs://my-project-aiprod/outputs`.",
+      group = "Outputs",
+      paramType = "GCS_WRITE_FOLDER",
+      regexes = {"^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/[^\\s]*)?$"},
+      optional = false)
   String getOutputLocation();
 
   void setOutputLocation(String value);
 
   @Description("Optional Pub/Sub topic that also receives every dead letter, projects/P/topics/T.")
+  @TemplateParameter(
+      order = 15,
+      label = "Dead-letter topic",
+      helpText =
+          "Pub/Sub topic that also receives every dead letter (besides the "
+              + "dead_letters table); never with the authorization attribute. Example: "
+              + "`projects/my-project/topics/aiprod-dead-letters`.",
+      group = "Outputs",
+      paramType = "PUBSUB_TOPIC",
+      regexes = {"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$"})
   String getDeadLetterTopic();
 
   void setDeadLetterTopic(String value);
@@ -114,6 +251,16 @@ public interface AiprodOptions
           + " first). auto (default): outcome on the DirectRunner and embedded Flink with a"
           + " subscription, checkpoint elsewhere.")
   @Default.String("auto")
+  @TemplateParameter(
+      order = 13,
+      label = "When Pub/Sub messages are acknowledged",
+      helpText =
+          "auto (default) or checkpoint: on Dataflow both mean PubsubIO's "
+              + "acknowledgement after Dataflow's durable commit. outcome (acknowledge "
+              + "once the message's outcome is durable) is for single-JVM local runs "
+              + "and is refused on Dataflow. Example: `auto`.",
+      group = "Input",
+      regexes = {"^(auto|checkpoint)$"})
   String getPubsubAcks();
 
   void setPubsubAcks(String value);
@@ -123,6 +270,15 @@ public interface AiprodOptions
           + " acknowledgement, for the writes beside the outcome (audit rows, job_results, the"
           + " dead-letter topic) to land.")
   @Default.Integer(10)
+  @TemplateParameter(
+      order = 14,
+      label = "Acknowledgement delay after the outcome (seconds)",
+      helpText =
+          "With outcome acknowledgement (local runs only): seconds between a "
+              + "message's outcome being durable and its acknowledgement. Unused on "
+              + "Dataflow. Example: `10`.",
+      group = "Local runs",
+      regexes = {"^[0-9]{1,4}$"})
   int getAckDelaySeconds();
 
   void setAckDelaySeconds(int value);
@@ -131,6 +287,15 @@ public interface AiprodOptions
       "Local runs only (DirectRunner/Flink embedded): stop a streaming run cleanly once this many"
           + " input messages have reached their terminal outcome. 0 (default): run until cancelled.")
   @Default.Long(0)
+  @TemplateParameter(
+      order = 16,
+      label = "Stop after N outcomes (local runs only)",
+      helpText =
+          "Local runs only (DirectRunner, embedded Flink): stop a streaming run "
+              + "once this many messages have their outcome. A Dataflow job runs until "
+              + "drained or cancelled, so the template accepts only 0. Example: `0`.",
+      group = "Local runs",
+      regexes = {"^0$"})
   long getStopAfterOutcomes();
 
   void setStopAfterOutcomes(long value);
@@ -138,12 +303,28 @@ public interface AiprodOptions
   @Description(
       "Runway API base URL (default https://api.dev.runwayml.com); override for a regional endpoint"
           + " or a test server.")
+  @TemplateParameter(
+      order = 17,
+      label = "Runway API base URL",
+      helpText =
+          "Runway API base URL; default https://api.dev.runwayml.com. Override "
+              + "for a regional endpoint. Example: `https://api.dev.runwayml.com`.",
+      group = "Rendering",
+      regexes = {"^https://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[^\\s]*)?$"})
   String getRunwayEndpoint();
 
   void setRunwayEndpoint(String value);
 
   @Description(
       "Replicate API base URL (default https://api.replicate.com); override for a test server.")
+  @TemplateParameter(
+      order = 18,
+      label = "Replicate API base URL",
+      helpText =
+          "Replicate API base URL; default https://api.replicate.com. Example: "
+              + "`https://api.replicate.com`.",
+      group = "Rendering",
+      regexes = {"^https://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[^\\s]*)?$"})
   String getReplicateEndpoint();
 
   void setReplicateEndpoint(String value);
@@ -151,12 +332,29 @@ public interface AiprodOptions
   @Description(
       "Vertex AI base URL for Veo and Gemini (default https://LOCATION-aiplatform.googleapis.com);"
           + " override for a test server.")
+  @TemplateParameter(
+      order = 19,
+      label = "Vertex AI base URL",
+      helpText =
+          "Vertex AI base URL for Veo and Gemini; default "
+              + "https://LOCATION-aiplatform.googleapis.com. Example: "
+              + "`https://us-central1-aiplatform.googleapis.com`.",
+      group = "Rendering",
+      regexes = {"^https://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[^\\s]*)?$"})
   String getVertexEndpoint();
 
   void setVertexEndpoint(String value);
 
   @Description("Vertex AI location of Veo and Gemini, e.g. us-central1.")
   @Default.String("us-central1")
+  @TemplateParameter(
+      order = 20,
+      label = "Vertex AI location",
+      helpText =
+          "Vertex AI location of Veo and Gemini. Examples: `us-central1`, "
+              + "`europe-west4`, `global`.",
+      group = "Rendering",
+      regexes = {"^(global|[a-z]+-[a-z]+[0-9]{1,2})$"})
   String getVertexLocation();
 
   void setVertexLocation(String value);
@@ -164,18 +362,46 @@ public interface AiprodOptions
   @Description(
       "Gemini model on Vertex AI for planning and semantic QA, e.g. gemini-2.5-flash. Empty (default):"
           + " the local planner and the local semantic heuristic are used.")
+  @TemplateParameter(
+      order = 21,
+      label = "Gemini model",
+      helpText =
+          "Gemini model on Vertex AI for planning and semantic QA. Empty: the "
+              + "local planner and the local semantic heuristic. Example: "
+              + "`gemini-2.5-flash`.",
+      group = "Rendering",
+      regexes = {"^[a-z0-9][a-z0-9._-]{0,127}$"})
   String getGeminiModel();
 
   void setGeminiModel(String value);
 
   @Description("Timeout in seconds of one HTTP exchange with a render or model provider.")
   @Default.Integer(30)
+  @TemplateParameter(
+      order = 22,
+      label = "Provider request timeout (seconds)",
+      helpText =
+          "Timeout in seconds of one HTTP exchange with a render or model "
+              + "provider, 1 to 9999. Examples: `30`, `120`.",
+      group = "Rendering",
+      regexes = {"^[1-9][0-9]{0,3}$"})
   int getBackendRequestTimeoutSeconds();
 
   void setBackendRequestTimeoutSeconds(int value);
 
   @Description("Deployment environment recorded on audit events: dev, staging or prod.")
   @Default.String("dev")
+  @TemplateParameter(
+      order = 23,
+      label = "Deployment environment",
+      helpText =
+          "Environment recorded on every audit event: dev, staging or prod. "
+              + "Required in the template although the options default to dev, so that "
+              + "a production job never records itself as dev. Examples: `prod`, "
+              + "`staging`, `dev`.",
+      group = "Security",
+      regexes = {"^(dev|staging|prod)$"},
+      optional = false)
   String getEnvironment();
 
   void setEnvironment(String value);

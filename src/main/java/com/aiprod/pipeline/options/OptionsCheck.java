@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.options;
 
 import com.aiprod.pipeline.auth.AuthConfig;
-import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.catalog.PricingTable;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

@@ -1,11 +1,11 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.Coders;
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.ingest.Redaction;
+import com.aiprod.pipeline.kernel.Coders;
 import com.aiprod.pipeline.kernel.OutcomePart;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.ReasonCode;
-import com.aiprod.pipeline.options.AiprodOptions;
+import com.aiprod.pipeline.model.Redaction;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.api.services.bigquery.model.Clustering;
@@ -279,9 +279,13 @@ public final class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  /** The Storage Write API method the options select ({@code --bigQueryAtLeastOnce}). */
+  /**
+   * The Storage Write API method the options select: Beam's own {@code
+   * --useStorageWriteApiAtLeastOnce} (our {@code --bigQueryAtLeastOnce} sets it, see {@code
+   * AiprodPipeline.create}).
+   */
   static Method method(PipelineOptions options) {
-    return options.as(AiprodOptions.class).getBigQueryAtLeastOnce()
+    return options.as(BigQueryOptions.class).getUseStorageWriteApiAtLeastOnce()
         ? Method.STORAGE_API_AT_LEAST_ONCE
         : Method.STORAGE_WRITE_API;
   }

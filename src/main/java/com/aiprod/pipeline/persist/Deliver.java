@@ -1,9 +1,16 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.audit.AuditEvent;
-import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.jobstore.FirestoreClients;
+import com.aiprod.pipeline.jobstore.FirestoreDocumentsFn;
+import com.aiprod.pipeline.jobstore.JobDocuments;
+import com.aiprod.pipeline.jobstore.JobStore;
+import com.aiprod.pipeline.jobstore.WriteJobDocuments;
+import com.aiprod.pipeline.jobstore.WriteJobDocumentsInOrder;
+import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.OutcomePart;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.ShotResult;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -281,7 +288,7 @@ public final class Deliver {
       if (ended == null || !ended.getMessageId().equals(job.getMessageId())) {
         return; // Admit saw it ended with this message id; documents never move back
       }
-      OutcomeParts.ofDocument(doc).forEach(out.get(StageTags.OUTCOMES)::output);
+      JobDocuments.outcomeParts(doc).forEach(out.get(StageTags.OUTCOMES)::output);
       out.get(ENDED).output(ended);
     }
   }

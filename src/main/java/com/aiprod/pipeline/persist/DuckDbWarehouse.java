@@ -1,8 +1,9 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.Coders;
-import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.kernel.Coders;
 import com.aiprod.pipeline.kernel.OutcomePart;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.DeadLetter;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;

@@ -1,24 +1,23 @@
 package com.aiprod.pipeline.persist;
 
+import com.aiprod.pipeline.jobstore.JobDocuments;
+import com.aiprod.pipeline.jobstore.WriteJobDocumentsInOrder;
 import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.model.JobState;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.firestore.v1.Document;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.values.Row;
 
 /**
  * Which committed writes make up a message's outcome ({@link OutcomePart}): a {@code dead_letters}
- * row is the whole outcome; a terminal job's outcome is its document ({@link #ofDocument}, from
- * {@link WriteJobDocumentsInOrder} and {@link Deliver.EndedJobRows}), its {@code job_results} row
- * and the {@code audit_events} row of its terminal document write ({@code write_job_document} with
- * a terminal {@code state} in its details). The writers emit these parts; they do not know who
- * acknowledges the message.
+ * row is the whole outcome; a terminal job's outcome is its document ({@link
+ * JobDocuments#outcomeParts}, from {@link WriteJobDocumentsInOrder} and {@link
+ * Deliver.EndedJobRows}), its {@code job_results} row and the {@code audit_events} row of its
+ * terminal document write ({@code write_job_document} with a terminal {@code state} in its
+ * details). The writers emit these parts; they do not know who acknowledges the message.
  */
 public final class OutcomeParts {
   static final String WRITE_JOB_DOCUMENT = "write_job_document";
@@ -63,29 +62,6 @@ public final class OutcomeParts {
         row.getString("message_id"),
         audit ? row.getString("action") : null,
         audit ? row.getString("details") : null);
-  }
-
-  /**
-   * The outcome parts a committed (or already so) job document is: when terminal, its job's
-   * document part, and for a CANCELLED one the whole outcome of the cancel it names ({@code
-   * cancel_message_id}).
-   */
-  public static List<OutcomePart> ofDocument(@Nullable Document doc) {
-    if (doc == null
-        || !doc.getFieldsMap().containsKey(JobDocuments.STATE)
-        || !JobDocuments.state(doc).isTerminal()) {
-      return List.of();
-    }
-    List<OutcomePart> parts = new ArrayList<>(2);
-    String messageId = JobDocuments.string(doc, JobDocuments.MESSAGE_ID);
-    if (messageId != null) {
-      parts.add(OutcomePart.of(messageId, OutcomePart.Part.JOB_DOCUMENT));
-    }
-    String cancel = JobDocuments.string(doc, JobDocuments.CANCEL_MESSAGE_ID);
-    if (cancel != null) {
-      parts.add(OutcomePart.whole(cancel)); // the cancel's outcome: its job's CANCELLED document
-    }
-    return parts;
   }
 
   /**

@@ -1,6 +1,8 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.ingest.Redaction;
+import com.aiprod.pipeline.kernel.DeadLetters;
+import com.aiprod.pipeline.model.DeadLetter;
+import com.aiprod.pipeline.model.Redaction;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

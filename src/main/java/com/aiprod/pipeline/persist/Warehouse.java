@@ -1,6 +1,7 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.DeadLetter;
 import java.io.Serializable;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;

@@ -1,6 +1,7 @@
 package com.aiprod.pipeline.persist;
 
-import com.aiprod.pipeline.audit.AuditEvent;
+import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.HistoryEntry;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;

@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.plan;
 
+import com.aiprod.pipeline.catalog.ShotGrid;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.ShotSpec;
 import com.aiprod.pipeline.vertex.GeminiClient;

@@ -1,6 +1,8 @@
 package com.aiprod.pipeline.plan;
 
+import com.aiprod.pipeline.catalog.ShotGrid;
 import com.aiprod.pipeline.model.JobRequest;
+import com.aiprod.pipeline.model.ScriptText;
 import com.aiprod.pipeline.model.ShotSpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -76,32 +78,9 @@ public final class LocalPlanner {
     return Collections.unmodifiableList(shots);
   }
 
-  /** The content's sentences, in order (see the class comment). */
+  /** The script's sentences ({@link ScriptText#sentences}). */
   public static List<String> sentences(String content, String lang) {
-    List<String> out = new ArrayList<>();
-    if (content == null) {
-      return out;
-    }
-    BreakIterator it = BreakIterator.getSentenceInstance(locale(lang));
-    for (String line : content.split("\n")) {
-      it.setText(line);
-      int start = it.first();
-      for (int end = it.next(); end != BreakIterator.DONE; start = end, end = it.next()) {
-        String s = line.substring(start, end).strip();
-        if (!s.isEmpty()) {
-          out.add(s);
-        }
-      }
-    }
-    return out;
-  }
-
-  /** The locale of a request {@code lang} ({@code en}, {@code ja}, ...); ROOT when unknown. */
-  public static Locale locale(String lang) {
-    if (lang == null || lang.isBlank()) {
-      return Locale.ROOT;
-    }
-    return Locale.forLanguageTag(lang);
+    return ScriptText.sentences(content, lang);
   }
 
   /** Script slice of each of {@code shots} shots; every sentence lands in at least one. */

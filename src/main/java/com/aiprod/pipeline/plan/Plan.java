@@ -1,8 +1,8 @@
 package com.aiprod.pipeline.plan;
 
-import com.aiprod.pipeline.JobStageFn;
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.kernel.JobStageFn;
+import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ShotSpec;
@@ -144,7 +144,7 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
       out.get(StageTags.JOBS).output(plannedJob.transition(JobState.RENDERING, now, "rendering"));
     }
 
-    private com.aiprod.pipeline.audit.AuditEvent apiCall(Job job, GeminiPlanner.Outcome o) {
+    private com.aiprod.pipeline.model.AuditEvent apiCall(Job job, GeminiPlanner.Outcome o) {
       ObjectNode d =
           AuditEvents.details()
               .put("provider", "vertex-ai")
@@ -184,7 +184,7 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
           "gemini-plan");
     }
 
-    private com.aiprod.pipeline.audit.AuditEvent fallback(Job job, GeminiPlanner.Outcome o) {
+    private com.aiprod.pipeline.model.AuditEvent fallback(Job job, GeminiPlanner.Outcome o) {
       ObjectNode d =
           AuditEvents.details()
               .put("from", gemini.label())

@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.qa;
 
+import com.aiprod.pipeline.model.ScriptText;
 import com.aiprod.pipeline.model.ShotSpec;
-import com.aiprod.pipeline.plan.LocalPlanner;
 import java.io.Serializable;
 import java.text.BreakIterator;
 import java.text.Normalizer;
@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  *
  * <ol>
  *   <li>The content is split into sentences exactly as the planner does ({@link
- *       LocalPlanner#sentences}).
+ *       ScriptText#sentences}).
  *   <li>Words: text is NFKC-normalised and lower-cased (locale-independent), then cut with {@link
  *       BreakIterator#getWordInstance(Locale)} for the request's {@code lang}; tokens without a
  *       letter or digit (punctuation, spaces) are dropped. Case, punctuation and full-width forms
@@ -191,7 +191,7 @@ public final class CoverageHeuristic {
 
   /** Coverage of {@code content}'s sentences by {@code prompts}, with the details. */
   public static Coverage evaluate(String content, String lang, List<String> prompts) {
-    List<String> sentences = LocalPlanner.sentences(content, lang);
+    List<String> sentences = ScriptText.sentences(content, lang);
     List<Set<String>> promptWords = new ArrayList<>();
     for (String p : prompts) {
       promptWords.add(words(p, lang));
@@ -241,7 +241,7 @@ public final class CoverageHeuristic {
       return out;
     }
     String norm = Normalizer.normalize(text, Normalizer.Form.NFKC).toLowerCase(Locale.ROOT);
-    BreakIterator it = BreakIterator.getWordInstance(LocalPlanner.locale(lang));
+    BreakIterator it = BreakIterator.getWordInstance(ScriptText.locale(lang));
     it.setText(norm);
     int start = it.first();
     for (int end = it.next(); end != BreakIterator.DONE; start = end, end = it.next()) {

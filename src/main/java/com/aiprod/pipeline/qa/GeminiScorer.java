@@ -1,9 +1,10 @@
 package com.aiprod.pipeline.qa;
 
+import com.aiprod.pipeline.media.FrameSampler;
+import com.aiprod.pipeline.media.OutputFiles;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.ShotSpec;
-import com.aiprod.pipeline.render.OutputFiles;
 import com.aiprod.pipeline.vertex.GeminiClient;
 import com.aiprod.pipeline.vertex.GeminiException;
 import com.fasterxml.jackson.core.JsonParser;

@@ -1,5 +1,7 @@
 package com.aiprod.pipeline.qa;
 
+import com.aiprod.pipeline.media.Mp4Inspector;
+import com.aiprod.pipeline.media.VideoInfo;
 import com.google.auto.value.AutoValue;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package com.aiprod.pipeline.qa;
 
-import com.aiprod.pipeline.JobStageFn;
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.audit.AuditEvent;
-import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.kernel.JobStageFn;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.vertex.GeminiClient;
 import com.aiprod.pipeline.vertex.GeminiConfig;

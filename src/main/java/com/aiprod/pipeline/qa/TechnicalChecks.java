@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.qa;
 
+import com.aiprod.pipeline.media.VideoInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.qa;
 
+import com.aiprod.pipeline.media.PreviewCard;
 import com.aiprod.pipeline.model.Preset;
-import com.aiprod.pipeline.render.PreviewCard;
 import com.google.auto.value.AutoValue;
 import java.io.Serializable;
 import org.apache.beam.sdk.schemas.AutoValueSchema;

@@ -1,12 +1,13 @@
 package com.aiprod.pipeline.qa;
 
-import com.aiprod.pipeline.JobStageFn;
-import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.kernel.JobStageFn;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.media.Mp4Inspector;
+import com.aiprod.pipeline.media.OutputFiles;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ShotSpec;
-import com.aiprod.pipeline.render.OutputFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

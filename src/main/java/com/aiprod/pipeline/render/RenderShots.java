@@ -1,14 +1,14 @@
 package com.aiprod.pipeline.render;
 
-import com.aiprod.pipeline.Coders;
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.audit.AuditEvent;
-import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.catalog.PricingTable;
+import com.aiprod.pipeline.jobstore.FirestoreClients;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.kernel.Coders;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ShotResult;
-import com.aiprod.pipeline.persist.FirestoreClients;
-import com.aiprod.pipeline.price.PricingTable;
 import com.aiprod.pipeline.render.backends.BackendConfig;
 import com.aiprod.pipeline.render.backends.VideoBackend;
 import com.aiprod.pipeline.secrets.SecretAccesses;

@@ -1,9 +1,10 @@
 package com.aiprod.pipeline.render;
 
+import com.aiprod.pipeline.catalog.PricingTable;
+import com.aiprod.pipeline.media.Mp4Inspector;
+import com.aiprod.pipeline.media.OutputFiles;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
-import com.aiprod.pipeline.price.PricingTable;
-import com.aiprod.pipeline.qa.Mp4Inspector;
 import com.aiprod.pipeline.render.ShotRenderState.Phase;
 import com.aiprod.pipeline.render.backends.BackendException;
 import com.aiprod.pipeline.render.backends.PollResult;

@@ -36,7 +36,7 @@ public final class ShotRestriction {
   public static org.apache.beam.sdk.coders.Coder<ShotRestriction> coder() {
     return org.apache.beam.sdk.coders.DelegateCoder.of(
         org.apache.beam.sdk.coders.NullableCoder.of(
-            com.aiprod.pipeline.Coders.schema(ShotRenderState.class)),
+            com.aiprod.pipeline.kernel.Coders.schema(ShotRenderState.class)),
         ShotRestriction::state,
         ShotRestriction::new);
   }

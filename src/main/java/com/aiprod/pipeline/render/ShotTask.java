@@ -1,10 +1,10 @@
 package com.aiprod.pipeline.render;
 
+import com.aiprod.pipeline.catalog.Router;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.Preset;
 import com.aiprod.pipeline.model.ShotSpec;
-import com.aiprod.pipeline.price.Router;
 import com.google.auto.value.AutoValue;
 import java.util.ArrayList;
 import java.util.List;

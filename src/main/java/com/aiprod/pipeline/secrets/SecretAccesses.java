@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.secrets;
 
-import com.aiprod.pipeline.audit.AuditEvent;
-import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.model.AuditEvent;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.tools;
 
-import com.aiprod.pipeline.persist.JobDocuments;
-import com.aiprod.pipeline.persist.JobStore;
+import com.aiprod.pipeline.jobstore.JobDocuments;
+import com.aiprod.pipeline.jobstore.JobStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

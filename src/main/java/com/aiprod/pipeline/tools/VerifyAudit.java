@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.tools;
 
-import com.aiprod.pipeline.audit.AuditEvents;
 import com.aiprod.pipeline.audit.AuditSignatures;
+import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.secrets.ResolvedSecret;
 import com.aiprod.pipeline.secrets.SecretAccessException;
 import com.aiprod.pipeline.secrets.SecretAccesses;

@@ -1,9 +1,9 @@
 package com.aiprod.pipeline.validate;
 
+import com.aiprod.pipeline.catalog.Money;
+import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.Preset;
-import com.aiprod.pipeline.price.Money;
-import com.aiprod.pipeline.price.PricingTable;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;

@@ -1,14 +1,14 @@
 package com.aiprod.pipeline.validate;
 
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.auth.AuthenticatedRequest;
-import com.aiprod.pipeline.auth.Principal;
-import com.aiprod.pipeline.ingest.RequestMessage;
+import com.aiprod.pipeline.catalog.PricingTable;
+import com.aiprod.pipeline.kernel.DeadLetters;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuthenticatedRequest;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
+import com.aiprod.pipeline.model.Principal;
 import com.aiprod.pipeline.model.ReasonCode;
-import com.aiprod.pipeline.persist.DeadLetters;
-import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.model.RequestMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 import org.apache.beam.sdk.metrics.Counter;

@@ -1,6 +1,6 @@
 package com.aiprod.pipeline.vertex;
 
-import com.aiprod.pipeline.ingest.Redaction;
+import com.aiprod.pipeline.model.Redaction;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

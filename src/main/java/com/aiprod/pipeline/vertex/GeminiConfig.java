@@ -1,6 +1,5 @@
 package com.aiprod.pipeline.vertex;
 
-import com.aiprod.pipeline.options.AiprodOptions;
 import java.io.Serializable;
 import java.net.URI;
 import java.time.Duration;
@@ -97,26 +96,6 @@ public final class GeminiConfig implements Serializable {
         timeoutSeconds,
         DEFAULT_MAX_ATTEMPTS,
         DEFAULT_BACKOFF_MILLIS);
-  }
-
-  /**
-   * The configuration the options ask for, or null when {@code --geminiModel} is empty (Gemini not
-   * configured). Needs {@code --project}; uses worker credentials.
-   */
-  public static @Nullable GeminiConfig fromOptions(AiprodOptions o) {
-    if (o.getGeminiModel() == null || o.getGeminiModel().isBlank()) {
-      return null;
-    }
-    if (o.getProject() == null || o.getProject().isBlank()) {
-      throw new IllegalArgumentException("--geminiModel needs --project (the Vertex AI project)");
-    }
-    return of(
-        o.getVertexEndpoint(),
-        o.getProject(),
-        o.getVertexLocation(),
-        o.getGeminiModel().strip(),
-        VertexAuth.applicationDefault(),
-        o.getBackendRequestTimeoutSeconds());
   }
 
   /** The same configuration with another retry budget (tests use short backoffs). */

@@ -5,14 +5,14 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 
-import com.aiprod.pipeline.Coders;
-import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.kernel.Coders;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.media.PreviewCard;
+import com.aiprod.pipeline.media.PreviewEncoder;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
-import com.aiprod.pipeline.render.PreviewCard;
-import com.aiprod.pipeline.render.PreviewEncoder;
 import com.aiprod.pipeline.testing.StageFixtures;
 import java.nio.file.Path;
 import java.util.List;

@@ -6,11 +6,11 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.aiprod.pipeline.qa.Mp4Inspector;
-import com.aiprod.pipeline.qa.Mp4Reader;
-import com.aiprod.pipeline.qa.VideoInfo;
-import com.aiprod.pipeline.render.PreviewCard;
-import com.aiprod.pipeline.render.PreviewEncoder;
+import com.aiprod.pipeline.media.Mp4Inspector;
+import com.aiprod.pipeline.media.Mp4Reader;
+import com.aiprod.pipeline.media.PreviewCard;
+import com.aiprod.pipeline.media.PreviewEncoder;
+import com.aiprod.pipeline.media.VideoInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

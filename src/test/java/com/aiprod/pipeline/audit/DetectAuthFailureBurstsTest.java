@@ -4,6 +4,8 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.model.AuditEvent;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.testing.PAssert;
@@ -110,7 +112,7 @@ class DetectAuthFailureBurstsTest {
   void theAlertFiresWhenTheThresholdIsReachedNotWhenTheMinuteCloses() {
     TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
     TestStream.Builder<AuditEvent> stream =
-        TestStream.create(com.aiprod.pipeline.Coders.schema(AuditEvent.class))
+        TestStream.create(com.aiprod.pipeline.kernel.Coders.schema(AuditEvent.class))
             .advanceWatermarkTo(new Instant(T0));
     List<TimestampedValue<AuditEvent>> first = new ArrayList<>();
     for (int i = 0; i < 25; i++) {

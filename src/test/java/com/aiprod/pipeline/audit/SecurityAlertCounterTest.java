@@ -3,6 +3,8 @@ package com.aiprod.pipeline.audit;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.secrets.SecretSource;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,6 +8,8 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.startsWith;
 
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.persist.Deliver;
 import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.secrets.SecretSource;

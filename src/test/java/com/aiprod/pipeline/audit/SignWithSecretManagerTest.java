@@ -6,6 +6,8 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItems;
 
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.persist.Deliver;
 import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.secrets.LocalSecretManager;

@@ -14,10 +14,12 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.audit.AuditEvent;
-import com.aiprod.pipeline.ingest.RequestMessage;
-import com.aiprod.pipeline.persist.DeadLetter;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuthenticatedRequest;
+import com.aiprod.pipeline.model.DeadLetter;
+import com.aiprod.pipeline.model.Principal;
+import com.aiprod.pipeline.model.RequestMessage;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.HashMap;

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.aiprod.pipeline.model.Principal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

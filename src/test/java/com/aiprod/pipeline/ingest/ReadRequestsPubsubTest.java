@@ -12,6 +12,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.aiprod.pipeline.model.RequestMessage;
 import com.aiprod.pipeline.testing.PubsubEmulator;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

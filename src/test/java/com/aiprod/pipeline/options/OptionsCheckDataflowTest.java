@@ -5,7 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.catalog.PricingTable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

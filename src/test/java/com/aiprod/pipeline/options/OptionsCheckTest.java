@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.aiprod.pipeline.AiprodPipeline;
-import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.catalog.PricingTable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -10,8 +10,8 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.persist.Warehouse;
-import com.aiprod.pipeline.price.PricingTable;
 import com.aiprod.pipeline.secrets.SecretSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -8,8 +8,9 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.audit.AuditEvent;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.options.AiprodOptions;
 import com.google.api.services.bigquery.model.Table;
@@ -202,8 +203,7 @@ class BigQueryWarehouseTest {
 
   @Test
   void atLeastOnceSwitchWritesWithTheDefaultStream() throws Exception {
-    Pipeline p = pipeline("--bigQueryAtLeastOnce=true");
-    assertThat(p.getOptions().as(AiprodOptions.class).getBigQueryAtLeastOnce(), equalTo(true));
+    Pipeline p = pipeline("--useStorageWriteApiAtLeastOnce=true");
     assertThat(BigQueryWarehouse.method(p.getOptions()), equalTo(Method.STORAGE_API_AT_LEAST_ONCE));
     List<PCollection<DeadLetter>> refused = writeAll(p);
     PAssert.that(PCollectionList.of(refused).apply(Flatten.pCollections())).empty();

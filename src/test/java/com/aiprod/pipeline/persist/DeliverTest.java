@@ -7,10 +7,12 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 
-import com.aiprod.pipeline.audit.AuditEvent;
-import com.aiprod.pipeline.audit.AuditEvents;
-import com.aiprod.pipeline.ingest.RequestMessage;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.kernel.DeadLetters;
+import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.ReasonCode;
+import com.aiprod.pipeline.model.RequestMessage;
 import com.aiprod.pipeline.model.ShotResult;
 import java.nio.file.Path;
 import java.sql.Connection;

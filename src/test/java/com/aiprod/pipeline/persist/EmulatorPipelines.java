@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.persist;
 
+import com.aiprod.pipeline.jobstore.JobStore;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.tools.ExportJobs;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -5,6 +5,9 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.nullValue;
 
+import com.aiprod.pipeline.jobstore.ExistingJobLookup;
+import com.aiprod.pipeline.jobstore.JobLookup;
+import com.aiprod.pipeline.jobstore.WriteJobDocuments;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import java.util.ArrayList;

@@ -5,6 +5,8 @@ import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import com.aiprod.pipeline.jobstore.JobDocuments;
+import com.aiprod.pipeline.jobstore.JobStore;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.google.firestore.v1.Document;

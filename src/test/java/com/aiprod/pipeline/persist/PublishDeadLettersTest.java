@@ -8,8 +8,10 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.aiprod.pipeline.ingest.RequestMessage;
+import com.aiprod.pipeline.kernel.DeadLetters;
+import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.ReasonCode;
+import com.aiprod.pipeline.model.RequestMessage;
 import com.aiprod.pipeline.testing.PubsubEmulator;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -3,6 +3,9 @@ package com.aiprod.pipeline.persist;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import com.aiprod.pipeline.jobstore.JobDocuments;
+import com.aiprod.pipeline.jobstore.JobStore;
+import com.aiprod.pipeline.jobstore.WriteJobDocuments;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.google.firestore.v1.Precondition;

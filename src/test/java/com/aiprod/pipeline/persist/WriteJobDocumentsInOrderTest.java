@@ -3,10 +3,11 @@ package com.aiprod.pipeline.persist;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
-import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.jobstore.FirestoreClients;
+import com.aiprod.pipeline.jobstore.WriteJobDocumentsInOrder;
 import com.aiprod.pipeline.kernel.OutcomePart;
+import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.Job;
-import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -35,11 +36,20 @@ class WriteJobDocumentsInOrderTest {
     EMULATOR.clear(EmulatorPipelines.PROJECT);
   }
 
+  private static List<String> messageIds(int n) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ids.add(TestData.received("acme", jobId(i)).getMessageId());
+    }
+    return ids;
+  }
+
   private static String jobId(int i) {
     return String.format("job-%08d", i);
   }
 
-  private void write(List<Job> jobs) {
+  /** Writes {@code jobs}; the documents of {@code terminalIds} are (or were already) terminal. */
+  private void write(List<Job> jobs, List<String> terminalIds) {
     Pipeline p = EmulatorPipelines.pipeline(EMULATOR);
     PCollectionTuple written =
         p.apply(Create.of(jobs))
@@ -48,13 +58,10 @@ class WriteJobDocumentsInOrderTest {
                     EmulatorPipelines.store(EMULATOR),
                     FirestoreClients.of(EmulatorPipelines.PROJECT, null, EMULATOR.hostPort())));
     PAssert.that(written.get(StageTags.DEAD_LETTERS)).empty();
-    // Every terminal document committed (or found so) is its job's document part, no other.
+    // Every terminal document committed, or found so when an update came too late, is its
+    // job's document part, and nothing else is.
     List<OutcomePart> expected = new ArrayList<>();
-    jobs.stream()
-        .filter(j -> JobState.valueOf(j.getState()).isTerminal())
-        .map(j -> OutcomePart.of(j.getMessageId(), OutcomePart.Part.JOB_DOCUMENT))
-        .distinct()
-        .forEach(expected::add);
+    terminalIds.forEach(id -> expected.add(OutcomePart.of(id, OutcomePart.Part.JOB_DOCUMENT)));
     PAssert.that(written.get(StageTags.OUTCOMES).apply(Distinct.create()))
         .containsInAnyOrder(expected);
     p.run().waitUntilFinish();
@@ -72,7 +79,7 @@ class WriteJobDocumentsInOrderTest {
       }
     }
     Collections.shuffle(jobs, new Random(11));
-    write(jobs);
+    write(jobs, messageIds(30));
 
     JsonNode docs = EmulatorPipelines.export(EMULATOR, dir.resolve("jobs.json"));
     assertThat(docs.size(), equalTo(30));
@@ -93,8 +100,8 @@ class WriteJobDocumentsInOrderTest {
       second.add(TestData.received("acme", jobId(i)));
       second.add(TestData.planned("acme", jobId(i)));
     }
-    write(first);
-    write(second);
+    write(first, messageIds(10));
+    write(second, messageIds(10)); // stale updates: the terminal documents found are the parts
 
     JsonNode docs = EmulatorPipelines.export(EMULATOR, dir.resolve("jobs.json"));
     for (JsonNode d : docs) {

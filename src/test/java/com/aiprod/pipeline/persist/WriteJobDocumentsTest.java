@@ -4,6 +4,8 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import com.aiprod.pipeline.jobstore.WriteJobDocuments;
+import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -12,6 +12,7 @@ import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.startsWith;
 
+import com.aiprod.pipeline.catalog.ShotGrid;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.ShotSpec;
 import java.util.HashSet;

@@ -14,7 +14,7 @@ import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
-import com.aiprod.pipeline.StageTags;
+import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.ShotSpec;
 import java.util.List;

@@ -19,12 +19,13 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.admit.SpendLedger;
-import com.aiprod.pipeline.audit.AuditEvent;
+import com.aiprod.pipeline.catalog.PricingTable;
+import com.aiprod.pipeline.catalog.SpendLedger;
+import com.aiprod.pipeline.jobstore.FirestoreClients;
 import com.aiprod.pipeline.kernel.BackendHealth;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.Job;
-import com.aiprod.pipeline.persist.FirestoreClients;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.testing.StageFixtures;
 import java.time.Instant;

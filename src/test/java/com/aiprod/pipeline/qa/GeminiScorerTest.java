@@ -13,12 +13,13 @@ import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.aiprod.pipeline.media.FrameSampler;
+import com.aiprod.pipeline.media.PreviewCard;
+import com.aiprod.pipeline.media.PreviewEncoder;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ShotSpec;
 import com.aiprod.pipeline.plan.LocalPlanner;
-import com.aiprod.pipeline.render.PreviewCard;
-import com.aiprod.pipeline.render.PreviewEncoder;
 import com.aiprod.pipeline.vertex.FakeGeminiServer;
 import com.aiprod.pipeline.vertex.FakeGeminiServer.Answer;
 import com.aiprod.pipeline.vertex.GeminiClient;

@@ -13,10 +13,10 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.startsWith;
 
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.audit.AuditEvent;
 import com.aiprod.pipeline.decide.Decide;
 import com.aiprod.pipeline.decide.DecisionRules;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.vertex.FakeGeminiServer;

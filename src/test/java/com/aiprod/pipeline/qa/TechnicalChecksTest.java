@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.is;
 
+import com.aiprod.pipeline.media.VideoInfo;
 import com.aiprod.pipeline.model.Preset;
 import java.util.HashMap;
 import java.util.Map;

@@ -16,14 +16,14 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.nullValue;
 
-import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.assemble.AssembleJobs;
-import com.aiprod.pipeline.audit.AuditEvent;
+import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.decide.Decide;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.plan.Plan;
-import com.aiprod.pipeline.price.PricingTable;
 import com.aiprod.pipeline.qa.SemanticQa;
 import com.aiprod.pipeline.qa.TechnicalQa;
 import com.aiprod.pipeline.render.backends.BackendConfig;

@@ -13,15 +13,15 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
-import com.aiprod.pipeline.StageTags;
 import com.aiprod.pipeline.assemble.AssembleJobs;
-import com.aiprod.pipeline.audit.AuditEvent;
+import com.aiprod.pipeline.catalog.PricingTable;
+import com.aiprod.pipeline.jobstore.JobDocuments;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.ShotResult;
-import com.aiprod.pipeline.persist.JobDocuments;
 import com.aiprod.pipeline.persist.WarehouseRows;
 import com.aiprod.pipeline.plan.Plan;
-import com.aiprod.pipeline.price.PricingTable;
 import com.aiprod.pipeline.render.backends.Loopback.Resp;
 import com.aiprod.pipeline.testing.FakeProviders;
 import com.google.firestore.v1.Value;
@@ -235,7 +235,7 @@ class RenderWithProvidersTest {
             .build();
     TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
     TestStream.Builder<Job> stream =
-        TestStream.create(com.aiprod.pipeline.Coders.schema(Job.class)).addElements(job);
+        TestStream.create(com.aiprod.pipeline.kernel.Coders.schema(Job.class)).addElements(job);
     // Processing time moves in 500 ms steps; each step fires the shots' due timers (first poll
     // after 50 ms, then 75, 113 ... ms), so a shot needs several steps: it never waits in place.
     for (int i = 0; i < 12; i++) {

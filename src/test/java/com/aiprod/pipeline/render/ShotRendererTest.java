@@ -13,10 +13,10 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.nullValue;
 
+import com.aiprod.pipeline.catalog.PricingTable;
+import com.aiprod.pipeline.media.Mp4Inspector;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
-import com.aiprod.pipeline.price.PricingTable;
-import com.aiprod.pipeline.qa.Mp4Inspector;
 import com.aiprod.pipeline.render.backends.BackendConfig;
 import com.aiprod.pipeline.render.backends.Loopback.Resp;
 import com.aiprod.pipeline.render.backends.VideoBackend;

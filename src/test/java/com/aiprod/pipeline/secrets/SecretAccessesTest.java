@@ -8,8 +8,8 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.not;
 
-import com.aiprod.pipeline.audit.AuditEvent;
-import com.aiprod.pipeline.audit.AuditEvents;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.model.AuditEvent;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
 package com.aiprod.pipeline.testing;
 
-import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.render.backends.BackendConfig;
 import com.aiprod.pipeline.render.backends.Loopback;
 import com.aiprod.pipeline.render.backends.Loopback.Req;

@@ -1,13 +1,13 @@
 package com.aiprod.pipeline.testing;
 
-import com.aiprod.pipeline.audit.AuditEvent;
-import com.aiprod.pipeline.audit.AuditEvents;
-import com.aiprod.pipeline.ingest.RequestMessage;
+import com.aiprod.pipeline.catalog.PricingTable;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.JobState;
-import com.aiprod.pipeline.persist.DeadLetter;
-import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.model.RequestMessage;
 import com.aiprod.pipeline.validate.RequestValidator;
 import com.aiprod.pipeline.validate.ValidationResult;
 import java.nio.charset.StandardCharsets;

@@ -9,8 +9,8 @@ import static org.hamcrest.Matchers.matchesPattern;
 
 import com.aiprod.pipeline.auth.AuthConfig;
 import com.aiprod.pipeline.auth.AuthResult;
-import com.aiprod.pipeline.auth.Principal;
 import com.aiprod.pipeline.auth.TokenVerifier;
+import com.aiprod.pipeline.model.Principal;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

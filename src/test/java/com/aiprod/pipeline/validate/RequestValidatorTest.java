@@ -16,9 +16,9 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.model.JobRequest;
 import com.aiprod.pipeline.model.ReasonCode;
-import com.aiprod.pipeline.price.PricingTable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
@@ -604,8 +604,8 @@ class RequestValidatorTest {
 
     @Test
     void backendIdsComeFromTheGivenPricingTable() {
-      com.aiprod.pipeline.price.PricingTable custom =
-          com.aiprod.pipeline.price.PricingTable.parse(
+      com.aiprod.pipeline.catalog.PricingTable custom =
+          com.aiprod.pipeline.catalog.PricingTable.parse(
               ("{\"as_of\": \"2027-01-01\","
                       + " \"backends\": [{\"id\": \"kling\", \"api\": \"k\", \"usd_per_second\": 0.1,"
                       + " \"prior_quality\": 0.95, \"clip_seconds\": [5]}]}")

@@ -12,13 +12,13 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 
-import com.aiprod.pipeline.StageTags;
-import com.aiprod.pipeline.auth.AuthenticatedRequest;
-import com.aiprod.pipeline.auth.Principal;
+import com.aiprod.pipeline.catalog.PricingTable;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuthenticatedRequest;
+import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobRequest;
-import com.aiprod.pipeline.persist.DeadLetter;
-import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.model.Principal;
 import com.aiprod.pipeline.testing.StageFixtures;
 import java.util.Comparator;
 import java.util.List;

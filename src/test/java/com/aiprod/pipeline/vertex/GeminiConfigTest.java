@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.aiprod.pipeline.options.AiprodOptions;
+import com.aiprod.pipeline.options.PipelineConfig;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -23,14 +24,14 @@ class GeminiConfigTest {
 
   @Test
   void anEmptyModelMeansGeminiIsNotConfigured() {
-    assertThat(GeminiConfig.fromOptions(options("--project=p")), nullValue());
-    assertThat(GeminiConfig.fromOptions(options("--project=p", "--geminiModel= ")), nullValue());
+    assertThat(PipelineConfig.gemini(options("--project=p")), nullValue());
+    assertThat(PipelineConfig.gemini(options("--project=p", "--geminiModel= ")), nullValue());
   }
 
   @Test
   void optionsBuildTheConfiguration() {
     GeminiConfig c =
-        GeminiConfig.fromOptions(
+        PipelineConfig.gemini(
             options(
                 "--project=my-proj",
                 "--geminiModel=gemini-2.5-flash",
@@ -51,7 +52,7 @@ class GeminiConfigTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> GeminiConfig.fromOptions(options("--geminiModel=gemini-2.5-flash")));
+            () -> PipelineConfig.gemini(options("--geminiModel=gemini-2.5-flash")));
     assertThat(e.getMessage(), containsString("--project"));
   }
 

@@ -1,6 +1,6 @@
 package com.aiprod.pipeline.render.backends;
 
-import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.secrets.SecretResolver;
 import com.aiprod.pipeline.secrets.SecretSource;
 import com.aiprod.pipeline.vertex.VertexAuth;

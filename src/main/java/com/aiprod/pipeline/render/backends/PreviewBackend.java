@@ -1,9 +1,9 @@
 package com.aiprod.pipeline.render.backends;
 
+import com.aiprod.pipeline.media.OutputFiles;
+import com.aiprod.pipeline.media.PreviewCard;
+import com.aiprod.pipeline.media.PreviewEncoder;
 import com.aiprod.pipeline.model.ShotSpec;
-import com.aiprod.pipeline.render.OutputFiles;
-import com.aiprod.pipeline.render.PreviewCard;
-import com.aiprod.pipeline.render.PreviewEncoder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

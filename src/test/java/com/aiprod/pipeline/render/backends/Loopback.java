@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.render.backends;
 
-import com.aiprod.pipeline.render.PreviewCard;
-import com.aiprod.pipeline.render.PreviewEncoder;
+import com.aiprod.pipeline.media.PreviewCard;
+import com.aiprod.pipeline.media.PreviewEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;

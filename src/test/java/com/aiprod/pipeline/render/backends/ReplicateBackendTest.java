@@ -11,7 +11,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.render.backends.BackendException.Kind;
 import com.aiprod.pipeline.render.backends.Loopback.Req;
 import com.aiprod.pipeline.render.backends.Loopback.Resp;

@@ -1,0 +1,232 @@
+package com.aiprod.pipeline;
+
+import com.aiprod.pipeline.flink.LiveCounters;
+import com.aiprod.pipeline.options.AiprodOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.joda.time.Duration;
+
+/**
+ * The local-run harness around a pipeline that {@code main} started: runner settings that let it
+ * watch the run (DirectRunner, Flink), a progress line every few seconds, {@code
+ * --stopAfterOutcomes}, and a clean cancel on SIGTERM. Nothing here is part of the graph.
+ */
+final class LocalRun {
+  private LocalRun() {}
+
+  /** Checkpoint interval of a streaming run on Flink when none is given (ms). */
+  static final long DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS = 10_000;
+
+  /**
+   * Runner options that let {@code main} watch the run ({@link #awaitWithProgress}) and cancel it;
+   * called after {@link #create} (which decides streaming).
+   *
+   * <ul>
+   *   <li>DirectRunner: {@code blockOnRun=false}, or {@code run()} never returns in streaming.
+   *   <li>FlinkRunner, streaming: {@code attachedMode=false} unless given, for the same reason
+   *       (attached, {@code run()} returns only when the job ends; detached, the result is a live
+   *       handle on the Flink job: state, metrics and cancel). A checkpoint interval of {@value
+   *       #DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS} ms unless given: PubsubIO acknowledges messages
+   *       only when a checkpoint completes, so without checkpoints nothing is ever acknowledged and
+   *       every message is redelivered to the next run. Batch on Flink stays attached ({@code
+   *       run()} returns when the job is done, with its final metrics). Embedded ({@code [local]},
+   *       {@code [auto]}) and without {@code --flinkConfDir}: a generated Flink configuration
+   *       registers {@link LiveCounters}, since Beam on Flink streaming gives the result its
+   *       metrics only when the job ends.
+   * </ul>
+   */
+  public static void forMainLoop(AiprodOptions options, String[] args) {
+    String runner = options.getRunner().getSimpleName();
+    if (runner.equals("DirectRunner")) {
+      options.as(DirectOptions.class).setBlockOnRun(false);
+    } else if (runner.equals("FlinkRunner") && options.isStreaming()) {
+      FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+      if (!given(args, "attachedMode")) {
+        flink.setAttachedMode(false);
+      }
+      if (!given(args, "checkpointingInterval")) {
+        flink.setCheckpointingInterval(DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS);
+      }
+      boolean embedded = List.of("[local]", "[auto]").contains(flink.getFlinkMaster());
+      if (embedded && flink.getFlinkConfDir() == null) {
+        try {
+          flink.setFlinkConfDir(LiveCounters.configurationDirectory().toString());
+        } catch (IOException e) {
+          throw new UncheckedIOException("Cannot write the embedded Flink configuration", e);
+        }
+      } else if (options.getStopAfterOutcomes() > 0) {
+        System.out.println(
+            "note: --stopAfterOutcomes needs live counters, which only embedded Flink without"
+                + " --flinkConfDir has: this run's progress shows at its end");
+      }
+    }
+  }
+
+  private static boolean given(String[] args, String option) {
+    for (String a : args) {
+      if (a.equals("--" + option) || a.startsWith("--" + option + "=")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Cancels the run unless it has ended; returns its last known state. */
+  public static PipelineResult.State cancelQuietly(PipelineResult result) {
+    PipelineResult.State state = null;
+    boolean cancelling = false;
+    try {
+      state = result.getState();
+      if (state == null || !state.isTerminal()) {
+        cancelling = true;
+        state = result.cancel();
+        PipelineResult.State after = result.waitUntilFinish(Duration.standardSeconds(20));
+        state = after != null ? after : result.getState(); // null: not ended within the wait
+      }
+    } catch (Exception e) {
+      // Embedded Flink, detached: the cluster shuts down as soon as the cancelled job has ended,
+      // and the result can no longer be asked for anything. The cancel went through.
+      if (cancelling && clusterGone(e)) {
+        state = PipelineResult.State.CANCELLED;
+      }
+    }
+    return state;
+  }
+
+  /** The embedded Flink cluster of a detached run has shut down (the job has ended). */
+  private static boolean clusterGone(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof IllegalStateException
+          && t.getMessage() != null
+          && t.getMessage()
+              .contains("MiniCluster is not yet running or has already been shut down")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Waits for the run, printing a progress line every few seconds. With {@code stopAfterOutcomes} >
+   * 0 (local streaming runs), cancels the run once that many messages have their outcome and the
+   * counts have been still for two polls (the last rows are written).
+   */
+  public static PipelineResult.State awaitWithProgress(
+      PipelineResult result, long stopAfterOutcomes) {
+    String last = "";
+    long stillSince = -1;
+    long lastOutcomes = -1;
+    while (true) {
+      PipelineResult.State state;
+      try {
+        state = result.waitUntilFinish(Duration.standardSeconds(3));
+      } catch (RuntimeException e) {
+        if (!clusterGone(e)) {
+          throw e;
+        }
+        // Only a job that has ended takes its embedded cluster down, and we did not cancel it.
+        System.out.println("the embedded Flink cluster has shut down: the job ended on its own");
+        return PipelineResult.State.FAILED;
+      }
+      Map<String, Long> c = counters(result);
+      String line = progressLine(c);
+      if (!line.equals(last)) {
+        System.out.println(line);
+        last = line;
+      }
+      if (state != null && state.isTerminal()) {
+        return state;
+      }
+      long outcomes = outcomes(c);
+      if (stopAfterOutcomes > 0 && outcomes >= stopAfterOutcomes) {
+        stillSince = outcomes == lastOutcomes ? stillSince + 1 : 0;
+        if (stillSince >= 2) {
+          System.out.println("all " + outcomes + " outcomes reached: cancelling the streaming run");
+          return cancelQuietly(result);
+        }
+      }
+      lastOutcomes = outcomes;
+    }
+  }
+
+  private static final String[] TERMINAL = {
+    "delivered", "needs_review", "rejected", "failed", "cancelled", "estimated"
+  };
+
+  static Map<String, Long> counters(PipelineResult result) {
+    Map<String, Long> c = new TreeMap<>();
+    MetricQueryResults m;
+    try {
+      m =
+          result
+              .metrics()
+              .queryMetrics(
+                  MetricsFilter.builder()
+                      .addNameFilter(MetricNameFilter.inNamespace(LiveCounters.NAMESPACE))
+                      .build());
+    } catch (RuntimeException e) {
+      if (!clusterGone(e)) {
+        throw e;
+      }
+      m = null; // a detached embedded Flink job that has just ended: the live counters remain
+    }
+    if (m != null) {
+      for (MetricResult<Long> r : m.getCounters()) {
+        Long v = r.getAttempted();
+        c.merge(r.getName().getName(), v == null ? 0 : v, Long::sum);
+      }
+    }
+    // Embedded Flink streaming: the result has the counters only at the end; the live ones are
+    // the operators' Flink counters (empty on every other runner).
+    LiveCounters.snapshot().forEach((name, v) -> c.merge(name, v, Math::max));
+    return c;
+  }
+
+  /**
+   * Messages with their terminal outcome so far: terminal jobs (a cancelled job counts for its
+   * submit message), dead letters, and settled cancel requests.
+   */
+  static long outcomes(Map<String, Long> c) {
+    long jobs = 0;
+    for (String s : TERMINAL) {
+      jobs += c.getOrDefault("jobs_" + s, 0L);
+    }
+    return jobs
+        + c.getOrDefault("dead_letters", 0L)
+        + c.getOrDefault("cancel_requests_settled", 0L);
+  }
+
+  static String progressLine(Map<String, Long> c) {
+    long jobs = 0;
+    for (String s : TERMINAL) {
+      jobs += c.getOrDefault("jobs_" + s, 0L);
+    }
+    return String.format(
+        "progress: received %d, authenticated %d, planned %d, shots rendered %d, terminal jobs %d,"
+            + " dead letters %d, outcomes %d",
+        c.getOrDefault("requests_received", 0L),
+        c.getOrDefault("auth_success", 0L),
+        c.getOrDefault("jobs_planned", 0L),
+        c.getOrDefault("shots_succeeded_preview", 0L),
+        jobs,
+        c.getOrDefault("dead_letters", 0L),
+        outcomes(c));
+  }
+
+  /** The Dataflow job id of a submitted run, or its description when the runner gives none. */
+  public static String dataflowJobId(PipelineResult result) {
+    return result instanceof org.apache.beam.runners.dataflow.DataflowPipelineJob job
+        ? job.getJobId()
+        : String.valueOf(result);
+  }
+}

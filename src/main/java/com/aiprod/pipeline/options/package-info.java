@@ -1,0 +1,2 @@
+/** Pipeline options (one interface) and their checks before the graph is built. */
+package com.aiprod.pipeline.options;
