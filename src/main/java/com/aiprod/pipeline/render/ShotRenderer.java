@@ -31,9 +31,14 @@ import javax.annotation.Nullable;
  *       {@link RenderPolicy#attemptTimeoutMillis()} end the attempt: the next candidate of the
  *       router's order takes the shot over (a fallback); with none left the shot fails, and the
  *       reasons of every attempt are in its {@code shot_renders} rows and the job's reason;
- *   <li>every failed call counts against the backend's circuit ({@link CircuitBreaker}); a
- *       candidate whose circuit is open is skipped, and when every remaining candidate is open the
- *       shot waits for the first to close;
+ *   <li>provider faults count against the backend's circuit ({@link CircuitBreaker}): 5xx,
+ *       timeouts, connection failures, malformed answers, bad outputs, attempts timing out, 429
+ *       once its retries are exhausted, generations failed for the provider's own reasons; a
+ *       refusal of the request (4xx on create, a shot the backend cannot render) and a generation
+ *       the provider failed because of its input ({@link PollResult#inputFault()}) do not, so one
+ *       tenant's refused prompts never close a backend for everyone. A candidate whose circuit is
+ *       open is skipped, and when every remaining candidate is open the shot waits for the first to
+ *       close;
  *   <li>a cancelled job stops its shot at the next step (the provider is asked to cancel).
  * </ul>
  *
@@ -375,7 +380,9 @@ public final class ShotRenderer {
           }
         case FAILED:
           calls.add(call(polled, "poll", true, 0, t0, null));
-          breaker.recordFailure(s.backend(), now, policy);
+          if (!r.inputFault()) {
+            breaker.recordFailure(s.backend(), now, policy);
+          }
           return attemptFailed(polled, "the generation failed: " + r.error(), 0.0);
         case SUCCEEDED:
         default:
@@ -424,7 +431,9 @@ public final class ShotRenderer {
     /** A call failed: refresh credentials, retry later, or end the attempt. */
     private ShotRenderState callFailed(
         ShotRenderState s, VideoBackend backend, BackendException e) {
-      breaker.recordFailure(s.backend(), now, policy);
+      if (e.providerFault()) {
+        breaker.recordFailure(s.backend(), now, policy);
+      }
       double billed = s.phase() == Phase.FETCH ? generationCost(s) : 0.0;
       switch (e.kind()) {
         case AUTH:
@@ -438,6 +447,7 @@ public final class ShotRenderer {
           {
             int retry = s.getRetries() + 1;
             if (retry > policy.maxRetries()) {
+              rateLimitedToTheEnd(s, e);
               return attemptFailed(
                   s,
                   "gave up after " + policy.maxRetries() + " retries: " + e.getMessage(),
@@ -445,6 +455,7 @@ public final class ShotRenderer {
             }
             long delay = policy.backoff(retry, e.retryAfterMillis());
             if (now + delay - s.getAttemptStartedMillis() > policy.attemptTimeoutMillis()) {
+              rateLimitedToTheEnd(s, e);
               return attemptFailed(
                   s,
                   "retry in "
@@ -459,6 +470,13 @@ public final class ShotRenderer {
         case PERMANENT:
         default:
           return attemptFailed(s, e.getMessage(), billed);
+      }
+    }
+
+    /** A 429 counts against the circuit only once its retries are exhausted (DESIGN §13). */
+    private void rateLimitedToTheEnd(ShotRenderState s, BackendException e) {
+      if (e.httpStatus() == 429) {
+        breaker.recordFailure(s.backend(), now, policy);
       }
     }
 

@@ -265,6 +265,78 @@ class ShotRendererTest {
   }
 
   @Test
+  void fiveRefusedPromptsFromOneTenantDoNotOpenTheCircuit() throws Exception {
+    providers.runway.onCreate =
+        body -> Resp.json(400, "{\"error\":\"promptText violates the content policy\"}");
+    ShotRenderer r = renderer(RenderPolicy.fast());
+    for (int i = 0; i < 5; i++) {
+      Outcome o = run(r, task(i, RUNWAY, REPLICATE), () -> false);
+      assertThat(o.results.get(0).getError(), containsString("400"));
+      assertThat(o.settled().getBackend(), equalTo(REPLICATE));
+    }
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(false));
+    // Another tenant's good prompt still goes to runway.
+    providers.runway.onCreate = null;
+    Outcome good = run(r, task(0, RUNWAY, REPLICATE), () -> false);
+    assertThat(good.settled().getBackend(), equalTo(RUNWAY));
+    assertThat(good.settled().getStatus(), equalTo("succeeded"));
+    assertThat(providers.runway.creates.get(), equalTo(6));
+  }
+
+  @Test
+  void fiveServerErrorsOpenTheCircuit() throws Exception {
+    providers.runway.onCreate = body -> Resp.json(502, "{\"error\":\"bad gateway\"}");
+    ShotRenderer r = renderer(RenderPolicy.fast());
+    for (int i = 0; i < 5 && !breaker.isOpen(RUNWAY, System.currentTimeMillis()); i++) {
+      run(r, task(i, RUNWAY, REPLICATE), () -> false);
+    }
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(true));
+  }
+
+  @Test
+  void generationsFailedForTheirInputDoNotOpenTheCircuitButTheProvidersOwnFailuresDo()
+      throws Exception {
+    providers.runway.generationsFail = true;
+    providers.runway.failureReason = "SAFETY.INPUT.TEXT";
+    providers.replicate.generationsFail = true;
+    providers.replicate.failureReason = "NSFW content detected. Try a different prompt.";
+    ShotRenderer r = renderer(RenderPolicy.fast());
+    for (int i = 0; i < 5; i++) {
+      Outcome o = run(r, task(i, RUNWAY, REPLICATE), () -> false);
+      assertThat(o.results.get(0).getError(), containsString("SAFETY.INPUT.TEXT"));
+      assertThat(o.settled().getStatus(), equalTo("failed"));
+    }
+    long now = System.currentTimeMillis();
+    assertThat(breaker.isOpen(RUNWAY, now), is(false));
+    assertThat(breaker.isOpen(REPLICATE, now), is(false));
+
+    providers.runway.failureReason = "INTERNAL.BAD_OUTPUT.CODE01";
+    providers.replicate.failureReason = "CUDA out of memory";
+    for (int i = 0; i < 5; i++) {
+      run(r, task(i, RUNWAY, REPLICATE), () -> false);
+    }
+    now = System.currentTimeMillis();
+    assertThat(breaker.isOpen(RUNWAY, now), is(true));
+    assertThat(breaker.isOpen(REPLICATE, now), is(true));
+  }
+
+  @Test
+  void aRateLimitCountsAgainstTheCircuitOnlyOnceItsRetriesAreExhausted() throws Exception {
+    providers.runway.onCreate = body -> Resp.json(429, "{\"error\":\"slow down\"}");
+    RenderPolicy policy = RenderPolicy.fast();
+    ShotRenderer r = renderer(policy);
+    for (int i = 0; i < 4; i++) {
+      Outcome o = run(r, task(i, RUNWAY, REPLICATE), () -> false);
+      assertThat(o.results.get(0).getError(), containsString("gave up after"));
+    }
+    // 16 refused calls so far, but only four exhausted attempts: still closed.
+    assertThat(providers.runway.creates.get(), equalTo(4 * (policy.maxRetries() + 1)));
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(false));
+    run(r, task(4, RUNWAY, REPLICATE), () -> false);
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(true));
+  }
+
+  @Test
   void aShotWhoseOnlyCandidatesCircuitIsOpenWaitsForItToClose() throws Exception {
     RenderPolicy policy = RenderPolicy.fast().withBreakerOpenMillis(800);
     long now = System.currentTimeMillis();

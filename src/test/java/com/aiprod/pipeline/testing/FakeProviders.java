@@ -52,6 +52,13 @@ public final class FakeProviders implements AutoCloseable {
     /** When true, generations end failed instead of succeeded. */
     public volatile boolean generationsFail;
 
+    /**
+     * The reason a failed generation gives: Runway's {@code failureCode} (e.g. {@code
+     * SAFETY.INPUT.TEXT}, {@code INTERNAL.BAD_OUTPUT.CODE01}), Replicate's {@code error} text;
+     * null: a generic failure with no code.
+     */
+    public volatile String failureReason;
+
     public final AtomicInteger creates = new AtomicInteger();
     public final AtomicInteger accepted = new AtomicInteger();
     public final AtomicInteger polls = new AtomicInteger();
@@ -152,7 +159,10 @@ public final class FakeProviders implements AutoCloseable {
                           task(
                               id,
                               "FAILED",
-                              ",\"failure\":\"The fake provider failed this generation\"");
+                              ",\"failure\":\"The fake provider failed this generation\""
+                                  + (p.failureReason == null
+                                      ? ""
+                                      : ",\"failureCode\":\"" + p.failureReason + "\""));
                       default -> task(id, "SUCCEEDED", ",\"output\":[\"" + output + "\"]");
                     }));
     p.server.route(
@@ -208,8 +218,11 @@ public final class FakeProviders implements AutoCloseable {
 
   private Resp prediction(String id, String status, String outputJson) {
     String base = replicate.server.base();
-    String error =
-        "failed".equals(status) ? "\"The fake provider failed this prediction\"" : "null";
+    String reason =
+        replicate.failureReason == null
+            ? "The fake provider failed this prediction"
+            : replicate.failureReason;
+    String error = "failed".equals(status) ? "\"" + reason + "\"" : "null";
     return Resp.json(
         200,
         "{\"id\":\""

@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -110,28 +111,65 @@ final class ProviderHttp {
    */
   JsonNode exchangeJson(HttpRequest request, String what, String... redact)
       throws BackendException {
-    Answer a = exchange(request, what, redact);
+    return json(exchange(request, what, redact), what, redact);
+  }
+
+  /**
+   * The exchange of a call that creates a billed generation. Its failures say what is known of the
+   * generation: a 4xx other than 401/403/408/429 is a refusal of the request ({@link
+   * BackendException#inputFault()}: nothing was made); a connection that could not be opened made
+   * nothing either; anything after the request was sent without a usable answer (timeout, reset,
+   * 408, 5xx, a 2xx that is not JSON) is {@link BackendException#outcomeUnknown()}. The caller
+   * marks a 2xx whose id it cannot use the same way.
+   */
+  JsonNode createJson(HttpRequest request, String what, String... redact) throws BackendException {
+    Answer a;
+    try {
+      a = exchange(request, what, redact);
+    } catch (BackendException e) {
+      throw e.kind() == Kind.RETRYABLE && !(e.getCause() instanceof NotSent)
+          ? e.asOutcomeUnknown()
+          : e;
+    }
+    try {
+      return json(a, what, redact);
+    } catch (BackendException e) {
+      int st = e.httpStatus();
+      if (st == 408 || st >= 500 || st / 100 == 2) {
+        throw e.asOutcomeUnknown();
+      }
+      if (st / 100 == 4 && e.kind() == Kind.PERMANENT) {
+        throw e.asInputFault();
+      }
+      throw e;
+    }
+  }
+
+  private JsonNode json(Answer a, String what, String... redact) throws BackendException {
     if (a.status / 100 != 2) {
       throw statusError(what, a.status, a.headers, a.body, redact);
     }
     if (a.body.length == 0) {
-      throw permanent(what + ": malformed JSON: HTTP " + a.status + " with an empty body");
+      throw permanent(
+          a.status, what + ": malformed JSON: HTTP " + a.status + " with an empty body");
     }
+    JsonNode n;
     try {
-      JsonNode n = MAPPER.readTree(a.body);
-      if (n == null || !n.isObject()) {
-        throw permanent(
-            what + ": malformed JSON: HTTP " + a.status + " answer is not a JSON object");
-      }
-      return n;
+      n = MAPPER.readTree(a.body);
     } catch (IOException e) {
       throw permanent(
+          a.status,
           what
               + ": malformed JSON in the HTTP "
               + a.status
               + " answer: "
               + clean(e.getClass().getSimpleName(), redact));
     }
+    if (n == null || !n.isObject()) {
+      throw permanent(
+          a.status, what + ": malformed JSON: HTTP " + a.status + " answer is not a JSON object");
+    }
+    return n;
   }
 
   /** Builds a provider request; refuses (e.g. a malformed operation id) with a BackendException. */
@@ -201,6 +239,10 @@ final class ProviderHttp {
       return permanent(
           what + ": answer larger than " + ((BodyTooLarge) cause).cap + " bytes, refused");
     }
+    if (cause instanceof HttpConnectTimeoutException) {
+      String text = provider + " " + what + ": no connection within the connect timeout";
+      return BackendException.retryable(text, new NotSent(text));
+    }
     if (cause instanceof HttpTimeoutException) {
       return timeout(what, requestTimeout);
     }
@@ -210,11 +252,29 @@ final class ProviderHttp {
     String kind = cause == null ? "unknown failure" : cause.getClass().getSimpleName();
     String msg =
         cause == null || cause.getMessage() == null ? "" : ": " + clean(cause.getMessage(), redact);
-    return BackendException.retryable(provider + " " + what + ": " + kind + msg, cause);
+    boolean notSent = false;
+    for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      notSent |= t instanceof java.net.ConnectException || t instanceof HttpConnectTimeoutException;
+    }
+    String text = provider + " " + what + ": " + kind + msg;
+    return BackendException.retryable(text, notSent ? new NotSent(text) : cause);
+  }
+
+  /** Marks a failure to open the connection: the request never left, nothing was made. */
+  static final class NotSent extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    NotSent(String message) {
+      super(message);
+    }
   }
 
   BackendException permanent(String message) {
     return BackendException.permanent(provider + " " + message);
+  }
+
+  private BackendException permanent(int status, String message) {
+    return new BackendException(Kind.PERMANENT, status, null, provider + " " + message);
   }
 
   /** The exception for a non-2xx answer. */

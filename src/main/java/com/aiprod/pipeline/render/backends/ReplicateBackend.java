@@ -115,7 +115,8 @@ public final class ReplicateBackend implements VideoBackend {
     input.put("frames_per_second", framesFps[1]);
     input.put("resolution", Math.min(request.width(), request.height()) >= 720 ? "720p" : "480p");
     if (!"16:9".equals(request.aspectRatio()) && !"9:16".equals(request.aspectRatio())) {
-      throw BackendException.permanent(
+      throw BackendException.refused(
+          0,
           "Replicate "
               + model
               + " cannot render aspect ratio "
@@ -140,10 +141,11 @@ public final class ReplicateBackend implements VideoBackend {
             .header("Cancel-After", CANCEL_AFTER)
             .POST(ProviderHttp.json(body))
             .build();
-    JsonNode prediction = http.exchangeJson(r, "create prediction", token, request.prompt());
+    JsonNode prediction = http.createJson(r, "create prediction", token, request.prompt());
     String predictionId = prediction.path("id").asText("");
     if (!PREDICTION_ID.matcher(predictionId).matches()) {
-      throw http.permanent("create prediction: the answer has no usable prediction id");
+      throw http.permanent("create prediction: the answer has no usable prediction id")
+          .asOutcomeUnknown();
     }
     return predictionId;
   }
@@ -176,9 +178,10 @@ public final class ReplicateBackend implements VideoBackend {
         return PollResult.succeeded(url, null);
       case "failed":
         String error = p.path("error").isTextual() ? p.path("error").asText() : "";
-        return PollResult.failed(
+        String text =
             ProviderHttp.clean(
-                "Replicate prediction failed" + (error.isEmpty() ? "" : ": " + error), token));
+                "Replicate prediction failed" + (error.isEmpty() ? "" : ": " + error), token);
+        return inputFailure(error) ? PollResult.failedByInput(text) : PollResult.failed(text);
       case "canceled":
       case "aborted":
         return PollResult.failed("Replicate prediction " + status);
@@ -189,6 +192,21 @@ public final class ReplicateBackend implements VideoBackend {
                 + "\" (malformed answer)");
     }
   }
+
+  /**
+   * Whether a failed prediction's {@code error} blames the input. Replicate gives no code, only the
+   * model's text: safety checkers ("NSFW content detected", "flagged as sensitive") and input
+   * validation ("invalid input", "prompt ...") blame the request; anything else (out of memory, a
+   * crashed worker, an empty error) is Replicate's.
+   */
+  static boolean inputFailure(String error) {
+    return INPUT_FAILURE.matcher(error).find();
+  }
+
+  private static final Pattern INPUT_FAILURE =
+      Pattern.compile(
+          "(?i)nsfw|sensitive|safety|content polic|moderat|flagged|invalid input|input validation"
+              + "|prompt");
 
   private static String outputUrl(JsonNode output) {
     JsonNode o = output;

@@ -102,7 +102,8 @@ public final class VeoBackend implements VideoBackend {
   @Override
   public String submit(RenderRequest request) throws BackendException {
     if (!"16:9".equals(request.aspectRatio()) && !"9:16".equals(request.aspectRatio())) {
-      throw BackendException.permanent(
+      throw BackendException.refused(
+          0,
           "Vertex AI Veo cannot render aspect ratio "
               + request.aspectRatio()
               + " (16:9 and 9:16 only)");
@@ -122,9 +123,13 @@ public final class VeoBackend implements VideoBackend {
             .header("Content-Type", "application/json")
             .POST(ProviderHttp.json(body))
             .build();
-    JsonNode op = http.exchangeJson(r, "predictLongRunning", request.prompt(), lastAuthorization);
+    JsonNode op = http.createJson(r, "predictLongRunning", request.prompt(), lastAuthorization);
     String name = op.path("name").asText("");
-    checkOperation(name);
+    try {
+      checkOperation(name);
+    } catch (BackendException e) {
+      throw e.asOutcomeUnknown();
+    }
     return name;
   }
 
@@ -150,12 +155,15 @@ public final class VeoBackend implements VideoBackend {
     }
     JsonNode error = op.get("error");
     if (error != null && error.isObject()) {
-      return PollResult.failed(
+      String text =
           ProviderHttp.clean(
               "Veo operation failed (code "
                   + error.path("code").asText("?")
                   + "): "
-                  + error.path("message").asText("")));
+                  + error.path("message").asText(""));
+      // google.rpc.Code 3 INVALID_ARGUMENT and 9 FAILED_PRECONDITION blame the request.
+      int code = error.path("code").asInt(-1);
+      return code == 3 || code == 9 ? PollResult.failedByInput(text) : PollResult.failed(text);
     }
     JsonNode response = op.path("response");
     String uri = videoUri(response);
@@ -166,7 +174,7 @@ public final class VeoBackend implements VideoBackend {
         for (JsonNode reason : response.path("raiMediaFilteredReasons")) {
           reasons.append(reasons.length() == 0 ? "" : "; ").append(reason.asText());
         }
-        return PollResult.failed(
+        return PollResult.failedByInput(
             ProviderHttp.clean(
                 "Veo filtered the video (Responsible AI)"
                     + (reasons.length() == 0 ? "" : ": " + reasons)));
