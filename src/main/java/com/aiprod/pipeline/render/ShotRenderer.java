@@ -352,7 +352,7 @@ public final class ShotRenderer {
       long t0 = System.currentTimeMillis();
       PollResult r;
       try {
-        r = backend.poll(s.getOperation());
+        r = backend.poll(s.getOperation(), request(s));
       } catch (BackendException e) {
         calls.add(
             call(
@@ -410,7 +410,8 @@ public final class ShotRenderer {
       String uri = shotUri(outputLocation, s.getTask());
       long t0 = System.currentTimeMillis();
       try {
-        backend.fetch(PollResult.succeeded(s.getOutputUri(), s.getReportedCostUsd()), uri);
+        backend.fetch(
+            PollResult.succeeded(s.getOutputUri(), s.getReportedCostUsd()), request(s), uri);
         if (!backend.completesOnSubmit()) {
           calls.add(call(s, "fetch", true, 0, t0, null));
         }

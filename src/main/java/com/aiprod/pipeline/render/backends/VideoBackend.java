@@ -38,12 +38,27 @@ public interface VideoBackend extends AutoCloseable {
   PollResult poll(String operation) throws BackendException;
 
   /**
+   * One poll of the generation {@code operation} that was submitted for {@code request}: a backend
+   * that checks the answer against what was asked (Veo: the output must be under the request's own
+   * {@code storageUri}) needs it. The render stage always polls this way.
+   */
+  default PollResult poll(String operation, RenderRequest request) throws BackendException {
+    return poll(operation);
+  }
+
+  /**
    * Copies a succeeded generation's output to {@code destinationUri} (a local path or {@code gs://}
    * URI, written through Beam's {@code FileSystems}), refusing outputs over the size limit.
    *
    * @return the number of bytes written
    */
   long fetch(PollResult succeeded, String destinationUri) throws BackendException;
+
+  /** {@link #fetch(PollResult, String)} of the output of {@code request} (see {@link #poll}). */
+  default long fetch(PollResult succeeded, RenderRequest request, String destinationUri)
+      throws BackendException {
+    return fetch(succeeded, destinationUri);
+  }
 
   /** Asks the provider to stop a generation (a cancelled job); best effort, never throws. */
   void cancel(String operation);
