@@ -87,6 +87,10 @@ final class ProviderHttp {
     return provider;
   }
 
+  URI apiBase() {
+    return apiBase;
+  }
+
   long maxDownloadBytes() {
     return maxDownloadBytes;
   }

@@ -96,6 +96,11 @@ public final class Loopback implements AutoCloseable {
       return new Resp(status, headers, body, delayMillis, times, stallMillis);
     }
 
+    /** No answer at all: the connection is closed after the request was read (a lost answer). */
+    public static Resp dropped() {
+      return new Resp(-1, Map.of(), new byte[0], 0, 1, 0);
+    }
+
     /** Sends the headers and the first body, then stalls this long before the rest. */
     public Resp stalling(long millis) {
       return new Resp(status, headers, body, delayMillis, bodyRepeat, millis);
@@ -187,6 +192,9 @@ public final class Loopback implements AutoCloseable {
       }
       if (resp.delayMillis() > 0) {
         Thread.sleep(resp.delayMillis());
+      }
+      if (resp.status() < 0) {
+        return; // nothing sent: closing the exchange drops the connection
       }
       resp.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
       boolean chunked = resp.bodyRepeat() != 1 || resp.stallMillis() > 0;
