@@ -550,6 +550,11 @@ public final class AiprodPipeline {
             .secrets(SecretSource.parse(options.getSecretSource()))
             .vertex(options.getProject(), options.getVertexLocation())
             .requestTimeout(java.time.Duration.ofSeconds(options.getBackendRequestTimeoutSeconds()))
+            .downloadStallTimeout(
+                java.time.Duration.ofSeconds(Math.max(1, options.getDownloadStallTimeoutSeconds())))
+            .downloadTimeout(
+                java.time.Duration.ofSeconds(Math.max(1, options.getDownloadTimeoutSeconds())))
+            .maxDownloadBytes(Math.max(1, (long) options.getMaxDownloadMegabytes()) << 20)
             .endpoint(BackendConfig.RUNWAY, options.getRunwayEndpoint())
             .endpoint(BackendConfig.REPLICATE, options.getReplicateEndpoint())
             .endpoint(BackendConfig.VERTEX_VEO, options.getVertexEndpoint())

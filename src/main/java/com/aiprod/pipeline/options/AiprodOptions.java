@@ -174,6 +174,26 @@ public interface AiprodOptions
 
   void setBackendRequestTimeoutSeconds(int value);
 
+  @Description(
+      "Seconds an output download may receive nothing before it is abandoned as stalled (well"
+          + " under the 20-minute attempt timeout).")
+  @Default.Integer(20)
+  int getDownloadStallTimeoutSeconds();
+
+  void setDownloadStallTimeoutSeconds(int value);
+
+  @Description("Longest an output download may take in all, in seconds.")
+  @Default.Integer(300)
+  int getDownloadTimeoutSeconds();
+
+  void setDownloadTimeoutSeconds(int value);
+
+  @Description("Largest output video downloaded or copied from a provider, in MiB.")
+  @Default.Integer(512)
+  int getMaxDownloadMegabytes();
+
+  void setMaxDownloadMegabytes(int value);
+
   @Description("Deployment environment recorded on audit events: dev, staging or prod.")
   @Default.String("dev")
   String getEnvironment();

@@ -451,22 +451,24 @@ final class ProviderHttp {
 
   private PinnedGet open(URI uri, InetAddress address, @Nullable String auth, long deadline)
       throws BackendException {
+    int timeout = stallMillis(deadline);
     try {
-      return PinnedGet.open(
-          uri, address, auth, (int) connectTimeout.toMillis(), stallMillis(deadline));
+      return PinnedGet.open(uri, address, auth, (int) connectTimeout.toMillis(), timeout);
     } catch (SocketTimeoutException e) {
-      throw stalledOrSlow(deadline);
+      throw stalledOrSlow(timeout < stallTimeout.toMillis() ? 0 : deadline);
     } catch (IOException e) {
       throw ioFailure(e);
     }
   }
 
   private int read(PinnedGet get, byte[] buf, long deadline) throws BackendException {
+    int timeout = stallMillis(deadline);
     try {
-      get.stallMillis(stallMillis(deadline));
+      get.stallMillis(timeout);
       return get.read(buf);
     } catch (SocketTimeoutException e) {
-      throw stalledOrSlow(deadline);
+      // A read bounded by the overall deadline rather than the stall timeout: too slow in all.
+      throw stalledOrSlow(timeout < stallTimeout.toMillis() ? 0 : deadline);
     } catch (IOException e) {
       throw ioFailure(e);
     }
@@ -490,8 +492,9 @@ final class ProviderHttp {
     return (int) Math.max(1, Math.min(stallTimeout.toMillis(), left));
   }
 
+  /** The timeout's exception: {@code deadline} 0 (or passed) means the overall one. */
   private BackendException stalledOrSlow(long deadline) {
-    if (System.nanoTime() - deadline >= 0) {
+    if (deadline == 0 || System.nanoTime() - deadline >= 0) {
       return new BackendException(
           Kind.RETRYABLE,
           0,

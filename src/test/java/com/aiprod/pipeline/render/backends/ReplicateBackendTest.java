@@ -379,6 +379,33 @@ class ReplicateBackendTest {
   }
 
   @Test
+  void aDownloadThatKeepsDrippingIsAbandonedAtTheOverallCap() throws Exception {
+    polls(succeeded("/files/drip.mp4"));
+    // A byte range every 200 ms: never stalled (stall timeout 2 s), but never done either.
+    server.script(
+        "GET", "/files/drip\\.mp4", Resp.bytes(200, "video/mp4", mp4).dripping(1_000, 200));
+    try (VideoBackend wan =
+        BackendConfig.builder()
+            .backends(PricingTable.defaultTable())
+            .endpoint(BackendConfig.REPLICATE, server.base())
+            .secrets(SecretSource.dir(secrets))
+            .downloadStallTimeout(Duration.ofSeconds(2))
+            .downloadTimeout(Duration.ofSeconds(1))
+            .build()
+            .open("replicate_wan")) {
+      PollResult r = wan.poll("p1");
+      Path dest = tmp.resolve("out/drip.mp4");
+      BackendException e =
+          assertThrows(BackendException.class, () -> wan.fetch(r, dest.toString()));
+      assertThat(e.kind(), equalTo(Kind.RETRYABLE));
+      assertThat(e.getMessage(), containsString("not finished within 1 s (download timeout)"));
+      assertThat(Files.exists(dest), equalTo(false));
+      assertThat(
+          Files.exists(dest.getParent()) ? Files.list(dest.getParent()).count() : 0L, equalTo(0L));
+    }
+  }
+
+  @Test
   void aFailedPredictionIsFailedWithItsError() throws Exception {
     polls(
         prediction("p1", "processing", "null"),
