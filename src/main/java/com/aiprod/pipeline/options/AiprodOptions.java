@@ -389,10 +389,51 @@ public interface AiprodOptions
 
   void setBackendRequestTimeoutSeconds(int value);
 
+  @Description(
+      "Seconds an output download may receive nothing before it is abandoned as stalled (well"
+          + " under the 20-minute attempt timeout).")
+  @TemplateParameter(
+      order = 23,
+      label = "Output download stall timeout (seconds)",
+      helpText =
+          "Seconds an output download from a provider may receive nothing before it is abandoned as stalled, 1 to 9999. Examples: `20`, `60`.",
+      group = "Rendering",
+      regexes = {"^[1-9][0-9]{0,3}$"})
+  @Default.Integer(20)
+  int getDownloadStallTimeoutSeconds();
+
+  void setDownloadStallTimeoutSeconds(int value);
+
+  @Description("Longest an output download may take in all, in seconds.")
+  @TemplateParameter(
+      order = 24,
+      label = "Output download timeout (seconds)",
+      helpText =
+          "Longest an output download from a provider may take in all, in seconds, 1 to 9999. Examples: `300`, `600`.",
+      group = "Rendering",
+      regexes = {"^[1-9][0-9]{0,3}$"})
+  @Default.Integer(300)
+  int getDownloadTimeoutSeconds();
+
+  void setDownloadTimeoutSeconds(int value);
+
+  @Description("Largest output video downloaded or copied from a provider, in MiB.")
+  @TemplateParameter(
+      order = 25,
+      label = "Largest output video (MiB)",
+      helpText =
+          "Largest output video downloaded or copied from a provider, in MiB, 1 to 99999; a larger one is refused. Examples: `512`, `2048`.",
+      group = "Rendering",
+      regexes = {"^[1-9][0-9]{0,4}$"})
+  @Default.Integer(512)
+  int getMaxDownloadMegabytes();
+
+  void setMaxDownloadMegabytes(int value);
+
   @Description("Deployment environment recorded on audit events: dev, staging or prod.")
   @Default.String("dev")
   @TemplateParameter(
-      order = 23,
+      order = 26,
       label = "Deployment environment",
       helpText =
           "Environment recorded on every audit event: dev, staging or prod. "

@@ -95,6 +95,10 @@ public final class PipelineConfig implements Serializable {
             .secrets(secrets)
             .vertex(o.getProject(), o.getVertexLocation())
             .requestTimeout(Duration.ofSeconds(o.getBackendRequestTimeoutSeconds()))
+            .downloadStallTimeout(
+                Duration.ofSeconds(Math.max(1, o.getDownloadStallTimeoutSeconds())))
+            .downloadTimeout(Duration.ofSeconds(Math.max(1, o.getDownloadTimeoutSeconds())))
+            .maxDownloadBytes(Math.max(1, (long) o.getMaxDownloadMegabytes()) << 20)
             .endpoint(BackendConfig.RUNWAY, o.getRunwayEndpoint())
             .endpoint(BackendConfig.REPLICATE, o.getReplicateEndpoint())
             .endpoint(BackendConfig.VERTEX_VEO, o.getVertexEndpoint())

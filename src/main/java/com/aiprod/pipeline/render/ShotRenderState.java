@@ -18,6 +18,11 @@ public abstract class ShotRenderState {
     /** Pick the current candidate (or the next whose circuit is closed) and start an attempt. */
     CHOOSE,
     SUBMIT,
+    /**
+     * A submit's outcome is unknown (its answer was lost): find the generation it made before any
+     * other submit.
+     */
+    RECOVER,
     POLL,
     /** The generation succeeded; copy its output to the shot's URI. */
     FETCH,

@@ -32,9 +32,14 @@ import javax.annotation.Nullable;
  *       {@link RenderPolicy#attemptTimeoutMillis()} end the attempt: the next candidate of the
  *       router's order takes the shot over (a fallback); with none left the shot fails, and the
  *       reasons of every attempt are in its {@code shot_renders} rows and the job's reason;
- *   <li>every failed call counts against the backend's circuit ({@link CircuitBreaker}); a
- *       candidate whose circuit is open is skipped, and when every remaining candidate is open the
- *       shot waits for the first to close;
+ *   <li>provider faults count against the backend's circuit ({@link CircuitBreaker}): 5xx,
+ *       timeouts, connection failures, malformed answers, bad outputs, attempts timing out, 429
+ *       once its retries are exhausted, generations failed for the provider's own reasons; a
+ *       refusal of the request (4xx on create, a shot the backend cannot render) and a generation
+ *       the provider failed because of its input ({@link PollResult#inputFault()}) do not, so one
+ *       tenant's refused prompts never close a backend for everyone. A candidate whose circuit is
+ *       open is skipped, and when every remaining candidate is open the shot waits for the first to
+ *       close;
  *   <li>a cancelled job stops its shot at the next step (the provider is asked to cancel).
  * </ul>
  *
@@ -200,6 +205,15 @@ public final class ShotRenderer {
               s = submitted;
               break;
             }
+          case RECOVER:
+            {
+              ShotRenderState recovered = recover(s);
+              if (recovered.phase() != Phase.SUBMIT || wakeAt > now) {
+                return recovered;
+              }
+              s = recovered;
+              break;
+            }
           case POLL:
             {
               ShotRenderState polled = poll(s);
@@ -318,6 +332,9 @@ public final class ShotRenderer {
             .build();
       } catch (BackendException e) {
         calls.add(call(s, "submit", false, e.httpStatus(), t0, e.getMessage()));
+        if (e.outcomeUnknown()) {
+          return createUnknown(s, backend, e);
+        }
         return callFailed(s, backend, e);
       } catch (RuntimeException e) {
         calls.add(call(s, "submit", false, 0, t0, e.toString()));
@@ -328,11 +345,106 @@ public final class ShotRenderer {
       }
     }
 
+    /**
+     * A create whose request was sent but whose answer was lost may have made a billed generation.
+     * A backend that can list what it made looks for it before anything else is created ({@link
+     * Phase#RECOVER}); one that cannot ends the attempt: at most one generation per attempt.
+     */
+    private ShotRenderState createUnknown(
+        ShotRenderState s, VideoBackend backend, BackendException e) {
+      if (e.providerFault()) {
+        breaker.recordFailure(s.backend(), now, policy);
+      }
+      if (!backend.findsLostSubmits()) {
+        return attemptFailed(
+            s,
+            "create outcome unknown ("
+                + e.getMessage()
+                + "); "
+                + s.backend()
+                + " has no idempotency key and no task list, so no second task is made in this"
+                + " attempt (a task made by the lost call may still be billed)",
+            0.0);
+      }
+      int retry = s.getRetries() + 1;
+      wakeAt = now + policy.backoff(retry, e.retryAfterMillis());
+      return s.toBuilder().phase(Phase.RECOVER).setRetries(retry).build();
+    }
+
+    /** Looks for the generation of a create whose answer was lost; adopts it, or creates again. */
+    private ShotRenderState recover(ShotRenderState s) {
+      VideoBackend backend = backends.apply(s.backend());
+      boolean timedOut = now - s.getAttemptStartedMillis() > policy.attemptTimeoutMillis();
+      long t0 = System.currentTimeMillis();
+      String found;
+      try {
+        found = backend.findSubmitted(request(s), s.getAttemptStartedMillis());
+      } catch (BackendException | RuntimeException e) {
+        String msg = e.getMessage();
+        calls.add(
+            call(s, "find", false, e instanceof BackendException b ? b.httpStatus() : 0, t0, msg));
+        if (e instanceof BackendException b && b.providerFault()) {
+          breaker.recordFailure(s.backend(), now, policy);
+        }
+        int retry = s.getRetries() + 1;
+        long delay = policy.backoff(retry, null);
+        if (timedOut
+            || retry > policy.maxRetries()
+            || now + delay - s.getAttemptStartedMillis() > policy.attemptTimeoutMillis()) {
+          return attemptFailed(
+              s,
+              "create outcome unknown and the task list could not be read ("
+                  + msg
+                  + "); no second task is made in this attempt",
+              0.0);
+        }
+        wakeAt = now + delay;
+        return s.toBuilder().setRetries(retry).build();
+      }
+      calls.add(
+          call(s, "find", true, 0, t0, found == null ? "no task made by the lost create" : null));
+      if (found != null && timedOut) {
+        cancelQuietly(s, backend, found);
+        return attemptFailed(
+            s,
+            "create outcome unknown; its task was found after the attempt timeout and cancelled",
+            0.0);
+      }
+      if (found != null) {
+        long delay = policy.nextPollDelay(0);
+        wakeAt = now + delay;
+        return s.toBuilder()
+            .phase(Phase.POLL)
+            .setOperation(found)
+            .setRetries(0)
+            .setPollDelayMillis(delay)
+            .build();
+      }
+      if (timedOut || s.getRetries() > policy.maxRetries()) {
+        return attemptFailed(
+            s,
+            "gave up after "
+                + policy.maxRetries()
+                + " retries: every create's outcome was unknown and none made a task",
+            0.0);
+      }
+      // The lost create made nothing: creating again is safe.
+      return s.toBuilder().phase(Phase.SUBMIT).build();
+    }
+
+    private void cancelQuietly(ShotRenderState s, VideoBackend backend, String operation) {
+      long t0 = System.currentTimeMillis();
+      try {
+        backend.cancel(operation);
+        calls.add(call(s, "cancel", true, 0, t0, null));
+      } catch (RuntimeException e) {
+        calls.add(call(s, "cancel", false, 0, t0, e.toString()));
+      }
+    }
+
     private ShotRenderState poll(ShotRenderState s) {
       VideoBackend backend = backends.apply(s.backend());
       if (now - s.getAttemptStartedMillis() > policy.attemptTimeoutMillis()) {
-        backend.cancel(s.getOperation());
-        calls.add(call(s, "cancel", true, 0, System.currentTimeMillis(), null));
         breaker.recordFailure(s.backend(), now, policy);
         return attemptFailed(
             s,
@@ -348,7 +460,7 @@ public final class ShotRenderer {
       long t0 = System.currentTimeMillis();
       PollResult r;
       try {
-        r = backend.poll(s.getOperation());
+        r = backend.poll(s.getOperation(), request(s));
       } catch (BackendException e) {
         calls.add(
             call(
@@ -376,8 +488,14 @@ public final class ShotRenderer {
           }
         case FAILED:
           calls.add(call(polled, "poll", true, 0, t0, null));
-          breaker.recordFailure(s.backend(), now, policy);
-          return attemptFailed(polled, "the generation failed: " + r.error(), 0.0);
+          if (!r.inputFault()) {
+            breaker.recordFailure(s.backend(), now, policy);
+          }
+          // The generation has ended: nothing to cancel.
+          return attemptFailed(
+              polled.toBuilder().setOperation(null).build(),
+              "the generation failed: " + r.error(),
+              0.0);
         case SUCCEEDED:
         default:
           if (!backend.completesOnSubmit()) {
@@ -404,7 +522,8 @@ public final class ShotRenderer {
       String uri = shotUri(outputLocation, s.getTask());
       long t0 = System.currentTimeMillis();
       try {
-        backend.fetch(PollResult.succeeded(s.getOutputUri(), s.getReportedCostUsd()), uri);
+        backend.fetch(
+            PollResult.succeeded(s.getOutputUri(), s.getReportedCostUsd()), request(s), uri);
         if (!backend.completesOnSubmit()) {
           calls.add(call(s, "fetch", true, 0, t0, null));
         }
@@ -425,7 +544,9 @@ public final class ShotRenderer {
     /** A call failed: refresh credentials, retry later, or end the attempt. */
     private ShotRenderState callFailed(
         ShotRenderState s, VideoBackend backend, BackendException e) {
-      breaker.recordFailure(s.backend(), now, policy);
+      if (e.providerFault()) {
+        breaker.recordFailure(s.backend(), now, policy);
+      }
       double billed = s.phase() == Phase.FETCH ? generationCost(s) : 0.0;
       switch (e.kind()) {
         case AUTH:
@@ -439,6 +560,7 @@ public final class ShotRenderer {
           {
             int retry = s.getRetries() + 1;
             if (retry > policy.maxRetries()) {
+              rateLimitedToTheEnd(s, e);
               return attemptFailed(
                   s,
                   "gave up after " + policy.maxRetries() + " retries: " + e.getMessage(),
@@ -446,6 +568,7 @@ public final class ShotRenderer {
             }
             long delay = policy.backoff(retry, e.retryAfterMillis());
             if (now + delay - s.getAttemptStartedMillis() > policy.attemptTimeoutMillis()) {
+              rateLimitedToTheEnd(s, e);
               return attemptFailed(
                   s,
                   "retry in "
@@ -463,8 +586,19 @@ public final class ShotRenderer {
       }
     }
 
+    /** A 429 counts against the circuit only once its retries are exhausted (DESIGN §13). */
+    private void rateLimitedToTheEnd(ShotRenderState s, BackendException e) {
+      if (e.httpStatus() == 429) {
+        breaker.recordFailure(s.backend(), now, policy);
+      }
+    }
+
     /** The attempt is over without an output: hand the shot to the next candidate, or fail it. */
     private ShotRenderState attemptFailed(ShotRenderState s, String why, double cost) {
+      if (s.phase() == Phase.POLL && s.getOperation() != null) {
+        // A generation we stop following is cancelled, never left running untracked.
+        cancelQuietly(s, backends.apply(s.backend()), s.getOperation());
+      }
       String next = s.getTask().candidate(s.getCandidate() + 1);
       results.add(result(s, "failed", why, cost, null, next));
       if (next == null) {
@@ -483,6 +617,18 @@ public final class ShotRenderer {
     ShotRenderState cancel(ShotRenderState s) {
       if (s.phase() == Phase.DONE) {
         return s;
+      }
+      if (s.phase() == Phase.RECOVER) {
+        // A lost create may have made a task: find it to cancel it.
+        VideoBackend backend = backends.apply(s.backend());
+        try {
+          String found = backend.findSubmitted(request(s), s.getAttemptStartedMillis());
+          if (found != null) {
+            cancelQuietly(s, backend, found);
+          }
+        } catch (BackendException | RuntimeException e) {
+          calls.add(call(s, "find", false, 0, System.currentTimeMillis(), e.getMessage()));
+        }
       }
       if (s.getOperation() != null && (s.phase() == Phase.POLL || s.phase() == Phase.FETCH)) {
         long t0 = System.currentTimeMillis();

@@ -221,11 +221,15 @@ class ShotRendererTest {
 
   @Test
   void retriesExhaustedFallBack() throws Exception {
-    providers.runway.onCreate = body -> Resp.json(503, "{\"error\":\"overloaded\"}");
+    providers.runway.onPoll = id -> Resp.json(503, "{\"error\":\"overloaded\"}");
     RenderPolicy policy = RenderPolicy.fast();
     Outcome o = run(renderer(policy), task(0, RUNWAY, REPLICATE), () -> false);
 
-    assertThat(providers.runway.creates.get(), equalTo(policy.maxRetries() + 1));
+    assertThat(providers.runway.polls.get(), equalTo(policy.maxRetries() + 1));
+    // The task we stopped following is cancelled, not left running (and billing).
+    assertThat(providers.runway.cancelled, equalTo(java.util.Set.copyOf(providers.runway.made)));
+    assertThat(providers.runway.orphans(), hasSize(0));
+    assertThat(providers.replicate.orphans(), hasSize(0));
     assertThat(
         o.results.get(0).getError(),
         containsString("gave up after " + policy.maxRetries() + " retries"));
@@ -235,10 +239,10 @@ class ShotRendererTest {
 
   @Test
   void theCircuitOpensAfterFiveFailuresAndClosesAgain() throws Exception {
-    providers.runway.onCreate = body -> Resp.json(500, "{\"error\":\"down\"}");
+    providers.runway.onPoll = id -> Resp.json(500, "{\"error\":\"down\"}");
     RenderPolicy policy = RenderPolicy.fast().withBreakerOpenMillis(1_500);
     ShotRenderer r = renderer(policy);
-    // Shot 0: 1 + 3 retries = 4 failed calls, then replicate.
+    // Shot 0: 1 + 3 retries = 4 failed polls, then replicate.
     run(r, task(0, RUNWAY, REPLICATE), () -> false);
     assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(false));
     // Shot 1: its first failure is the fifth: the circuit opens; the shot falls back.
@@ -256,12 +260,150 @@ class ShotRendererTest {
     assertThat(skipped.fallbacks.get(0).why(), containsString("circuit open"));
 
     // After the open period runway is tried again (half-open) and, healthy now, renders.
-    providers.runway.onCreate = null;
+    providers.runway.onPoll = null;
     Thread.sleep(1_600);
     Outcome healed = run(r, task(0, RUNWAY, REPLICATE), () -> false);
     assertThat(healed.settled().getBackend(), equalTo(RUNWAY));
     assertThat(healed.settled().getStatus(), equalTo("succeeded"));
     assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(false));
+  }
+
+  @Test
+  void fiveRefusedPromptsFromOneTenantDoNotOpenTheCircuit() throws Exception {
+    providers.runway.onCreate =
+        body -> Resp.json(400, "{\"error\":\"promptText violates the content policy\"}");
+    ShotRenderer r = renderer(RenderPolicy.fast());
+    for (int i = 0; i < 5; i++) {
+      Outcome o = run(r, task(i, RUNWAY, REPLICATE), () -> false);
+      assertThat(o.results.get(0).getError(), containsString("400"));
+      assertThat(o.settled().getBackend(), equalTo(REPLICATE));
+    }
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(false));
+    // Another tenant's good prompt still goes to runway.
+    providers.runway.onCreate = null;
+    Outcome good = run(r, task(0, RUNWAY, REPLICATE), () -> false);
+    assertThat(good.settled().getBackend(), equalTo(RUNWAY));
+    assertThat(good.settled().getStatus(), equalTo("succeeded"));
+    assertThat(providers.runway.creates.get(), equalTo(6));
+  }
+
+  @Test
+  void fiveServerErrorsOpenTheCircuit() throws Exception {
+    providers.runway.onCreate = body -> Resp.json(502, "{\"error\":\"bad gateway\"}");
+    ShotRenderer r = renderer(RenderPolicy.fast());
+    for (int i = 0; i < 5 && !breaker.isOpen(RUNWAY, System.currentTimeMillis()); i++) {
+      run(r, task(i, RUNWAY, REPLICATE), () -> false);
+    }
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(true));
+  }
+
+  @Test
+  void generationsFailedForTheirInputDoNotOpenTheCircuitButTheProvidersOwnFailuresDo()
+      throws Exception {
+    providers.runway.generationsFail = true;
+    providers.runway.failureReason = "SAFETY.INPUT.TEXT";
+    providers.replicate.generationsFail = true;
+    providers.replicate.failureReason = "NSFW content detected. Try a different prompt.";
+    ShotRenderer r = renderer(RenderPolicy.fast());
+    for (int i = 0; i < 5; i++) {
+      Outcome o = run(r, task(i, RUNWAY, REPLICATE), () -> false);
+      assertThat(o.results.get(0).getError(), containsString("SAFETY.INPUT.TEXT"));
+      assertThat(o.settled().getStatus(), equalTo("failed"));
+    }
+    long now = System.currentTimeMillis();
+    assertThat(breaker.isOpen(RUNWAY, now), is(false));
+    assertThat(breaker.isOpen(REPLICATE, now), is(false));
+
+    providers.runway.failureReason = "INTERNAL.BAD_OUTPUT.CODE01";
+    providers.replicate.failureReason = "CUDA out of memory";
+    for (int i = 0; i < 5; i++) {
+      run(r, task(i, RUNWAY, REPLICATE), () -> false);
+    }
+    now = System.currentTimeMillis();
+    assertThat(breaker.isOpen(RUNWAY, now), is(true));
+    assertThat(breaker.isOpen(REPLICATE, now), is(true));
+  }
+
+  @Test
+  void aRateLimitCountsAgainstTheCircuitOnlyOnceItsRetriesAreExhausted() throws Exception {
+    providers.runway.onCreate = body -> Resp.json(429, "{\"error\":\"slow down\"}");
+    RenderPolicy policy = RenderPolicy.fast();
+    ShotRenderer r = renderer(policy);
+    for (int i = 0; i < 4; i++) {
+      Outcome o = run(r, task(i, RUNWAY, REPLICATE), () -> false);
+      assertThat(o.results.get(0).getError(), containsString("gave up after"));
+    }
+    // 16 refused calls so far, but only four exhausted attempts: still closed.
+    assertThat(providers.runway.creates.get(), equalTo(4 * (policy.maxRetries() + 1)));
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(false));
+    run(r, task(4, RUNWAY, REPLICATE), () -> false);
+    assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(true));
+  }
+
+  @Test
+  void aLostCreateAnswerIsFoundInTheTaskListAndFollowedNotMadeAgain() throws Exception {
+    for (Resp lost : List.of(Resp.json(502, "{\"detail\":\"bad gateway\"}"), Resp.dropped())) {
+      providers.replicate.made.clear();
+      providers.replicate.lostAnswer = lost;
+      providers.replicate.createAnswersToLose.set(1);
+      Outcome o = run(renderer(RenderPolicy.fast()), task(0, REPLICATE), () -> false);
+
+      assertThat(o.settled().getStatus(), equalTo("succeeded"));
+      assertThat(o.settled().getAttempt(), equalTo(1));
+      assertThat("one billed task, followed to its end", providers.replicate.made, hasSize(1));
+      assertThat(providers.replicate.orphans(), hasSize(0));
+      assertThat(
+          o.calls.stream().map(c -> c.call() + ":" + c.ok()).toList(),
+          contains("submit:false", "find:true", "poll:true", "fetch:true"));
+    }
+    assertThat(providers.replicate.creates.get(), equalTo(2));
+  }
+
+  @Test
+  void aLostCreateThatMadeNothingIsMadeOnceMore() throws Exception {
+    int[] n = {0};
+    providers.replicate.onCreate =
+        body -> n[0]++ == 0 ? Resp.json(500, "{\"detail\":\"internal\"}") : null;
+    Outcome o = run(renderer(RenderPolicy.fast()), task(0, REPLICATE), () -> false);
+
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+    assertThat(providers.replicate.lists.get(), equalTo(1));
+    assertThat(providers.replicate.creates.get(), equalTo(2));
+    assertThat(providers.replicate.made, hasSize(1));
+    assertThat(providers.replicate.orphans(), hasSize(0));
+    assertThat(o.calls.get(1).error(), containsString("no task made by the lost create"));
+  }
+
+  @Test
+  void withoutATaskListALostCreateEndsTheAttemptWithoutASecondTask() throws Exception {
+    providers.runway.createAnswersToLose.set(1);
+    Outcome o = run(renderer(RenderPolicy.fast()), task(0, RUNWAY, REPLICATE), () -> false);
+
+    assertThat(providers.runway.creates.get(), equalTo(1));
+    assertThat(providers.runway.made, hasSize(1));
+    ShotResult first = o.results.get(0);
+    assertThat(first.getStatus(), equalTo("failed"));
+    assertThat(first.getError(), containsString("create outcome unknown"));
+    assertThat(first.getError(), containsString("no second task"));
+    assertThat(o.settled().getBackend(), equalTo(REPLICATE));
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+    assertThat(providers.replicate.orphans(), hasSize(0));
+  }
+
+  @Test
+  void aJobCancelledWhileALostCreateIsLookedForCancelsWhatItFinds() throws Exception {
+    providers.replicate.createAnswersToLose.set(1);
+    Outcome o =
+        run(
+            renderer(RenderPolicy.fast()),
+            task(0, REPLICATE),
+            () -> providers.replicate.creates.get() >= 1);
+
+    assertThat(o.settled().getStatus(), equalTo("cancelled"));
+    assertThat(providers.replicate.made, hasSize(1));
+    assertThat(
+        providers.replicate.cancelled, equalTo(java.util.Set.copyOf(providers.replicate.made)));
+    assertThat(providers.replicate.orphans(), hasSize(0));
   }
 
   @Test

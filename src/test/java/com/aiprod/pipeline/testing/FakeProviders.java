@@ -52,6 +52,46 @@ public final class FakeProviders implements AutoCloseable {
     /** When true, generations end failed instead of succeeded. */
     public volatile boolean generationsFail;
 
+    /**
+     * The reason a failed generation gives: Runway's {@code failureCode} (e.g. {@code
+     * SAFETY.INPUT.TEXT}, {@code INTERNAL.BAD_OUTPUT.CODE01}), Replicate's {@code error} text;
+     * null: a generic failure with no code.
+     */
+    public volatile String failureReason;
+
+    /**
+     * The next this many creates make (and bill) their task, then lose the answer: {@link
+     * #lostAnswer} is sent instead of the task id.
+     */
+    public final AtomicInteger createAnswersToLose = new AtomicInteger();
+
+    /** What a create whose answer is lost sends (default: a 502 from a gateway). */
+    public volatile Resp lostAnswer = Resp.json(502, "{\"error\":\"bad gateway\"}");
+
+    /** Task ids made, in order; with their create body and time. */
+    public final java.util.List<String> made =
+        java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    final Map<String, JsonNode> bodies = new ConcurrentHashMap<>();
+    final Map<String, java.time.Instant> createdAt = new ConcurrentHashMap<>();
+
+    /** Tasks polled until they ended, and tasks cancelled. */
+    public final java.util.Set<String> seenToTheEnd = ConcurrentHashMap.newKeySet();
+
+    public final java.util.Set<String> cancelled = ConcurrentHashMap.newKeySet();
+
+    /** Calls of the task list (Replicate's {@code GET /v1/predictions}). */
+    public final AtomicInteger lists = new AtomicInteger();
+
+    /** Tasks made that nobody followed to their end nor cancelled: billed and untracked. */
+    public java.util.List<String> orphans() {
+      synchronized (made) {
+        return made.stream()
+            .filter(id -> !seenToTheEnd.contains(id) && !cancelled.contains(id))
+            .toList();
+      }
+    }
+
     public final AtomicInteger creates = new AtomicInteger();
     public final AtomicInteger accepted = new AtomicInteger();
     public final AtomicInteger polls = new AtomicInteger();
@@ -82,6 +122,12 @@ public final class FakeProviders implements AutoCloseable {
       accepted.incrementAndGet();
       String id = UUID.randomUUID().toString().replace("-", "").substring(0, 26);
       pollsById.put(id, new AtomicInteger());
+      made.add(id);
+      bodies.put(id, req.json());
+      createdAt.put(id, java.time.Instant.now());
+      if (createAnswersToLose.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        return lostAnswer;
+      }
       return accept.apply(id);
     }
 
@@ -113,6 +159,7 @@ public final class FakeProviders implements AutoCloseable {
       if (n.incrementAndGet() <= pollsBeforeDone) {
         return "running";
       }
+      seenToTheEnd.add(id);
       return generationsFail ? "failed" : "succeeded";
     }
   }
@@ -152,7 +199,10 @@ public final class FakeProviders implements AutoCloseable {
                           task(
                               id,
                               "FAILED",
-                              ",\"failure\":\"The fake provider failed this generation\"");
+                              ",\"failure\":\"The fake provider failed this generation\""
+                                  + (p.failureReason == null
+                                      ? ""
+                                      : ",\"failureCode\":\"" + p.failureReason + "\""));
                       default -> task(id, "SUCCEEDED", ",\"output\":[\"" + output + "\"]");
                     }));
     p.server.route(
@@ -160,6 +210,7 @@ public final class FakeProviders implements AutoCloseable {
         "/v1/tasks/([A-Za-z0-9-]+)",
         req -> {
           p.cancels.incrementAndGet();
+          p.cancelled.add(req.match().group(1));
           return new Resp(204, Map.of(), new byte[0], 0, 1, 0);
         });
     p.server.route("GET", "/files/[A-Za-z0-9]+\\.mp4", req -> Resp.bytes(200, "video/mp4", mp4));
@@ -201,15 +252,45 @@ public final class FakeProviders implements AutoCloseable {
         "/v1/predictions/([a-z0-9]+)/cancel",
         req -> {
           p.cancels.incrementAndGet();
+          p.cancelled.add(req.match().group(1));
           return prediction(req.match().group(1), "canceled", "null");
+        });
+    // The list of predictions, newest first, one page (Replicate pages by 100 with a cursor).
+    p.server.route(
+        "GET",
+        "/v1/predictions",
+        req -> {
+          if (!p.authorized(req)) {
+            return Resp.json(401, "{\"detail\":\"bad token\"}");
+          }
+          p.lists.incrementAndGet();
+          StringBuilder results = new StringBuilder();
+          java.util.List<String> ids;
+          synchronized (p.made) {
+            ids = new java.util.ArrayList<>(p.made);
+          }
+          java.util.Collections.reverse(ids);
+          for (String id : ids) {
+            String json = new String(prediction(id, "processing", "null").body(), "UTF-8");
+            JsonNode body = p.bodies.get(id);
+            String input = body == null ? "{}" : body.path("input").toString();
+            json =
+                json.replace("\"input\":{}", "\"input\":" + input)
+                    .replace("2026-11-24T11:00:00.000Z", p.createdAt.get(id).toString());
+            results.append(results.length() == 0 ? "" : ",").append(json);
+          }
+          return Resp.json(200, "{\"previous\":null,\"next\":null,\"results\":[" + results + "]}");
         });
     p.server.route("GET", "/files/[A-Za-z0-9]+\\.mp4", req -> Resp.bytes(200, "video/mp4", mp4));
   }
 
   private Resp prediction(String id, String status, String outputJson) {
     String base = replicate.server.base();
-    String error =
-        "failed".equals(status) ? "\"The fake provider failed this prediction\"" : "null";
+    String reason =
+        replicate.failureReason == null
+            ? "The fake provider failed this prediction"
+            : replicate.failureReason;
+    String error = "failed".equals(status) ? "\"" + reason + "\"" : "null";
     return Resp.json(
         200,
         "{\"id\":\""

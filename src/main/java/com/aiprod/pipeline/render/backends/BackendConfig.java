@@ -42,6 +42,7 @@ public final class BackendConfig implements Serializable {
   private final Duration requestTimeout;
   private final Duration connectTimeout;
   private final Duration downloadTimeout;
+  private final Duration downloadStallTimeout;
   private final long maxDownloadBytes;
   private final @Nullable String outputLocation;
 
@@ -59,6 +60,7 @@ public final class BackendConfig implements Serializable {
             ? b.connectTimeout
             : minDuration(b.requestTimeout, Duration.ofSeconds(10));
     this.downloadTimeout = b.downloadTimeout;
+    this.downloadStallTimeout = b.downloadStallTimeout;
     this.maxDownloadBytes = b.maxDownloadBytes;
     this.outputLocation = b.outputLocation;
   }
@@ -124,11 +126,21 @@ public final class BackendConfig implements Serializable {
   }
 
   /**
-   * Longest an output download or copy may take in all; a download that receives nothing for {@link
-   * #requestTimeout()} is abandoned earlier.
+   * Longest an output download may take in all ({@code --downloadTimeoutSeconds}, default 5
+   * minutes); a download that receives nothing for {@link #downloadStallTimeout()} is abandoned
+   * earlier.
    */
   public Duration downloadTimeout() {
     return downloadTimeout;
+  }
+
+  /**
+   * Longest an output download may receive nothing before it is abandoned as stalled ({@code
+   * --downloadStallTimeoutSeconds}, default 20 s): well under the attempt timeout, so a dripping
+   * server cannot hold a worker thread for long.
+   */
+  public Duration downloadStallTimeout() {
+    return downloadStallTimeout;
   }
 
   /** Largest output accepted, in bytes (default 512 MiB); a larger one is refused (PERMANENT). */
@@ -193,6 +205,7 @@ public final class BackendConfig implements Serializable {
     private Duration requestTimeout = Duration.ofSeconds(30);
     private @Nullable Duration connectTimeout;
     private Duration downloadTimeout = Duration.ofMinutes(5);
+    private Duration downloadStallTimeout = Duration.ofSeconds(20);
     private long maxDownloadBytes = DEFAULT_MAX_DOWNLOAD_BYTES;
     private @Nullable String outputLocation;
 
@@ -259,6 +272,14 @@ public final class BackendConfig implements Serializable {
 
     public Builder downloadTimeout(Duration timeout) {
       this.downloadTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    public Builder downloadStallTimeout(Duration timeout) {
+      if (timeout.isZero() || timeout.isNegative()) {
+        throw new IllegalArgumentException("downloadStallTimeout must be > 0, got " + timeout);
+      }
+      this.downloadStallTimeout = timeout;
       return this;
     }
 

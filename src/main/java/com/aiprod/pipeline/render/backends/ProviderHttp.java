@@ -5,11 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -23,13 +24,13 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.annotation.Nullable;
 
 /**
@@ -61,13 +62,18 @@ final class ProviderHttp {
   private final HttpClient client;
   private final Duration requestTimeout;
   private final Duration downloadTimeout;
+  private final Duration stallTimeout;
+  private final Duration connectTimeout;
   private final long maxDownloadBytes;
+  private Resolver resolver = InetAddress::getAllByName;
 
   ProviderHttp(String provider, URI apiBase, BackendConfig config) {
     this.provider = provider;
     this.apiBase = apiBase;
     this.requestTimeout = config.requestTimeout();
     this.downloadTimeout = config.downloadTimeout();
+    this.stallTimeout = config.downloadStallTimeout();
+    this.connectTimeout = config.connectTimeout();
     this.maxDownloadBytes = config.maxDownloadBytes();
     this.client =
         HttpClient.newBuilder()
@@ -79,6 +85,10 @@ final class ProviderHttp {
 
   String provider() {
     return provider;
+  }
+
+  URI apiBase() {
+    return apiBase;
   }
 
   long maxDownloadBytes() {
@@ -110,28 +120,65 @@ final class ProviderHttp {
    */
   JsonNode exchangeJson(HttpRequest request, String what, String... redact)
       throws BackendException {
-    Answer a = exchange(request, what, redact);
+    return json(exchange(request, what, redact), what, redact);
+  }
+
+  /**
+   * The exchange of a call that creates a billed generation. Its failures say what is known of the
+   * generation: a 4xx other than 401/403/408/429 is a refusal of the request ({@link
+   * BackendException#inputFault()}: nothing was made); a connection that could not be opened made
+   * nothing either; anything after the request was sent without a usable answer (timeout, reset,
+   * 408, 5xx, a 2xx that is not JSON) is {@link BackendException#outcomeUnknown()}. The caller
+   * marks a 2xx whose id it cannot use the same way.
+   */
+  JsonNode createJson(HttpRequest request, String what, String... redact) throws BackendException {
+    Answer a;
+    try {
+      a = exchange(request, what, redact);
+    } catch (BackendException e) {
+      throw e.kind() == Kind.RETRYABLE && !(e.getCause() instanceof NotSent)
+          ? e.asOutcomeUnknown()
+          : e;
+    }
+    try {
+      return json(a, what, redact);
+    } catch (BackendException e) {
+      int st = e.httpStatus();
+      if (st == 408 || st >= 500 || st / 100 == 2) {
+        throw e.asOutcomeUnknown();
+      }
+      if (st / 100 == 4 && e.kind() == Kind.PERMANENT) {
+        throw e.asInputFault();
+      }
+      throw e;
+    }
+  }
+
+  private JsonNode json(Answer a, String what, String... redact) throws BackendException {
     if (a.status / 100 != 2) {
       throw statusError(what, a.status, a.headers, a.body, redact);
     }
     if (a.body.length == 0) {
-      throw permanent(what + ": malformed JSON: HTTP " + a.status + " with an empty body");
+      throw permanent(
+          a.status, what + ": malformed JSON: HTTP " + a.status + " with an empty body");
     }
+    JsonNode n;
     try {
-      JsonNode n = MAPPER.readTree(a.body);
-      if (n == null || !n.isObject()) {
-        throw permanent(
-            what + ": malformed JSON: HTTP " + a.status + " answer is not a JSON object");
-      }
-      return n;
+      n = MAPPER.readTree(a.body);
     } catch (IOException e) {
       throw permanent(
+          a.status,
           what
               + ": malformed JSON in the HTTP "
               + a.status
               + " answer: "
               + clean(e.getClass().getSimpleName(), redact));
     }
+    if (n == null || !n.isObject()) {
+      throw permanent(
+          a.status, what + ": malformed JSON: HTTP " + a.status + " answer is not a JSON object");
+    }
+    return n;
   }
 
   /** Builds a provider request; refuses (e.g. a malformed operation id) with a BackendException. */
@@ -201,6 +248,10 @@ final class ProviderHttp {
       return permanent(
           what + ": answer larger than " + ((BodyTooLarge) cause).cap + " bytes, refused");
     }
+    if (cause instanceof HttpConnectTimeoutException) {
+      String text = provider + " " + what + ": no connection within the connect timeout";
+      return BackendException.retryable(text, new NotSent(text));
+    }
     if (cause instanceof HttpTimeoutException) {
       return timeout(what, requestTimeout);
     }
@@ -210,11 +261,29 @@ final class ProviderHttp {
     String kind = cause == null ? "unknown failure" : cause.getClass().getSimpleName();
     String msg =
         cause == null || cause.getMessage() == null ? "" : ": " + clean(cause.getMessage(), redact);
-    return BackendException.retryable(provider + " " + what + ": " + kind + msg, cause);
+    boolean notSent = false;
+    for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      notSent |= t instanceof java.net.ConnectException || t instanceof HttpConnectTimeoutException;
+    }
+    String text = provider + " " + what + ": " + kind + msg;
+    return BackendException.retryable(text, notSent ? new NotSent(text) : cause);
+  }
+
+  /** Marks a failure to open the connection: the request never left, nothing was made. */
+  static final class NotSent extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    NotSent(String message) {
+      super(message);
+    }
   }
 
   BackendException permanent(String message) {
     return BackendException.permanent(provider + " " + message);
+  }
+
+  private BackendException permanent(int status, String message) {
+    return new BackendException(Kind.PERMANENT, status, null, provider + " " + message);
   }
 
   /** The exception for a non-2xx answer. */
@@ -308,8 +377,12 @@ final class ProviderHttp {
    * Downloads an {@code https://} output (or one on the API's own origin, e.g. a loopback test
    * server) into {@code destinationUri}, streamed through an {@link Mp4Sink}: capped at {@link
    * BackendConfig#maxDownloadBytes()}, checked to be an MP4, written under a temporary name and
-   * renamed into place. Redirects are followed (at most {@value #MAX_REDIRECTS}) only to URLs that
-   * pass the same check. The credential is sent only to the API's own origin.
+   * renamed into place. The host is resolved once and checked ({@link #checkDownloadable}); the
+   * connection goes to that checked address ({@link PinnedGet}). Redirects are followed at most
+   * {@value #MAX_REDIRECTS} times, each target checked the same way (https, public address); the
+   * credential is sent only to the API's own origin. A download receiving nothing for {@link
+   * BackendConfig#downloadStallTimeout()} is abandoned as stalled, one running past {@link
+   * BackendConfig#downloadTimeout()} in all as too slow (both RETRYABLE).
    *
    * @param authorization the {@code Authorization} value for the API's origin, or null
    */
@@ -323,28 +396,16 @@ final class ProviderHttp {
     }
     long deadline = System.nanoTime() + downloadTimeout.toNanos();
     for (int hop = 0; ; hop++) {
-      checkDownloadable(uri);
-      HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(requestTimeout).GET();
-      if (authorization != null && sameOrigin(uri, apiBase)) {
-        rb.header("Authorization", authorization);
-      }
-      try (Mp4Sink sink = new Mp4Sink(destinationUri, maxDownloadBytes, provider)) {
-        AtomicLong lastProgress = new AtomicLong(System.nanoTime());
-        CompletableFuture<HttpResponse<Long>> f =
-            client.sendAsync(
-                rb.build(),
-                info -> {
-                  lastProgress.set(System.nanoTime());
-                  if (info.statusCode() / 100 != 2) {
-                    return HttpResponse.BodySubscribers.replacing(-1L);
-                  }
-                  long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1L);
-                  return new SinkSubscriber(sink, declared, lastProgress);
-                });
-        HttpResponse<Long> r = await(f, deadline, lastProgress, authorization);
-        int status = r.statusCode();
-        if (status / 100 == 3 && hop < MAX_REDIRECTS) {
-          String loc = r.headers().firstValue("Location").orElse(null);
+      InetAddress address = checkDownloadable(uri);
+      String auth = authorization != null && sameOrigin(uri, apiBase) ? authorization : null;
+      try (Mp4Sink sink = new Mp4Sink(destinationUri, maxDownloadBytes, provider);
+          PinnedGet get = open(uri, address, auth, deadline)) {
+        int status = get.status;
+        if (status / 100 == 3) {
+          if (hop >= MAX_REDIRECTS) {
+            throw permanent("output download: more than " + MAX_REDIRECTS + " redirects; refused");
+          }
+          String loc = get.headers.get("location");
           if (loc == null) {
             throw permanent("output download: HTTP " + status + " without a Location");
           }
@@ -363,98 +424,207 @@ final class ProviderHttp {
               provider + " output download: HTTP " + status + " (the output is gone)");
         }
         if (status / 100 != 2) {
-          throw statusError("output download", status, r.headers(), new byte[0]);
+          Map<String, List<String>> h = new java.util.TreeMap<>();
+          get.headers.forEach((k, v) -> h.put(k, List.of(v)));
+          throw statusError(
+              "output download", status, HttpHeaders.of(h, (x, y) -> true), new byte[0]);
+        }
+        long declared;
+        try {
+          declared = get.declaredLength();
+        } catch (IOException e) {
+          throw permanent("output download: " + clean(e.getMessage()));
+        }
+        sink.expectLength(declared);
+        byte[] buf = new byte[64 * 1024];
+        while (true) {
+          int n = read(get, buf, deadline);
+          if (n < 0) {
+            break;
+          }
+          sink.write(ByteBuffer.wrap(buf, 0, n));
         }
         return sink.commit();
       }
     }
   }
 
-  private HttpResponse<Long> await(
-      CompletableFuture<HttpResponse<Long>> f,
-      long deadline,
-      AtomicLong lastProgress,
-      @Nullable String redact)
+  private PinnedGet open(URI uri, InetAddress address, @Nullable String auth, long deadline)
       throws BackendException {
-    while (true) {
-      try {
-        return f.get(200, TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
-        long now = System.nanoTime();
-        if (now - lastProgress.get() > requestTimeout.toNanos()) {
-          f.cancel(true);
-          throw new BackendException(
-              Kind.RETRYABLE,
-              0,
-              null,
-              provider
-                  + " output download: nothing received for "
-                  + requestTimeout.toMillis()
-                  + " ms (stalled)");
-        }
-        if (now > deadline) {
-          f.cancel(true);
-          throw new BackendException(
-              Kind.RETRYABLE,
-              0,
-              null,
-              provider
-                  + " output download: not finished within "
-                  + downloadTimeout.toSeconds()
-                  + " s");
-        }
-      } catch (InterruptedException e) {
-        f.cancel(true);
-        Thread.currentThread().interrupt();
-        throw BackendException.retryable(provider + " output download: interrupted", null);
-      } catch (ExecutionException e) {
-        throw failure("output download", e.getCause(), redact);
-      }
+    int timeout = stallMillis(deadline);
+    try {
+      return PinnedGet.open(uri, address, auth, (int) connectTimeout.toMillis(), timeout);
+    } catch (SocketTimeoutException e) {
+      throw stalledOrSlow(timeout < stallTimeout.toMillis() ? 0 : deadline);
+    } catch (IOException e) {
+      throw ioFailure(e);
     }
   }
 
+  private int read(PinnedGet get, byte[] buf, long deadline) throws BackendException {
+    int timeout = stallMillis(deadline);
+    try {
+      get.stallMillis(timeout);
+      return get.read(buf);
+    } catch (SocketTimeoutException e) {
+      // A read bounded by the overall deadline rather than the stall timeout: too slow in all.
+      throw stalledOrSlow(timeout < stallTimeout.toMillis() ? 0 : deadline);
+    } catch (IOException e) {
+      throw ioFailure(e);
+    }
+  }
+
+  private BackendException ioFailure(IOException e) {
+    return BackendException.retryable(
+        provider
+            + " output download: "
+            + e.getClass().getSimpleName()
+            + (e.getMessage() == null ? "" : ": " + clean(e.getMessage())),
+        e);
+  }
+
+  /** The read timeout: the stall timeout, or less when the overall deadline is nearer. */
+  private int stallMillis(long deadline) throws BackendException {
+    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    if (left <= 0) {
+      throw stalledOrSlow(deadline);
+    }
+    return (int) Math.max(1, Math.min(stallTimeout.toMillis(), left));
+  }
+
+  /** The timeout's exception: {@code deadline} 0 (or passed) means the overall one. */
+  private BackendException stalledOrSlow(long deadline) {
+    if (deadline == 0 || System.nanoTime() - deadline >= 0) {
+      return new BackendException(
+          Kind.RETRYABLE,
+          0,
+          null,
+          provider
+              + " output download: not finished within "
+              + downloadTimeout.toSeconds()
+              + " s (download timeout)");
+    }
+    return new BackendException(
+        Kind.RETRYABLE,
+        0,
+        null,
+        provider
+            + " output download: nothing received for "
+            + stallTimeout.toMillis()
+            + " ms (stalled)");
+  }
+
+  /** Resolves host names (an instance field so that tests can stand in for DNS). */
+  @FunctionalInterface
+  interface Resolver {
+    InetAddress[] resolve(String host) throws UnknownHostException;
+  }
+
+  /** Replaces DNS for this client (tests only: the loopback fakes have no public names). */
+  ProviderHttp withResolver(Resolver r) {
+    this.resolver = r;
+    return this;
+  }
+
   /**
-   * Only the API's own origin (a loopback test server speaks plain http), or {@code https} to a
-   * public DNS name: no IP literal, no {@code localhost}/{@code .internal}, no name resolving to a
-   * loopback, link-local, site-local or unique-local address (a hostile provider must not point the
-   * worker at its metadata server or private network).
+   * Checks an output URL and returns the one address to connect to. The API's own origin (its
+   * configured endpoint: a loopback server in tests) is trusted as configured. Anything else must
+   * be {@code https} to a DNS name (no IP literal, no {@code localhost}/{@code .internal}) whose
+   * every resolved address is public: a hostile provider must not point the worker at its metadata
+   * server, its private network, or a NAT64/CGNAT path to either ({@link #forbidden}).
    */
-  private void checkDownloadable(URI uri) throws BackendException {
+  InetAddress checkDownloadable(URI uri) throws BackendException {
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (uri.getHost() == null || uri.getRawUserInfo() != null) {
       throw permanent("output URL has no plain host; refused");
     }
-    if (sameOrigin(uri, apiBase)) {
-      return;
-    }
-    if (!"https".equals(scheme)) {
-      throw permanent("output URL is not https (" + scheme + "://" + uri.getHost() + "); refused");
-    }
     String host = uri.getHost().toLowerCase(Locale.ROOT);
-    if (host.startsWith("[")
-        || host.matches("[0-9.]+")
-        || host.equals("localhost")
-        || host.endsWith(".localhost")
-        || host.endsWith(".internal")) {
+    while (host.endsWith(".")) {
+      host = host.substring(0, host.length() - 1);
+    }
+    boolean api = sameOrigin(uri, apiBase);
+    if (!api && !"https".equals(scheme)) {
+      throw permanent("output URL is not https (" + scheme + "://" + host + "); refused");
+    }
+    if (!api
+        && (host.isEmpty()
+            || host.startsWith("[")
+            || host.contains(":")
+            || host.matches("[0-9.]+")
+            || host.matches("0x[0-9a-fx.]*")
+            || host.equals("localhost")
+            || host.endsWith(".localhost")
+            || host.endsWith(".internal")
+            || !host.contains("."))) {
       throw permanent("output URL host " + host + " is not a public DNS name; refused");
     }
     InetAddress[] addresses;
     try {
-      addresses = InetAddress.getAllByName(host);
+      addresses = resolver.resolve(host);
     } catch (UnknownHostException e) {
+      addresses = null;
+    }
+    if (addresses == null || addresses.length == 0) {
       throw BackendException.retryable(provider + " output download: cannot resolve " + host, null);
     }
-    for (InetAddress a : addresses) {
-      boolean uniqueLocal = a instanceof Inet6Address && (a.getAddress()[0] & 0xFE) == 0xFC;
-      if (a.isLoopbackAddress()
-          || a.isAnyLocalAddress()
-          || a.isLinkLocalAddress()
-          || a.isSiteLocalAddress()
-          || a.isMulticastAddress()
-          || uniqueLocal) {
-        throw permanent("output URL host " + host + " resolves to a private address; refused");
+    if (!api) {
+      for (InetAddress a : addresses) {
+        if (forbidden(a)) {
+          throw permanent("output URL host " + host + " resolves to a private address; refused");
+        }
       }
     }
+    return addresses[0];
+  }
+
+  /**
+   * Addresses an output download never connects to: unspecified, loopback, link-local, private (RFC
+   * 1918, unique-local, site-local), CGNAT 100.64.0.0/10, benchmarking 198.18.0.0/15, documentation
+   * and reserved IPv4 ranges, multicast, broadcast; IPv6 NAT64 (64:ff9b::/96, 64:ff9b:1::/48),
+   * IPv4-compatible and -mapped, 6to4 and Teredo (they embed an IPv4 address), discard-only and
+   * documentation ranges.
+   */
+  static boolean forbidden(InetAddress a) {
+    if (a.isAnyLocalAddress()
+        || a.isLoopbackAddress()
+        || a.isLinkLocalAddress()
+        || a.isSiteLocalAddress()
+        || a.isMulticastAddress()) {
+      return true;
+    }
+    byte[] b = a.getAddress();
+    if (b.length == 4) {
+      int o0 = b[0] & 0xFF;
+      int o1 = b[1] & 0xFF;
+      int o2 = b[2] & 0xFF;
+      return o0 == 0
+          || o0 == 10
+          || o0 == 127
+          || (o0 == 100 && (o1 & 0xC0) == 64) // 100.64.0.0/10 CGNAT
+          || (o0 == 169 && o1 == 254)
+          || (o0 == 172 && (o1 & 0xF0) == 16)
+          || (o0 == 192 && o1 == 0 && (o2 == 0 || o2 == 2))
+          || (o0 == 192 && o1 == 88 && o2 == 99)
+          || (o0 == 192 && o1 == 168)
+          || (o0 == 198 && (o1 & 0xFE) == 18) // 198.18.0.0/15 benchmarking
+          || (o0 == 198 && o1 == 51 && o2 == 100)
+          || (o0 == 203 && o1 == 0 && o2 == 113)
+          || o0 >= 224;
+    }
+    int w0 = ((b[0] & 0xFF) << 8) | (b[1] & 0xFF);
+    int w1 = ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
+    int w2 = ((b[4] & 0xFF) << 8) | (b[5] & 0xFF);
+    boolean first80Zero = true;
+    for (int i = 0; i < 10; i++) {
+      first80Zero &= b[i] == 0;
+    }
+    return first80Zero // ::, ::1, IPv4-compatible and IPv4-mapped
+        || (b[0] & 0xFE) == 0xFC // fc00::/7 unique local
+        || (w0 == 0x0064 && w1 == 0xff9b) // 64:ff9b::/96 and 64:ff9b:1::/48 NAT64
+        || (w0 == 0x0100 && w1 == 0 && w2 == 0) // 100::/64 discard-only
+        || (w0 == 0x2001 && w1 == 0) // 2001::/32 Teredo
+        || (w0 == 0x2001 && w1 == 0x0db8) // documentation
+        || w0 == 0x2002; // 6to4
   }
 
   static boolean sameOrigin(URI a, URI b) {
@@ -566,67 +736,6 @@ final class ProviderHttp {
 
     @Override
     public CompletionStage<byte[]> getBody() {
-      return result;
-    }
-  }
-
-  /** Streams a body into an {@link Mp4Sink}, one buffer at a time (back-pressured). */
-  private static final class SinkSubscriber implements BodySubscriber<Long> {
-    private final Mp4Sink sink;
-    private final long declaredLength;
-    private final AtomicLong lastProgress;
-    private final CompletableFuture<Long> result = new CompletableFuture<>();
-    private @Nullable Flow.Subscription subscription;
-
-    SinkSubscriber(Mp4Sink sink, long declaredLength, AtomicLong lastProgress) {
-      this.sink = sink;
-      this.declaredLength = declaredLength;
-      this.lastProgress = lastProgress;
-    }
-
-    @Override
-    public void onSubscribe(Flow.Subscription s) {
-      subscription = s;
-      try {
-        sink.expectLength(declaredLength);
-      } catch (BackendException e) {
-        result.completeExceptionally(new CarriedBackendException(e));
-        s.cancel();
-        return;
-      }
-      s.request(1);
-    }
-
-    @Override
-    public void onNext(List<ByteBuffer> items) {
-      if (result.isDone()) {
-        return;
-      }
-      lastProgress.set(System.nanoTime());
-      try {
-        for (ByteBuffer b : items) {
-          sink.write(b);
-        }
-      } catch (BackendException e) {
-        result.completeExceptionally(new CarriedBackendException(e));
-        subscription.cancel();
-        return;
-      }
-      subscription.request(1);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      result.completeExceptionally(t);
-    }
-
-    @Override
-    public void onComplete() {
-      result.complete(sink.written());
-    }
-
-    @Override
-    public CompletionStage<Long> getBody() {
       return result;
     }
   }

@@ -34,12 +34,13 @@ import org.slf4j.LoggerFactory;
  * duration is exact and the fps may be below the preset's (technical QA then says so). A 1:1 shot
  * is refused (PERMANENT): the model renders 16:9 and 9:16 only.
  *
- * <p>Idempotency: Replicate documents no idempotency key; a submit whose answer was lost may create
- * a second prediction, so the caller persists the prediction id as soon as submit returns. Cost:
- * predictions report {@code metrics.predict_time} (hardware seconds), but official models such as
- * Wan are billed per output (video seconds at 16 fps), not per hardware second, and the answer
- * carries no price: {@link PollResult#reportedCostUsd()} is null and the caller prices the attempt
- * from pricing.json.
+ * <p>Idempotency: Replicate documents no idempotency key. A create whose answer was lost (timeout,
+ * reset, 5xx) is looked for in the prediction list before any other create ({@link
+ * #findSubmitted}); what is found is polled (or cancelled), so no prediction is left untracked.
+ * {@code Cancel-After} bounds the cost of one that could not be found. Cost: predictions report
+ * {@code metrics.predict_time} (hardware seconds), but official models such as Wan are billed per
+ * output (video seconds at 16 fps), not per hardware second, and the answer carries no price:
+ * {@link PollResult#reportedCostUsd()} is null and the caller prices the attempt from pricing.json.
  */
 public final class ReplicateBackend implements VideoBackend {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicateBackend.class);
@@ -115,7 +116,8 @@ public final class ReplicateBackend implements VideoBackend {
     input.put("frames_per_second", framesFps[1]);
     input.put("resolution", Math.min(request.width(), request.height()) >= 720 ? "720p" : "480p");
     if (!"16:9".equals(request.aspectRatio()) && !"9:16".equals(request.aspectRatio())) {
-      throw BackendException.permanent(
+      throw BackendException.refused(
+          0,
           "Replicate "
               + model
               + " cannot render aspect ratio "
@@ -140,12 +142,90 @@ public final class ReplicateBackend implements VideoBackend {
             .header("Cancel-After", CANCEL_AFTER)
             .POST(ProviderHttp.json(body))
             .build();
-    JsonNode prediction = http.exchangeJson(r, "create prediction", token, request.prompt());
+    JsonNode prediction = http.createJson(r, "create prediction", token, request.prompt());
     String predictionId = prediction.path("id").asText("");
     if (!PREDICTION_ID.matcher(predictionId).matches()) {
-      throw http.permanent("create prediction: the answer has no usable prediction id");
+      throw http.permanent("create prediction: the answer has no usable prediction id")
+          .asOutcomeUnknown();
     }
     return predictionId;
+  }
+
+  @Override
+  public boolean findsLostSubmits() {
+    return true;
+  }
+
+  /**
+   * Looks through {@code GET /v1/predictions} (newest first, at most {@value #FIND_PAGES} pages of
+   * 100) for a prediction created since {@code sinceMillis} (less {@value #CLOCK_SKEW_MILLIS} ms of
+   * clock skew) whose input carries this request's marker: its prompt, seed and frame count.
+   * Replicate predictions take no metadata, and the seed is the shot's own (hash of job and index),
+   * so prompt and seed together name the shot. Pages are followed through their {@code cursor} on
+   * the API's own origin only.
+   */
+  @Override
+  public String findSubmitted(RenderRequest request, long sinceMillis) throws BackendException {
+    int[] framesFps = framesAndFps(request.seconds(), request.fps());
+    long seed = request.seed() & 0x7FFFFFFFL;
+    long since = sinceMillis - CLOCK_SKEW_MILLIS;
+    String path = "v1/predictions";
+    for (int page = 0; page < FIND_PAGES; page++) {
+      HttpRequest r = authorized(http.request(path)).GET().build();
+      JsonNode list = http.exchangeJson(r, "list predictions", token, request.prompt());
+      JsonNode results = list.path("results");
+      if (!results.isArray()) {
+        throw http.permanent("list predictions: the answer has no results (malformed answer)");
+      }
+      boolean older = false;
+      for (JsonNode p : results) {
+        long created;
+        try {
+          created = java.time.Instant.parse(p.path("created_at").asText("")).toEpochMilli();
+        } catch (java.time.format.DateTimeParseException e) {
+          continue;
+        }
+        if (created < since) {
+          older = true;
+          continue;
+        }
+        JsonNode in = p.path("input");
+        String id = p.path("id").asText("");
+        if (PREDICTION_ID.matcher(id).matches()
+            && request.prompt().equals(in.path("prompt").asText(null))
+            && in.path("seed").asLong(-1) == seed
+            && in.path("num_frames").asInt(-1) == framesFps[0]) {
+          return id;
+        }
+      }
+      String next = list.path("next").asText("");
+      String cursor = cursor(next);
+      if (older || cursor == null) {
+        return null;
+      }
+      path = "v1/predictions?cursor=" + cursor;
+    }
+    return null;
+  }
+
+  static final int FIND_PAGES = 3;
+  static final long CLOCK_SKEW_MILLIS = 120_000;
+  private static final Pattern CURSOR = Pattern.compile("[?&]cursor=([A-Za-z0-9%._~-]{1,512})");
+
+  /** The cursor of a {@code next} URL on the API's origin; null when there is none. */
+  private @javax.annotation.Nullable String cursor(String next) {
+    if (next.isEmpty()) {
+      return null;
+    }
+    try {
+      if (!ProviderHttp.sameOrigin(URI.create(next), http.apiBase())) {
+        return null;
+      }
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    Matcher m = CURSOR.matcher(next);
+    return m.find() ? m.group(1) : null;
   }
 
   /** {num_frames, frames_per_second} for a clip of {@code seconds} at about {@code fps}. */
@@ -176,9 +256,10 @@ public final class ReplicateBackend implements VideoBackend {
         return PollResult.succeeded(url, null);
       case "failed":
         String error = p.path("error").isTextual() ? p.path("error").asText() : "";
-        return PollResult.failed(
+        String text =
             ProviderHttp.clean(
-                "Replicate prediction failed" + (error.isEmpty() ? "" : ": " + error), token));
+                "Replicate prediction failed" + (error.isEmpty() ? "" : ": " + error), token);
+        return inputFailure(error) ? PollResult.failedByInput(text) : PollResult.failed(text);
       case "canceled":
       case "aborted":
         return PollResult.failed("Replicate prediction " + status);
@@ -189,6 +270,21 @@ public final class ReplicateBackend implements VideoBackend {
                 + "\" (malformed answer)");
     }
   }
+
+  /**
+   * Whether a failed prediction's {@code error} blames the input. Replicate gives no code, only the
+   * model's text: safety checkers ("NSFW content detected", "flagged as sensitive") and input
+   * validation ("invalid input", "prompt ...") blame the request; anything else (out of memory, a
+   * crashed worker, an empty error) is Replicate's.
+   */
+  static boolean inputFailure(String error) {
+    return INPUT_FAILURE.matcher(error).find();
+  }
+
+  private static final Pattern INPUT_FAILURE =
+      Pattern.compile(
+          "(?i)nsfw|sensitive|safety|content polic|moderat|flagged|invalid input|input validation"
+              + "|prompt");
 
   private static String outputUrl(JsonNode output) {
     JsonNode o = output;

@@ -111,10 +111,10 @@ public final class RunwayBackend implements VideoBackend {
             .header("Content-Type", "application/json")
             .POST(ProviderHttp.json(body))
             .build();
-    JsonNode answer = http.exchangeJson(r, "create task", apiKey, request.prompt(), prompt);
+    JsonNode answer = http.createJson(r, "create task", apiKey, request.prompt(), prompt);
     String taskId = answer.path("id").asText("");
     if (!TASK_ID.matcher(taskId).matches()) {
-      throw http.permanent("create task: the answer has no usable task id");
+      throw http.permanent("create task: the answer has no usable task id").asOutcomeUnknown();
     }
     return taskId;
   }
@@ -146,12 +146,13 @@ public final class RunwayBackend implements VideoBackend {
       case "FAILED":
         String code = task.path("failureCode").asText("");
         String reason = task.path("failure").asText("");
-        return PollResult.failed(
+        String text =
             ProviderHttp.clean(
                 "Runway task FAILED"
                     + (code.isEmpty() ? "" : " (" + code + ")")
                     + (reason.isEmpty() ? "" : ": " + reason),
-                apiKey));
+                apiKey);
+        return inputFailure(code) ? PollResult.failedByInput(text) : PollResult.failed(text);
       case "CANCELLED":
       case "CANCELED":
         return PollResult.failed("Runway task CANCELLED");
@@ -210,6 +211,18 @@ public final class RunwayBackend implements VideoBackend {
     }
   }
 
+  /**
+   * Whether a {@code failureCode} blames the request: content moderation of inputs or outputs
+   * ({@code SAFETY.*}), input preprocessing and invalid assets. {@code INTERNAL.*} and unknown or
+   * missing codes are Runway's own failures.
+   */
+  static boolean inputFailure(String failureCode) {
+    String c = failureCode.toUpperCase(java.util.Locale.ROOT);
+    return c.startsWith("SAFETY.")
+        || c.startsWith("INPUT_PREPROCESSING.")
+        || c.startsWith("ASSET.");
+  }
+
   /** Runway's {@code ratio} (output resolution) for the request's aspect ratio. */
   private String ratio(RenderRequest r, boolean textToVideo) throws BackendException {
     boolean hd = Math.min(r.width(), r.height()) >= 1080;
@@ -224,8 +237,8 @@ public final class RunwayBackend implements VideoBackend {
         }
       // fall through: Veo on Runway renders 16:9 and 9:16 only
       default:
-        throw BackendException.permanent(
-            "Runway " + model + " cannot render aspect ratio " + r.aspectRatio());
+        throw BackendException.refused(
+            0, "Runway " + model + " cannot render aspect ratio " + r.aspectRatio());
     }
   }
 

@@ -26,10 +26,10 @@ import org.apache.beam.sdk.util.SerializableUtils;
  * raiMediaFilteredCount > 0} → FAILED (filtered by Responsible AI, with the reasons given); {@code
  * done} with neither → PERMANENT (a lying answer). Veo writes the video itself under {@code
  * storageUri} (the request's {@link RenderRequest#outputPrefix()}, under {@code --outputLocation},
- * so production needs a {@code gs://} output location); an output outside {@link
- * BackendConfig#outputLocation()} (or, without one, not {@code gs://}) is refused as PERMANENT.
- * fetch copies it with {@code FileSystems.copy} (server-side within GCS) after checking its size
- * and its {@code ftyp} box.
+ * so production needs a {@code gs://} output location); an output outside that request's own {@code
+ * storageUri} is refused as PERMANENT, so poll and fetch take the request. fetch copies it with
+ * {@code FileSystems.copy} (server-side within GCS) after checking its size and its {@code ftyp}
+ * box.
  *
  * <p>Not supported by the API, so not done: idempotent submission (predictLongRunning takes no
  * request id; the caller persists the operation name as soon as submit returns), cancellation
@@ -102,7 +102,8 @@ public final class VeoBackend implements VideoBackend {
   @Override
   public String submit(RenderRequest request) throws BackendException {
     if (!"16:9".equals(request.aspectRatio()) && !"9:16".equals(request.aspectRatio())) {
-      throw BackendException.permanent(
+      throw BackendException.refused(
+          0,
           "Vertex AI Veo cannot render aspect ratio "
               + request.aspectRatio()
               + " (16:9 and 9:16 only)");
@@ -122,9 +123,13 @@ public final class VeoBackend implements VideoBackend {
             .header("Content-Type", "application/json")
             .POST(ProviderHttp.json(body))
             .build();
-    JsonNode op = http.exchangeJson(r, "predictLongRunning", request.prompt(), lastAuthorization);
+    JsonNode op = http.createJson(r, "predictLongRunning", request.prompt(), lastAuthorization);
     String name = op.path("name").asText("");
-    checkOperation(name);
+    try {
+      checkOperation(name);
+    } catch (BackendException e) {
+      throw e.asOutcomeUnknown();
+    }
     return name;
   }
 
@@ -135,8 +140,18 @@ public final class VeoBackend implements VideoBackend {
     }
   }
 
+  /**
+   * Refused: a Veo output can only be accepted against the request's own {@code storageUri} (use
+   * {@link #poll(String, RenderRequest)}).
+   */
   @Override
   public PollResult poll(String operation) throws BackendException {
+    throw BackendException.permanent(
+        "Vertex AI Veo: an operation is polled with its request (its storageUri)");
+  }
+
+  @Override
+  public PollResult poll(String operation, RenderRequest request) throws BackendException {
     checkOperation(operation);
     ObjectNode body = ProviderHttp.MAPPER.createObjectNode().put("operationName", operation);
     HttpRequest r =
@@ -150,12 +165,15 @@ public final class VeoBackend implements VideoBackend {
     }
     JsonNode error = op.get("error");
     if (error != null && error.isObject()) {
-      return PollResult.failed(
+      String text =
           ProviderHttp.clean(
               "Veo operation failed (code "
                   + error.path("code").asText("?")
                   + "): "
-                  + error.path("message").asText("")));
+                  + error.path("message").asText(""));
+      // google.rpc.Code 3 INVALID_ARGUMENT and 9 FAILED_PRECONDITION blame the request.
+      int code = error.path("code").asInt(-1);
+      return code == 3 || code == 9 ? PollResult.failedByInput(text) : PollResult.failed(text);
     }
     JsonNode response = op.path("response");
     String uri = videoUri(response);
@@ -166,7 +184,7 @@ public final class VeoBackend implements VideoBackend {
         for (JsonNode reason : response.path("raiMediaFilteredReasons")) {
           reasons.append(reasons.length() == 0 ? "" : "; ").append(reason.asText());
         }
-        return PollResult.failed(
+        return PollResult.failedByInput(
             ProviderHttp.clean(
                 "Veo filtered the video (Responsible AI)"
                     + (reasons.length() == 0 ? "" : ": " + reasons)));
@@ -174,7 +192,7 @@ public final class VeoBackend implements VideoBackend {
       throw http.permanent(
           "fetchPredictOperation: done without a video and without an error (lying answer)");
     }
-    checkOutput(uri);
+    checkOutput(uri, request);
     return PollResult.succeeded(uri, null);
   }
 
@@ -189,29 +207,58 @@ public final class VeoBackend implements VideoBackend {
     return null;
   }
 
-  /** The output must be where we told Veo to write: under --outputLocation, or at least in GCS. */
-  private void checkOutput(String uri) throws BackendException {
-    if (uri.contains("/../") || uri.endsWith("/..") || uri.contains("/./")) {
+  /**
+   * The output must be where this request told Veo to write: under its own {@code storageUri}
+   * ({@link RenderRequest#outputPrefix()}), itself under {@code --outputLocation} (or, without one,
+   * in {@code gs://}), as a plain object path. Any other object, even another shot's or another
+   * tenant's under the same output location, is refused.
+   */
+  private void checkOutput(String uri, RenderRequest request) throws BackendException {
+    String prefix = request.outputPrefix();
+    if (uri.contains("/../")
+        || uri.endsWith("/..")
+        || uri.contains("/./")
+        || uri.contains("\\")
+        || uri.indexOf('%') >= 0
+        || uri.chars().anyMatch(Character::isISOControl)) {
       throw http.permanent(
           "output " + ProviderHttp.clean(uri) + " is not a plain object path; refused");
     }
+    if (prefix == null || !prefix.endsWith("/") || prefix.contains("/../")) {
+      throw http.permanent("the request's storageUri is not a folder; output refused");
+    }
     if (outputLocation != null) {
       String root = outputLocation.endsWith("/") ? outputLocation : outputLocation + "/";
-      if (!uri.startsWith(root)) {
-        throw http.permanent(
-            "output " + ProviderHttp.clean(uri) + " is outside --outputLocation; refused");
+      if (!prefix.startsWith(root)) {
+        throw http.permanent("the request's storageUri is outside --outputLocation; refused");
       }
-    } else if (!uri.startsWith("gs://")) {
-      throw http.permanent("output " + ProviderHttp.clean(uri) + " is not a gs:// object; refused");
+    } else if (!prefix.startsWith("gs://")) {
+      throw http.permanent("the request's storageUri is not in gs://; refused");
+    }
+    if (!uri.startsWith(prefix) || uri.length() == prefix.length()) {
+      throw http.permanent(
+          "output "
+              + ProviderHttp.clean(uri)
+              + " is outside the request's storageUri "
+              + ProviderHttp.clean(prefix)
+              + "; refused");
     }
   }
 
+  /** Refused: see {@link #poll(String)}. */
   @Override
   public long fetch(PollResult succeeded, String destinationUri) throws BackendException {
+    throw BackendException.permanent(
+        "Vertex AI Veo: an output is fetched with its request (its storageUri)");
+  }
+
+  @Override
+  public long fetch(PollResult succeeded, RenderRequest request, String destinationUri)
+      throws BackendException {
     if (succeeded.status() != PollResult.Status.SUCCEEDED || succeeded.outputUri() == null) {
       throw new IllegalArgumentException("fetch needs a SUCCEEDED poll result with an output");
     }
-    checkOutput(succeeded.outputUri());
+    checkOutput(succeeded.outputUri(), request);
     return Mp4Sink.copy(
         succeeded.outputUri(), destinationUri, http.maxDownloadBytes(), http.provider());
   }

@@ -19,12 +19,32 @@ public interface VideoBackend extends AutoCloseable {
    * Submits one shot. Idempotent where the provider allows it: a provider with an idempotency key
    * gets the request's {@link RenderRequest#idempotencyKey()}, so a retried submit after a lost
    * answer does not start (and bill) a second generation. Runway, Replicate and Vertex AI Veo
-   * document none: for them a retried submit may start a second generation, so the caller persists
-   * the returned handle at once and never resubmits a shot that has one.
+   * document none: a submit whose outcome is unknown throws with {@link
+   * BackendException#outcomeUnknown()}, and the caller looks for what it made ({@link
+   * #findSubmitted}) before another submit, or ends the attempt.
    *
    * @return the provider's handle of the generation (task id, prediction id, operation name)
    */
   String submit(RenderRequest request) throws BackendException;
+
+  /**
+   * Whether {@link #findSubmitted} can look for a generation whose create answer was lost. A
+   * backend that cannot (no idempotency key, no task listing: Runway, Vertex AI Veo) never gets a
+   * second create in the same attempt after an unknown outcome.
+   */
+  default boolean findsLostSubmits() {
+    return false;
+  }
+
+  /**
+   * The handle of a generation that a submit of {@code request} made at or after {@code
+   * sinceMillis} but whose answer was lost, or null when the provider shows none (then another
+   * submit is safe).
+   */
+  default @javax.annotation.Nullable String findSubmitted(RenderRequest request, long sinceMillis)
+      throws BackendException {
+    throw BackendException.permanent(id() + " cannot list what it made");
+  }
 
   /**
    * Whether a submit has already finished the work (a local encoder), so the first poll may follow
@@ -38,12 +58,27 @@ public interface VideoBackend extends AutoCloseable {
   PollResult poll(String operation) throws BackendException;
 
   /**
+   * One poll of the generation {@code operation} that was submitted for {@code request}: a backend
+   * that checks the answer against what was asked (Veo: the output must be under the request's own
+   * {@code storageUri}) needs it. The render stage always polls this way.
+   */
+  default PollResult poll(String operation, RenderRequest request) throws BackendException {
+    return poll(operation);
+  }
+
+  /**
    * Copies a succeeded generation's output to {@code destinationUri} (a local path or {@code gs://}
    * URI, written through Beam's {@code FileSystems}), refusing outputs over the size limit.
    *
    * @return the number of bytes written
    */
   long fetch(PollResult succeeded, String destinationUri) throws BackendException;
+
+  /** {@link #fetch(PollResult, String)} of the output of {@code request} (see {@link #poll}). */
+  default long fetch(PollResult succeeded, RenderRequest request, String destinationUri)
+      throws BackendException {
+    return fetch(succeeded, destinationUri);
+  }
 
   /** Asks the provider to stop a generation (a cancelled job); best effort, never throws. */
   void cancel(String operation);

@@ -96,6 +96,18 @@ public final class Loopback implements AutoCloseable {
       return new Resp(status, headers, body, delayMillis, times, stallMillis);
     }
 
+    /** No answer at all: the connection is closed after the request was read (a lost answer). */
+    public static Resp dropped() {
+      return new Resp(-1, Map.of(), new byte[0], 0, 1, 0);
+    }
+
+    /**
+     * Sends the body {@code times} times, waiting {@code millis} before each: a dripping answer.
+     */
+    public Resp dripping(long times, long millis) {
+      return new Resp(status, headers, body, delayMillis, times, -millis);
+    }
+
     /** Sends the headers and the first body, then stalls this long before the rest. */
     public Resp stalling(long millis) {
       return new Resp(status, headers, body, delayMillis, bodyRepeat, millis);
@@ -188,17 +200,20 @@ public final class Loopback implements AutoCloseable {
       if (resp.delayMillis() > 0) {
         Thread.sleep(resp.delayMillis());
       }
+      if (resp.status() < 0) {
+        return; // nothing sent: closing the exchange drops the connection
+      }
       resp.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
-      boolean chunked = resp.bodyRepeat() != 1 || resp.stallMillis() > 0;
+      boolean chunked = resp.bodyRepeat() != 1 || resp.stallMillis() != 0;
       long length = resp.body().length == 0 ? -1 : chunked ? 0 : resp.body().length;
       ex.sendResponseHeaders(resp.status(), length);
       if (resp.body().length > 0) {
         OutputStream out = ex.getResponseBody();
         for (long i = 0; i < resp.bodyRepeat(); i++) {
           out.write(resp.body());
-          if (i == 0 && resp.stallMillis() > 0) {
+          if ((i == 0 && resp.stallMillis() > 0) || resp.stallMillis() < 0) {
             out.flush();
-            Thread.sleep(resp.stallMillis());
+            Thread.sleep(Math.abs(resp.stallMillis()));
           }
         }
       }

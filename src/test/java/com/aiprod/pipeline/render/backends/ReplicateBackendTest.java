@@ -329,7 +329,12 @@ class ReplicateBackendTest {
     server.script(
         "GET", "/files/slow\\.mp4", Resp.bytes(200, "video/mp4", mp4).repeated(2).stalling(3_000));
     try (VideoBackend wan =
-        config(Duration.ofMillis(500), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES)
+        BackendConfig.builder()
+            .backends(PricingTable.builtIn())
+            .endpoint(BackendConfig.REPLICATE, server.base())
+            .secrets(SecretSource.dir(secrets))
+            .downloadStallTimeout(Duration.ofMillis(500))
+            .build()
             .open("replicate_wan")) {
       PollResult r = wan.poll("p1");
       Path dest = tmp.resolve("out/slow.mp4");
@@ -340,6 +345,63 @@ class ReplicateBackendTest {
       assertThat(e.getMessage(), containsString("stalled"));
       assertThat((System.nanoTime() - t0) / 1_000_000, lessThan(2_500L));
       assertThat(Files.exists(dest), equalTo(false));
+    }
+  }
+
+  @Test
+  void privateOutputUrlsAreRefusedInTheArrayFormToo() throws Exception {
+    List<String> urls =
+        List.of(
+            "http://169.254.169.254/computeMetadata/v1/",
+            "https://[::1]/x.mp4",
+            "https://0.0.0.0/x.mp4",
+            "https://100.64.0.1/x.mp4",
+            "https://198.18.0.1/x.mp4",
+            "https://[64:ff9b::a9fe:a9fe]/x.mp4",
+            "file:///etc/passwd");
+    Resp[] answers = new Resp[urls.size()];
+    for (int i = 0; i < urls.size(); i++) {
+      answers[i] = prediction("p1", "succeeded", "[\"" + urls.get(i) + "\",\"ignored\"]");
+    }
+    polls(answers);
+    try (VideoBackend wan = open()) {
+      for (String url : urls) {
+        PollResult r = wan.poll("p1");
+        assertThat(r.outputUri(), equalTo(url));
+        BackendException e =
+            assertThrows(
+                BackendException.class, () -> wan.fetch(r, tmp.resolve("x.mp4").toString()));
+        assertThat(url, e.kind(), equalTo(Kind.PERMANENT));
+        assertThat(url, e.getMessage(), containsString("refused"));
+      }
+    }
+    assertThat(Files.exists(tmp.resolve("x.mp4")), equalTo(false));
+  }
+
+  @Test
+  void aDownloadThatKeepsDrippingIsAbandonedAtTheOverallCap() throws Exception {
+    polls(succeeded("/files/drip.mp4"));
+    // A byte range every 200 ms: never stalled (stall timeout 2 s), but never done either.
+    server.script(
+        "GET", "/files/drip\\.mp4", Resp.bytes(200, "video/mp4", mp4).dripping(1_000, 200));
+    try (VideoBackend wan =
+        BackendConfig.builder()
+            .backends(PricingTable.builtIn())
+            .endpoint(BackendConfig.REPLICATE, server.base())
+            .secrets(SecretSource.dir(secrets))
+            .downloadStallTimeout(Duration.ofSeconds(2))
+            .downloadTimeout(Duration.ofSeconds(1))
+            .build()
+            .open("replicate_wan")) {
+      PollResult r = wan.poll("p1");
+      Path dest = tmp.resolve("out/drip.mp4");
+      BackendException e =
+          assertThrows(BackendException.class, () -> wan.fetch(r, dest.toString()));
+      assertThat(e.kind(), equalTo(Kind.RETRYABLE));
+      assertThat(e.getMessage(), containsString("not finished within 1 s (download timeout)"));
+      assertThat(Files.exists(dest), equalTo(false));
+      assertThat(
+          Files.exists(dest.getParent()) ? Files.list(dest.getParent()).count() : 0L, equalTo(0L));
     }
   }
 

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.not;
@@ -23,6 +24,8 @@ import com.aiprod.pipeline.secrets.SecretSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.net.InetAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,8 +37,10 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
@@ -436,6 +441,189 @@ class RunwayBackendTest {
       }
     }
     assertThat(server.requests("GET", "/computeMetadata.*"), empty());
+  }
+
+  @Test
+  void outputHostsOfEveryPrivateRangeAreRefused() throws Exception {
+    for (String literal :
+        List.of(
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.1.2.3",
+            "169.254.169.254",
+            "172.16.0.1",
+            "192.168.1.1",
+            "100.64.0.1",
+            "100.127.255.254",
+            "198.18.0.1",
+            "198.19.255.255",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::1",
+            "2001:0:1::1")) {
+      assertThat(literal, ProviderHttp.forbidden(InetAddress.getByName(literal)), is(true));
+    }
+    for (String literal :
+        List.of("8.8.8.8", "100.63.255.255", "100.128.0.1", "198.17.255.255", "198.20.0.1")) {
+      assertThat(literal, ProviderHttp.forbidden(InetAddress.getByName(literal)), is(false));
+    }
+    // Names resolving into the new ranges are refused before any connection.
+    Map<String, String> dns =
+        Map.of(
+            "cgnat.example.test", "100.64.3.4",
+            "bench.example.test", "198.18.7.7",
+            "nat64.example.test", "64:ff9b::a9fe:a9fe",
+            "nat64b.example.test", "64:ff9b:1::7f00:1",
+            "mixed.example.test", "8.8.8.8,10.0.0.1");
+    ProviderHttp http = http(dns, new AtomicInteger());
+    for (String host : dns.keySet()) {
+      BackendException e =
+          assertThrows(
+              BackendException.class,
+              () ->
+                  http.download(
+                      "https://" + host + "/x.mp4", tmp.resolve("x.mp4").toString(), null));
+      assertThat(e.kind(), equalTo(Kind.PERMANENT));
+      assertThat(e.getMessage(), containsString("resolves to a private address"));
+    }
+    for (String url :
+        List.of(
+            "https://[::1]/x.mp4",
+            "https://0.0.0.0/x.mp4",
+            "https://100.64.0.1/x.mp4",
+            "https://[64:ff9b::a9fe:a9fe]/x.mp4",
+            "https://localhost./x.mp4",
+            "https://metadata/x.mp4")) {
+      BackendException e =
+          assertThrows(
+              BackendException.class,
+              () -> http.download(url, tmp.resolve("x.mp4").toString(), null));
+      assertThat(url, e.getMessage(), containsString("not a public DNS name"));
+    }
+    assertThat(Files.exists(tmp.resolve("x.mp4")), is(false));
+  }
+
+  @Test
+  void redirectsAreFollowedAtMostThreeTimesAndOnlyToCheckedHttpsUrls() throws Exception {
+    for (int i = 1; i <= 4; i++) {
+      server.script(
+          "GET",
+          "/hop/" + i,
+          new Resp(302, Map.of("Location", "/hop/" + (i + 1)), new byte[0], 0, 1, 0));
+    }
+    server.script("GET", "/hop/5", Resp.bytes(200, "video/mp4", mp4));
+    server.script(
+        "GET",
+        "/to-http",
+        new Resp(302, Map.of("Location", "http://cdn.example.test/x.mp4"), new byte[0], 0, 1, 0));
+    server.script(
+        "GET",
+        "/to-cgnat",
+        new Resp(
+            301, Map.of("Location", "https://cgnat.example.test/x.mp4"), new byte[0], 0, 1, 0));
+    server.script(
+        "GET",
+        "/to-metadata",
+        new Resp(
+            307,
+            Map.of("Location", "https://169.254.169.254/computeMetadata/v1/"),
+            new byte[0],
+            0,
+            1,
+            0));
+    AtomicInteger lookups = new AtomicInteger();
+    ProviderHttp http = http(Map.of("cgnat.example.test", "100.100.100.100"), lookups);
+
+    // Three redirects: followed, each hop checked (API origin), the file arrives.
+    Path three = tmp.resolve("three.mp4");
+    assertThat(
+        http.download(server.base() + "/hop/2", three.toString(), null),
+        equalTo((long) mp4.length));
+    assertThat(Files.readAllBytes(three), equalTo(mp4));
+
+    // A fourth redirect is refused; its target is never asked for.
+    int before = server.requests("GET", "/hop/5").size();
+    BackendException four =
+        assertThrows(
+            BackendException.class,
+            () ->
+                http.download(server.base() + "/hop/1", tmp.resolve("four.mp4").toString(), null));
+    assertThat(four.kind(), equalTo(Kind.PERMANENT));
+    assertThat(four.getMessage(), containsString("more than 3 redirects"));
+    assertThat(server.requests("GET", "/hop/5"), hasSize(before));
+
+    BackendException plain =
+        assertThrows(
+            BackendException.class,
+            () -> http.download(server.base() + "/to-http", tmp.resolve("h.mp4").toString(), null));
+    assertThat(plain.getMessage(), containsString("not https"));
+    BackendException cgnat =
+        assertThrows(
+            BackendException.class,
+            () ->
+                http.download(server.base() + "/to-cgnat", tmp.resolve("c.mp4").toString(), null));
+    assertThat(cgnat.getMessage(), containsString("resolves to a private address"));
+    BackendException meta =
+        assertThrows(
+            BackendException.class,
+            () ->
+                http.download(
+                    server.base() + "/to-metadata", tmp.resolve("m.mp4").toString(), null));
+    assertThat(meta.getMessage(), containsString("not a public DNS name"));
+    assertThat(partFiles(tmp), empty());
+  }
+
+  @Test
+  void theConnectionGoesToTheAddressThatWasChecked() throws Exception {
+    // DNS rebinding: the first answer is the one checked; a second lookup would get an address
+    // nothing listens on. The download works only if the checked answer is the one connected to.
+    AtomicInteger lookups = new AtomicInteger();
+    URI api = URI.create(server.base() + "/");
+    ProviderHttp http =
+        new ProviderHttp("Test", api, config(Duration.ofSeconds(5), 1 << 20))
+            .withResolver(
+                host -> {
+                  int n = lookups.incrementAndGet();
+                  return new InetAddress[] {
+                    InetAddress.getByName(n == 1 ? "127.0.0.1" : "127.255.255.254")
+                  };
+                });
+    Path dest = tmp.resolve("pinned.mp4");
+    assertThat(
+        http.download(server.base() + "/files/out.mp4", dest.toString(), null),
+        equalTo((long) mp4.length));
+    assertThat(lookups.get(), equalTo(1));
+  }
+
+  /** A provider client on the loopback API origin whose DNS is {@code dns} (comma: several). */
+  private ProviderHttp http(Map<String, String> dns, AtomicInteger lookups) {
+    return new ProviderHttp(
+            "Test", URI.create(server.base() + "/"), config(Duration.ofSeconds(5), 1 << 20))
+        .withResolver(
+            host -> {
+              lookups.incrementAndGet();
+              if (host.equals("127.0.0.1")) {
+                return new InetAddress[] {InetAddress.getByName(host)};
+              }
+              String v = dns.get(host);
+              if (v == null) {
+                throw new java.net.UnknownHostException(host);
+              }
+              String[] parts = v.split(",");
+              InetAddress[] out = new InetAddress[parts.length];
+              for (int i = 0; i < parts.length; i++) {
+                out[i] = InetAddress.getByName(parts[i]);
+              }
+              return out;
+            });
   }
 
   @Test

@@ -262,7 +262,7 @@ class VeoBackendTest {
       List<PollResult> seen = new ArrayList<>();
       PollResult r;
       do {
-        r = veo.poll(op);
+        r = veo.poll(op, request());
         seen.add(r);
       } while (!r.terminal() && seen.size() < 10);
       assertThat(seen, hasSize(3));
@@ -270,7 +270,7 @@ class VeoBackendTest {
       assertThat(r.reportedCostUsd(), nullValue());
       assertThat(r.outputUri(), startsWith(outputLocation.toString()));
       Path dest = outputLocation.resolve("tenant-a/job-0001/shots/shot_002.mp4");
-      assertThat(veo.fetch(r, dest.toString()), equalTo((long) mp4.length));
+      assertThat(veo.fetch(r, request(), dest.toString()), equalTo((long) mp4.length));
       assertThat(Files.readAllBytes(dest), equalTo(mp4));
     }
     JsonNode p = server.requests("POST", ".*:predictLongRunning").get(0).json().path("parameters");
@@ -320,10 +320,10 @@ class VeoBackendTest {
         done(mp4));
     try (VideoBackend veo = open()) {
       String op = veo.submit(request());
-      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op));
+      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op, request()));
       assertThat(e.kind(), equalTo(Kind.RETRYABLE));
       assertThat(e.httpStatus(), equalTo(503));
-      assertThat(veo.poll(op).status(), equalTo(PollResult.Status.SUCCEEDED));
+      assertThat(veo.poll(op, request()).status(), equalTo(PollResult.Status.SUCCEEDED));
     }
   }
 
@@ -334,7 +334,7 @@ class VeoBackendTest {
         config(Duration.ofMillis(400), BackendConfig.DEFAULT_MAX_DOWNLOAD_BYTES).open("veo3")) {
       String op = veo.submit(request());
       long t0 = System.nanoTime();
-      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op));
+      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op, request()));
       assertThat(e.kind(), equalTo(Kind.RETRYABLE));
       assertThat(e.getMessage(), containsString("timeout"));
       assertThat((System.nanoTime() - t0) / 1_000_000, lessThan(2_000L));
@@ -356,12 +356,12 @@ class VeoBackendTest {
                 "{\"raiMediaFilteredCount\":1,\"raiMediaFilteredReasons\":[\"The prompt could not be submitted (support code 29310472)\"]}"));
     try (VideoBackend veo = open()) {
       String op = veo.submit(request());
-      PollResult failed = veo.poll(op);
+      PollResult failed = veo.poll(op, request());
       assertThat(failed.status(), equalTo(PollResult.Status.FAILED));
       assertThat(
           failed.error(),
           equalTo("Veo operation failed (code 3): Unsupported duration for this model"));
-      PollResult filtered = veo.poll(op);
+      PollResult filtered = veo.poll(op, request());
       assertThat(filtered.status(), equalTo(PollResult.Status.FAILED));
       assertThat(
           filtered.error(), allOf(containsString("Responsible AI"), containsString("29310472")));
@@ -373,7 +373,7 @@ class VeoBackendTest {
     polls(name -> Resp.json(200, "{\"done\": tru"));
     try (VideoBackend veo = open()) {
       String op = veo.submit(request());
-      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op));
+      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op, request()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("malformed JSON"));
     }
@@ -386,12 +386,14 @@ class VeoBackendTest {
             doneWith(
                 name,
                 "{\"videos\":[{\"gcsUri\":\""
-                    + outputLocation.resolve("tenant-a/never-written.mp4")
+                    + outputLocation.resolve("tenant-a/job-0001/veo/shot-2/never-written.mp4")
                     + "\",\"mimeType\":\"video/mp4\"}]}"));
     try (VideoBackend veo = open()) {
-      PollResult r = veo.poll(veo.submit(request()));
+      PollResult r = veo.poll(veo.submit(request()), request());
       BackendException e =
-          assertThrows(BackendException.class, () -> veo.fetch(r, tmp.resolve("o.mp4").toString()));
+          assertThrows(
+              BackendException.class,
+              () -> veo.fetch(r, request(), tmp.resolve("o.mp4").toString()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.httpStatus(), equalTo(404));
       assertThat(Files.exists(tmp.resolve("o.mp4")), equalTo(false));
@@ -408,10 +410,10 @@ class VeoBackendTest {
                 name, "{\"videos\":[{\"gcsUri\":\"" + outputLocation + "/../elsewhere.mp4\"}]}"));
     try (VideoBackend veo = open()) {
       String op = veo.submit(request());
-      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op));
+      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op, request()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
-      assertThat(e.getMessage(), containsString("outside --outputLocation"));
-      BackendException dots = assertThrows(BackendException.class, () -> veo.poll(op));
+      assertThat(e.getMessage(), containsString("outside the request's storageUri"));
+      BackendException dots = assertThrows(BackendException.class, () -> veo.poll(op, request()));
       assertThat(dots.getMessage(), containsString("not a plain object path"));
       // fetch checks again, whatever poll result it is given
       BackendException f =
@@ -420,8 +422,49 @@ class VeoBackendTest {
               () ->
                   veo.fetch(
                       PollResult.succeeded(secret.toString(), null),
+                      request(),
                       tmp.resolve("x.mp4").toString()));
       assertThat(f.kind(), equalTo(Kind.PERMANENT));
+    }
+  }
+
+  @Test
+  void anotherRequestsObjectUnderTheOutputLocationIsRefused() throws Exception {
+    // Real MP4s under --outputLocation, but not under this request's storageUri: another tenant's
+    // shot, a sibling shot of the same job, and a folder whose name only starts like ours.
+    Path otherTenant = outputLocation.resolve("tenant-b/job-0009/shots/shot-000.mp4");
+    Path sibling = outputLocation.resolve("tenant-a/job-0001/veo/shot-3/x/sample_0.mp4");
+    Path lookalike = outputLocation.resolve("tenant-a/job-0001/veo/shot-2-evil/sample_0.mp4");
+    for (Path f : List.of(otherTenant, sibling, lookalike)) {
+      Files.createDirectories(f.getParent());
+      Files.write(f, mp4);
+    }
+    List<Path> answers = new ArrayList<>(List.of(otherTenant, sibling, lookalike));
+    polls(name -> doneWith(name, "{\"videos\":[{\"gcsUri\":\"" + answers.remove(0) + "\"}]}"));
+    try (VideoBackend veo = open()) {
+      String op = veo.submit(request());
+      for (int i = 0; i < 3; i++) {
+        BackendException e = assertThrows(BackendException.class, () -> veo.poll(op, request()));
+        assertThat(e.kind(), equalTo(Kind.PERMANENT));
+        assertThat(e.getMessage(), containsString("outside the request's storageUri"));
+      }
+      // fetch checks again against the request, whatever poll result it is handed
+      Path dest = outputLocation.resolve("tenant-a/job-0001/shots/shot_002.mp4");
+      BackendException f =
+          assertThrows(
+              BackendException.class,
+              () ->
+                  veo.fetch(
+                      PollResult.succeeded(otherTenant.toString(), null),
+                      request(),
+                      dest.toString()));
+      assertThat(f.getMessage(), containsString("outside the request's storageUri"));
+      assertThat(Files.exists(dest), equalTo(false));
+      // without its request nothing is accepted
+      assertThrows(BackendException.class, () -> veo.poll(op));
+      assertThrows(
+          BackendException.class,
+          () -> veo.fetch(PollResult.succeeded(sibling.toString(), null), dest.toString()));
     }
   }
 
@@ -433,13 +476,13 @@ class VeoBackendTest {
     polls(name -> Resp.bytes(200, "application/json", chunk).repeated(64), done(big));
     try (VideoBackend veo = config(Duration.ofSeconds(5), 64 * 1024).open("veo3")) {
       String op = veo.submit(request());
-      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op));
+      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op, request()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("larger than"));
-      PollResult r = veo.poll(op);
+      PollResult r = veo.poll(op, request());
       Path dest = outputLocation.resolve("shot.mp4");
       BackendException d =
-          assertThrows(BackendException.class, () -> veo.fetch(r, dest.toString()));
+          assertThrows(BackendException.class, () -> veo.fetch(r, request(), dest.toString()));
       assertThat(d.kind(), equalTo(Kind.PERMANENT));
       assertThat(d.getMessage(), containsString("more than the limit of 65536"));
       assertThat(Files.exists(dest), equalTo(false));
@@ -451,7 +494,7 @@ class VeoBackendTest {
     polls(name -> doneWith(name, "{\"raiMediaFilteredCount\":0}"));
     try (VideoBackend veo = open()) {
       String op = veo.submit(request());
-      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op));
+      BackendException e = assertThrows(BackendException.class, () -> veo.poll(op, request()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("done without a video"));
     }
@@ -461,10 +504,10 @@ class VeoBackendTest {
   void anOutputThatIsNotAnMp4IsRefused() throws Exception {
     polls(done("<html>error page</html>".getBytes(StandardCharsets.UTF_8)));
     try (VideoBackend veo = open()) {
-      PollResult r = veo.poll(veo.submit(request()));
+      PollResult r = veo.poll(veo.submit(request()), request());
       Path dest = outputLocation.resolve("shot.mp4");
       BackendException e =
-          assertThrows(BackendException.class, () -> veo.fetch(r, dest.toString()));
+          assertThrows(BackendException.class, () -> veo.fetch(r, request(), dest.toString()));
       assertThat(e.kind(), equalTo(Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("not an MP4"));
       assertThat(Files.exists(dest), equalTo(false));
@@ -508,7 +551,8 @@ class VeoBackendTest {
           BackendException.class,
           () ->
               veo.poll(
-                  "projects/x/locations/us-central1/publishers/google/models/veo-3.0-generate-001/operations/../../y"));
+                  "projects/x/locations/us-central1/publishers/google/models/veo-3.0-generate-001/operations/../../y",
+                  request()));
       veo.cancel("anything"); // Veo has no cancel: nothing is sent
     }
     assertThat(server.requests("POST", ".*:fetchPredictOperation"), empty());
