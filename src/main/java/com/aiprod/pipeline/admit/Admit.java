@@ -1,8 +1,8 @@
 package com.aiprod.pipeline.admit;
 
 import com.aiprod.pipeline.catalog.AdmissionRules;
-import com.aiprod.pipeline.jobstore.ExistingJobLookup;
 import com.aiprod.pipeline.jobstore.JobLookup;
+import com.aiprod.pipeline.jobstore.JobLookups;
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.DeadLetters;
 import com.aiprod.pipeline.kernel.Refusal;
@@ -58,7 +58,7 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
   public static final TupleTag<Job> REDELIVERED = new TupleTag<Job>() {};
 
   private final AuditEvents audit;
-  private final ExistingJobLookup lookup;
+  private final JobLookups lookup;
 
   private final boolean streaming;
 
@@ -66,7 +66,7 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
    * @param streaming in-run duplicates are found by a GroupByKey in batch (the earliest line wins)
    *     and by per-key state in streaming (the first message to arrive wins)
    */
-  public Admit(AuditEvents audit, ExistingJobLookup lookup, boolean streaming) {
+  public Admit(AuditEvents audit, JobLookups lookup, boolean streaming) {
     this.audit = audit;
     this.lookup = lookup;
     this.streaming = streaming;

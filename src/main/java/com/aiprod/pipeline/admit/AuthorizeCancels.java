@@ -1,11 +1,11 @@
 package com.aiprod.pipeline.admit;
 
 import com.aiprod.pipeline.catalog.AdmissionRules;
-import com.aiprod.pipeline.jobstore.ExistingJobLookup;
 import com.aiprod.pipeline.jobstore.FirestoreClients;
 import com.aiprod.pipeline.jobstore.FirestoreDocumentsFn;
 import com.aiprod.pipeline.jobstore.JobDocuments;
 import com.aiprod.pipeline.jobstore.JobLookup;
+import com.aiprod.pipeline.jobstore.JobLookups;
 import com.aiprod.pipeline.jobstore.JobStore;
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.Coders;
@@ -77,12 +77,12 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
   private static final Counter WAITED = Metrics.counter("aiprod", "cancels_waiting_for_their_job");
 
   private final AuditEvents audit;
-  private final ExistingJobLookup lookup;
+  private final JobLookups lookup;
   private final @Nullable JobStore store;
   private final @Nullable FirestoreClients clients;
 
   /** Batch: a cancel of a job without a document is refused at once. */
-  public AuthorizeCancels(AuditEvents audit, ExistingJobLookup lookup) {
+  public AuthorizeCancels(AuditEvents audit, JobLookups lookup) {
     this(audit, lookup, null, null);
   }
 
@@ -92,7 +92,7 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
    */
   public AuthorizeCancels(
       AuditEvents audit,
-      ExistingJobLookup lookup,
+      JobLookups lookup,
       @Nullable JobStore store,
       @Nullable FirestoreClients clients) {
     this.audit = audit;

@@ -10,7 +10,6 @@ import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -29,7 +28,7 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * submissions of the same new {@code job_id} racing each other both see "missing"; the document's
  * monotonic write ({@link WriteJobDocuments}) keeps the first {@code message_id}.
  */
-public final class ExistingJobLookup extends PTransform<PCollection<Job>, PCollection<JobLookup>> {
+public final class ExistingJobLookup extends JobLookups {
   private final JobStore store;
 
   private ExistingJobLookup(JobStore store) {

@@ -143,6 +143,44 @@ public final class TemplateSpec {
     return s.toString();
   }
 
+  /**
+   * The parameters as the template's README shows them ({@code templates/README.md}): one table per
+   * console group, in spec order.
+   */
+  public static String markdown() {
+    StringBuilder s = new StringBuilder();
+    s.append("# ").append(NAME).append(" Flex Template parameters\n\n");
+    s.append("Generated from the `@TemplateParameter` annotations of `AiprodOptions` (as is\n");
+    s.append("`metadata.json`); `TemplateSpecTest` keeps this file equal to them. Pass each one\n");
+    s.append("as `--param NAME=VALUE` to `scripts/launch-template`.\n");
+    java.util.Map<String, List<Parameter>> groups = new java.util.LinkedHashMap<>();
+    for (Parameter p : parameters()) {
+      groups.computeIfAbsent(p.group(), g -> new ArrayList<>()).add(p);
+    }
+    groups.forEach(
+        (group, ps) -> {
+          s.append("\n## ").append(group).append("\n\n");
+          s.append("| parameter | required | default | what it is |\n");
+          s.append("|---|---|---|---|\n");
+          for (Parameter p : ps) {
+            s.append("| `")
+                .append(p.name())
+                .append("` | ")
+                .append(p.optional() ? "no" : "yes")
+                .append(" | ")
+                .append(p.defaultValue() == null ? "" : "`" + p.defaultValue() + "`")
+                .append(" | ")
+                .append(cell(p.label() + ". " + p.helpText()))
+                .append(" |\n");
+          }
+        });
+    return s.toString();
+  }
+
+  private static String cell(String text) {
+    return text.replace("|", "\\|").replace("\n", " ");
+  }
+
   private static void field(StringBuilder s, int depth, String name, String value, boolean comma) {
     s.append("  ".repeat(depth))
         .append(quote(name))

@@ -34,6 +34,21 @@ class TemplateSpecTest {
         equalTo(generated));
   }
 
+  static final Path README = Path.of("templates/README.md");
+
+  /** The template's parameter reference is generated too (same regeneration flag). */
+  @Test
+  void theCommittedParameterReferenceIsTheGeneratedOne() throws Exception {
+    String generated = TemplateSpec.markdown();
+    if (Boolean.getBoolean("aiprod.regenerateTemplateSpec")) {
+      Files.writeString(README, generated, StandardCharsets.UTF_8);
+    }
+    assertThat(
+        "templates/README.md is generated: regenerate it with -Daiprod.regenerateTemplateSpec=true",
+        Files.readString(README, StandardCharsets.UTF_8),
+        equalTo(generated));
+  }
+
   @Test
   void parametersHaveDistinctNamesAndOrders() {
     List<TemplateSpec.Parameter> ps = TemplateSpec.parameters();

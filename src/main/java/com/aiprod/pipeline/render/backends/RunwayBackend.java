@@ -57,7 +57,9 @@ public final class RunwayBackend implements VideoBackend {
 
   static final int MAX_PROMPT_UTF16 = 1000;
   private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
-  private static final Map<String, String> KEYFRAMES = new ConcurrentHashMap<>();
+
+  /** This client's keyframes by ratio (a client lives as long as its worker's DoFn). */
+  private final Map<String, String> keyframes = new ConcurrentHashMap<>();
 
   private final String id;
   private final String model;
@@ -242,9 +244,11 @@ public final class RunwayBackend implements VideoBackend {
     }
   }
 
-  /** A flat neutral grey PNG of the ratio's size, as a data URI (cached per ratio). */
-  static String keyframe(String ratio) {
-    return KEYFRAMES.computeIfAbsent(
+  /**
+   * A flat neutral grey PNG of the ratio's size, as a data URI (cached per ratio by this client).
+   */
+  String keyframe(String ratio) {
+    return keyframes.computeIfAbsent(
         ratio,
         k -> {
           String[] wh = k.split(":");

@@ -1,0 +1,127 @@
+package com.aiprod.pipeline.admit;
+
+import static com.aiprod.pipeline.testing.StageFixtures.AUDIT;
+import static com.aiprod.pipeline.testing.StageFixtures.list;
+import static com.aiprod.pipeline.testing.StageFixtures.received;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+
+import com.aiprod.pipeline.kernel.OutcomePart;
+import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.DeadLetter;
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.testing.InMemoryJobLookups;
+import com.aiprod.pipeline.testing.InMemoryJobLookups.Stored;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Admit and AuthorizeCancels against a job store held in memory ({@link InMemoryJobLookups}): the
+ * same decisions the emulator tests check, without Firestore.
+ */
+class AdmitWithoutStoreTest {
+  private static final String PREVIEW =
+      "{\"content\": \"A lighthouse at dawn. Waves crash on the rocks.\", \"mode\": \"preview\","
+          + " \"duration_sec\": 10}";
+
+  private static TestPipeline pipeline() {
+    return TestPipeline.create().enableAbandonedNodeEnforcement(false);
+  }
+
+  @Test
+  void aKnownJobIdOfAnotherMessageIsADuplicateAndARedeliveryOfAnEndedJobIsSetAside() {
+    TestPipeline p = pipeline();
+    InMemoryJobLookups store =
+        new InMemoryJobLookups()
+            .with("acme", "job-dup-0001", new Stored("m-earlier", "RENDERING", "uid-acme"))
+            .with("acme", "job-end-0001", new Stored("m-ended", "DELIVERED", "uid-acme"));
+    PCollectionTuple out =
+        p.apply(
+                Create.of(
+                    List.of(
+                        received("m-new", "acme", "job-new-0001", 1, PREVIEW),
+                        received("m-later", "acme", "job-dup-0001", 2, PREVIEW),
+                        received("m-ended", "acme", "job-end-0001", 3, PREVIEW))))
+            .apply(new Admit(AUDIT, store, false));
+
+    PAssert.that(out.get(StageTags.JOBS))
+        .satisfies(
+            jobs -> {
+              assertThat(messageIds(jobs), contains("m-new"));
+              return null;
+            });
+    PAssert.that(out.get(StageTags.DEAD_LETTERS))
+        .satisfies(
+            dead -> {
+              List<DeadLetter> all = list(dead);
+              assertThat(all, hasSize(1));
+              assertThat(all.get(0).getMessageId(), equalTo("m-later"));
+              assertThat(all.get(0).getReasonCode(), equalTo("DUPLICATE_JOB"));
+              return null;
+            });
+    PAssert.that(out.get(Admit.REDELIVERED))
+        .satisfies(
+            jobs -> {
+              assertThat(messageIds(jobs), contains("m-ended"));
+              return null;
+            });
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void cancelsAreDecidedFromTheStoredDocument() {
+    TestPipeline p = pipeline();
+    InMemoryJobLookups store =
+        new InMemoryJobLookups()
+            .with("acme", "job-run-0001", new Stored("m-run", "RENDERING", "uid-owner"))
+            .with("acme", "job-end-0001", new Stored("m-end", "DELIVERED", "uid-owner"));
+    PCollectionTuple out =
+        p.apply(
+                Create.of(
+                    List.of(
+                        cancel("c-owner", "job-run-0001", "uid-owner", "user"),
+                        cancel("c-other", "job-run-0001", "uid-other", "user"),
+                        cancel("c-ended", "job-end-0001", "uid-owner", "user"))))
+            .apply(new AuthorizeCancels(AUDIT, store));
+
+    PAssert.that(out.get(StageTags.JOBS))
+        .satisfies(
+            jobs -> {
+              assertThat(messageIds(jobs), contains("c-owner"));
+              return null;
+            });
+    PAssert.that(out.get(StageTags.DEAD_LETTERS))
+        .satisfies(
+            dead -> {
+              List<DeadLetter> all = list(dead);
+              assertThat(all, hasSize(1));
+              assertThat(all.get(0).getMessageId(), equalTo("c-other"));
+              assertThat(all.get(0).getReasonCode(), equalTo("PERMISSION_DENIED"));
+              return null;
+            });
+    // The cancel of an ended job has its outcome at once: the job's terminal document.
+    PAssert.that(out.get(StageTags.OUTCOMES)).containsInAnyOrder(OutcomePart.whole("c-ended"));
+    p.run().waitUntilFinish();
+  }
+
+  private static Job cancel(String messageId, String jobId, String uid, String role) {
+    return received(messageId, "acme", jobId, 9, PREVIEW).toBuilder()
+        .setUid(uid)
+        .setRole(role)
+        .setAction("cancel")
+        .setRequest(null)
+        .setInputPayload(null)
+        .build();
+  }
+
+  private static List<String> messageIds(Iterable<Job> jobs) {
+    return list(jobs).stream().map(Job::getMessageId).sorted().collect(Collectors.toList());
+  }
+}
