@@ -158,6 +158,27 @@ class RedactionTest {
   }
 
   @Test
+  void sameResultsAsThePatternsOnRandomJwtShapedText() {
+    String[] pieces = {"e", "y", "ey", "eyA", "eyAB.", "AB", "A", "-", "_", ".", ".", " ", "é"};
+    Random random = new Random(12);
+    int masked = 0;
+    for (int round = 0; round < 50_000; round++) {
+      StringBuilder b = new StringBuilder();
+      int count = 3 + random.nextInt(12);
+      for (int k = 0; k < count; k++) {
+        b.append(pieces[random.nextInt(pieces.length)]);
+      }
+      String text = b.toString();
+      String out = Redaction.redactText(text);
+      assertThat(text, out, equalTo(reference(text)));
+      if (!out.equals(text)) {
+        masked++;
+      }
+    }
+    assertThat("inputs with a JWT-shaped part: " + masked, masked > 5_000, equalTo(true));
+  }
+
+  @Test
   void sameResultsAsThePatternsOnTokenShapedText() {
     String[] samples = {
       JWT,
