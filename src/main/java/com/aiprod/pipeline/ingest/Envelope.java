@@ -2,8 +2,10 @@ package com.aiprod.pipeline.ingest;
 
 import com.aiprod.pipeline.model.ReasonCode;
 import com.aiprod.pipeline.model.Redaction;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,9 +31,23 @@ public final class Envelope {
   /** A batch line may carry a 64 KiB body as base64 plus attributes. */
   public static final int MAX_LINE_BYTES = 256 * 1024;
 
+  /** Pub/Sub's own limit: a batch line may not carry more attributes than a message can. */
+  public static final int MAX_ATTRIBUTES = 100;
+
+  /**
+   * Explicit parser limits, whatever Jackson's defaults: a request is 2 levels deep inside a line's
+   * 2, and no field needs a number of more than a few digits.
+   */
+  static final StreamReadConstraints CONSTRAINTS =
+      StreamReadConstraints.builder()
+          .maxNestingDepth(64)
+          .maxNumberLength(100)
+          .maxStringLength(MAX_LINE_BYTES)
+          .build();
+
   private static final Set<String> ENVELOPE_MEMBERS = Set.of("attributes", "data", "data_b64");
   private static final ObjectMapper MAPPER =
-      new ObjectMapper()
+      new ObjectMapper(JsonFactory.builder().streamReadConstraints(CONSTRAINTS).build())
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -120,6 +136,16 @@ public final class Envelope {
             Map.of(),
             ReasonCode.MALFORMED_JSON,
             "envelope 'attributes' must be an object of strings");
+      }
+      if (attrs.size() > MAX_ATTRIBUTES) {
+        return Parsed.error(
+            Map.of(),
+            ReasonCode.MALFORMED_JSON,
+            "envelope has "
+                + attrs.size()
+                + " attributes; at most "
+                + MAX_ATTRIBUTES
+                + " (as a Pub/Sub message)");
       }
       for (Iterator<Map.Entry<String, JsonNode>> it = attrs.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();

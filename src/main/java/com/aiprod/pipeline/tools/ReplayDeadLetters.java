@@ -67,11 +67,12 @@ import javax.annotation.Nullable;
  * {@code --force} ({@link #REFUSED}); rows that are not requests (warehouse rows the warehouse
  * refused: {@code stage=Deliver} with a {@code table} attribute); rows without payload; rows whose
  * {@code job_id} or {@code action} attribute is itself invalid; unless {@code --force}, rows whose
- * owner is not the token's subject or is unknown. The owner is the {@code uid} attribute of a job's
- * dead letter, else the user of the message's AUTH_SUCCESS audit event (every message is
- * authenticated first, even an unreadable one), else the {@code claimed_uid} of its AUTH_FAILURE
- * event: read from {@code audit_events} in a DuckDB warehouse, from an {@code owner} column in an
- * export (docs/RUNBOOK.md gives the query that adds it).
+ * owner is not the token's user or has not been authenticated. The owner is only ever an
+ * authenticated fact (DESIGN §13): the tenant and user of the message's AUTH_SUCCESS audit event
+ * (every message is authenticated first, even an unreadable one), read from {@code audit_events} in
+ * a DuckDB warehouse, or from the {@code owner_uid}/{@code owner_tenant} columns of an export that
+ * the query of docs/RUNBOOK.md joins from it. Attributes the sender chose ({@code uid}, {@code
+ * tenant}) and the unverified {@code claimed_uid} of an AUTH_FAILURE are never an owner.
  *
  * <p>A row without a {@code job_id} attribute gets {@code job_id = replay-<24 hex of
  * SHA-256(message_id)>}, so replaying the same dead letter twice is a DUPLICATE_JOB, never a second
@@ -140,7 +141,18 @@ public final class ReplayDeadLetters {
       String reasonCode,
       String stage,
       String messageId,
-      @Nullable String owner) {}
+      @Nullable Owner owner) {}
+
+  /**
+   * The authenticated owner of a message: user and tenant of its AUTH_SUCCESS event ({@code tenant}
+   * may be null in an export without that column).
+   */
+  public record Owner(String uid, @Nullable String tenant) {
+    @Override
+    public String toString() {
+      return tenant == null ? "uid " + uid : "uid " + uid + " of tenant " + tenant;
+    }
+  }
 
   /** What the tool decided for one selected row: a message to publish, or why not. */
   public record Decision(Row row, @Nullable Publish.Message message, @Nullable String skipped) {}
@@ -222,9 +234,10 @@ public final class ReplayDeadLetters {
       return 2;
     }
     String subject = claims.get("sub");
+    String tokenTenant = claims.getOrDefault("tenant", subject);
 
     List<Row> rows;
-    Map<String, String> owners = new TreeMap<>();
+    Map<String, Owner> owners = new TreeMap<>();
     try {
       if (warehouse != null) {
         if (!warehouse.startsWith("duckdb:")) {
@@ -247,9 +260,8 @@ public final class ReplayDeadLetters {
     List<Row> selected = select(rows, codes, since, until, messageIds);
     List<Decision> decisions = new ArrayList<>();
     for (Row r : selected) {
-      decisions.add(
-          decide(
-              r, token, subject, r.owner() != null ? r.owner() : owners.get(r.messageId()), force));
+      Owner owner = r.owner() != null ? r.owner() : owners.get(r.messageId());
+      decisions.add(decide(r, token, subject, tokenTenant, owner, force));
     }
     int problems = 0;
     List<Decision> toSend = new ArrayList<>();
@@ -351,7 +363,12 @@ public final class ReplayDeadLetters {
 
   /** The message that replays {@code r}, or why it is not replayed. */
   static Decision decide(
-      Row r, String token, @Nullable String subject, @Nullable String knownOwner, boolean force) {
+      Row r,
+      String token,
+      @Nullable String subject,
+      @Nullable String tokenTenant,
+      @Nullable Owner owner,
+      boolean force) {
     Map<String, String> attrs = r.attributes();
     if ("Deliver".equals(r.stage()) && attrs.containsKey("table")) {
       return new Decision(
@@ -386,24 +403,28 @@ public final class ReplayDeadLetters {
           null,
           "its action attribute is neither submit nor cancel: the publisher must resend it");
     }
-    String owner = attrs.containsKey("uid") ? attrs.get("uid") : knownOwner;
     if (owner == null && !force) {
       return new Decision(
           r,
           null,
-          "its owner is unknown (no uid attribute, no AUTH_SUCCESS user or claimed uid for"
-              + " this message): nobody can say whose request it is (--force replays it as "
-              + (subject == null ? "the token's user" : subject)
+          "it has no authenticated owner (no single AUTH_SUCCESS audit event for message "
+              + r.messageId()
+              + "): a uid attribute or a claimed uid is chosen by the sender and proves nothing,"
+              + " so nobody can say whose request it is (--force replays it as "
+              + (subject == null ? "the token's user" : "uid " + subject)
               + ")");
     }
-    if (owner != null && !owner.equals(subject) && !force) {
+    if (owner != null
+        && (!owner.uid().equals(subject)
+            || (owner.tenant() != null && !owner.tenant().equals(tokenTenant)))
+        && !force) {
       return new Decision(
           r,
           null,
-          "it belongs to uid "
+          "it belongs to "
               + owner
-              + " but the replay token is for "
-              + (subject == null ? "no subject" : subject)
+              + " (its AUTH_SUCCESS audit event) but the replay token is for "
+              + (subject == null ? "no subject" : "uid " + subject + " of tenant " + tokenTenant)
               + ": replay it with a token of "
               + owner
               + " (--force replays it anyway)");
@@ -568,32 +589,29 @@ public final class ReplayDeadLetters {
   }
 
   /**
-   * message_id → owner: the user of the message's AUTH_SUCCESS audit event, else the claimed_uid of
-   * its AUTH_FAILURE event (empty without audit rows).
+   * message_id → owner: the tenant and user of the message's AUTH_SUCCESS audit events, when they
+   * all name the same one (a batch message id, file:line, may recur across runs with other users:
+   * then it has no owner). Empty without audit rows.
    */
-  static Map<String, String> readOwners(Path path) throws SQLException {
-    Map<String, String> out = new TreeMap<>();
+  static Map<String, Owner> readOwners(Path path) throws SQLException {
+    Map<String, Owner> out = new TreeMap<>();
     try (Connection c = open(path);
         Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery(
-                "SELECT message_id, event_type, user_id, details->>'claimed_uid' AS claimed FROM audit_events"
-                    + " WHERE event_type IN ('AUTH_SUCCESS', 'AUTH_FAILURE') AND message_id IS NOT NULL"
-                    + " ORDER BY CASE event_type WHEN 'AUTH_SUCCESS' THEN 1 ELSE 0 END")) {
+                "SELECT message_id, any_value(user_id) AS uid, any_value(tenant) AS tenant"
+                    + " FROM audit_events WHERE event_type = 'AUTH_SUCCESS' AND status = 'success'"
+                    + " AND message_id IS NOT NULL AND user_id IS NOT NULL"
+                    + " GROUP BY message_id"
+                    + " HAVING count(DISTINCT coalesce(tenant, '') || '/' || user_id) = 1")) {
       while (rs.next()) {
-        String owner =
-            "AUTH_SUCCESS".equals(rs.getString("event_type"))
-                ? rs.getString("user_id")
-                : rs.getString("claimed");
-        if (owner != null) {
-          out.put(rs.getString("message_id"), owner); // AUTH_SUCCESS rows come last and win
-        }
+        out.put(rs.getString("message_id"), new Owner(rs.getString("uid"), rs.getString("tenant")));
       }
     } catch (SQLException e) {
       if (e.getMessage() == null || !e.getMessage().contains("audit_events")) {
         throw e;
       }
-      // no audit_events table: no claimed owners
+      // no audit_events table: no authenticated owners
     }
     return out;
   }
@@ -608,8 +626,9 @@ public final class ReplayDeadLetters {
    * Rows of a BigQuery export of {@code dead_letters} in newline-delimited JSON ({@code bq extract
    * --destination_format=NEWLINE_DELIMITED_JSON}): column names as keys, {@code timestamp} as
    * BigQuery writes it, {@code payloadBytes} base64, {@code attributes} an array of {key, value},
-   * and optionally {@code owner} (the message's authenticated or claimed user, joined from {@code
-   * audit_events} by the export query of docs/RUNBOOK.md).
+   * and optionally {@code owner_uid} and {@code owner_tenant} (user and tenant of the message's
+   * AUTH_SUCCESS event, joined from {@code audit_events} by the export query of docs/RUNBOOK.md; an
+   * older {@code owner} column, which also held unverified claimed users, is ignored).
    */
   public static List<Row> readJsonLines(Path path) throws IOException {
     List<Row> rows = new ArrayList<>();
@@ -662,7 +681,11 @@ public final class ReplayDeadLetters {
                 n.get("reason_code").asText(),
                 n.get("stage").asText(),
                 n.get("message_id").asText(),
-                n.hasNonNull("owner") ? n.get("owner").asText() : null));
+                n.hasNonNull("owner_uid")
+                    ? new Owner(
+                        n.get("owner_uid").asText(),
+                        n.hasNonNull("owner_tenant") ? n.get("owner_tenant").asText() : null)
+                    : null));
       }
     }
     return rows;

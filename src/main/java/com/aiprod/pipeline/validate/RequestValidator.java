@@ -57,9 +57,10 @@ import javax.annotation.Nullable;
  *       Unicode code points after that, so "é" typed as e + combining accent counts as one. Control
  *       characters (Unicode category Cc) other than {@code \n} and {@code \t} are rejected anywhere
  *       inside, {@code \r} included (send {@code \n} line breaks); so are unpaired surrogates,
- *       {@code <script} and {@code javascript:} (any case). The preference strings get the same
- *       rules because they end up in prompts and title cards; they are 1–200 code points (an empty
- *       one is rejected: omit it instead).
+ *       {@code <script} and {@code javascript:} (any case), and more than 30 combining marks in a
+ *       row (checked before normalising: NFC's reordering of a long run costs quadratic time). The
+ *       preference strings get the same rules because they end up in prompts and title cards; they
+ *       are 1–200 code points (an empty one is rejected: omit it instead).
  *   <li><b>duration_sec</b> 5–300 and ≤ the preset's maximum; the message suggests the smallest
  *       preset that allows it. Default 30 capped to the preset's maximum.
  *   <li><b>budget_usd</b> a finite JSON number, &gt; 0 and ≤ 1000 (1000.01 is rejected). Default:
@@ -107,6 +108,9 @@ public final class RequestValidator {
   public static final int DURATION_MAX = 300;
   public static final int DEFAULT_DURATION = 30;
   public static final double BUDGET_MAX = 1000.0;
+
+  /** Combining marks allowed in a row: the 30 non-starters of Unicode's stream-safe format. */
+  public static final int MAX_COMBINING_RUN = 30;
 
   private static final Pattern BRAND_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final double QUALITY_EPSILON = 1e-9;
@@ -261,16 +265,21 @@ public final class RequestValidator {
               "must be a JSON object such as {\"content\": \"...\"}, got " + describe(root)));
       return null;
     }
+    int unknown = 0;
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String name = it.next();
       if (!FIELDS.contains(name) && !skip.contains(name)) {
+        // Past the ones a message lists, an unknown field is only counted: a body of thousands of
+        // them must not cost a suggestion each.
         v.add(
-            new Violation(
-                clip(name, 64),
-                "unknown field"
-                    + suggest(name, FIELDS)
-                    + "; allowed: "
-                    + String.join(", ", FIELDS)));
+            ++unknown > ValidationResult.MAX_LISTED
+                ? new Violation(clip(name, 64), "unknown field")
+                : new Violation(
+                    clip(name, 64),
+                    "unknown field"
+                        + suggest(name, FIELDS)
+                        + "; allowed: "
+                        + String.join(", ", FIELDS)));
       }
     }
 
@@ -617,6 +626,20 @@ public final class RequestValidator {
                   raw.codePointCount(0, unpaired) + 1)));
       return null;
     }
+    int marks = longestCombiningRun(raw);
+    if (marks > MAX_COMBINING_RUN) {
+      // NFC sorts a run of combining marks in quadratic time: refuse before normalising.
+      v.add(
+          new Violation(
+              field,
+              String.format(
+                  Locale.ROOT,
+                  "has %,d combining marks in a row; at most %d may follow one character (Unicode"
+                      + " stream-safe text, UAX #15): remove them",
+                  marks,
+                  MAX_COMBINING_RUN)));
+      return null;
+    }
     String s = strip(Normalizer.normalize(raw, Normalizer.Form.NFC));
     int controls = 0;
     int firstControl = -1;
@@ -680,6 +703,25 @@ public final class RequestValidator {
               "contains \"javascript:\" (in any case), which is not allowed;" + " remove it"));
     }
     return v.size() == before ? s : null;
+  }
+
+  /** The longest run of combining marks (Unicode categories Mn, Mc, Me) in {@code s}. */
+  static int longestCombiningRun(String s) {
+    int longest = 0;
+    int run = 0;
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      int type = Character.getType(cp);
+      if (type == Character.NON_SPACING_MARK
+          || type == Character.COMBINING_SPACING_MARK
+          || type == Character.ENCLOSING_MARK) {
+        longest = Math.max(longest, ++run);
+      } else {
+        run = 0;
+      }
+      i += Character.charCount(cp);
+    }
+    return longest;
   }
 
   private static int firstUnpairedSurrogate(String s) {

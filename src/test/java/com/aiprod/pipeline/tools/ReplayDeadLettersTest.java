@@ -85,9 +85,8 @@ class ReplayDeadLettersTest {
     Files.setPosixFilePermissions(aliceTokenFile, PosixFilePermissions.fromString("rw-------"));
 
     List<DeadLetter> dead = new ArrayList<>();
-    // Selected: an expired token (alice, by her AUTH_FAILURE event), a job's internal error
-    // (alice),
-    // an unreadable binary payload (owner unknown).
+    // Selected: an expired token (claimed by alice, never authenticated), a job's internal error
+    // (alice), an unreadable binary payload (alice, by its AUTH_SUCCESS event).
     dead.add(
         at(
             DeadLetters.of(
@@ -124,7 +123,46 @@ class ReplayDeadLettersTest {
                 null),
             30));
     // Selected but not replayed: someone else's expired token, a duplicate, a refused warehouse
-    // row.
+    // row, mallory's expired message that names alice as its owner in attributes, messages whose
+    // AUTH_SUCCESS events disagree or name another tenant.
+    dead.add(
+        at(
+            DeadLetters.of(
+                message(
+                    "m-forged-0011",
+                    Map.of(
+                        "authorization",
+                        "Bearer " + OLD_TOKEN,
+                        "uid",
+                        "alice",
+                        "tenant",
+                        "acme",
+                        "job_id",
+                        "job-forged-0011"),
+                    EXPIRED_BODY.getBytes(StandardCharsets.UTF_8)),
+                ReasonCode.AUTH_EXPIRED,
+                "The ID token expired",
+                "Authenticate",
+                null),
+            5));
+    dead.add(
+        at(
+            DeadLetters.of(
+                message("m-twice-0012", Map.of(), RAW_BYTES),
+                ReasonCode.MALFORMED_JSON,
+                "The body is not UTF-8",
+                "ReadRequests",
+                null),
+            50));
+    dead.add(
+        at(
+            DeadLetters.of(
+                message("m-other-tenant-0013", Map.of("uid", "alice", "tenant", "acme"), RAW_BYTES),
+                ReasonCode.MALFORMED_JSON,
+                "The body is not UTF-8",
+                "ReadRequests",
+                null),
+            55));
     dead.add(
         at(
             DeadLetters.of(
@@ -202,19 +240,17 @@ class ReplayDeadLettersTest {
         List.of(
             authFailure(audit, "m-expired-0001", "alice"),
             authFailure(audit, "m-expired-mallory", "mallory"),
+            // The forger may even make the token claim alice: a claim is not authentication.
+            authFailure(audit, "m-forged-0011", "alice"),
             // An unreadable body is still authenticated first: its owner is the verified user.
-            audit.event(
-                AuditEvents.AUTH_SUCCESS,
-                AuditEvents.SUCCESS,
-                "authenticate",
-                "m-bytes-0003",
-                "acme",
-                "alice",
-                null,
-                null,
-                AuditEvents.details(),
-                T.toEpochMilli(),
-                ""));
+            authSuccess(audit, "m-bytes-0003", "acme", "alice"),
+            // The job's message was authenticated before Plan dead-lettered it.
+            authSuccess(audit, "msg-job-internal-0002", "acme", "alice"),
+            authSuccess(audit, "msg-job-dup-00000005", "acme", "alice"),
+            // Two AUTH_SUCCESS rows for one message id that disagree on the user.
+            authSuccess(audit, "m-twice-0012", "acme", "alice", ""),
+            authSuccess(audit, "m-twice-0012", "acme", "mallory", "other"),
+            authSuccess(audit, "m-other-tenant-0013", "globex", "alice"));
 
     warehouse = dir.resolve("warehouse.duckdb");
     DuckDbWarehouse w = new DuckDbWarehouse(warehouse.toString());
@@ -239,6 +275,26 @@ class ReplayDeadLettersTest {
         AuditEvents.details().put("reason_code", "AUTH_EXPIRED").put("claimed_uid", claimed),
         T.toEpochMilli(),
         "");
+  }
+
+  static AuditEvent authSuccess(AuditEvents audit, String messageId, String tenant, String uid) {
+    return authSuccess(audit, messageId, tenant, uid, "");
+  }
+
+  static AuditEvent authSuccess(
+      AuditEvents audit, String messageId, String tenant, String uid, String discriminator) {
+    return audit.event(
+        AuditEvents.AUTH_SUCCESS,
+        AuditEvents.SUCCESS,
+        "authenticate",
+        messageId,
+        tenant,
+        uid,
+        null,
+        null,
+        AuditEvents.details().put("role", "user").put("plan", "pro"),
+        T.toEpochMilli(),
+        discriminator);
   }
 
   static RequestMessage message(String id, Map<String, String> attributes, byte[] payload) {
@@ -333,7 +389,17 @@ class ReplayDeadLettersTest {
     assertThat(
         run.out(),
         containsString(
-            "m-expired-mallory AUTH_EXPIRED skipped: it belongs to uid mallory but the replay token is for alice"));
+            "m-expired-0001 AUTH_EXPIRED skipped: it has no authenticated owner (no single"
+                + " AUTH_SUCCESS audit event for message m-expired-0001)"));
+    assertThat(
+        run.out(),
+        containsString("m-expired-mallory AUTH_EXPIRED skipped: it has no authenticated owner"));
+    assertThat(
+        run.out(),
+        containsString(
+            "m-forged-0011 AUTH_EXPIRED skipped: it has no authenticated owner (no single"
+                + " AUTH_SUCCESS audit event for message m-forged-0011): a uid attribute or a"
+                + " claimed uid is chosen by the sender and proves nothing"));
     assertThat(
         run.out(),
         containsString(duplicateId + " DUPLICATE_JOB skipped: the job_id is already taken"));
@@ -342,37 +408,30 @@ class ReplayDeadLettersTest {
         containsString(
             "job_results:acme/job-internal-0002 INTERNAL_ERROR skipped: a row the warehouse refused"));
     assertThat(
-        run.out(), containsString("m-nobody-0010 MALFORMED_JSON skipped: its owner is unknown"));
+        run.out(),
+        containsString("m-nobody-0010 MALFORMED_JSON skipped: it has no authenticated owner"));
     assertThat(
-        run.out(), containsString("10 dead letters read, 7 selected, 3 replayed, 4 skipped"));
+        run.out(),
+        containsString("m-twice-0012 MALFORMED_JSON skipped: it has no authenticated owner"));
+    assertThat(
+        run.out(),
+        containsString(
+            "m-other-tenant-0013 MALFORMED_JSON skipped: it belongs to uid alice of tenant globex"
+                + " (its AUTH_SUCCESS audit event) but the replay token is for uid alice of tenant"
+                + " acme"));
+    assertThat(
+        run.out(), containsString("13 dead letters read, 10 selected, 2 replayed, 8 skipped"));
     assertThat(run.out() + run.err(), not(containsString(aliceToken)));
 
     List<PubsubEmulator.Received> received =
-        PUBSUB.pullAtLeast(subscription, 3, Duration.ofSeconds(30));
+        PUBSUB.pullAtLeast(subscription, 2, Duration.ofSeconds(30));
     Thread.sleep(500);
     received.addAll(PUBSUB.pull(subscription, 10));
-    assertThat(received, hasSize(3));
+    assertThat(received, hasSize(2));
     Map<String, PubsubEmulator.Received> by = byReplayOf(received);
     assertThat(
         by.keySet(),
-        equalTo(
-            new java.util.TreeSet<>(
-                List.of("m-expired-0001", "msg-job-internal-0002", "m-bytes-0003"))));
-
-    PubsubEmulator.Received expired = by.get("m-expired-0001");
-    assertThat(new String(expired.data(), StandardCharsets.UTF_8), equalTo(EXPIRED_BODY));
-    assertThat(
-        expired.attributes(),
-        equalTo(
-            Map.of(
-                "authorization",
-                "Bearer " + aliceToken,
-                "job_id",
-                "job-expired-0001",
-                "trace",
-                "t-1",
-                "replay_of",
-                "m-expired-0001")));
+        equalTo(new java.util.TreeSet<>(List.of("msg-job-internal-0002", "m-bytes-0003"))));
 
     PubsubEmulator.Received internal = by.get("msg-job-internal-0002");
     assertThat(new String(internal.data(), StandardCharsets.UTF_8), equalTo(INTERNAL_BODY));
@@ -417,6 +476,49 @@ class ReplayDeadLettersTest {
     }
   }
 
+  /**
+   * Mallory's expired-token message names alice in its attributes (and its token claims alice):
+   * refused. A message alice's AUTH_SUCCESS event owns is replayed, and authenticates, as alice.
+   */
+  @Test
+  void aForgedUidAttributeIsRefusedAndAnAuthenticatedOwnerIsReplayedAsThatPrincipal()
+      throws Exception {
+    String topic = PUBSUB.createTopic("replay-forged");
+    String subscription = PUBSUB.createSubscription("replay-forged-sub", topic, 30);
+    String[] base = {
+      "--warehouse=duckdb:" + warehouse,
+      "--reason=AUTH_EXPIRED,MALFORMED_JSON",
+      "--topic=" + topic,
+      "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+      "--dev-uid=alice",
+      "--dev-tenant=acme",
+      "--dev-role=user",
+      "--dev-plan=pro",
+      "--devAuthDir=" + devAuth
+    };
+    Run forged = replay(concat(base, "--messageIds=m-forged-0011"));
+    assertThat(forged.err(), forged.status(), equalTo(1));
+    assertThat(
+        forged.out(),
+        containsString("m-forged-0011 AUTH_EXPIRED skipped: it has no authenticated owner"));
+    assertThat(forged.out(), containsString("(--force replays it as uid alice)"));
+    assertThat(forged.out(), containsString("1 selected, 0 replayed, 1 skipped"));
+    Thread.sleep(1000);
+    assertThat(PUBSUB.pull(subscription, 10), empty());
+
+    Run real = replay(concat(base, "--messageIds=m-bytes-0003,m-forged-0011"));
+    assertThat(real.out(), containsString("m-bytes-0003 MALFORMED_JSON replayed as "));
+    assertThat(real.out(), containsString("2 selected, 1 replayed, 1 skipped"));
+    List<PubsubEmulator.Received> received =
+        PUBSUB.pullAtLeast(subscription, 1, Duration.ofSeconds(30));
+    Thread.sleep(500);
+    received.addAll(PUBSUB.pull(subscription, 10));
+    assertThat(received, hasSize(1));
+    assertThat(received.get(0).attributes().get("replay_of"), equalTo("m-bytes-0003"));
+    assertThat(received.get(0).data(), equalTo(RAW_BYTES));
+    assertAuthenticatesAs(received.get(0), "alice", "acme");
+  }
+
   @Test
   void dryRunListsWhatWouldBeSentAndSendsNothing() throws Exception {
     String topic = PUBSUB.createTopic("replay-dry");
@@ -434,18 +536,18 @@ class ReplayDeadLettersTest {
     assertThat(
         run.out(),
         containsString(
-            "m-expired-0001 AUTH_EXPIRED would publish to "
+            "msg-job-internal-0002 INTERNAL_ERROR would publish to "
                 + topic
-                + ": attributes {authorization=Bearer <fresh token of uid alice>, job_id=job-expired-0001, replay_of=m-expired-0001, trace=t-1}, "
-                + EXPIRED_BODY.length()
+                + ": attributes {authorization=Bearer <fresh token of uid alice>, job_id=job-internal-0002, replay_of=msg-job-internal-0002}, "
+                + INTERNAL_BODY.length()
                 + " bytes of data"));
-    assertThat(run.out(), containsString("msg-job-internal-0002 INTERNAL_ERROR would publish"));
     assertThat(run.out(), containsString("m-bytes-0003 MALFORMED_JSON would publish"));
-    // --since as a date: the whole UTC day, so the 09:00 dead letter is selected too (its owner is
-    // unknown).
+    // --since as a date: the whole UTC day, so the 09:00 dead letter is selected too (it has no
+    // authenticated owner).
     assertThat(
-        run.out(), containsString("m-expired-early AUTH_EXPIRED skipped: its owner is unknown"));
-    assertThat(run.out(), containsString("7 selected, 3 would be replayed, 4 skipped"));
+        run.out(),
+        containsString("m-expired-early AUTH_EXPIRED skipped: it has no authenticated owner"));
+    assertThat(run.out(), containsString("10 selected, 2 would be replayed, 8 skipped"));
     assertThat(run.out() + run.err(), not(containsString(aliceToken)));
     Thread.sleep(1000);
     assertThat(PUBSUB.pull(subscription, 10), empty());
@@ -491,21 +593,28 @@ class ReplayDeadLettersTest {
             + quote(EXPIRED_BODY)
             + ",\"payloadBytes\":null,\"attributes\":[{\"key\":\"authorization\",\"value\":\"[REDACTED]\"},"
             + "{\"key\":\"job_id\",\"value\":\"job-export-0001\"}],\"errorMessage\":\"expired\",\"stacktrace\":null,"
-            + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000001\",\"owner\":\"bob\"}";
+            + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000001\",\"owner_uid\":\"bob\",\"owner_tenant\":\"acme\"}";
     String bytesRow =
         "{\"timestamp\":\"2026-11-24T10:06:00Z\",\"payloadBytes\":\""
             + Base64.getEncoder().encodeToString(RAW_BYTES)
             + "\",\"attributes\":[],\"errorMessage\":\"not UTF-8\",\"reason_code\":\"MALFORMED_JSON\",\"stage\":\"ReadRequests\","
-            + "\"message_id\":\"17000000000002\",\"owner\":\"bob\"}";
+            + "\"message_id\":\"17000000000002\",\"owner_uid\":\"bob\",\"owner_tenant\":\"acme\"}";
     String carolsRow =
         "{\"timestamp\":\"2026-11-24 10:08:00 UTC\",\"payloadString\":\"{}\",\"attributes\":[],"
-            + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000004\",\"owner\":\"carol\"}";
+            + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000004\",\"owner_uid\":\"carol\",\"owner_tenant\":\"acme\"}";
+    // No AUTH_SUCCESS joined: a uid attribute and an old-style owner column prove nothing.
+    String forgedRow =
+        "{\"timestamp\":\"2026-11-24 10:09:00 UTC\",\"payloadString\":\"{}\","
+            + "\"attributes\":[{\"key\":\"uid\",\"value\":\"bob\"},{\"key\":\"tenant\",\"value\":\"acme\"}],"
+            + "\"reason_code\":\"AUTH_EXPIRED\",\"stage\":\"Authenticate\",\"message_id\":\"17000000000005\","
+            + "\"owner\":\"bob\",\"owner_uid\":null}";
     String otherReason =
         "{\"timestamp\":\"2026-11-24 10:07:00 UTC\",\"payloadString\":\"{}\",\"attributes\":[],"
             + "\"reason_code\":\"SCHEMA_VIOLATION\",\"stage\":\"Validate\",\"message_id\":\"17000000000003\"}";
     // The export repeats the first row (BigQuery has no primary keys).
     Files.writeString(
-        export, String.join("\n", expiredRow, bytesRow, otherReason, expiredRow, carolsRow, ""));
+        export,
+        String.join("\n", expiredRow, bytesRow, otherReason, expiredRow, carolsRow, forgedRow, ""));
 
     Run run =
         replay(
@@ -520,8 +629,12 @@ class ReplayDeadLettersTest {
     assertThat(
         run.out(),
         containsString(
-            "17000000000004 AUTH_EXPIRED skipped: it belongs to uid carol but the replay token is for bob"));
-    assertThat(run.out(), containsString("5 dead letters read, 3 selected, 2 replayed, 1 skipped"));
+            "17000000000004 AUTH_EXPIRED skipped: it belongs to uid carol of tenant acme (its"
+                + " AUTH_SUCCESS audit event) but the replay token is for uid bob of tenant acme"));
+    assertThat(
+        run.out(),
+        containsString("17000000000005 AUTH_EXPIRED skipped: it has no authenticated owner"));
+    assertThat(run.out(), containsString("6 dead letters read, 4 selected, 2 replayed, 2 skipped"));
     List<PubsubEmulator.Received> received =
         PUBSUB.pullAtLeast(subscription, 2, Duration.ofSeconds(30));
     Thread.sleep(500);
