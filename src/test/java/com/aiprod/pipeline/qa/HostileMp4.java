@@ -340,6 +340,120 @@ public final class HostileMp4 {
         avcC);
   }
 
+  /** An {@code avc1} entry with an {@code avcC} holding these SPS and PPS NAL units. */
+  public static byte[] avc1(int width, int height, byte[] sps, byte[] pps) {
+    byte[] avcC =
+        box(
+            "avcC",
+            new byte[] {1, sps[1], sps[2], sps[3], (byte) 0xFF, (byte) 0xE1},
+            u16(sps.length),
+            sps,
+            new byte[] {1},
+            u16(pps.length),
+            pps);
+    return box(
+        "avc1",
+        new byte[6],
+        u16(1),
+        new byte[16],
+        u16(width),
+        u16(height),
+        u32(0x00480000),
+        u32(0x00480000),
+        u32(0),
+        u16(1),
+        new byte[32],
+        u16(0x18),
+        u16(0xFFFF),
+        avcC);
+  }
+
+  /** Writes H.264 syntax elements (no emulation prevention: tests keep values small). */
+  public static final class BitWriter {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private int current;
+    private int bits;
+
+    public BitWriter u(int n, long value) {
+      for (int i = n - 1; i >= 0; i--) {
+        current = (current << 1) | (int) ((value >> i) & 1);
+        if (++bits == 8) {
+          out.write(current);
+          current = 0;
+          bits = 0;
+        }
+      }
+      return this;
+    }
+
+    public BitWriter ue(long value) {
+      long v = value + 1;
+      int len = 64 - Long.numberOfLeadingZeros(v);
+      u(len - 1, 0);
+      return u(len, v);
+    }
+
+    public BitWriter se(long value) {
+      return ue(value <= 0 ? -2 * value : 2 * value - 1);
+    }
+
+    /** The NAL unit: header byte, the bits, the RBSP stop bit and alignment. */
+    public byte[] nal(int header) {
+      u(1, 1);
+      while (bits != 0) {
+        u(1, 0);
+      }
+      return concat(new byte[] {(byte) header}, out.toByteArray());
+    }
+  }
+
+  /** A baseline SPS (id 0, frame_num and POC lsb of 4 bits) for a picture of these macroblocks. */
+  public static byte[] sps(long widthMbsMinus1, long heightMbsMinus1) {
+    return new BitWriter()
+        .u(8, 66)
+        .u(8, 0)
+        .u(8, 30)
+        .ue(0)
+        .ue(0)
+        .ue(0)
+        .ue(0)
+        .ue(1)
+        .u(1, 0)
+        .ue(widthMbsMinus1)
+        .ue(heightMbsMinus1)
+        .u(1, 1)
+        .u(1, 1)
+        .u(1, 0)
+        .u(1, 0)
+        .nal(0x67);
+  }
+
+  /** A PPS (id 0 on SPS 0, CAVLC, no slice groups, one reference). */
+  public static byte[] pps() {
+    return new BitWriter()
+        .ue(0)
+        .ue(0)
+        .u(1, 0)
+        .u(1, 0)
+        .ue(0)
+        .ue(0)
+        .ue(0)
+        .u(1, 0)
+        .u(2, 0)
+        .se(0)
+        .se(0)
+        .se(0)
+        .u(1, 1)
+        .u(1, 0)
+        .u(1, 0)
+        .nal(0x68);
+  }
+
+  /** A sample of one NAL unit with a 4-byte length prefix. */
+  public static byte[] sample(byte[] nal) {
+    return concat(u32(nal.length), nal);
+  }
+
   /** {@code levels} boxes of {@code type}, each inside the previous one, around a {@code free}. */
   public static byte[] nested(String type, int levels) {
     ByteBuffer out = ByteBuffer.allocate(8 * (levels + 1));
