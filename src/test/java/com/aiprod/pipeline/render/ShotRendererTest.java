@@ -16,6 +16,7 @@ import static org.hamcrest.Matchers.nullValue;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
 import com.aiprod.pipeline.price.PricingTable;
+import com.aiprod.pipeline.qa.HostileMp4;
 import com.aiprod.pipeline.qa.Mp4Inspector;
 import com.aiprod.pipeline.render.backends.BackendConfig;
 import com.aiprod.pipeline.render.backends.Loopback.Resp;
@@ -364,5 +365,28 @@ class ShotRendererTest {
     assertThat(r.requestSeconds("preview", 2.5), equalTo(3));
     assertThat(
         List.of(r.requestSeconds(RUNWAY, 1.0)), everyItem(allOf(greaterThan(0), lessThan(11))));
+  }
+
+  @Test
+  void aBadSavedFileIsNotRenderedAndIsDeletedNeverThrown() throws Exception {
+    Path saved = out.resolve("saved.mp4");
+    ShotSpec shot = ShotSpec.create(0, 1.0, "p", 1L);
+    for (Map.Entry<String, byte[]> bomb : HostileMp4.bombs().entrySet()) {
+      Files.write(saved, bomb.getValue());
+      assertThat(bomb.getKey(), ShotRenderer.alreadyRendered(saved.toString(), shot), is(false));
+      assertThat(bomb.getKey(), Files.exists(saved), is(false));
+    }
+    byte[] entry = HostileMp4.avc1(64, 64, HostileMp4.sps(3, 3), HostileMp4.pps());
+    Files.write(
+        saved, new HostileMp4.Movie().sampleEntry(entry).sizes(300, 300).stts(2, 12000).build());
+    assertThat(ShotRenderer.alreadyRendered(saved.toString(), shot), is(false));
+    assertThat(Files.exists(saved), is(false));
+
+    PreviewEncoder.encode(saved, PreviewCard.of("a good shot", 0, 1, "job-r", 1.0));
+    assertThat(ShotRenderer.alreadyRendered(saved.toString(), shot), is(true));
+    assertThat(
+        ShotRenderer.alreadyRendered(saved.toString(), ShotSpec.create(0, 5.0, "p", 1L)),
+        is(false));
+    assertThat(Files.exists(saved), is(true)); // a good file of another length is kept
   }
 }
