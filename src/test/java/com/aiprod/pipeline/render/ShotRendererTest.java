@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 
 import com.aiprod.pipeline.model.ShotResult;
@@ -365,6 +366,32 @@ class ShotRendererTest {
     assertThat(r.requestSeconds("preview", 2.5), equalTo(3));
     assertThat(
         List.of(r.requestSeconds(RUNWAY, 1.0)), everyItem(allOf(greaterThan(0), lessThan(11))));
+  }
+
+  @Test
+  void aHostileOutputFileIsAFailedAttemptThatFallsBack() throws Exception {
+    byte[] entry = HostileMp4.avc1(64, 64, HostileMp4.sps(3, 3), HostileMp4.pps());
+    Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+    files.put("huge sample count", HostileMp4.bombs().get("huge sample count"));
+    files.put("overlapping samples", HostileMp4.bombs().get("overlapping samples"));
+    files.put("huge box in moov", HostileMp4.bombs().get("huge box in moov"));
+    files.put("undecodable frames", new HostileMp4.Movie().sampleEntry(entry).build());
+    int index = 0;
+    for (Map.Entry<String, byte[]> file : files.entrySet()) {
+      providers.runway.file = file.getValue();
+      ShotTask task = task(index++, RUNWAY, REPLICATE);
+      Outcome o = run(renderer(RenderPolicy.fast()), task, () -> false);
+      ShotResult first = o.results.get(0);
+      assertThat(file.getKey(), first.getStatus(), equalTo("failed"));
+      assertThat(first.getFallbackTo(), equalTo(REPLICATE));
+      assertThat(first.getError(), containsString("Runway output refused: corrupt"));
+      assertThat(first.getError(), not(containsString(tmp.toString())));
+      ShotResult second = o.settled();
+      assertThat(file.getKey(), second.getStatus(), equalTo("succeeded"));
+      assertThat(second.getBackend(), equalTo(REPLICATE));
+      Path saved = Path.of(ShotRenderer.shotUri(out.toString(), task));
+      assertThat(Mp4Inspector.inspect(saved).getFrameCount(), greaterThan(0));
+    }
   }
 
   @Test

@@ -52,6 +52,9 @@ public final class FakeProviders implements AutoCloseable {
     /** When true, generations end failed instead of succeeded. */
     public volatile boolean generationsFail;
 
+    /** The bytes served as every generation's output file (null: a real small MP4). */
+    public volatile byte[] file;
+
     public final AtomicInteger creates = new AtomicInteger();
     public final AtomicInteger accepted = new AtomicInteger();
     public final AtomicInteger polls = new AtomicInteger();
@@ -162,7 +165,10 @@ public final class FakeProviders implements AutoCloseable {
           p.cancels.incrementAndGet();
           return new Resp(204, Map.of(), new byte[0], 0, 1, 0);
         });
-    p.server.route("GET", "/files/[A-Za-z0-9]+\\.mp4", req -> Resp.bytes(200, "video/mp4", mp4));
+    p.server.route(
+        "GET",
+        "/files/[A-Za-z0-9]+\\.mp4",
+        req -> Resp.bytes(200, "video/mp4", p.file != null ? p.file : mp4));
   }
 
   private static Resp task(String id, String status, String extra) {
@@ -203,7 +209,10 @@ public final class FakeProviders implements AutoCloseable {
           p.cancels.incrementAndGet();
           return prediction(req.match().group(1), "canceled", "null");
         });
-    p.server.route("GET", "/files/[A-Za-z0-9]+\\.mp4", req -> Resp.bytes(200, "video/mp4", mp4));
+    p.server.route(
+        "GET",
+        "/files/[A-Za-z0-9]+\\.mp4",
+        req -> Resp.bytes(200, "video/mp4", p.file != null ? p.file : mp4));
   }
 
   private Resp prediction(String id, String status, String outputJson) {
