@@ -1041,8 +1041,12 @@ public final class Mp4Reader {
     ByteBuffer read(long position, int length) throws IOException;
   }
 
+  /** Reads a channel; box headers (small reads) come from a 64 KiB read-ahead window. */
   private static final class ChannelSource implements Source {
+    private static final int WINDOW = 64 << 10;
     private final SeekableByteChannel channel;
+    private ByteBuffer window;
+    private long windowStart = -1;
 
     ChannelSource(SeekableByteChannel channel) {
       this.channel = channel;
@@ -1055,6 +1059,26 @@ public final class Mp4Reader {
 
     @Override
     public ByteBuffer read(long position, int length) throws IOException {
+      if (length > 64) {
+        return readDirect(position, length);
+      }
+      if (windowStart < 0
+          || position < windowStart
+          || position + length > windowStart + window.limit()) {
+        window = readDirect(position, (int) Math.min(WINDOW, channel.size() - position));
+        windowStart = position;
+        if (length > window.limit()) {
+          throw new IOException(
+              "truncated MP4: read past the end of the file at offset " + position);
+        }
+      }
+      ByteBuffer slice = window.duplicate();
+      slice.position((int) (position - windowStart));
+      slice.limit(slice.position() + length);
+      return slice.slice();
+    }
+
+    private ByteBuffer readDirect(long position, int length) throws IOException {
       if (position < 0 || length < 0 || position + length > channel.size()) {
         throw new IOException("truncated MP4: read past the end of the file at offset " + position);
       }

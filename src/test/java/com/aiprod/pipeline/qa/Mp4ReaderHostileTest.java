@@ -48,10 +48,13 @@ class Mp4ReaderHostileTest {
     Map<String, byte[]> bombs = HostileMp4.bombs();
     assertThat(bombs.keySet(), is(EXPECTED.keySet()));
     for (Map.Entry<String, byte[]> bomb : bombs.entrySet()) {
-      long t0 = System.nanoTime();
-      IOException e =
-          assertThrows(IOException.class, () -> Mp4Reader.read(bomb.getValue()), bomb.getKey());
-      long micros = (System.nanoTime() - t0) / 1000;
+      long micros = Long.MAX_VALUE;
+      IOException e = null;
+      for (int run = 0; run < 5; run++) { // the fastest of 5, for docs/PERFORMANCE.md only
+        long t0 = System.nanoTime();
+        e = assertThrows(IOException.class, () -> Mp4Reader.read(bomb.getValue()), bomb.getKey());
+        micros = Math.min(micros, (System.nanoTime() - t0) / 1000);
+      }
       System.out.printf(
           Locale.ROOT,
           "hostile-mp4 %-28s %9d bytes refused in %6d us: %s%n",

@@ -29,6 +29,11 @@ class VideoFramesTest {
     try (FileChannel ch = FileChannel.open(clip, StandardOpenOption.READ)) {
       VideoFrames frames = VideoFrames.of(ch);
       frames.decodeFirstAndLast();
+      long t0 = System.nanoTime();
+      VideoFrames.of(ch).decodeFirstAndLast();
+      System.out.printf(
+          "video-frames 640x360 %d-frame clip: first and last decoded in %d us%n",
+          frames.frameCount(), (System.nanoTime() - t0) / 1000);
       Picture last = frames.decode(frames.frameCount() - 1);
       assertThat(last.getCroppedWidth(), is(640));
       assertThat(last.getCroppedHeight(), is(360));

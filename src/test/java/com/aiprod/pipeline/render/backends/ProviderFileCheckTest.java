@@ -28,7 +28,13 @@ class ProviderFileCheckTest {
     byte[] mp4 = Loopback.sampleMp4(dir);
     Path dest = dir.resolve("out/shot-000.mp4");
     Files.createDirectories(dest.getParent());
+    write(mp4, dir.resolve("out/warm-up.mp4"));
+    Files.delete(dir.resolve("out/warm-up.mp4"));
+    long t0 = System.nanoTime();
     assertThat(write(mp4, dest), is((long) mp4.length));
+    System.out.printf(
+        "provider-file-check real %d-byte clip accepted in %d us%n",
+        mp4.length, (System.nanoTime() - t0) / 1000);
     assertThat(Files.readAllBytes(dest), is(mp4));
     assertThat(leftovers(dest.getParent()), is(List.of("shot-000.mp4")));
   }
@@ -38,8 +44,12 @@ class ProviderFileCheckTest {
     Path out = Files.createDirectories(dir.resolve("bombs"));
     for (Map.Entry<String, byte[]> bomb : HostileMp4.bombs().entrySet()) {
       Path dest = out.resolve("shot.mp4");
+      long t0 = System.nanoTime();
       BackendException e =
           assertThrows(BackendException.class, () -> write(bomb.getValue(), dest), bomb.getKey());
+      System.out.printf(
+          "provider-file-check %-28s refused in %d us%n",
+          bomb.getKey(), (System.nanoTime() - t0) / 1000);
       assertThat(bomb.getKey(), e.kind(), is(BackendException.Kind.PERMANENT));
       assertThat(e.getMessage(), containsString("runway_gen4_turbo output"));
       assertThat(e.getMessage(), not(containsString(dir.toString())));
@@ -52,7 +62,11 @@ class ProviderFileCheckTest {
     byte[] entry = HostileMp4.avc1(64, 64, HostileMp4.sps(3, 3), HostileMp4.pps());
     byte[] mp4 = new HostileMp4.Movie().sampleEntry(entry).sizes(400, 400).build();
     Path dest = dir.resolve("undecodable.mp4");
+    long t0 = System.nanoTime();
     BackendException e = assertThrows(BackendException.class, () -> write(mp4, dest));
+    System.out.printf(
+        "provider-file-check undecodable frames refused in %d us: %s%n",
+        (System.nanoTime() - t0) / 1000, e.getMessage());
     assertThat(e.kind(), is(BackendException.Kind.PERMANENT));
     assertThat(e.getMessage(), containsString("output refused: corrupt"));
     assertThat(Files.exists(dest), is(false));
