@@ -16,6 +16,9 @@ final class H264Checks {
   static final int MAX_HEIGHT = 4096;
   static final long MAX_PIXELS = 4096L * 2304;
 
+  /** Bytes of a slice NAL unit read for its header (the largest legal header is ~3 KiB). */
+  static final int MAX_SLICE_HEADER_BYTES = 8 << 10;
+
   private H264Checks() {}
 
   /** What a slice header needs from its sequence parameter set. */
@@ -47,7 +50,7 @@ final class H264Checks {
 
   /** Reads a sequence parameter set NAL unit (with its header byte). */
   static Sps sps(ByteBuffer nal) throws IOException {
-    Bits b = new Bits(nal, "SPS");
+    Bits b = new Bits(nal, "SPS", Integer.MAX_VALUE);
     int profile = b.u(8);
     b.u(16); // constraint flags, level
     Sps s = new Sps();
@@ -194,7 +197,7 @@ final class H264Checks {
 
   /** Reads a picture parameter set NAL unit (with its header byte). */
   static Pps pps(ByteBuffer nal) throws IOException {
-    Bits b = new Bits(nal, "PPS");
+    Bits b = new Bits(nal, "PPS", Integer.MAX_VALUE);
     Pps p = new Pps();
     p.id = b.ue(255, "pic_parameter_set_id");
     p.spsId = b.ue(31, "seq_parameter_set_id");
@@ -224,7 +227,7 @@ final class H264Checks {
       throws IOException {
     int refIdc = (nal.get(nal.position()) >> 5) & 3;
     boolean idr = (nal.get(nal.position()) & 0x1F) == 5;
-    Bits b = new Bits(nal, "slice header");
+    Bits b = new Bits(nal, "slice header", MAX_SLICE_HEADER_BYTES);
     long firstMb = b.ue(Integer.MAX_VALUE - 1, "first_mb_in_slice");
     int type = b.ue(9, "slice_type") % 5;
     int ppsId = b.ue(255, "pic_parameter_set_id");
@@ -366,14 +369,15 @@ final class H264Checks {
     private int bitPos;
     private final int bitLimit;
 
-    Bits(ByteBuffer nal, String what) {
+    /** The RBSP of {@code nal} after its header byte, at most {@code maxBytes} of it. */
+    Bits(ByteBuffer nal, String what, int maxBytes) {
       this.what = what;
       ByteBuffer in = nal.duplicate();
       in.get(); // NAL header
-      byte[] out = new byte[in.remaining()];
+      byte[] out = new byte[Math.min(in.remaining(), maxBytes)];
       int n = 0;
       int zeros = 0;
-      while (in.hasRemaining()) {
+      while (in.hasRemaining() && n < out.length) {
         byte v = in.get();
         if (zeros >= 2 && v == 3) {
           zeros = 0;
