@@ -66,9 +66,20 @@ import org.mp4parser.boxes.sampleentry.AbstractSampleEntry;
  * over. The {@code moov} box precedes {@code mdat} ("fast start"), {@code co64} is used when
  * offsets exceed 32 bits, and the file is written to a temporary file in the target directory and
  * moved into place atomically.
+ *
+ * <p>Inputs are untrusted (DESIGN §13): they are read with the bounded {@link Mp4Reader}, an input
+ * whose sample ranges overlap is refused, and so is an output larger than the sum of the inputs'
+ * sizes plus {@value #HEADER_ALLOWANCE_BYTES} bytes and {@value #HEADER_ALLOWANCE_PER_SAMPLE} per
+ * sample. Error messages name shots by position, never by path.
  */
 public final class Mp4Concatenator {
   private static final List<String> MEDIA_HANDLERS = List.of("vide", "soun");
+
+  /** Output bytes allowed beyond the inputs' sizes: {@code ftyp}, {@code moov} headers. */
+  static final long HEADER_ALLOWANCE_BYTES = 64 << 10;
+
+  /** Output bytes allowed per sample beyond the inputs (sample tables may be written unpacked). */
+  static final long HEADER_ALLOWANCE_PER_SAMPLE = 16;
 
   private Mp4Concatenator() {}
 
@@ -84,17 +95,31 @@ public final class Mp4Concatenator {
       throw new IllegalArgumentException("nothing to concatenate: no shots");
     }
     List<Mp4Reader.Movie> movies = new ArrayList<>();
-    for (Path shot : shots) {
-      movies.add(Mp4Reader.read(shot));
+    for (int i = 0; i < shots.size(); i++) {
+      try {
+        movies.add(Mp4Reader.read(shots.get(i)));
+      } catch (IOException e) {
+        throw new IOException("cannot concatenate: shot " + (i + 1) + ": " + e.getMessage(), e);
+      }
     }
-    Plan plan = plan(shots, movies);
+    Plan plan;
+    try {
+      plan = plan(shots, movies);
+    } catch (RuntimeException e) {
+      throw new IOException("cannot concatenate: " + e, e);
+    }
+    checkRanges(plan, movies);
 
     Path absolute = out.toAbsolutePath();
     Path dir = absolute.getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
     try {
-      write(plan, shots, tmp);
+      try {
+        write(plan, shots, tmp, movies);
+      } catch (RuntimeException e) {
+        throw new IOException("cannot concatenate: " + e, e);
+      }
       if (Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
       }
@@ -199,7 +224,7 @@ public final class Mp4Concatenator {
   private static Plan plan(List<Path> shots, List<Mp4Reader.Movie> movies) throws IOException {
     List<Mp4Reader.Track> firstTracks = mediaTracks(movies.get(0));
     if (firstTracks.isEmpty()) {
-      throw new IOException("cannot concatenate: " + shots.get(0) + " has no audio or video");
+      throw new IOException("cannot concatenate: shot 1 has no audio or video");
     }
     List<OutTrack> tracks = new ArrayList<>();
     for (Mp4Reader.Track track : firstTracks) {
@@ -214,12 +239,11 @@ public final class Mp4Concatenator {
       if (!handlers.equals(expected)) {
         throw new IOException(
             "cannot concatenate: "
-                + shots.get(i)
+                + "shot "
+                + (i + 1)
                 + " has tracks "
                 + handlers
-                + " but "
-                + shots.get(0)
-                + " has "
+                + " but shot 1 has "
                 + expected);
       }
       for (int t = 0; t < tracks.size(); t++) {
@@ -229,15 +253,15 @@ public final class Mp4Concatenator {
           if (!entry.getType().equals(codec)) {
             throw new IOException(
                 "cannot concatenate: "
-                    + shots.get(i)
+                    + "shot "
+                    + (i + 1)
                     + " "
                     + in.handlerType()
                     + " codec '"
                     + entry.getType()
                     + "' differs from '"
                     + codec
-                    + "' of "
-                    + shots.get(0));
+                    + "' of shot 1");
           }
         }
         tracks.get(t).parts.add(in);
@@ -300,7 +324,56 @@ public final class Mp4Concatenator {
     return new Plan(tracks, fileOrder, movies.get(0));
   }
 
-  private static void write(Plan plan, List<Path> shots, Path file) throws IOException {
+  /**
+   * Refuses inputs whose copied sample ranges overlap within one file (each byte of an input is
+   * copied at most once).
+   */
+  private static void checkRanges(Plan plan, List<Mp4Reader.Movie> movies) throws IOException {
+    for (int i = 0; i < movies.size(); i++) {
+      List<long[]> ranges = new ArrayList<>();
+      for (Chunk chunk : plan.chunksInFileOrder) {
+        if (chunk.input != i) {
+          continue;
+        }
+        for (int s = chunk.firstSample; s < chunk.firstSample + chunk.sampleCount; s++) {
+          if (chunk.source.size(s) > 0) {
+            ranges.add(
+                new long[] {chunk.source.offset(s), chunk.source.offset(s) + chunk.source.size(s)});
+          }
+        }
+      }
+      ranges.sort((a, b) -> Long.compare(a[0], b[0]));
+      for (int r = 1; r < ranges.size(); r++) {
+        if (ranges.get(r)[0] < ranges.get(r - 1)[1]) {
+          throw new IOException(
+              "cannot concatenate: shot " + (i + 1) + " has overlapping sample byte ranges");
+        }
+      }
+    }
+  }
+
+  /** Bytes the output may have beyond the sum of its inputs: headers and sample tables. */
+  static long headerAllowance(long samples) {
+    return HEADER_ALLOWANCE_BYTES + HEADER_ALLOWANCE_PER_SAMPLE * samples;
+  }
+
+  /** Refuses an output larger than its inputs plus {@link #headerAllowance}. */
+  static void checkOutputSize(long output, long payload, long inputBytes, long samples)
+      throws IOException {
+    if (payload > inputBytes || output > inputBytes + headerAllowance(samples)) {
+      throw new IOException(
+          "cannot concatenate: the output would have "
+              + output
+              + " bytes ("
+              + payload
+              + " of samples) from inputs of "
+              + inputBytes
+              + " bytes");
+    }
+  }
+
+  private static void write(Plan plan, List<Path> shots, Path file, List<Mp4Reader.Movie> movies)
+      throws IOException {
     FileTypeBox ftyp = new FileTypeBox("isom", 512, List.of("isom", "iso2", "avc1", "mp41"));
     long payload = 0;
     for (Chunk chunk : plan.chunksInFileOrder) {
@@ -322,6 +395,15 @@ public final class Mp4Concatenator {
     if (moov.getSize() != moovSize) {
       throw new IllegalStateException("moov size changed while setting chunk offsets");
     }
+    long inputBytes = 0;
+    long samples = 0;
+    for (Mp4Reader.Movie movie : movies) {
+      inputBytes += movie.fileSize();
+    }
+    for (OutTrack track : plan.tracks) {
+      samples += track.sizes.length;
+    }
+    checkOutputSize(offset, payload, inputBytes, samples);
 
     FileChannel[] inputs = new FileChannel[shots.size()];
     try (FileChannel outChannel =
@@ -350,6 +432,10 @@ public final class Mp4Concatenator {
                   + chunk.outputOffset);
         }
         copySamples(inputs[chunk.input], chunk, outChannel);
+      }
+      if (outChannel.position() != offset) {
+        throw new IllegalStateException(
+            "wrote " + outChannel.position() + " bytes but planned " + offset);
       }
       outChannel.force(false);
     } finally {

@@ -5,7 +5,9 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -14,17 +16,14 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
-import org.jcodec.api.FrameGrab;
-import org.jcodec.api.JCodecException;
-import org.jcodec.common.io.FileChannelWrapper;
-import org.jcodec.common.io.NIOUtils;
 import org.jcodec.common.model.Picture;
 import org.jcodec.scale.AWTUtil;
 
 /**
- * Frames of a rendered shot for semantic QA: decoded with JCodec (pure Java, H.264 in MP4, the
- * format technical QA requires), scaled to at most {@value #MAX_WIDTH} pixels wide and encoded as
- * JPEG (quality {@value #JPEG_QUALITY}) with {@code javax.imageio}.
+ * Frames of a rendered shot for semantic QA: decoded by {@link VideoFrames} (the bounded reader's
+ * sample table, JCodec's H.264 decoder; H.264 in MP4 is the format technical QA requires), scaled
+ * to at most {@value #MAX_WIDTH} pixels wide and encoded as JPEG (quality {@value #JPEG_QUALITY})
+ * with {@code javax.imageio}.
  *
  * <p>{@code k} frames are taken at the middles of k equal slices of the shot (k = 3: at 1/6, 1/2
  * and 5/6 of its frames), so a shot's beginning, middle and end are all seen.
@@ -37,30 +36,21 @@ public final class FrameSampler {
 
   /** {@code count} JPEG frames of the MP4 at {@code mp4}; fails when any cannot be decoded. */
   public static List<byte[]> sample(Path mp4, int count) throws IOException {
-    VideoInfo info = Mp4Inspector.inspect(mp4);
-    if (!info.isH264()) {
-      throw new IOException("not H.264 (" + info.getCodec() + "), cannot decode frames");
-    }
-    int frames = info.getFrameCount();
-    if (frames <= 0) {
-      throw new IOException("no video frames");
-    }
-    List<byte[]> out = new ArrayList<>(count);
-    try (FileChannelWrapper ch = NIOUtils.readableChannel(mp4.toFile())) {
-      FrameGrab grab = FrameGrab.createFrameGrab(ch);
+    try (FileChannel channel = FileChannel.open(mp4, StandardOpenOption.READ)) {
+      VideoFrames video = VideoFrames.of(channel);
+      int frames = video.frameCount();
+      List<byte[]> out = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
         int frame = (int) Math.min(frames - 1, Math.floor((2L * i + 1) * frames / (2.0 * count)));
-        grab.seekToFramePrecise(frame);
-        Picture p = grab.getNativeFrame();
-        if (p == null) {
-          throw new IOException("frame " + frame + " of " + frames + " could not be decoded");
+        Picture p = video.decode(frame);
+        try {
+          out.add(jpeg(scale(AWTUtil.toBufferedImage(p.cropped()))));
+        } catch (RuntimeException e) {
+          throw new IOException("frame " + frame + " could not be converted: " + e, e);
         }
-        out.add(jpeg(scale(AWTUtil.toBufferedImage(p))));
       }
-    } catch (JCodecException | RuntimeException e) {
-      throw new IOException("JCodec could not decode: " + e, e);
+      return out;
     }
-    return out;
   }
 
   static BufferedImage scale(BufferedImage src) {

@@ -6,8 +6,9 @@ import org.mp4parser.boxes.sampleentry.AbstractSampleEntry;
 import org.mp4parser.boxes.sampleentry.VisualSampleEntry;
 
 /**
- * Reads what Technical QA needs (DESIGN §6) out of a real MP4 file with mp4parser: the video
- * track's sample-entry type, duration, size, frame count and frame rate.
+ * Reads what Technical QA needs (DESIGN §6) out of a real MP4 file through the bounded {@link
+ * Mp4Reader}: the video track's sample-entry type, duration, size, frame count and frame rate.
+ * Error messages name the check that failed, never the file's path.
  *
  * <p>Duration is the sum of the video samples' durations ({@code stts}) over the media timescale,
  * falling back to {@code mdhd}'s duration if the samples carry none; width and height come from the
@@ -24,37 +25,37 @@ public final class Mp4Inspector {
    *     no video track with at least one frame
    */
   public static VideoInfo inspect(Path mp4) throws IOException {
-    return describe(Mp4Reader.read(mp4), mp4.toString());
+    return describe(Mp4Reader.read(mp4));
   }
 
   /** Inspects an MP4 held in memory; see {@link #inspect(Path)}. */
   public static VideoInfo inspect(byte[] bytes) throws IOException {
-    return describe(Mp4Reader.read(bytes), "in-memory MP4");
+    return describe(Mp4Reader.read(bytes));
   }
 
-  private static VideoInfo describe(Mp4Reader.Movie movie, String name) throws IOException {
+  private static VideoInfo describe(Mp4Reader.Movie movie) throws IOException {
     try {
-      return describeVideo(movie, name);
+      return describeVideo(movie);
     } catch (RuntimeException e) {
-      throw new IOException("corrupt MP4: " + name + " could not be read: " + e, e);
+      throw new IOException("corrupt MP4: the video track could not be read: " + e, e);
     }
   }
 
-  private static VideoInfo describeVideo(Mp4Reader.Movie movie, String name) throws IOException {
+  private static VideoInfo describeVideo(Mp4Reader.Movie movie) throws IOException {
     Mp4Reader.Track video = movie.videoTrack();
     if (video == null) {
-      throw new IOException("no video track in " + name);
+      throw new IOException("no video track in the MP4");
     }
     int frames = video.sampleCount();
     if (frames == 0) {
-      throw new IOException("the video track of " + name + " has no frames");
+      throw new IOException("the video track has no frames");
     }
     long units = video.sampleDurationSum();
     if (units <= 0) {
       units = video.mediaDuration();
     }
     if (units <= 0) {
-      throw new IOException("the video track of " + name + " has zero duration");
+      throw new IOException("the video track has zero duration");
     }
     double durationSec = (double) units / video.timescale();
     AbstractSampleEntry entry = video.sampleEntries().get(0);

@@ -3,6 +3,7 @@ package com.aiprod.pipeline.render;
 import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.media.Mp4Inspector;
 import com.aiprod.pipeline.media.OutputFiles;
+import com.aiprod.pipeline.media.VideoFrames;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
 import com.aiprod.pipeline.render.ShotRenderState.Phase;
@@ -11,12 +12,16 @@ import com.aiprod.pipeline.render.backends.PollResult;
 import com.aiprod.pipeline.render.backends.RenderRequest;
 import com.aiprod.pipeline.render.backends.VideoBackend;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.MoveOptions;
 
 /**
  * The rendering of one shot as a state machine (DESIGN §5, §6), advanced one {@link #step} at a
@@ -116,21 +121,50 @@ public final class ShotRenderer {
         String.format(Locale.ROOT, "shots/shot-%03d.mp4", task.getShot().getIndex()));
   }
 
-  /** A complete rendering of this shot is already at {@code uri} (a redelivered job). */
+  /**
+   * A complete rendering of this shot is already at {@code uri} (a redelivered job): the file
+   * passes the provider-file acceptance (bounded parse, first and last frames decoded) and has the
+   * shot's duration. A saved file that fails the checks is deleted and the shot is rendered again;
+   * nothing a file holds makes this throw.
+   */
   static boolean alreadyRendered(String uri, ShotSpec shot) {
     if (!OutputFiles.exists(uri)) {
       return false;
     }
-    Path local = null;
+    Path local;
     try {
       local = OutputFiles.localCopy(uri);
-      return Math.abs(Mp4Inspector.inspect(local).getDurationSec() - shot.getDurationSec()) < 0.1;
-    } catch (IOException e) {
-      return false; // unreadable or partial: render it again
+    } catch (IOException | RuntimeException e) {
+      return false; // cannot be read now: render it again (the render replaces it)
+    }
+    boolean corrupt = false;
+    try (FileChannel channel = FileChannel.open(local, StandardOpenOption.READ)) {
+      VideoFrames frames = VideoFrames.of(channel);
+      if (Math.abs(Mp4Inspector.inspect(local).getDurationSec() - shot.getDurationSec()) >= 0.1) {
+        return false;
+      }
+      frames.decodeFirstAndLast();
+      return true;
+    } catch (IOException | RuntimeException e) {
+      corrupt = true;
+      return false; // unreadable, partial or hostile: render it again
     } finally {
-      if (local != null && !OutputFiles.isLocal(uri)) {
+      if (!OutputFiles.isLocal(uri)) {
         local.toFile().delete();
       }
+      if (corrupt) {
+        deleteQuietly(uri);
+      }
+    }
+  }
+
+  private static void deleteQuietly(String uri) {
+    try {
+      FileSystems.delete(
+          List.of(FileSystems.matchNewResource(uri, false)),
+          MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
+    } catch (IOException | RuntimeException e) {
+      // best effort: the next render replaces it
     }
   }
 

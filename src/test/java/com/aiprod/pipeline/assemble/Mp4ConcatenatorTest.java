@@ -4,8 +4,10 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.closeTo;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.aiprod.pipeline.media.HostileMp4;
 import com.aiprod.pipeline.media.Mp4Inspector;
 import com.aiprod.pipeline.media.Mp4Reader;
 import com.aiprod.pipeline.media.PreviewCard;
@@ -121,5 +123,47 @@ class Mp4ConcatenatorTest {
     assertThat(e.getMessage(), containsString("not an MP4"));
     assertThat(Files.exists(out), is(false));
     assertThrows(IllegalArgumentException.class, () -> Mp4Concatenator.concat(List.of(), out));
+  }
+
+  @Test
+  void refusesAShotWhoseSamplesOverlap() throws Exception {
+    Path bomb =
+        Files.write(dir.resolve("overlap.mp4"), HostileMp4.bombs().get("overlapping samples"));
+    Path out = dir.resolve("final.mp4");
+    IOException e =
+        assertThrows(
+            IOException.class, () -> Mp4Concatenator.concat(List.of(SHOTS.get(0), bomb), out));
+    assertThat(e.getMessage(), containsString("cannot concatenate: shot 2: "));
+    assertThat(e.getMessage(), containsString("sample byte ranges overlap"));
+    assertThat(e.getMessage(), not(containsString(dir.toString())));
+    assertThat(Files.exists(out), is(false));
+  }
+
+  @Test
+  void theOutputIsNoLargerThanItsInputsPlusTheHeaderAllowance() throws Exception {
+    Path out = dir.resolve("final.mp4");
+    Mp4Concatenator.concat(SHOTS, out);
+    long sum = 0;
+    for (Path shot : SHOTS) {
+      sum += Files.size(shot);
+    }
+    long inputs = sum;
+    long samples = Mp4Reader.read(out).videoTrack().sampleCount();
+    assertThat(Files.size(out) <= inputs + Mp4Concatenator.headerAllowance(samples), is(true));
+
+    Mp4Concatenator.checkOutputSize(inputs + 100, inputs - 1000, inputs, samples);
+    IOException tooLarge =
+        assertThrows(
+            IOException.class,
+            () ->
+                Mp4Concatenator.checkOutputSize(
+                    inputs + Mp4Concatenator.headerAllowance(samples) + 1,
+                    inputs,
+                    inputs,
+                    samples));
+    assertThat(tooLarge.getMessage(), containsString("the output would have"));
+    assertThrows(
+        IOException.class,
+        () -> Mp4Concatenator.checkOutputSize(inputs + 10, inputs + 1, inputs, samples));
   }
 }

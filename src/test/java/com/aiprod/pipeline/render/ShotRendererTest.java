@@ -11,10 +11,14 @@ import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThan;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 
 import com.aiprod.pipeline.catalog.PricingTable;
+import com.aiprod.pipeline.media.HostileMp4;
 import com.aiprod.pipeline.media.Mp4Inspector;
+import com.aiprod.pipeline.media.PreviewCard;
+import com.aiprod.pipeline.media.PreviewEncoder;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
 import com.aiprod.pipeline.render.backends.BackendConfig;
@@ -506,5 +510,54 @@ class ShotRendererTest {
     assertThat(r.requestSeconds("preview", 2.5), equalTo(3));
     assertThat(
         List.of(r.requestSeconds(RUNWAY, 1.0)), everyItem(allOf(greaterThan(0), lessThan(11))));
+  }
+
+  @Test
+  void aHostileOutputFileIsAFailedAttemptThatFallsBack() throws Exception {
+    byte[] entry = HostileMp4.avc1(64, 64, HostileMp4.sps(3, 3), HostileMp4.pps());
+    Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+    files.put("huge sample count", HostileMp4.bombs().get("huge sample count"));
+    files.put("overlapping samples", HostileMp4.bombs().get("overlapping samples"));
+    files.put("huge box in moov", HostileMp4.bombs().get("huge box in moov"));
+    files.put("undecodable frames", new HostileMp4.Movie().sampleEntry(entry).build());
+    int index = 0;
+    for (Map.Entry<String, byte[]> file : files.entrySet()) {
+      providers.runway.file = file.getValue();
+      ShotTask task = task(index++, RUNWAY, REPLICATE);
+      Outcome o = run(renderer(RenderPolicy.fast()), task, () -> false);
+      ShotResult first = o.results.get(0);
+      assertThat(file.getKey(), first.getStatus(), equalTo("failed"));
+      assertThat(first.getFallbackTo(), equalTo(REPLICATE));
+      assertThat(first.getError(), containsString("Runway output refused: corrupt"));
+      assertThat(first.getError(), not(containsString(tmp.toString())));
+      ShotResult second = o.settled();
+      assertThat(file.getKey(), second.getStatus(), equalTo("succeeded"));
+      assertThat(second.getBackend(), equalTo(REPLICATE));
+      Path saved = Path.of(ShotRenderer.shotUri(out.toString(), task));
+      assertThat(Mp4Inspector.inspect(saved).getFrameCount(), greaterThan(0));
+    }
+  }
+
+  @Test
+  void aBadSavedFileIsNotRenderedAndIsDeletedNeverThrown() throws Exception {
+    Path saved = out.resolve("saved.mp4");
+    ShotSpec shot = ShotSpec.create(0, 1.0, "p", 1L);
+    for (Map.Entry<String, byte[]> bomb : HostileMp4.bombs().entrySet()) {
+      Files.write(saved, bomb.getValue());
+      assertThat(bomb.getKey(), ShotRenderer.alreadyRendered(saved.toString(), shot), is(false));
+      assertThat(bomb.getKey(), Files.exists(saved), is(false));
+    }
+    byte[] entry = HostileMp4.avc1(64, 64, HostileMp4.sps(3, 3), HostileMp4.pps());
+    Files.write(
+        saved, new HostileMp4.Movie().sampleEntry(entry).sizes(300, 300).stts(2, 12000).build());
+    assertThat(ShotRenderer.alreadyRendered(saved.toString(), shot), is(false));
+    assertThat(Files.exists(saved), is(false));
+
+    PreviewEncoder.encode(saved, PreviewCard.of("a good shot", 0, 1, "job-r", 1.0));
+    assertThat(ShotRenderer.alreadyRendered(saved.toString(), shot), is(true));
+    assertThat(
+        ShotRenderer.alreadyRendered(saved.toString(), ShotSpec.create(0, 5.0, "p", 1L)),
+        is(false));
+    assertThat(Files.exists(saved), is(true)); // a good file of another length is kept
   }
 }

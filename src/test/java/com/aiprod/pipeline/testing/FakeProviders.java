@@ -92,6 +92,9 @@ public final class FakeProviders implements AutoCloseable {
       }
     }
 
+    /** The bytes served as every generation's output file (null: a real small MP4). */
+    public volatile byte[] file;
+
     public final AtomicInteger creates = new AtomicInteger();
     public final AtomicInteger accepted = new AtomicInteger();
     public final AtomicInteger polls = new AtomicInteger();
@@ -213,7 +216,10 @@ public final class FakeProviders implements AutoCloseable {
           p.cancelled.add(req.match().group(1));
           return new Resp(204, Map.of(), new byte[0], 0, 1, 0);
         });
-    p.server.route("GET", "/files/[A-Za-z0-9]+\\.mp4", req -> Resp.bytes(200, "video/mp4", mp4));
+    p.server.route(
+        "GET",
+        "/files/[A-Za-z0-9]+\\.mp4",
+        req -> Resp.bytes(200, "video/mp4", p.file != null ? p.file : mp4));
   }
 
   private static Resp task(String id, String status, String extra) {
@@ -282,6 +288,11 @@ public final class FakeProviders implements AutoCloseable {
           return Resp.json(200, "{\"previous\":null,\"next\":null,\"results\":[" + results + "]}");
         });
     p.server.route("GET", "/files/[A-Za-z0-9]+\\.mp4", req -> Resp.bytes(200, "video/mp4", mp4));
+
+    p.server.route(
+        "GET",
+        "/files/[A-Za-z0-9]+\\.mp4",
+        req -> Resp.bytes(200, "video/mp4", p.file != null ? p.file : mp4));
   }
 
   private Resp prediction(String id, String status, String outputJson) {

@@ -19,8 +19,9 @@ import org.apache.beam.sdk.io.fs.ResourceId;
  * Writes one output video to its destination through Beam {@code FileSystems} ({@code gs://} or a
  * local path): under a temporary name next to it, renamed into place by {@link #commit()}, so a
  * reader (and the "shot already rendered" check) never sees a partial file. Refuses more than the
- * size cap and anything whose first box is not {@code ftyp} (not an MP4). Closing without a commit
- * deletes the temporary file.
+ * size cap and anything whose first box is not {@code ftyp} (not an MP4); {@link #commit()} accepts
+ * the file only after {@link ProviderFileCheck}. Closing without a commit deletes the temporary
+ * file.
  */
 final class Mp4Sink implements AutoCloseable {
   private static final byte[] FTYP = "ftyp".getBytes(StandardCharsets.US_ASCII);
@@ -107,7 +108,10 @@ final class Mp4Sink implements AutoCloseable {
         provider + " output " + what + " than the limit of " + cap + " bytes; refused");
   }
 
-  /** Closes, checks the file is a complete-looking MP4, renames it into place. */
+  /**
+   * Closes, accepts the file ({@link ProviderFileCheck}: bounded parse, first and last frames
+   * decoded), renames it into place. A refused file is deleted.
+   */
   long commit() throws BackendException {
     if (written < head.length) {
       throw BackendException.permanent(
@@ -116,10 +120,26 @@ final class Mp4Sink implements AutoCloseable {
     try {
       channel.close();
       channel = null;
+    } catch (IOException | RuntimeException e) {
+      throw BackendException.retryable(
+          "cannot close the output at " + destinationUri + ": " + e.getClass().getSimpleName(), e);
+    }
+    return accept(written);
+  }
+
+  /** Checks the closed temporary file and renames it into place; deletes it when refused. */
+  private long accept(long size) throws BackendException {
+    try {
+      ProviderFileCheck.check(temp, provider);
+    } catch (BackendException e) {
+      close();
+      throw e;
+    }
+    try {
       ResourceId dest = FileSystems.matchNewResource(destinationUri, false);
       FileSystems.rename(List.of(temp), List.of(dest));
       committed = true;
-      return written;
+      return size;
     } catch (IOException | RuntimeException e) {
       throw BackendException.retryable(
           "cannot move the output into place at "
@@ -198,8 +218,9 @@ final class Mp4Sink implements AutoCloseable {
         }
         headBuf.flip();
         sink.head(headBuf);
-        FileSystems.copy(List.of(meta.resourceId()), List.of(dest));
-        return meta.sizeBytes();
+        sink.written = meta.sizeBytes(); // so that close() deletes a refused copy
+        FileSystems.copy(List.of(meta.resourceId()), List.of(sink.temp));
+        return sink.accept(meta.sizeBytes());
       }
       while (in.read(buf) >= 0) {
         buf.flip();
