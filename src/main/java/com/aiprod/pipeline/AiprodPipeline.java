@@ -16,6 +16,8 @@ import com.aiprod.pipeline.jobstore.WriteJobDocumentsInOrder;
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.RequestMessage;
@@ -114,7 +116,7 @@ public final class AiprodPipeline {
         sides.collect(requests.apply("Authenticate", new Authenticate(c.auth(), audit)));
     sides.audit(
         authenticated
-            .get(StageTags.AUDIT)
+            .get(Authenticate.AUTH_FAILURES)
             .apply("DetectAuthFailureBursts", new DetectAuthFailureBursts(audit)));
     PCollectionTuple validated =
         sides.collect(
@@ -282,17 +284,11 @@ public final class AiprodPipeline {
     ObjectNode d = AuditEvents.details();
     c.described().forEach(d::put);
     return c.audit()
-        .event(
-            AuditEvents.CONFIG_CHANGE,
-            AuditEvents.SUCCESS,
-            "start_pipeline",
-            null,
-            null,
-            null,
-            null,
-            c.jobName(),
-            d,
-            System.currentTimeMillis(),
-            c.jobName());
+        .event(AuditType.CONFIG_CHANGE, AuditStatus.SUCCESS, "start_pipeline")
+        .resource(c.jobName())
+        .details(d)
+        .at(System.currentTimeMillis())
+        .discriminator(c.jobName())
+        .build();
   }
 }

@@ -8,6 +8,8 @@ import com.aiprod.pipeline.kernel.DeadLetters;
 import com.aiprod.pipeline.kernel.Refusal;
 import com.aiprod.pipeline.kernel.Refusals;
 import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
@@ -124,18 +126,12 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
     ObjectNode d = AuditEvents.details().put("reason", why);
     return new DeadLetterAndAudit(
         DeadLetters.ofJob(dup, ReasonCode.DUPLICATE_JOB, why, STAGE),
-        audit.event(
-            AuditEvents.DATA_ACCESS,
-            "duplicate",
-            "check_duplicate",
-            dup.getMessageId(),
-            dup.getTenant(),
-            dup.getUid(),
-            dup.getJobId(),
-            "tenants/" + dup.getTenant() + "/jobs/" + dup.getJobId(),
-            d,
-            System.currentTimeMillis(),
-            ""));
+        audit
+            .event(AuditType.DATA_ACCESS, AuditStatus.DUPLICATE, "check_duplicate")
+            .about(dup)
+            .details(d)
+            .at(System.currentTimeMillis())
+            .build());
   }
 
   record DeadLetterAndAudit(
@@ -297,18 +293,13 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
                 .put("state", lookup.getExistingState());
         out.get(StageTags.AUDIT)
             .output(
-                audit.event(
-                    AuditEvents.DATA_ACCESS,
-                    "redelivered",
-                    "check_duplicate",
-                    job.getMessageId(),
-                    job.getTenant(),
-                    job.getUid(),
-                    job.getJobId(),
-                    "tenants/" + job.getTenant() + "/jobs/" + job.getJobId(),
-                    d,
-                    System.currentTimeMillis(),
-                    "redelivered"));
+                audit
+                    .event(AuditType.DATA_ACCESS, AuditStatus.REDELIVERED, "check_duplicate")
+                    .about(job)
+                    .details(d)
+                    .at(System.currentTimeMillis())
+                    .discriminator("redelivered")
+                    .build());
         return;
       }
       job = job.toBuilder().setInputPayload(null).build();

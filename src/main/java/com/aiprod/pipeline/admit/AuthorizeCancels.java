@@ -12,6 +12,8 @@ import com.aiprod.pipeline.kernel.Coders;
 import com.aiprod.pipeline.kernel.DeadLetters;
 import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
@@ -288,7 +290,6 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
   static void decide(
       AuditEvents audit, JobLookup lookup, DoFn.MultiOutputReceiver out, String note) {
     Job cancel = lookup.getJob();
-    String resource = "tenants/" + cancel.getTenant() + "/jobs/" + cancel.getJobId();
     long now = System.currentTimeMillis();
     if (!lookup.exists()) {
       out.get(StageTags.DEAD_LETTERS)
@@ -327,18 +328,13 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
               .put("role", cancel.getRole());
       out.get(StageTags.AUDIT)
           .output(
-              audit.event(
-                  AuditEvents.PERMISSION_DENIED,
-                  AuditEvents.DENIED,
-                  "cancel_job",
-                  cancel.getMessageId(),
-                  cancel.getTenant(),
-                  cancel.getUid(),
-                  cancel.getJobId(),
-                  resource,
-                  d,
-                  now,
-                  STAGE));
+              audit
+                  .event(AuditType.PERMISSION_DENIED, AuditStatus.DENIED, "cancel_job")
+                  .about(cancel)
+                  .details(d)
+                  .at(now)
+                  .discriminator(STAGE)
+                  .build());
       out.get(StageTags.DEAD_LETTERS)
           .output(DeadLetters.ofJob(cancel, ReasonCode.PERMISSION_DENIED, why, STAGE));
       return;
@@ -353,35 +349,25 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       out.get(StageTags.OUTCOMES).output(OutcomePart.whole(cancel.getMessageId()));
       out.get(StageTags.AUDIT)
           .output(
-              audit.event(
-                  AuditEvents.ADMIN_ACTION,
-                  AuditEvents.FAILURE,
-                  "cancel_job",
-                  cancel.getMessageId(),
-                  cancel.getTenant(),
-                  cancel.getUid(),
-                  cancel.getJobId(),
-                  resource,
-                  d,
-                  now,
-                  STAGE));
+              audit
+                  .event(AuditType.ADMIN_ACTION, AuditStatus.FAILURE, "cancel_job")
+                  .about(cancel)
+                  .details(d)
+                  .at(now)
+                  .discriminator(STAGE)
+                  .build());
       return;
     }
     ACCEPTED.inc();
     out.get(StageTags.AUDIT)
         .output(
-            audit.event(
-                AuditEvents.ADMIN_ACTION,
-                AuditEvents.SUCCESS,
-                "cancel_job",
-                cancel.getMessageId(),
-                cancel.getTenant(),
-                cancel.getUid(),
-                cancel.getJobId(),
-                resource,
-                d,
-                now,
-                STAGE));
+            audit
+                .event(AuditType.ADMIN_ACTION, AuditStatus.SUCCESS, "cancel_job")
+                .about(cancel)
+                .details(d)
+                .at(now)
+                .discriminator(STAGE)
+                .build());
     out.get(StageTags.JOBS).output(cancel);
   }
 }

@@ -2,14 +2,15 @@ package com.aiprod.pipeline.audit;
 
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.model.AuditEvent;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
+import com.aiprod.pipeline.model.AuthFailure;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.FlatMapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -28,8 +29,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 
 /**
- * SECURITY_ALERT for bursts of authentication failures (DESIGN §9): counts AUTH_FAILURE events per
- * claimed principal and per source in fixed one-minute windows of event time; a key with {@value
+ * SECURITY_ALERT for bursts of authentication failures (DESIGN §9): counts the failures
+ * Authenticate emits ({@link AuthFailure}, the keys of its AUTH_FAILURE events) per claimed
+ * principal and per source in fixed one-minute windows of event time; a key with {@value
  * #THRESHOLD} or more failures in a window raises one alert for that window. The alert fires as
  * soon as the {@value #THRESHOLD}th failure is counted (an early pane), not when the watermark
  * closes the minute: a security alert should not wait, and a streaming run stopped or restarted
@@ -39,7 +41,7 @@ import org.joda.time.Duration;
  * to join the rest of the audit trail.
  */
 public final class DetectAuthFailureBursts
-    extends PTransform<PCollection<AuditEvent>, PCollection<AuditEvent>> {
+    extends PTransform<PCollection<AuthFailure>, PCollection<AuditEvent>> {
   public static final int THRESHOLD = 20;
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -50,11 +52,8 @@ public final class DetectAuthFailureBursts
   }
 
   @Override
-  public PCollection<AuditEvent> expand(PCollection<AuditEvent> events) {
-    return events
-        .apply(
-            "AuthFailuresOnly",
-            Filter.by((AuditEvent e) -> AuditEvents.AUTH_FAILURE.equals(e.getEventType())))
+  public PCollection<AuditEvent> expand(PCollection<AuthFailure> failures) {
+    return failures
         .apply(
             "KeyByPrincipalAndSource",
             FlatMapElements.into(
@@ -79,18 +78,13 @@ public final class DetectAuthFailureBursts
                 .discardingFiredPanes());
   }
 
-  static List<KV<String, String>> keys(AuditEvent e) {
-    List<KV<String, String>> out = new ArrayList<>();
-    try {
-      JsonNode d = MAPPER.readTree(e.getDetails());
-      if (d.hasNonNull("claimed_uid")) {
-        out.add(KV.of("principal:" + d.get("claimed_uid").asText(), e.getEventId()));
-      }
-      if (d.hasNonNull("source")) {
-        out.add(KV.of("source:" + d.get("source").asText(), e.getEventId()));
-      }
-    } catch (Exception ignored) {
-      // details are always JSON we wrote; nothing to count otherwise
+  static List<KV<String, String>> keys(AuthFailure f) {
+    List<KV<String, String>> out = new ArrayList<>(2);
+    if (f.getClaimedUid() != null) {
+      out.add(KV.of("principal:" + f.getClaimedUid(), f.getEventId()));
+    }
+    if (f.getSource() != null) {
+      out.add(KV.of("source:" + f.getSource(), f.getEventId()));
     }
     return out;
   }
@@ -122,18 +116,17 @@ public final class DetectAuthFailureBursts
               .put("window_start", w.start().toString())
               .put("window_end", w.end().toString());
       out.output(
-          audit.event(
-              AuditEvents.SECURITY_ALERT,
-              AuditEvents.ALERT,
-              "auth_failure_burst",
-              null,
-              null,
-              key.startsWith("principal:") ? key.substring("principal:".length()) : null,
-              null,
-              key,
-              d,
-              w.maxTimestamp().getMillis(),
-              key + "@" + w.start()));
+          audit
+              .event(AuditType.SECURITY_ALERT, AuditStatus.ALERT, "auth_failure_burst")
+              .aboutMessage(
+                  null,
+                  null,
+                  key.startsWith("principal:") ? key.substring("principal:".length()) : null)
+              .resource(key)
+              .details(d)
+              .at(w.maxTimestamp().getMillis())
+              .discriminator(key + "@" + w.start())
+              .build());
     }
   }
 }

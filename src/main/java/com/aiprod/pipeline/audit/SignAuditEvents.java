@@ -2,6 +2,7 @@ package com.aiprod.pipeline.audit;
 
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.secrets.ResolvedSecret;
 import com.aiprod.pipeline.secrets.SecretAccesses;
 import com.aiprod.pipeline.secrets.SecretSource;
@@ -73,7 +74,7 @@ public final class SignAuditEvents
           accesses.drainEvents(audit, run, "SignAuditEvents", System.currentTimeMillis())) {
         out.output(AuditSignatures.sign(access, key));
       }
-      if (AuditEvents.SECURITY_ALERT.equals(e.getEventType())) {
+      if (AuditType.SECURITY_ALERT.name().equals(e.getEventType())) {
         securityAlerts.inc();
       }
       out.output(AuditSignatures.sign(e, key));

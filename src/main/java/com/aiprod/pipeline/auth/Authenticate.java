@@ -3,6 +3,10 @@ package com.aiprod.pipeline.auth;
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.DeadLetters;
 import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
+import com.aiprod.pipeline.model.AuthFailure;
 import com.aiprod.pipeline.model.AuthenticatedRequest;
 import com.aiprod.pipeline.model.Principal;
 import com.aiprod.pipeline.model.ReasonCode;
@@ -31,6 +35,10 @@ import org.apache.beam.sdk.values.TupleTagList;
 public final class Authenticate extends PTransform<PCollection<RequestMessage>, PCollectionTuple> {
   public static final TupleTag<AuthenticatedRequest> AUTHENTICATED =
       new TupleTag<AuthenticatedRequest>() {};
+
+  /** Each authentication failure with its burst keys (claimed principal, source). */
+  public static final TupleTag<AuthFailure> AUTH_FAILURES = new TupleTag<AuthFailure>() {};
+
   static final String STAGE = "Authenticate";
 
   private final AuthConfig config;
@@ -53,7 +61,8 @@ public final class Authenticate extends PTransform<PCollection<RequestMessage>, 
         "VerifyIdTokens",
         ParDo.of(new VerifyFn(config, audit))
             .withOutputTags(
-                AUTHENTICATED, TupleTagList.of(StageTags.AUDIT).and(StageTags.DEAD_LETTERS)));
+                AUTHENTICATED,
+                TupleTagList.of(StageTags.AUDIT).and(StageTags.DEAD_LETTERS).and(AUTH_FAILURES)));
   }
 
   static final class VerifyFn extends DoFn<RequestMessage, AuthenticatedRequest> {
@@ -97,18 +106,12 @@ public final class Authenticate extends PTransform<PCollection<RequestMessage>, 
             .put("mode", config.mode().flagValue());
         out.get(StageTags.AUDIT)
             .output(
-                audit.event(
-                    AuditEvents.AUTH_SUCCESS,
-                    AuditEvents.SUCCESS,
-                    "authenticate",
-                    message.getMessageId(),
-                    p.getTenant(),
-                    p.getUid(),
-                    null,
-                    null,
-                    details,
-                    now,
-                    ""));
+                audit
+                    .event(AuditType.AUTH_SUCCESS, AuditStatus.SUCCESS, "authenticate")
+                    .aboutMessage(message.getMessageId(), p.getTenant(), p.getUid())
+                    .details(details)
+                    .at(now)
+                    .build());
       } else {
         failure.inc();
         details.put("reason_code", result.reasonCode()).put("reason", result.message());
@@ -121,37 +124,27 @@ public final class Authenticate extends PTransform<PCollection<RequestMessage>, 
         if (message.getSource() != null) {
           details.put("source", message.getSource());
         }
-        out.get(StageTags.AUDIT)
-            .output(
-                audit.event(
-                    AuditEvents.AUTH_FAILURE,
-                    AuditEvents.FAILURE,
-                    "authenticate",
-                    message.getMessageId(),
-                    null,
-                    null,
-                    null,
-                    null,
-                    details,
-                    now,
-                    ""));
+        AuditEvent failed =
+            audit
+                .event(AuditType.AUTH_FAILURE, AuditStatus.FAILURE, "authenticate")
+                .aboutMessage(message.getMessageId(), null, null)
+                .details(details)
+                .at(now)
+                .build();
+        out.get(StageTags.AUDIT).output(failed);
+        out.get(AUTH_FAILURES)
+            .output(AuthFailure.of(failed.getEventId(), claimed, message.getSource()));
         if (result.forged()) {
           ObjectNode alert =
               AuditEvents.details().put("reason", "forged token: " + result.message());
           out.get(StageTags.AUDIT)
               .output(
-                  audit.event(
-                      AuditEvents.SECURITY_ALERT,
-                      AuditEvents.ALERT,
-                      "forged_token",
-                      message.getMessageId(),
-                      null,
-                      null,
-                      null,
-                      null,
-                      alert,
-                      now,
-                      ""));
+                  audit
+                      .event(AuditType.SECURITY_ALERT, AuditStatus.ALERT, "forged_token")
+                      .aboutMessage(message.getMessageId(), null, null)
+                      .details(alert)
+                      .at(now)
+                      .build());
         }
       }
       if (message.getReadErrorCode() != null) {

@@ -1,6 +1,10 @@
 package com.aiprod.pipeline.kernel;
 
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobResource;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Serializable;
@@ -8,30 +12,22 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Objects;
 import javax.annotation.Nullable;
 
 /**
- * Builds audit events (DESIGN §9) for one environment. Event ids are deterministic — a hash of the
- * message, the event type, the action and a discriminator — so a retried write is one row.
+ * Builds audit events (DESIGN §9) for one environment, typed: an {@link AuditType}, an {@link
+ * AuditStatus} and an action, then what the event is about — a job ({@link Draft#about(Job)}: its
+ * message, tenant, user and {@link JobResource}), a message, or nothing (run-level events) — its
+ * details, time and discriminator. Event ids are deterministic — a hash of the message, the type,
+ * the action, the job and the discriminator — so a retried write is one row.
+ *
+ * <pre>{@code
+ * audit.event(AuditType.DATA_ACCESS, AuditStatus.DUPLICATE, "check_duplicate")
+ *     .about(job).details(d).at(now).discriminator(STAGE).build();
+ * }</pre>
  */
 public final class AuditEvents implements Serializable {
-  public static final String API_CALL = "API_CALL";
-  public static final String AUTH_SUCCESS = "AUTH_SUCCESS";
-  public static final String AUTH_FAILURE = "AUTH_FAILURE";
-  public static final String PERMISSION_DENIED = "PERMISSION_DENIED";
-  public static final String DATA_ACCESS = "DATA_ACCESS";
-  public static final String CONFIG_CHANGE = "CONFIG_CHANGE";
-  public static final String SECRET_ACCESS = "SECRET_ACCESS";
-  public static final String ADMIN_ACTION = "ADMIN_ACTION";
-  public static final String ERROR = "ERROR";
-  public static final String SECURITY_ALERT = "SECURITY_ALERT";
-
-  public static final String SUCCESS = "success";
-  public static final String FAILURE = "failure";
-  public static final String DENIED = "denied";
-  public static final String ALERT = "alert";
-  public static final String ERROR_STATUS = "error";
-
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final String environment;
@@ -49,36 +45,110 @@ public final class AuditEvents implements Serializable {
     return MAPPER.createObjectNode();
   }
 
-  /**
-   * An event about one message. {@code discriminator} separates events of the same type and action
-   * for one message (e.g. a shot index); use "" when there is only one.
-   */
-  public AuditEvent event(
-      String type,
-      String status,
-      String action,
-      @Nullable String messageId,
-      @Nullable String tenant,
-      @Nullable String userId,
-      @Nullable String jobId,
-      @Nullable String resource,
-      ObjectNode details,
-      long eventTimeMillis,
-      String discriminator) {
-    return AuditEvent.builder()
-        .setEventId(eventId(type, action, messageId, jobId, discriminator))
-        .setEventTimeMillis(eventTimeMillis)
-        .setEventType(type)
-        .setEnvironment(environment)
-        .setTenant(tenant)
-        .setUserId(userId)
-        .setAction(action)
-        .setResource(resource)
-        .setStatus(status)
-        .setJobId(jobId)
-        .setMessageId(messageId)
-        .setDetails(details.toString())
-        .build();
+  /** Starts an event of {@code type} with {@code status} for {@code action}. */
+  public Draft event(AuditType type, AuditStatus status, String action) {
+    return new Draft(this, type, status, action);
+  }
+
+  /** An event being built; {@link #build()} makes the row. */
+  public static final class Draft {
+    private final AuditEvents audit;
+    private final AuditType type;
+    private final AuditStatus status;
+    private final String action;
+    private @Nullable String messageId;
+    private @Nullable String tenant;
+    private @Nullable String userId;
+    private @Nullable String jobId;
+    private @Nullable String resource;
+    private ObjectNode details;
+    private long atMillis = -1;
+    private String discriminator = "";
+
+    private Draft(AuditEvents audit, AuditType type, AuditStatus status, String action) {
+      this.audit = audit;
+      this.type = Objects.requireNonNull(type, "type");
+      this.status = Objects.requireNonNull(status, "status");
+      this.action = Objects.requireNonNull(action, "action");
+      this.details = AuditEvents.details();
+    }
+
+    /** About {@code job}: its message, tenant, user, job id and document as the resource. */
+    public Draft about(Job job) {
+      messageId = job.getMessageId();
+      tenant = job.getTenant();
+      userId = job.getUid();
+      jobId = job.getJobId();
+      resource = JobResource.of(job).path();
+      return this;
+    }
+
+    /** About message {@code messageId} (tenant and user when known, else null). */
+    public Draft aboutMessage(
+        @Nullable String messageId, @Nullable String tenant, @Nullable String userId) {
+      this.messageId = messageId;
+      this.tenant = tenant;
+      this.userId = userId;
+      return this;
+    }
+
+    /** The user the event is about (e.g. a claimed principal), when no job or message says it. */
+    public Draft user(@Nullable String userId) {
+      this.userId = userId;
+      return this;
+    }
+
+    /** The job id the event is about, without a job document as its resource. */
+    public Draft jobId(@Nullable String jobId) {
+      this.jobId = jobId;
+      return this;
+    }
+
+    /** The resource acted on, when it is not a job document ({@link #about(Job)} sets that). */
+    public Draft resource(@Nullable String resource) {
+      this.resource = resource;
+      return this;
+    }
+
+    public Draft details(ObjectNode details) {
+      this.details = Objects.requireNonNull(details, "details");
+      return this;
+    }
+
+    /** When it happened (epoch milliseconds). */
+    public Draft at(long eventTimeMillis) {
+      this.atMillis = eventTimeMillis;
+      return this;
+    }
+
+    /**
+     * Separates events of one type and action about one message (e.g. a shot index); "" when there
+     * is only one.
+     */
+    public Draft discriminator(String discriminator) {
+      this.discriminator = Objects.requireNonNull(discriminator, "discriminator");
+      return this;
+    }
+
+    public AuditEvent build() {
+      if (atMillis < 0) {
+        throw new IllegalStateException("an audit event needs its time: at(...)");
+      }
+      return AuditEvent.builder()
+          .setEventId(eventId(type.name(), action, messageId, jobId, discriminator))
+          .setEventTimeMillis(atMillis)
+          .setEventType(type.name())
+          .setEnvironment(audit.environment)
+          .setTenant(tenant)
+          .setUserId(userId)
+          .setAction(action)
+          .setResource(resource)
+          .setStatus(status.wire())
+          .setJobId(jobId)
+          .setMessageId(messageId)
+          .setDetails(details.toString())
+          .build();
+    }
   }
 
   /** SHA-256 over the identifying parts, 32 hex chars. */

@@ -1,6 +1,8 @@
 package com.aiprod.pipeline.kernel;
 
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.Job;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -16,17 +18,12 @@ public final class Refusals {
             .put("stage", stage)
             .put("role", rejected.getRole())
             .put("plan", rejected.getPlan());
-    return audit.event(
-        AuditEvents.PERMISSION_DENIED,
-        AuditEvents.DENIED,
-        "submit_job",
-        rejected.getMessageId(),
-        rejected.getTenant(),
-        rejected.getUid(),
-        rejected.getJobId(),
-        "tenants/" + rejected.getTenant() + "/jobs/" + rejected.getJobId(),
-        d,
-        System.currentTimeMillis(),
-        stage);
+    return audit
+        .event(AuditType.PERMISSION_DENIED, AuditStatus.DENIED, "submit_job")
+        .about(rejected)
+        .details(d)
+        .at(System.currentTimeMillis())
+        .discriminator(stage)
+        .build();
   }
 }

@@ -10,6 +10,8 @@ import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.ShotResult;
@@ -152,18 +154,13 @@ public final class Deliver {
       }
       out.get(StageTags.AUDIT)
           .output(
-              audit.event(
-                  AuditEvents.ERROR,
-                  AuditEvents.ERROR_STATUS,
-                  "write_job_document",
-                  d.getMessageId(),
-                  null,
-                  null,
-                  null,
-                  null,
-                  AuditEvents.details().put("reason", d.getErrorMessage()),
-                  d.getTimestampMillis(),
-                  "progress"));
+              audit
+                  .event(AuditType.ERROR, AuditStatus.ERROR, "write_job_document")
+                  .aboutMessage(d.getMessageId(), null, null)
+                  .details(AuditEvents.details().put("reason", d.getErrorMessage()))
+                  .at(d.getTimestampMillis())
+                  .discriminator("progress")
+                  .build());
     }
   }
 
@@ -196,20 +193,16 @@ public final class Deliver {
     if (j.getReasonCode() != null) {
       d.put("reason_code", j.getReasonCode());
     }
-    return audit.event(
-        AuditEvents.DATA_ACCESS,
-        AuditEvents.SUCCESS,
-        "write_job_document",
-        j.getMessageId(),
-        j.getTenant(),
-        j.getUid(),
-        j.getJobId(),
-        "tenants/" + j.getTenant() + "/jobs/" + j.getJobId(),
-        d,
-        j.getHistory().isEmpty()
-            ? System.currentTimeMillis()
-            : j.getHistory().get(j.getHistory().size() - 1).getAtMillis(),
-        j.getState());
+    return audit
+        .event(AuditType.DATA_ACCESS, AuditStatus.SUCCESS, "write_job_document")
+        .about(j)
+        .details(d)
+        .at(
+            j.getHistory().isEmpty()
+                ? System.currentTimeMillis()
+                : j.getHistory().get(j.getHistory().size() - 1).getAtMillis())
+        .discriminator(j.getState())
+        .build();
   }
 
   /**

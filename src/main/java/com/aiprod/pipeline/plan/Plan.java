@@ -3,6 +3,8 @@ package com.aiprod.pipeline.plan;
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.JobStageFn;
 import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ShotSpec;
@@ -170,18 +172,18 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
       } else if (o.ok()) {
         d.put("shots", o.shots().size());
       }
-      return audit.event(
-          AuditEvents.API_CALL,
-          o.callSucceeded() ? AuditEvents.SUCCESS : AuditEvents.FAILURE,
-          "plan_script",
-          job.getMessageId(),
-          job.getTenant(),
-          job.getUid(),
-          job.getJobId(),
-          gemini.label(),
-          d,
-          System.currentTimeMillis(),
-          "gemini-plan");
+      return audit
+          .event(
+              AuditType.API_CALL,
+              o.callSucceeded() ? AuditStatus.SUCCESS : AuditStatus.FAILURE,
+              "plan_script")
+          .aboutMessage(job.getMessageId(), job.getTenant(), job.getUid())
+          .jobId(job.getJobId())
+          .resource(gemini.label())
+          .details(d)
+          .at(System.currentTimeMillis())
+          .discriminator("gemini-plan")
+          .build();
     }
 
     private com.aiprod.pipeline.model.AuditEvent fallback(Job job, GeminiPlanner.Outcome o) {
@@ -191,18 +193,15 @@ public final class Plan extends PTransform<PCollection<Job>, PCollectionTuple> {
               .put("fallback", LocalPlanner.NAME)
               .put("cause", o.callSucceeded() ? "invalid_answer" : "call_failed")
               .put("error", o.failure());
-      return audit.event(
-          AuditEvents.ERROR,
-          AuditEvents.ERROR_STATUS,
-          "plan_fallback",
-          job.getMessageId(),
-          job.getTenant(),
-          job.getUid(),
-          job.getJobId(),
-          LocalPlanner.NAME,
-          d,
-          System.currentTimeMillis(),
-          "plan-fallback");
+      return audit
+          .event(AuditType.ERROR, AuditStatus.ERROR, "plan_fallback")
+          .aboutMessage(job.getMessageId(), job.getTenant(), job.getUid())
+          .jobId(job.getJobId())
+          .resource(LocalPlanner.NAME)
+          .details(d)
+          .at(System.currentTimeMillis())
+          .discriminator("plan-fallback")
+          .build();
     }
   }
 }

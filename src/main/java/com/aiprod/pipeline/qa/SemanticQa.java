@@ -4,6 +4,8 @@ import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.JobStageFn;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.vertex.GeminiClient;
 import com.aiprod.pipeline.vertex.GeminiConfig;
@@ -151,18 +153,18 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollectionTu
         d.put("error_kind", o.errorKind() == null ? "UNKNOWN" : o.errorKind().name());
         d.put("error", o.failure());
       }
-      return audit.event(
-          AuditEvents.API_CALL,
-          o.callSucceeded() ? AuditEvents.SUCCESS : AuditEvents.FAILURE,
-          "score_semantic",
-          job.getMessageId(),
-          job.getTenant(),
-          job.getUid(),
-          job.getJobId(),
-          gemini.label(),
-          d,
-          System.currentTimeMillis(),
-          "gemini-semantic-qa");
+      return audit
+          .event(
+              AuditType.API_CALL,
+              o.callSucceeded() ? AuditStatus.SUCCESS : AuditStatus.FAILURE,
+              "score_semantic")
+          .aboutMessage(job.getMessageId(), job.getTenant(), job.getUid())
+          .jobId(job.getJobId())
+          .resource(gemini.label())
+          .details(d)
+          .at(System.currentTimeMillis())
+          .discriminator("gemini-semantic-qa")
+          .build();
     }
 
     private AuditEvent unavailableEvent(Job job, GeminiScorer.Outcome o) {
@@ -178,18 +180,15 @@ public final class SemanticQa extends PTransform<PCollection<Job>, PCollectionTu
               .put(
                   "consequence",
                   "no semantic score; the job goes to NEEDS_REVIEW unless technical QA rejects it");
-      return audit.event(
-          AuditEvents.ERROR,
-          AuditEvents.ERROR_STATUS,
-          "semantic_qa_unavailable",
-          job.getMessageId(),
-          job.getTenant(),
-          job.getUid(),
-          job.getJobId(),
-          gemini.label(),
-          d,
-          System.currentTimeMillis(),
-          "semantic-qa-unavailable");
+      return audit
+          .event(AuditType.ERROR, AuditStatus.ERROR, "semantic_qa_unavailable")
+          .aboutMessage(job.getMessageId(), job.getTenant(), job.getUid())
+          .jobId(job.getJobId())
+          .resource(gemini.label())
+          .details(d)
+          .at(System.currentTimeMillis())
+          .discriminator("semantic-qa-unavailable")
+          .build();
     }
   }
 }

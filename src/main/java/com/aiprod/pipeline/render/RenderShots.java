@@ -6,7 +6,10 @@ import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.Coders;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobResource;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.render.backends.BackendConfig;
@@ -212,10 +215,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         return false;
       }
       DocumentSnapshot doc =
-          firestore
-              .document("tenants/" + task.getTenant() + "/jobs/" + task.getJobId())
-              .get()
-              .get();
+          firestore.document(new JobResource(task.getTenant(), task.getJobId()).path()).get().get();
       return doc.exists() && JobState.CANCELLED.name().equals(doc.getString("state"));
     }
 
@@ -263,17 +263,16 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
                 settings
                     .audit()
                     .event(
-                        AuditEvents.API_CALL,
-                        c.ok() ? AuditEvents.SUCCESS : AuditEvents.FAILURE,
-                        "render_" + c.call(),
-                        task.getMessageId(),
-                        task.getTenant(),
-                        task.getUid(),
-                        task.getJobId(),
-                        c.backend(),
-                        d,
-                        c.atMillis(),
-                        "shot-" + task.getShot().getIndex() + "-call-" + c.sequence()));
+                        AuditType.API_CALL,
+                        c.ok() ? AuditStatus.SUCCESS : AuditStatus.FAILURE,
+                        "render_" + c.call())
+                    .aboutMessage(task.getMessageId(), task.getTenant(), task.getUid())
+                    .jobId(task.getJobId())
+                    .resource(c.backend())
+                    .details(d)
+                    .at(c.atMillis())
+                    .discriminator("shot-" + task.getShot().getIndex() + "-call-" + c.sequence())
+                    .build());
       }
       for (ShotRenderer.Fallback f : step.fallbacks()) {
         fallbacks.inc();
@@ -288,23 +287,20 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
             .output(
                 settings
                     .audit()
-                    .event(
-                        AuditEvents.API_CALL,
-                        AuditEvents.FAILURE,
-                        "render_fallback",
-                        task.getMessageId(),
-                        task.getTenant(),
-                        task.getUid(),
-                        task.getJobId(),
-                        f.to(),
-                        d,
-                        f.atMillis(),
+                    .event(AuditType.API_CALL, AuditStatus.FAILURE, "render_fallback")
+                    .aboutMessage(task.getMessageId(), task.getTenant(), task.getUid())
+                    .jobId(task.getJobId())
+                    .resource(f.to())
+                    .details(d)
+                    .at(f.atMillis())
+                    .discriminator(
                         "shot-"
                             + task.getShot().getIndex()
                             + "-fallback-"
                             + f.from()
                             + "-"
-                            + f.attempt()));
+                            + f.attempt())
+                    .build());
       }
       for (ShotResult r : step.results()) {
         latency.update(r.getLatencyMs());

@@ -2,6 +2,8 @@ package com.aiprod.pipeline.secrets;
 
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -75,22 +77,18 @@ public final class SecretAccesses implements SecretResolver {
   public static AuditEvent event(
       AuditEvents audit, ResolvedSecret s, String run, String accessor, long nowMillis) {
     String resource = s.source() + "/secrets/" + s.name() + "/versions/" + s.version();
-    return audit.event(
-        AuditEvents.SECRET_ACCESS,
-        AuditEvents.SUCCESS,
-        ACTION,
-        null,
-        null,
-        null,
-        null,
-        resource,
-        AuditEvents.details()
-            .put("secret", s.name())
-            .put("version", s.version())
-            .put("source", s.source())
-            .put("run", run)
-            .put("accessor", accessor),
-        nowMillis,
-        run + "\u0000" + s.source() + "\u0000" + s.name() + "\u0000" + s.version());
+    return audit
+        .event(AuditType.SECRET_ACCESS, AuditStatus.SUCCESS, ACTION)
+        .resource(resource)
+        .details(
+            AuditEvents.details()
+                .put("secret", s.name())
+                .put("version", s.version())
+                .put("source", s.source())
+                .put("run", run)
+                .put("accessor", accessor))
+        .at(nowMillis)
+        .discriminator(run + "\u0000" + s.source() + "\u0000" + s.name() + "\u0000" + s.version())
+        .build();
   }
 }

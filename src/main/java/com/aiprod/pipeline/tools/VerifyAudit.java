@@ -1,7 +1,7 @@
 package com.aiprod.pipeline.tools;
 
 import com.aiprod.pipeline.audit.AuditSignatures;
-import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.secrets.ResolvedSecret;
 import com.aiprod.pipeline.secrets.SecretAccessException;
 import com.aiprod.pipeline.secrets.SecretAccesses;
@@ -212,16 +212,18 @@ public final class VerifyAudit {
       String message = r.get("message_id");
       if (message != null) {
         messages.add(message);
-        if (AuditEvents.AUTH_SUCCESS.equals(type) || AuditEvents.AUTH_FAILURE.equals(type)) {
+        if (AuditType.AUTH_SUCCESS.name().equals(type)
+            || AuditType.AUTH_FAILURE.name().equals(type)) {
           authenticated.add(message);
         }
       }
-      if (AuditEvents.CONFIG_CHANGE.equals(type)
+      if (AuditType.CONFIG_CHANGE.name().equals(type)
           && "start_pipeline".equals(r.get("action"))
           && r.get("resource") != null) {
         started.add(r.get("resource"));
       }
-      if (AuditEvents.SECRET_ACCESS.equals(type) && SecretAccesses.ACTION.equals(r.get("action"))) {
+      if (AuditType.SECRET_ACCESS.name().equals(type)
+          && SecretAccesses.ACTION.equals(r.get("action"))) {
         JsonNode d = details(r.get("details"));
         if (d != null
             && AuditSignatures.KEY_SECRET.equals(d.path("secret").asText())

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuthFailure;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.testing.PAssert;
@@ -24,33 +25,16 @@ class DetectAuthFailureBurstsTest {
   private static final AuditEvents AUDIT = new AuditEvents("dev");
   private static final long T0 = Instant.parse("2026-11-24T10:00:00Z").getMillis();
 
-  private static TimestampedValue<AuditEvent> failure(
+  private static TimestampedValue<AuthFailure> failure(
       int i, String claimed, String source, long at) {
-    var d = AuditEvents.details().put("reason_code", "AUTH_INVALID");
-    if (claimed != null) {
-      d.put("claimed_uid", claimed);
-    }
-    d.put("source", source);
-    AuditEvent e =
-        AUDIT.event(
-            AuditEvents.AUTH_FAILURE,
-            AuditEvents.FAILURE,
-            "authenticate",
-            "m-" + i + "-" + at,
-            null,
-            null,
-            null,
-            null,
-            d,
-            at,
-            "");
-    return TimestampedValue.of(e, new Instant(at));
+    return TimestampedValue.of(
+        AuthFailure.of(AuditEvents.eventId("m-" + i + "-" + at), claimed, source), new Instant(at));
   }
 
   @Test
   void twentyFailuresOfOnePrincipalInAMinuteRaiseOneAlertPerKey() {
     TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
-    List<TimestampedValue<AuditEvent>> events = new ArrayList<>();
+    List<TimestampedValue<AuthFailure>> events = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       events.add(failure(i, "mallory", "src-a", T0 + i * 1000));
     }
@@ -70,7 +54,7 @@ class DetectAuthFailureBurstsTest {
   @Test
   void failuresSpreadOverTwoMinutesDoNotAlert() {
     TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
-    List<TimestampedValue<AuditEvent>> events = new ArrayList<>();
+    List<TimestampedValue<AuthFailure>> events = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       events.add(failure(i, "mallory", "src-" + i, T0 + (i < 10 ? 0 : 60_000) + i));
     }
@@ -83,7 +67,7 @@ class DetectAuthFailureBurstsTest {
   @Test
   void alertsAreSecurityAlertsWithTheirCount() {
     TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
-    List<TimestampedValue<AuditEvent>> events = new ArrayList<>();
+    List<TimestampedValue<AuthFailure>> events = new ArrayList<>();
     for (int i = 0; i < 25; i++) {
       events.add(failure(i, null, "subscription-x", T0 + i));
     }
@@ -111,18 +95,18 @@ class DetectAuthFailureBurstsTest {
   @Test
   void theAlertFiresWhenTheThresholdIsReachedNotWhenTheMinuteCloses() {
     TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
-    TestStream.Builder<AuditEvent> stream =
-        TestStream.create(com.aiprod.pipeline.kernel.Coders.schema(AuditEvent.class))
+    TestStream.Builder<AuthFailure> stream =
+        TestStream.create(com.aiprod.pipeline.kernel.Coders.schema(AuthFailure.class))
             .advanceWatermarkTo(new Instant(T0));
-    List<TimestampedValue<AuditEvent>> first = new ArrayList<>();
+    List<TimestampedValue<AuthFailure>> first = new ArrayList<>();
     for (int i = 0; i < 25; i++) {
       first.add(failure(i, "mallory", "src-a", T0 + i * 100));
     }
-    List<TimestampedValue<AuditEvent>> later = new ArrayList<>();
+    List<TimestampedValue<AuthFailure>> later = new ArrayList<>();
     for (int i = 25; i < 30; i++) {
       later.add(failure(i, "mallory", "src-a", T0 + i * 100));
     }
-    TestStream<AuditEvent> events =
+    TestStream<AuthFailure> events =
         stream
             .addElements(
                 first.get(0), first.subList(1, first.size()).toArray(TimestampedValue[]::new))

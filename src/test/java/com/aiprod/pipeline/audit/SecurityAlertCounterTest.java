@@ -5,6 +5,8 @@ import static org.hamcrest.Matchers.equalTo;
 
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.secrets.SecretSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,54 +41,30 @@ class SecurityAlertCounterTest {
     long t0 = 1_790_000_000_000L;
     List<AuditEvent> events =
         List.of(
-            AUDIT.event(
-                AuditEvents.SECURITY_ALERT,
-                AuditEvents.ALERT,
-                "forged_token",
-                "m-1",
-                null,
-                null,
-                null,
-                null,
-                AuditEvents.details().put("reason", "forged token"),
-                t0,
-                ""),
-            AUDIT.event(
-                AuditEvents.AUTH_FAILURE,
-                AuditEvents.FAILURE,
-                "authenticate",
-                "m-1",
-                null,
-                null,
-                null,
-                null,
-                AuditEvents.details().put("reason_code", "AUTH_INVALID"),
-                t0 + 1,
-                ""),
-            AUDIT.event(
-                AuditEvents.SECURITY_ALERT,
-                AuditEvents.ALERT,
-                "auth_failure_burst",
-                null,
-                null,
-                null,
-                null,
-                null,
-                AuditEvents.details().put("failures", 20),
-                t0 + 2,
-                "burst"),
-            AUDIT.event(
-                AuditEvents.AUTH_SUCCESS,
-                AuditEvents.SUCCESS,
-                "authenticate",
-                "m-2",
-                "acme",
-                "alice",
-                "job-1",
-                null,
-                AuditEvents.details(),
-                t0 + 3,
-                ""));
+            AUDIT
+                .event(AuditType.SECURITY_ALERT, AuditStatus.ALERT, "forged_token")
+                .aboutMessage("m-1", null, null)
+                .details(AuditEvents.details().put("reason", "forged token"))
+                .at(t0)
+                .build(),
+            AUDIT
+                .event(AuditType.AUTH_FAILURE, AuditStatus.FAILURE, "authenticate")
+                .aboutMessage("m-1", null, null)
+                .details(AuditEvents.details().put("reason_code", "AUTH_INVALID"))
+                .at(t0 + 1)
+                .build(),
+            AUDIT
+                .event(AuditType.SECURITY_ALERT, AuditStatus.ALERT, "auth_failure_burst")
+                .details(AuditEvents.details().put("failures", 20))
+                .at(t0 + 2)
+                .discriminator("burst")
+                .build(),
+            AUDIT
+                .event(AuditType.AUTH_SUCCESS, AuditStatus.SUCCESS, "authenticate")
+                .aboutMessage("m-2", "acme", "alice")
+                .jobId("job-1")
+                .at(t0 + 3)
+                .build());
     Pipeline p =
         Pipeline.create(
             PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--jobName=alerts").create());

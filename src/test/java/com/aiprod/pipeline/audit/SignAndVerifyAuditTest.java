@@ -10,6 +10,8 @@ import static org.hamcrest.Matchers.startsWith;
 
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.persist.Deliver;
 import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.secrets.SecretSource;
@@ -63,60 +65,41 @@ class SignAndVerifyAuditTest {
   static List<AuditEvent> events() {
     List<AuditEvent> out = new ArrayList<>();
     out.add(
-        AUDIT.event(
-            AuditEvents.CONFIG_CHANGE,
-            AuditEvents.SUCCESS,
-            "start_pipeline",
-            null,
-            null,
-            null,
-            null,
-            RUN,
-            AuditEvents.details().put("warehouse", "duckdb:x"),
-            T0,
-            RUN));
+        AUDIT
+            .event(AuditType.CONFIG_CHANGE, AuditStatus.SUCCESS, "start_pipeline")
+            .resource(RUN)
+            .details(AuditEvents.details().put("warehouse", "duckdb:x"))
+            .at(T0)
+            .discriminator(RUN)
+            .build());
     out.add(
-        AUDIT.event(
-            AuditEvents.AUTH_SUCCESS,
-            AuditEvents.SUCCESS,
-            "authenticate",
-            "m-1",
-            "acme",
-            "alice",
-            "job-1",
-            null,
-            AuditEvents.details().put("kid", "dev"),
-            T0 + 1,
-            ""));
+        AUDIT
+            .event(AuditType.AUTH_SUCCESS, AuditStatus.SUCCESS, "authenticate")
+            .aboutMessage("m-1", "acme", "alice")
+            .jobId("job-1")
+            .details(AuditEvents.details().put("kid", "dev"))
+            .at(T0 + 1)
+            .build());
     ObjectNode d =
         AuditEvents.details().put("state", "DELIVERED").put("cost_usd", 0.25).put("shots", 3);
     d.putArray("list").add("é \"quoted\" \\ \n").add(1.0);
     out.add(
-        AUDIT.event(
-            AuditEvents.DATA_ACCESS,
-            AuditEvents.SUCCESS,
-            "write_job_document",
-            "m-1",
-            "acme",
-            "alice",
-            "job-1",
-            "tenants/acme/jobs/job-1",
-            d,
-            T0 + 2,
-            "DELIVERED"));
+        AUDIT
+            .event(AuditType.DATA_ACCESS, AuditStatus.SUCCESS, "write_job_document")
+            .aboutMessage("m-1", "acme", "alice")
+            .jobId("job-1")
+            .resource("tenants/acme/jobs/job-1")
+            .details(d)
+            .at(T0 + 2)
+            .discriminator("DELIVERED")
+            .build());
     out.add(
-        AUDIT.event(
-            AuditEvents.AUTH_FAILURE,
-            AuditEvents.FAILURE,
-            "authenticate",
-            "m-2",
-            null,
-            null,
-            null,
-            null,
-            AuditEvents.details().put("reason", "AUTH_EXPIRED"),
-            T0 + 3,
-            ""));
+        AUDIT
+            .event(AuditType.AUTH_FAILURE, AuditStatus.FAILURE, "authenticate")
+            .aboutMessage("m-2", null, null)
+            .details(AuditEvents.details().put("reason", "AUTH_EXPIRED"))
+            .at(T0 + 3)
+            .build());
     return out;
   }
 

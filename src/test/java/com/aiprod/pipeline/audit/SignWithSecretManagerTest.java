@@ -8,6 +8,8 @@ import static org.hamcrest.Matchers.hasItems;
 
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.persist.Deliver;
 import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.secrets.LocalSecretManager;
@@ -38,30 +40,18 @@ class SignWithSecretManagerTest {
 
   private static List<AuditEvent> run(String run, String message, long t) {
     return List.of(
-        AUDIT.event(
-            AuditEvents.CONFIG_CHANGE,
-            AuditEvents.SUCCESS,
-            "start_pipeline",
-            null,
-            null,
-            null,
-            null,
-            run,
-            AuditEvents.details(),
-            t,
-            run),
-        AUDIT.event(
-            AuditEvents.AUTH_SUCCESS,
-            AuditEvents.SUCCESS,
-            "authenticate",
-            message,
-            "acme",
-            "bob",
-            "job-" + message,
-            null,
-            AuditEvents.details(),
-            t + 1,
-            ""));
+        AUDIT
+            .event(AuditType.CONFIG_CHANGE, AuditStatus.SUCCESS, "start_pipeline")
+            .resource(run)
+            .at(t)
+            .discriminator(run)
+            .build(),
+        AUDIT
+            .event(AuditType.AUTH_SUCCESS, AuditStatus.SUCCESS, "authenticate")
+            .aboutMessage(message, "acme", "bob")
+            .jobId("job-" + message)
+            .at(t + 1)
+            .build());
   }
 
   private static void sign(String run, List<AuditEvent> events, SecretSource source, Path db) {

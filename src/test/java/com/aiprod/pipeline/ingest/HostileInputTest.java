@@ -15,6 +15,7 @@ import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.RequestMessage;
@@ -138,8 +139,8 @@ class HostileInputTest {
             events -> {
               int authEvents = 0;
               for (AuditEvent e : events) {
-                if (e.getEventType().equals(AuditEvents.AUTH_SUCCESS)
-                    || e.getEventType().equals(AuditEvents.AUTH_FAILURE)) {
+                if (e.getEventType().equals(AuditType.AUTH_SUCCESS.name())
+                    || e.getEventType().equals(AuditType.AUTH_FAILURE.name())) {
                   authEvents++;
                 }
                 assertThat(e.getDetails(), not(containsString(token)));

@@ -10,6 +10,8 @@ import static org.hamcrest.Matchers.equalTo;
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.DeadLetters;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.ReasonCode;
 import com.aiprod.pipeline.model.RequestMessage;
@@ -105,19 +107,13 @@ class DeliverTest {
         .build();
   }
 
-  private static AuditEvent event(String type, String messageId, long atMillis) {
-    return AUDIT.event(
-        type,
-        AuditEvents.SUCCESS,
-        "authenticate",
-        messageId,
-        "acme",
-        "alice",
-        null,
-        null,
-        AuditEvents.details().put("mode", "dev"),
-        atMillis,
-        "");
+  private static AuditEvent event(AuditType type, String messageId, long atMillis) {
+    return AUDIT
+        .event(type, AuditStatus.SUCCESS, "authenticate")
+        .aboutMessage(messageId, "acme", "alice")
+        .details(AuditEvents.details().put("mode", "dev"))
+        .at(atMillis)
+        .build();
   }
 
   @Test
@@ -144,13 +140,13 @@ class DeliverTest {
 
   @Test
   void aRedeliveredAuditEventIsOneRow() throws Exception {
-    AuditEvent success = event(AuditEvents.AUTH_SUCCESS, "m-1", T0);
-    AuditEvent other = event(AuditEvents.AUTH_SUCCESS, "m-2", T0 + 1);
+    AuditEvent success = event(AuditType.AUTH_SUCCESS, "m-1", T0);
+    AuditEvent other = event(AuditType.AUTH_SUCCESS, "m-2", T0 + 1);
     deliver(List.of(), List.of(success, other, success), List.of());
     // The same event built again later (a redelivered message): same event_id, later time.
-    AuditEvent again = event(AuditEvents.AUTH_SUCCESS, "m-1", T0 + 60_000);
+    AuditEvent again = event(AuditType.AUTH_SUCCESS, "m-1", T0 + 60_000);
     assertThat(again.getEventId(), equalTo(success.getEventId()));
-    deliver(List.of(), List.of(again, event(AuditEvents.AUTH_SUCCESS, "m-3", T0 + 2)), List.of());
+    deliver(List.of(), List.of(again, event(AuditType.AUTH_SUCCESS, "m-3", T0 + 2)), List.of());
 
     assertThat(
         query(

@@ -10,6 +10,8 @@ import static org.hamcrest.Matchers.not;
 
 import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -29,8 +31,8 @@ class SecretAccessesTest {
       List<AuditEvent> first = accesses.drainEvents(AUDIT, "run-a", "RenderShots", 1000L);
       assertThat(first, hasSize(1));
       AuditEvent e = first.get(0);
-      assertThat(e.getEventType(), equalTo(AuditEvents.SECRET_ACCESS));
-      assertThat(e.getStatus(), equalTo(AuditEvents.SUCCESS));
+      assertThat(e.getEventType(), equalTo(AuditType.SECRET_ACCESS.name()));
+      assertThat(e.getStatus(), equalTo(AuditStatus.SUCCESS.wire()));
       assertThat(
           e.getResource(),
           equalTo("secretmanager:projects/demo-aiprod/secrets/runway-api-key/versions/1"));

@@ -17,6 +17,8 @@ import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.kernel.Coders;
 import com.aiprod.pipeline.kernel.DeadLetters;
 import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.AuditStatus;
+import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
@@ -263,18 +265,13 @@ class ReplayDeadLettersTest {
   }
 
   static AuditEvent authFailure(AuditEvents audit, String messageId, String claimed) {
-    return audit.event(
-        AuditEvents.AUTH_FAILURE,
-        AuditEvents.FAILURE,
-        "authenticate",
-        messageId,
-        null,
-        null,
-        null,
-        null,
-        AuditEvents.details().put("reason_code", "AUTH_EXPIRED").put("claimed_uid", claimed),
-        T.toEpochMilli(),
-        "");
+    return audit
+        .event(AuditType.AUTH_FAILURE, AuditStatus.FAILURE, "authenticate")
+        .aboutMessage(messageId, null, null)
+        .details(
+            AuditEvents.details().put("reason_code", "AUTH_EXPIRED").put("claimed_uid", claimed))
+        .at(T.toEpochMilli())
+        .build();
   }
 
   static AuditEvent authSuccess(AuditEvents audit, String messageId, String tenant, String uid) {
@@ -283,18 +280,13 @@ class ReplayDeadLettersTest {
 
   static AuditEvent authSuccess(
       AuditEvents audit, String messageId, String tenant, String uid, String discriminator) {
-    return audit.event(
-        AuditEvents.AUTH_SUCCESS,
-        AuditEvents.SUCCESS,
-        "authenticate",
-        messageId,
-        tenant,
-        uid,
-        null,
-        null,
-        AuditEvents.details().put("role", "user").put("plan", "pro"),
-        T.toEpochMilli(),
-        discriminator);
+    return audit
+        .event(AuditType.AUTH_SUCCESS, AuditStatus.SUCCESS, "authenticate")
+        .aboutMessage(messageId, tenant, uid)
+        .details(AuditEvents.details().put("role", "user").put("plan", "pro"))
+        .at(T.toEpochMilli())
+        .discriminator(discriminator)
+        .build();
   }
 
   static RequestMessage message(String id, Map<String, String> attributes, byte[] payload) {
