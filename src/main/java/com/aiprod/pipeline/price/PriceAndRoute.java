@@ -16,9 +16,7 @@ import com.aiprod.pipeline.kernel.Refusals;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
-import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -140,7 +138,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
 
   /** The UTC day a job's spend counts against: the day it was received. */
   static LocalDate utcDay(Job job) {
-    return Instant.ofEpochMilli(job.getReceivedAtMillis()).atZone(ZoneOffset.UTC).toLocalDate();
+    return SpendLedger.utcDay(job.getReceivedAtMillis());
   }
 
   /**

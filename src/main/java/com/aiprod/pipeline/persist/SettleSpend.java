@@ -1,0 +1,114 @@
+package com.aiprod.pipeline.persist;
+
+import com.aiprod.pipeline.catalog.SpendLedger;
+import com.aiprod.pipeline.jobstore.FirestoreClients;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.model.AuditEvent;
+import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobState;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+
+/**
+ * Settles the daily-cap reservation of each ended final render to its charge (DESIGN §5
+ * "Charging"): {@link SpendLedger#settle} on the tenant's UTC day of receipt, with the job's {@code
+ * cost_usd}. Idempotent per job and amount, so a retried bundle or a redelivered ended job ({@link
+ * Deliver.EndedJobRows}) never refunds twice. Jobs other than terminal {@code mode=final} ones
+ * reserved nothing and are skipped.
+ *
+ * <p>A ledger that cannot be reached is no reason to fail the run: the settlement becomes an ERROR
+ * audit event ({@code settle_spend}) and the reservation stands (the tenant is held to the
+ * estimate, never to less) until a redelivery of the job settles it. Outputs those events.
+ */
+public final class SettleSpend extends PTransform<PCollection<Job>, PCollection<AuditEvent>> {
+  private final AuditEvents audit;
+  private final FirestoreClients ledger;
+
+  public SettleSpend(AuditEvents audit, FirestoreClients ledger) {
+    if (ledger == null) {
+      throw new IllegalArgumentException("the spend ledger is required");
+    }
+    this.audit = audit;
+    this.ledger = ledger;
+  }
+
+  @Override
+  public PCollection<AuditEvent> expand(PCollection<Job> jobs) {
+    return jobs.apply("SettleReservations", ParDo.of(new SettleFn(audit, ledger)));
+  }
+
+  /** Whether {@code job} ended and may hold a reservation: a final render, not an estimate. */
+  static boolean reserved(Job job) {
+    return job.getRequest() != null
+        && "final".equals(job.getRequest().getMode())
+        && job.stateValue().isTerminal()
+        && job.stateValue() != JobState.ESTIMATED;
+  }
+
+  static final class SettleFn extends DoFn<Job, AuditEvent> {
+    private final AuditEvents audit;
+    private final FirestoreClients config;
+    private final Counter settled = Metrics.counter("aiprod", "spend_settlements");
+    private final Counter failed = Metrics.counter("aiprod", "spend_settlement_failures");
+    private transient SpendLedger ledger;
+
+    SettleFn(AuditEvents audit, FirestoreClients config) {
+      this.audit = audit;
+      this.config = config;
+    }
+
+    @Setup
+    public void setup() {
+      ledger = new SpendLedger(config);
+    }
+
+    @ProcessElement
+    public void process(@Element Job job, OutputReceiver<AuditEvent> out) {
+      if (!reserved(job)) {
+        return;
+      }
+      try {
+        if (ledger
+            .settle(
+                job.getTenant(),
+                SpendLedger.utcDay(job.getReceivedAtMillis()),
+                job.getJobId(),
+                job.getCostUsd())
+            .changed()) {
+          settled.inc();
+        }
+      } catch (SpendLedger.LedgerException | IllegalArgumentException e) {
+        failed.inc();
+        out.output(
+            audit.event(
+                AuditEvents.ERROR,
+                AuditEvents.ERROR_STATUS,
+                "settle_spend",
+                job.getMessageId(),
+                job.getTenant(),
+                job.getUid(),
+                job.getJobId(),
+                SpendLedger.documentPath(
+                    job.getTenant(), SpendLedger.utcDay(job.getReceivedAtMillis())),
+                AuditEvents.details()
+                    .put("state", job.getState())
+                    .put("cost_usd", job.getCostUsd())
+                    .put("reason", e.getMessage()),
+                System.currentTimeMillis(),
+                "settle:" + job.getState()));
+      }
+    }
+
+    @Teardown
+    public void teardown() {
+      if (ledger != null) {
+        ledger.close();
+        ledger = null;
+      }
+    }
+  }
+}
