@@ -271,11 +271,8 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       }
     }
 
-    /** Emits {@code job} charged for its state ({@link Charges#chargeUsd(JobState, double)}). */
     private static void emit(MultiOutputReceiver out, Job job) {
-      Job charged = charged(job);
-      out.get(charged.stateValue().isTerminal() ? StageTags.FINISHED : StageTags.JOBS)
-          .output(charged);
+      out.get(job.stateValue().isTerminal() ? StageTags.FINISHED : StageTags.JOBS).output(job);
     }
 
     /** {@code job} with the charge of its state; its cost holds the list price of its shots. */
@@ -341,7 +338,12 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       return Charges.listPriceUsd(pricing, shots);
     }
 
+    /** The assembled job (to QA), or FAILED; charged for its state. */
     Job assembleOrFail(Job job, List<ShotResult> results) {
+      return charged(assembleOrFailUncharged(job, results));
+    }
+
+    private Job assembleOrFailUncharged(Job job, List<ShotResult> results) {
       Map<Integer, ShotResult> done = succeeded(results);
       long now = System.currentTimeMillis();
       if (done.size() < job.getShots().size()) {
@@ -384,7 +386,12 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       }
     }
 
+    /** FAILED (DEADLINE) with what was rendered, assembled when there is anything; charged $0. */
     Job deadlineExceeded(Job job, List<ShotResult> results) {
+      return charged(deadlineExceededUncharged(job, results));
+    }
+
+    private Job deadlineExceededUncharged(Job job, List<ShotResult> results) {
       Map<Integer, ShotResult> done = succeeded(results);
       Job partial = withShots(job, done, results, pricing);
       if (!done.isEmpty()) {
@@ -409,7 +416,13 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
           System.currentTimeMillis());
     }
 
+    /** CANCELLED, charged for the shots rendered before the cancel. */
     static Job cancelled(Job job, Job cancel, List<ShotResult> results, PricingTable pricing) {
+      return charged(cancelledUncharged(job, cancel, results, pricing));
+    }
+
+    private static Job cancelledUncharged(
+        Job job, Job cancel, List<ShotResult> results, PricingTable pricing) {
       Map<Integer, ShotResult> done = succeeded(results);
       return withShots(job, done, results, pricing).toBuilder()
           .setCancelMessageId(cancel.getMessageId())
