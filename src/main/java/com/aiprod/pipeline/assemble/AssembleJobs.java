@@ -393,7 +393,8 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
 
     private Job deadlineExceededUncharged(Job job, List<ShotResult> results) {
       Map<Integer, ShotResult> done = succeeded(results);
-      Job partial = withShots(job, done, results, pricing);
+      // A FAILED job is charged nothing, and its manifest says so.
+      Job partial = withShots(job, done, results, pricing).toBuilder().setCostUsd(0).build();
       if (!done.isEmpty()) {
         try {
           partial = assemble(partial, done);

@@ -224,6 +224,12 @@ class ChargingTest {
     Map<String, Object> doc = assertJob(job, "FAILED", 0.0, 0.25);
     assertThat(doc.get("reason_code"), equalTo("DEADLINE"));
     assertThat(Files.exists(Path.of(failed.getVideoUri())), is(true)); // what was rendered
+    assertThat(
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(Path.of(failed.getManifestUri()).toFile())
+            .path("cost_usd")
+            .asDouble(-1),
+        equalTo(0.0));
     assertShotRenders(job, "0|1|runway_gen4_turbo|succeeded|0.25");
     assertLedger(job, 0.0);
   }
