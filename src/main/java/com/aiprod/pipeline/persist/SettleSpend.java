@@ -6,6 +6,7 @@ import com.aiprod.pipeline.kernel.AuditEvents;
 import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
+import java.time.Duration;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -25,20 +26,33 @@ import org.apache.beam.sdk.values.PCollection;
  * estimate, never to less) until a redelivery of the job settles it. Outputs those events.
  */
 public final class SettleSpend extends PTransform<PCollection<Job>, PCollection<AuditEvent>> {
+  /**
+   * How long one settlement may take: it holds no job back, so it gives up sooner than an
+   * admission's charge ({@link SpendLedger#DEFAULT_TIMEOUT}).
+   */
+  public static final Duration TIMEOUT = Duration.ofSeconds(30);
+
   private final AuditEvents audit;
   private final FirestoreClients ledger;
+  private final Duration timeout;
 
   public SettleSpend(AuditEvents audit, FirestoreClients ledger) {
+    this(audit, ledger, TIMEOUT);
+  }
+
+  /** With {@code timeout} per settlement. */
+  public SettleSpend(AuditEvents audit, FirestoreClients ledger, Duration timeout) {
     if (ledger == null) {
       throw new IllegalArgumentException("the spend ledger is required");
     }
     this.audit = audit;
     this.ledger = ledger;
+    this.timeout = timeout;
   }
 
   @Override
   public PCollection<AuditEvent> expand(PCollection<Job> jobs) {
-    return jobs.apply("SettleReservations", ParDo.of(new SettleFn(audit, ledger)));
+    return jobs.apply("SettleReservations", ParDo.of(new SettleFn(audit, ledger, timeout)));
   }
 
   /** Whether {@code job} ended and may hold a reservation: a final render, not an estimate. */
@@ -52,18 +66,20 @@ public final class SettleSpend extends PTransform<PCollection<Job>, PCollection<
   static final class SettleFn extends DoFn<Job, AuditEvent> {
     private final AuditEvents audit;
     private final FirestoreClients config;
+    private final Duration timeout;
     private final Counter settled = Metrics.counter("aiprod", "spend_settlements");
     private final Counter failed = Metrics.counter("aiprod", "spend_settlement_failures");
     private transient SpendLedger ledger;
 
-    SettleFn(AuditEvents audit, FirestoreClients config) {
+    SettleFn(AuditEvents audit, FirestoreClients config, Duration timeout) {
       this.audit = audit;
       this.config = config;
+      this.timeout = timeout;
     }
 
     @Setup
     public void setup() {
-      ledger = new SpendLedger(config);
+      ledger = new SpendLedger(config, timeout);
     }
 
     @ProcessElement
