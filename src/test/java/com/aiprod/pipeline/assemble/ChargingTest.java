@@ -234,6 +234,44 @@ class ChargingTest {
     assertLedger(job, 0.0);
   }
 
+  @Test
+  void aJobEndedBeforeItsSettlementIsSettledWhenItsMessageComesAgain() throws Exception {
+    Job job = rendering("job-charge-restart");
+    List<ShotResult> results = List.of(shot(job, 0, 1, "runway_gen4_turbo", "succeeded", 0.25));
+    Job cancelled =
+        AssembleJobs.AssembleFn.cancelled(
+            job, job.toBuilder().setMessageId("m-cancel-2").build(), results, PRICING);
+    // The run stopped after the terminal document, before the settlement.
+    Pipeline first = Pipeline.create(options());
+    first
+        .apply(Create.of(cancelled))
+        .apply(
+            new Deliver.Jobs(
+                AUDIT,
+                Warehouse.fromSpec("duckdb:" + warehouseFile),
+                WriteJobDocuments.to(JobStore.fromOptions(options())).withTags()));
+    first.run().waitUntilFinish();
+    assertThat(ledger.spentUsd("acme", DAY), equalTo(RESERVED));
+
+    // Admit finds the ended document and passes the message on as REDELIVERED, twice.
+    for (int i = 0; i < 2; i++) {
+      Pipeline again = Pipeline.create(options());
+      again
+          .apply(Create.of(job))
+          .apply(
+              new Deliver.EndedJobRows(
+                  AUDIT,
+                  Warehouse.fromSpec("duckdb:" + warehouseFile),
+                  JobStore.fromOptions(options()),
+                  ledgerConfig(),
+                  ledgerConfig()));
+      again.run().waitUntilFinish();
+    }
+
+    assertJob(job, "CANCELLED", 0.25, 0.25);
+    assertLedger(job, 0.25);
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private static boolean storm(com.fasterxml.jackson.databind.JsonNode body) {
