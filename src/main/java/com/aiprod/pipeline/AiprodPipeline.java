@@ -26,6 +26,7 @@ import com.aiprod.pipeline.options.OptionsCheck;
 import com.aiprod.pipeline.options.PipelineConfig;
 import com.aiprod.pipeline.persist.Deliver;
 import com.aiprod.pipeline.persist.PublishDeadLetters;
+import com.aiprod.pipeline.persist.SettleSpend;
 import com.aiprod.pipeline.plan.Plan;
 import com.aiprod.pipeline.price.PriceAndRoute;
 import com.aiprod.pipeline.qa.SemanticQa;
@@ -137,7 +138,8 @@ public final class AiprodPipeline {
             .get(Admit.REDELIVERED)
             .apply(
                 "RewriteEndedJobRows",
-                new Deliver.EndedJobRows(audit, c.warehouse(), c.jobStore(), c.firestore())));
+                new Deliver.EndedJobRows(
+                    audit, c.warehouse(), c.jobStore(), c.firestore(), c.firestore())));
     PCollectionTuple routed =
         sides.collectFinished(
             admitted
@@ -181,6 +183,7 @@ public final class AiprodPipeline {
                             RenderShots.RESULTS,
                             Validate.CANCELS,
                             c.outputLocation(),
+                            c.pricing(),
                             c.streaming())))
             .get(StageTags.JOBS);
     PCollection<Job> checked =
@@ -194,10 +197,12 @@ public final class AiprodPipeline {
     sides.collectFinished(scored.apply("Decide", new Decide()));
 
     PCollection<Job> progress = progress(c, audit, admitted.get(StageTags.JOBS), rendering, sides);
+    PCollection<Job> finished = sides.allFinished(p);
     sides.collect(
-        sides
-            .allFinished(p)
-            .apply("DeliverJobs", new Deliver.Jobs(audit, c.warehouse(), documents(c), progress)));
+        finished.apply(
+            "DeliverJobs", new Deliver.Jobs(audit, c.warehouse(), documents(c), progress)));
+    // The daily-cap reservations of ended jobs, settled to their charges (DESIGN §5).
+    sides.audit(finished.apply("SettleSpend", new SettleSpend(audit, c.firestore())));
     sides.deadLetters(
         rendered
             .get(RenderShots.RESULTS)

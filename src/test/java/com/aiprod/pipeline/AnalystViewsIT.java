@@ -287,6 +287,11 @@ class AnalystViewsIT {
     assertThat(
         number("SELECT SUM(paid_jobs) FROM cost_per_tenant_day"),
         equalTo(number("SELECT count(*) FROM job_results WHERE cost_usd > 0")));
+    Map<String, Double> viewProviderCost =
+        byKey("SELECT tenant, SUM(provider_cost_usd) FROM cost_per_tenant_day GROUP BY 1");
+    Map<String, Double> tableProviderCost =
+        byKey("SELECT tenant, coalesce(SUM(provider_cost_usd), 0) FROM job_results GROUP BY 1");
+    tableProviderCost.forEach((t, c) -> assertThat(t, viewProviderCost.get(t), closeTo(c, 1e-9)));
     assertThat(viewCost.size(), greaterThan(3));
   }
 

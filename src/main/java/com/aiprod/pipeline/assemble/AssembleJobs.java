@@ -1,5 +1,7 @@
 package com.aiprod.pipeline.assemble;
 
+import com.aiprod.pipeline.catalog.Charges;
+import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.kernel.Coders;
 import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.kernel.StageTags;
@@ -60,18 +62,24 @@ import org.joda.time.Duration;
  * FAILED (DEADLINE) with what was rendered by then (assembled when there is anything). A cancel
  * ends the job CANCELLED at once (or as soon as the job reaches its assembly). Once a job has ended
  * here, late shots and repeated inputs for it are ignored.
+ *
+ * <p>Costs ({@link Charges}): {@code provider_cost_usd} sums every attempt's cost; {@code cost_usd}
+ * is the list price of the shots assembled (QA's job, and Decide's 1.2 × budget rule) or rendered
+ * before a cancel (CANCELLED), and $0 for a FAILED job.
  */
 public final class AssembleJobs extends PTransform<PCollectionTuple, PCollectionTuple> {
   private final TupleTag<Job> jobsTag;
   private final TupleTag<ShotResult> resultsTag;
   private final TupleTag<Job> cancelsTag;
   private final String outputLocation;
+  private final PricingTable pricing;
   private final boolean streaming;
 
   /**
    * @param jobsTag tag of the rendering jobs in the input tuple
    * @param resultsTag tag of their shot results
    * @param cancelsTag tag of authorized cancel requests
+   * @param pricing the list prices the tenant is charged
    * @param streaming whether to arm the deadline timers (a batch run renders synchronously and has
    *     no deadline to wait for)
    */
@@ -80,11 +88,13 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       TupleTag<ShotResult> resultsTag,
       TupleTag<Job> cancelsTag,
       String outputLocation,
+      PricingTable pricing,
       boolean streaming) {
     this.jobsTag = jobsTag;
     this.resultsTag = resultsTag;
     this.cancelsTag = cancelsTag;
     this.outputLocation = outputLocation;
+    this.pricing = pricing;
     this.streaming = streaming;
   }
 
@@ -125,7 +135,7 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         .apply("MergeJobInputs", Flatten.pCollections())
         .apply(
             "CollectShotsPerJob",
-            ParDo.of(new AssembleFn(outputLocation, streaming))
+            ParDo.of(new AssembleFn(outputLocation, pricing, streaming))
                 .withOutputTags(
                     StageTags.JOBS, TupleTagList.of(StageTags.FINISHED).and(StageTags.OUTCOMES)));
   }
@@ -158,11 +168,13 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
     private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
 
     private final String outputLocation;
+    private final PricingTable pricing;
     private final boolean streaming;
     private final Counter deadlines = Metrics.counter("aiprod", "jobs_deadline_exceeded");
 
-    AssembleFn(String outputLocation, boolean streaming) {
+    AssembleFn(String outputLocation, PricingTable pricing, boolean streaming) {
       this.outputLocation = outputLocation;
+      this.pricing = pricing;
       this.streaming = streaming;
     }
 
@@ -208,7 +220,7 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       }
       Job cancel = cancelState.read();
       if (cancel != null) {
-        emit(out, cancelled(job, cancel, list(shotsState.read())));
+        emit(out, cancelled(job, cancel, list(shotsState.read()), pricing));
         end(jobState, shotsState, cancelState, endedState, deadline, forget);
         return;
       }
@@ -263,6 +275,13 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       out.get(job.stateValue().isTerminal() ? StageTags.FINISHED : StageTags.JOBS).output(job);
     }
 
+    /** {@code job} with the charge of its state; its cost holds the list price of its shots. */
+    static Job charged(Job job) {
+      return job.toBuilder()
+          .setCostUsd(Charges.chargeUsd(job.stateValue(), job.getCostUsd()))
+          .build();
+    }
+
     private static List<ShotResult> list(Iterable<ShotResult> it) {
       List<ShotResult> l = new ArrayList<>();
       it.forEach(l::add);
@@ -298,11 +317,33 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       return done;
     }
 
-    private static double cost(List<ShotResult> results) {
-      return results.stream().mapToDouble(ShotResult::getCostUsd).sum();
+    /** What the providers billed: every attempt's cost, in whole micro-dollars. */
+    private static double providerCost(List<ShotResult> results) {
+      long micros = 0;
+      for (ShotResult r : results) {
+        micros += Math.round(r.getCostUsd() * 1_000_000d);
+      }
+      return micros / 1_000_000d;
     }
 
+    /** List price of the shots in {@code done}, each by the backend that rendered it. */
+    private static double listPrice(Job job, Map<Integer, ShotResult> done, PricingTable pricing) {
+      List<Charges.DeliveredShot> shots = new ArrayList<>();
+      for (ShotSpec s : job.getShots()) {
+        ShotResult r = done.get(s.getIndex());
+        if (r != null) {
+          shots.add(new Charges.DeliveredShot(r.getBackend(), s.getDurationSec()));
+        }
+      }
+      return Charges.listPriceUsd(pricing, shots);
+    }
+
+    /** The assembled job (to QA), or FAILED; charged for its state. */
     Job assembleOrFail(Job job, List<ShotResult> results) {
+      return charged(assembleOrFailUncharged(job, results));
+    }
+
+    private Job assembleOrFailUncharged(Job job, List<ShotResult> results) {
       Map<Integer, ShotResult> done = succeeded(results);
       long now = System.currentTimeMillis();
       if (done.size() < job.getShots().size()) {
@@ -320,7 +361,7 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
                     + r.getError());
           }
         }
-        return withShots(job, done, results)
+        return withShots(job, done, results, pricing)
             .finish(
                 JobState.FAILED,
                 ReasonCode.RENDER_FAILED,
@@ -332,19 +373,28 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
                 now);
       }
       try {
-        return assemble(withShots(job, done, results), done);
+        return assemble(withShots(job, done, results, pricing), done);
       } catch (IOException | RuntimeException e) {
-        return job.finish(
-            JobState.FAILED,
-            ReasonCode.INTERNAL_ERROR,
-            "assembly failed: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
-            now);
+        return job.toBuilder()
+            .setProviderCostUsd(providerCost(results))
+            .build()
+            .finish(
+                JobState.FAILED,
+                ReasonCode.INTERNAL_ERROR,
+                "assembly failed: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
+                now);
       }
     }
 
+    /** FAILED (DEADLINE) with what was rendered, assembled when there is anything; charged $0. */
     Job deadlineExceeded(Job job, List<ShotResult> results) {
+      return charged(deadlineExceededUncharged(job, results));
+    }
+
+    private Job deadlineExceededUncharged(Job job, List<ShotResult> results) {
       Map<Integer, ShotResult> done = succeeded(results);
-      Job partial = withShots(job, done, results);
+      // A FAILED job is charged nothing, and its manifest says so.
+      Job partial = withShots(job, done, results, pricing).toBuilder().setCostUsd(0).build();
       if (!done.isEmpty()) {
         try {
           partial = assemble(partial, done);
@@ -367,9 +417,15 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
           System.currentTimeMillis());
     }
 
-    static Job cancelled(Job job, Job cancel, List<ShotResult> results) {
+    /** CANCELLED, charged for the shots rendered before the cancel. */
+    static Job cancelled(Job job, Job cancel, List<ShotResult> results, PricingTable pricing) {
+      return charged(cancelledUncharged(job, cancel, results, pricing));
+    }
+
+    private static Job cancelledUncharged(
+        Job job, Job cancel, List<ShotResult> results, PricingTable pricing) {
       Map<Integer, ShotResult> done = succeeded(results);
-      return withShots(job, done, results).toBuilder()
+      return withShots(job, done, results, pricing).toBuilder()
           .setCancelMessageId(cancel.getMessageId())
           .build()
           .finish(
@@ -389,11 +445,17 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
               System.currentTimeMillis());
     }
 
-    private static Job withShots(Job job, Map<Integer, ShotResult> done, List<ShotResult> results) {
+    /**
+     * {@code job} with its rendered shots, the list price of those shots as its cost (charged by
+     * {@link #charged} for its state) and what every attempt cost as its provider cost.
+     */
+    private static Job withShots(
+        Job job, Map<Integer, ShotResult> done, List<ShotResult> results, PricingTable pricing) {
       List<String> uris = new ArrayList<>();
       done.values().forEach(r -> uris.add(r.getUri()));
       return job.toBuilder()
-          .setCostUsd(cost(results))
+          .setCostUsd(listPrice(job, done, pricing))
+          .setProviderCostUsd(providerCost(results))
           .setShotsDone(done.size())
           .setShotUris(uris)
           .build();

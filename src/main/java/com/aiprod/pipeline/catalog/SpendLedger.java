@@ -31,7 +31,15 @@ import java.util.regex.Pattern;
  * whole micro-dollars ({@link Money}); a $0 charge is always admitted (as in {@link
  * AdmissionRules#checkBudget}). A job_id already in {@code charges} is a redelivery: the earlier
  * admission is returned and nothing is charged again. Refusals are not recorded (the spend never
- * decreases, so a redelivered refusal is refused again unless the cap was raised meanwhile).
+ * decreases on admission, so a redelivered refusal is refused again unless the cap was raised
+ * meanwhile).
+ *
+ * <p>Settlement ({@link #settle}, DESIGN §5 "Charging"): when a job ends, its reservation is
+ * replaced by its charge. {@code charges.<job_id>} becomes the charge, {@code spent_usd} moves by
+ * (charge − amount on record) and {@code settlements.<job_id>} records {@code reserved_usd} (the
+ * amount reserved at admission) and {@code settled_usd}. Settling again to the same amount changes
+ * nothing, so a retried or redelivered settlement never refunds twice; settling to another amount
+ * (a job run again after a restart) moves the spend by the difference only.
  *
  * <p>Errors (Firestore unreachable, transaction given up after {@link #TRANSACTION_ATTEMPTS}
  * attempts, timeout) are thrown as {@link LedgerException}: a job is never admitted without its
@@ -44,6 +52,9 @@ public final class SpendLedger implements AutoCloseable {
   public static final String SPENT_USD = "spent_usd";
   public static final String CHARGES = "charges";
   public static final String UPDATED_AT = "updated_at";
+  public static final String SETTLEMENTS = "settlements";
+  public static final String RESERVED_USD = "reserved_usd";
+  public static final String SETTLED_USD = "settled_usd";
 
   /** How long one charge (all its transaction attempts) may take by default. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
@@ -155,6 +166,96 @@ public final class SpendLedger implements AutoCloseable {
     }
   }
 
+  /** The UTC day a job received at {@code receivedAtMillis} is reserved and settled on. */
+  public static LocalDate utcDay(long receivedAtMillis) {
+    return java.time.Instant.ofEpochMilli(receivedAtMillis)
+        .atZone(java.time.ZoneOffset.UTC)
+        .toLocalDate();
+  }
+
+  /**
+   * Settles {@code jobId}'s reservation on {@code tenant}'s {@code utcDay} to {@code chargeUsd}
+   * (what the ended job is charged); idempotent per job_id and amount. A job with nothing on record
+   * and a $0 charge writes nothing.
+   *
+   * @throws IllegalArgumentException for a bad tenant, a blank job id or a bad amount
+   * @throws LedgerException when the ledger could not be read or written (nothing was settled)
+   */
+  public SettleResult settle(String tenant, LocalDate utcDay, String jobId, double chargeUsd) {
+    if (tenant == null || !TENANT.matcher(tenant).matches()) {
+      throw new IllegalArgumentException("tenant must match [A-Za-z0-9_-]{1,64}, got " + tenant);
+    }
+    if (utcDay == null || jobId == null || jobId.isBlank()) {
+      throw new IllegalArgumentException("a UTC day and a non-blank job id are required");
+    }
+    if (!Double.isFinite(chargeUsd) || chargeUsd < 0) {
+      throw new IllegalArgumentException("a charge must be finite and ≥ 0, got " + chargeUsd);
+    }
+    long charge = Money.micros(chargeUsd);
+    DocumentReference ref = db.document(documentPath(tenant, utcDay));
+    try {
+      return db.runTransaction(
+              tx -> {
+                DocumentSnapshot snap = tx.get(ref).get();
+                long spent = snap.exists() ? micros(snap.get(SPENT_USD)) : 0;
+                Object onRecord = snap.exists() ? snap.get(FieldPath.of(CHARGES, jobId)) : null;
+                Object reservedBefore =
+                    snap.exists() ? snap.get(FieldPath.of(SETTLEMENTS, jobId, RESERVED_USD)) : null;
+                Object settledBefore =
+                    snap.exists() ? snap.get(FieldPath.of(SETTLEMENTS, jobId, SETTLED_USD)) : null;
+                long recorded = onRecord == null ? 0 : micros(onRecord);
+                long reserved = reservedBefore != null ? micros(reservedBefore) : recorded;
+                if ((onRecord == null && charge == 0)
+                    || (settledBefore != null && onRecord != null && recorded == charge)) {
+                  return new SettleResult(
+                      false, usd(reserved), usd(charge), usd(spent), usd(spent));
+                }
+                long after = Math.max(0, spent - recorded + charge);
+                tx.set(
+                    ref,
+                    Map.of(
+                        SPENT_USD, usd(after),
+                        CHARGES, Map.of(jobId, usd(charge)),
+                        SETTLEMENTS,
+                            Map.of(
+                                jobId,
+                                Map.of(RESERVED_USD, usd(reserved), SETTLED_USD, usd(charge))),
+                        UPDATED_AT, FieldValue.serverTimestamp()),
+                    SetOptions.merge());
+                return new SettleResult(true, usd(reserved), usd(charge), usd(spent), usd(after));
+              },
+              transactionOptions)
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LedgerException(settleFailure(tenant, utcDay, jobId, "interrupted"), e);
+    } catch (ExecutionException e) {
+      throw new LedgerException(
+          settleFailure(tenant, utcDay, jobId, String.valueOf(e.getCause())), e.getCause());
+    } catch (TimeoutException e) {
+      throw new LedgerException(
+          settleFailure(tenant, utcDay, jobId, "no answer within " + timeout.toSeconds() + " s"),
+          e);
+    }
+  }
+
+  /**
+   * What {@link #settle} did.
+   *
+   * @param changed whether the ledger was written (false: settled before to this amount, or nothing
+   *     on record for a $0 charge)
+   * @param reservedUsd what admission reserved for the job ($0 when nothing was on record)
+   * @param chargedUsd the charge the job is settled to
+   * @param spentBeforeUsd the tenant's spend that day before this call
+   * @param spentAfterUsd the spend after it
+   */
+  public record SettleResult(
+      boolean changed,
+      double reservedUsd,
+      double chargedUsd,
+      double spentBeforeUsd,
+      double spentAfterUsd) {}
+
   /**
    * The tenant's spend on {@code utcDay} as recorded now ($0 when nothing was charged).
    *
@@ -200,6 +301,18 @@ public final class SpendLedger implements AutoCloseable {
         + " failed ("
         + why
         + "); the job was neither admitted nor refused";
+  }
+
+  private String settleFailure(String tenant, LocalDate day, String jobId, String why) {
+    return "settling job "
+        + jobId
+        + " in "
+        + documentPath(tenant, day)
+        + " of "
+        + config
+        + " failed ("
+        + why
+        + "); its reservation stands until a later settlement";
   }
 
   private static long micros(Object number) {

@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.decide;
 
+import com.aiprod.pipeline.catalog.Charges;
 import com.aiprod.pipeline.kernel.JobStageFn;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.Job;
@@ -10,7 +11,11 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTagList;
 
-/** Decide (DESIGN §6): DELIVERED, NEEDS_REVIEW or REJECTED from the QA scores and the cost. */
+/**
+ * Decide (DESIGN §6): DELIVERED, NEEDS_REVIEW or REJECTED from the QA scores and the charge (the
+ * list price of the assembled shots, AssembleJobs' {@code cost_usd}); the job leaves charged for
+ * its state ({@link Charges}: $0 when REJECTED).
+ */
 public final class Decide extends PTransform<PCollection<Job>, PCollectionTuple> {
   @Override
   public PCollectionTuple expand(PCollection<Job> jobs) {
@@ -42,12 +47,15 @@ public final class Decide extends PTransform<PCollection<Job>, PCollectionTuple>
                   job.getCostUsd(),
                   job.getRequest().getBudgetUsd());
       long now = System.currentTimeMillis();
+      Job charged =
+          job.toBuilder().setCostUsd(Charges.chargeUsd(d.state(), job.getCostUsd())).build();
       if (d.state() == JobState.DELIVERED) {
-        out.get(StageTags.FINISHED).output(job.transition(JobState.DELIVERED, now, "passed QA"));
+        out.get(StageTags.FINISHED)
+            .output(charged.transition(JobState.DELIVERED, now, "passed QA"));
       } else {
         out.get(StageTags.FINISHED)
             .output(
-                job.toBuilder()
+                charged.toBuilder()
                     .setReason(d.reason())
                     .build()
                     .transition(d.state(), now, d.reason()));

@@ -48,7 +48,7 @@ public final class DecisionRules {
    *
    * @param technical technical QA score in [0, 1]
    * @param semantic semantic QA score in [0, 1]
-   * @param costUsd what the render cost
+   * @param costUsd the charge: list price of the shots in the job's {@code final.mp4}
    * @param budgetUsd the request's budget (&gt; 0)
    */
   public static Decision decide(

@@ -29,11 +29,12 @@ import javax.annotation.Nullable;
  * monotonic merge.
  *
  * <p>Fields: {@code uid, tenant, job_id, message_id, state, reason, reason_code, preset, mode,
- * lang, duration_sec, budget_usd, estimate_usd, cost_usd, backend, planner, shots_total,
- * shots_done, qa {technical, semantic, semantic_scorer}, output {video_uri, manifest_uri},
- * created_at, updated_at, history [{state, at, detail}]}. Unknown values are stored as {@code
- * null}. {@code created_at} is the receive time; {@code updated_at} is the time of the latest
- * history entry, so the same job always maps to the same document (retries write identical bytes).
+ * lang, duration_sec, budget_usd, estimate_usd, cost_usd, provider_cost_usd, backend, planner,
+ * shots_total, shots_done, qa {technical, semantic, semantic_scorer}, output {video_uri,
+ * manifest_uri}, created_at, updated_at, history [{state, at, detail}]}. Unknown values are stored
+ * as {@code null}. {@code created_at} is the receive time; {@code updated_at} is the time of the
+ * latest history entry, so the same job always maps to the same document (retries write identical
+ * bytes).
  *
  * <p>Merge rule: a document never moves backwards. An update is applied only when {@link
  * JobState#canMoveTo} allows the existing state to move to the update's state (terminal states are
@@ -81,6 +82,7 @@ public final class JobDocuments {
     f.put("budget_usd", r == null ? nul() : dbl(r.getBudgetUsd()));
     f.put("estimate_usd", dbl(job.getEstimateUsd()));
     f.put("cost_usd", dbl(job.getCostUsd()));
+    f.put("provider_cost_usd", dbl(job.getProviderCostUsd()));
     f.put("backend", str(job.getBackend()));
     f.put("planner", str(job.getPlanner()));
     f.put("shots_total", integer(job.getShots().size()));
@@ -442,6 +444,7 @@ public final class JobDocuments {
         .setPlanner(string(d, "planner"))
         .setEstimateUsd(decimal(f.get("estimate_usd")))
         .setCostUsd(decimal(f.get("cost_usd")))
+        .setProviderCostUsd(decimal(f.get("provider_cost_usd")))
         .setShots(shots)
         .setShotsDone((int) number(f.get("shots_done")))
         .setQaTechnical((Double) qa.get("technical"))

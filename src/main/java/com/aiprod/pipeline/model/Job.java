@@ -50,7 +50,15 @@ public abstract class Job {
 
   public abstract double getEstimateUsd();
 
+  /**
+   * What the tenant is charged (DESIGN §5 "Charging", {@code catalog.Charges}): the list price of
+   * the delivered shots; $0 for FAILED, REJECTED, estimates and refusals. Before a terminal state,
+   * the list price of the shots delivered so far.
+   */
   public abstract double getCostUsd();
+
+  /** What the providers billed for this job: the sum of every render attempt's cost. */
+  public abstract double getProviderCostUsd();
 
   /** Clip length of the chosen backend, which the planner cuts shots to. */
   public abstract double getClipSeconds();
@@ -141,6 +149,7 @@ public abstract class Job {
     return new AutoValue_Job.Builder()
         .setEstimateUsd(0)
         .setCostUsd(0)
+        .setProviderCostUsd(0)
         .setShots(new ArrayList<>())
         .setShotsDone(0)
         .setShotUris(new ArrayList<>())
@@ -181,6 +190,8 @@ public abstract class Job {
     public abstract Builder setEstimateUsd(double v);
 
     public abstract Builder setCostUsd(double v);
+
+    public abstract Builder setProviderCostUsd(double v);
 
     public abstract Builder setClipSeconds(double v);
 

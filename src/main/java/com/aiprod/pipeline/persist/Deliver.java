@@ -212,20 +212,38 @@ public final class Deliver {
    * between the document and its rows would otherwise leave them missing for good. The document
    * itself is not written (it has ended) and no outcome is counted again. Outputs the audit events
    * ({@link StageTags#AUDIT}), the rows the warehouse refused ({@link StageTags#DEAD_LETTERS}) and
-   * the outcome parts: the document found, the job_results row ({@link StageTags#OUTCOMES}).
+   * the outcome parts: the document found, the job_results row ({@link StageTags#OUTCOMES}). With a
+   * ledger, the job's reservation is settled to its charge again ({@link SettleSpend}, idempotent):
+   * a run that stopped after the document may not have settled it.
    */
   public static final class EndedJobRows extends PTransform<PCollection<Job>, PCollectionTuple> {
     private final AuditEvents audit;
     private final Warehouse warehouse;
     private final JobStore store;
     private final FirestoreClients clients;
+    private final @Nullable FirestoreClients ledger;
 
+    /** Without settling the spend ledger. */
     public EndedJobRows(
         AuditEvents audit, Warehouse warehouse, JobStore store, FirestoreClients clients) {
+      this(audit, warehouse, store, clients, null);
+    }
+
+    /**
+     * @param ledger the spend ledger's Firestore, where the ended jobs' reservations are settled;
+     *     null: not settled
+     */
+    public EndedJobRows(
+        AuditEvents audit,
+        Warehouse warehouse,
+        JobStore store,
+        FirestoreClients clients,
+        @Nullable FirestoreClients ledger) {
       this.audit = audit;
       this.warehouse = warehouse;
       this.store = store;
       this.clients = clients;
+      this.ledger = ledger;
     }
 
     @Override
@@ -249,6 +267,12 @@ public final class Deliver {
               "AuditDocumentWrites",
               MapElements.into(TypeDescriptor.of(AuditEvent.class))
                   .via((Job j) -> documentWrite(audit, j)));
+      if (ledger != null) {
+        events =
+            PCollectionList.of(events)
+                .and(ended.apply("SettleSpend", new SettleSpend(audit, ledger)))
+                .apply("FlattenAudit", Flatten.pCollections());
+      }
       PCollection<OutcomePart> outcomes =
           PCollectionList.of(read.get(StageTags.OUTCOMES))
               .and(rows.get(StageTags.OUTCOMES))

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
@@ -16,9 +17,11 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.metrics.Counter;
@@ -80,12 +83,31 @@ public final class DuckDbWarehouse implements Warehouse {
     }
   }
 
+  /**
+   * Creates the tables a warehouse file lacks, and adds the columns a table made from an older
+   * schema file lacks (as NULLABLE: its old rows have none).
+   */
   private static void createTables(DuckDbConnections.Handle h) throws SQLException {
     h.inTransaction(
         c -> {
           try (Statement s = c.createStatement()) {
             for (WarehouseTable t : WarehouseTable.values()) {
               s.execute(TableSchemas.duckDbDdl(t));
+              Set<String> present = new HashSet<>();
+              try (PreparedStatement q =
+                  c.prepareStatement(
+                      "SELECT column_name FROM information_schema.columns"
+                          + " WHERE table_schema = current_schema() AND table_name = ?")) {
+                q.setString(1, t.tableName());
+                try (ResultSet rs = q.executeQuery()) {
+                  while (rs.next()) {
+                    present.add(rs.getString(1));
+                  }
+                }
+              }
+              for (String alter : TableSchemas.duckDbAddMissingColumns(t, present)) {
+                s.execute(alter);
+              }
             }
           }
           return null;

@@ -250,6 +250,27 @@ public final class TableSchemas {
     return sql.toString();
   }
 
+  /**
+   * {@code ALTER TABLE ... ADD COLUMN IF NOT EXISTS} for each column of {@code table}'s schema file
+   * not in {@code present} (a warehouse file made from an older schema), without {@code NOT NULL}.
+   */
+  public static List<String> duckDbAddMissingColumns(
+      WarehouseTable table, java.util.Set<String> present) {
+    List<String> sql = new ArrayList<>();
+    for (Field f : fields(table)) {
+      if (!present.contains(f.name())) {
+        sql.add(
+            "ALTER TABLE "
+                + quote(table.tableName())
+                + " ADD COLUMN IF NOT EXISTS "
+                + quote(f.name())
+                + " "
+                + duckDbType(f));
+      }
+    }
+    return sql;
+  }
+
   /** A DuckDB identifier in double quotes (column names such as {@code timestamp} are keywords). */
   public static String quote(String identifier) {
     return '"' + identifier.replace("\"", "\"\"") + '"';

@@ -53,6 +53,7 @@ public final class WarehouseRows {
         .withFieldValue("budget_usd", request == null ? null : request.getBudgetUsd())
         .withFieldValue("estimate_usd", job.getEstimateUsd())
         .withFieldValue("cost_usd", job.getCostUsd())
+        .withFieldValue("provider_cost_usd", job.getProviderCostUsd())
         .withFieldValue("technical_score", job.getQaTechnical())
         .withFieldValue("semantic_score", job.getQaSemantic())
         .withFieldValue("semantic_scorer", job.getQaSemanticScorer())

@@ -16,9 +16,7 @@ import com.aiprod.pipeline.kernel.Refusals;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
-import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -42,9 +40,10 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 /**
  * Price &amp; route (DESIGN §5), then the per-tenant daily spend cap of DESIGN §3: each job is
  * priced and given a backend (or refused with BUDGET_EXCEEDED / NO_BACKEND_AVAILABLE); then each
- * final render is charged its estimate to its tenant's UTC day in the {@link SpendLedger}
- * (Firestore), and refused with BUDGET_EXCEEDED when that would take the day's spend over the
- * plan's cap. Previews ($0) and estimates are never charged.
+ * final render has its estimate reserved on its tenant's UTC day in the {@link SpendLedger}
+ * (Firestore), and is refused with BUDGET_EXCEEDED when that would take the day's spend over the
+ * plan's cap; the reservation is settled to the job's charge when it ends ({@code SettleSpend},
+ * DESIGN §5). Previews ($0) and estimates are never charged.
  *
  * <p>Batch: {@code KeyByTenantDay} → {@code GroupByTenantDay} → {@code EnforceDailyCaps} takes a
  * tenant-day's jobs in input order (ordinal), so the earlier lines get the remaining budget; the
@@ -140,7 +139,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
 
   /** The UTC day a job's spend counts against: the day it was received. */
   static LocalDate utcDay(Job job) {
-    return Instant.ofEpochMilli(job.getReceivedAtMillis()).atZone(ZoneOffset.UTC).toLocalDate();
+    return SpendLedger.utcDay(job.getReceivedAtMillis());
   }
 
   /**

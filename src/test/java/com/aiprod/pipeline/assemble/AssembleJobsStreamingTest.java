@@ -93,7 +93,14 @@ class AssembleJobsStreamingTest {
     return PCollectionTuple.of(JOBS, p.apply("Jobs", jobs))
         .and(RESULTS, results)
         .and(CANCELS, cancel)
-        .apply(new AssembleJobs(JOBS, RESULTS, CANCELS, out.toString(), true));
+        .apply(
+            new AssembleJobs(
+                JOBS,
+                RESULTS,
+                CANCELS,
+                out.toString(),
+                com.aiprod.pipeline.catalog.PricingTable.builtIn(),
+                true));
   }
 
   @Test

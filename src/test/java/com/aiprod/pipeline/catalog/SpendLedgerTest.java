@@ -242,6 +242,106 @@ class SpendLedgerTest {
   }
 
   @Test
+  void settlingReplacesTheReservationWithTheChargeOnce() throws Exception {
+    ledger.charge("acme", DAY, "job-0000001", 0.75, FREE_CAP);
+    ledger.charge("acme", DAY, "job-0000002", 0.75, FREE_CAP);
+    assertThat(ledger.spentUsd("acme", DAY), equalTo(1.5));
+
+    // job 1 failed: its reservation comes back.
+    SpendLedger.SettleResult failed = ledger.settle("acme", DAY, "job-0000001", 0.0);
+    assertThat(failed, equalTo(new SpendLedger.SettleResult(true, 0.75, 0.0, 1.5, 0.75)));
+    // A retried settlement (same amount) changes nothing: no second refund.
+    SpendLedger.SettleResult again = ledger.settle("acme", DAY, "job-0000001", 0.0);
+    assertThat(again, equalTo(new SpendLedger.SettleResult(false, 0.75, 0.0, 0.75, 0.75)));
+    assertThat(ledger.spentUsd("acme", DAY), equalTo(0.75));
+
+    // job 2 delivered two of its three shots' worth.
+    assertThat(ledger.settle("acme", DAY, "job-0000002", 0.5).spentAfterUsd(), equalTo(0.5));
+    assertThat(ledger.settle("acme", DAY, "job-0000002", 0.5).changed(), is(false));
+    assertThat(ledger.spentUsd("acme", DAY), equalTo(0.5));
+
+    DocumentSnapshot doc = document("acme", DAY);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> charges = (Map<String, Object>) doc.get(SpendLedger.CHARGES);
+    assertThat(charges, equalTo(Map.of("job-0000001", 0.0, "job-0000002", 0.5)));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> settlements = (Map<String, Object>) doc.get(SpendLedger.SETTLEMENTS);
+    assertThat(
+        settlements,
+        equalTo(
+            Map.of(
+                "job-0000001",
+                Map.of(SpendLedger.RESERVED_USD, 0.75, SpendLedger.SETTLED_USD, 0.0),
+                "job-0000002",
+                Map.of(SpendLedger.RESERVED_USD, 0.75, SpendLedger.SETTLED_USD, 0.5))));
+
+    // The refund makes room under the cap: $5 − $0.50 fits $4.50, not a cent more.
+    assertThat(ledger.charge("acme", DAY, "job-0000003", 4.51, FREE_CAP).admitted(), is(false));
+    assertThat(ledger.charge("acme", DAY, "job-0000003", 4.5, FREE_CAP).admitted(), is(true));
+    // A redelivered admission of a settled job is still a repeat, charged nothing.
+    ChargeResult repeat = ledger.charge("acme", DAY, "job-0000001", 0.75, FREE_CAP);
+    assertThat(repeat.repeated(), is(true));
+    assertThat(ledger.spentUsd("acme", DAY), equalTo(5.0));
+  }
+
+  @Test
+  void settlingToAnotherAmountMovesTheSpendByTheDifferenceOnly() {
+    ledger.charge("acme", DAY, "job-0000001", 1.0, FREE_CAP);
+    ledger.settle("acme", DAY, "job-0000001", 0.0);
+    // The job ran again after a restart and was delivered this time.
+    SpendLedger.SettleResult r = ledger.settle("acme", DAY, "job-0000001", 0.8);
+    assertThat(r, equalTo(new SpendLedger.SettleResult(true, 1.0, 0.8, 0.0, 0.8)));
+    assertThat(ledger.spentUsd("acme", DAY), equalTo(0.8));
+  }
+
+  @Test
+  void settlingAJobWithNothingOnRecord() throws Exception {
+    // Nothing reserved and nothing charged: nothing written.
+    SpendLedger.SettleResult none = ledger.settle("acme", DAY, "job-0000009", 0.0);
+    assertThat(none.changed(), is(false));
+    assertThat(document("acme", DAY).exists(), is(false));
+    // A charge without a reservation still counts.
+    assertThat(ledger.settle("acme", DAY, "job-0000009", 0.25).spentAfterUsd(), equalTo(0.25));
+    assertThat(ledger.settle("acme", DAY, "job-0000009", 0.25).changed(), is(false));
+    assertThat(ledger.spentUsd("acme", DAY), equalTo(0.25));
+    assertThrows(
+        IllegalArgumentException.class, () -> ledger.settle("acme", DAY, "job-0000009", -1));
+    assertThrows(IllegalArgumentException.class, () -> ledger.settle("a/b", DAY, "job-0000009", 0));
+  }
+
+  @Test
+  void concurrentRetriedSettlementsRefundOnce() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      ledger.charge("acme", DAY, String.format("job-%07d", i), 1.0, FREE_CAP);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<SpendLedger> workers = new ArrayList<>();
+    try {
+      List<Future<SpendLedger.SettleResult>> results = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        workers.add(new SpendLedger(config()));
+      }
+      // Every job settled three times over, from four workers at once.
+      for (int k = 0; k < 12; k++) {
+        SpendLedger w = workers.get(k % 4);
+        String jobId = String.format("job-%07d", k % 4);
+        results.add(pool.submit(() -> w.settle("acme", DAY, jobId, 0.25)));
+      }
+      int changed = 0;
+      for (Future<SpendLedger.SettleResult> f : results) {
+        if (f.get(5, TimeUnit.MINUTES).changed()) {
+          changed++;
+        }
+      }
+      assertThat(changed, equalTo(4));
+      assertThat(ledger.spentUsd("acme", DAY), equalTo(1.0));
+    } finally {
+      pool.shutdownNow();
+      workers.forEach(SpendLedger::close);
+    }
+  }
+
+  @Test
   void configComesFromBeamOptions() {
     FirestoreClients c =
         FirestoreClients.fromOptions(

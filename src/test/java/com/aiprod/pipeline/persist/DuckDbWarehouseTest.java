@@ -82,6 +82,40 @@ class DuckDbWarehouseTest {
   }
 
   @Test
+  void anOlderWarehouseFileGetsTheColumnsItLacks() throws Exception {
+    Path file = dir.resolve("old.duckdb");
+    // A warehouse made before job_results had provider_cost_usd, with a row in it.
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:duckdb:" + file);
+        java.sql.Statement s = c.createStatement()) {
+      s.execute(
+          TableSchemas.duckDbDdl(WarehouseTable.JOB_RESULTS)
+              .replace("  \"provider_cost_usd\" DOUBLE,\n", ""));
+      s.execute(
+          "INSERT INTO job_results (job_id, message_id, tenant, uid, state, cost_usd,"
+              + " received_at, finished_at, latency_ms) VALUES ('job-old-0001', 'm-old', 'acme',"
+              + " 'u', 'DELIVERED', 0.25, TIMESTAMPTZ '2025-11-24 16:00:00+00',"
+              + " TIMESTAMPTZ '2025-11-24 16:00:06+00', 6000)");
+    }
+    assertThat(
+        query(
+            file,
+            "SELECT count(*) AS n FROM information_schema.columns WHERE column_name ="
+                + " 'provider_cost_usd'"),
+        containsString("0"));
+
+    runPipeline(Warehouse.fromSpec("duckdb:" + file));
+    runPipeline(Warehouse.fromSpec("duckdb:" + file)); // setting up again changes nothing
+
+    String rows =
+        query(
+            file,
+            "SELECT job_id, coalesce(CAST(provider_cost_usd AS VARCHAR), 'null') AS p"
+                + " FROM job_results WHERE tenant = 'acme' ORDER BY job_id");
+    assertThat(rows, containsString("job-00000001 | 0.0"));
+    assertThat(rows, containsString("job-old-0001 | null"));
+  }
+
+  @Test
   void queryReportsSqlErrors() {
     Path file = dir.resolve("q.duckdb");
     new DuckDbWarehouse(file.toString()).createTables();

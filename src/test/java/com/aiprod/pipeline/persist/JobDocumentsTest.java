@@ -25,7 +25,12 @@ class JobDocumentsTest {
 
   @Test
   void mapsDesignFields() {
-    Document d = doc(TestData.delivered("acme", "job-00000001"));
+    Document d =
+        doc(
+            TestData.delivered("acme", "job-00000001").toBuilder()
+                .setCostUsd(0.5)
+                .setProviderCostUsd(0.75)
+                .build());
     assertThat(
         d.getName(),
         equalTo(
@@ -38,6 +43,8 @@ class JobDocumentsTest {
     assertThat(plain.get("duration_sec"), equalTo(10L));
     assertThat(plain.get("budget_usd"), equalTo(0.5));
     assertThat(plain.get("shots_total"), equalTo(2L));
+    assertThat(plain.get("cost_usd"), equalTo(0.5));
+    assertThat(plain.get("provider_cost_usd"), equalTo(0.75));
     assertThat(plain.get("message_id"), equalTo("msg-job-00000001"));
     assertThat(
         plain.get("qa"),
@@ -77,14 +84,23 @@ class JobDocumentsTest {
 
   @Test
   void anEndedDocumentGivesBackTheJobResultsRowOfItsJob() {
-    Job delivered = TestData.delivered("acme", "job-00000001");
+    // The charge and what the providers billed differ: both come back.
+    Job delivered =
+        TestData.delivered("acme", "job-00000001").toBuilder()
+            .setCostUsd(0.5)
+            .setProviderCostUsd(0.75)
+            .build();
     Job cancelled =
         TestData.planned("acme", "job-00000002").toBuilder()
             .setCancelMessageId("m-9")
+            .setCostUsd(0.25)
+            .setProviderCostUsd(0.35)
             .build()
             .finish(JobState.CANCELLED, null, "cancelled by uid-acme", TestData.T0 + 3_000);
     for (Job job : List.of(delivered, cancelled)) {
       Job ended = JobDocuments.ended(doc(job));
+      assertThat(ended.getCostUsd(), equalTo(job.getCostUsd()));
+      assertThat(ended.getProviderCostUsd(), equalTo(job.getProviderCostUsd()));
       assertThat(WarehouseRows.jobResult(ended), equalTo(WarehouseRows.jobResult(job)));
       assertThat(ended.getHistory(), equalTo(job.getHistory()));
       assertThat(doc(ended), equalTo(doc(job)));

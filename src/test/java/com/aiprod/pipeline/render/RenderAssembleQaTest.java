@@ -91,7 +91,12 @@ class RenderAssembleQaTest {
               .and(CANCELS, p.apply("NoCancels", Create.empty(TypeDescriptor.of(Job.class))))
               .apply(
                   new AssembleJobs(
-                      StageTags.JOBS, RenderShots.RESULTS, CANCELS, outputLocation, false));
+                      StageTags.JOBS,
+                      RenderShots.RESULTS,
+                      CANCELS,
+                      outputLocation,
+                      PRICING,
+                      false));
       decided =
           assembled
               .get(StageTags.JOBS)

@@ -112,7 +112,9 @@ class RenderWithProvidersTest {
         PCollectionTuple.of(StageTags.JOBS, rendering)
             .and(RenderShots.RESULTS, rendered.get(RenderShots.RESULTS))
             .and(CANCELS, p.apply("NoCancels", Create.empty(TypeDescriptor.of(Job.class))))
-            .apply(new AssembleJobs(StageTags.JOBS, RenderShots.RESULTS, CANCELS, out, false));
+            .apply(
+                new AssembleJobs(
+                    StageTags.JOBS, RenderShots.RESULTS, CANCELS, out, PRICING, false));
 
     PAssert.that(rendered.get(RenderShots.RESULTS))
         .satisfies(

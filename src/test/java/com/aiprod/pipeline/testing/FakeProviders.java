@@ -33,7 +33,9 @@ public final class FakeProviders implements AutoCloseable {
   public final Provider runway;
   public final Provider replicate;
   public final Path secrets;
-  private final byte[] mp4;
+
+  /** The video every succeeded generation serves (a tiny 128×72 sample until set). */
+  public volatile byte[] mp4;
 
   /** One fake provider and its knobs. */
   public static final class Provider {
@@ -48,6 +50,13 @@ public final class FakeProviders implements AutoCloseable {
 
     /** When set, answers a poll instead of the task's state (null: the task's state). */
     public volatile Function<String, Resp> onPoll;
+
+    /**
+     * The path (on this provider's server) a succeeded generation's output is announced at, from
+     * the task's create body; null or a null answer: {@code /files/<id>.mp4}, which serves {@link
+     * FakeProviders#mp4}. Any other path answers 404 (an output that cannot be fetched).
+     */
+    public volatile Function<JsonNode, String> outputPath;
 
     /** When true, generations end failed instead of succeeded. */
     public volatile boolean generationsFail;
@@ -153,7 +162,10 @@ public final class FakeProviders implements AutoCloseable {
           return r;
         }
       }
-      return answer.of(state(id), id, server.base() + "/files/" + id + ".mp4");
+      Function<JsonNode, String> path = outputPath;
+      String custom = path == null || bodies.get(id) == null ? null : path.apply(bodies.get(id));
+      return answer.of(
+          state(id), id, server.base() + (custom == null ? "/files/" + id + ".mp4" : custom));
     }
 
     /** "running", "succeeded" or "failed" for the poll of task {@code id} now. */

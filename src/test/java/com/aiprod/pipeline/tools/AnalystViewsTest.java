@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Files;
@@ -35,6 +36,42 @@ class AnalystViewsTest {
         AnalystViews.forBigQuery(sql, "my-project", "aiprod"),
         equalTo("SELECT * FROM `my-project.aiprod`.a JOIN `my-project.aiprod`.b_dedup USING (id)"));
     assertThat(AnalystViews.references(sql), contains("a", "b_dedup"));
+  }
+
+  @Test
+  void theProjectsViewsAndQueriesRunOnTheWarehouseTables() throws Exception {
+    Path file = dir.resolve("w.duckdb");
+    new com.aiprod.pipeline.persist.DuckDbWarehouse(file.toString()).createTables();
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + file);
+        Statement s = c.createStatement()) {
+      assertThat(AnalystViews.create(c, Path.of("sql")), hasItem("cost_per_tenant_day"));
+      try (java.util.stream.Stream<Path> queries = Files.list(Path.of("sql/queries"))) {
+        for (Path q : queries.sorted().toList()) {
+          try (ResultSet rs = s.executeQuery(AnalystViews.forDuckDb(Files.readString(q)))) {
+            assertThat(q.toString(), rs.getMetaData().getColumnCount() > 0, equalTo(true));
+          }
+        }
+      }
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT column_name FROM information_schema.columns WHERE table_name ="
+                  + " 'cost_per_tenant_day' ORDER BY ordinal_position")) {
+        List<String> columns = new ArrayList<>();
+        while (rs.next()) {
+          columns.add(rs.getString(1));
+        }
+        assertThat(
+            columns,
+            contains(
+                "tenant",
+                "day",
+                "jobs",
+                "paid_jobs",
+                "cost_usd",
+                "estimate_usd",
+                "provider_cost_usd"));
+      }
+    }
   }
 
   @Test
