@@ -75,7 +75,7 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
    * @param streaming whether to arm the deadline timers (a batch run renders synchronously and has
    *     no deadline to wait for)
    */
-  public AssembleJobs(
+  private AssembleJobs(
       TupleTag<Job> jobsTag,
       TupleTag<ShotResult> resultsTag,
       TupleTag<Job> cancelsTag,
@@ -86,6 +86,24 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
     this.cancelsTag = cancelsTag;
     this.outputLocation = outputLocation;
     this.streaming = streaming;
+  }
+
+  /** Batch: jobs end when every shot is settled. */
+  public static AssembleJobs forBatch(
+      TupleTag<Job> jobsTag,
+      TupleTag<ShotResult> resultsTag,
+      TupleTag<Job> cancelsTag,
+      String outputLocation) {
+    return new AssembleJobs(jobsTag, resultsTag, cancelsTag, outputLocation, false);
+  }
+
+  /** Streaming: also a deadline timer per job, and cancels that may come first. */
+  public static AssembleJobs forStreaming(
+      TupleTag<Job> jobsTag,
+      TupleTag<ShotResult> resultsTag,
+      TupleTag<Job> cancelsTag,
+      String outputLocation) {
+    return new AssembleJobs(jobsTag, resultsTag, cancelsTag, outputLocation, true);
   }
 
   private static final TypeDescriptor<KV<String, AssemblyInput>> INPUT =

@@ -93,7 +93,7 @@ class AssembleJobsStreamingTest {
     return PCollectionTuple.of(JOBS, p.apply("Jobs", jobs))
         .and(RESULTS, results)
         .and(CANCELS, cancel)
-        .apply(new AssembleJobs(JOBS, RESULTS, CANCELS, out.toString(), true));
+        .apply(AssembleJobs.forStreaming(JOBS, RESULTS, CANCELS, out.toString()));
   }
 
   @Test
