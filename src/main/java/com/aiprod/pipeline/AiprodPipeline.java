@@ -132,7 +132,11 @@ public final class AiprodPipeline {
     PCollectionTuple admitted =
         sides.collectFinished(
             withResumedJobs(p, c, validated.get(StageTags.JOBS))
-                .apply("Admit", new Admit(audit, lookup, c.streaming())));
+                .apply(
+                    "Admit",
+                    c.streaming()
+                        ? Admit.forStreaming(audit, lookup)
+                        : Admit.forBatch(audit, lookup)));
     sides.collect(
         admitted
             .get(Admit.REDELIVERED)
@@ -142,34 +146,13 @@ public final class AiprodPipeline {
                     audit, c.warehouse(), c.jobStore(), c.firestore(), c.firestore())));
     PCollectionTuple routed =
         sides.collectFinished(
-            admitted
-                .get(StageTags.JOBS)
-                .apply(
-                    "PriceAndRoute",
-                    new PriceAndRoute(
-                        audit,
-                        c.pricing(),
-                        c.renderBackends(),
-                        c.firestore(),
-                        breakers,
-                        c.streaming())));
+            admitted.get(StageTags.JOBS).apply("PriceAndRoute", priceAndRoute(c, audit, breakers)));
     PCollection<Job> rendering =
         sides
             .collectFinished(routed.get(StageTags.JOBS).apply("Plan", new Plan(audit, c.gemini())))
             .get(StageTags.JOBS);
     PCollectionTuple rendered =
-        sides.collect(
-            rendering.apply(
-                "RenderShots",
-                new RenderShots(
-                    audit,
-                    c.outputLocation(),
-                    c.firestore(),
-                    c.backends(),
-                    c.pricing(),
-                    RenderPolicy.standard(),
-                    breakers,
-                    c.streaming())));
+        sides.collect(rendering.apply("RenderShots", renderShots(c, audit, breakers)));
     PCollection<Job> assembled =
         sides
             .collectFinished(
@@ -178,13 +161,19 @@ public final class AiprodPipeline {
                     .and(Validate.CANCELS, cancels.get(StageTags.JOBS))
                     .apply(
                         "AssembleJobs",
-                        new AssembleJobs(
-                            StageTags.JOBS,
-                            RenderShots.RESULTS,
-                            Validate.CANCELS,
-                            c.outputLocation(),
-                            c.pricing(),
-                            c.streaming())))
+                        c.streaming()
+                            ? AssembleJobs.forStreaming(
+                                StageTags.JOBS,
+                                RenderShots.RESULTS,
+                                Validate.CANCELS,
+                                c.outputLocation(),
+                                c.pricing())
+                            : AssembleJobs.forBatch(
+                                StageTags.JOBS,
+                                RenderShots.RESULTS,
+                                Validate.CANCELS,
+                                c.outputLocation(),
+                                c.pricing())))
             .get(StageTags.JOBS);
     PCollection<Job> checked =
         sides
@@ -227,6 +216,37 @@ public final class AiprodPipeline {
   // Typed as AuditEvent, not inferred from the element (AutoValue_AuditEvent): Flink's Flatten
   // unions only inputs with equal coders, and a SchemaCoder's type is part of its identity.
   private static final TypeDescriptor<AuditEvent> AUDIT_EVENT = TypeDescriptor.of(AuditEvent.class);
+
+  /** Streaming: jobs charged as they arrive; batch: per tenant and day in input order. */
+  private static PriceAndRoute priceAndRoute(
+      PipelineConfig c, AuditEvents audit, CircuitBreakers breakers) {
+    return c.streaming()
+        ? PriceAndRoute.forStreaming(
+            audit, c.pricing(), c.renderBackends(), c.firestore(), breakers)
+        : PriceAndRoute.forBatch(audit, c.pricing(), c.renderBackends(), c.firestore(), breakers);
+  }
+
+  /** Streaming: shots wait on timers; batch: on a self-resuming splittable DoFn. */
+  private static RenderShots renderShots(
+      PipelineConfig c, AuditEvents audit, CircuitBreakers breakers) {
+    return c.streaming()
+        ? RenderShots.forStreaming(
+            audit,
+            c.outputLocation(),
+            c.firestore(),
+            c.backends(),
+            c.pricing(),
+            RenderPolicy.standard(),
+            breakers)
+        : RenderShots.forBatch(
+            audit,
+            c.outputLocation(),
+            c.firestore(),
+            c.backends(),
+            c.pricing(),
+            RenderPolicy.standard(),
+            breakers);
+  }
 
   /** Streaming cancels wait for their job's document; batch ones are decided at once. */
   private static AuthorizeCancels authorizeCancels(

@@ -68,10 +68,20 @@ public final class Admit extends PTransform<PCollection<Job>, PCollectionTuple> 
    * @param streaming in-run duplicates are found by a GroupByKey in batch (the earliest line wins)
    *     and by per-key state in streaming (the first message to arrive wins)
    */
-  public Admit(AuditEvents audit, JobLookups lookup, boolean streaming) {
+  private Admit(AuditEvents audit, JobLookups lookup, boolean streaming) {
     this.audit = audit;
     this.lookup = lookup;
     this.streaming = streaming;
+  }
+
+  /** Batch: in-run duplicates found by a GroupByKey, the earliest line wins. */
+  public static Admit forBatch(AuditEvents audit, JobLookups lookup) {
+    return new Admit(audit, lookup, false);
+  }
+
+  /** Streaming: in-run duplicates found by per-key state, the first message to arrive wins. */
+  public static Admit forStreaming(AuditEvents audit, JobLookups lookup) {
+    return new Admit(audit, lookup, true);
   }
 
   @Override

@@ -83,7 +83,7 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
    * @param streaming whether to arm the deadline timers (a batch run renders synchronously and has
    *     no deadline to wait for)
    */
-  public AssembleJobs(
+  private AssembleJobs(
       TupleTag<Job> jobsTag,
       TupleTag<ShotResult> resultsTag,
       TupleTag<Job> cancelsTag,
@@ -96,6 +96,26 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
     this.outputLocation = outputLocation;
     this.pricing = pricing;
     this.streaming = streaming;
+  }
+
+  /** Batch: jobs end when every shot is settled. */
+  public static AssembleJobs forBatch(
+      TupleTag<Job> jobsTag,
+      TupleTag<ShotResult> resultsTag,
+      TupleTag<Job> cancelsTag,
+      String outputLocation,
+      PricingTable pricing) {
+    return new AssembleJobs(jobsTag, resultsTag, cancelsTag, outputLocation, pricing, false);
+  }
+
+  /** Streaming: also a deadline timer per job, and cancels that may come first. */
+  public static AssembleJobs forStreaming(
+      TupleTag<Job> jobsTag,
+      TupleTag<ShotResult> resultsTag,
+      TupleTag<Job> cancelsTag,
+      String outputLocation,
+      PricingTable pricing) {
+    return new AssembleJobs(jobsTag, resultsTag, cancelsTag, outputLocation, pricing, true);
   }
 
   private static final TypeDescriptor<KV<String, AssemblyInput>> INPUT =

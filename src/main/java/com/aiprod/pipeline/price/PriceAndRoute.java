@@ -68,7 +68,7 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
    * @param streaming true for an unbounded input: jobs are charged as they arrive, without the
    *     per-tenant-day GroupByKey
    */
-  public PriceAndRoute(
+  private PriceAndRoute(
       AuditEvents audit,
       PricingTable pricing,
       Set<String> configuredBackends,
@@ -84,6 +84,26 @@ public final class PriceAndRoute extends PTransform<PCollection<Job>, PCollectio
     this.ledger = ledger;
     this.health = health;
     this.streaming = streaming;
+  }
+
+  /** Batch: a tenant's jobs of one UTC day are charged in input order (a GroupByKey). */
+  public static PriceAndRoute forBatch(
+      AuditEvents audit,
+      PricingTable pricing,
+      Set<String> configuredBackends,
+      FirestoreClients ledger,
+      BackendHealth.Source health) {
+    return new PriceAndRoute(audit, pricing, configuredBackends, ledger, health, false);
+  }
+
+  /** Streaming: jobs are charged as they arrive, without a GroupByKey. */
+  public static PriceAndRoute forStreaming(
+      AuditEvents audit,
+      PricingTable pricing,
+      Set<String> configuredBackends,
+      FirestoreClients ledger,
+      BackendHealth.Source health) {
+    return new PriceAndRoute(audit, pricing, configuredBackends, ledger, health, true);
   }
 
   @Override

@@ -83,7 +83,7 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
    * @param streaming whether to wait between steps on timers (streaming) or by resuming a
    *     splittable DoFn (batch)
    */
-  public RenderShots(
+  private RenderShots(
       AuditEvents audit,
       String outputLocation,
       @Nullable FirestoreClients jobDocuments,
@@ -100,6 +100,32 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
     this.policy = policy;
     this.breakers = breakers;
     this.streaming = streaming;
+  }
+
+  /** Batch: each shot waits between steps by resuming a bounded splittable DoFn. */
+  public static RenderShots forBatch(
+      AuditEvents audit,
+      String outputLocation,
+      @Nullable FirestoreClients jobDocuments,
+      BackendConfig backends,
+      PricingTable pricing,
+      RenderPolicy policy,
+      CircuitBreakers breakers) {
+    return new RenderShots(
+        audit, outputLocation, jobDocuments, backends, pricing, policy, breakers, false);
+  }
+
+  /** Streaming: each shot waits between steps on processing-time timers of its key. */
+  public static RenderShots forStreaming(
+      AuditEvents audit,
+      String outputLocation,
+      @Nullable FirestoreClients jobDocuments,
+      BackendConfig backends,
+      PricingTable pricing,
+      RenderPolicy policy,
+      CircuitBreakers breakers) {
+    return new RenderShots(
+        audit, outputLocation, jobDocuments, backends, pricing, policy, breakers, true);
   }
 
   @Override

@@ -75,7 +75,7 @@ class AdmitTest {
   private static PCollectionTuple admit(Pipeline p, Job... jobs) {
     JobStore store = JobStore.fromOptions(p.getOptions());
     return p.apply(Create.of(List.of(jobs)))
-        .apply(new Admit(AUDIT, ExistingJobLookup.in(store), false));
+        .apply(Admit.forBatch(AUDIT, ExistingJobLookup.in(store)));
   }
 
   /** Writes the job documents in a pipeline of their own, as an earlier run would have. */

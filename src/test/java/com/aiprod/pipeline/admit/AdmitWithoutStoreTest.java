@@ -49,7 +49,7 @@ class AdmitWithoutStoreTest {
                         received("m-new", "acme", "job-new-0001", 1, PREVIEW),
                         received("m-later", "acme", "job-dup-0001", 2, PREVIEW),
                         received("m-ended", "acme", "job-end-0001", 3, PREVIEW))))
-            .apply(new Admit(AUDIT, store, false));
+            .apply(Admit.forBatch(AUDIT, store));
 
     PAssert.that(out.get(StageTags.JOBS))
         .satisfies(

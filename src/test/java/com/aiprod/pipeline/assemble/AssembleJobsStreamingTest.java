@@ -94,13 +94,12 @@ class AssembleJobsStreamingTest {
         .and(RESULTS, results)
         .and(CANCELS, cancel)
         .apply(
-            new AssembleJobs(
+            AssembleJobs.forStreaming(
                 JOBS,
                 RESULTS,
                 CANCELS,
                 out.toString(),
-                com.aiprod.pipeline.catalog.PricingTable.builtIn(),
-                true));
+                com.aiprod.pipeline.catalog.PricingTable.builtIn()));
   }
 
   @Test

@@ -358,22 +358,20 @@ class ChargingTest {
         p.apply("Jobs", Create.of(job)).apply(new Plan()).get(StageTags.JOBS);
     PCollectionTuple rendered =
         rendering.apply(
-            new RenderShots(
+            RenderShots.forBatch(
                 AUDIT,
                 out,
                 null,
                 providers.config(out),
                 PRICING,
                 RenderPolicy.fast(),
-                CircuitBreakers.perWorker("charging-" + UUID.randomUUID()),
-                false));
+                CircuitBreakers.perWorker("charging-" + UUID.randomUUID())));
     PCollectionTuple assembled =
         PCollectionTuple.of(StageTags.JOBS, rendering)
             .and(RenderShots.RESULTS, rendered.get(RenderShots.RESULTS))
             .and(CANCELS, p.apply("NoCancels", Create.empty(TypeDescriptor.of(Job.class))))
             .apply(
-                new AssembleJobs(
-                    StageTags.JOBS, RenderShots.RESULTS, CANCELS, out, PRICING, false));
+                AssembleJobs.forBatch(StageTags.JOBS, RenderShots.RESULTS, CANCELS, out, PRICING));
     PCollectionTuple checked = assembled.get(StageTags.JOBS).apply(new TechnicalQa());
     PCollectionTuple scored = checked.get(StageTags.JOBS).apply(new SemanticQa());
     PCollectionTuple decided = scored.get(StageTags.JOBS).apply(new Decide());

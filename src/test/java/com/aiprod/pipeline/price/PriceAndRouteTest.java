@@ -99,8 +99,11 @@ class PriceAndRouteTest {
   }
 
   private static PriceAndRoute stage(Set<String> backends, boolean streaming) {
-    return new PriceAndRoute(
-        AUDIT, PricingTable.builtIn(), backends, ledger(), BackendHealth.allHealthy(), streaming);
+    return streaming
+        ? PriceAndRoute.forStreaming(
+            AUDIT, PricingTable.builtIn(), backends, ledger(), BackendHealth.allHealthy())
+        : PriceAndRoute.forBatch(
+            AUDIT, PricingTable.builtIn(), backends, ledger(), BackendHealth.allHealthy());
   }
 
   private static PCollectionTuple route(Pipeline p, Set<String> backends, List<Job> jobs) {

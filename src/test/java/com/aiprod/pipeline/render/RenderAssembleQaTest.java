@@ -76,27 +76,21 @@ class RenderAssembleQaTest {
       PCollection<Job> rendering = p.apply(Create.of(job)).apply(new Plan()).get(StageTags.JOBS);
       rendered =
           rendering.apply(
-              new RenderShots(
+              RenderShots.forBatch(
                   AUDIT,
                   outputLocation,
                   null,
                   BackendConfig.builder().backends(PRICING).build(),
                   PRICING,
                   RenderPolicy.fast(),
-                  CircuitBreakers.perWorker("render-assemble-qa-" + java.util.UUID.randomUUID()),
-                  false));
+                  CircuitBreakers.perWorker("render-assemble-qa-" + java.util.UUID.randomUUID())));
       assembled =
           PCollectionTuple.of(StageTags.JOBS, rendering)
               .and(RenderShots.RESULTS, rendered.get(RenderShots.RESULTS))
               .and(CANCELS, p.apply("NoCancels", Create.empty(TypeDescriptor.of(Job.class))))
               .apply(
-                  new AssembleJobs(
-                      StageTags.JOBS,
-                      RenderShots.RESULTS,
-                      CANCELS,
-                      outputLocation,
-                      PRICING,
-                      false));
+                  AssembleJobs.forBatch(
+                      StageTags.JOBS, RenderShots.RESULTS, CANCELS, outputLocation, PRICING));
       decided =
           assembled
               .get(StageTags.JOBS)

@@ -99,22 +99,14 @@ class RenderWithProvidersTest {
     PCollection<Job> rendering = p.apply(Create.of(job)).apply(new Plan()).get(StageTags.JOBS);
     PCollectionTuple rendered =
         rendering.apply(
-            new RenderShots(
-                AUDIT,
-                out,
-                null,
-                providers.config(out),
-                PRICING,
-                RenderPolicy.fast(),
-                breakers,
-                false));
+            RenderShots.forBatch(
+                AUDIT, out, null, providers.config(out), PRICING, RenderPolicy.fast(), breakers));
     PCollectionTuple assembled =
         PCollectionTuple.of(StageTags.JOBS, rendering)
             .and(RenderShots.RESULTS, rendered.get(RenderShots.RESULTS))
             .and(CANCELS, p.apply("NoCancels", Create.empty(TypeDescriptor.of(Job.class))))
             .apply(
-                new AssembleJobs(
-                    StageTags.JOBS, RenderShots.RESULTS, CANCELS, out, PRICING, false));
+                AssembleJobs.forBatch(StageTags.JOBS, RenderShots.RESULTS, CANCELS, out, PRICING));
 
     PAssert.that(rendered.get(RenderShots.RESULTS))
         .satisfies(
@@ -249,15 +241,14 @@ class RenderWithProvidersTest {
             .apply(new Plan())
             .get(StageTags.JOBS)
             .apply(
-                new RenderShots(
+                RenderShots.forStreaming(
                     AUDIT,
                     out,
                     null,
                     providers.config(out),
                     PRICING,
                     RenderPolicy.fast(),
-                    breakers,
-                    true));
+                    breakers));
     PAssert.that(rendered.get(RenderShots.RESULTS))
         .satisfies(
             results -> {
