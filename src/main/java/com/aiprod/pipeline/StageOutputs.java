@@ -46,6 +46,16 @@ final class StageOutputs {
     return collect(stage);
   }
 
+  /** Takes the stage's side outputs; returns its jobs moving on ({@link StageTags#JOBS}). */
+  PCollection<Job> jobs(PCollectionTuple stage) {
+    return collect(stage).get(StageTags.JOBS);
+  }
+
+  /** Like {@link #jobs}, and the stage's jobs that ended early are terminal jobs to deliver. */
+  PCollection<Job> jobsOrFinished(PCollectionTuple stage) {
+    return collectFinished(stage).get(StageTags.JOBS);
+  }
+
   void audit(PCollection<AuditEvent> events) {
     audit.add(events);
   }
