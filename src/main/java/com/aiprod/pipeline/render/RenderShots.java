@@ -308,12 +308,14 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
       }
       for (ShotResult r : step.results()) {
         latency.update(r.getLatencyMs());
-        if (!"cancelled".equals(r.getStatus())) {
+        if ("cancelled".equals(r.getStatus())) {
+          Metrics.counter("aiprod", "shots_cancelled").inc();
+        } else if (r.missedDeadline()) {
+          Metrics.counter("aiprod", "shots_deadline").inc();
+        } else {
           Metrics.counter(
                   "aiprod", (r.succeeded() ? "shots_succeeded_" : "shots_failed_") + r.getBackend())
               .inc();
-        } else {
-          Metrics.counter("aiprod", "shots_cancelled").inc();
         }
         out.get(RESULTS).output(r);
       }

@@ -49,6 +49,12 @@ public final class FakeProviders implements AutoCloseable {
     /** When set, answers a poll instead of the task's state (null: the task's state). */
     public volatile Function<String, Resp> onPoll;
 
+    /**
+     * When set, a generation whose create body matches runs forever (never succeeds nor fails),
+     * whatever {@link #pollsBeforeDone} says: a provider task that never finishes.
+     */
+    public volatile java.util.function.Predicate<JsonNode> runsForever;
+
     /** When true, generations end failed instead of succeeded. */
     public volatile boolean generationsFail;
 
@@ -156,7 +162,10 @@ public final class FakeProviders implements AutoCloseable {
     /** "running", "succeeded" or "failed" for the poll of task {@code id} now. */
     String state(String id) {
       AtomicInteger n = pollsById.computeIfAbsent(id, k -> new AtomicInteger());
-      if (n.incrementAndGet() <= pollsBeforeDone) {
+      java.util.function.Predicate<JsonNode> forever = runsForever;
+      JsonNode body = bodies.get(id);
+      if (n.incrementAndGet() <= pollsBeforeDone
+          || (forever != null && body != null && forever.test(body))) {
         return "running";
       }
       seenToTheEnd.add(id);
