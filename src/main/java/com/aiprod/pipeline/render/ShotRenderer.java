@@ -332,7 +332,8 @@ public final class ShotRenderer {
           t.getTenant() + "-" + t.getJobId() + "-" + shot.getIndex() + "-" + s.backend(),
           prefix,
           t.getShotCount(),
-          shot.getDurationSec());
+          shot.getDurationSec(),
+          t.getDeadlineAtMillis());
     }
 
     private ShotRenderState submit(ShotRenderState s) {

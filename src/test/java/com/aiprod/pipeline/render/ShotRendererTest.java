@@ -474,6 +474,35 @@ class ShotRendererTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(60) // the drip alone would take 200 s (download timeout: 5 min)
+  void aDownloadStillDrippingAtTheDeadlineIsStoppedAndTheShotGivesUp() throws Exception {
+    byte[] mp4 = com.aiprod.pipeline.render.backends.Loopback.sampleMp4(tmp);
+    providers.runway.server.route(
+        "GET",
+        "/files/[A-Za-z0-9]+\\.mp4",
+        req -> Resp.bytes(200, "video/mp4", mp4).dripping(1_000, 200));
+    Outcome o =
+        run(
+            renderer(RenderPolicy.fast()),
+            withDeadline(task(0, RUNWAY, REPLICATE), 1_500),
+            () -> false);
+
+    ShotResult r = o.settled();
+    assertThat(r.getStatus(), equalTo(ShotResult.DEADLINE));
+    assertThat(r.getError(), containsString("output on runway_gen4_turbo was not fetched"));
+    assertThat("the generation succeeded: billed", r.getCostUsd(), equalTo(0.25));
+    assertThat(
+        o.calls.stream().filter(c -> c.call().equals("fetch")).map(c -> c.error()).toList(),
+        everyItem(containsString("stopped at the job's deadline")));
+    assertThat(
+        "our deadline is not the provider's fault",
+        breaker.isOpen(RUNWAY, System.currentTimeMillis()),
+        is(false));
+    assertThat(providers.replicate.creates.get(), equalTo(0));
+    assertThat(Files.exists(out.resolve("acme/job-render-0001/shots/shot-000.mp4")), is(false));
+  }
+
+  @Test
   void noWaitLastsPastTheDeadline() throws Exception {
     RenderPolicy policy = RenderPolicy.fast().withBreakerOpenMillis(60_000);
     long now = System.currentTimeMillis();
