@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * first task was made to 2 s before the deadline), beside an idle JVM and a DirectRunner run whose
  * only DoFn sleeps. A benchmark, not a test: it prints the numbers and asserts only the outcome
  * (every job FAILED/DEADLINE). Run: {@code mvn -o test -Dtest=WaitingOnProvidersBenchmark
- * -DexcludedGroups=none}; {@code -Dwaiting.seconds} (60), {@code -Dwaiting.jobs} (2, 3 shots each).
+ * -DexcludedGroups=none}; {@code -Dwaiting.seconds} (60), {@code -Dwaiting.jobs} (2, 3 shots each),
+ * {@code -Dwaiting.flinkArgs} (more Flink options).
  */
 @Tag("benchmark")
 class WaitingOnProvidersBenchmark {
@@ -120,9 +121,13 @@ class WaitingOnProvidersBenchmark {
 
   @Test
   void embeddedFlink() throws Exception {
-    PipelineOptions o =
-        PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--flinkMaster=[local]").create();
-    run("Flink [local]", o);
+    List<String> args = new ArrayList<>(List.of("--runner=FlinkRunner", "--flinkMaster=[local]"));
+    String extra = System.getProperty("waiting.flinkArgs", "");
+    if (!extra.isBlank()) {
+      args.addAll(List.of(extra.trim().split("\\s+")));
+    }
+    PipelineOptions o = PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).create();
+    run("Flink [local] " + extra, o);
   }
 
   private void run(String label, PipelineOptions options) throws Exception {
