@@ -134,6 +134,26 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
               ParDo.of(new RenderWithTimersFn(settings))
                   .withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
     }
+    if ("FlinkRunner".equals(jobs.getPipeline().getOptions().getRunner().getSimpleName())) {
+      // Flink's batch translation runs a splittable DoFn one element at a time, sleeping through
+      // each resume delay, so a subtask's shots would render one after another: render them
+      // together instead (docs/PERFORMANCE.md, "Waiting on providers").
+      return tasks
+          .apply(
+              "GatherShots",
+              MapElements.into(
+                      TypeDescriptors.kvs(
+                          TypeDescriptors.integers(), TypeDescriptor.of(ShotTask.class)))
+                  .via((ShotTask t) -> KV.of(0, t)))
+          .setCoder(
+              KvCoder.of(
+                  org.apache.beam.sdk.coders.VarIntCoder.of(), Coders.schema(ShotTask.class)))
+          .apply("GroupShots", org.apache.beam.sdk.transforms.GroupByKey.create())
+          .apply(
+              "RenderShot",
+              ParDo.of(new RenderTogetherFn(settings))
+                  .withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
+    }
     return tasks
         .apply("SpreadShots", Reshuffle.<ShotTask>viaRandomKey().withNumBuckets(64))
         .apply(
@@ -386,6 +406,43 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         timer
             .offset(Duration.millis(Math.max(0, step.wakeAtMillis() - System.currentTimeMillis())))
             .setRelative();
+      }
+    }
+  }
+
+  /**
+   * Batch on Flink: every shot of the run in one call, each step taken when it is due, the thread
+   * asleep until the next one (a wait is at most a poll interval, a backoff or a circuit's open
+   * time, and never past the job's deadline). Many shots wait at once on one thread, at no CPU.
+   */
+  static final class RenderTogetherFn extends RenderFn<KV<Integer, Iterable<ShotTask>>> {
+    RenderTogetherFn(Settings settings) {
+      super(settings);
+    }
+
+    private record Due(ShotRenderState state, long atMillis) {}
+
+    @ProcessElement
+    public void process(@Element KV<Integer, Iterable<ShotTask>> shots, MultiOutputReceiver out)
+        throws Exception {
+      java.util.PriorityQueue<Due> queue =
+          new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Due::atMillis));
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (ShotTask t : shots.getValue()) {
+        if (seen.add(t.key())) { // the same shot twice (a repeated job) renders once
+          queue.add(new Due(ShotRenderState.start(t), 0));
+        }
+      }
+      while (!queue.isEmpty()) {
+        Due next = queue.poll();
+        long wait = next.atMillis() - System.currentTimeMillis();
+        if (wait > 0) {
+          Thread.sleep(wait);
+        }
+        ShotRenderer.Step step = step(next.state(), out);
+        if (!step.done()) {
+          queue.add(new Due(step.next(), step.wakeAtMillis()));
+        }
       }
     }
   }

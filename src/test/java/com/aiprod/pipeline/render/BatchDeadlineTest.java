@@ -175,4 +175,64 @@ class BatchDeadlineTest {
     assertThat(prompts, hasSize(3));
     assertThat(prompts, everyItem(not(containsString("windowsill"))));
   }
+
+  /**
+   * The Flink batch path (RenderShots picks it by runner): one call renders every shot, all of them
+   * in flight at once, and still gives up at the deadline. Run here on the DirectRunner, the DoFn
+   * applied as RenderShots applies it on Flink.
+   */
+  @Test
+  @Timeout(180)
+  void renderedTogetherAllShotsAreInFlightAtOnceAndStillStopAtTheDeadline(TestPipeline p)
+      throws Exception {
+    String out = Files.createDirectories(tmp.resolve("out-together")).toString();
+    Job storm = job("job-storm-002", STORM, 8_000);
+    Job planned =
+        storm.toBuilder()
+            .setShots(
+                com.aiprod.pipeline.plan.LocalPlanner.plan(storm.getJobId(), storm.getRequest(), 5))
+            .build();
+    List<ShotTask> tasks = planned.getShots().stream().map(s -> ShotTask.of(planned, s)).toList();
+    RenderShots.Settings settings =
+        new RenderShots.Settings(
+            AUDIT,
+            out,
+            null,
+            providers.config(out),
+            PRICING,
+            RenderPolicy.fast(),
+            CircuitBreakers.perWorker("batch-together-" + java.util.UUID.randomUUID()),
+            "test");
+    PCollectionTuple rendered =
+        p.apply(
+                Create.of(org.apache.beam.sdk.values.KV.of(0, (Iterable<ShotTask>) tasks))
+                    .withCoder(
+                        org.apache.beam.sdk.coders.KvCoder.of(
+                            org.apache.beam.sdk.coders.VarIntCoder.of(),
+                            org.apache.beam.sdk.coders.IterableCoder.of(
+                                com.aiprod.pipeline.kernel.Coders.schema(ShotTask.class)))))
+            .apply(
+                org.apache.beam.sdk.transforms.ParDo.of(new RenderShots.RenderTogetherFn(settings))
+                    .withOutputTags(
+                        RenderShots.RESULTS,
+                        org.apache.beam.sdk.values.TupleTagList.of(StageTags.AUDIT)));
+    PAssert.that(rendered.get(RenderShots.RESULTS))
+        .satisfies(
+            results -> {
+              assertThat(
+                  list(results).stream().map(r -> r.getShotIndex() + ":" + r.getStatus()).toList(),
+                  containsInAnyOrder("0:succeeded", "1:deadline", "2:succeeded"));
+              return null;
+            });
+    p.run().waitUntilFinish();
+
+    // Rendered one after another, a shot's output would be fetched before the next create.
+    List<String> order =
+        providers.runway.server.requests.stream()
+            .map(r -> r.method() + " " + r.path().replaceAll("/[A-Za-z0-9]+(\\.mp4)?$", "/ID$1"))
+            .filter(x -> x.startsWith("POST") || x.startsWith("GET /files"))
+            .toList();
+    assertThat(order.subList(0, 3), everyItem(equalTo("POST /v1/image_to_video")));
+    assertThat(providers.runway.orphans(), empty());
+  }
 }
