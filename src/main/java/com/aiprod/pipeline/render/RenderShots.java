@@ -60,7 +60,9 @@ import org.joda.time.Duration;
  * thread waits for a render. <b>Batch</b>: batch runners fire processing-time timers only at the
  * end of the input (the DirectRunner never does: measured, see docs/ARCHITECTURE.md), so the shots
  * are spread over workers and rendered by a splittable DoFn that resumes itself after each step's
- * delay ({@link ShotRestriction}), with the same state machine and policy.
+ * delay ({@link ShotRestriction}), with the same state machine and policy; on Flink, whose batch
+ * translation sleeps through each resume one element at a time, all shots are rendered together in
+ * one call ({@link RenderTogetherFn}).
  */
 public final class RenderShots extends PTransform<PCollection<Job>, PCollectionTuple> {
   public static final TupleTag<ShotResult> RESULTS = new TupleTag<ShotResult>() {};
