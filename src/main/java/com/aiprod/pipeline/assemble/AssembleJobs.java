@@ -57,11 +57,13 @@ import org.joda.time.Duration;
  * meet in the job's state (keyed by tenant/job_id). When every planned shot is settled the rendered
  * shots are concatenated in shot order into {@code final.mp4} with {@code manifest.json} under
  * {@code <outputLocation>/<tenant>/<job_id>/} and the job goes on to QA; a shot that no attempt
- * rendered ends the job FAILED (RENDER_FAILED, with every attempt's error). In streaming a
- * processing-time timer fires at the preset's deadline after the job was received: the job ends
- * FAILED (DEADLINE) with what was rendered by then (assembled when there is anything). A cancel
- * ends the job CANCELLED at once (or as soon as the job reaches its assembly). Once a job has ended
- * here, late shots and repeated inputs for it are ignored.
+ * rendered ends the job FAILED (RENDER_FAILED, with every attempt's error). At the preset's
+ * deadline after the job was received the job ends FAILED (DEADLINE) with what was rendered by then
+ * (assembled when there is anything): in streaming a processing-time timer fires; in batch (no
+ * timers fire before the input ends) the shots still rendering give up at the deadline with a
+ * {@code deadline} result, and a settled job with such a shot ends the same way. A cancel ends the
+ * job CANCELLED at once (or as soon as the job reaches its assembly). Once a job has ended here,
+ * late shots and repeated inputs for it are ignored.
  *
  * <p>Costs ({@link Charges}): {@code provider_cost_usd} sums every attempt's cost; {@code cost_usd}
  * is the list price of the shots assembled (QA's job, and Decide's 1.2 × budget rule) or rendered
@@ -80,8 +82,8 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
    * @param resultsTag tag of their shot results
    * @param cancelsTag tag of authorized cancel requests
    * @param pricing the list prices the tenant is charged
-   * @param streaming whether to arm the deadline timers (a batch run renders synchronously and has
-   *     no deadline to wait for)
+   * @param streaming whether to arm the deadline timers (batch: the render stage stops shots at the
+   *     deadline, see the class comment)
    */
   private AssembleJobs(
       TupleTag<Job> jobsTag,
@@ -246,7 +248,14 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       }
       List<ShotResult> results = list(shotsState.read());
       if (settled(job, results)) {
-        emit(out, assembleOrFail(job, results));
+        if (results.stream().anyMatch(ShotResult::missedDeadline)) {
+          // A shot gave up at the deadline (batch has no timer; streaming's may not have fired
+          // yet): the same FAILED/DEADLINE job the timer makes, with what was rendered.
+          deadlines.inc();
+          emit(out, deadlineExceeded(job, results));
+        } else {
+          emit(out, assembleOrFail(job, results));
+        }
         end(jobState, shotsState, cancelState, endedState, deadline, forget);
       }
     }

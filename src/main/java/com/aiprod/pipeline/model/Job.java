@@ -121,6 +121,17 @@ public abstract class Job {
     return tenant + "/" + jobId;
   }
 
+  /**
+   * When the preset's deadline passes (DESIGN §4): received + the preset's deadline, epoch ms; 0
+   * when the job has no receipt time or no request.
+   */
+  public long deadlineAtMillis() {
+    if (getReceivedAtMillis() <= 0 || getRequest() == null) {
+      return 0;
+    }
+    return getReceivedAtMillis() + getRequest().presetValue().deadlineSec() * 1000L;
+  }
+
   public JobState stateValue() {
     return JobState.valueOf(getState());
   }

@@ -20,7 +20,10 @@ public abstract class ShotResult {
 
   public abstract String getBackend();
 
-  /** {@code succeeded} or {@code failed}. */
+  /**
+   * {@code succeeded}, {@code failed}, {@code cancelled} (the job was cancelled) or {@code
+   * deadline} (the job's preset deadline passed first: the shot gave up).
+   */
   public abstract String getStatus();
 
   public abstract @Nullable String getError();
@@ -45,6 +48,14 @@ public abstract class ShotResult {
   /** Whether this attempt settles its shot (assembly waits for one such result per shot). */
   public boolean settlesShot() {
     return getFallbackTo() == null;
+  }
+
+  /** Status of a shot that gave up because its job's preset deadline passed. */
+  public static final String DEADLINE = "deadline";
+
+  /** Whether this attempt ended because the job's preset deadline passed. */
+  public boolean missedDeadline() {
+    return DEADLINE.equals(getStatus());
   }
 
   public boolean succeeded() {

@@ -63,7 +63,9 @@ import org.joda.time.Duration;
  * thread waits for a render. <b>Batch</b>: batch runners fire processing-time timers only at the
  * end of the input (the DirectRunner never does: measured, see docs/ARCHITECTURE.md), so the shots
  * are spread over workers and rendered by a splittable DoFn that resumes itself after each step's
- * delay ({@link ShotRestriction}), with the same state machine and policy.
+ * delay ({@link ShotRestriction}), with the same state machine and policy; on Flink, whose batch
+ * translation sleeps through each resume one element at a time, all shots are rendered together in
+ * one call ({@link RenderTogetherFn}).
  */
 public final class RenderShots extends PTransform<PCollection<Job>, PCollectionTuple> {
   public static final TupleTag<ShotResult> RESULTS = new TupleTag<ShotResult>() {};
@@ -161,6 +163,26 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
           .apply(
               "RenderShot",
               ParDo.of(new RenderWithTimersFn(settings))
+                  .withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
+    }
+    if ("FlinkRunner".equals(jobs.getPipeline().getOptions().getRunner().getSimpleName())) {
+      // Flink's batch translation runs a splittable DoFn one element at a time, sleeping through
+      // each resume delay, so a subtask's shots would render one after another: render them
+      // together instead (docs/PERFORMANCE.md, "Waiting on providers").
+      return tasks
+          .apply(
+              "GatherShots",
+              MapElements.into(
+                      TypeDescriptors.kvs(
+                          TypeDescriptors.integers(), TypeDescriptor.of(ShotTask.class)))
+                  .via((ShotTask t) -> KV.of(0, t)))
+          .setCoder(
+              KvCoder.of(
+                  org.apache.beam.sdk.coders.VarIntCoder.of(), Coders.schema(ShotTask.class)))
+          .apply("GroupShots", org.apache.beam.sdk.transforms.GroupByKey.create())
+          .apply(
+              "RenderShot",
+              ParDo.of(new RenderTogetherFn(settings))
                   .withOutputTags(RESULTS, TupleTagList.of(StageTags.AUDIT)));
     }
     return tasks
@@ -330,12 +352,14 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
       }
       for (ShotResult r : step.results()) {
         latency.update(r.getLatencyMs());
-        if (!"cancelled".equals(r.getStatus())) {
+        if ("cancelled".equals(r.getStatus())) {
+          Metrics.counter("aiprod", "shots_cancelled").inc();
+        } else if (r.missedDeadline()) {
+          Metrics.counter("aiprod", "shots_deadline").inc();
+        } else {
           Metrics.counter(
                   "aiprod", (r.succeeded() ? "shots_succeeded_" : "shots_failed_") + r.getBackend())
               .inc();
-        } else {
-          Metrics.counter("aiprod", "shots_cancelled").inc();
         }
         out.get(RESULTS).output(r);
       }
@@ -406,6 +430,43 @@ public final class RenderShots extends PTransform<PCollection<Job>, PCollectionT
         timer
             .offset(Duration.millis(Math.max(0, step.wakeAtMillis() - System.currentTimeMillis())))
             .setRelative();
+      }
+    }
+  }
+
+  /**
+   * Batch on Flink: every shot of the run in one call, each step taken when it is due, the thread
+   * asleep until the next one (a wait is at most a poll interval, a backoff or a circuit's open
+   * time, and never past the job's deadline). Many shots wait at once on one thread, at no CPU.
+   */
+  static final class RenderTogetherFn extends RenderFn<KV<Integer, Iterable<ShotTask>>> {
+    RenderTogetherFn(Settings settings) {
+      super(settings);
+    }
+
+    private record Due(ShotRenderState state, long atMillis) {}
+
+    @ProcessElement
+    public void process(@Element KV<Integer, Iterable<ShotTask>> shots, MultiOutputReceiver out)
+        throws Exception {
+      java.util.PriorityQueue<Due> queue =
+          new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Due::atMillis));
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (ShotTask t : shots.getValue()) {
+        if (seen.add(t.key())) { // the same shot twice (a repeated job) renders once
+          queue.add(new Due(ShotRenderState.start(t), 0));
+        }
+      }
+      while (!queue.isEmpty()) {
+        Due next = queue.poll();
+        long wait = next.atMillis() - System.currentTimeMillis();
+        if (wait > 0) {
+          Thread.sleep(wait);
+        }
+        ShotRenderer.Step step = step(next.state(), out);
+        if (!step.done()) {
+          queue.add(new Due(step.next(), step.wakeAtMillis()));
+        }
       }
     }
   }

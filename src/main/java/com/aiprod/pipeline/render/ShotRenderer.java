@@ -45,7 +45,9 @@ import org.apache.beam.sdk.io.fs.MoveOptions;
  *       tenant's refused prompts never close a backend for everyone. A candidate whose circuit is
  *       open is skipped, and when every remaining candidate is open the shot waits for the first to
  *       close;
- *   <li>a cancelled job stops its shot at the next step (the provider is asked to cancel).
+ *   <li>a cancelled job stops its shot at the next step (the provider is asked to cancel);
+ *   <li>the job's preset deadline ({@link ShotTask#getDeadlineAtMillis()}) stops the shot the same
+ *       way, with a {@code deadline} result; no wait lasts past the deadline.
  * </ul>
  *
  * <p>Cost of an attempt: the provider's reported cost when it gives one, else the pricing table's
@@ -171,9 +173,32 @@ public final class ShotRenderer {
   /** Advances {@code state} at {@code now}; {@code cancelled}: the job was cancelled. */
   public Step step(ShotRenderState state, long now, boolean cancelled) {
     Run run = new Run(now, state.getCallsRecorded());
-    ShotRenderState next = cancelled ? run.cancel(state) : run.advance(state);
+    ShotTask task = state.getTask();
+    ShotRenderState next;
+    if (cancelled) {
+      next = run.stop(state, "cancelled", "the job was cancelled before this shot was rendered");
+    } else if (task.pastDeadline(now)) {
+      next = run.stop(state, ShotResult.DEADLINE, deadlinePassed(state));
+    } else {
+      next = run.advance(state);
+    }
     next = next.toBuilder().setCallsRecorded(state.getCallsRecorded() + run.calls.size()).build();
-    return new Step(next, run.wakeAt, run.results, run.calls, run.fallbacks);
+    long wakeAt = run.wakeAt;
+    if (task.getDeadlineAtMillis() > 0 && next.phase() != Phase.DONE) {
+      wakeAt = Math.min(wakeAt, task.getDeadlineAtMillis()); // never sleep past the deadline
+    }
+    return new Step(next, wakeAt, run.results, run.calls, run.fallbacks);
+  }
+
+  private static String deadlinePassed(ShotRenderState s) {
+    String waiting =
+        switch (s.phase()) {
+          case POLL -> "its generation on " + s.backend() + " was still running (cancelled)";
+          case FETCH -> "its output on " + s.backend() + " was not fetched yet";
+          case RECOVER -> "a lost create on " + s.backend() + " was being looked for";
+          default -> "it was waiting for " + s.backend();
+        };
+    return "the job's deadline passed before this shot was rendered: " + waiting;
   }
 
   /** The clip length to ask {@code backend} for: the shortest of its grid covering the shot. */
@@ -341,7 +366,8 @@ public final class ShotRenderer {
           t.getTenant() + "-" + t.getJobId() + "-" + shot.getIndex() + "-" + s.backend(),
           prefix,
           t.getShotCount(),
-          shot.getDurationSec());
+          shot.getDurationSec(),
+          t.getDeadlineAtMillis());
     }
 
     private ShotRenderState submit(ShotRenderState s) {
@@ -648,7 +674,11 @@ public final class ShotRenderer {
           .build();
     }
 
-    ShotRenderState cancel(ShotRenderState s) {
+    /**
+     * Ends the shot without an output ({@code status}: cancelled, deadline): a task in flight is
+     * cancelled at the provider, never left running untracked.
+     */
+    ShotRenderState stop(ShotRenderState s, String status, String why) {
       if (s.phase() == Phase.DONE) {
         return s;
       }
@@ -673,14 +703,9 @@ public final class ShotRenderer {
           calls.add(call(s, "cancel", false, 0, t0, e.toString()));
         }
       }
-      results.add(
-          result(
-              s,
-              "cancelled",
-              "the job was cancelled before this shot was rendered",
-              0.0,
-              null,
-              null));
+      // A generation that succeeded but was not fetched was billed all the same.
+      double billed = s.phase() == Phase.FETCH ? generationCost(s) : 0.0;
+      results.add(result(s, status, why, billed, null, null));
       return s.toBuilder().phase(Phase.DONE).build();
     }
 

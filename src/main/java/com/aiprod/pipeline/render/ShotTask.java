@@ -46,6 +46,17 @@ public abstract class ShotTask {
 
   public abstract int getHeight();
 
+  /**
+   * When the job's preset deadline passes (received + the preset's deadline, DESIGN §4), epoch ms;
+   * 0: none. The shot gives up at this time, whatever it is waiting for.
+   */
+  public abstract long getDeadlineAtMillis();
+
+  /** Whether the job's deadline has passed at {@code now}. */
+  public boolean pastDeadline(long now) {
+    return getDeadlineAtMillis() > 0 && now >= getDeadlineAtMillis();
+  }
+
   /** Backend of candidate {@code i} (0: the routed one), null past the last. */
   public String candidate(int i) {
     if (i == 0) {
@@ -71,6 +82,37 @@ public abstract class ShotTask {
       int fps,
       int width,
       int height) {
+    return create(
+        tenant,
+        jobId,
+        messageId,
+        uid,
+        backend,
+        fallbacks,
+        shotCount,
+        shot,
+        aspectRatio,
+        fps,
+        width,
+        height,
+        0);
+  }
+
+  /** As above, with the job's deadline (epoch ms, 0: none). */
+  public static ShotTask create(
+      String tenant,
+      String jobId,
+      String messageId,
+      String uid,
+      String backend,
+      List<String> fallbacks,
+      int shotCount,
+      ShotSpec shot,
+      String aspectRatio,
+      int fps,
+      int width,
+      int height,
+      long deadlineAtMillis) {
     return new AutoValue_ShotTask(
         tenant,
         jobId,
@@ -83,7 +125,8 @@ public abstract class ShotTask {
         aspectRatio,
         fps,
         width,
-        height);
+        height,
+        deadlineAtMillis);
   }
 
   /** The task of one planned shot of {@code job}. */
@@ -103,6 +146,7 @@ public abstract class ShotTask {
         r.getAspectRatio(),
         r.getFps(),
         preview ? PREVIEW_WIDTH : preset.width(),
-        preview ? PREVIEW_HEIGHT : preset.height());
+        preview ? PREVIEW_HEIGHT : preset.height(),
+        job.deadlineAtMillis());
   }
 }

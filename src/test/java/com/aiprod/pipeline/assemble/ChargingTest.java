@@ -81,7 +81,11 @@ class ChargingTest {
   private static final String PROJECT = "demo-aiprod";
   private static final PricingTable PRICING = PricingTable.builtIn();
   private static final TupleTag<Job> CANCELS = new TupleTag<Job>() {};
-  private static final LocalDate DAY = SpendLedger.utcDay(T0);
+
+  /** Jobs are received now: batch renders give up at the preset deadline after receipt. */
+  private static final long RECEIVED = System.currentTimeMillis();
+
+  private static final LocalDate DAY = SpendLedger.utcDay(RECEIVED);
   private static final double RESERVED = 0.5;
   private static final String GONE = "/gone/output.mp4";
 
@@ -302,6 +306,7 @@ class ChargingTest {
             + "}";
     Job job =
         received("m-" + jobId, "acme", jobId, 1, body).toBuilder()
+            .setReceivedAtMillis(RECEIVED)
             .setInputPayload(null)
             .setBackend("runway_gen4_turbo")
             .setFallbackBackends(fallbacks)

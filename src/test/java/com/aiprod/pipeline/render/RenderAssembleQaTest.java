@@ -61,6 +61,7 @@ class RenderAssembleQaTest {
   private static Job routed(String jobId, String backend, double clip) {
     return received("m-" + jobId, "acme", jobId, 1, PREVIEW).toBuilder()
         .setInputPayload(null)
+        .setReceivedAtMillis(System.currentTimeMillis()) // its preset deadline is ahead
         .setBackend(backend)
         .setClipSeconds(clip)
         .build();

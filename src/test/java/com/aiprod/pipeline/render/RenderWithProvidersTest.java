@@ -90,6 +90,7 @@ class RenderWithProvidersTest {
     Job job =
         received("m-prov-1", "acme", "job-prov-0001", 1, FINAL).toBuilder()
             .setInputPayload(null)
+            .setReceivedAtMillis(System.currentTimeMillis()) // its preset deadline is ahead
             .setBackend("runway_gen4_turbo")
             .setFallbackBackends(List.of("replicate_wan"))
             .setClipSeconds(5)
@@ -224,6 +225,7 @@ class RenderWithProvidersTest {
     Job job =
         received("m-prov-2", "acme", "job-prov-0002", 1, FINAL).toBuilder()
             .setInputPayload(null)
+            .setReceivedAtMillis(System.currentTimeMillis()) // its preset deadline is ahead
             .setBackend("runway_gen4_turbo")
             .setClipSeconds(5)
             .build();

@@ -435,6 +435,96 @@ class ShotRendererTest {
     assertThat(o.settled().getStatus(), equalTo("succeeded"));
   }
 
+  /** {@link #task} with the job's deadline {@code inMillis} from now. */
+  private static ShotTask withDeadline(ShotTask t, long inMillis) {
+    return ShotTask.create(
+        t.getTenant(),
+        t.getJobId(),
+        t.getMessageId(),
+        t.getUid(),
+        t.getBackend(),
+        t.getFallbackBackends(),
+        t.getShotCount(),
+        t.getShot(),
+        t.getAspectRatio(),
+        t.getFps(),
+        t.getWidth(),
+        t.getHeight(),
+        System.currentTimeMillis() + inMillis);
+  }
+
+  @Test
+  void aGenerationStillRunningAtTheJobsDeadlineIsCancelledAndTheShotGivesUp() throws Exception {
+    providers.runway.pollsBeforeDone = Integer.MAX_VALUE;
+    // The attempt timeout (20 s) and the fallback would come later: the deadline comes first.
+    Outcome o =
+        run(
+            renderer(RenderPolicy.fast()),
+            withDeadline(task(0, RUNWAY, REPLICATE), 700),
+            () -> false);
+
+    assertThat(o.results, hasSize(1));
+    ShotResult r = o.settled();
+    assertThat(r.getStatus(), equalTo(ShotResult.DEADLINE));
+    assertThat(r.missedDeadline(), is(true));
+    assertThat(r.settlesShot(), is(true));
+    assertThat(r.getError(), containsString("deadline passed"));
+    assertThat(r.getError(), containsString("still running (cancelled)"));
+    assertThat(r.getCostUsd(), equalTo(0.0));
+    assertThat(providers.runway.cancelled, equalTo(java.util.Set.copyOf(providers.runway.made)));
+    assertThat(providers.runway.orphans(), hasSize(0));
+    assertThat("no fallback after the deadline", providers.replicate.creates.get(), equalTo(0));
+    assertThat(o.calls.get(o.calls.size() - 1).call(), equalTo("cancel"));
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(60) // the drip alone would take 200 s (download timeout: 5 min)
+  void aDownloadStillDrippingAtTheDeadlineIsStoppedAndTheShotGivesUp() throws Exception {
+    byte[] mp4 = com.aiprod.pipeline.render.backends.Loopback.sampleMp4(tmp);
+    providers.runway.server.route(
+        "GET",
+        "/files/[A-Za-z0-9]+\\.mp4",
+        req -> Resp.bytes(200, "video/mp4", mp4).dripping(1_000, 200));
+    Outcome o =
+        run(
+            renderer(RenderPolicy.fast()),
+            withDeadline(task(0, RUNWAY, REPLICATE), 1_500),
+            () -> false);
+
+    ShotResult r = o.settled();
+    assertThat(r.getStatus(), equalTo(ShotResult.DEADLINE));
+    assertThat(r.getError(), containsString("output on runway_gen4_turbo was not fetched"));
+    assertThat("the generation succeeded: billed", r.getCostUsd(), equalTo(0.25));
+    assertThat(
+        o.calls.stream().filter(c -> c.call().equals("fetch")).map(c -> c.error()).toList(),
+        everyItem(containsString("stopped at the job's deadline")));
+    assertThat(
+        "our deadline is not the provider's fault",
+        breaker.isOpen(RUNWAY, System.currentTimeMillis()),
+        is(false));
+    assertThat(providers.replicate.creates.get(), equalTo(0));
+    assertThat(Files.exists(out.resolve("acme/job-render-0001/shots/shot-000.mp4")), is(false));
+  }
+
+  @Test
+  void noWaitLastsPastTheDeadline() throws Exception {
+    RenderPolicy policy = RenderPolicy.fast().withBreakerOpenMillis(60_000);
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < policy.breakerFailures(); i++) {
+      breaker.recordFailure(RUNWAY, now, policy);
+    }
+    ShotTask t = withDeadline(task(0, RUNWAY), 500);
+    ShotRenderer.Step step = renderer(policy).step(ShotRenderState.start(t), now, false);
+    // The open circuit would keep it waiting a minute; it wakes at the deadline instead.
+    assertThat(step.done(), is(false));
+    assertThat(step.wakeAtMillis(), equalTo(t.getDeadlineAtMillis()));
+    ShotRenderer.Step late = renderer(policy).step(step.next(), t.getDeadlineAtMillis(), false);
+    assertThat(late.done(), is(true));
+    assertThat(late.results().get(0).getStatus(), equalTo(ShotResult.DEADLINE));
+    assertThat(
+        "a shot past its deadline submits nothing", providers.runway.creates.get(), equalTo(0));
+  }
+
   @Test
   void aCancelledJobStopsItsShotMidRenderAndCancelsTheGeneration() throws Exception {
     providers.replicate.pollsBeforeDone = Integer.MAX_VALUE;

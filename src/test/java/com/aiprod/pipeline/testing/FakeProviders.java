@@ -58,6 +58,12 @@ public final class FakeProviders implements AutoCloseable {
      */
     public volatile Function<JsonNode, String> outputPath;
 
+    /**
+     * When set, a generation whose create body matches runs forever (never succeeds nor fails),
+     * whatever {@link #pollsBeforeDone} says: a provider task that never finishes.
+     */
+    public volatile java.util.function.Predicate<JsonNode> runsForever;
+
     /** When true, generations end failed instead of succeeded. */
     public volatile boolean generationsFail;
 
@@ -171,7 +177,10 @@ public final class FakeProviders implements AutoCloseable {
     /** "running", "succeeded" or "failed" for the poll of task {@code id} now. */
     String state(String id) {
       AtomicInteger n = pollsById.computeIfAbsent(id, k -> new AtomicInteger());
-      if (n.incrementAndGet() <= pollsBeforeDone) {
+      java.util.function.Predicate<JsonNode> forever = runsForever;
+      JsonNode body = bodies.get(id);
+      if (n.incrementAndGet() <= pollsBeforeDone
+          || (forever != null && body != null && forever.test(body))) {
         return "running";
       }
       seenToTheEnd.add(id);

@@ -388,13 +388,48 @@ final class ProviderHttp {
    */
   long download(String url, String destinationUri, @Nullable String authorization)
       throws BackendException {
+    return download(url, destinationUri, authorization, 0);
+  }
+
+  /**
+   * {@link #download(String, String, String)}, stopped at {@code notAfterMillis} (the job's
+   * deadline, epoch ms; 0: none) when that comes before the download timeout: a RETRYABLE failure
+   * that is not the provider's fault (the circuit does not count it).
+   */
+  long download(
+      String url, String destinationUri, @Nullable String authorization, long notAfterMillis)
+      throws BackendException {
+    long jobLeft =
+        notAfterMillis <= 0
+            ? Long.MAX_VALUE
+            : TimeUnit.MILLISECONDS.toNanos(
+                Math.max(0, notAfterMillis - System.currentTimeMillis()));
+    if (jobLeft >= downloadTimeout.toNanos()) {
+      return downloadBy(
+          url, destinationUri, authorization, System.nanoTime() + downloadTimeout.toNanos());
+    }
+    long deadline = System.nanoTime() + jobLeft;
+    try {
+      return downloadBy(url, destinationUri, authorization, deadline);
+    } catch (BackendException e) {
+      if (System.nanoTime() - deadline >= 0) {
+        throw BackendException.retryable(
+                provider + " output download: stopped at the job's deadline", e)
+            .asInputFault();
+      }
+      throw e;
+    }
+  }
+
+  private long downloadBy(
+      String url, String destinationUri, @Nullable String authorization, long deadline)
+      throws BackendException {
     URI uri;
     try {
       uri = URI.create(url);
     } catch (IllegalArgumentException e) {
       throw permanent("output URL is not a URL");
     }
-    long deadline = System.nanoTime() + downloadTimeout.toNanos();
     for (int hop = 0; ; hop++) {
       InetAddress address = checkDownloadable(uri);
       String auth = authorization != null && sameOrigin(uri, apiBase) ? authorization : null;

@@ -22,6 +22,8 @@ import java.io.Serializable;
  * @param shotCount shots of the job (the preview card shows "shot i of n")
  * @param plannedSeconds the shot's planned duration (exact; {@code seconds} is what a provider's
  *     clip grid allows)
+ * @param notAfterMillis the job's deadline (epoch ms, 0: none): an output download still running
+ *     then is stopped
  */
 public record RenderRequest(
     String jobId,
@@ -37,9 +39,44 @@ public record RenderRequest(
     String idempotencyKey,
     String outputPrefix,
     int shotCount,
-    double plannedSeconds)
+    double plannedSeconds,
+    long notAfterMillis)
     implements Serializable {
   private static final long serialVersionUID = 1L;
+
+  /** A request without a deadline. */
+  public RenderRequest(
+      String jobId,
+      int shotIndex,
+      int attempt,
+      String prompt,
+      int seconds,
+      long seed,
+      String aspectRatio,
+      int width,
+      int height,
+      int fps,
+      String idempotencyKey,
+      String outputPrefix,
+      int shotCount,
+      double plannedSeconds) {
+    this(
+        jobId,
+        shotIndex,
+        attempt,
+        prompt,
+        seconds,
+        seed,
+        aspectRatio,
+        width,
+        height,
+        fps,
+        idempotencyKey,
+        outputPrefix,
+        shotCount,
+        plannedSeconds,
+        0);
+  }
 
   @Override
   public String toString() {

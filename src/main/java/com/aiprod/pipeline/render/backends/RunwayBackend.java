@@ -175,6 +175,16 @@ public final class RunwayBackend implements VideoBackend {
   }
 
   @Override
+  public long fetch(PollResult succeeded, RenderRequest request, String destinationUri)
+      throws BackendException {
+    if (succeeded.status() != PollResult.Status.SUCCEEDED || succeeded.outputUri() == null) {
+      throw new IllegalArgumentException("fetch needs a SUCCEEDED poll result with an output");
+    }
+    return http.download(
+        succeeded.outputUri(), destinationUri, "Bearer " + apiKey, request.notAfterMillis());
+  }
+
+  @Override
   public void cancel(String operation) {
     http.cancelQuietly(
         "Runway",
