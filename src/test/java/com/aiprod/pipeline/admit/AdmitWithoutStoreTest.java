@@ -14,6 +14,7 @@ import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.testing.InMemoryJobLookups;
 import com.aiprod.pipeline.testing.InMemoryJobLookups.Stored;
+import com.aiprod.pipeline.testing.StageFixtures;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.testing.PAssert;
@@ -112,13 +113,7 @@ class AdmitWithoutStoreTest {
   }
 
   private static Job cancel(String messageId, String jobId, String uid, String role) {
-    return received(messageId, "acme", jobId, 9, PREVIEW).toBuilder()
-        .setUid(uid)
-        .setRole(role)
-        .setAction("cancel")
-        .setRequest(null)
-        .setInputPayload(null)
-        .build();
+    return StageFixtures.cancel(messageId, "acme", jobId, uid, role);
   }
 
   private static List<String> messageIds(Iterable<Job> jobs) {

@@ -21,6 +21,7 @@ import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
+import com.aiprod.pipeline.testing.StageFixtures;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
@@ -86,13 +87,7 @@ class AuthorizeCancelsTest {
 
   /** A cancel of tenant acme's {@code jobId} by {@code uid} with {@code role}. */
   private static Job cancel(String messageId, String jobId, String uid, String role) {
-    return received(messageId, "acme", jobId, 9, PREVIEW).toBuilder()
-        .setUid(uid)
-        .setRole(role)
-        .setAction("cancel")
-        .setRequest(null)
-        .setInputPayload(null)
-        .build();
+    return StageFixtures.cancel(messageId, "acme", jobId, uid, role);
   }
 
   private static List<String> messageIds(Iterable<Job> jobs) {

@@ -74,6 +74,21 @@ public final class StageFixtures {
         .transition(JobState.RECEIVED, T0 + ordinal, "request received");
   }
 
+  /**
+   * A cancel of {@code tenant}'s {@code jobId} by {@code uid} with {@code role}, as Validate makes
+   * it.
+   */
+  public static Job cancel(String messageId, String tenant, String jobId, String uid, String role) {
+    String body = "{\"content\": \"A lighthouse at dawn.\", \"mode\": \"preview\"}";
+    return received(messageId, tenant, jobId, 9, body).toBuilder()
+        .setUid(uid)
+        .setRole(role)
+        .setAction("cancel")
+        .setRequest(null)
+        .setInputPayload(null)
+        .build();
+  }
+
   /** A user on the pro plan. */
   public static Job received(
       String messageId, String tenant, String jobId, long ordinal, String body) {
