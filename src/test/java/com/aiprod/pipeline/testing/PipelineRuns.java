@@ -92,6 +92,12 @@ public final class PipelineRuns {
    */
   public static Run runJar(List<String> args, Duration timeout)
       throws IOException, InterruptedException {
+    return runJar(List.of(), args, timeout);
+  }
+
+  /** As {@link #runJar(List, Duration)}, with JVM options ({@code -Xmx512m}, …) before the jar. */
+  public static Run runJar(List<String> jvmArgs, List<String> args, Duration timeout)
+      throws IOException, InterruptedException {
     Path jar = jar();
     if (!Files.exists(jar)) {
       throw new IllegalStateException(
@@ -99,6 +105,7 @@ public final class PipelineRuns {
     }
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmArgs);
     command.add("-jar");
     command.add(jar.toString());
     command.addAll(args);
