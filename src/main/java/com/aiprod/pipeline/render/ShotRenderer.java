@@ -60,6 +60,13 @@ public final class ShotRenderer {
   private final PricingTable pricing;
   private final String outputLocation;
   private final Function<String, VideoBackend> backends;
+  private final Downloads downloads;
+
+  /** How long a step waits for a provider output's download before it yields the worker. */
+  static final long FETCH_WAIT_MILLIS = 2_000;
+
+  /** How long after a yielded step the download is checked again. */
+  static final long FETCH_CHECK_MILLIS = 250;
 
   /**
    * @param backends the worker's open client of a backend id
@@ -75,6 +82,7 @@ public final class ShotRenderer {
     this.pricing = pricing;
     this.outputLocation = outputLocation;
     this.backends = backends;
+    this.downloads = Downloads.perWorker();
   }
 
   /** One backend call, for its API_CALL audit event. */
@@ -112,6 +120,11 @@ public final class ShotRenderer {
     public boolean done() {
       return next.phase() == Phase.DONE;
     }
+  }
+
+  /** One download per attempt of a shot and provider operation. */
+  private static String downloadKey(ShotRenderState s, String uri) {
+    return uri + "#" + s.getAttempt() + "#" + s.backend() + "#" + s.getOperation();
   }
 
   /** The URI of a shot's clip. */
@@ -580,23 +593,50 @@ public final class ShotRenderer {
     private ShotRenderState fetch(ShotRenderState s) {
       VideoBackend backend = backends.apply(s.backend());
       String uri = shotUri(outputLocation, s.getTask());
-      long t0 = System.currentTimeMillis();
-      try {
-        backend.fetch(
-            PollResult.succeeded(s.getOutputUri(), s.getReportedCostUsd()), request(s), uri);
-        if (!backend.completesOnSubmit()) {
-          calls.add(call(s, "fetch", true, 0, t0, null));
+      PollResult succeeded = PollResult.succeeded(s.getOutputUri(), s.getReportedCostUsd());
+      if (backend.completesOnSubmit()) {
+        // A local render: its "fetch" is a copy of a file the worker already has.
+        long t0 = System.currentTimeMillis();
+        try {
+          backend.fetch(succeeded, request(s), uri);
+        } catch (BackendException e) {
+          calls.add(call(s, "fetch", false, e.httpStatus(), t0, e.getMessage()));
+          return callFailed(s, backend, e);
+        } catch (RuntimeException e) {
+          calls.add(call(s, "fetch", false, 0, t0, e.toString()));
+          return callFailed(
+              s,
+              backend,
+              new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
         }
-      } catch (BackendException e) {
+        results.add(result(s, "succeeded", null, generationCost(s), uri, null));
+        return s.toBuilder().phase(Phase.DONE).build();
+      }
+      // A provider's output: downloaded beside the step, which waits a little and otherwise
+      // yields the worker until the next check (the download stays bounded by its own limits).
+      Downloads.Done done =
+          downloads.await(
+              downloadKey(s, uri),
+              () -> backend.fetch(succeeded, request(s), uri),
+              FETCH_WAIT_MILLIS);
+      if (done == null) {
+        wakeAt = now + FETCH_WAIT_MILLIS + FETCH_CHECK_MILLIS;
+        return s;
+      }
+      long t0 = done.startedAtMillis();
+      Exception failure = done.failure();
+      if (failure instanceof BackendException e) {
         calls.add(call(s, "fetch", false, e.httpStatus(), t0, e.getMessage()));
         return callFailed(s, backend, e);
-      } catch (RuntimeException e) {
-        calls.add(call(s, "fetch", false, 0, t0, e.toString()));
+      } else if (failure != null) {
+        calls.add(call(s, "fetch", false, 0, t0, failure.toString()));
         return callFailed(
             s,
             backend,
-            new BackendException(BackendException.Kind.PERMANENT, 0, null, e.toString(), e));
+            new BackendException(
+                BackendException.Kind.PERMANENT, 0, null, failure.toString(), failure));
       }
+      calls.add(call(s, "fetch", true, 0, t0, null));
       results.add(result(s, "succeeded", null, generationCost(s), uri, null));
       return s.toBuilder().phase(Phase.DONE).build();
     }
@@ -702,6 +742,9 @@ public final class ShotRenderer {
         } catch (RuntimeException e) {
           calls.add(call(s, "cancel", false, 0, t0, e.toString()));
         }
+      }
+      if (s.phase() == Phase.FETCH) {
+        downloads.abandon(downloadKey(s, shotUri(outputLocation, s.getTask())));
       }
       // A generation that succeeded but was not fetched was billed all the same.
       double billed = s.phase() == Phase.FETCH ? generationCost(s) : 0.0;

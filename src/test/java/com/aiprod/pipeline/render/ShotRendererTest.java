@@ -21,6 +21,7 @@ import com.aiprod.pipeline.media.PreviewCard;
 import com.aiprod.pipeline.media.PreviewEncoder;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
+import com.aiprod.pipeline.render.ShotRenderState.Phase;
 import com.aiprod.pipeline.render.backends.BackendConfig;
 import com.aiprod.pipeline.render.backends.Loopback.Resp;
 import com.aiprod.pipeline.render.backends.VideoBackend;
@@ -95,6 +96,7 @@ class ShotRendererTest {
     final List<ShotRenderer.Call> calls = new ArrayList<>();
     final List<ShotRenderer.Fallback> fallbacks = new ArrayList<>();
     final List<Long> waits = new ArrayList<>();
+    final List<String> phases = new ArrayList<>();
     ShotRenderState last;
 
     ShotResult settled() {
@@ -116,6 +118,7 @@ class ShotRendererTest {
       o.fallbacks.addAll(step.fallbacks());
       state = step.next();
       o.last = state;
+      o.phases.add(state.getPhase());
       if (step.done()) {
         return o;
       }
@@ -504,6 +507,30 @@ class ShotRendererTest {
         is(false));
     assertThat(providers.replicate.creates.get(), equalTo(0));
     assertThat(Files.exists(out.resolve("acme/job-render-0001/shots/shot-000.mp4")), is(false));
+  }
+
+  @Test
+  void aSlowDownloadYieldsTheWorkerBetweenStepsAndIsNotStartedTwice() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger gets =
+        new java.util.concurrent.atomic.AtomicInteger();
+    providers.runway.server.route(
+        "GET",
+        "/files/[A-Za-z0-9]+\\.mp4",
+        req -> {
+          gets.incrementAndGet();
+          // The whole file, then 5 s before the answer ends: the download takes ~5 s.
+          return Resp.bytes(200, "video/mp4", providers.mp4).stalling(5_000);
+        });
+    Outcome o = run(renderer(RenderPolicy.fast()), task(0, RUNWAY, REPLICATE), () -> false);
+
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+    assertThat(
+        "steps that returned while the download ran",
+        o.phases.stream().filter(Phase.FETCH.name()::equals).count(),
+        greaterThanOrEqualTo(2L));
+    assertThat("one download for all those steps", gets.get(), equalTo(1));
+    assertThat(o.calls.stream().filter(c -> c.call().equals("fetch")).toList(), hasSize(1));
+    assertThat(Files.exists(out.resolve("acme/job-render-0001/shots/shot-000.mp4")), is(true));
   }
 
   @Test
