@@ -126,6 +126,7 @@ public final class TokenVerifier implements AutoCloseable {
   private final AuthConfig config;
   private final Clock clock;
   private final CertificateCache certificates;
+  private final VerifiedTokens verified;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** firebase-admin instances by certificate document, oldest first; guarded by itself. */
@@ -150,6 +151,7 @@ public final class TokenVerifier implements AutoCloseable {
     this.config = config;
     this.clock = clock;
     this.certificates = certificates;
+    this.verified = VerifiedTokens.perWorker(config);
   }
 
   /** A verifier using the system clock. */
@@ -257,6 +259,11 @@ public final class TokenVerifier implements AutoCloseable {
     if (token.length() > MAX_TOKEN_LENGTH) {
       return invalid(MSG_TOO_LONG);
     }
+    String cacheKey = VerifiedTokens.keyOf(token);
+    AuthResult known = alreadyVerified(cacheKey);
+    if (known != null) {
+      return known;
+    }
     if (!JWT_SHAPE.matcher(token).matches()) {
       return invalid(MSG_NOT_JWT);
     }
@@ -335,7 +342,43 @@ public final class TokenVerifier implements AutoCloseable {
     if (firebaseVerdict != null) {
       return firebaseVerdict;
     }
-    return toPrincipal(uid, payload);
+    AuthResult principal = toPrincipal(uid, payload);
+    if (principal.isOk()) {
+      verified.put(
+          cacheKey,
+          new VerifiedTokens.Verified(
+              principal, kid.asText(), key, exp.asLong(), iat.asLong(), authTime.asLong()));
+    }
+    return principal;
+  }
+
+  /**
+   * The principal of a token this worker verified before, if it still holds now: within its times
+   * by this verifier's clock, and its key still in the certificate document. Null: verify it in
+   * full (which also gives the precise failure).
+   */
+  private @Nullable AuthResult alreadyVerified(String cacheKey) {
+    VerifiedTokens.Verified v = verified.get(cacheKey);
+    if (v == null) {
+      return null;
+    }
+    long now = clock.instant().getEpochSecond();
+    long skew = config.clockSkew().getSeconds();
+    if (now > v.exp() + skew || v.iat() > now + skew || v.authTime() > now + skew) {
+      verified.remove(cacheKey);
+      return null;
+    }
+    PublicKey current;
+    try {
+      current = certificates.forKeyId(v.kid()).keys.get(v.kid());
+    } catch (IOException e) {
+      return null; // the full check reports the certificates as unavailable
+    }
+    if (!v.key().equals(current)) {
+      verified.remove(cacheKey); // the key was rotated out: check the token against today's keys
+      return null;
+    }
+    return v.principal();
   }
 
   /** Deletes this verifier's FirebaseApps. */
