@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.not;
 
 import com.aiprod.pipeline.audit.LocalSecrets;
+import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.media.HostileMp4;
 import com.aiprod.pipeline.media.PreviewCard;
 import com.aiprod.pipeline.media.PreviewEncoder;
@@ -214,6 +215,12 @@ class HostileProvidersIT {
       }
       if (!GOOD.equals(job.get("job_id"))) {
         assertThat(job.toString(), ((Number) job.get("runway_ok")).longValue(), equalTo(0L));
+        if ("DELIVERED".equals(job.get("state"))) {
+          // One 5 s shot, delivered by Replicate: its list price, not Runway's refused file.
+          double replicate =
+              PricingTable.builtIn().find("replicate_wan").orElseThrow().usdPerSecond() * 5;
+          assertThat(job.toString(), cost, closeTo(replicate, 1e-6));
+        }
       }
     }
     assertThat(providers.runway.orphans(), empty());
