@@ -121,7 +121,7 @@ class SignAndVerifyAuditTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     List<String> args = new ArrayList<>(Arrays.asList(input));
-    args.add("--secretSource=dir:" + secrets);
+    args.add("--secret-source=dir:" + secrets);
     int status =
         VerifyAudit.run(
             args.toArray(new String[0]),

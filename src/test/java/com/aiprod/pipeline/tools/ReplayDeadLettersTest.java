@@ -374,7 +374,7 @@ class ReplayDeadLettersTest {
             "--since=2026-11-24T10:00:00Z",
             "--until=2026-11-24T12:00:00Z",
             "--topic=" + topic,
-            "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+            "--pubsub-root-url=" + PUBSUB.rootUrl(),
             "--authorization-file=" + aliceTokenFile);
 
     assertThat(run.err(), run.status(), equalTo(1)); // some selected rows were skipped
@@ -481,14 +481,14 @@ class ReplayDeadLettersTest {
       "--warehouse=duckdb:" + warehouse,
       "--reason=AUTH_EXPIRED,MALFORMED_JSON",
       "--topic=" + topic,
-      "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+      "--pubsub-root-url=" + PUBSUB.rootUrl(),
       "--dev-uid=alice",
       "--dev-tenant=acme",
       "--dev-role=user",
       "--dev-plan=pro",
-      "--devAuthDir=" + devAuth
+      "--dev-auth-dir=" + devAuth
     };
-    Run forged = replay(concat(base, "--messageIds=m-forged-0011"));
+    Run forged = replay(concat(base, "--message-ids=m-forged-0011"));
     assertThat(forged.err(), forged.status(), equalTo(1));
     assertThat(
         forged.out(),
@@ -498,7 +498,7 @@ class ReplayDeadLettersTest {
     Thread.sleep(1000);
     assertThat(PUBSUB.pull(subscription, 10), empty());
 
-    Run real = replay(concat(base, "--messageIds=m-bytes-0003,m-forged-0011"));
+    Run real = replay(concat(base, "--message-ids=m-bytes-0003,m-forged-0011"));
     assertThat(real.out(), containsString("m-bytes-0003 MALFORMED_JSON replayed as "));
     assertThat(real.out(), containsString("2 selected, 1 replayed, 1 skipped"));
     List<PubsubEmulator.Received> received =
@@ -522,7 +522,7 @@ class ReplayDeadLettersTest {
             "--since=2026-11-24",
             "--until=2026-11-24T12:00:00Z",
             "--topic=" + topic,
-            "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+            "--pubsub-root-url=" + PUBSUB.rootUrl(),
             "--authorization-file=" + aliceTokenFile,
             "--dry-run");
     assertThat(
@@ -556,7 +556,7 @@ class ReplayDeadLettersTest {
             "--since=2026-11-24T10:10:30Z",
             "--until=2026-11-24T11:00:00Z",
             "--topic=" + topic,
-            "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+            "--pubsub-root-url=" + PUBSUB.rootUrl(),
             "--authorization-file=" + aliceTokenFile,
             "--force");
     // m-expired-mallory (10:11), the internal error (10:20), the duplicate (10:25), the warehouse
@@ -613,10 +613,10 @@ class ReplayDeadLettersTest {
             "--file=" + export,
             "--reason=AUTH_EXPIRED,MALFORMED_JSON",
             "--topic=" + topic,
-            "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+            "--pubsub-root-url=" + PUBSUB.rootUrl(),
             "--dev-uid=bob",
             "--dev-tenant=acme",
-            "--devAuthDir=" + devAuth);
+            "--dev-auth-dir=" + devAuth);
     assertThat(run.err(), run.status(), equalTo(1));
     assertThat(
         run.out(),
@@ -653,7 +653,7 @@ class ReplayDeadLettersTest {
   void refusesBadUsageUnreadableTokensAndUnknownCodes() throws Exception {
     String topic = PubsubEmulator.topicPath("replay-usage");
     String[] base = {
-      "--warehouse=duckdb:" + warehouse, "--topic=" + topic, "--pubsubRootUrl=" + PUBSUB.rootUrl()
+      "--warehouse=duckdb:" + warehouse, "--topic=" + topic, "--pubsub-root-url=" + PUBSUB.rootUrl()
     };
     assertThat(
         replay(concat(base, "--reason=AUTH_EXPIRED")).status(), equalTo(2)); // no token source
@@ -695,12 +695,12 @@ class ReplayDeadLettersTest {
     assertThat(range.status(), equalTo(2));
     Run bigquery =
         replay(
-            "--warehouse=bigquery:my-project.aiprod",
+            "--warehouse=bigquery:Not_A_Project.aiprod",
             "--reason=AUTH_EXPIRED",
             "--topic=" + topic,
             "--authorization-file=" + aliceTokenFile);
     assertThat(bigquery.status(), equalTo(2));
-    assertThat(bigquery.err(), containsString("bq extract"));
+    assertThat(bigquery.err(), containsString("bad project id"));
   }
 
   static String[] concat(String[] a, String... b) {
