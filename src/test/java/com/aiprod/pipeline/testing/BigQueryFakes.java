@@ -12,6 +12,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.generic.GenericRecordBuilder;
 import org.apache.beam.sdk.io.gcp.bigquery.BigQueryUtils;
 import org.apache.beam.sdk.io.gcp.testing.FakeBigQueryServices;
@@ -96,6 +97,9 @@ public final class BigQueryFakes {
       return null;
     }
     Schema s = nonNull(schema);
+    if (v instanceof GenericRecord || v instanceof ByteBuffer) {
+      return v; // stored earlier
+    }
     switch (s.getType()) {
       case LONG:
         return v instanceof Number ? ((Number) v).longValue() : Long.parseLong(v.toString());
