@@ -55,7 +55,7 @@ public final class Query extends Tool {
   @Option(
       names = "--file",
       paramLabel = "FILE.sql",
-      description = "A SQL file (its ${dataset}. placeholder is removed) instead of SQL.")
+      description = "A SQL file (its $${dataset}. placeholder is removed) instead of SQL.")
   Path file;
 
   @Parameters(arity = "0..1", paramLabel = "SQL", description = "The statement.")
