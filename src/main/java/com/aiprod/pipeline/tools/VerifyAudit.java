@@ -161,6 +161,13 @@ public final class VerifyAudit extends Tool {
       problems = verify(rows, resolver);
     }
     problems.forEach(out()::println);
+    if (rows.isEmpty()) {
+      out()
+          .println(
+              "0 audit rows checked: "
+                  + (range.isAll() ? "the table is empty" : "none in the time range"));
+      return 0;
+    }
     out()
         .println(
             rows.size()
