@@ -218,6 +218,13 @@ class SignAndVerifyAuditTest {
         early.lines().toString(),
         early.lines(),
         hasItem(startsWith(inRange + " audit rows checked")));
+    // The same range on the DuckDB file: the same lines.
+    Result localEarly =
+        verify(
+            "--warehouse=duckdb:" + db,
+            "--since=" + java.time.Instant.ofEpochMilli(T0),
+            "--until=" + java.time.Instant.ofEpochMilli(T0 + 2));
+    assertThat(localEarly.lines(), equalTo(early.lines()));
 
     Row auth =
         rows.stream()
