@@ -16,10 +16,9 @@ ensure_jar() {
   (cd "$ROOT" && mvn -B -q -DskipTests package) >&2
 }
 
-# Runs a class of the bundled jar.
-run_tool() {
-  local cls="$1"; shift
-  java -cp "$JAR" "com.aiprod.pipeline.tools.$cls" "$@"
+# Runs a command of the tools' CLI (tools.Cli: COMMAND --help describes each; exit 2 = bad usage).
+run_cli() {
+  java -cp "$JAR" com.aiprod.pipeline.tools.Cli "$@"
 }
 
 # Prints a free loopback TCP port.

@@ -19,7 +19,6 @@ import com.aiprod.pipeline.validate.Validate;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -36,10 +35,13 @@ public final class AiprodPipeline {
   private AiprodPipeline() {}
 
   public static void main(String[] args) {
-    PipelineOptionsFactory.register(AiprodOptions.class);
-    AiprodOptions options =
-        PipelineOptionsFactory.fromArgs(args).withValidation().as(AiprodOptions.class);
-    Pipeline pipeline = create(options);
+    PipelineArgs.Built built = PipelineArgs.build(args, System.out, System.err);
+    if (built.pipeline() == null) {
+      System.exit(built.exitCode()); // after --help (0) or bad options (2, said why)
+      return;
+    }
+    AiprodOptions options = built.options();
+    Pipeline pipeline = built.pipeline();
     LocalRun.forMainLoop(options, args);
     PipelineResult result = pipeline.run();
     if (OptionsCheck.isDataflow(options)) {

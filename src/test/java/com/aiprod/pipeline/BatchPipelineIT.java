@@ -230,7 +230,7 @@ class BatchPipelineIT {
     int status =
         VerifyAudit.run(
             new String[] {
-              "--warehouse=duckdb:" + warehouse, "--secretSource=dir:" + dir.resolve("secrets")
+              "--warehouse=duckdb:" + warehouse, "--secret-source=dir:" + dir.resolve("secrets")
             },
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8));

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -18,6 +17,8 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The analyst views and example queries of {@code sql/} on the local DuckDB warehouse.
@@ -27,40 +28,51 @@ import java.util.stream.Stream;
  * replaces it with {@code `PROJECT.DATASET`.}, this tool with nothing. Views are created in
  * dependency order (a view reading another view comes after it).
  *
- * <pre>
- *   AnalystViews --warehouse=duckdb:PATH [--sqlDir=sql]
- * </pre>
- *
  * <p>Exit status: 0 when every view was created, 1 on a SQL error, 2 on bad usage.
  */
-public final class AnalystViews {
+@Command(
+    name = "analyst-views",
+    sortOptions = false,
+    description = {
+      "Creates (or replaces) the analyst views of sql/views in a local DuckDB warehouse."
+    })
+public final class AnalystViews extends Tool {
   /** The dataset qualifier placeholder of the SQL files. */
   public static final String PLACEHOLDER = "${dataset}.";
 
   private static final Pattern REFERENCE =
       Pattern.compile(Pattern.quote(PLACEHOLDER) + "([A-Za-z_][A-Za-z0-9_]*)");
 
-  private AnalystViews() {}
+  @Option(
+      names = "--warehouse",
+      required = true,
+      paramLabel = "duckdb:PATH",
+      description = "The local warehouse.")
+  String warehouse;
 
-  public static void main(String[] args) {
-    Map<String, String> a = Args.parse(args);
-    String warehouse = a.get("warehouse");
-    if (warehouse == null || !warehouse.startsWith("duckdb:")) {
-      System.err.println("usage: AnalystViews --warehouse=duckdb:PATH [--sqlDir=sql]");
-      System.exit(2);
+  @Option(
+      names = "--sql-dir",
+      paramLabel = "DIR",
+      defaultValue = "sql",
+      description = "The directory holding views/ (default ${DEFAULT-VALUE}).")
+  Path sqlDir;
+
+  @Override
+  public Integer call() {
+    if (!warehouse.startsWith("duckdb:")) {
+      throw usage("--warehouse must be duckdb:PATH (the local warehouse)");
     }
-    Path sqlDir = Paths.get(a.getOrDefault("sqlDir", "sql"));
-    try (Connection c =
-        DriverManager.getConnection("jdbc:duckdb:" + warehouse.substring("duckdb:".length()))) {
+    if (!Files.isDirectory(sqlDir.resolve("views"))) {
+      throw usage("no views directory at " + sqlDir.resolve("views"));
+    }
+    String path = warehouse.substring("duckdb:".length());
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + path)) {
       List<String> created = create(c, sqlDir);
-      System.err.println(
-          "analyst views in "
-              + warehouse.substring("duckdb:".length())
-              + ": "
-              + String.join(", ", created));
+      err().println("analyst views in " + path + ": " + String.join(", ", created));
+      return 0;
     } catch (SQLException | UncheckedIOException | IllegalStateException e) {
-      System.err.println("AnalystViews: " + e.getMessage());
-      System.exit(1);
+      err().println("analyst-views: " + Cli.describe(e));
+      return 1;
     }
   }
 

@@ -9,124 +9,93 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import javax.annotation.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * Command-line minting of dev-mode Firebase ID tokens (DESIGN §3), behind {@code
+ * {@code dev-token}: mints a dev-mode Firebase ID token (DESIGN §3), behind {@code
  * scripts/dev-token}. Creates the dev key pair on first use and prints only the token on stdout.
- *
- * <pre>
- * DevToken --uid U [--tenant T] [--role R] [--plan P] [--ttl SECONDS] [--dir DIR] [--project P]
- * </pre>
- *
- * <p>Exit codes: 0 success, 1 key or signing failure, 2 bad arguments.
+ * Exit codes: 0 success, 1 key or signing failure, 2 bad arguments.
  */
-public final class DevToken {
-  static final String USAGE =
-      "usage: dev-token --uid U [--tenant T] [--role viewer|user|service|admin]"
-          + " [--plan free|pro|enterprise] [--ttl SECONDS (default 3600)]"
-          + " [--dir DIR (default "
-          + AuthConfig.DEV_DEFAULT_AUTH_DIR
-          + ")] [--project P (default "
-          + AuthConfig.DEV_DEFAULT_PROJECT
-          + ")]";
-
+@Command(
+    name = "dev-token",
+    sortOptions = false,
+    description = {
+      "Mints a dev-mode Firebase ID token signed with the dev key pair (created on first use);"
+          + " prints only the token."
+    })
+public final class DevToken extends Tool {
   private static final long MAX_TTL_SECONDS = Duration.ofDays(30).getSeconds();
 
-  private DevToken() {}
+  @Option(names = "--uid", required = true, paramLabel = "UID", description = "The user id.")
+  String uid;
 
-  public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+  @Option(names = "--tenant", paramLabel = "TENANT", description = "The tenant (default: the uid).")
+  String tenant;
+
+  @Option(
+      names = "--role",
+      paramLabel = "ROLE",
+      description = "Custom claim role: viewer, user, service or admin (omitted by default).")
+  String role;
+
+  @Option(
+      names = "--plan",
+      paramLabel = "PLAN",
+      description = "Custom claim plan: free, pro or enterprise (omitted by default).")
+  String plan;
+
+  @Option(
+      names = "--ttl",
+      paramLabel = "SECONDS",
+      defaultValue = "3600",
+      description = "Lifetime in seconds, 1 to 30 days (default ${DEFAULT-VALUE}).")
+  long ttl;
+
+  @Option(
+      names = "--dev-auth-dir",
+      paramLabel = "DIR",
+      defaultValue = AuthConfig.DEV_DEFAULT_AUTH_DIR,
+      description = "The dev key pair's directory (default ${DEFAULT-VALUE}).")
+  String dir;
+
+  @Option(
+      names = "--firebase-project",
+      paramLabel = "PROJECT",
+      defaultValue = AuthConfig.DEV_DEFAULT_PROJECT,
+      description = "The Firebase project of the token's iss/aud (default ${DEFAULT-VALUE}).")
+  String project;
+
+  /** Runs {@code dev-token} with {@code args}; returns the exit code. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    return Cli.run("dev-token", args, out, err);
   }
 
-  /**
-   * Runs the command.
-   *
-   * @return the exit code: 0 success (token printed on {@code out}), 1 key or signing failure, 2
-   *     bad arguments (usage printed on {@code err})
-   */
-  public static int run(String[] args, PrintStream out, PrintStream err) {
-    String uid = null;
-    String tenant = null;
-    String role = null;
-    String plan = null;
-    String ttl = "3600";
-    String dir = AuthConfig.DEV_DEFAULT_AUTH_DIR;
-    String project = AuthConfig.DEV_DEFAULT_PROJECT;
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      if (flag.equals("-h") || flag.equals("--help")) {
-        out.println(USAGE);
-        return 0;
-      }
-      if (!flag.startsWith("--")) {
-        return usage(err, "unexpected argument '" + flag + "'");
-      }
-      String name = flag;
-      String value;
-      int eq = flag.indexOf('=');
-      if (eq >= 0) {
-        name = flag.substring(0, eq);
-        value = flag.substring(eq + 1);
-      } else if (i + 1 < args.length) {
-        value = args[++i];
-      } else {
-        return usage(err, "missing value for " + flag);
-      }
-      switch (name) {
-        case "--uid":
-          uid = value;
-          break;
-        case "--tenant":
-          tenant = value;
-          break;
-        case "--role":
-          role = value;
-          break;
-        case "--plan":
-          plan = value;
-          break;
-        case "--ttl":
-          ttl = value;
-          break;
-        case "--dir":
-          dir = value;
-          break;
-        case "--project":
-          project = value;
-          break;
-        default:
-          return usage(err, "unknown option " + name);
-      }
-    }
+  @Override
+  public Integer call() {
     String problem = validate(uid, tenant, role, plan, dir, project);
     if (problem != null) {
-      return usage(err, problem);
+      throw usage(problem);
     }
-    long ttlSeconds;
-    try {
-      ttlSeconds = Long.parseLong(ttl);
-    } catch (NumberFormatException e) {
-      return usage(err, "--ttl must be a whole number of seconds");
-    }
-    if (ttlSeconds <= 0 || ttlSeconds > MAX_TTL_SECONDS) {
-      return usage(err, "--ttl must be between 1 and " + MAX_TTL_SECONDS + " seconds");
+    if (ttl <= 0 || ttl > MAX_TTL_SECONDS) {
+      throw usage("--ttl must be between 1 and " + MAX_TTL_SECONDS + " seconds");
     }
     AuthConfig config;
     try {
       config = AuthConfig.dev(project, dir);
     } catch (IllegalArgumentException e) {
-      return usage(err, e.getMessage());
+      throw usage(e.getMessage());
     }
     try {
       DevAuthKeys keys = DevAuthKeys.loadOrCreate(Path.of(config.devAuthDir()));
       String token =
           new DevTokens(keys, config.firebaseProject())
-              .mint(uid, tenant, role, plan, Duration.ofSeconds(ttlSeconds));
-      out.println(token);
-      out.flush();
+              .mint(uid, tenant, role, plan, Duration.ofSeconds(ttl));
+      out().println(token);
+      out().flush();
       return 0;
     } catch (IOException | RuntimeException e) {
-      err.println("dev-token: " + e.getMessage());
+      err().println("dev-token: " + Cli.describe(e));
       return 1;
     }
   }
@@ -157,17 +126,11 @@ public final class DevToken {
       return "--plan must be one of " + String.join(", ", AuthClaims.PLANS);
     }
     if (dir.isBlank()) {
-      return "--dir must not be empty";
+      return "--dev-auth-dir must not be empty";
     }
     if (project.isBlank()) {
-      return "--project must not be empty";
+      return "--firebase-project must not be empty";
     }
     return null;
-  }
-
-  private static int usage(PrintStream err, String problem) {
-    err.println("dev-token: " + problem);
-    err.println(USAGE);
-    return 2;
   }
 }

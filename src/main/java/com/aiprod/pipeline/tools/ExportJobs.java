@@ -31,22 +31,48 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.KV;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * Exports every job document (collection group {@code jobs}) to one JSON array of plain JSON
- * objects, sorted by tenant then job_id: fields decoded to natural JSON (strings, numbers, maps,
- * lists, timestamps as ISO-8601) plus {@code path} ({@code tenants/T/jobs/J}).
+ * {@code export-jobs}: exports every job document (collection group {@code jobs}) to one JSON array
+ * of plain JSON objects, sorted by tenant then job_id: fields decoded to natural JSON (strings,
+ * numbers, maps, lists, timestamps as ISO-8601) plus {@code path} ({@code tenants/T/jobs/J}).
  *
  * <pre>
- *   ExportJobs --emulatorHost=127.0.0.1:8080 --project=demo-aiprod --output=jobs.json
+ *   export-jobs --emulator-host=127.0.0.1:8080 --project=demo-aiprod --output=jobs.json
  * </pre>
  *
  * <p>A small DirectRunner pipeline: FirestoreIO {@code runQuery} over all descendants named {@code
- * jobs}, then one grouped step writing the file. With {@code --emulatorHost} and no credential
- * factory given, no credentials are looked up.
+ * jobs}, then one grouped step writing the file. With {@code --emulator-host} no credentials are
+ * looked up.
  */
-public final class ExportJobs {
-  private ExportJobs() {}
+@Command(
+    name = "export-jobs",
+    sortOptions = false,
+    description = {
+      "Exports every Firestore job document to one JSON array (a small Beam pipeline)."
+    })
+public final class ExportJobs extends Tool {
+  @Option(
+      names = "--project",
+      required = true,
+      paramLabel = "PROJECT",
+      description = "The Firestore project.")
+  String project;
+
+  @Option(
+      names = "--emulator-host",
+      paramLabel = "HOST:PORT",
+      description = "A Firestore emulator (no credentials); default: Firestore itself.")
+  String emulatorHost;
+
+  @Option(
+      names = "--output",
+      required = true,
+      paramLabel = "FILE.json",
+      description = "The JSON file to write.")
+  Path output;
 
   /** Options of the export: Beam's Firestore and GCP options plus {@code --output}. */
   public interface Options extends FirestoreOptions, GcpOptions {
@@ -57,12 +83,23 @@ public final class ExportJobs {
     void setOutput(String value);
   }
 
-  public static void main(String[] args) throws IOException {
-    int n = run(args);
-    System.out.println("Exported " + n + " job documents");
+  @Override
+  public Integer call() throws IOException {
+    List<String> args = new ArrayList<>();
+    args.add("--project=" + project);
+    args.add("--output=" + output);
+    if (emulatorHost != null) {
+      args.add("--emulatorHost=" + emulatorHost);
+    }
+    int n = run(args.toArray(new String[0]));
+    out().println("Exported " + n + " job documents to " + output);
+    return 0;
   }
 
-  /** Runs the export; returns the number of documents written. */
+  /**
+   * Runs the export with Beam pipeline options ({@code --project}, {@code --output}, {@code
+   * --emulatorHost}, …); returns the number of documents written.
+   */
   public static int run(String... args) throws IOException {
     PipelineOptionsFactory.register(Options.class);
     Options options = PipelineOptionsFactory.fromArgs(args).withValidation().as(Options.class);

@@ -2,19 +2,22 @@ package com.aiprod.pipeline.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.auth.oauth2.GoogleCredentials;
+import com.google.api.core.ApiFuture;
+import com.google.api.gax.batching.BatchingSettings;
+import com.google.api.gax.core.NoCredentialsProvider;
+import com.google.api.gax.grpc.GrpcTransportChannel;
+import com.google.api.gax.rpc.FixedTransportChannelProvider;
+import com.google.cloud.pubsub.v1.Publisher;
+import com.google.protobuf.ByteString;
+import com.google.pubsub.v1.PubsubMessage;
+import com.google.pubsub.v1.TopicName;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
@@ -22,11 +25,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import javax.annotation.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
- * Publishes a JSONL file of request envelopes to a Pub/Sub topic, one message per non-blank line,
- * over the Pub/Sub REST API ({@code POST /v1/{topic}:publish}, at most 100 messages per request).
+ * {@code publish}: publishes a JSONL file of request envelopes to a Pub/Sub topic, one message per
+ * non-blank line, with the Pub/Sub client library's {@link Publisher} (batches of at most 100
+ * messages, the library's retries).
  *
  * <p>A line in the batch envelope format of DESIGN §2 ({@code {"attributes":{...},"data":{...}}} or
  * {@code "data_b64": "<base64>"}) becomes a message with those attributes and that data (the JSON
@@ -34,12 +44,20 @@ import java.util.regex.Pattern;
  * line is published as it is, as the data of a message without attributes, so that broken input
  * reaches the pipeline too. Signed sample files ({@code SignSamples}) are in this format.
  *
- * <p>Usage: {@code Publish FILE --topic projects/P/topics/T [--pubsubRootUrl
- * http://127.0.0.1:PORT]}. Without {@code --pubsubRootUrl} it publishes to {@code
- * https://pubsub.googleapis.com} with Application Default Credentials. Prints the message ids to
- * stdout, one a line, and the count to stderr.
+ * <p>{@code --pubsub-root-url http://HOST:PORT} (or {@code PUBSUB_EMULATOR_HOST=HOST:PORT}) talks
+ * to an emulator over a plaintext gRPC channel without credentials; otherwise it publishes to
+ * Pub/Sub with Application Default Credentials. Prints the message ids to stdout, one a line, and
+ * the count to stderr.
  */
-public final class Publish {
+@Command(
+    name = "publish",
+    sortOptions = false,
+    description = {
+      "Publishes each non-blank line of a JSONL file to a Pub/Sub topic (envelope lines"
+          + " {\"attributes\":{...},\"data\":{...}} or \"data_b64\"; any other line raw, without"
+          + " attributes). Prints the message ids on stdout and the count on stderr."
+    })
+public final class Publish extends Tool {
   /** Pub/Sub's default endpoint. */
   public static final String DEFAULT_ROOT_URL = "https://pubsub.googleapis.com";
 
@@ -53,53 +71,75 @@ public final class Publish {
   private static final Set<String> ENVELOPE_MEMBERS = Set.of("attributes", "data", "data_b64");
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-  private final String rootUrl;
-  private final GoogleCredentials credentials;
+  @Parameters(index = "0", paramLabel = "FILE", description = "The JSONL file to publish.")
+  Path file;
+
+  @Option(
+      names = "--topic",
+      required = true,
+      paramLabel = "projects/P/topics/T",
+      description = "The topic.")
+  String topic;
+
+  @Option(
+      names = "--pubsub-root-url",
+      paramLabel = "URL",
+      description =
+          "http://HOST:PORT of a Pub/Sub emulator (default: http://$PUBSUB_EMULATOR_HOST when"
+              + " set, else "
+              + DEFAULT_ROOT_URL
+              + " with Application Default Credentials).")
+  String rootUrl;
 
   /** One message to publish. */
   public record Message(byte[] data, Map<String, String> attributes) {}
 
-  private Publish(String rootUrl, GoogleCredentials credentials) {
-    this.rootUrl = rootUrl.endsWith("/") ? rootUrl.substring(0, rootUrl.length() - 1) : rootUrl;
-    this.credentials = credentials;
-  }
+  /** The command (picocli); {@link #to} makes a publisher for code. */
+  public Publish() {}
 
   /**
-   * A publisher against {@code rootUrl}; Application Default Credentials are used only for {@code
-   * https} endpoints (emulators take no credentials).
+   * A publisher against {@code rootUrl}: {@code http://HOST:PORT} is an emulator (plaintext, no
+   * credentials), {@code https://…} Pub/Sub with Application Default Credentials.
    */
-  public static Publish to(String rootUrl) throws IOException {
-    GoogleCredentials credentials = null;
-    if (rootUrl.startsWith("https://")) {
-      credentials =
-          GoogleCredentials.getApplicationDefault()
-              .createScoped(List.of("https://www.googleapis.com/auth/pubsub"));
-    }
-    return new Publish(rootUrl, credentials);
+  public static Publish to(String rootUrl) {
+    Publish p = new Publish();
+    p.rootUrl = rootUrl;
+    return p;
   }
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> a = Args.parse(args);
-    String file = a.get("_");
-    String topic = a.get("topic");
-    if (file == null || file.contains("\n") || topic == null) {
-      System.err.println(
-          "usage: Publish FILE --topic projects/P/topics/T [--pubsubRootUrl http://127.0.0.1:PORT]");
-      System.exit(2);
+  /** The root URL of the flag, else of {@code PUBSUB_EMULATOR_HOST}, else Pub/Sub's. */
+  static String rootUrl(@Nullable String flag) {
+    if (flag != null && !flag.isBlank()) {
+      return flag;
     }
+    String emulator = System.getenv("PUBSUB_EMULATOR_HOST");
+    return emulator != null && !emulator.isBlank() ? "http://" + emulator : DEFAULT_ROOT_URL;
+  }
+
+  @Override
+  public Integer call() {
+    if (!TOPIC.matcher(topic).matches()) {
+      throw usage("--topic must be projects/PROJECT/topics/TOPIC, got " + topic);
+    }
+    if (!Files.isRegularFile(file)) {
+      throw usage("no such file: " + file);
+    }
+    rootUrl = rootUrl(rootUrl);
     List<String> ids;
     try {
-      ids =
-          to(a.getOrDefault("pubsubRootUrl", DEFAULT_ROOT_URL)).publishFile(Paths.get(file), topic);
+      ids = publishFile(file, topic);
     } catch (IOException | IllegalArgumentException e) {
-      System.err.println("publish failed: " + e.getMessage());
-      System.exit(1);
-      return;
+      err().println("publish: publishing to " + topic + " failed: " + Cli.describe(e));
+      return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      err().println("publish: interrupted");
+      return 1;
     }
-    ids.forEach(System.out::println);
-    System.err.println("published " + ids.size() + " messages from " + file + " to " + topic);
+    ids.forEach(out()::println);
+    out().flush();
+    err().println("published " + ids.size() + " messages from " + file + " to " + topic);
+    return 0;
   }
 
   /** Publishes every non-blank line of {@code file}; returns the message ids in line order. */
@@ -114,77 +154,82 @@ public final class Publish {
     return publish(topic, messages);
   }
 
-  /** Publishes {@code messages} in order, in requests of at most 100; returns their ids. */
+  /**
+   * Publishes {@code messages} with one {@link Publisher} (batches of at most 100 messages or 8 MB,
+   * the library's retries); returns their ids in order. Fails if any message is not published.
+   */
   public List<String> publish(String topic, List<Message> messages)
       throws IOException, InterruptedException {
     if (!TOPIC.matcher(topic).matches()) {
       throw new IllegalArgumentException(
           "--topic must be projects/PROJECT/topics/TOPIC, got " + topic);
     }
-    List<String> ids = new ArrayList<>();
-    List<Message> batch = new ArrayList<>();
-    long batchBytes = 0;
-    for (Message m : messages) {
-      long size = m.data().length * 4L / 3 + 64;
-      for (Map.Entry<String, String> e : m.attributes().entrySet()) {
-        size += e.getKey().length() + e.getValue().length() + 8;
+    if (messages.isEmpty()) {
+      return List.of();
+    }
+    String root = rootUrl(rootUrl);
+    ManagedChannel channel = null;
+    Publisher.Builder builder =
+        Publisher.newBuilder(TopicName.parse(topic))
+            .setBatchingSettings(
+                BatchingSettings.newBuilder()
+                    .setElementCountThreshold((long) MAX_BATCH_MESSAGES)
+                    .setRequestByteThreshold(MAX_BATCH_BYTES)
+                    .setDelayThreshold(org.threeten.bp.Duration.ofMillis(20))
+                    .build());
+    URI uri = URI.create(root);
+    if ("http".equals(uri.getScheme())) {
+      channel =
+          ManagedChannelBuilder.forAddress(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort())
+              .usePlaintext()
+              .build();
+      builder
+          .setChannelProvider(
+              FixedTransportChannelProvider.create(GrpcTransportChannel.create(channel)))
+          .setCredentialsProvider(NoCredentialsProvider.create());
+    } else if (!DEFAULT_ROOT_URL.equals(root.replaceAll("/+$", ""))) {
+      builder.setEndpoint(uri.getHost() + ":" + (uri.getPort() < 0 ? 443 : uri.getPort()));
+    }
+    Publisher publisher = builder.build();
+    List<ApiFuture<String>> futures = new ArrayList<>();
+    try {
+      for (Message m : messages) {
+        futures.add(
+            publisher.publish(
+                PubsubMessage.newBuilder()
+                    .setData(ByteString.copyFrom(m.data()))
+                    .putAllAttributes(m.attributes())
+                    .build()));
       }
-      if (!batch.isEmpty()
-          && (batch.size() == MAX_BATCH_MESSAGES || batchBytes + size > MAX_BATCH_BYTES)) {
-        ids.addAll(publishBatch(topic, batch));
-        batch.clear();
-        batchBytes = 0;
+      publisher.publishAllOutstanding();
+      List<String> ids = new ArrayList<>();
+      for (ApiFuture<String> f : futures) {
+        try {
+          ids.add(f.get());
+        } catch (ExecutionException e) {
+          throw new IOException(
+              "publishing to "
+                  + topic
+                  + " at "
+                  + root
+                  + " failed after "
+                  + ids.size()
+                  + " of "
+                  + messages.size()
+                  + " messages: "
+                  + Cli.describe(e.getCause() == null ? e : e.getCause()),
+              e);
+        }
       }
-      batch.add(m);
-      batchBytes += size;
-    }
-    if (!batch.isEmpty()) {
-      ids.addAll(publishBatch(topic, batch));
-    }
-    return ids;
-  }
-
-  private List<String> publishBatch(String topic, List<Message> batch)
-      throws IOException, InterruptedException {
-    ObjectNode body = MAPPER.createObjectNode();
-    ArrayNode array = body.putArray("messages");
-    for (Message m : batch) {
-      ObjectNode node = array.addObject();
-      if (m.data().length > 0) {
-        node.put("data", Base64.getEncoder().encodeToString(m.data()));
-      }
-      if (!m.attributes().isEmpty()) {
-        ObjectNode attrs = node.putObject("attributes");
-        m.attributes().forEach(attrs::put);
+      return ids;
+    } finally {
+      publisher.shutdown();
+      publisher.awaitTermination(30, TimeUnit.SECONDS);
+      if (channel != null) {
+        channel.shutdownNow();
+        channel.awaitTermination(10, TimeUnit.SECONDS);
       }
     }
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(rootUrl + "/v1/" + topic + ":publish"))
-            .timeout(Duration.ofSeconds(60))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(MAPPER.writeValueAsBytes(body)));
-    if (credentials != null) {
-      credentials.refreshIfExpired();
-      request.header("Authorization", "Bearer " + credentials.getAccessToken().getTokenValue());
-    }
-    HttpResponse<String> response =
-        http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    if (response.statusCode() != 200) {
-      throw new IOException(
-          "publishing to "
-              + topic
-              + " failed: HTTP "
-              + response.statusCode()
-              + " "
-              + response.body());
-    }
-    JsonNode messageIds = MAPPER.readTree(response.body()).path("messageIds");
-    if (!messageIds.isArray() || messageIds.size() != batch.size()) {
-      throw new IOException("unexpected publish response from " + topic + ": " + response.body());
-    }
-    List<String> ids = new ArrayList<>();
-    messageIds.forEach(id -> ids.add(id.asText()));
-    return ids;
   }
 
   /**

@@ -1,6 +1,8 @@
 package com.aiprod.pipeline.tools;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,15 +17,17 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
- * Runs one SQL statement against the local DuckDB warehouse, opened read-only, and prints the
- * result as an aligned text table with the row count.
+ * {@code query}: runs one SQL statement against the local DuckDB warehouse, opened read-only, and
+ * prints the result as an aligned text table with the row count.
  *
  * <pre>
- *   Query --warehouse=duckdb:PATH "SELECT state, count(*) FROM job_results GROUP BY 1"
- *   Query PATH "SQL"
- *   Query --warehouse=duckdb:PATH --file=sql/queries/tenant_cost_per_day.sql
+ *   query --warehouse=duckdb:PATH "SELECT state, count(*) FROM job_results GROUP BY 1"
+ *   query --warehouse=duckdb:PATH --file=sql/queries/tenant_cost_per_day.sql
  * </pre>
  *
  * <p>A {@code --file} is one of the SQL files of {@code sql/}, written for BigQuery and DuckDB: its
@@ -33,65 +37,59 @@ import java.util.Properties;
  *
  * <p>Timestamps are shown in UTC. Exit status: 0 on success, 1 on a SQL error, 2 on bad usage.
  */
-public final class Query {
-  private Query() {}
+@Command(
+    name = "query",
+    sortOptions = false,
+    description = {
+      "Runs one SQL statement (or a SQL file of sql/) on the local DuckDB warehouse, read-only,"
+          + " and prints a table."
+    })
+public final class Query extends Tool {
+  @Option(
+      names = "--warehouse",
+      required = true,
+      paramLabel = "duckdb:PATH",
+      description = "The local warehouse.")
+  String warehouse;
 
-  public static void main(String[] args) {
-    int status = run(args, System.out, System.err);
-    if (status != 0) {
-      System.exit(status);
-    }
+  @Option(
+      names = "--file",
+      paramLabel = "FILE.sql",
+      description = "A SQL file (its $${dataset}. placeholder is removed) instead of SQL.")
+  Path file;
+
+  @Parameters(arity = "0..1", paramLabel = "SQL", description = "The statement.")
+  String sql;
+
+  /** Runs {@code query} with {@code args}; returns the exit code. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    return Cli.run("query", args, out, err);
   }
 
-  /** Runs the tool; returns the exit status. */
-  public static int run(String[] args, PrintStream out, PrintStream err) {
-    String path = null;
-    String sql = null;
-    String file = null;
-    List<String> positional = new ArrayList<>();
-    for (String a : args) {
-      if (a.startsWith("--file=")) {
-        file = a.substring("--file=".length());
-      } else if (a.startsWith("--warehouse=")) {
-        String spec = a.substring("--warehouse=".length());
-        if (!spec.startsWith("duckdb:")) {
-          err.println("Query reads the local DuckDB warehouse only: --warehouse=duckdb:PATH");
-          return 2;
-        }
-        path = spec.substring("duckdb:".length());
-      } else {
-        positional.add(a);
-      }
+  @Override
+  public Integer call() {
+    if (!warehouse.startsWith("duckdb:")) {
+      throw usage("query reads the local DuckDB warehouse only: --warehouse=duckdb:PATH");
     }
+    String path = warehouse.substring("duckdb:".length());
+    if ((file == null) == (sql == null)) {
+      throw usage("give either \"SQL\" or --file=FILE.sql");
+    }
+    String statement = sql;
     if (file != null) {
-      if (!positional.isEmpty() && path == null) {
-        path = positional.remove(0);
-      }
-      if (!positional.isEmpty()) {
-        err.println("Give either --file=FILE or \"SQL\", not both");
-        return 2;
-      }
       try {
-        sql =
-            AnalystViews.forDuckDb(
-                Files.readString(Path.of(file), java.nio.charset.StandardCharsets.UTF_8));
-      } catch (java.io.IOException e) {
-        err.println("Cannot read " + file + ": " + e.getMessage());
-        return 2;
+        statement = AnalystViews.forDuckDb(Files.readString(file, StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        throw usage("cannot read " + file + ": " + Cli.describe(e));
       }
-    } else if (path == null && positional.size() == 2) {
-      path = positional.get(0);
-      sql = positional.get(1);
-    } else if (path != null && positional.size() == 1) {
-      sql = positional.get(0);
     }
-    if (path == null || sql == null || sql.isBlank()) {
-      err.println(
-          "Usage: Query --warehouse=duckdb:PATH (\"SQL\" | --file=FILE.sql)   (or: Query PATH \"SQL\")");
-      return 2;
+    if (statement.isBlank()) {
+      throw usage("the SQL is empty");
     }
     if (!Files.isRegularFile(Path.of(path))) {
-      err.println("No DuckDB warehouse file at " + path);
+      err()
+          .println(
+              "query: no DuckDB warehouse file at " + path + " (scripts/run-local creates one)");
       return 1;
     }
     Properties props = new Properties();
@@ -99,17 +97,17 @@ public final class Query {
     try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + path, props);
         Statement s = c.createStatement()) {
       s.execute("SET TimeZone = 'UTC'");
-      boolean hasResult = s.execute(sql);
+      boolean hasResult = s.execute(statement);
       if (!hasResult) {
-        out.println("(" + s.getUpdateCount() + " rows affected)");
+        out().println("(" + s.getUpdateCount() + " rows affected)");
         return 0;
       }
       try (ResultSet rs = s.getResultSet()) {
-        printTable(rs, out);
+        printTable(rs, out());
       }
       return 0;
     } catch (SQLException e) {
-      err.println("SQL error: " + e.getMessage());
+      err().println("SQL error: " + e.getMessage());
       return 1;
     }
   }

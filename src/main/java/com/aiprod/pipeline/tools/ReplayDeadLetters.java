@@ -4,6 +4,8 @@ import com.aiprod.pipeline.auth.AuthConfig;
 import com.aiprod.pipeline.auth.DevAuthKeys;
 import com.aiprod.pipeline.auth.DevTokens;
 import com.aiprod.pipeline.model.ReasonCode;
+import com.aiprod.pipeline.persist.BigQueryWarehouse;
+import com.aiprod.pipeline.persist.WarehouseTable;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,9 +24,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -40,6 +39,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import javax.annotation.Nullable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Replays dead letters after a fix (docs/RUNBOOK.md "Replay dead letters"; docs/ARCHITECTURE.md
@@ -48,11 +50,11 @@ import javax.annotation.Nullable;
  * {@code replay_of} attribute (the original message id) and a fresh {@code authorization}.
  *
  * <pre>
- * ReplayDeadLetters (--warehouse=duckdb:PATH | --file=EXPORT.jsonl) --reason=CODE[,CODE]
- *     [--since=ISO-8601] [--until=ISO-8601] [--messageIds=ID[,ID]]
- *     --topic=projects/P/topics/T [--pubsubRootUrl=http://127.0.0.1:PORT]
+ * replay-dead-letters (--warehouse=duckdb:PATH | --warehouse=bigquery:PROJECT.DATASET
+ *     | --file=EXPORT.jsonl) --reason=CODE[,CODE] [--since=T] [--until=T] [--message-ids=ID[,ID]]
+ *     --topic=projects/P/topics/T [--pubsub-root-url=http://127.0.0.1:PORT]
  *     (--authorization-file=PATH | --dev-uid=UID [--dev-tenant=T] [--dev-role=R] [--dev-plan=P]
- *        [--devAuthDir=DIR] [--firebaseProject=P])
+ *        [--dev-auth-dir=DIR] [--firebase-project=P])
  *     [--force] [--dry-run]
  * </pre>
  *
@@ -70,9 +72,10 @@ import javax.annotation.Nullable;
  * owner is not the token's user or has not been authenticated. The owner is only ever an
  * authenticated fact (DESIGN §13): the tenant and user of the message's AUTH_SUCCESS audit event
  * (every message is authenticated first, even an unreadable one), read from {@code audit_events} in
- * a DuckDB warehouse, or from the {@code owner_uid}/{@code owner_tenant} columns of an export that
- * the query of docs/RUNBOOK.md joins from it. Attributes the sender chose ({@code uid}, {@code
- * tenant}) and the unverified {@code claimed_uid} of an AUTH_FAILURE are never an owner.
+ * a DuckDB or BigQuery warehouse (for BigQuery, the events from a day before {@code --since}), or
+ * from the {@code owner_uid}/{@code owner_tenant} columns of an export that the query of
+ * docs/RUNBOOK.md joins from it. Attributes the sender chose ({@code uid}, {@code tenant}) and the
+ * unverified {@code claimed_uid} of an AUTH_FAILURE are never an owner.
  *
  * <p>A row without a {@code job_id} attribute gets {@code job_id = replay-<24 hex of
  * SHA-256(message_id)>}, so replaying the same dead letter twice is a DUPLICATE_JOB, never a second
@@ -81,7 +84,20 @@ import javax.annotation.Nullable;
  * <p>Exit status: 0 when every selected row was published (or, with {@code --dry-run}, would be); 1
  * when some were not (skipped, or publishing failed); 2 on bad usage or unreadable input.
  */
-public final class ReplayDeadLetters {
+@Command(
+    name = "replay-dead-letters",
+    sortOptions = false,
+    description = {
+      "Replays dead letters after a fix: selects dead_letters rows by reason code and time and"
+          + " republishes each one's original payload to the jobs topic with its non-secret"
+          + " attributes, replay_of=<original message id> and a FRESH token (dead letters never"
+          + " keep one).",
+      "Refuses DUPLICATE_JOB, PAYLOAD_TOO_LARGE, AUTH_MISSING, AUTH_INVALID, messages of another"
+          + " user and messages without an authenticated owner (an AUTH_SUCCESS audit event; a uid"
+          + " attribute proves nothing) unless --force. Exits 0 when every selected row was (or"
+          + " would be) sent."
+    })
+public final class ReplayDeadLetters extends Tool {
   /** Reasons refused unless {@code --force}, and why a replay cannot fix them. */
   public static final Map<String, String> REFUSED;
 
@@ -121,15 +137,120 @@ public final class ReplayDeadLetters {
   private static final Pattern JWT =
       Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern TOPIC_PATH = Pattern.compile("projects/[^/]+/topics/[^/]+");
 
-  static final String USAGE =
-      "Usage: ReplayDeadLetters (--warehouse=duckdb:PATH | --file=EXPORT.jsonl) --reason=CODE[,CODE]"
-          + " [--since=ISO-8601] [--until=ISO-8601] [--messageIds=ID[,ID]] --topic=projects/P/topics/T"
-          + " [--pubsubRootUrl=http://127.0.0.1:PORT]"
-          + " (--authorization-file=PATH | --dev-uid=UID [--dev-tenant=T] [--dev-role=R] [--dev-plan=P]"
-          + " [--devAuthDir=DIR] [--firebaseProject=P]) [--force] [--dry-run]";
+  /** How long before --since an AUTH_SUCCESS event is looked for (BigQuery: a time range read). */
+  static final long OWNER_LOOKBACK_MILLIS = 24L * 3600 * 1000;
 
-  private ReplayDeadLetters() {}
+  @ArgGroup(multiplicity = "1")
+  WarehouseInput input;
+
+  @Option(
+      names = "--reason",
+      required = true,
+      split = ",",
+      paramLabel = "CODE",
+      description = "Dead-letter reason codes to replay (comma-separated).")
+  List<String> reasons;
+
+  @Option(
+      names = "--since",
+      paramLabel = "TIME",
+      description = "Only dead letters at or after this ISO-8601 instant or date (UTC).")
+  String since;
+
+  @Option(
+      names = "--until",
+      paramLabel = "TIME",
+      description = "Only dead letters before this ISO-8601 instant or date (UTC).")
+  String until;
+
+  @Option(
+      names = "--message-ids",
+      split = ",",
+      paramLabel = "ID",
+      description = "Only these message ids (comma-separated).")
+  List<String> messageIds = new ArrayList<>();
+
+  @Option(
+      names = "--topic",
+      required = true,
+      paramLabel = "projects/P/topics/T",
+      description = "The jobs topic to publish to.")
+  String topic;
+
+  @Option(
+      names = "--pubsub-root-url",
+      paramLabel = "URL",
+      description =
+          "http://HOST:PORT of a Pub/Sub emulator (default: http://$PUBSUB_EMULATOR_HOST when"
+              + " set, else Pub/Sub with Application Default Credentials).")
+  String pubsubRootUrl;
+
+  @ArgGroup(multiplicity = "1", exclusive = false)
+  TokenSource token;
+
+  @Option(names = "--force", description = "Replay refused reasons and other owners' messages.")
+  boolean force;
+
+  @Option(names = "--dry-run", description = "List what would be sent; send nothing.")
+  boolean dryRun;
+
+  @Option(
+      names = "--temp-location",
+      paramLabel = "gs://BUCKET/PATH",
+      description =
+          "Where a bigquery: warehouse's tables are extracted to (default"
+              + " gs://PROJECT-aiprod/tmp, the bucket terraform makes).")
+  String tempLocation;
+
+  /** The fresh token of the replay: a token file, or a dev token minted here. */
+  static final class TokenSource {
+    @ArgGroup(multiplicity = "1")
+    Which which;
+
+    @Option(names = "--dev-tenant", paramLabel = "T", description = "Dev token: the tenant.")
+    String devTenant;
+
+    @Option(names = "--dev-role", paramLabel = "R", description = "Dev token: the role.")
+    String devRole;
+
+    @Option(names = "--dev-plan", paramLabel = "P", description = "Dev token: the plan.")
+    String devPlan;
+
+    @Option(
+        names = "--dev-auth-dir",
+        paramLabel = "DIR",
+        defaultValue = AuthConfig.DEV_DEFAULT_AUTH_DIR,
+        description = "Dev token: the dev key pair's directory (default ${DEFAULT-VALUE}).")
+    String devAuthDir;
+
+    @Option(
+        names = "--firebase-project",
+        paramLabel = "P",
+        defaultValue = AuthConfig.DEV_DEFAULT_PROJECT,
+        description = "Dev token: the Firebase project (default ${DEFAULT-VALUE}).")
+    String firebaseProject;
+  }
+
+  /** Exactly one of a token file and a dev uid. */
+  static final class Which {
+    @Option(
+        names = "--authorization-file",
+        required = true,
+        paramLabel = "PATH",
+        description =
+            "A file (mode 600) holding a fresh Firebase ID token of the user on whose behalf the"
+                + " jobs are resubmitted.")
+    Path authorizationFile;
+
+    @Option(
+        names = "--dev-uid",
+        required = true,
+        paramLabel = "UID",
+        description = "Against a dev-mode pipeline only: mint a dev token for this uid.")
+    String devUid;
+  }
 
   /** One row of {@code dead_letters} as read. */
   public record Row(
@@ -157,73 +278,54 @@ public final class ReplayDeadLetters {
   /** What the tool decided for one selected row: a message to publish, or why not. */
   public record Decision(Row row, @Nullable Publish.Message message, @Nullable String skipped) {}
 
-  public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+  /** Runs {@code replay-dead-letters} with {@code args}; returns the exit status. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    return Cli.run("replay-dead-letters", args, out, err);
   }
 
-  /** Runs the tool; returns the exit status. */
-  public static int run(String[] args, PrintStream out, PrintStream err) {
-    Map<String, String> a = Args.parse(args);
-    String warehouse = a.get("warehouse");
-    String file = a.get("file");
-    String topic = a.get("topic");
-    String reasons = a.get("reason");
-    boolean tokenFile = a.containsKey("authorization-file");
-    boolean devUid = a.containsKey("dev-uid");
-    if ((warehouse == null) == (file == null)
-        || topic == null
-        || reasons == null
-        || a.containsKey("_")
-        || tokenFile == devUid) {
-      err.println(USAGE);
-      return 2;
-    }
+  @Override
+  public Integer call() {
+    PrintStream out = out();
+    PrintStream err = err();
     Set<String> codes = new LinkedHashSet<>();
-    for (String c : reasons.split(",")) {
+    for (String c : reasons) {
       String code = c.trim().toUpperCase(Locale.ROOT);
       if (!DEAD_LETTER_CODES.contains(code)) {
-        err.println(
+        throw usage(
             "--reason: " + c + " is not a dead-letter reason code; codes: " + DEAD_LETTER_CODES);
-        return 2;
       }
       codes.add(code);
     }
-    Long since;
-    Long until;
+    TimeRange range;
     try {
-      since = a.containsKey("since") ? instant(a.get("since")) : null;
-      until = a.containsKey("until") ? instant(a.get("until")) : null;
-    } catch (DateTimeParseException e) {
-      err.println(
-          "--since/--until: not an ISO-8601 instant or date (e.g. 2026-11-24T10:00:00Z, 2026-11-24): "
-              + e.getParsedString());
-      return 2;
+      range = TimeRange.parse(since, until);
+      input.check();
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
     }
-    if (since != null && until != null && since >= until) {
-      err.println("--since must be before --until");
-      return 2;
+    if (!TOPIC_PATH.matcher(topic).matches()) {
+      throw usage("--topic must be projects/PROJECT/topics/TOPIC, got " + topic);
     }
-    Set<String> messageIds = new LinkedHashSet<>();
-    if (a.get("messageIds") != null) {
-      for (String id : a.get("messageIds").split(",")) {
-        if (!id.isBlank()) {
-          messageIds.add(id.trim());
-        }
+    Set<String> wanted = new LinkedHashSet<>();
+    for (String id : messageIds) {
+      if (!id.isBlank()) {
+        wanted.add(id.trim());
       }
     }
-    boolean force = a.containsKey("force");
-    boolean dryRun = a.containsKey("dry-run");
 
-    String token;
+    String fresh;
     try {
-      token = tokenFile ? readTokenFile(Path.of(a.get("authorization-file"))) : mintDevToken(a);
+      fresh =
+          token.which.authorizationFile != null
+              ? readTokenFile(token.which.authorizationFile)
+              : mintDevToken(token);
     } catch (IOException | IllegalArgumentException e) {
-      err.println("No token for the replay: " + e.getMessage());
+      err.println("No token for the replay: " + Cli.describe(e));
       return 2;
     }
     Map<String, String> claims;
     try {
-      claims = claims(token);
+      claims = claims(fresh);
     } catch (IllegalArgumentException e) {
       err.println("The replay token is not a JWT: " + e.getMessage());
       return 2;
@@ -239,25 +341,47 @@ public final class ReplayDeadLetters {
     List<Row> rows;
     Map<String, Owner> owners = new TreeMap<>();
     try {
-      if (warehouse != null) {
-        if (!warehouse.startsWith("duckdb:")) {
-          err.println(
-              "ReplayDeadLetters reads a DuckDB warehouse (--warehouse=duckdb:PATH) or a BigQuery export"
-                  + " (--file=EXPORT.jsonl): bq extract --destination_format=NEWLINE_DELIMITED_JSON DATASET.dead_letters gs://…");
-          return 2;
-        }
-        Path path = Path.of(warehouse.substring("duckdb:".length()));
-        rows = readDuckDb(path);
-        owners = readOwners(path);
+      if (input.file != null) {
+        rows = readJsonLines(input.file);
+      } else if (input.duckDb() != null) {
+        rows = readDuckDb(input.duckDb());
+        owners = readOwners(input.duckDb());
       } else {
-        rows = readJsonLines(Path.of(file));
+        BigQueryWarehouse bq = input.bigQuery();
+        String temp = tempLocation != null ? tempLocation : BigQueryTables.defaultTempLocation(bq);
+        Path dir = Files.createTempDirectory("aiprod-replay");
+        try {
+          rows =
+              readJsonLines(
+                  BigQueryTables.exportJsonLines(
+                      bq,
+                      WarehouseTable.DEAD_LETTERS,
+                      "timestamp",
+                      range,
+                      temp,
+                      cli.bigQueryServices,
+                      dir));
+          owners =
+              owners(
+                  VerifyAudit.readJsonLines(
+                      BigQueryTables.exportJsonLines(
+                          bq,
+                          WarehouseTable.AUDIT_EVENTS,
+                          "event_time",
+                          range.widenedBefore(OWNER_LOOKBACK_MILLIS),
+                          temp,
+                          cli.bigQueryServices,
+                          dir)));
+        } finally {
+          BigQueryTables.deleteQuietly(dir);
+        }
       }
-    } catch (IOException | SQLException e) {
-      err.println("Cannot read the dead letters: " + e.getMessage());
+    } catch (IOException | SQLException | RuntimeException e) {
+      err.println("Cannot read the dead letters: " + Cli.describe(e));
       return 2;
     }
-
-    List<Row> selected = select(rows, codes, since, until, messageIds);
+    String token = fresh;
+    List<Row> selected = select(rows, codes, range.since(), range.until(), wanted);
     List<Decision> decisions = new ArrayList<>();
     for (Row r : selected) {
       Owner owner = r.owner() != null ? r.owner() : owners.get(r.messageId());
@@ -288,9 +412,7 @@ public final class ReplayDeadLetters {
       List<Publish.Message> messages = new ArrayList<>();
       toSend.forEach(d -> messages.add(d.message()));
       try {
-        List<String> ids =
-            Publish.to(a.getOrDefault("pubsubRootUrl", Publish.DEFAULT_ROOT_URL))
-                .publish(topic, messages);
+        List<String> ids = Publish.to(Publish.rootUrl(pubsubRootUrl)).publish(topic, messages);
         for (int i = 0; i < ids.size(); i++) {
           Decision d = toSend.get(i);
           out.println(
@@ -304,7 +426,9 @@ public final class ReplayDeadLetters {
                   + ")");
         }
       } catch (IOException | IllegalArgumentException e) {
-        err.println("Publishing failed: " + e.getMessage());
+        err.println(
+            "Publishing failed (nothing after the ids printed above was replayed): "
+                + Cli.describe(e));
         return 1;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -465,15 +589,7 @@ public final class ReplayDeadLetters {
   }
 
   static long instant(String text) {
-    String s = text.trim();
-    if (s.matches("\\d{4}-\\d{2}-\\d{2}")) {
-      return LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
-    }
-    try {
-      return OffsetDateTime.parse(s).toInstant().toEpochMilli();
-    } catch (DateTimeParseException e) {
-      return Instant.parse(s).toEpochMilli();
-    }
+    return TimeRange.instant(text);
   }
 
   /**
@@ -512,20 +628,17 @@ public final class ReplayDeadLetters {
   }
 
   /**
-   * A dev-mode token for --dev-uid, signed with the dev key pair of --devAuthDir (never created
+   * A dev-mode token for --dev-uid, signed with the dev key pair of --dev-auth-dir (never created
    * here).
    */
-  static String mintDevToken(Map<String, String> a) throws IOException {
-    String uid = a.get("dev-uid");
-    if (uid == null || uid.isBlank() || "true".equals(uid)) {
+  static String mintDevToken(TokenSource t) throws IOException {
+    String uid = t.which.devUid;
+    if (uid == null || uid.isBlank()) {
       throw new IllegalArgumentException("--dev-uid needs a uid");
     }
-    String dir = a.getOrDefault("devAuthDir", AuthConfig.DEV_DEFAULT_AUTH_DIR);
-    String project = a.getOrDefault("firebaseProject", AuthConfig.DEV_DEFAULT_PROJECT);
-    DevAuthKeys keys = DevAuthKeys.load(Path.of(dir));
-    return new DevTokens(keys, project)
-        .mint(
-            uid, a.get("dev-tenant"), a.get("dev-role"), a.get("dev-plan"), DevTokens.DEFAULT_TTL);
+    DevAuthKeys keys = DevAuthKeys.load(Path.of(t.devAuthDir));
+    return new DevTokens(keys, t.firebaseProject)
+        .mint(uid, t.devTenant, t.devRole, t.devPlan, DevTokens.DEFAULT_TTL);
   }
 
   /**
@@ -613,6 +726,31 @@ public final class ReplayDeadLetters {
       }
       // no audit_events table: no authenticated owners
     }
+    return out;
+  }
+
+  /**
+   * message_id → owner from audit rows, by the rule of {@link #readOwners}: the tenant and user of
+   * the message's successful AUTH_SUCCESS events when they all name the same one.
+   */
+  static Map<String, Owner> owners(List<VerifyAudit.AuditRow> audit) {
+    Map<String, Set<Owner>> seen = new TreeMap<>();
+    for (VerifyAudit.AuditRow r : audit) {
+      if ("AUTH_SUCCESS".equals(r.get("event_type"))
+          && "success".equals(r.get("status"))
+          && r.get("message_id") != null
+          && r.get("user_id") != null) {
+        seen.computeIfAbsent(r.get("message_id"), k -> new LinkedHashSet<>())
+            .add(new Owner(r.get("user_id"), r.get("tenant")));
+      }
+    }
+    Map<String, Owner> out = new TreeMap<>();
+    seen.forEach(
+        (id, set) -> {
+          if (set.size() == 1) {
+            out.put(id, set.iterator().next());
+          }
+        });
     return out;
   }
 

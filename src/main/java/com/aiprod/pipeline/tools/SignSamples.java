@@ -1,5 +1,6 @@
 package com.aiprod.pipeline.tools;
 
+import com.aiprod.pipeline.auth.AuthConfig;
 import com.aiprod.pipeline.auth.DevAuthKeys;
 import com.aiprod.pipeline.auth.DevTokens;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,16 +10,16 @@ import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Turns a sample file into pipeline input by minting a dev ID token for the identity each line
@@ -30,30 +31,51 @@ import javax.crypto.spec.SecretKeySpec;
  * lines are written as they are (unreadable input); {@code "pad_content_to": N} pads data.content
  * to N bytes (oversized input); {@code "expect"} (the outcome the sample should get, checked by the
  * integration test) is dropped.
- *
- * <p>Usage: {@code SignSamples --in samples/requests.jsonl --out FILE [--devAuthDir DIR] [--project
- * P]}
  */
-public final class SignSamples {
+@Command(
+    name = "sign-samples",
+    sortOptions = false,
+    description = {
+      "Turns a sample file into pipeline input: mints a dev ID token for the identity each line"
+          + " names (hostile tokens too), drops the expectations."
+    })
+public final class SignSamples extends Tool {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
-  private SignSamples() {}
+  @Option(names = "--in", required = true, paramLabel = "SAMPLES.jsonl", description = "Samples.")
+  Path in;
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> a = Args.parse(args);
-    if (a.get("in") == null || a.get("out") == null) {
-      System.err.println(
-          "usage: SignSamples --in SAMPLES.jsonl --out SIGNED.jsonl [--devAuthDir DIR] [--project P]");
-      System.exit(2);
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "SIGNED.jsonl",
+      description = "The input file to write.")
+  Path outFile;
+
+  @Option(
+      names = "--dev-auth-dir",
+      paramLabel = "DIR",
+      defaultValue = AuthConfig.DEV_DEFAULT_AUTH_DIR,
+      description =
+          "The dev key pair's directory, created on first use (default ${DEFAULT-VALUE}).")
+  Path devAuthDir;
+
+  @Option(
+      names = "--firebase-project",
+      paramLabel = "PROJECT",
+      defaultValue = AuthConfig.DEV_DEFAULT_PROJECT,
+      description = "The Firebase project of the tokens (default ${DEFAULT-VALUE}).")
+  String project;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!Files.isRegularFile(in)) {
+      throw usage("no such file: " + in);
     }
-    int n =
-        sign(
-            Paths.get(a.get("in")),
-            Paths.get(a.get("out")),
-            Paths.get(a.getOrDefault("devAuthDir", "local/dev-auth")),
-            a.getOrDefault("project", "demo-aiprod"));
-    System.err.println("signed " + n + " sample lines into " + a.get("out"));
+    int n = sign(in, outFile, devAuthDir, project);
+    err().println("signed " + n + " sample lines into " + outFile);
+    return 0;
   }
 
   /** Writes the signed input file; returns the number of lines written. */

@@ -17,34 +17,62 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Prints the summary of a local run from the DuckDB warehouse — per job: tenant, job_id, state,
  * reason, shots, backend, cost, QA scores, output; audit events by type; dead letters by reason —
  * and checks that every non-blank input line reached exactly one terminal outcome (a {@code
  * job_results} row or a {@code dead_letters} row). Exit status 0 only if so.
- *
- * <p>Usage: {@code Summary --warehouse=duckdb:PATH --inputFiles=FILE[,FILE...]}
  */
-public final class Summary {
-  private Summary() {}
+@Command(
+    name = "summary",
+    sortOptions = false,
+    description = {
+      "Prints the summary of a local run from the DuckDB warehouse and checks that every input"
+          + " reached exactly one terminal outcome (exit 0 only then)."
+    })
+public final class Summary extends Tool {
+  @Option(
+      names = "--warehouse",
+      required = true,
+      paramLabel = "duckdb:PATH",
+      description = "The local warehouse.")
+  String warehouse;
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> a = Args.parse(args);
-    String warehouse = a.get("warehouse");
-    if (warehouse == null
-        || !warehouse.startsWith("duckdb:")
-        || (a.get("inputFiles") == null) == (a.get("expectedMessages") == null)) {
-      System.err.println(
-          "usage: Summary --warehouse=duckdb:PATH (--inputFiles=FILE[,FILE...] | --expectedMessages=N)");
-      System.exit(2);
+  @ArgGroup(multiplicity = "1")
+  Expected expected;
+
+  /** What the run's inputs were. */
+  static final class Expected {
+    @Option(
+        names = "--input-files",
+        split = ",",
+        paramLabel = "FILE",
+        description = "The batch input files (every non-blank line needs one outcome).")
+    List<String> inputFiles;
+
+    @Option(
+        names = "--expected-messages",
+        paramLabel = "N",
+        description = "A streaming run: the number of published messages.")
+    Long expectedMessages;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (!warehouse.startsWith("duckdb:")) {
+      throw usage("--warehouse must be duckdb:PATH (the local warehouse)");
     }
     String path = warehouse.substring("duckdb:".length());
-    int status =
-        a.get("inputFiles") != null
-            ? run(path, List.of(a.get("inputFiles").split(",")), System.out)
-            : run(path, Long.parseLong(a.get("expectedMessages")), System.out);
-    System.exit(status);
+    if (!Files.isRegularFile(Path.of(path))) {
+      throw usage("no DuckDB warehouse file at " + path);
+    }
+    return expected.inputFiles != null
+        ? run(path, expected.inputFiles, out())
+        : run(path, expected.expectedMessages, out());
   }
 
   /** Prints the summary to {@code out}; returns 0 when every input line has exactly one outcome. */

@@ -2,6 +2,8 @@ package com.aiprod.pipeline.tools;
 
 import com.aiprod.pipeline.audit.AuditSignatures;
 import com.aiprod.pipeline.model.AuditType;
+import com.aiprod.pipeline.persist.BigQueryWarehouse;
+import com.aiprod.pipeline.persist.WarehouseTable;
 import com.aiprod.pipeline.secrets.ResolvedSecret;
 import com.aiprod.pipeline.secrets.SecretAccessException;
 import com.aiprod.pipeline.secrets.SecretAccesses;
@@ -30,6 +32,7 @@ import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoField;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,24 +41,42 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.io.gcp.bigquery.BigQueryServices;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * Verifies the signed audit trail (DESIGN §9; docs/ARCHITECTURE.md "Signed audit").
+ * {@code verify-audit}: verifies the signed audit trail (DESIGN §9; docs/ARCHITECTURE.md "Signed
+ * audit").
  *
  * <pre>
- *   VerifyAudit (--warehouse=duckdb:PATH | --file=EXPORT.jsonl) --secretSource=SPEC
+ *   verify-audit (--warehouse=duckdb:PATH | --warehouse=bigquery:PROJECT.DATASET
+ *       | --file=EXPORT.jsonl) --secret-source=SPEC [--since=T] [--until=T]
  * </pre>
  *
- * <p>Reads every row of {@code audit_events} (the DuckDB table, or a BigQuery export in
- * newline-delimited JSON with the same column names) and prints one line per problem, {@code
+ * <p>Reads the rows of {@code audit_events} (the DuckDB table, the BigQuery table through {@link
+ * BigQueryTables}, or a BigQuery export in newline-delimited JSON with the same column names) whose
+ * {@code event_time} is in {@code [--since, --until)}, and prints one line per problem, {@code
  * <event_id> <kind>: <why>}, kinds: {@code unsigned} (null or empty signature), {@code tampered}
  * (signature does not match the row, or is not a {@code v1:} signature), {@code unverifiable} (the
  * key version the signature names cannot be read), {@code malformed} (a required column is missing
- * or unreadable), {@code missing} (an event the trail must contain is absent; the line starts with
- * what names it: {@code message:<id>} or {@code run:<job name>}). Then a summary. Exit status: 0 if
- * there is no problem, 1 if there is any, 2 on bad usage or an unreadable input.
+ * or unreadable), {@code missing} (an event the trail must contain is absent from the rows read;
+ * the line starts with what names it: {@code message:<id>} or {@code run:<job name>}). Then a
+ * summary. Exit status: 0 if there is no problem, 1 if there is any, 2 on bad usage or an
+ * unreadable input.
  */
-public final class VerifyAudit {
+@Command(
+    name = "verify-audit",
+    sortOptions = false,
+    description = {
+      "Verifies the signed audit trail: every audit_events row's HMAC-SHA256 signature, unsigned"
+          + " rows, and events the trail must contain. Prints each bad row's event_id and why;"
+          + " exits 1 if there is any, else 0.",
+      "A time range checks the rows of that range only (an event just outside it may then be"
+          + " reported missing)."
+    })
+public final class VerifyAudit extends Tool {
   static final String[] COLUMNS = {
     "event_id",
     "event_time",
@@ -74,12 +95,35 @@ public final class VerifyAudit {
   };
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private VerifyAudit() {}
+  @ArgGroup(multiplicity = "1")
+  WarehouseInput input;
 
-  public static void main(String[] args) {
-    int status = run(args, System.out, System.err);
-    System.exit(status);
-  }
+  @Option(
+      names = "--secret-source",
+      required = true,
+      paramLabel = "SPEC",
+      description = "Where the audit key is: dir:PATH or secretmanager:projects/P.")
+  String secretSource;
+
+  @Option(
+      names = "--since",
+      paramLabel = "TIME",
+      description = "Only rows at or after this ISO-8601 instant or date (UTC).")
+  String since;
+
+  @Option(
+      names = "--until",
+      paramLabel = "TIME",
+      description = "Only rows before this ISO-8601 instant or date (UTC).")
+  String until;
+
+  @Option(
+      names = "--temp-location",
+      paramLabel = "gs://BUCKET/PATH",
+      description =
+          "Where a bigquery: warehouse's table is extracted to (default gs://PROJECT-aiprod/tmp,"
+              + " the bucket terraform makes).")
+  String tempLocation;
 
   /** One audit row as read; {@code eventTimeMillis} null when unreadable. */
   public record AuditRow(Map<String, String> text, @Nullable Long eventTimeMillis, String problem) {
@@ -89,53 +133,92 @@ public final class VerifyAudit {
     }
   }
 
-  /** Runs the tool; returns the exit status. */
+  /** Runs {@code verify-audit} with {@code args}; returns the exit status. */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    Map<String, String> a = Args.parse(args);
-    String warehouse = a.get("warehouse");
-    String file = a.get("file");
-    String secretSource = a.get("secretSource");
-    if ((warehouse == null) == (file == null) || secretSource == null || a.containsKey("_")) {
-      err.println(
-          "Usage: VerifyAudit (--warehouse=duckdb:PATH | --file=EXPORT.jsonl) --secretSource=(dir:PATH | secretmanager:projects/P)");
-      return 2;
+    return Cli.run("verify-audit", args, out, err);
+  }
+
+  @Override
+  public Integer call() {
+    TimeRange range;
+    SecretSource source;
+    try {
+      range = TimeRange.parse(since, until);
+      source = SecretSource.parse(secretSource);
+      input.check();
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
     }
     List<AuditRow> rows;
     try {
-      if (warehouse != null) {
-        if (!warehouse.startsWith("duckdb:")) {
-          err.println(
-              "VerifyAudit reads a DuckDB warehouse (--warehouse=duckdb:PATH) or a BigQuery export (--file=EXPORT.jsonl); "
-                  + "export a BigQuery table with: bq extract --destination_format=NEWLINE_DELIMITED_JSON DATASET.audit_events gs://…");
-          return 2;
-        }
-        rows = readDuckDb(Path.of(warehouse.substring("duckdb:".length())));
-      } else {
-        rows = readJsonLines(Path.of(file));
-      }
-    } catch (IOException | SQLException e) {
-      err.println("Cannot read the audit rows: " + e.getMessage());
-      return 2;
-    }
-    SecretSource source;
-    try {
-      source = SecretSource.parse(secretSource);
-    } catch (IllegalArgumentException e) {
-      err.println(e.getMessage());
+      rows = read(input, range, tempLocation, cli.bigQueryServices);
+    } catch (IOException | SQLException | RuntimeException e) {
+      err().println("verify-audit: cannot read the audit rows: " + Cli.describe(e));
       return 2;
     }
     List<String> problems;
     try (SecretResolver resolver = source.newResolver()) {
       problems = verify(rows, resolver);
     }
-    problems.forEach(out::println);
-    out.println(
-        rows.size()
-            + " audit rows checked, "
-            + problems.size()
-            + (problems.size() == 1 ? " problem" : " problems")
-            + (problems.isEmpty() ? ": the trail verifies" : ""));
+    problems.forEach(out()::println);
+    if (rows.isEmpty()) {
+      out()
+          .println(
+              "0 audit rows checked: "
+                  + (range.isAll() ? "the table is empty" : "none in the time range"));
+      return 0;
+    }
+    out()
+        .println(
+            rows.size()
+                + " audit rows checked, "
+                + problems.size()
+                + (problems.size() == 1 ? " problem" : " problems")
+                + (problems.isEmpty() ? ": the trail verifies" : ""));
     return problems.isEmpty() ? 0 : 1;
+  }
+
+  /** The audit rows of {@code input} in {@code range}. */
+  static List<AuditRow> read(
+      WarehouseInput input,
+      TimeRange range,
+      @Nullable String tempLocation,
+      @Nullable BigQueryServices services)
+      throws IOException, SQLException {
+    List<AuditRow> rows;
+    if (input.file != null) {
+      rows = readJsonLines(input.file);
+    } else if (input.duckDb() != null) {
+      rows = readDuckDb(input.duckDb());
+    } else {
+      BigQueryWarehouse bq = input.bigQuery();
+      Path dir = Files.createTempDirectory("aiprod-verify-audit");
+      try {
+        rows =
+            readJsonLines(
+                BigQueryTables.exportJsonLines(
+                    bq,
+                    WarehouseTable.AUDIT_EVENTS,
+                    "event_time",
+                    range,
+                    tempLocation != null ? tempLocation : BigQueryTables.defaultTempLocation(bq),
+                    services,
+                    dir));
+      } finally {
+        BigQueryTables.deleteQuietly(dir);
+      }
+      rows.sort(Comparator.comparing(r -> String.valueOf(r.get("event_id"))));
+    }
+    if (range.isAll()) {
+      return rows;
+    }
+    List<AuditRow> in = new ArrayList<>();
+    for (AuditRow r : rows) {
+      if (r.eventTimeMillis() == null || range.contains(r.eventTimeMillis())) {
+        in.add(r);
+      }
+    }
+    return in;
   }
 
   /** The problem lines of {@code rows}, in row order, then the missing events. */
@@ -351,6 +434,9 @@ public final class VerifyAudit {
   }
 
   public static List<AuditRow> readJsonLines(Path path) throws IOException {
+    if (!Files.isRegularFile(path)) {
+      throw new IOException("no export file at " + path);
+    }
     List<AuditRow> rows = new ArrayList<>();
     try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
       String line;

@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.startsWith;
@@ -14,7 +15,10 @@ import com.aiprod.pipeline.model.AuditStatus;
 import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.persist.Deliver;
 import com.aiprod.pipeline.persist.Warehouse;
+import com.aiprod.pipeline.persist.WarehouseTable;
 import com.aiprod.pipeline.secrets.SecretSource;
+import com.aiprod.pipeline.testing.BigQueryFakes;
+import com.aiprod.pipeline.tools.Cli;
 import com.aiprod.pipeline.tools.VerifyAudit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -33,7 +37,9 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.Row;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,7 +127,7 @@ class SignAndVerifyAuditTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     List<String> args = new ArrayList<>(Arrays.asList(input));
-    args.add("--secretSource=dir:" + secrets);
+    args.add("--secret-source=dir:" + secrets);
     int status =
         VerifyAudit.run(
             args.toArray(new String[0]),
@@ -130,6 +136,113 @@ class SignAndVerifyAuditTest {
     List<String> lines = new ArrayList<>(out.toString(StandardCharsets.UTF_8).lines().toList());
     lines.addAll(err.toString(StandardCharsets.UTF_8).lines().toList());
     return new Result(status, lines);
+  }
+
+  /** verify-audit on {@code bq}'s warehouse (Beam's BigQuery fakes). */
+  private Result verifyBigQuery(BigQueryFakes bq, String... extra) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    List<String> args = new ArrayList<>();
+    args.add("verify-audit");
+    args.add("--warehouse=" + bq.warehouse.spec());
+    args.add("--temp-location=" + dir.resolve("bq-temp"));
+    args.add("--secret-source=dir:" + secrets);
+    args.addAll(Arrays.asList(extra));
+    int status =
+        new Cli(
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8))
+            .withBigQueryServices(bq.services)
+            .execute(args.toArray(new String[0]));
+    List<String> lines = new ArrayList<>(out.toString(StandardCharsets.UTF_8).lines().toList());
+    lines.addAll(err.toString(StandardCharsets.UTF_8).lines().toList());
+    return new Result(status, lines);
+  }
+
+  /** The signed rows of the DuckDB table as warehouse rows, to store in another warehouse. */
+  private List<Row> duckDbRows() throws Exception {
+    Schema schema = WarehouseTable.AUDIT_EVENTS.beamSchema();
+    List<Row> rows = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT *, epoch_ms(event_time) AS ms FROM audit_events")) {
+      while (rs.next()) {
+        Row.FieldValueBuilder b = Row.withSchema(schema).withFieldValue("event_id", null);
+        for (Schema.Field f : schema.getFields()) {
+          b =
+              b.withFieldValue(
+                  f.getName(),
+                  f.getName().equals("event_time")
+                      ? new org.joda.time.Instant(rs.getLong("ms"))
+                      : rs.getString(f.getName()));
+        }
+        rows.add(b.build());
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * The same signed rows in a BigQuery warehouse (Beam's fakes, read through BigQueryIO): the trail
+   * verifies as on DuckDB, a forged row is reported, and a time range checks its rows only.
+   */
+  @Test
+  void bigQueryWarehouseVerifiesWithTimeRangeAndReportsAForgedRow() throws Exception {
+    runPipeline(events());
+    List<Row> rows = duckDbRows();
+    BigQueryFakes bq = new BigQueryFakes("my-project", "audit_bq");
+    bq.insert(WarehouseTable.AUDIT_EVENTS, rows);
+
+    Result local = verify("--warehouse=duckdb:" + db);
+    Result remote = verifyBigQuery(bq);
+    assertThat(remote.lines().toString(), remote.status(), equalTo(0));
+    assertThat(local.status(), equalTo(0));
+    assertThat(remote.lines(), hasItem(local.lines().get(local.lines().size() - 1)));
+    assertThat(
+        remote.lines(),
+        hasItem(rows.size() + " audit rows checked, 0 problems: the trail verifies"));
+
+    // Only the first two events of the run (T0, T0 + 1): the rest are not read.
+    Result early =
+        verifyBigQuery(
+            bq,
+            "--since=" + java.time.Instant.ofEpochMilli(T0),
+            "--until=" + java.time.Instant.ofEpochMilli(T0 + 2));
+    long inRange =
+        rows.stream()
+            .filter(r -> r.getDateTime("event_time").getMillis() < T0 + 2)
+            .filter(r -> r.getDateTime("event_time").getMillis() >= T0)
+            .count();
+    assertThat(inRange, equalTo(2L));
+    assertThat(
+        early.lines().toString(),
+        early.lines(),
+        hasItem(startsWith(inRange + " audit rows checked")));
+    // The same range on the DuckDB file: the same lines.
+    Result localEarly =
+        verify(
+            "--warehouse=duckdb:" + db,
+            "--since=" + java.time.Instant.ofEpochMilli(T0),
+            "--until=" + java.time.Instant.ofEpochMilli(T0 + 2));
+    assertThat(localEarly.lines(), equalTo(early.lines()));
+
+    Row auth =
+        rows.stream()
+            .filter(r -> "AUTH_SUCCESS".equals(r.getString("event_type")))
+            .findFirst()
+            .orElseThrow();
+    Row forged =
+        Row.fromRow(auth)
+            .withFieldValue("event_id", "evt-forged")
+            .withFieldValue("user_id", "mallory")
+            .build();
+    bq.insert(WarehouseTable.AUDIT_EVENTS, List.of(forged));
+    Result tampered = verifyBigQuery(bq);
+    assertThat(tampered.status(), equalTo(1));
+    assertThat(
+        tampered.lines(),
+        hasItem(
+            "evt-forged tampered: the signature does not match the row (HMAC-SHA256 mismatch)"));
   }
 
   private void sql(String statement) throws Exception {

@@ -56,7 +56,7 @@ class DevTokenTest {
             "pro",
             "--ttl",
             "600",
-            "--dir",
+            "--dev-auth-dir",
             dir.toString());
     assertThat(stderr(), code, equalTo(0));
     String token = stdout().trim();
@@ -79,9 +79,10 @@ class DevTokenTest {
   @Test
   void reusesTheKeysAndHonoursProject() throws Exception {
     Path dir = tmp.resolve("keys");
-    assertThat(run("--uid=bob", "--dir=" + dir, "--project=other-proj"), equalTo(0));
+    assertThat(
+        run("--uid=bob", "--dev-auth-dir=" + dir, "--firebase-project=other-proj"), equalTo(0));
     String kid = Files.readString(dir.resolve("kid")).trim();
-    assertThat(run("--uid", "carol", "--dir", dir.toString()), equalTo(0));
+    assertThat(run("--uid", "carol", "--dev-auth-dir", dir.toString()), equalTo(0));
     assertThat(Files.readString(dir.resolve("kid")).trim(), equalTo(kid));
     String first = stdout().split("\n")[0];
     String header =
@@ -101,22 +102,22 @@ class DevTokenTest {
       {},
       {"--tenant", "acme"},
       {"--uid"},
-      {"--uid", "alice", "--ttl", "soon", "--dir", dir},
-      {"--uid", "alice", "--ttl", "0", "--dir", dir},
-      {"--uid", "alice", "--role", "root", "--dir", dir},
-      {"--uid", "alice", "--plan", "gold", "--dir", dir},
-      {"--uid", "alice", "--tenant", "../x", "--dir", dir},
-      {"--uid", "alice@example.com", "--dir", dir},
+      {"--uid", "alice", "--ttl", "soon", "--dev-auth-dir", dir},
+      {"--uid", "alice", "--ttl", "0", "--dev-auth-dir", dir},
+      {"--uid", "alice", "--role", "root", "--dev-auth-dir", dir},
+      {"--uid", "alice", "--plan", "gold", "--dev-auth-dir", dir},
+      {"--uid", "alice", "--tenant", "../x", "--dev-auth-dir", dir},
+      {"--uid", "alice@example.com", "--dev-auth-dir", dir},
       {"--uid", "alice", "--colour", "red"},
       {"--uid", "alice", "stray"},
-      {"--uid", "alice", "--project", "Not_A_Project", "--dir", dir},
+      {"--uid", "alice", "--firebase-project", "Not_A_Project", "--dev-auth-dir", dir},
     };
     for (String[] args : cases) {
       out.reset();
       err.reset();
       assertThat(String.join(" ", args), run(args), equalTo(2));
       assertThat(stdout(), emptyString());
-      assertThat(stderr(), containsString("usage: dev-token --uid U"));
+      assertThat(stderr(), containsString("Usage: aiprod dev-token"));
     }
     assertThat(Files.exists(Path.of(dir)), is(false));
   }
