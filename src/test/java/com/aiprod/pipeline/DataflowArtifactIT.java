@@ -132,6 +132,44 @@ class DataflowArtifactIT {
     assertThat(bundled, hasItem("com/aiprod/pipeline/flink/LiveCounters.class"));
   }
 
+  /**
+   * Classes of ours that may need a library the Dataflow jar leaves out: the dev certificate's
+   * maker (BouncyCastle; dev auth is refused on Dataflow) and the local tools (they run from the
+   * bundled jar).
+   */
+  static final String MAY_NEED_LOCAL_LIBRARIES =
+      "com\\.aiprod\\.pipeline\\.(auth\\.DevAuthKeys\\$SelfSigned|tools\\..*)";
+
+  /**
+   * Every other class of ours loads, links and initializes in the Dataflow jar alone (workers load
+   * them when they run the stages; a missing class would fail only there).
+   */
+  @Test
+  void everyClassOfOursLoadsFromTheDataflowJar() throws Exception {
+    List<String> command =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp",
+            LEAN + java.io.File.pathSeparator + "target/test-classes",
+            com.aiprod.pipeline.testing.ClassLoadCheck.class.getName(),
+            LEAN.toString(),
+            MAY_NEED_LOCAL_LIBRARIES);
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().put("NO_GCE_CHECK", "true");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat("finished in time", p.waitFor(120, TimeUnit.SECONDS), equalTo(true));
+    assertThat(out, p.exitValue(), equalTo(0));
+    assertThat(out, matchesPattern("(?s).*checked [0-9]{3,} classes.*"));
+    // The check sees a missing class: the certificate maker does need BouncyCastle.
+    pb.command().set(pb.command().size() - 1, "nothing");
+    Process all = pb.start();
+    String allOut = new String(all.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(all.waitFor(120, TimeUnit.SECONDS), equalTo(true));
+    assertThat(allOut, all.exitValue(), equalTo(1));
+    assertThat(allOut, containsString("FAIL com.aiprod.pipeline.auth.DevAuthKeys$SelfSigned"));
+  }
+
   record Run(int status, String output) {}
 
   /** Runs the lean jar's main class in a JVM of its own, output and errors together. */
