@@ -147,13 +147,14 @@ class DataflowArtifactIT {
   @Test
   void everyClassOfOursLoadsFromTheDataflowJar() throws Exception {
     List<String> command =
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp",
-            LEAN + java.io.File.pathSeparator + "target/test-classes",
-            com.aiprod.pipeline.testing.ClassLoadCheck.class.getName(),
-            LEAN.toString(),
-            MAY_NEED_LOCAL_LIBRARIES);
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                LEAN + java.io.File.pathSeparator + "target/test-classes",
+                com.aiprod.pipeline.testing.ClassLoadCheck.class.getName(),
+                LEAN.toString(),
+                MAY_NEED_LOCAL_LIBRARIES));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("NO_GCE_CHECK", "true");
     Process p = pb.start();
@@ -191,7 +192,7 @@ class DataflowArtifactIT {
     return new Run(p.exitValue(), text);
   }
 
-  /** A production launch as the Flex Template passes it, plus {@code extra}. */
+  /** A production launch as the Flex Template passes it, with {@code extra} added or replaced. */
   static String[] dataflowLaunch(String... extra) {
     List<String> args =
         new ArrayList<>(
@@ -216,7 +217,11 @@ class DataflowArtifactIT {
                 "--renderBackends=veo3,veo3_fast,runway_gen4_turbo,replicate_wan,preview",
                 "--useStorageWriteApiAtLeastOnce=true",
                 "--environment=prod"));
-    args.addAll(List.of(extra));
+    for (String e : extra) {
+      String name = e.contains("=") ? e.substring(0, e.indexOf('=') + 1) : e;
+      args.removeIf(a -> a.startsWith(name));
+      args.add(e);
+    }
     return args.toArray(new String[0]);
   }
 
