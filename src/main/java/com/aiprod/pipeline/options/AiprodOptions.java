@@ -11,11 +11,12 @@ import org.apache.beam.sdk.options.Validation;
 /**
  * The pipeline's options (DESIGN §11), also the Flex Template parameters. Beam's own options are
  * reused where they exist: {@code --project}, {@code --firestoreDb}, {@code --emulatorHost}, {@code
- * --pubsubRootUrl}, {@code --tempLocation}, {@code --streaming}. Options without a {@link
- * TemplateParameter} are for local runs only and absent from the Flex Template: {@code authMode}
- * (dev mode is refused on Dataflow), {@code devAuthDir}, {@code pubsubAcks} and {@code
- * ackDelaySeconds} (Dataflow acknowledges after its own commit), {@code stopAfterOutcomes}, {@code
- * dryRun}.
+ * --pubsubRootUrl}, {@code --tempLocation}, {@code --streaming}, and BigQueryOptions' {@code
+ * --useStorageWriteApiAtLeastOnce} (a template parameter, see {@link TemplateSpec}). Options
+ * without a {@link TemplateParameter} are for local runs only and absent from the Flex Template:
+ * {@code authMode} (dev mode is refused on Dataflow), {@code devAuthDir}, {@code pubsubAcks} and
+ * {@code ackDelaySeconds} (Dataflow acknowledges after its own commit), {@code stopAfterOutcomes},
+ * {@code dryRun}.
  */
 public interface AiprodOptions
     extends GcpOptions, FirestoreOptions, PubsubOptions, StreamingOptions {
