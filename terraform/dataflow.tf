@@ -24,7 +24,6 @@ resource "google_dataflow_flex_template_job" "pipeline" {
     {
       inputSubscription = google_pubsub_subscription.pipeline.id
       firebaseProject   = coalesce(var.firebase_project, var.project_id)
-      authMode          = "firebase"
       warehouse         = "bigquery:${var.project_id}.${google_bigquery_dataset.warehouse.dataset_id}"
       secretSource      = "secretmanager:projects/${var.project_id}"
       renderBackends    = var.render_backends

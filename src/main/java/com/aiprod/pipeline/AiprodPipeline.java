@@ -17,8 +17,10 @@ import com.aiprod.pipeline.qa.TechnicalQa;
 import com.aiprod.pipeline.render.RenderShots;
 import com.aiprod.pipeline.validate.Validate;
 import javax.annotation.Nullable;
+import org.apache.beam.runners.dataflow.DataflowPipelineJob;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.runners.TransformHierarchy;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -34,6 +36,12 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 public final class AiprodPipeline {
   private AiprodPipeline() {}
 
+  /**
+   * Runs the pipeline. On Dataflow it only submits the job: that path loads nothing of the local
+   * runners (Flink, Direct) or DuckDB, which the Dataflow jar does not carry ({@code
+   * DataflowArtifactIT}). Bad options exit 2 with every problem listed; {@code --dryRun} exits 0
+   * once the graph is built.
+   */
   public static void main(String[] args) {
     PipelineArgs.Built built = PipelineArgs.build(args, System.out, System.err);
     if (built.pipeline() == null) {
@@ -42,20 +50,28 @@ public final class AiprodPipeline {
     }
     AiprodOptions options = built.options();
     Pipeline pipeline = built.pipeline();
-    LocalRun.forMainLoop(options, args);
-    PipelineResult result = pipeline.run();
-    if (OptionsCheck.isDataflow(options)) {
-      // A Flex Template launcher returns once the job is submitted: Dataflow runs it.
-      System.out.println("submitted to Dataflow: job " + LocalRun.dataflowJobId(result));
+    if (options.getDryRun()) {
+      System.out.printf(
+          "dry run: options valid, graph of %d transforms built for %s; nothing run or submitted%n",
+          countTransforms(pipeline), options.getRunner().getSimpleName());
       return;
     }
+    if (OptionsCheck.isDataflow(options)) {
+      // A Flex Template launcher returns once the job is submitted: Dataflow runs it.
+      System.out.println("submitted to Dataflow: job " + dataflowJobId(pipeline.run()));
+      return;
+    }
+    LocalRun.forMainLoop(options, args);
+    long expected = LocalRun.expectedOutcomes(options);
+    PipelineResult result = pipeline.run();
     if (options.isStreaming()) {
       // SIGTERM / Ctrl-C: cancel the run so that DoFns tear down (the warehouse is closed).
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(() -> LocalRun.cancelQuietly(result), "aiprod-cancel-on-shutdown"));
     }
-    PipelineResult.State state = LocalRun.awaitWithProgress(result, options.getStopAfterOutcomes());
+    PipelineResult.State state =
+        LocalRun.awaitWithProgress(result, options.getStopAfterOutcomes(), expected);
     System.out.println("pipeline finished: " + state);
     boolean ok =
         state == PipelineResult.State.DONE
@@ -63,6 +79,32 @@ public final class AiprodPipeline {
     if (!ok) {
       System.exit(1);
     }
+  }
+
+  /** The Dataflow job id of a submitted run, or its description when the runner gives none. */
+  static String dataflowJobId(PipelineResult result) {
+    return result instanceof DataflowPipelineJob job ? job.getJobId() : String.valueOf(result);
+  }
+
+  /** The transforms of the built graph (composites and primitives). */
+  static int countTransforms(Pipeline pipeline) {
+    int[] n = {0};
+    pipeline.traverseTopologically(
+        new Pipeline.PipelineVisitor.Defaults() {
+          @Override
+          public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
+            if (!node.isRootNode()) {
+              n[0]++;
+            }
+            return CompositeBehavior.ENTER_TRANSFORM;
+          }
+
+          @Override
+          public void visitPrimitiveTransform(TransformHierarchy.Node node) {
+            n[0]++;
+          }
+        });
+    return n[0];
   }
 
   /** Checks and resolves the options, then builds the whole graph on a new pipeline. */

@@ -1,6 +1,7 @@
 package com.aiprod.pipeline;
 
 import com.aiprod.pipeline.flink.LiveCounters;
+import com.aiprod.pipeline.ingest.ReadRequests;
 import com.aiprod.pipeline.options.AiprodOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,6 +11,7 @@ import java.util.TreeMap;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -122,7 +124,7 @@ final class LocalRun {
    * counts have been still for two polls (the last rows are written).
    */
   public static PipelineResult.State awaitWithProgress(
-      PipelineResult result, long stopAfterOutcomes) {
+      PipelineResult result, long stopAfterOutcomes, long expected) {
     String last = "";
     long stillSince = -1;
     long lastOutcomes = -1;
@@ -139,7 +141,7 @@ final class LocalRun {
         return PipelineResult.State.FAILED;
       }
       Map<String, Long> c = counters(result);
-      String line = progressLine(c);
+      String line = progressLine(c, expected);
       if (!line.equals(last)) {
         System.out.println(line);
         last = line;
@@ -206,27 +208,56 @@ final class LocalRun {
         + c.getOrDefault("cancel_requests_settled", 0L);
   }
 
-  static String progressLine(Map<String, Long> c) {
+  /**
+   * The messages this run will see, when known, for the progress line's "N of M": the non-blank
+   * input lines of a batch run (counted as {@link ReadRequests#countMessages} reads them), {@code
+   * --stopAfterOutcomes} of a streaming one; else -1.
+   */
+  static long expectedOutcomes(AiprodOptions options) {
+    if (options.getStopAfterOutcomes() > 0) {
+      return options.getStopAfterOutcomes();
+    }
+    String files = options.getInputFiles();
+    if (files == null || files.isBlank()) {
+      return -1;
+    }
+    try {
+      FileSystems.setDefaultPipelineOptions(options);
+      return ReadRequests.countMessages(files);
+    } catch (IOException | RuntimeException e) {
+      // The run reports an input it cannot read; the progress line goes without its total.
+      return -1;
+    }
+  }
+
+  /**
+   * "progress: outcomes N of M, received …": N messages have their terminal outcome, of M expected
+   * (just N when M is unknown, -1); shots rendered are the successful renders of every backend.
+   */
+  static String progressLine(Map<String, Long> c, long expected) {
     long jobs = 0;
     for (String s : TERMINAL) {
       jobs += c.getOrDefault("jobs_" + s, 0L);
     }
+    long shots = 0;
+    for (Map.Entry<String, Long> e : c.entrySet()) {
+      if (e.getKey().startsWith(SHOTS_SUCCEEDED)) {
+        shots += e.getValue();
+      }
+    }
     return String.format(
-        "progress: received %d, authenticated %d, planned %d, shots rendered %d, terminal jobs %d,"
-            + " dead letters %d, outcomes %d",
+        "progress: outcomes %d%s, received %d, authenticated %d, planned %d, shots rendered %d,"
+            + " terminal jobs %d, dead letters %d",
+        outcomes(c),
+        expected >= 0 ? " of " + expected : "",
         c.getOrDefault("requests_received", 0L),
         c.getOrDefault("auth_success", 0L),
         c.getOrDefault("jobs_planned", 0L),
-        c.getOrDefault("shots_succeeded_preview", 0L),
+        shots,
         jobs,
-        c.getOrDefault("dead_letters", 0L),
-        outcomes(c));
+        c.getOrDefault("dead_letters", 0L));
   }
 
-  /** The Dataflow job id of a submitted run, or its description when the runner gives none. */
-  public static String dataflowJobId(PipelineResult result) {
-    return result instanceof org.apache.beam.runners.dataflow.DataflowPipelineJob job
-        ? job.getJobId()
-        : String.valueOf(result);
-  }
+  /** Prefix of the per-backend counters of successful renders ({@code RenderShots}). */
+  static final String SHOTS_SUCCEEDED = "shots_succeeded_";
 }

@@ -232,8 +232,8 @@ public final class DevAuthKeys {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
       generator.initialize(KEY_BITS, random);
       keyPair = generator.generateKeyPair();
-      certificate = selfSign(keyPair, random);
-    } catch (GeneralSecurityException | OperatorCreationException e) {
+      certificate = SelfSigned.certificate(keyPair, random);
+    } catch (GeneralSecurityException e) {
       throw new IOException("cannot create the dev auth key pair in " + dir, e);
     }
     byte[] der;
@@ -252,28 +252,34 @@ public final class DevAuthKeys {
     LOG.info("Created dev auth key pair in {} (kid {})", dir, kid);
   }
 
-  private static X509Certificate selfSign(KeyPair keyPair, SecureRandom random)
-      throws GeneralSecurityException, OperatorCreationException {
-    X500Name name = new X500Name(SUBJECT);
-    Instant now = Instant.now();
-    JcaX509v3CertificateBuilder builder =
-        new JcaX509v3CertificateBuilder(
-            name,
-            new BigInteger(63, random).add(BigInteger.ONE),
-            Date.from(now.minus(Duration.ofDays(1))),
-            Date.from(now.plus(VALIDITY)),
-            name,
-            keyPair.getPublic());
-    try {
-      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-      builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-    } catch (CertIOException e) {
-      throw new GeneralSecurityException("cannot add certificate extensions", e);
+  /**
+   * The self-signed certificate, with BouncyCastle: the only class here that needs it, so that the
+   * rest loads in the Dataflow jar, which has no BouncyCastle (dev mode is refused there anyway).
+   */
+  private static final class SelfSigned {
+    static X509Certificate certificate(KeyPair keyPair, SecureRandom random)
+        throws GeneralSecurityException {
+      X500Name name = new X500Name(SUBJECT);
+      Instant now = Instant.now();
+      JcaX509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+              name,
+              new BigInteger(63, random).add(BigInteger.ONE),
+              Date.from(now.minus(Duration.ofDays(1))),
+              Date.from(now.plus(VALIDITY)),
+              name,
+              keyPair.getPublic());
+      try {
+        builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+        builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+        return new JcaX509CertificateConverter()
+            .getCertificate(
+                builder.build(
+                    new JcaContentSignerBuilder("SHA256withRSA").build(keyPair.getPrivate())));
+      } catch (CertIOException | OperatorCreationException e) {
+        throw new GeneralSecurityException("cannot build the dev auth certificate", e);
+      }
     }
-    return new JcaX509CertificateConverter()
-        .getCertificate(
-            builder.build(
-                new JcaContentSignerBuilder("SHA256withRSA").build(keyPair.getPrivate())));
   }
 
   /** First 40 hex digits of the SHA-256 of the certificate's DER encoding. */

@@ -13,9 +13,12 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.regex.Pattern;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubIO;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubMessage;
 import org.apache.beam.sdk.metrics.Counter;
@@ -215,6 +218,28 @@ public final class ReadRequests {
           .apply("OpenInputFiles", FileIO.readMatches())
           .apply("ReadLines", ParDo.of(new ReadLinesFn()));
     }
+  }
+
+  /**
+   * The messages {@link #fromFiles} reads from the files matching {@code filepattern}: their
+   * non-blank lines, by the same rule (and decompression) as the source.
+   */
+  public static long countMessages(String filepattern) throws IOException {
+    long n = 0;
+    for (MatchResult.Metadata m :
+        FileSystems.match(filepattern, EmptyMatchTreatment.DISALLOW).metadata()) {
+      Compression compression = Compression.detect(m.resourceId().getFilename());
+      try (InputStream in =
+          Channels.newInputStream(compression.readDecompressed(FileSystems.open(m.resourceId())))) {
+        LineReader reader = new LineReader(in, Envelope.MAX_LINE_BYTES + 1);
+        for (LineReader.Line line = reader.next(); line != null; line = reader.next()) {
+          if (!line.isBlank()) {
+            n++;
+          }
+        }
+      }
+    }
+    return n;
   }
 
   /** Emits one message per non-blank line, reading at most MAX_LINE_BYTES+1 bytes of a line. */

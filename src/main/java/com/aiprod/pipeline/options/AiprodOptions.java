@@ -11,7 +11,12 @@ import org.apache.beam.sdk.options.Validation;
 /**
  * The pipeline's options (DESIGN §11), also the Flex Template parameters. Beam's own options are
  * reused where they exist: {@code --project}, {@code --firestoreDb}, {@code --emulatorHost}, {@code
- * --pubsubRootUrl}, {@code --tempLocation}, {@code --streaming}.
+ * --pubsubRootUrl}, {@code --tempLocation}, {@code --streaming}, and BigQueryOptions' {@code
+ * --useStorageWriteApiAtLeastOnce} (a template parameter, see {@link TemplateSpec}). Options
+ * without a {@link TemplateParameter} are for local runs only and absent from the Flex Template:
+ * {@code authMode} (dev mode is refused on Dataflow), {@code devAuthDir}, {@code pubsubAcks} and
+ * {@code ackDelaySeconds} (Dataflow acknowledges after its own commit), {@code stopAfterOutcomes},
+ * {@code dryRun}.
  */
 public interface AiprodOptions
     extends GcpOptions, FirestoreOptions, PubsubOptions, StreamingOptions {
@@ -92,32 +97,12 @@ public interface AiprodOptions
       "firebase: verify against Google's securetoken certificates; dev: trust the key pair in"
           + " --devAuthDir (refused on Dataflow).")
   @Default.String("firebase")
-  @TemplateParameter(
-      order = 5,
-      label = "Token verification mode",
-      helpText =
-          "firebase: verify ID tokens against Google's securetoken certificates. "
-              + "The only value a Dataflow job accepts: dev mode trusts a local key "
-              + "pair and the pipeline refuses to start with it on Dataflow. Example: "
-              + "`firebase`.",
-      group = "Authentication",
-      regexes = {"^firebase$"})
   String getAuthMode();
 
   void setAuthMode(String value);
 
   @Description("Dev auth key pair directory (private-key.pem, certificate.pem, kid).")
   @Default.String("local/dev-auth")
-  @TemplateParameter(
-      order = 6,
-      label = "Dev auth key pair directory (local runs only)",
-      helpText =
-          "Directory of the dev key pair (private-key.pem, certificate.pem, kid) "
-              + "that authMode=dev trusts. Local runs only; ignored with "
-              + "authMode=firebase, the only mode of a Dataflow job. Example: "
-              + "`local/dev-auth`.",
-      group = "Authentication",
-      regexes = {"^[^\\s]{1,1024}$"})
   String getDevAuthDir();
 
   void setDevAuthDir(String value);
@@ -140,24 +125,6 @@ public interface AiprodOptions
   String getWarehouse();
 
   void setWarehouse(String value);
-
-  @Description(
-      "--warehouse=bigquery:... only: write with the Storage Write API's at-least-once mode"
-          + " (STORAGE_API_AT_LEAST_ONCE: cheaper, lower latency, a retried append may duplicate"
-          + " rows) instead of the default exactly-once mode (STORAGE_WRITE_API).")
-  @Default.Boolean(false)
-  @TemplateParameter(
-      order = 8,
-      label = "BigQuery at-least-once writes",
-      helpText =
-          "true: write with the Storage Write API's at-least-once mode (cheaper, "
-              + "lower latency, a retried append may duplicate rows; query the *_dedup "
-              + "views). false: exactly-once. Examples: `false`, `true`.",
-      group = "Outputs",
-      regexes = {"^(true|false)$"})
-  boolean getBigQueryAtLeastOnce();
-
-  void setBigQueryAtLeastOnce(boolean value);
 
   @Description("Where secrets come from: secretmanager:projects/P or dir:PATH.")
   @Default.String("dir:local/secrets")
@@ -251,16 +218,6 @@ public interface AiprodOptions
           + " first). auto (default): outcome on the DirectRunner and embedded Flink with a"
           + " subscription, checkpoint elsewhere.")
   @Default.String("auto")
-  @TemplateParameter(
-      order = 13,
-      label = "When Pub/Sub messages are acknowledged",
-      helpText =
-          "auto (default) or checkpoint: on Dataflow both mean PubsubIO's "
-              + "acknowledgement after Dataflow's durable commit. outcome (acknowledge "
-              + "once the message's outcome is durable) is for single-JVM local runs "
-              + "and is refused on Dataflow. Example: `auto`.",
-      group = "Input",
-      regexes = {"^(auto|checkpoint)$"})
   String getPubsubAcks();
 
   void setPubsubAcks(String value);
@@ -270,15 +227,6 @@ public interface AiprodOptions
           + " acknowledgement, for the writes beside the outcome (audit rows, job_results, the"
           + " dead-letter topic) to land.")
   @Default.Integer(10)
-  @TemplateParameter(
-      order = 14,
-      label = "Acknowledgement delay after the outcome (seconds)",
-      helpText =
-          "With outcome acknowledgement (local runs only): seconds between a "
-              + "message's outcome being durable and its acknowledgement. Unused on "
-              + "Dataflow. Example: `10`.",
-      group = "Local runs",
-      regexes = {"^[0-9]{1,4}$"})
   int getAckDelaySeconds();
 
   void setAckDelaySeconds(int value);
@@ -287,15 +235,6 @@ public interface AiprodOptions
       "Local runs only (DirectRunner/Flink embedded): stop a streaming run cleanly once this many"
           + " input messages have reached their terminal outcome. 0 (default): run until cancelled.")
   @Default.Long(0)
-  @TemplateParameter(
-      order = 16,
-      label = "Stop after N outcomes (local runs only)",
-      helpText =
-          "Local runs only (DirectRunner, embedded Flink): stop a streaming run "
-              + "once this many messages have their outcome. A Dataflow job runs until "
-              + "drained or cancelled, so the template accepts only 0. Example: `0`.",
-      group = "Local runs",
-      regexes = {"^0$"})
   long getStopAfterOutcomes();
 
   void setStopAfterOutcomes(long value);
@@ -384,6 +323,7 @@ public interface AiprodOptions
           "Timeout in seconds of one HTTP exchange with a render or model "
               + "provider, 1 to 9999. Examples: `30`, `120`.",
       group = "Rendering",
+      paramType = "NUMBER",
       regexes = {"^[1-9][0-9]{0,3}$"})
   int getBackendRequestTimeoutSeconds();
 
@@ -398,6 +338,7 @@ public interface AiprodOptions
       helpText =
           "Seconds an output download from a provider may receive nothing before it is abandoned as stalled, 1 to 9999. Examples: `20`, `60`.",
       group = "Rendering",
+      paramType = "NUMBER",
       regexes = {"^[1-9][0-9]{0,3}$"})
   @Default.Integer(20)
   int getDownloadStallTimeoutSeconds();
@@ -411,6 +352,7 @@ public interface AiprodOptions
       helpText =
           "Longest an output download from a provider may take in all, in seconds, 1 to 9999. Examples: `300`, `600`.",
       group = "Rendering",
+      paramType = "NUMBER",
       regexes = {"^[1-9][0-9]{0,3}$"})
   @Default.Integer(300)
   int getDownloadTimeoutSeconds();
@@ -424,6 +366,7 @@ public interface AiprodOptions
       helpText =
           "Largest output video downloaded or copied from a provider, in MiB, 1 to 99999; a larger one is refused. Examples: `512`, `2048`.",
       group = "Rendering",
+      paramType = "NUMBER",
       regexes = {"^[1-9][0-9]{0,4}$"})
   @Default.Integer(512)
   int getMaxDownloadMegabytes();
@@ -441,9 +384,18 @@ public interface AiprodOptions
               + "a production job never records itself as dev. Examples: `prod`, "
               + "`staging`, `dev`.",
       group = "Security",
-      regexes = {"^(dev|staging|prod)$"},
+      paramType = "ENUM",
+      enumValues = {"prod", "staging", "dev"},
       optional = false)
   String getEnvironment();
 
   void setEnvironment(String value);
+
+  @Description(
+      "Check the options and build the whole graph for the chosen runner, then exit 0 without"
+          + " running or submitting anything (a bad option exits 2 with every problem listed).")
+  @Default.Boolean(false)
+  boolean getDryRun();
+
+  void setDryRun(boolean value);
 }

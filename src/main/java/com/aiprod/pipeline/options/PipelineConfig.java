@@ -138,12 +138,6 @@ public final class PipelineConfig implements Serializable {
     if (!present(options.getInputFiles())) {
       options.setStreaming(true);
     }
-    if (options.getBigQueryAtLeastOnce()) {
-      // Our template parameter, kept for launches that pass it: Beam's own option decides.
-      options
-          .as(org.apache.beam.sdk.io.gcp.bigquery.BigQueryOptions.class)
-          .setUseStorageWriteApiAtLeastOnce(true);
-    }
     return new PipelineConfig(options, pricing);
   }
 

@@ -26,11 +26,17 @@ public @interface TemplateParameter {
   /** Console group (Input, Authentication, Outputs, ...). */
   String group();
 
-  /** Dataflow's parameter type ({@code PUBSUB_TOPIC}, {@code GCS_READ_FILE}, ...), or none. */
+  /**
+   * Dataflow's parameter type ({@code PUBSUB_TOPIC}, {@code GCS_READ_FILE}, {@code NUMBER}, {@code
+   * ENUM}, ...), or none (text).
+   */
   String paramType() default "";
 
-  /** Anchored RE2 regexes every value must match. */
-  String[] regexes();
+  /** The values of an {@code ENUM} parameter, in the order the console lists them. */
+  String[] enumValues() default {};
+
+  /** Anchored RE2 regexes every value must match; none for {@code ENUM} (its values say it). */
+  String[] regexes() default {};
 
   /** False: required in the template even when the option has a default for local runs. */
   boolean optional() default true;

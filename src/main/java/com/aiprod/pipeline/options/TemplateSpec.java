@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import javax.annotation.Nullable;
+import org.apache.beam.sdk.io.gcp.bigquery.BigQueryOptions;
 import org.apache.beam.sdk.options.Default;
 
 /**
@@ -36,22 +37,39 @@ public final class TemplateSpec {
       boolean optional,
       String paramType,
       @Nullable String defaultValue,
+      List<String> enumValues,
       List<String> regexes,
       int order) {}
 
-  /** Beam's own option that the template exposes under Beam's name (its getter is Beam's). */
-  static final Parameter FIRESTORE_DB =
-      new Parameter(
-          "firestoreDb",
-          "Firestore database",
-          "Beam's FirestoreOptions: the Firestore database of the job documents and the spend"
-              + " ledger, in the job's project. Examples: `(default)`, `aiprod`.",
-          "Outputs",
-          true,
-          "",
-          "(default)",
-          List.of("^(\\(default\\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$"),
-          Integer.MAX_VALUE);
+  /** Beam's own options that the template exposes under Beam's names (their getters are Beam's). */
+  static final List<Parameter> BEAM_PARAMETERS =
+      List.of(
+          new Parameter(
+              "useStorageWriteApiAtLeastOnce",
+              "BigQuery at-least-once writes",
+              "Beam's BigQueryOptions: true writes with the Storage Write API's at-least-once mode"
+                  + " (cheaper, lower latency, a retried append may duplicate rows; query the"
+                  + " *_dedup views); false (default) writes exactly once. Examples: `false`,"
+                  + " `true`.",
+              "Outputs",
+              true,
+              "BOOLEAN",
+              beamDefault(BigQueryOptions.class, "getUseStorageWriteApiAtLeastOnce"),
+              List.of(),
+              List.of(),
+              8),
+          new Parameter(
+              "firestoreDb",
+              "Firestore database",
+              "Beam's FirestoreOptions: the Firestore database of the job documents and the spend"
+                  + " ledger, in the job's project. Examples: `(default)`, `aiprod`.",
+              "Outputs",
+              true,
+              "",
+              "(default)",
+              List.of(),
+              List.of("^(\\(default\\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$"),
+              Integer.MAX_VALUE));
 
   private TemplateSpec() {}
 
@@ -72,10 +90,11 @@ public final class TemplateSpec {
               t.optional(),
               t.paramType(),
               t.optional() ? defaultOf(m) : null,
+              List.of(t.enumValues()),
               List.of(t.regexes()),
               t.order()));
     }
-    out.add(FIRESTORE_DB);
+    out.addAll(BEAM_PARAMETERS);
     out.sort(Comparator.comparingInt(Parameter::order));
     return out;
   }
@@ -84,6 +103,15 @@ public final class TemplateSpec {
   static String optionName(Method getter) {
     String n = getter.getName();
     return Introspector.decapitalize(n.startsWith("is") ? n.substring(2) : n.substring(3));
+  }
+
+  /** The {@code @Default} of a Beam option's getter, as text. */
+  private static String beamDefault(Class<?> options, String getter) {
+    try {
+      return defaultOf(options.getMethod(getter));
+    } catch (NoSuchMethodException e) {
+      throw new IllegalStateException("Beam option getter " + getter + " not found", e);
+    }
   }
 
   /** The option's {@code @Default} as text, or null. */
@@ -133,9 +161,26 @@ public final class TemplateSpec {
       if (p.defaultValue() != null) {
         field(s, 3, "defaultValue", p.defaultValue(), true);
       }
-      List<String> quoted = new ArrayList<>();
-      p.regexes().forEach(r -> quoted.add(quote(r)));
-      s.append("      \"regexes\": [").append(String.join(", ", quoted)).append("]\n");
+      List<String> lines = new ArrayList<>();
+      if (!p.enumValues().isEmpty()) {
+        List<String> options = new ArrayList<>();
+        p.enumValues()
+            .forEach(
+                v -> options.add("{\"value\": " + quote(v) + ", \"label\": " + quote(v) + "}"));
+        lines.add("      \"enumOptions\": [" + String.join(", ", options) + "]");
+      }
+      if (!p.regexes().isEmpty()) {
+        List<String> quoted = new ArrayList<>();
+        p.regexes().forEach(r -> quoted.add(quote(r)));
+        lines.add("      \"regexes\": [" + String.join(", ", quoted) + "]");
+      }
+      // isOptional is always there, so the last field is one of these or it.
+      if (lines.isEmpty()) {
+        s.setLength(s.length() - 2); // drop the ",\n" after the previous field
+        s.append("\n");
+      } else {
+        s.append(String.join(",\n", lines)).append("\n");
+      }
       s.append(i + 1 < params.size() ? "    },\n" : "    }\n");
     }
     s.append("  ]\n");
@@ -152,7 +197,9 @@ public final class TemplateSpec {
     s.append("# ").append(NAME).append(" Flex Template parameters\n\n");
     s.append("Generated from the `@TemplateParameter` annotations of `AiprodOptions` (as is\n");
     s.append("`metadata.json`); `TemplateSpecTest` keeps this file equal to them. Pass each one\n");
-    s.append("as `--param NAME=VALUE` to `scripts/launch-template`.\n");
+    s.append("as `--param NAME=VALUE` to `scripts/launch-template`. Options for local runs only\n");
+    s.append("(`authMode`, `devAuthDir`, `pubsubAcks`, `ackDelaySeconds`, `stopAfterOutcomes`,\n");
+    s.append("`dryRun`) are not parameters of the template.\n");
     java.util.Map<String, List<Parameter>> groups = new java.util.LinkedHashMap<>();
     for (Parameter p : parameters()) {
       groups.computeIfAbsent(p.group(), g -> new ArrayList<>()).add(p);
@@ -160,8 +207,8 @@ public final class TemplateSpec {
     groups.forEach(
         (group, ps) -> {
           s.append("\n## ").append(group).append("\n\n");
-          s.append("| parameter | required | default | what it is |\n");
-          s.append("|---|---|---|---|\n");
+          s.append("| parameter | required | default | type | what it is |\n");
+          s.append("|---|---|---|---|---|\n");
           for (Parameter p : ps) {
             s.append("| `")
                 .append(p.name())
@@ -170,11 +217,19 @@ public final class TemplateSpec {
                 .append(" | ")
                 .append(p.defaultValue() == null ? "" : "`" + p.defaultValue() + "`")
                 .append(" | ")
+                .append(type(p))
+                .append(" | ")
                 .append(cell(p.label() + ". " + p.helpText()))
                 .append(" |\n");
           }
         });
     return s.toString();
+  }
+
+  /** The parameter's type as the console shows it: text unless Dataflow has a type for it. */
+  private static String type(Parameter p) {
+    String type = p.paramType().isEmpty() ? "TEXT" : p.paramType();
+    return p.enumValues().isEmpty() ? type : type + ": " + String.join(", ", p.enumValues());
   }
 
   private static String cell(String text) {

@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Method.</b> {@link Method#STORAGE_WRITE_API} (exactly-once: rows are appended to
  *       buffered/pending streams and committed once per bundle, so a retried bundle does not
- *       duplicate them) unless {@code --bigQueryAtLeastOnce}, which selects {@link
+ *       duplicate them) unless Beam's {@code --useStorageWriteApiAtLeastOnce}, which selects {@link
  *       Method#STORAGE_API_AT_LEAST_ONCE} (default stream, cheaper, a retried append may duplicate
  *       rows). For an unbounded input the exactly-once mode commits every {@code
  *       --storageWriteApiTriggeringFrequencySec} seconds ({@value
@@ -80,9 +80,9 @@ import org.slf4j.LoggerFactory;
  *       also deduplicated by {@code event_id} before the sink ({@link Deduplicate}: keyed state per
  *       window, keys kept {@value #DEDUP_MINUTES} minutes of processing time), which removes the
  *       duplicates a redelivered message produces inside that horizon. Older duplicates (e.g. after
- *       a restart, or with {@code --bigQueryAtLeastOnce}) are removed at query time: {@link
- *       #dedupViewSql} is the view analysts query ({@code QUALIFY ROW_NUMBER() OVER (PARTITION BY
- *       <primary key> ...) = 1}, see docs/ARCHITECTURE.md).
+ *       a restart, or with {@code --useStorageWriteApiAtLeastOnce}) are removed at query time:
+ *       {@link #dedupViewSql} is the view analysts query ({@code QUALIFY ROW_NUMBER() OVER
+ *       (PARTITION BY <primary key> ...) = 1}, see docs/ARCHITECTURE.md).
  * </ul>
  */
 public final class BigQueryWarehouse implements Warehouse {
@@ -175,33 +175,23 @@ public final class BigQueryWarehouse implements Warehouse {
   }
 
   /**
-   * Daily partitioning of DESIGN §8: {@code job_results} by DATE(finished_at), {@code audit_events}
-   * by DATE(event_time); null (unpartitioned) for the other tables.
+   * Daily partitioning by {@link WarehouseTable#partitionColumn()} (DESIGN §8 for job_results and
+   * audit_events; terraform/locals.tf for every table).
    */
-  public static @Nullable TimePartitioning timePartitioning(WarehouseTable table) {
-    switch (table) {
-      case JOB_RESULTS:
-        return new TimePartitioning().setType("DAY").setField("finished_at");
-      case AUDIT_EVENTS:
-        return new TimePartitioning().setType("DAY").setField("event_time");
-      default:
-        return null;
-    }
+  public static TimePartitioning timePartitioning(WarehouseTable table) {
+    return new TimePartitioning().setType("DAY").setField(table.partitionColumn());
   }
 
-  /**
-   * Clustering of DESIGN §8: {@code job_results} by tenant, state; {@code audit_events} by
-   * event_type, tenant; null for the other tables.
-   */
-  public static @Nullable Clustering clustering(WarehouseTable table) {
-    switch (table) {
-      case JOB_RESULTS:
-        return new Clustering().setFields(List.of("tenant", "state"));
-      case AUDIT_EVENTS:
-        return new Clustering().setFields(List.of("event_type", "tenant"));
-      default:
-        return null;
-    }
+  /** Clustering of DESIGN §8 and terraform/locals.tf. */
+  public static Clustering clustering(WarehouseTable table) {
+    return new Clustering()
+        .setFields(
+            switch (table) {
+              case JOB_RESULTS -> List.of("tenant", "state");
+              case AUDIT_EVENTS -> List.of("event_type", "tenant");
+              case SHOT_RENDERS -> List.of("tenant", "job_id");
+              case DEAD_LETTERS -> List.of("reason_code", "stage");
+            });
   }
 
   /** The table definition {@link #createTables()} creates: schema, partitioning, clustering. */
@@ -223,24 +213,12 @@ public final class BigQueryWarehouse implements Warehouse {
 
   /**
    * The analysts' view of {@code table} without duplicates: one row per primary key ({@link
-   * WarehouseTable#primaryKey()}), the earliest by the table's time column.
+   * WarehouseTable#primaryKey()}) and partition column value, the earliest. Copies of a row (a
+   * retried or at-least-once append, a replay) share both; windowing over the partition column too
+   * lets BigQuery push a filter on it through the view, so a date filter prunes partitions.
    */
   public String dedupViewSql(WarehouseTable table) {
-    String order;
-    switch (table) {
-      case JOB_RESULTS:
-        order = "finished_at";
-        break;
-      case SHOT_RENDERS:
-        order = "finished_at";
-        break;
-      case AUDIT_EVENTS:
-        order = "event_time";
-        break;
-      default:
-        order = "`timestamp`";
-        break;
-    }
+    String time = "`" + table.partitionColumn() + "`";
     String fq = "`" + project + "." + dataset + ".";
     return "CREATE OR REPLACE VIEW "
         + fq
@@ -252,9 +230,11 @@ public final class BigQueryWarehouse implements Warehouse {
         + "`\n"
         + "WHERE TRUE\n"
         + "QUALIFY ROW_NUMBER() OVER (PARTITION BY "
+        + time
+        + ", "
         + String.join(", ", table.primaryKey())
         + " ORDER BY "
-        + order
+        + time
         + ") = 1";
   }
 
@@ -281,8 +261,7 @@ public final class BigQueryWarehouse implements Warehouse {
 
   /**
    * The Storage Write API method the options select: Beam's own {@code
-   * --useStorageWriteApiAtLeastOnce} (our {@code --bigQueryAtLeastOnce} sets it, see {@code
-   * AiprodPipeline.create}).
+   * --useStorageWriteApiAtLeastOnce} (a Flex Template parameter under that name).
    */
   static Method method(PipelineOptions options) {
     return options.as(BigQueryOptions.class).getUseStorageWriteApiAtLeastOnce()

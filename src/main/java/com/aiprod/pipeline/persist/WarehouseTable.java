@@ -18,17 +18,27 @@ import org.apache.beam.sdk.schemas.Schema;
  * </ul>
  */
 public enum WarehouseTable {
-  JOB_RESULTS("job_results", List.of("tenant", "job_id")),
-  SHOT_RENDERS("shot_renders", List.of("tenant", "job_id", "shot_index", "attempt")),
-  AUDIT_EVENTS("audit_events", List.of("event_id")),
-  DEAD_LETTERS("dead_letters", List.of("message_id", "stage", "reason_code"));
+  JOB_RESULTS("job_results", List.of("tenant", "job_id"), "finished_at"),
+  SHOT_RENDERS("shot_renders", List.of("tenant", "job_id", "shot_index", "attempt"), "finished_at"),
+  AUDIT_EVENTS("audit_events", List.of("event_id"), "event_time"),
+  DEAD_LETTERS("dead_letters", List.of("message_id", "stage", "reason_code"), "timestamp");
 
   private final String tableName;
   private final List<String> primaryKey;
+  private final String partitionColumn;
 
-  WarehouseTable(String tableName, List<String> primaryKey) {
+  WarehouseTable(String tableName, List<String> primaryKey, String partitionColumn) {
     this.tableName = tableName;
     this.primaryKey = primaryKey;
+    this.partitionColumn = partitionColumn;
+  }
+
+  /**
+   * The TIMESTAMP column BigQuery partitions the table by (one partition per day, as terraform
+   * creates it); the dedup views window over it too, so a filter on it prunes partitions.
+   */
+  public String partitionColumn() {
+    return partitionColumn;
   }
 
   /** The table name, as in BigQuery, DuckDB and the schema file name. */

@@ -7,8 +7,13 @@ import static org.hamcrest.Matchers.nullValue;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LineReaderTest {
   private static ReadRequests.LineReader reader(String s, int cap) {
@@ -46,5 +51,21 @@ class LineReaderTest {
     assertThat(a, equalTo(ReadRequests.derivedJobId("/in/a.jsonl", 1)));
     assertThat(a.matches("[A-Za-z0-9_-]{8,64}"), is(true));
     assertThat(a.equals(ReadRequests.derivedJobId("/in/a.jsonl", 2)), is(false));
+  }
+
+  @Test
+  void countMessagesCountsTheNonBlankLinesOfEveryMatchedFileAsTheSourceReadsThem(@TempDir Path dir)
+      throws IOException {
+    Files.writeString(
+        dir.resolve("a.jsonl"),
+        "{}\n\n  \n{}\r\n" + "x".repeat(Envelope.MAX_LINE_BYTES + 10) + "\n{}");
+    try (OutputStream out =
+        new GZIPOutputStream(Files.newOutputStream(dir.resolve("b.jsonl.gz")))) {
+      out.write("{}\n{}\n\n".getBytes(StandardCharsets.UTF_8));
+    }
+    Files.writeString(dir.resolve("other.txt"), "{}\n");
+    // a: 3 lines + 1 oversized (a message with a read error); b (decompressed): 2.
+    assertThat(ReadRequests.countMessages(dir + "/*.jsonl*"), equalTo(6L));
+    assertThat(ReadRequests.countMessages(dir + "/a.jsonl"), equalTo(4L));
   }
 }

@@ -51,10 +51,25 @@ class TemplateMetadataTest {
   static final Path DOCKERFILE = Path.of("templates/Dockerfile");
 
   /**
-   * Beam options (of the interfaces AiprodOptions extends) that DESIGN §11 reuses and a template
-   * user sets: template parameters under Beam's name.
+   * Beam options that a template user sets: template parameters under Beam's name, with the Beam
+   * interface that declares each ({@code useStorageWriteApiAtLeastOnce} instead of a twin of ours).
    */
-  static final Set<String> BEAM_REUSED_PARAMETERS = Set.of("firestoreDb");
+  static final Map<String, Class<?>> BEAM_REUSED_PARAMETERS =
+      Map.of(
+          "firestoreDb",
+          org.apache.beam.sdk.io.gcp.firestore.FirestoreOptions.class,
+          "useStorageWriteApiAtLeastOnce",
+          org.apache.beam.sdk.io.gcp.bigquery.BigQueryOptions.class);
+
+  /** Options of AiprodOptions for local runs only, absent from the template, and why. */
+  static final Map<String, String> LOCAL_ONLY =
+      Map.of(
+          "authMode", "dev mode is refused on Dataflow; the default firebase is the only value",
+          "devAuthDir", "the dev key pair of authMode=dev",
+          "pubsubAcks", "on Dataflow every accepted value means Dataflow's own acknowledgement",
+          "ackDelaySeconds", "used only with outcome acknowledgement, refused on Dataflow",
+          "stopAfterOutcomes", "a Dataflow job runs until drained or cancelled",
+          "dryRun", "checks options and the graph without running: a launch always runs");
 
   /**
    * Beam options DESIGN §11 reuses that are deliberately not template parameters, and why (also in
@@ -98,8 +113,6 @@ class TemplateMetadataTest {
         Arguments.of("environment", "qa"),
         Arguments.of("environment", "Prod"),
         Arguments.of("environment", ""),
-        Arguments.of("authMode", "none"),
-        Arguments.of("authMode", "dev"),
         Arguments.of("inputSubscription", "aiprod-jobs"),
         Arguments.of("inputSubscription", "projects/my-project/topics/aiprod-jobs"),
         Arguments.of("inputSubscription", "projects/my-project/subscriptions/"),
@@ -120,8 +133,7 @@ class TemplateMetadataTest {
         Arguments.of("renderBackends", "veo3, veo3_fast"),
         Arguments.of("renderBackends", ""),
         Arguments.of("renderBackends", "veo3,,preview"),
-        Arguments.of("bigQueryAtLeastOnce", "yes"),
-        Arguments.of("stopAfterOutcomes", "10"),
+        Arguments.of("useStorageWriteApiAtLeastOnce", "yes"),
         Arguments.of("backendRequestTimeoutSeconds", "0"),
         Arguments.of("backendRequestTimeoutSeconds", "-5"),
         Arguments.of("backendRequestTimeoutSeconds", "30s"),
@@ -130,8 +142,7 @@ class TemplateMetadataTest {
         Arguments.of("vertexLocation", "us central1"),
         Arguments.of("geminiModel", "Gemini 2.5"),
         Arguments.of("firestoreDb", "Default"),
-        Arguments.of("firestoreDb", "ab"),
-        Arguments.of("devAuthDir", "dir with spaces"));
+        Arguments.of("firestoreDb", "ab"));
   }
 
   static JsonNode metadata;
@@ -163,17 +174,53 @@ class TemplateMetadataTest {
     return out;
   }
 
-  /** The getter of an option anywhere in AiprodOptions' interfaces, or null. */
+  /**
+   * The getter of an option anywhere in AiprodOptions' interfaces, else in the Beam interface that
+   * declares a reused parameter, or null.
+   */
   static Method getter(String option) {
     String cap = Character.toUpperCase(option.charAt(0)) + option.substring(1);
-    for (String prefix : List.of("get", "is")) {
-      try {
-        return AiprodOptions.class.getMethod(prefix + cap);
-      } catch (NoSuchMethodException e) {
-        // try the next prefix
+    List<Class<?>> in = new ArrayList<>(List.of(AiprodOptions.class));
+    if (BEAM_REUSED_PARAMETERS.containsKey(option)) {
+      in.add(BEAM_REUSED_PARAMETERS.get(option));
+    }
+    for (Class<?> c : in) {
+      for (String prefix : List.of("get", "is")) {
+        try {
+          return c.getMethod(prefix + cap);
+        } catch (NoSuchMethodException e) {
+          // try the next prefix
+        }
       }
     }
     return null;
+  }
+
+  /** A parameter's type: its paramType, TEXT when it has none. */
+  static String type(JsonNode p) {
+    return p.has("paramType") ? p.path("paramType").asText() : "TEXT";
+  }
+
+  /** The values an ENUM parameter offers. */
+  static List<String> enumValues(JsonNode p) {
+    List<String> out = new ArrayList<>();
+    p.path("enumOptions").forEach(o -> out.add(o.path("value").asText()));
+    return out;
+  }
+
+  /** Whether a value is one a parameter accepts: its type's values and every regex. */
+  static boolean accepts(JsonNode p, String value) {
+    boolean ok =
+        switch (type(p)) {
+          case "BOOLEAN" -> value.equals("true") || value.equals("false");
+          case "ENUM" -> enumValues(p).contains(value);
+          case "NUMBER" -> value.matches("-?[0-9]+(\\.[0-9]+)?");
+          default -> true;
+        };
+    for (JsonNode r : p.path("regexes")) {
+      ok &= value.matches(r.asText());
+    }
+    return ok;
   }
 
   @Test
@@ -256,20 +303,28 @@ class TemplateMetadataTest {
   }
 
   @Test
-  void everyOptionOfTheInterfaceIsAParameterAndViceVersa() {
+  void everyOptionOfTheInterfaceIsAParameterUnlessLocalOnlyAndViceVersa() {
     Set<String> options = declaredOptions().keySet();
+    assertThat(options.containsAll(LOCAL_ONLY.keySet()), is(true));
     Set<String> missing = new TreeSet<>(options);
     missing.removeAll(parameters.keySet());
+    missing.removeAll(LOCAL_ONLY.keySet());
     assertThat("options of AiprodOptions without a template parameter", missing, empty());
+    for (String local : LOCAL_ONLY.keySet()) {
+      assertThat(
+          local + " is not a template parameter: " + LOCAL_ONLY.get(local),
+          parameters.keySet(),
+          not(hasItem(local)));
+    }
 
     Set<String> extra = new TreeSet<>(parameters.keySet());
     extra.removeAll(options);
-    extra.removeAll(BEAM_REUSED_PARAMETERS);
+    extra.removeAll(BEAM_REUSED_PARAMETERS.keySet());
     assertThat("template parameters that are not options of AiprodOptions", extra, empty());
 
-    for (String beam : BEAM_REUSED_PARAMETERS) {
+    for (String beam : BEAM_REUSED_PARAMETERS.keySet()) {
       Method g = getter(beam);
-      assertThat("Beam option " + beam + " is reachable through AiprodOptions", g, notNullValue());
+      assertThat("Beam option " + beam + " is found", g, notNullValue());
       assertThat(
           beam + " is Beam's, not ours",
           g.getDeclaringClass().getName(),
@@ -295,10 +350,11 @@ class TemplateMetadataTest {
       assertThat(name + " label", p.path("label").asText().isBlank(), is(false));
       assertThat(name + " helpText", p.path("helpText").asText().isBlank(), is(false));
       assertThat(name + " isOptional is a boolean", p.path("isOptional").isBoolean(), is(true));
+      boolean typed = type(p).equals("BOOLEAN") || type(p).equals("ENUM");
       assertThat(
-          name + " has regexes",
+          name + ": regexes unless BOOLEAN or ENUM (whose type says the values)",
           p.path("regexes").isArray() && p.path("regexes").size() > 0,
-          is(true));
+          is(!typed));
       for (JsonNode r : p.path("regexes")) {
         String regex = r.asText();
         assertThat(
@@ -319,6 +375,7 @@ class TemplateMetadataTest {
   @Test
   void requiredOptionsAreRequiredParametersAndTheOthersOptional() {
     Map<String, Method> options = declaredOptions();
+    options.keySet().removeAll(LOCAL_ONLY.keySet());
     for (Map.Entry<String, Method> e : options.entrySet()) {
       String name = e.getKey();
       boolean required = e.getValue().isAnnotationPresent(Validation.Required.class);
@@ -339,7 +396,7 @@ class TemplateMetadataTest {
             name + ": @Validation.Required <=> isOptional false", optional, equalTo(!required));
       }
     }
-    for (String beam : BEAM_REUSED_PARAMETERS) {
+    for (String beam : BEAM_REUSED_PARAMETERS.keySet()) {
       assertThat(
           beam + " (Beam's, with a default) is optional",
           parameters.get(beam).path("isOptional").asBoolean(),
@@ -358,12 +415,7 @@ class TemplateMetadataTest {
             name + " defaultValue equals the option's @Default",
             p.path("defaultValue").asText(),
             equalTo(declared));
-        for (JsonNode r : p.path("regexes")) {
-          assertThat(
-              name + " default " + declared + " matches its regex",
-              declared.matches(r.asText()),
-              is(true));
-        }
+        assertThat(name + " default " + declared + " is accepted", accepts(p, declared), is(true));
       } else if (!REQUIRED_IN_TEMPLATE_ONLY.containsKey(name)) {
         assertThat(
             name + " has an @Default but no defaultValue in the template",
@@ -411,17 +463,47 @@ class TemplateMetadataTest {
   }
 
   @Test
-  void everyDocumentedExampleMatchesItsRegexes() {
+  void everyDocumentedExampleMatchesItsTypeAndRegexes() {
     for (JsonNode p : parameters.values()) {
       for (String example : examples(p)) {
-        for (JsonNode r : p.path("regexes")) {
-          assertThat(
-              p.path("name").asText() + " example '" + example + "' matches " + r.asText(),
-              example.matches(r.asText()),
-              is(true));
-        }
+        assertThat(
+            p.path("name").asText() + " example '" + example + "' is accepted",
+            accepts(p, example),
+            is(true));
       }
     }
+  }
+
+  /**
+   * Typed where Dataflow has a type: a boolean option is a BOOLEAN parameter, an integer one a
+   * NUMBER, and a closed list of values an ENUM (never text with an alternation regex).
+   */
+  @Test
+  void parametersAreTypedWhereTheTemplateSpecHasTypes() {
+    for (JsonNode p : parameters.values()) {
+      String name = p.path("name").asText();
+      Class<?> t = getter(name).getReturnType();
+      if (t == boolean.class || t == Boolean.class) {
+        assertThat(name + " is a boolean option", type(p), equalTo("BOOLEAN"));
+      } else if (t == int.class || t == long.class || t == Integer.class || t == Long.class) {
+        assertThat(name + " is a number option", type(p), equalTo("NUMBER"));
+      }
+      if (type(p).equals("ENUM")) {
+        assertThat(name + " lists its values", enumValues(p), not(empty()));
+      } else {
+        assertThat(name + " has enumOptions only as an ENUM", p.has("enumOptions"), is(false));
+      }
+      for (JsonNode r : p.path("regexes")) {
+        assertThat(
+            name + ": a closed list of values is an ENUM, not a regex: " + r.asText(),
+            r.asText().matches("\\^\\(?[A-Za-z0-9_-]+(\\|[A-Za-z0-9_-]+)*\\)?\\$"),
+            is(false));
+      }
+    }
+    assertThat(type(parameters.get("environment")), equalTo("ENUM"));
+    assertThat(
+        enumValues(parameters.get("environment")), equalTo(List.of("prod", "staging", "dev")));
+    assertThat(type(parameters.get("useStorageWriteApiAtLeastOnce")), equalTo("BOOLEAN"));
   }
 
   @Test
@@ -448,14 +530,10 @@ class TemplateMetadataTest {
 
   @ParameterizedTest(name = "{0} refuses \"{1}\"")
   @MethodSource("badValues")
-  void regexesRejectBadValues(String name, String value) {
+  void typesAndRegexesRejectBadValues(String name, String value) {
     JsonNode p = parameters.get(name);
     assertThat("no parameter " + name, p, notNullValue());
-    boolean allMatch = true;
-    for (JsonNode r : p.path("regexes")) {
-      allMatch &= value.matches(r.asText());
-    }
-    assertThat(name + "=" + value + " must be refused", allMatch, is(false));
+    assertThat(name + "=" + value + " must be refused", accepts(p, value), is(false));
   }
 
   @Test
@@ -474,9 +552,13 @@ class TemplateMetadataTest {
     assertThat(Modifier.isStatic(main.getModifiers()), is(true));
 
     String pom = Files.readString(Path.of("pom.xml"), StandardCharsets.UTF_8);
-    Matcher finalName = Pattern.compile("<finalName>([^<]+)</finalName>").matcher(pom);
-    assertThat(finalName.find(), is(true));
-    String jar = "target/" + finalName.group(1) + ".jar";
+    // The Dataflow artifact (the second shade execution), not the local bundled jar.
+    Matcher output =
+        Pattern.compile("<outputFile>\\$\\{project.build.directory}/([^<]+)</outputFile>")
+            .matcher(pom);
+    assertThat(output.find(), is(true));
+    String jar = "target/" + output.group(1);
+    assertThat(jar, equalTo("target/aiprod-pipeline-dataflow.jar"));
     Matcher shadeMain = Pattern.compile("<mainClass>([^<]+)</mainClass>").matcher(pom);
     assertThat(shadeMain.find(), is(true));
     assertThat("the jar's manifest main class", shadeMain.group(1), equalTo(mainClass));
@@ -484,7 +566,7 @@ class TemplateMetadataTest {
     String classpath = env(docker, "FLEX_TEMPLATE_JAVA_CLASSPATH");
     Matcher copy = Pattern.compile("(?m)^COPY (\\S+) (\\S+)$").matcher(docker);
     assertThat("a COPY line", copy.find(), is(true));
-    assertThat("copies the bundled jar the pom builds", copy.group(1), equalTo(jar));
+    assertThat("copies the Dataflow jar the pom builds", copy.group(1), equalTo(jar));
     assertThat("the classpath is the copied jar", classpath, equalTo(copy.group(2)));
 
     String ignore =

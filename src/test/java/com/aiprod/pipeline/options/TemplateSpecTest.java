@@ -68,6 +68,6 @@ class TemplateSpecTest {
             .map(TemplateSpec.Parameter::name)
             .collect(Collectors.toList());
     assertThat(withDefaults, not(hasItem("environment")));
-    assertThat(withDefaults, hasItem("authMode"));
+    assertThat(withDefaults, hasItem("renderBackends"));
   }
 }

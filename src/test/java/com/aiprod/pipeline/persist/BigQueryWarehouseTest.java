@@ -155,9 +155,13 @@ class BigQueryWarehouseTest {
     Table audit = datasets.getTable(warehouse.tableReference(WarehouseTable.AUDIT_EVENTS));
     assertThat(audit.getTimePartitioning().getField(), equalTo("event_time"));
     assertThat(audit.getClustering().getFields(), equalTo(List.of("event_type", "tenant")));
+    // Like terraform/locals.tf (DedupViewPartitioningTest): every table is day-partitioned.
     Table shots = datasets.getTable(warehouse.tableReference(WarehouseTable.SHOT_RENDERS));
-    assertThat(shots.getTimePartitioning(), nullValue());
-    assertThat(shots.getClustering(), nullValue());
+    assertThat(shots.getTimePartitioning().getField(), equalTo("finished_at"));
+    assertThat(shots.getClustering().getFields(), equalTo(List.of("tenant", "job_id")));
+    Table dead = datasets.getTable(warehouse.tableReference(WarehouseTable.DEAD_LETTERS));
+    assertThat(dead.getTimePartitioning().getField(), equalTo("timestamp"));
+    assertThat(dead.getClustering().getFields(), equalTo(List.of("reason_code", "stage")));
   }
 
   /** All four tables through the exactly-once Storage Write API; the sink creates the tables. */
@@ -407,9 +411,10 @@ class BigQueryWarehouseTest {
     assertThat(
         sql,
         containsString(
-            "QUALIFY ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_time) = 1"));
+            "QUALIFY ROW_NUMBER() OVER (PARTITION BY `event_time`, event_id ORDER BY `event_time`)"
+                + " = 1"));
     assertThat(
         warehouse.dedupViewSql(WarehouseTable.JOB_RESULTS),
-        containsString("PARTITION BY tenant, job_id ORDER BY finished_at"));
+        containsString("PARTITION BY `finished_at`, tenant, job_id ORDER BY `finished_at`"));
   }
 }

@@ -1,0 +1,70 @@
+package com.aiprod.pipeline;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import com.aiprod.pipeline.options.AiprodOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The progress line of local runs: "N of M" where M is known, shots of every backend. */
+class LocalRunTest {
+  static AiprodOptions options(String... args) {
+    PipelineOptionsFactory.register(AiprodOptions.class);
+    return PipelineOptionsFactory.fromArgs(args).as(AiprodOptions.class);
+  }
+
+  @Test
+  void theProgressLineCountsOutcomesOfTheExpectedTotalAndShotsOfEveryBackend() {
+    Map<String, Long> c = new TreeMap<>();
+    c.put("requests_received", 12L);
+    c.put("auth_success", 10L);
+    c.put("jobs_planned", 7L);
+    c.put("shots_succeeded_preview", 9L);
+    c.put("shots_succeeded_veo3", 4L);
+    c.put("shots_succeeded_runway_gen4_turbo", 2L);
+    c.put("shots_failed_veo3", 5L);
+    c.put("jobs_delivered", 5L);
+    c.put("jobs_rejected", 1L);
+    c.put("dead_letters", 2L);
+    c.put("cancel_requests_settled", 1L);
+    assertThat(
+        LocalRun.progressLine(c, 12),
+        equalTo(
+            "progress: outcomes 9 of 12, received 12, authenticated 10, planned 7, shots rendered"
+                + " 15, terminal jobs 6, dead letters 2"));
+    assertThat(
+        LocalRun.progressLine(c, -1),
+        equalTo(
+            "progress: outcomes 9, received 12, authenticated 10, planned 7, shots rendered 15,"
+                + " terminal jobs 6, dead letters 2"));
+  }
+
+  @Test
+  void theExpectedTotalIsTheInputLinesInBatchAndStopAfterOutcomesInStreaming(@TempDir Path dir)
+      throws IOException {
+    Path in = dir.resolve("in.jsonl");
+    Files.writeString(in, "{\"a\":1}\n\n{\"a\":2}\n{\"a\":3}\n");
+    assertThat(LocalRun.expectedOutcomes(options("--inputFiles=" + in)), equalTo(3L));
+    assertThat(
+        LocalRun.expectedOutcomes(
+            options(
+                "--inputSubscription=projects/demo-aiprod/subscriptions/aiprod-jobs-pipeline",
+                "--stopAfterOutcomes=40")),
+        equalTo(40L));
+    assertThat(
+        LocalRun.expectedOutcomes(
+            options("--inputSubscription=projects/demo-aiprod/subscriptions/aiprod-jobs-pipeline")),
+        equalTo(-1L));
+    // An input that cannot be read: no total (the run itself reports the input).
+    assertThat(
+        LocalRun.expectedOutcomes(options("--inputFiles=" + dir.resolve("none-*.jsonl"))),
+        equalTo(-1L));
+  }
+}
