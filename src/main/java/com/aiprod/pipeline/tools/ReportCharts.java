@@ -51,6 +51,10 @@ final class ReportCharts {
       values.merge(category + "\u0000" + s, v, Double::sum);
     }
 
+    boolean has(String category, String s) {
+      return values.containsKey(category + "\u0000" + s);
+    }
+
     double get(String category, String s) {
       return values.getOrDefault(category + "\u0000" + s, 0.0);
     }
@@ -92,10 +96,11 @@ final class ReportCharts {
       for (int si = 0; si < series.size(); si++) {
         String s = series.get(si);
         double v = t.get(c, s);
-        if (v <= 0) {
+        if (!t.has(c, s) || v < 0 || (stacked && v == 0)) {
           continue;
         }
-        double bh = v / top * plotH;
+        // A zero value is a value: a 2-pixel bar on the baseline (the cost of free preview jobs).
+        double bh = Math.max(2, v / top * plotH);
         double x = stacked ? x0 : x0 + si * bw / series.size();
         double w = stacked ? bw : bw / series.size();
         double yy = stacked ? y - bh : TOP + plotH - bh;
@@ -132,6 +137,14 @@ final class ReportCharts {
       ci++;
     }
     legend(b, series, h);
+    if (max == 0) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "<text class=\"axis\" x=\"%d\" y=\"%d\">every value is 0 in this period</text>",
+              LEFT + 10,
+              TOP + plotH / 2));
+    }
     return b.append("</svg>").toString();
   }
 

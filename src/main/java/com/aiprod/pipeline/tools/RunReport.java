@@ -414,8 +414,8 @@ public final class RunReport {
               + g.text(row, "job_id")
               + " \u00b7 "
               + g.text(row, "preset")
-              + " \u00b7 $"
-              + g.text(row, "cost_usd")
+              + " \u00b7 charged "
+              + ReportCharts.num(g.number(row, "cost_usd"), "$")
               + " \u00b7 "
               + g.text(row, "finished_at");
       b.append("<figure><a href=\"").append(ReportCharts.esc(link(video, reportDir))).append("\">");

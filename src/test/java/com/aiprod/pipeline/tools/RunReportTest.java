@@ -142,6 +142,9 @@ class RunReportTest {
   @Test
   void everyChartHasAMarkPerValueOfItsSqlFile() throws Exception {
     String html = report();
+    // Kept for a person to look at (the gallery link points into the deleted temp directory).
+    Files.createDirectories(Path.of("target"));
+    Files.writeString(Path.of("target/run-report-test.html"), html, StandardCharsets.UTF_8);
     // Jobs over 36 days: per day; 2026-11-01 DELIVERED, 2026-12-07 DELIVERED and FAILED.
     assertThat(marks(html, "jobs_by_state"), equalTo(3));
     assertThat(html, containsString("Terminal jobs per day"));
@@ -196,6 +199,18 @@ class RunReportTest {
     assertThat(marks(html, "dead_letters_by_reason"), equalTo(1));
     assertThat(marks(html, "latency_vs_deadline"), equalTo(2));
     assertThat(html, containsString("rows since 2026-12-01T00:00:00Z"));
+  }
+
+  @Test
+  void zeroCostsAreMarksToo() {
+    // A local run renders previews, charged and billed $0: the chart still shows each value.
+    ReportCharts.Table t = new ReportCharts.Table();
+    t.add("2026-12-07 acme", "charged (cost_usd)", 0);
+    t.add("2026-12-07 acme", "provider cost", 0);
+    String svg = ReportCharts.bars("chart-x", t, "US dollars", false, "$");
+    assertThat(svg.split("class=\"mark\"", -1).length - 1, equalTo(2));
+    assertThat(svg, containsString("2026-12-07 acme \u00b7 provider cost: $0.00"));
+    assertThat(svg, containsString("every value is 0 in this period"));
   }
 
   @Test
