@@ -1,6 +1,8 @@
 package com.aiprod.pipeline.tools;
 
 import com.aiprod.pipeline.media.OutputFiles;
+import com.aiprod.pipeline.persist.TableSchemas;
+import com.aiprod.pipeline.persist.WarehouseTable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -42,9 +44,10 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  * <p>One source of truth: each chart is one file of {@code sql/report} reading the analyst views of
  * {@code sql/views}, which this tool creates as temporary views from the same files (the warehouse
  * is opened read-only), so {@code scripts/query --file sql/report/NAME.sql} prints a chart's
- * numbers. {@code --since} first narrows the four tables (temporary views of the same names): rows
- * whose {@code finished_at} ({@code job_results}, {@code shot_renders}), {@code event_time} or
- * {@code timestamp} is at or after it.
+ * numbers. The four tables are read through temporary views of the same names: {@code --since}
+ * keeps the rows whose {@code finished_at} ({@code job_results}, {@code shot_renders}), {@code
+ * event_time} or {@code timestamp} is at or after it, and a column of the schema files that a
+ * warehouse made by an older build lacks reads NULL.
  *
  * <p>Prints the report's path. Exit status: 0 written, 1 on a SQL or I/O error, 2 on bad usage.
  */
@@ -162,26 +165,45 @@ public final class RunReport {
     try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db, props);
         Statement s = c.createStatement()) {
       s.execute("SET TimeZone = 'UTC'");
-      if (since != null) {
-        String catalog;
-        try (ResultSet r = s.executeQuery("SELECT current_database()")) {
-          r.next();
-          catalog = "\"" + r.getString(1).replace("\"", "\"\"") + "\"";
+      String catalog;
+      try (ResultSet r = s.executeQuery("SELECT current_database()")) {
+        r.next();
+        catalog = "\"" + r.getString(1).replace("\"", "\"\"") + "\"";
+      }
+      // Each table as a temporary view of its name: the rows since --since, and the schema file's
+      // columns a warehouse made by an older build lacks as NULL (it is opened read-only).
+      for (WarehouseTable t : WarehouseTable.values()) {
+        List<String> present = new ArrayList<>();
+        try (ResultSet r =
+            s.executeQuery(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main'"
+                    + " AND table_name = '"
+                    + t.tableName()
+                    + "'")) {
+          while (r.next()) {
+            present.add(r.getString(1));
+          }
         }
-        for (Map.Entry<String, String> t : TIME_COLUMNS.entrySet()) {
-          s.execute(
-              "CREATE TEMP VIEW "
-                  + t.getKey()
-                  + " AS SELECT * FROM "
-                  + catalog
-                  + ".main."
-                  + t.getKey()
-                  + " WHERE \""
-                  + t.getValue()
-                  + "\" >= TIMESTAMPTZ '"
-                  + since
-                  + "'");
+        StringBuilder select = new StringBuilder("SELECT *");
+        for (TableSchemas.Field f : TableSchemas.fields(t)) {
+          if (!present.contains(f.name())) {
+            select
+                .append(", CAST(NULL AS ")
+                .append(TableSchemas.duckDbType(f))
+                .append(") AS ")
+                .append(TableSchemas.quote(f.name()));
+          }
         }
+        select.append(" FROM ").append(catalog).append(".main.").append(t.tableName());
+        if (since != null) {
+          select
+              .append(" WHERE ")
+              .append(TableSchemas.quote(TIME_COLUMNS.get(t.tableName())))
+              .append(" >= TIMESTAMPTZ '")
+              .append(since)
+              .append("'");
+        }
+        s.execute("CREATE TEMP VIEW " + t.tableName() + " AS " + select);
       }
       for (Map.Entry<String, String> v : AnalystViews.viewsInOrder(sqlDir).entrySet()) {
         try {

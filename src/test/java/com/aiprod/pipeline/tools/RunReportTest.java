@@ -202,6 +202,18 @@ class RunReportTest {
   }
 
   @Test
+  void aWarehouseOfAnOlderBuildLacksColumnsTheReportReadsAsNull() throws Exception {
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db);
+        Statement s = c.createStatement()) {
+      s.execute("ALTER TABLE job_results DROP COLUMN contact_sheet_uri");
+      s.execute("ALTER TABLE job_results DROP COLUMN provider_cost_usd");
+    }
+    String html = report();
+    assertThat(marks(html, "cost_by_tenant_day"), equalTo(4));
+    assertThat(html, containsString("No delivered job with a contact sheet in this period."));
+  }
+
+  @Test
   void zeroCostsAreMarksToo() {
     // A local run renders previews, charged and billed $0: the chart still shows each value.
     ReportCharts.Table t = new ReportCharts.Table();
