@@ -56,7 +56,8 @@ import org.joda.time.Duration;
  * AssembleJobs (DESIGN §6): per job, stateful. The job, its shot results and any authorized cancel
  * meet in the job's state (keyed by tenant/job_id). When every planned shot is settled the rendered
  * shots are concatenated in shot order into {@code final.mp4} with {@code manifest.json} under
- * {@code <outputLocation>/<tenant>/<job_id>/} and the job goes on to QA; a shot that no attempt
+ * {@code <outputLocation>/<tenant>/<job_id>/} (naming {@code contact_sheet.png}, which Deliver
+ * draws once the state and the charge are final) and the job goes on to QA; a shot that no attempt
  * rendered ends the job FAILED (RENDER_FAILED, with every attempt's error). At the preset's
  * deadline after the job was received the job ends FAILED (DEADLINE) with what was rendered by then
  * (assembled when there is anything): in streaming a processing-time timer fires; in batch (no
@@ -495,6 +496,10 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
           OutputFiles.jobFile(outputLocation, job.getTenant(), job.getJobId(), "final.mp4");
       String manifestUri =
           OutputFiles.jobFile(outputLocation, job.getTenant(), job.getJobId(), "manifest.json");
+      // Named here, drawn by Deliver once the state and the charge are final.
+      String sheetUri =
+          OutputFiles.jobFile(
+              outputLocation, job.getTenant(), job.getJobId(), OutputFiles.CONTACT_SHEET);
       List<String> uris = job.getShotUris();
       List<Path> locals = new ArrayList<>();
       Path finalTmp = Files.createTempFile("aiprod-final-", ".mp4");
@@ -513,17 +518,25 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         }
       }
       OutputFiles.publish(
-          MAPPER.writeValueAsBytes(manifest(job, done, videoUri)), manifestUri, "application/json");
-      return job.toBuilder().setVideoUri(videoUri).setManifestUri(manifestUri).build();
+          MAPPER.writeValueAsBytes(manifest(job, done, videoUri, sheetUri)),
+          manifestUri,
+          "application/json");
+      return job.toBuilder()
+          .setVideoUri(videoUri)
+          .setManifestUri(manifestUri)
+          .setContactSheetUri(sheetUri)
+          .build();
     }
 
-    static ObjectNode manifest(Job job, Map<Integer, ShotResult> done, String videoUri) {
+    static ObjectNode manifest(
+        Job job, Map<Integer, ShotResult> done, String videoUri, String contactSheetUri) {
       ObjectNode m = MAPPER.createObjectNode();
       m.put("job_id", job.getJobId()).put("tenant", job.getTenant()).put("uid", job.getUid());
       m.put("preset", job.getRequest().getPreset()).put("mode", job.getRequest().getMode());
       m.put("lang", job.getRequest().getLang())
           .put("duration_sec", job.getRequest().getDurationSec());
       m.put("backend", job.getBackend()).put("video", videoUri).put("cost_usd", job.getCostUsd());
+      m.put("contact_sheet", contactSheetUri);
       m.put("shots_planned", job.getShots().size()).put("shots_rendered", done.size());
       m.put("assembled_at", Instant.now().toString());
       ArrayNode shots = m.putArray("shots");

@@ -31,10 +31,10 @@ import javax.annotation.Nullable;
  * <p>Fields: {@code uid, tenant, job_id, message_id, state, reason, reason_code, preset, mode,
  * lang, duration_sec, budget_usd, estimate_usd, cost_usd, provider_cost_usd, backend, planner,
  * shots_total, shots_done, qa {technical, semantic, semantic_scorer}, output {video_uri,
- * manifest_uri}, created_at, updated_at, history [{state, at, detail}]}. Unknown values are stored
- * as {@code null}. {@code created_at} is the receive time; {@code updated_at} is the time of the
- * latest history entry, so the same job always maps to the same document (retries write identical
- * bytes).
+ * manifest_uri, contact_sheet_uri}, created_at, updated_at, history [{state, at, detail}]}. Unknown
+ * values are stored as {@code null}. {@code created_at} is the receive time; {@code updated_at} is
+ * the time of the latest history entry, so the same job always maps to the same document (retries
+ * write identical bytes).
  *
  * <p>Merge rule: a document never moves backwards. An update is applied only when {@link
  * JobState#canMoveTo} allows the existing state to move to the update's state (terminal states are
@@ -95,7 +95,10 @@ public final class JobDocuments {
             "semantic_scorer", str(job.getQaSemanticScorer())));
     f.put(
         "output",
-        map("video_uri", str(job.getVideoUri()), "manifest_uri", str(job.getManifestUri())));
+        map(
+            "video_uri", str(job.getVideoUri()),
+            "manifest_uri", str(job.getManifestUri()),
+            "contact_sheet_uri", str(job.getContactSheetUri())));
     f.put(CREATED_AT, timestamp(job.getReceivedAtMillis()));
     if (job.getCancelMessageId() != null) {
       f.put(CANCEL_MESSAGE_ID, str(job.getCancelMessageId()));
@@ -452,6 +455,7 @@ public final class JobDocuments {
         .setQaSemanticScorer((String) qa.get("semantic_scorer"))
         .setVideoUri((String) output.get("video_uri"))
         .setManifestUri((String) output.get("manifest_uri"))
+        .setContactSheetUri((String) output.get("contact_sheet_uri"))
         .setCancelMessageId(string(d, CANCEL_MESSAGE_ID))
         .build();
   }

@@ -21,6 +21,9 @@ import org.apache.beam.sdk.io.fs.ResourceId;
  * local temp file that is then copied out (and remote files are copied in to read them).
  */
 public final class OutputFiles {
+  /** The contact sheet's file name beside {@code final.mp4}. */
+  public static final String CONTACT_SHEET = "contact_sheet.png";
+
   private OutputFiles() {}
 
   /** {@code <outputLocation>/<tenant>/<jobId>/<relative>}. */

@@ -87,6 +87,13 @@ public abstract class Job {
 
   public abstract @Nullable String getManifestUri();
 
+  /**
+   * {@code contact_sheet.png} beside {@code final.mp4}: named at assembly, drawn by Deliver once
+   * the state and the charge are final; null when the job has no {@code final.mp4} or the sheet
+   * could not be written.
+   */
+  public abstract @Nullable String getContactSheetUri();
+
   public abstract List<HistoryEntry> getHistory();
 
   public abstract @Nullable Long getFinishedAtMillis();
@@ -225,6 +232,8 @@ public abstract class Job {
     public abstract Builder setVideoUri(@Nullable String v);
 
     public abstract Builder setManifestUri(@Nullable String v);
+
+    public abstract Builder setContactSheetUri(@Nullable String v);
 
     public abstract Builder setHistory(List<HistoryEntry> v);
 

@@ -41,10 +41,11 @@ public final class Deliver {
   private Deliver() {}
 
   /**
-   * Job documents + job_results; outputs the DATA_ACCESS audit events ({@link StageTags#AUDIT}),
-   * the documents that could not be written plus the job_results rows the warehouse refused ({@link
-   * StageTags#DEAD_LETTERS}), and the outcome parts of what was committed ({@link
-   * StageTags#OUTCOMES}: terminal documents, job_results rows).
+   * Contact sheets ({@link DrawContactSheets}), then job documents + job_results; outputs the
+   * DATA_ACCESS audit events ({@link StageTags#AUDIT}), the documents that could not be written
+   * plus the job_results rows the warehouse refused ({@link StageTags#DEAD_LETTERS}), and the
+   * outcome parts of what was committed ({@link StageTags#OUTCOMES}: terminal documents,
+   * job_results rows).
    */
   public static final class Jobs extends PTransform<PCollection<Job>, PCollectionTuple> {
     private final AuditEvents audit;
@@ -81,7 +82,10 @@ public final class Deliver {
     @Override
     public PCollectionTuple expand(PCollection<Job> finished) {
       AuditEvents audit = this.audit; // lambdas capture the local, not this transform
-      PCollection<Job> counted = finished.apply("CountOutcomes", ParDo.of(new CountOutcomeFn()));
+      PCollection<Job> counted =
+          finished
+              .apply("DrawContactSheets", ParDo.of(new DrawContactSheets()))
+              .apply("CountOutcomes", ParDo.of(new CountOutcomeFn()));
       PCollection<Job> toWrite =
           progress == null
               ? counted

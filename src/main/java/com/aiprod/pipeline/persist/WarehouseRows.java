@@ -61,6 +61,7 @@ public final class WarehouseRows {
         .withFieldValue("received_at", new Instant(job.getReceivedAtMillis()))
         .withFieldValue("finished_at", new Instant(finished))
         .withFieldValue("latency_ms", Math.max(0L, finished - job.getReceivedAtMillis()))
+        .withFieldValue("contact_sheet_uri", job.getContactSheetUri())
         .build();
   }
 

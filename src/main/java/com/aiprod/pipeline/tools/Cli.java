@@ -43,7 +43,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       Summary.class,
       ExportJobs.class,
       VerifyAudit.class,
-      ReplayDeadLetters.class
+      ReplayDeadLetters.class,
+      RunReport.class
     })
 public final class Cli implements Callable<Integer> {
   /** Exit code of bad usage. */

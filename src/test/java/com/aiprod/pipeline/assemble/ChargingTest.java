@@ -16,6 +16,7 @@ import com.aiprod.pipeline.jobstore.FirestoreClients;
 import com.aiprod.pipeline.jobstore.JobStore;
 import com.aiprod.pipeline.jobstore.WriteJobDocuments;
 import com.aiprod.pipeline.kernel.StageTags;
+import com.aiprod.pipeline.media.ContactSheet;
 import com.aiprod.pipeline.media.PreviewCard;
 import com.aiprod.pipeline.media.PreviewEncoder;
 import com.aiprod.pipeline.model.Job;
@@ -151,6 +152,8 @@ class ChargingTest {
         "1|1|runway_gen4_turbo|failed|0.25",
         "1|2|replicate_wan|succeeded|0.1");
     assertLedger(job, 0.35);
+    // The contact sheet shows both shots under a DELIVERED header; the manifest says who rendered.
+    assertContactSheet(job, "DELIVERED", false, false);
   }
 
   @Test
@@ -236,6 +239,8 @@ class ChargingTest {
         equalTo(0.0));
     assertShotRenders(job, "0|1|runway_gen4_turbo|succeeded|0.25");
     assertLedger(job, 0.0);
+    // The shot not rendered before the deadline is a placeholder tile.
+    assertContactSheet(job, "FAILED", false, true);
   }
 
   @Test
@@ -426,6 +431,49 @@ class ChargingTest {
                 + "'"),
         equalTo(List.of(state + "|" + cost + "|" + providerCost)));
     return doc;
+  }
+
+  /**
+   * {@code contact_sheet.png} beside final.mp4, named by the manifest, the document's {@code
+   * output.contact_sheet_uri} and the job_results row: two tiles (placeholders where said) under a
+   * header in the state's colour.
+   */
+  @SuppressWarnings("unchecked")
+  private void assertContactSheet(Job job, String state, boolean... placeholder) throws Exception {
+    String uri = out + "/acme/" + job.getJobId() + "/contact_sheet.png";
+    Map<String, Object> doc = firestore("tenants/acme/jobs/" + job.getJobId()).getData();
+    assertThat(((Map<String, Object>) doc.get("output")).get("contact_sheet_uri"), equalTo(uri));
+    assertThat(
+        query("SELECT contact_sheet_uri FROM job_results WHERE job_id = '" + job.getJobId() + "'"),
+        equalTo(List.of(uri)));
+    assertThat(
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(Path.of(out, "acme", job.getJobId(), "manifest.json").toFile())
+            .path("contact_sheet")
+            .asText(),
+        equalTo(uri));
+    java.awt.image.BufferedImage sheet = javax.imageio.ImageIO.read(Path.of(uri).toFile());
+    ContactSheet.Layout layout = ContactSheet.Layout.of(placeholder.length, 1);
+    assertThat(sheet.getWidth(), equalTo(layout.width()));
+    assertThat(sheet.getHeight(), equalTo(layout.height()));
+    assertThat(
+        sheet.getRGB(2, 10) & 0xFFFFFF,
+        equalTo(ContactSheet.stateColor(state).getRGB() & 0xFFFFFF));
+    for (int i = 0; i < placeholder.length; i++) {
+      java.awt.Rectangle f = layout.frame(i);
+      int hits = 0;
+      for (int y = f.y; y < f.y + f.height; y++) {
+        for (int x = f.x; x < f.x + f.width; x++) {
+          int rgb = sheet.getRGB(x, y) & 0xFFFFFF;
+          if (rgb == (ContactSheet.PLACEHOLDER.getRGB() & 0xFFFFFF)
+              || rgb == (ContactSheet.PLACEHOLDER_HATCH.getRGB() & 0xFFFFFF)) {
+            hits++;
+          }
+        }
+      }
+      boolean isPlaceholder = hits > f.width * f.height / 2;
+      assertThat("tile " + i + " placeholder", isPlaceholder, equalTo(placeholder[i]));
+    }
   }
 
   private void assertShotRenders(Job job, String... rows) throws Exception {

@@ -103,6 +103,7 @@ class CliTest {
             "--pubsub-root-url=" + PUBSUB.rootUrl(),
             "--dev-uid=alice",
             "--dev-auth-dir=" + dir.resolve("keys")));
+    m.put("report", List.of(wh, "--out=" + dir.resolve("report.html")));
     return m;
   }
 
@@ -113,7 +114,8 @@ class CliTest {
         dir.resolve("signed.jsonl"),
         dir.resolve("wh.duckdb"),
         dir.resolve("jobs.json"),
-        dir.resolve("secrets"));
+        dir.resolve("secrets"),
+        dir.resolve("report.html"));
   }
 
   private void assertNothingDone() throws Exception {
@@ -176,6 +178,7 @@ class CliTest {
     lastOption.put("export-jobs", "--output");
     lastOption.put("verify-audit", "--since");
     lastOption.put("replay-dead-letters", "--message-ids");
+    lastOption.put("report", "--since");
     assertThat(lastOption.keySet(), equalTo(working().keySet()));
     for (Map.Entry<String, List<String>> e : working().entrySet()) {
       List<String> args = new ArrayList<>();
