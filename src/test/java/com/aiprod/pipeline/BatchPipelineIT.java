@@ -15,6 +15,7 @@ import com.aiprod.pipeline.media.Mp4Inspector;
 import com.aiprod.pipeline.media.VideoInfo;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.testing.PipelineRuns;
+import com.aiprod.pipeline.testing.RunPictures;
 import com.aiprod.pipeline.tools.ExportJobs;
 import com.aiprod.pipeline.tools.Summary;
 import com.aiprod.pipeline.tools.VerifyAudit;
@@ -38,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -332,5 +334,19 @@ class BatchPipelineIT {
 
   private static long count(String sql) throws Exception {
     return PipelineRuns.count(warehouse, sql);
+  }
+
+  @Test
+  void everyFinalMp4HasItsContactSheet() throws Exception {
+    RunPictures.assertContactSheets(warehouse);
+  }
+
+  @Test
+  void theRunReportLoadsInChromiumWithMarksOnEveryChartAndItsGalleryImages() throws Exception {
+    String chromium = RunPictures.chromium();
+    Assumptions.assumeTrue(
+        chromium != null,
+        "SKIPPED: no chromium on PATH (apt-get install -y chromium; .ci/run installs it)");
+    RunPictures.assertReportInBrowser(chromium, warehouse, out, dir);
   }
 }

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * marks are its SQL file's rows (one source of truth: the table under the chart equals {@link
  * Query} on the same file), {@code --since} narrows every chart, the gallery inlines the contact
  * sheet and links to final.mp4 relative to the report. The browser checks are {@code
- * RunReportBrowserIT}.
+ * BatchPipelineIT (RunPictures)}.
  */
 class RunReportTest {
   @TempDir Path dir;

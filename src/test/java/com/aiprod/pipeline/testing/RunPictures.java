@@ -1,4 +1,4 @@
-package com.aiprod.pipeline;
+package com.aiprod.pipeline.testing;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.empty;
@@ -6,9 +6,6 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
-import com.aiprod.pipeline.audit.LocalSecrets;
-import com.aiprod.pipeline.testing.FirestoreEmulator;
-import com.aiprod.pipeline.testing.PipelineRuns;
 import com.aiprod.pipeline.tools.RunReport;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -17,35 +14,25 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The run report of a real batch run (bundled jar, signed samples plus the hostile ones, Firestore
- * emulator, DuckDB), opened in headless Chromium (Debian's {@code chromium}; skipped with a message
- * when it is not installed — {@code .ci/run} installs it): the page loads with no console error,
- * every chart has marks, every gallery image loaded (the page's own load check, read from the DOM
- * Chromium dumps after loading). Screenshot: {@code target/report-screenshot.png}; the report
- * itself: {@code target/report.html}. The run's contact sheets are checked too: one per job with a
- * final.mp4, each a PNG under the size bound.
+ * Checks of a finished batch run's pictures (used by {@code BatchPipelineIT}, which makes the run):
+ * every job with a final.mp4 has its contact sheet, and the run report opened in headless Chromium
+ * (Debian's {@code chromium}; {@code .ci/run} installs it) loads with no console message, marks on
+ * every chart and every gallery image loaded (the page's own load check, read from the DOM Chromium
+ * dumps). Keeps {@code target/report.html} and {@code target/report-screenshot.png} for a person.
  */
-class RunReportBrowserIT {
-  private static final String PROJECT = "demo-aiprod";
+public final class RunPictures {
+  private RunPictures() {}
 
-  @RegisterExtension static final FirestoreEmulator EMULATOR = new FirestoreEmulator();
-
-  @TempDir Path dir;
-
-  static String chromium() {
+  /** Chromium on the PATH, or null. */
+  public static String chromium() {
     for (String c : List.of("chromium", "chromium-browser", "google-chrome")) {
       for (String p : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
         if (Files.isExecutable(Paths.get(p, c))) {
@@ -56,42 +43,8 @@ class RunReportBrowserIT {
     return null;
   }
 
-  @Test
-  void reportOfARealRunLoadsInChromiumWithMarksOnEveryChartAndItsGalleryImages() throws Exception {
-    String chromium = chromium();
-    Assumptions.assumeTrue(
-        chromium != null,
-        "SKIPPED: no chromium on PATH (apt-get install -y chromium; .ci/run installs it)");
-
-    Path auth = dir.resolve("dev-auth");
-    Files.createDirectories(dir.resolve("in"));
-    PipelineRuns.sign(
-        Paths.get("samples/requests.jsonl"), dir.resolve("in/requests.jsonl"), auth, PROJECT);
-    PipelineRuns.sign(
-        Paths.get("src/test/resources/it/hostile.jsonl"),
-        dir.resolve("in/hostile.jsonl"),
-        auth,
-        PROJECT);
-    Path warehouse = dir.resolve("warehouse.duckdb");
-    Path out = dir.resolve("out");
-    Path secrets = dir.resolve("secrets");
-    LocalSecrets.ensureAuditKey(secrets);
-    PipelineRuns.Run run =
-        PipelineRuns.runJar(
-            List.of(
-                "--inputFiles=" + dir.resolve("in") + "/*.jsonl",
-                "--authMode=dev",
-                "--devAuthDir=" + auth,
-                "--project=" + PROJECT,
-                "--emulatorHost=" + EMULATOR.hostPort(),
-                "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory",
-                "--warehouse=duckdb:" + warehouse,
-                "--outputLocation=" + out,
-                "--tempLocation=" + dir.resolve("tmp"),
-                "--secretSource=dir:" + secrets),
-            Duration.ofMinutes(5));
-    assertThat("pipeline exit status; output:\n" + run.tail(), run.exitStatus(), equalTo(0));
-
+  /** Every job of {@code warehouse} with a final.mp4 has its contact sheet, a PNG ≤ 2 MB. */
+  public static void assertContactSheets(Path warehouse) throws Exception {
     // Every job with a final.mp4 has its contact sheet beside it, named in its job_results row.
     long videos =
         PipelineRuns.count(
@@ -111,7 +64,11 @@ class RunReportBrowserIT {
       assertThat(sheet + " size", Files.size(sheet), lessThanOrEqualTo(2_000_000L));
       assertThat(sheet + " is a PNG", ImageIO.read(sheet.toFile()) != null, equalTo(true));
     }
+  }
 
+  /** Writes the report of {@code warehouse} into {@code out} and checks it in Chromium. */
+  public static void assertReportInBrowser(String chromium, Path warehouse, Path out, Path dir)
+      throws Exception {
     Path report = out.resolve("report.html");
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
@@ -125,10 +82,10 @@ class RunReportBrowserIT {
     Files.copy(
         report, Paths.get("target/report.html"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
-    Browser dom = chromium(chromium, "--dump-dom", report);
+    Browser dom = chromium(dir, chromium, "--dump-dom", report);
     Path screenshot = Paths.get("target/report-screenshot.png").toAbsolutePath();
     Browser shot =
-        chromium(chromium, "--screenshot=" + screenshot, report, "--window-size=1000,4000");
+        chromium(dir, chromium, "--screenshot=" + screenshot, report, "--window-size=1000,4000");
 
     assertThat("console errors:\n" + dom.log, dom.consoleErrors(), empty());
     assertThat("console errors:\n" + shot.log, shot.consoleErrors(), empty());
@@ -191,8 +148,8 @@ class RunReportBrowserIT {
     }
   }
 
-  private Browser chromium(String chromium, String action, Path page, String... more)
-      throws Exception {
+  private static Browser chromium(
+      Path dir, String chromium, String action, Path page, String... more) throws Exception {
     List<String> cmd =
         new ArrayList<>(
             List.of(
