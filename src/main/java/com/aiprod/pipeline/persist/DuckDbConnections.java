@@ -1,7 +1,10 @@
 package com.aiprod.pipeline.persist;
 
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -10,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import javax.annotation.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * ({@link Handle#inTransaction}). When the last user releases it, the database is checkpointed (WAL
  * merged into the file) and closed, so another process can open it; a shutdown hook does the same
  * for anything still open when the JVM exits.
+ *
+ * <p>Shared between processes ({@link #acquire(String, boolean)}, e.g. the TaskManagers of a Flink
+ * cluster on one machine): no connection is kept; each transaction takes an exclusive file lock on
+ * {@code PATH.lock}, opens the database, commits, checkpoints and closes it, so the writers of
+ * every process take turns.
  */
 final class DuckDbConnections {
   private static final Logger LOG = LoggerFactory.getLogger(DuckDbConnections.class);
@@ -40,16 +49,41 @@ final class DuckDbConnections {
   /** A reference to the shared connection of one file; release it exactly once. */
   static final class Handle {
     private final String path;
-    private final Connection connection;
+    private final @Nullable Connection connection; // null: shared between processes
     private int references;
 
-    private Handle(String path, Connection connection) {
+    private Handle(String path, @Nullable Connection connection) {
       this.path = path;
       this.connection = connection;
     }
 
     /** Runs {@code work} in one transaction, committed on success, rolled back on failure. */
     synchronized <T> T inTransaction(SqlWork<T> work) throws SQLException {
+      if (connection == null) {
+        return inLockedTransaction(work);
+      }
+      return inTransaction(connection, work);
+    }
+
+    /** Shared between processes: under the file lock, on a connection of its own. */
+    private <T> T inLockedTransaction(SqlWork<T> work) throws SQLException {
+      try (FileChannel lockFile =
+              FileChannel.open(
+                  Path.of(path + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock lock = lockFile.lock()) {
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + path)) {
+          T result = inTransaction(c, work);
+          try (Statement s = c.createStatement()) {
+            s.execute("CHECKPOINT");
+          }
+          return result;
+        }
+      } catch (java.io.IOException e) {
+        throw new SQLException("Cannot lock " + path + ".lock", e);
+      }
+    }
+
+    private static <T> T inTransaction(Connection connection, SqlWork<T> work) throws SQLException {
       connection.setAutoCommit(false);
       try {
         T result = work.run(connection);
@@ -73,7 +107,15 @@ final class DuckDbConnections {
   }
 
   /** Opens (or shares) the connection of {@code path}, creating parent directories. */
-  static synchronized Handle acquire(String path) throws SQLException {
+  static Handle acquire(String path) throws SQLException {
+    return acquire(path, false);
+  }
+
+  /**
+   * Like {@link #acquire(String)}; with {@code betweenProcesses} no connection is kept open (see
+   * the class comment). One file is used in one mode per JVM: the first acquire decides.
+   */
+  static synchronized Handle acquire(String path, boolean betweenProcesses) throws SQLException {
     Handle h = OPEN.get(path);
     if (h == null) {
       try {
@@ -84,7 +126,9 @@ final class DuckDbConnections {
       } catch (java.io.IOException e) {
         throw new SQLException("Cannot create the directory of " + path, e);
       }
-      h = new Handle(path, DriverManager.getConnection("jdbc:duckdb:" + path));
+      h =
+          new Handle(
+              path, betweenProcesses ? null : DriverManager.getConnection("jdbc:duckdb:" + path));
       OPEN.put(path, h);
     }
     h.references++;
@@ -117,6 +161,9 @@ final class DuckDbConnections {
   }
 
   private static void close(Handle h) {
+    if (h.connection == null) {
+      return;
+    }
     synchronized (h) {
       try (Statement s = h.connection.createStatement()) {
         s.execute("CHECKPOINT");
