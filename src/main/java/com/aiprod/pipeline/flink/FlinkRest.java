@@ -76,6 +76,11 @@ public final class FlinkRest {
     return get("/jobs/" + jobId).path("state").asText();
   }
 
+  /** Checkpoints of the job completed so far (over every restart of it). */
+  public long completedCheckpoints(String jobId) throws IOException {
+    return get("/jobs/" + jobId + "/checkpoints").path("counts").path("completed").asLong();
+  }
+
   /** Our counters by name (without the namespace), summed over every operator and subtask. */
   public Map<String, Long> counters(String jobId) throws IOException {
     Map<String, Long> out = new TreeMap<>();

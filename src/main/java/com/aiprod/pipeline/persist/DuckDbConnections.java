@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 final class DuckDbConnections {
   private static final Logger LOG = LoggerFactory.getLogger(DuckDbConnections.class);
   private static final Map<String, Handle> OPEN = new HashMap<>();
+  private static final long READER_WAIT_MILLIS = 30_000;
 
   static {
     Runtime.getRuntime()
@@ -71,7 +72,7 @@ final class DuckDbConnections {
               FileChannel.open(
                   Path.of(path + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
           FileLock lock = lockFile.lock()) {
-        try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + path)) {
+        try (Connection c = openWaitingForReaders(path)) {
           T result = inTransaction(c, work);
           try (Statement s = c.createStatement()) {
             s.execute("CHECKPOINT");
@@ -80,6 +81,30 @@ final class DuckDbConnections {
         }
       } catch (java.io.IOException e) {
         throw new SQLException("Cannot lock " + path + ".lock", e);
+      }
+    }
+
+    /**
+     * Opens {@code path}, waiting up to {@value #READER_WAIT_MILLIS} ms while another process that
+     * does not take the file lock (a reader such as {@code scripts/query}) holds the database.
+     */
+    private static Connection openWaitingForReaders(String path) throws SQLException {
+      long until = System.currentTimeMillis() + READER_WAIT_MILLIS;
+      while (true) {
+        try {
+          return DriverManager.getConnection("jdbc:duckdb:" + path);
+        } catch (SQLException e) {
+          String m = String.valueOf(e.getMessage());
+          if (!m.contains("Could not set lock") || System.currentTimeMillis() > until) {
+            throw e;
+          }
+          try {
+            Thread.sleep(200);
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw e;
+          }
+        }
       }
     }
 
