@@ -158,30 +158,40 @@ class FlinkClusterIT {
     args.add("--checkpointingInterval=2000");
 
     Background run1 = Background.start(args, "--jobName=flink-cluster-it-run1");
-    String job1 = awaitRunning(rest, "flink-cluster-it-run1", Duration.ofMinutes(3));
-    awaitCheckpoints(rest, job1, 1, Duration.ofMinutes(2));
+    Background run2 = null;
+    String job1;
+    String job2;
+    String savepoint;
+    Map<String, String> actual;
+    try {
+      job1 = awaitRunning(rest, "flink-cluster-it-run1", Duration.ofMinutes(3));
+      awaitCheckpoints(rest, job1, 1, Duration.ofMinutes(2));
 
-    // SIGKILL one TaskManager mid-stream, start a replacement, publish the rest meanwhile.
-    long before = rest.completedCheckpoints(job1);
-    long victim = pidOf("taskmanager-1");
-    ProcessHandle.of(victim).ifPresent(ProcessHandle::destroyForcibly);
-    script("add-taskmanager");
-    expectedById.putAll(publish(publish, topic, lines, expected, half, lines.size(), "second"));
-    awaitState(rest, job1, "RUNNING", Duration.ofMinutes(3));
-    awaitCheckpoints(rest, job1, before + 1, Duration.ofMinutes(2));
+      // SIGKILL one TaskManager mid-stream, start a replacement, publish the rest meanwhile.
+      long before = rest.completedCheckpoints(job1);
+      long victim = pidOf("taskmanager-1");
+      ProcessHandle.of(victim).ifPresent(ProcessHandle::destroyForcibly);
+      script("add-taskmanager");
+      expectedById.putAll(publish(publish, topic, lines, expected, half, lines.size(), "second"));
+      awaitState(rest, job1, "RUNNING", Duration.ofMinutes(3));
+      awaitCheckpoints(rest, job1, before + 1, Duration.ofMinutes(2));
 
-    // Stop with a savepoint (flink stop), then resume from it in a new submission.
-    String savepoint =
-        rest.stopWithSavepoint(
-            job1, cluster.resolve("savepoints").toUri().toString(), Duration.ofMinutes(2));
-    assertThat(run1.await(Duration.ofMinutes(1)), equalTo(true));
-    Background run2 =
-        Background.start(args, "--jobName=flink-cluster-it-run2", "--savepointPath=" + savepoint);
-    String job2 = awaitRunning(rest, "flink-cluster-it-run2", Duration.ofMinutes(3));
+      // Stop with a savepoint (flink stop), then resume from it in a new submission.
+      savepoint =
+          rest.stopWithSavepoint(
+              job1, cluster.resolve("savepoints").toUri().toString(), Duration.ofMinutes(2));
+      assertThat(run1.await(Duration.ofMinutes(1)), equalTo(true));
+      run2 =
+          Background.start(args, "--jobName=flink-cluster-it-run2", "--savepointPath=" + savepoint);
+      job2 = awaitRunning(rest, "flink-cluster-it-run2", Duration.ofMinutes(3));
 
-    Map<String, String> actual =
-        awaitOutcomes(warehouse, expectedById.keySet(), Duration.ofMinutes(4));
-    run2.stop();
+      actual = awaitOutcomes(warehouse, expectedById.keySet(), Duration.ofMinutes(4));
+    } finally {
+      run1.stop();
+      if (run2 != null) {
+        run2.stop();
+      }
+    }
     System.out.println("FlinkClusterIT jobs " + job1 + " then " + job2 + " from " + savepoint);
 
     // Every message has an outcome; by class as expected (which of two messages with one job_id
@@ -337,8 +347,11 @@ class FlinkClusterIT {
       return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** SIGTERM: main's shutdown hook cancels the job. */
+    /** SIGTERM: main's shutdown hook cancels the job (nothing if it has ended). */
     void stop() throws InterruptedException {
+      if (!process.isAlive()) {
+        return;
+      }
       process.destroy();
       if (!process.waitFor(60, TimeUnit.SECONDS)) {
         process.destroyForcibly();
