@@ -177,9 +177,8 @@ class FlinkClusterIT {
       awaitCheckpoints(rest, job1, before + 1, Duration.ofMinutes(2));
 
       // Stop with a savepoint (flink stop), then resume from it in a new submission.
-      savepoint =
-          rest.stopWithSavepoint(
-              job1, cluster.resolve("savepoints").toUri().toString(), Duration.ofMinutes(2));
+      savepoint = stopWithSavepoint(rest, job1);
+      System.out.println("FlinkClusterIT: failures of run 1: " + rest.failures(job1));
       assertThat(run1.await(Duration.ofMinutes(1)), equalTo(true));
       run2 =
           Background.start(args, "--jobName=flink-cluster-it-run2", "--savepointPath=" + savepoint);
@@ -276,6 +275,29 @@ class FlinkClusterIT {
       Thread.sleep(1000);
     }
     throw new AssertionError(job + " not " + state + " after " + timeout);
+  }
+
+  /**
+   * Stop with a savepoint once every task runs; again (at most 3 times) if a task was being
+   * restarted when it was triggered (Flink then aborts it and the job keeps running).
+   */
+  private static String stopWithSavepoint(FlinkRest rest, String job) throws Exception {
+    IOException last = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      long until = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (!rest.allTasksRunning(job) && System.nanoTime() < until) {
+        Thread.sleep(1000);
+      }
+      try {
+        return rest.stopWithSavepoint(
+            job, cluster.resolve("savepoints").toUri().toString(), Duration.ofMinutes(2));
+      } catch (IOException e) {
+        System.out.println("FlinkClusterIT: stop with savepoint failed, again: " + e.getMessage());
+        last = e;
+        Thread.sleep(3000);
+      }
+    }
+    throw last;
   }
 
   /** Waits until the job has completed at least {@code n} checkpoints (of this attempt or not). */

@@ -76,6 +76,35 @@ public final class FlinkRest {
     return get("/jobs/" + jobId).path("state").asText();
   }
 
+  /** Whether the job is RUNNING with every task of every vertex running (a savepoint can start). */
+  public boolean allTasksRunning(String jobId) throws IOException {
+    JsonNode job = get("/jobs/" + jobId);
+    if (!"RUNNING".equals(job.path("state").asText())) {
+      return false;
+    }
+    for (JsonNode v : job.path("vertices")) {
+      if (!"RUNNING".equals(v.path("status").asText())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The job's failures so far, one line each: time, task, exception (for logs). */
+  public List<String> failures(String jobId) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (JsonNode e :
+        get("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries")) {
+      out.add(
+          e.path("timestamp").asLong()
+              + " "
+              + e.path("taskName").asText()
+              + ": "
+              + e.path("exceptionName").asText());
+    }
+    return out;
+  }
+
   /** Checkpoints of the job completed so far (over every restart of it). */
   public long completedCheckpoints(String jobId) throws IOException {
     return get("/jobs/" + jobId + "/checkpoints").path("counts").path("completed").asLong();
