@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -92,7 +91,7 @@ final class DuckDbConnections {
       long until = System.currentTimeMillis() + READER_WAIT_MILLIS;
       while (true) {
         try {
-          return DriverManager.getConnection("jdbc:duckdb:" + path);
+          return open(path);
         } catch (SQLException e) {
           String m = String.valueOf(e.getMessage());
           if (!m.contains("Could not set lock") || System.currentTimeMillis() > until) {
@@ -151,9 +150,7 @@ final class DuckDbConnections {
       } catch (java.io.IOException e) {
         throw new SQLException("Cannot create the directory of " + path, e);
       }
-      h =
-          new Handle(
-              path, betweenProcesses ? null : DriverManager.getConnection("jdbc:duckdb:" + path));
+      h = new Handle(path, betweenProcesses ? null : open(path));
       OPEN.put(path, h);
     }
     h.references++;
@@ -183,6 +180,14 @@ final class DuckDbConnections {
     for (Handle h : all) {
       close(h);
     }
+  }
+
+  /**
+   * A new connection to {@code path}, from DuckDB's driver itself: {@code DriverManager} refuses a
+   * driver registered by another class loader (a Flink TaskManager's user code loader).
+   */
+  static Connection open(String path) throws SQLException {
+    return new org.duckdb.DuckDBDriver().connect("jdbc:duckdb:" + path, new java.util.Properties());
   }
 
   private static void close(Handle h) {
