@@ -31,9 +31,12 @@ import java.util.regex.Pattern;
 public final class FlinkRest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** A counter in a vertex's aggregated metric list: {@code [operator.]aiprod.<name>}. */
+  /**
+   * A counter in a vertex's aggregated metric list: {@code [operator.]aiprod<d><name>}, where
+   * {@code <d>} is the scope delimiter Beam read on the TaskManager ({@code .} or {@code _}).
+   */
   private static final Pattern OUR_COUNTER =
-      Pattern.compile("(?:^|\\.)" + LiveCounters.NAMESPACE + "\\.([A-Za-z0-9_]+)$");
+      Pattern.compile("(?:^|\\.)" + LiveCounters.NAMESPACE + "[._]([A-Za-z0-9_]+)$");
 
   private final String base;
   private final HttpClient http =
@@ -43,6 +46,12 @@ public final class FlinkRest {
   public FlinkRest(String master) {
     String m = master.trim();
     this.base = (m.startsWith("http://") || m.startsWith("https://") ? m : "http://" + m);
+  }
+
+  /** Our counter's name in a REST metric id, or null when the id is not one of ours. */
+  static String counterName(String metricId) {
+    Matcher m = OUR_COUNTER.matcher(metricId);
+    return m.find() ? m.group(1) : null;
   }
 
   /** Whether {@code --flinkMaster} names a remote cluster (not embedded Flink). */
