@@ -70,8 +70,7 @@ public final class AiprodPipeline {
           .addShutdownHook(
               new Thread(() -> LocalRun.cancelQuietly(result), "aiprod-cancel-on-shutdown"));
     }
-    PipelineResult.State state =
-        LocalRun.awaitWithProgress(result, options.getStopAfterOutcomes(), expected);
+    PipelineResult.State state = LocalRun.awaitWithProgress(result, options, expected);
     System.out.println("pipeline finished: " + state);
     boolean ok =
         state == PipelineResult.State.DONE

@@ -1,5 +1,6 @@
 package com.aiprod.pipeline;
 
+import com.aiprod.pipeline.flink.FlinkRest;
 import com.aiprod.pipeline.flink.LiveCounters;
 import com.aiprod.pipeline.ingest.ReadRequests;
 import com.aiprod.pipeline.options.AiprodOptions;
@@ -8,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.PipelineResult;
@@ -44,7 +46,8 @@ final class LocalRun {
    *       run()} returns when the job is done, with its final metrics). Embedded ({@code [local]},
    *       {@code [auto]}) and without {@code --flinkConfDir}: a generated Flink configuration
    *       registers {@link LiveCounters}, since Beam on Flink streaming gives the result its
-   *       metrics only when the job ends.
+   *       metrics only when the job ends; on a remote cluster ({@code --flinkMaster=HOST:PORT}) the
+   *       counters are read through its REST API ({@link FlinkRest}).
    * </ul>
    */
   public static void forMainLoop(AiprodOptions options, String[] args) {
@@ -66,7 +69,8 @@ final class LocalRun {
         } catch (IOException e) {
           throw new UncheckedIOException("Cannot write the embedded Flink configuration", e);
         }
-      } else if (options.getStopAfterOutcomes() > 0) {
+      } else if (!FlinkRest.isRemote(flink.getFlinkMaster())
+          && options.getStopAfterOutcomes() > 0) {
         System.out.println(
             "note: --stopAfterOutcomes needs live counters, which only embedded Flink without"
                 + " --flinkConfDir has: this run's progress shows at its end");
@@ -125,6 +129,62 @@ final class LocalRun {
    */
   public static PipelineResult.State awaitWithProgress(
       PipelineResult result, long stopAfterOutcomes, long expected) {
+    return awaitWithProgress(result, stopAfterOutcomes, expected, () -> counters(result));
+  }
+
+  /**
+   * Like {@link #awaitWithProgress(PipelineResult, long, long)}; streaming on a remote Flink
+   * cluster, the counters are the job's metrics read through the cluster's REST API.
+   */
+  public static PipelineResult.State awaitWithProgress(
+      PipelineResult result, AiprodOptions options, long expected) {
+    String runner = options.getRunner().getSimpleName();
+    String master =
+        runner.equals("FlinkRunner") ? options.as(FlinkPipelineOptions.class).getFlinkMaster() : "";
+    if (!FlinkRest.isRemote(master) || !options.isStreaming()) {
+      // Batch on a remote cluster runs attached: the result holds the final metrics.
+      return awaitWithProgress(result, options.getStopAfterOutcomes(), expected);
+    }
+    RemoteCounters remote = new RemoteCounters(new FlinkRest(master), options.getJobName());
+    System.out.println("Flink job " + options.getJobName() + " on " + remote.rest.baseUrl());
+    return awaitWithProgress(result, options.getStopAfterOutcomes(), expected, remote::read);
+  }
+
+  /** The counters of a job on a remote Flink cluster; the last ones read if the API fails. */
+  private static final class RemoteCounters {
+    final FlinkRest rest;
+    final String jobName;
+    String jobId;
+    Map<String, Long> last = new TreeMap<>();
+
+    RemoteCounters(FlinkRest rest, String jobName) {
+      this.rest = rest;
+      this.jobName = jobName;
+    }
+
+    Map<String, Long> read() {
+      try {
+        if (jobId == null) {
+          jobId = rest.jobId(jobName).orElse(null);
+          if (jobId != null) {
+            System.out.println("flinkJobId=" + jobId);
+          }
+        }
+        if (jobId != null) {
+          last = rest.counters(jobId);
+        }
+      } catch (IOException e) {
+        System.out.println("note: cannot read the job's metrics: " + e.getMessage());
+      }
+      return last;
+    }
+  }
+
+  private static PipelineResult.State awaitWithProgress(
+      PipelineResult result,
+      long stopAfterOutcomes,
+      long expected,
+      Supplier<Map<String, Long>> counters) {
     String last = "";
     long stillSince = -1;
     long lastOutcomes = -1;
@@ -140,7 +200,7 @@ final class LocalRun {
         System.out.println("the embedded Flink cluster has shut down: the job ended on its own");
         return PipelineResult.State.FAILED;
       }
-      Map<String, Long> c = counters(result);
+      Map<String, Long> c = counters.get();
       String line = progressLine(c, expected);
       if (!line.equals(last)) {
         System.out.println(line);

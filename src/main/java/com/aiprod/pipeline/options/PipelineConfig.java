@@ -5,6 +5,7 @@ import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.jobstore.FirestoreClients;
 import com.aiprod.pipeline.jobstore.JobStore;
 import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.persist.DuckDbWarehouse;
 import com.aiprod.pipeline.persist.Warehouse;
 import com.aiprod.pipeline.render.backends.BackendConfig;
 import com.aiprod.pipeline.secrets.SecretSource;
@@ -82,7 +83,12 @@ public final class PipelineConfig implements Serializable {
         AuthConfig.Mode.parse(o.getAuthMode()) == AuthConfig.Mode.DEV
             ? AuthConfig.dev(firebaseProject, o.getDevAuthDir())
             : AuthConfig.firebase(firebaseProject);
-    this.warehouse = Warehouse.fromSpec(o.getWarehouse());
+    Warehouse w = Warehouse.fromSpec(o.getWarehouse());
+    // A remote Flink cluster here has several TaskManager processes writing the one DuckDB file.
+    this.warehouse =
+        w instanceof DuckDbWarehouse d && !OptionsCheck.singleJvm(o)
+            ? d.sharedBetweenProcesses()
+            : w;
     this.secrets = SecretSource.parse(o.getSecretSource());
     this.pricing = pricing;
     this.renderBackends =

@@ -1,15 +1,18 @@
 package com.aiprod.pipeline.persist;
 
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import javax.annotation.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,10 +23,16 @@ import org.slf4j.LoggerFactory;
  * ({@link Handle#inTransaction}). When the last user releases it, the database is checkpointed (WAL
  * merged into the file) and closed, so another process can open it; a shutdown hook does the same
  * for anything still open when the JVM exits.
+ *
+ * <p>Shared between processes ({@link #acquire(String, boolean)}, e.g. the TaskManagers of a Flink
+ * cluster on one machine): no connection is kept; each transaction takes an exclusive file lock on
+ * {@code PATH.lock}, opens the database, commits, checkpoints and closes it, so the writers of
+ * every process take turns.
  */
 final class DuckDbConnections {
   private static final Logger LOG = LoggerFactory.getLogger(DuckDbConnections.class);
   private static final Map<String, Handle> OPEN = new HashMap<>();
+  private static final long READER_WAIT_MILLIS = 30_000;
 
   static {
     Runtime.getRuntime()
@@ -40,16 +49,65 @@ final class DuckDbConnections {
   /** A reference to the shared connection of one file; release it exactly once. */
   static final class Handle {
     private final String path;
-    private final Connection connection;
+    private final @Nullable Connection connection; // null: shared between processes
     private int references;
 
-    private Handle(String path, Connection connection) {
+    private Handle(String path, @Nullable Connection connection) {
       this.path = path;
       this.connection = connection;
     }
 
     /** Runs {@code work} in one transaction, committed on success, rolled back on failure. */
     synchronized <T> T inTransaction(SqlWork<T> work) throws SQLException {
+      if (connection == null) {
+        return inLockedTransaction(work);
+      }
+      return inTransaction(connection, work);
+    }
+
+    /** Shared between processes: under the file lock, on a connection of its own. */
+    private <T> T inLockedTransaction(SqlWork<T> work) throws SQLException {
+      try (FileChannel lockFile =
+              FileChannel.open(
+                  Path.of(path + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock lock = lockFile.lock()) {
+        try (Connection c = openWaitingForReaders(path)) {
+          T result = inTransaction(c, work);
+          try (Statement s = c.createStatement()) {
+            s.execute("CHECKPOINT");
+          }
+          return result;
+        }
+      } catch (java.io.IOException e) {
+        throw new SQLException("Cannot lock " + path + ".lock", e);
+      }
+    }
+
+    /**
+     * Opens {@code path}, waiting up to {@value #READER_WAIT_MILLIS} ms while another process that
+     * does not take the file lock (a reader such as {@code scripts/query}) holds the database.
+     */
+    private static Connection openWaitingForReaders(String path) throws SQLException {
+      long until = System.currentTimeMillis() + READER_WAIT_MILLIS;
+      while (true) {
+        try {
+          return open(path);
+        } catch (SQLException e) {
+          String m = String.valueOf(e.getMessage());
+          if (!m.contains("Could not set lock") || System.currentTimeMillis() > until) {
+            throw e;
+          }
+          try {
+            Thread.sleep(200);
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw e;
+          }
+        }
+      }
+    }
+
+    private static <T> T inTransaction(Connection connection, SqlWork<T> work) throws SQLException {
       connection.setAutoCommit(false);
       try {
         T result = work.run(connection);
@@ -73,7 +131,15 @@ final class DuckDbConnections {
   }
 
   /** Opens (or shares) the connection of {@code path}, creating parent directories. */
-  static synchronized Handle acquire(String path) throws SQLException {
+  static Handle acquire(String path) throws SQLException {
+    return acquire(path, false);
+  }
+
+  /**
+   * Like {@link #acquire(String)}; with {@code betweenProcesses} no connection is kept open (see
+   * the class comment). One file is used in one mode per JVM: the first acquire decides.
+   */
+  static synchronized Handle acquire(String path, boolean betweenProcesses) throws SQLException {
     Handle h = OPEN.get(path);
     if (h == null) {
       try {
@@ -84,7 +150,7 @@ final class DuckDbConnections {
       } catch (java.io.IOException e) {
         throw new SQLException("Cannot create the directory of " + path, e);
       }
-      h = new Handle(path, DriverManager.getConnection("jdbc:duckdb:" + path));
+      h = new Handle(path, betweenProcesses ? null : open(path));
       OPEN.put(path, h);
     }
     h.references++;
@@ -116,7 +182,18 @@ final class DuckDbConnections {
     }
   }
 
+  /**
+   * A new connection to {@code path}, from DuckDB's driver itself: {@code DriverManager} refuses a
+   * driver registered by another class loader (a Flink TaskManager's user code loader).
+   */
+  static Connection open(String path) throws SQLException {
+    return new org.duckdb.DuckDBDriver().connect("jdbc:duckdb:" + path, new java.util.Properties());
+  }
+
   private static void close(Handle h) {
+    if (h.connection == null) {
+      return;
+    }
     synchronized (h) {
       try (Statement s = h.connection.createStatement()) {
         s.execute("CHECKPOINT");

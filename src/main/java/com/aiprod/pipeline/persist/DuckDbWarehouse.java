@@ -53,10 +53,25 @@ public final class DuckDbWarehouse implements Warehouse {
   static final int MAX_BATCH = 1000;
 
   private final String path;
+  private final boolean betweenProcesses;
 
   /** A warehouse in the DuckDB file {@code path} (created on first use). */
   public DuckDbWarehouse(String path) {
+    this(path, false);
+  }
+
+  private DuckDbWarehouse(String path, boolean betweenProcesses) {
     this.path = Path.of(path).toAbsolutePath().normalize().toString();
+    this.betweenProcesses = betweenProcesses;
+  }
+
+  /**
+   * The same file written by several processes on this machine (the TaskManagers of a local Flink
+   * cluster): each transaction takes a file lock and opens and closes the database ({@link
+   * DuckDbConnections#acquire(String, boolean)}).
+   */
+  public DuckDbWarehouse sharedBetweenProcesses() {
+    return new DuckDbWarehouse(path, true);
   }
 
   /** The absolute path of the database file. */
@@ -72,7 +87,7 @@ public final class DuckDbWarehouse implements Warehouse {
   @Override
   public void createTables() {
     try {
-      DuckDbConnections.Handle h = DuckDbConnections.acquire(path);
+      DuckDbConnections.Handle h = DuckDbConnections.acquire(path, betweenProcesses);
       try {
         createTables(h);
       } finally {
@@ -116,7 +131,7 @@ public final class DuckDbWarehouse implements Warehouse {
 
   @Override
   public PTransform<PCollection<Row>, PCollectionTuple> write(WarehouseTable table) {
-    return new Write(path, table);
+    return new Write(path, betweenProcesses, table);
   }
 
   @Override
@@ -157,11 +172,13 @@ public final class DuckDbWarehouse implements Warehouse {
    */
   private static final class Write extends PTransform<PCollection<Row>, PCollectionTuple> {
     private final String path;
+    private final boolean betweenProcesses;
     private final WarehouseTable table;
 
-    Write(String path, WarehouseTable table) {
+    Write(String path, boolean betweenProcesses, WarehouseTable table) {
       super("WriteDuckDb_" + table.tableName());
       this.path = path;
+      this.betweenProcesses = betweenProcesses;
       this.table = table;
     }
 
@@ -170,7 +187,7 @@ public final class DuckDbWarehouse implements Warehouse {
       PCollectionTuple out =
           rows.apply(
               "Insert " + table.tableName(),
-              ParDo.of(new WriteFn(path, table))
+              ParDo.of(new WriteFn(path, betweenProcesses, table))
                   .withOutputTags(StageTags.OUTCOMES, TupleTagList.of(StageTags.DEAD_LETTERS)));
       out.get(StageTags.DEAD_LETTERS).setCoder(Coders.schema(DeadLetter.class));
       out.get(StageTags.OUTCOMES).setCoder(Coders.schema(OutcomePart.class));
@@ -185,6 +202,7 @@ public final class DuckDbWarehouse implements Warehouse {
   static final class WriteFn extends DoFn<Row, OutcomePart> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final String path;
+    private final boolean betweenProcesses;
     private final WarehouseTable table;
     private final Counter inserted;
     private final Counter ignored;
@@ -193,8 +211,9 @@ public final class DuckDbWarehouse implements Warehouse {
     private transient List<OutcomePart> committed;
     private transient @Nullable BoundedWindow window;
 
-    WriteFn(String path, WarehouseTable table) {
+    WriteFn(String path, boolean betweenProcesses, WarehouseTable table) {
       this.path = path;
+      this.betweenProcesses = betweenProcesses;
       this.table = table;
       this.inserted = Metrics.counter("aiprod", "warehouse_rows_inserted_" + table.tableName());
       this.ignored = Metrics.counter("aiprod", "warehouse_rows_duplicate_" + table.tableName());
@@ -202,7 +221,7 @@ public final class DuckDbWarehouse implements Warehouse {
 
     @Setup
     public void setup() throws SQLException {
-      handle = DuckDbConnections.acquire(path);
+      handle = DuckDbConnections.acquire(path, betweenProcesses);
       createTables(handle);
     }
 
