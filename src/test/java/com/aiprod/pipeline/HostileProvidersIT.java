@@ -13,8 +13,6 @@ import static org.hamcrest.Matchers.not;
 import com.aiprod.pipeline.audit.LocalSecrets;
 import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.media.HostileMp4;
-import com.aiprod.pipeline.media.PreviewCard;
-import com.aiprod.pipeline.media.PreviewEncoder;
 import com.aiprod.pipeline.render.backends.Loopback.Resp;
 import com.aiprod.pipeline.testing.FakeProviders;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
@@ -65,21 +63,7 @@ class HostileProvidersIT {
     bombs = new ArrayList<>(all.values());
     bombNames = new ArrayList<>(all.keySet());
     providers = new FakeProviders(dir);
-    // A clip technical QA passes for quick_social: H.264, 1280×720, 5 s (2 fps keeps it small).
-    Path good = dir.resolve("good.mp4");
-    PreviewEncoder.encode(
-        good,
-        PreviewCard.builder()
-            .setTitle("a provider's clip")
-            .setShotIndex(0)
-            .setShotCount(1)
-            .setJobId("job-provider")
-            .setDurationSec(5.0)
-            .setWidth(1280)
-            .setHeight(720)
-            .setFps(2)
-            .build());
-    providers.mp4 = Files.readAllBytes(good);
+    providers.mp4 = FakeProviders.qaPassingClip(dir.resolve("clips"));
     // A Runway task made for "bomb number N" answers with /bombs/N.mp4 as its output.
     providers.runway.outputPath =
         body -> {

@@ -229,9 +229,9 @@ public final class BigQueryWarehouse implements Warehouse {
         + table.tableName()
         + "`\n"
         + "WHERE TRUE\n"
-        + "QUALIFY ROW_NUMBER() OVER (PARTITION BY "
+        + "QUALIFY ROW_NUMBER() OVER (PARTITION BY CAST("
         + time
-        + ", "
+        + " AS DATE), "
         + String.join(", ", table.primaryKey())
         + " ORDER BY "
         + time

@@ -17,8 +17,6 @@ import com.aiprod.pipeline.jobstore.JobStore;
 import com.aiprod.pipeline.jobstore.WriteJobDocuments;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.media.ContactSheet;
-import com.aiprod.pipeline.media.PreviewCard;
-import com.aiprod.pipeline.media.PreviewEncoder;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ShotResult;
@@ -101,23 +99,9 @@ class ChargingTest {
   private Path warehouseFile;
   private String out;
 
-  /** A clip technical QA passes for quick_social: H.264, 1280×720, 5 s (2 fps keeps it small). */
   @BeforeAll
   static void encodeGoodVideo() throws Exception {
-    Path f = shared.resolve("good.mp4");
-    PreviewEncoder.encode(
-        f,
-        PreviewCard.builder()
-            .setTitle("a provider's clip")
-            .setShotIndex(0)
-            .setShotCount(1)
-            .setJobId("job-provider")
-            .setDurationSec(5.0)
-            .setWidth(1280)
-            .setHeight(720)
-            .setFps(2)
-            .build());
-    goodVideo = Files.readAllBytes(f);
+    goodVideo = FakeProviders.qaPassingClip(shared);
   }
 
   @BeforeEach

@@ -411,10 +411,11 @@ class BigQueryWarehouseTest {
     assertThat(
         sql,
         containsString(
-            "QUALIFY ROW_NUMBER() OVER (PARTITION BY `event_time`, event_id ORDER BY `event_time`)"
+            "QUALIFY ROW_NUMBER() OVER (PARTITION BY CAST(`event_time` AS DATE), event_id ORDER BY `event_time`)"
                 + " = 1"));
     assertThat(
         warehouse.dedupViewSql(WarehouseTable.JOB_RESULTS),
-        containsString("PARTITION BY `finished_at`, tenant, job_id ORDER BY `finished_at`"));
+        containsString(
+            "PARTITION BY CAST(`finished_at` AS DATE), tenant, job_id ORDER BY `finished_at`"));
   }
 }

@@ -346,6 +346,27 @@ public final class FakeProviders implements AutoCloseable {
             + "/cancel\"}}");
   }
 
+  /**
+   * A clip technical QA passes for a 5 s quick_social shot: H.264, 1280×720, 5 s (2 fps keeps it
+   * small), written under {@code dir}.
+   */
+  public static byte[] qaPassingClip(Path dir) throws IOException {
+    Path f = Files.createDirectories(dir).resolve("qa-passing-clip.mp4");
+    com.aiprod.pipeline.media.PreviewEncoder.encode(
+        f,
+        com.aiprod.pipeline.media.PreviewCard.builder()
+            .setTitle("a provider's clip")
+            .setShotIndex(0)
+            .setShotCount(1)
+            .setJobId("job-provider")
+            .setDurationSec(5.0)
+            .setWidth(1280)
+            .setHeight(720)
+            .setFps(2)
+            .build());
+    return Files.readAllBytes(f);
+  }
+
   /** Clients of both fakes (and every other backend of the default pricing table). */
   public BackendConfig config(String outputLocation) {
     return BackendConfig.builder()
