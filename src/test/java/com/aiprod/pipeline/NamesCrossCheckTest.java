@@ -588,9 +588,9 @@ class NamesCrossCheckTest {
           t.tableName(),
           dedupWindow(file),
           org.hamcrest.Matchers.startsWith(
-              "PARTITION BY "
+              "PARTITION BY CAST("
                   + t.partitionColumn()
-                  + ", "
+                  + " AS DATE), "
                   + String.join(", ", t.primaryKey())
                   + " ORDER BY"));
     }
