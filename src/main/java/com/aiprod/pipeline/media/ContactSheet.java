@@ -20,7 +20,6 @@ import java.util.Locale;
 import javax.annotation.Nullable;
 import javax.imageio.ImageIO;
 import org.jcodec.common.model.Picture;
-import org.jcodec.scale.AWTUtil;
 
 /**
  * {@code contact_sheet.png}: one labelled frame per shot in shot order under a header (job id,
@@ -109,9 +108,10 @@ public final class ContactSheet {
 
   /** The PNG of a sheet; reads and decodes each rendered shot. */
   public static byte[] png(Header header, List<Shot> shots) throws IOException {
+    Layout full = Layout.of(shots.size(), 1);
     List<Tile> tiles = new ArrayList<>(shots.size());
     for (Shot s : shots) {
-      tiles.add(tile(s));
+      tiles.add(tile(s, full.tileWidth(), full.tileHeight()));
     }
     return bounded(header, shots, tiles);
   }
@@ -131,14 +131,15 @@ public final class ContactSheet {
   /** A shot's frame, or why there is none. */
   record Tile(@Nullable BufferedImage frame, @Nullable String problem) {}
 
-  static Tile tile(Shot s) {
+  /** A shot's frame made small to fit {@code width}×{@code height}, or why there is none. */
+  static Tile tile(Shot s, int width, int height) {
     if (s.uri() == null) {
       return new Tile(null, "not rendered");
     }
     Path local = null;
     try {
       local = OutputFiles.localCopy(s.uri());
-      return new Tile(middleFrame(local), null);
+      return new Tile(Thumbnail.of(middleFrame(local), width, height), null);
     } catch (IOException | RuntimeException e) {
       return new Tile(null, "could not be decoded");
     } finally {
@@ -153,7 +154,7 @@ public final class ContactSheet {
   }
 
   /** The sync sample nearest the middle frame of the MP4, decoded. */
-  static BufferedImage middleFrame(Path mp4) throws IOException {
+  static Picture middleFrame(Path mp4) throws IOException {
     try (FileChannel channel = FileChannel.open(mp4, StandardOpenOption.READ)) {
       VideoFrames video = VideoFrames.of(channel);
       Mp4Reader.Track track = video.movie().videoTrack();
@@ -170,8 +171,7 @@ public final class ContactSheet {
           break;
         }
       }
-      Picture p = video.decode(chosen);
-      return AWTUtil.toBufferedImage(p.cropped());
+      return video.decode(chosen);
     }
   }
 

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import javax.imageio.ImageIO;
+import org.jcodec.scale.AWTUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,7 +62,9 @@ class ContactSheetTest {
     assertThat(layout.columns() * layout.rows(), greaterThan(4));
     // Every tile shows its shot's middle frame: the tile's mean colour is the frame's.
     for (int i = 0; i < shots.size(); i++) {
-      BufferedImage frame = ContactSheet.middleFrame(Path.of(shots.get(i).uri()));
+      // The reference: JCodec's own RGB conversion of the frame, scaled by Java 2D.
+      BufferedImage frame =
+          AWTUtil.toBufferedImage(ContactSheet.middleFrame(Path.of(shots.get(i).uri())).cropped());
       Rectangle f = layout.frame(i);
       double[] expected =
           mean(scaled(frame, f.width, f.height), new Rectangle(0, 0, f.width, f.height));
@@ -133,8 +136,8 @@ class ContactSheetTest {
         is(true));
     assertThat(
         labelMatches(sheet, layout.label(2), ContactSheet.labelLines(shots.get(2), 3)), is(true));
-    assertThat(ContactSheet.tile(shots.get(1)).problem(), equalTo("not rendered"));
-    assertThat(ContactSheet.tile(shots.get(2)).problem(), equalTo("could not be decoded"));
+    assertThat(ContactSheet.tile(shots.get(1), 96, 54).problem(), equalTo("not rendered"));
+    assertThat(ContactSheet.tile(shots.get(2), 96, 54).problem(), equalTo("could not be decoded"));
     assertThat(
         sheet.getRGB(2, 10) & 0xFFFFFF,
         equalTo(ContactSheet.stateColor("FAILED").getRGB() & 0xFFFFFF));
