@@ -13,6 +13,7 @@ import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.testing.PipelineRuns;
 import com.aiprod.pipeline.testing.PubsubEmulator;
+import com.aiprod.pipeline.testing.RunPictures;
 import com.aiprod.pipeline.tools.ExportJobs;
 import com.aiprod.pipeline.tools.Publish;
 import com.aiprod.pipeline.tools.SignSamples;
@@ -741,6 +742,10 @@ class StreamingPipelineIT {
         if (f.has("cancel_message_id")) {
           plain.put("cancel_message_id", f.path("cancel_message_id").path("stringValue").asText());
         }
+        JsonNode sheet = f.path("output").path("mapValue").path("fields").path("contact_sheet_uri");
+        if (sheet.has("stringValue")) {
+          plain.put("contact_sheet_uri", sheet.path("stringValue").asText());
+        }
         plain.put(
             "updated_at_millis",
             java.time.Instant.parse(doc.get("updateTime").asText()).toEpochMilli());
@@ -1252,6 +1257,33 @@ class StreamingPipelineIT {
                 + " WHERE event_type = 'API_CALL' AND action = 'render_submit' AND status = 'success'"
                 + " GROUP BY ALL HAVING count(*) <> 1)"),
         equalTo(0L));
+  }
+
+  @Test
+  void everyJobWithAVideoHasItsContactSheetNamedInItsRowAndItsDocument() throws Exception {
+    // Streaming draws sheets as batch does, across the restart too: a PNG beside final.mp4.
+    RunPictures.assertContactSheets(warehouse);
+    Map<String, JsonNode> docs = FirestoreRest.jobs();
+    Map<String, String> fromRows = new TreeMap<>();
+    for (Map<String, Object> row :
+        rows(
+            "SELECT tenant, job_id, contact_sheet_uri FROM job_results"
+                + " WHERE contact_sheet_uri IS NOT NULL")) {
+      fromRows.put(
+          "tenants/" + row.get("tenant") + "/jobs/" + row.get("job_id"),
+          (String) row.get("contact_sheet_uri"));
+    }
+    Map<String, String> fromDocs = new TreeMap<>();
+    for (JsonNode d : docs.values()) {
+      if (d.has("contact_sheet_uri")) {
+        fromDocs.put(d.get("path").asText(), d.get("contact_sheet_uri").asText());
+      }
+    }
+    assertThat(
+        (long) fromRows.size(),
+        equalTo(count("SELECT count(*) FROM job_results WHERE output_uri IS NOT NULL")));
+    assertThat((long) fromRows.size(), greaterThanOrEqualTo((long) PREVIEWS));
+    assertThat(fromDocs, equalTo(fromRows));
   }
 
   @Test
