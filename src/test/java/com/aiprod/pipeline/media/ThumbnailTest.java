@@ -57,6 +57,11 @@ class ThumbnailTest {
     return worst;
   }
 
+  /** The largest channel difference of {@code a} and {@code b} in one rectangle. */
+  private static int worstIn(BufferedImage a, BufferedImage b, int x, int y, int w, int h) {
+    return worstChannelDifference(a.getSubimage(x, y, w, h), b.getSubimage(x, y, w, h));
+  }
+
   @Test
   void fullRangeFrameScaledDownMatchesJcodecsConversionAreaAveraged() {
     Picture frame = AWTUtil.fromBufferedImage(card(640, 360), ColorSpace.YUV420J);
@@ -68,18 +73,9 @@ class ThumbnailTest {
     // up to rounding, edges within a few levels.
     BufferedImage ref = reference(frame, 132, 74);
     assertThat(worstChannelDifference(thumb, ref), lessThanOrEqualTo(48));
-    assertThat(
-        "flat red quadrant",
-        worstChannelDifference(thumb.getSubimage(5, 5, 40, 15), ref.getSubimage(5, 5, 40, 15)),
-        lessThanOrEqualTo(3));
-    assertThat(
-        "gradient band",
-        worstChannelDifference(thumb.getSubimage(2, 32, 128, 8), ref.getSubimage(2, 32, 128, 8)),
-        lessThanOrEqualTo(4));
-    assertThat(
-        "flat yellow quadrant",
-        worstChannelDifference(thumb.getSubimage(80, 50, 40, 20), ref.getSubimage(80, 50, 40, 20)),
-        lessThanOrEqualTo(3));
+    assertThat("flat red quadrant", worstIn(thumb, ref, 5, 5, 40, 15), lessThanOrEqualTo(3));
+    assertThat("gradient band", worstIn(thumb, ref, 2, 32, 128, 8), lessThanOrEqualTo(4));
+    assertThat("flat yellow quadrant", worstIn(thumb, ref, 80, 50, 40, 20), lessThanOrEqualTo(3));
   }
 
   @Test
@@ -87,12 +83,8 @@ class ThumbnailTest {
     Picture frame = AWTUtil.fromBufferedImage(card(320, 180), ColorSpace.YUV420);
     BufferedImage thumb = Thumbnail.of(frame, 64, 36);
     BufferedImage ref = reference(frame, 64, 36);
-    assertThat(
-        worstChannelDifference(thumb.getSubimage(2, 2, 26, 8), ref.getSubimage(2, 2, 26, 8)),
-        lessThanOrEqualTo(4));
-    assertThat(
-        worstChannelDifference(thumb.getSubimage(36, 28, 26, 6), ref.getSubimage(36, 28, 26, 6)),
-        lessThanOrEqualTo(4));
+    assertThat(worstIn(thumb, ref, 2, 2, 26, 8), lessThanOrEqualTo(4));
+    assertThat(worstIn(thumb, ref, 36, 28, 26, 6), lessThanOrEqualTo(4));
   }
 
   @Test
@@ -122,9 +114,7 @@ class ThumbnailTest {
     BufferedImage thumb = Thumbnail.of(frame, 64, 36);
     assertThat(thumb.getHeight(), equalTo(36));
     BufferedImage ref = reference(frame.cropped(), 64, 36);
-    assertThat(
-        worstChannelDifference(thumb.getSubimage(0, 33, 64, 3), ref.getSubimage(0, 33, 64, 3)),
-        lessThanOrEqualTo(4));
+    assertThat(worstIn(thumb, ref, 0, 33, 64, 3), lessThanOrEqualTo(4));
   }
 
   @Test
@@ -132,9 +122,6 @@ class ThumbnailTest {
     Picture frame = AWTUtil.fromBufferedImage(card(160, 90), ColorSpace.RGB);
     BufferedImage thumb = Thumbnail.of(frame, 80, 45);
     assertThat(thumb.getWidth(), equalTo(80));
-    assertThat(
-        worstChannelDifference(
-            thumb.getSubimage(2, 2, 30, 10), reference(frame, 80, 45).getSubimage(2, 2, 30, 10)),
-        lessThanOrEqualTo(3));
+    assertThat(worstIn(thumb, reference(frame, 80, 45), 2, 2, 30, 10), lessThanOrEqualTo(3));
   }
 }
