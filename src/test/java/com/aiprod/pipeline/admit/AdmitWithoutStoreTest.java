@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.junit.jupiter.api.Test;
 
@@ -52,27 +53,9 @@ class AdmitWithoutStoreTest {
                         received("m-ended", "acme", "job-end-0001", 3, PREVIEW))))
             .apply(Admit.forBatch(AUDIT, store));
 
-    PAssert.that(out.get(StageTags.JOBS))
-        .satisfies(
-            jobs -> {
-              assertThat(messageIds(jobs), contains("m-new"));
-              return null;
-            });
-    PAssert.that(out.get(StageTags.DEAD_LETTERS))
-        .satisfies(
-            dead -> {
-              List<DeadLetter> all = list(dead);
-              assertThat(all, hasSize(1));
-              assertThat(all.get(0).getMessageId(), equalTo("m-later"));
-              assertThat(all.get(0).getReasonCode(), equalTo("DUPLICATE_JOB"));
-              return null;
-            });
-    PAssert.that(out.get(Admit.REDELIVERED))
-        .satisfies(
-            jobs -> {
-              assertThat(messageIds(jobs), contains("m-ended"));
-              return null;
-            });
+    assertOnlyMessage(out.get(StageTags.JOBS), "m-new");
+    assertOneDeadLetter(out.get(StageTags.DEAD_LETTERS), "m-later", "DUPLICATE_JOB");
+    assertOnlyMessage(out.get(Admit.REDELIVERED), "m-ended");
     p.run().waitUntilFinish();
   }
 
@@ -92,24 +75,35 @@ class AdmitWithoutStoreTest {
                         cancel("c-ended", "job-end-0001", "uid-owner", "user"))))
             .apply(new AuthorizeCancels(AUDIT, store));
 
-    PAssert.that(out.get(StageTags.JOBS))
-        .satisfies(
-            jobs -> {
-              assertThat(messageIds(jobs), contains("c-owner"));
-              return null;
-            });
-    PAssert.that(out.get(StageTags.DEAD_LETTERS))
-        .satisfies(
-            dead -> {
-              List<DeadLetter> all = list(dead);
-              assertThat(all, hasSize(1));
-              assertThat(all.get(0).getMessageId(), equalTo("c-other"));
-              assertThat(all.get(0).getReasonCode(), equalTo("PERMISSION_DENIED"));
-              return null;
-            });
+    assertOnlyMessage(out.get(StageTags.JOBS), "c-owner");
+    assertOneDeadLetter(out.get(StageTags.DEAD_LETTERS), "c-other", "PERMISSION_DENIED");
     // The cancel of an ended job has its outcome at once: the job's terminal document.
     PAssert.that(out.get(StageTags.OUTCOMES)).containsInAnyOrder(OutcomePart.whole("c-ended"));
     p.run().waitUntilFinish();
+  }
+
+  /** {@code jobs} holds the job of message {@code messageId} and nothing else. */
+  private static void assertOnlyMessage(PCollection<Job> jobs, String messageId) {
+    PAssert.that(jobs)
+        .satisfies(
+            all -> {
+              assertThat(messageIds(all), contains(messageId));
+              return null;
+            });
+  }
+
+  /** {@code dead} holds one dead letter: message {@code messageId} for {@code reasonCode}. */
+  private static void assertOneDeadLetter(
+      PCollection<DeadLetter> dead, String messageId, String reasonCode) {
+    PAssert.that(dead)
+        .satisfies(
+            letters -> {
+              List<DeadLetter> all = list(letters);
+              assertThat(all, hasSize(1));
+              assertThat(all.get(0).getMessageId(), equalTo(messageId));
+              assertThat(all.get(0).getReasonCode(), equalTo(reasonCode));
+              return null;
+            });
   }
 
   private static Job cancel(String messageId, String jobId, String uid, String role) {
