@@ -97,6 +97,8 @@ public final class PreviewEncoder {
     BufferedImage stripBackground =
         copyOf(background.getSubimage(0, layout.stripTop, w, layout.stripHeight));
     BufferedImage strip = new BufferedImage(w, layout.stripHeight, BufferedImage.TYPE_3BYTE_BGR);
+    byte[] stripPixels = ((DataBufferByte) stripBackground.getRaster().getDataBuffer()).getData();
+    byte[] stripData = ((DataBufferByte) strip.getRaster().getDataBuffer()).getData();
     PartialFrameEncoder encoder =
         new PartialFrameEncoder(w, h, 2 * card.fps(), layout.stripTop / 16);
     ByteBuffer buffer = ByteBuffer.allocate(Math.max(1 << 16, 2 * w * h + 1024));
@@ -108,7 +110,7 @@ public final class PreviewEncoder {
               Codec.H264,
               VideoCodecMeta.createSimpleVideoCodecMeta(new Size(w, h), ColorSpace.YUV420J));
       for (int i = 0; i < frames; i++) {
-        strip.setData(stripBackground.getRaster());
+        System.arraycopy(stripPixels, 0, stripData, 0, stripData.length);
         Graphics2D sg = strip.createGraphics();
         try {
           drawFooter(sg, card, layout, i, 0);
@@ -116,8 +118,7 @@ public final class PreviewEncoder {
           sg.dispose();
         }
         // Rows above the strip never change: only the strip is converted, into its place.
-        bgrToYuv(
-            ((DataBufferByte) strip.getRaster().getDataBuffer()).getData(), frame, layout.stripTop);
+        bgrToYuv(stripData, frame, layout.stripTop);
 
         buffer.clear();
         boolean key = encoder.encode(frame, buffer);

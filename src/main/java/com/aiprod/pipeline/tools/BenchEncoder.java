@@ -85,7 +85,7 @@ public final class BenchEncoder extends Tool {
   @Option(
       names = "--warmup",
       paramLabel = "N",
-      defaultValue = "2",
+      defaultValue = "3",
       description = "Unmeasured encoder runs first, for the JIT (default ${DEFAULT-VALUE}).")
   int warmup;
 
