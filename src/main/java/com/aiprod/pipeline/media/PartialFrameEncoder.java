@@ -28,8 +28,8 @@ import org.jcodec.common.model.Size;
  * coefficient contexts), so a run coded alone codes the same as the run in place. The deblocking
  * filter does not cross slice edges, so skipped macroblocks stay exact copies and nothing drifts.
  *
- * <p>The I slice of the top {@code staticMbRows} macroblock rows of a key frame is kept and reused
- * by the next key frame while those rows' pixels stay the same.
+ * <p>A key frame is one I slice for the top {@code staticMbRows} macroblock rows and one per row
+ * below; each is kept and reused by the next key frame while its pixels stay the same.
  */
 final class PartialFrameEncoder {
   /** Unchanged macroblocks between two changed ones that are coded anyway to save a slice. */
@@ -58,6 +58,11 @@ final class PartialFrameEncoder {
   private CodedSlice staticSlice;
 
   private Picture staticSource;
+
+  /** Key-frame I slices of the rows below the static ones, and the pixels they were coded from. */
+  private final CodedSlice[] rowSlices;
+
+  private final Picture rowSources;
 
   /**
    * An encoder of {@code width}×{@code height} YUV 4:2:0 (JPEG range) pictures with a key frame
@@ -93,6 +98,8 @@ final class PartialFrameEncoder {
     this.sps = parameterSet(NALUnitType.SPS, b -> s.write(b));
     this.pps = parameterSet(NALUnitType.PPS, b -> p.write(b));
     this.previous = Picture.create(width, height, ColorSpace.YUV420J);
+    this.rowSlices = new CodedSlice[mbH];
+    this.rowSources = Picture.create(width, height, ColorSpace.YUV420J);
     this.sliceBuffer = ByteBuffer.allocate(Math.max(1 << 16, mbW * 16 * mbH * 16 * 2));
   }
 
@@ -133,13 +140,32 @@ final class PartialFrameEncoder {
       writeSlice(dst, true, 0, SLICE_I, staticSlice);
       firstRow = staticMbRows;
     }
-    CodedSlice rest = codeIntra(picture, 0, firstRow, mbW, mbH - firstRow);
-    writeSlice(dst, true, firstRow * mbW, SLICE_I, rest);
+    // Below the static rows, one slice per macroblock row, reused while the row stays the same.
+    for (int mbY = firstRow; mbY < mbH; mbY++) {
+      if (rowSlices[mbY] == null || !sameRows(picture, rowSources, mbY * 16, mbY * 16 + 16)) {
+        rowSlices[mbY] = codeIntra(picture, 0, mbY, mbW, 1);
+        copyRows(picture, rowSources, mbY * 16, mbY * 16 + 16);
+      }
+      writeSlice(dst, true, mbY * mbW, SLICE_I, rowSlices[mbY]);
+    }
+  }
+
+  private static void copyRows(Picture from, Picture to, int y0, int y1) {
+    for (int plane = 0; plane < 3; plane++) {
+      int shift = plane == 0 ? 0 : 1;
+      int stride = from.getPlaneWidth(plane);
+      int start = (y0 >> shift) * stride;
+      int end = Math.min(from.getPlaneHeight(plane), y1 >> shift) * stride;
+      System.arraycopy(from.getPlaneData(plane), start, to.getPlaneData(plane), start, end - start);
+    }
   }
 
   private void encodeInter(Picture picture, ByteBuffer dst) {
     int next = 0; // the first macroblock not yet in a slice
     for (int mbY = 0; mbY < mbH; mbY++) {
+      if (sameRows(picture, previous, mbY * 16, mbY * 16 + 16)) {
+        continue; // the whole macroblock row is unchanged: one comparison instead of 40
+      }
       int runStart = -1;
       int runEnd = -1;
       for (int mbX = 0; mbX <= mbW; mbX++) {
