@@ -85,8 +85,10 @@ public final class BenchEncoder extends Tool {
   @Option(
       names = "--warmup",
       paramLabel = "N",
-      defaultValue = "3",
-      description = "Unmeasured encoder runs first, for the JIT (default ${DEFAULT-VALUE}).")
+      defaultValue = "6",
+      description =
+          "Unmeasured encoder runs first, until the JIT has compiled the encoder (default"
+              + " ${DEFAULT-VALUE}).")
   int warmup;
 
   @Option(
