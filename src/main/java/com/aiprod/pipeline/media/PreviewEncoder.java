@@ -21,6 +21,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.zip.CRC32;
@@ -99,6 +100,7 @@ public final class PreviewEncoder {
     BufferedImage strip = new BufferedImage(w, layout.stripHeight, BufferedImage.TYPE_3BYTE_BGR);
     byte[] stripPixels = ((DataBufferByte) stripBackground.getRaster().getDataBuffer()).getData();
     byte[] stripData = ((DataBufferByte) strip.getRaster().getDataBuffer()).getData();
+    byte[] stripLast = new byte[stripData.length];
     PartialFrameEncoder encoder =
         new PartialFrameEncoder(w, h, 2 * card.fps(), layout.stripTop / 16);
     ByteBuffer buffer = ByteBuffer.allocate(Math.max(1 << 16, 2 * w * h + 1024));
@@ -118,7 +120,8 @@ public final class PreviewEncoder {
           sg.dispose();
         }
         // Rows above the strip never change: only the strip is converted, into its place.
-        bgrToYuv(stripData, frame, layout.stripTop);
+        bgrToYuv(stripData, i == 0 ? null : stripLast, frame, layout.stripTop);
+        System.arraycopy(stripData, 0, stripLast, 0, stripData.length);
 
         buffer.clear();
         boolean key = encoder.encode(frame, buffer);
@@ -344,37 +347,64 @@ public final class PreviewEncoder {
    * arithmetic as JCodec's {@code RgbToYuv420j}, without its per-pixel {@code AWTUtil} copy.
    */
   static void bgrToYuv(byte[] bgr, Picture frame, int top) {
+    bgrToYuv(bgr, null, frame, top);
+  }
+
+  /**
+   * As {@link #bgrToYuv(byte[], Picture, int)}, but where {@code previous} (the rows converted into
+   * {@code frame} last time, or null) has the same bytes as {@code bgr}, in pieces of two rows by
+   * 16 pixels, the piece is left as it is in {@code frame}.
+   */
+  static void bgrToYuv(byte[] bgr, byte[] previous, Picture frame, int top) {
     int w = frame.getWidth();
     int rows = bgr.length / (3 * w);
+    int srcStride = 3 * w;
+    for (int y = 0; y + 1 < rows; y += 2) {
+      for (int x0 = 0; x0 < w; x0 += 16) {
+        int x1 = Math.min(w, x0 + 16);
+        int a = y * srcStride + 3 * x0;
+        int b = a + srcStride;
+        int n = 3 * (x1 - x0);
+        if (previous != null
+            && Arrays.equals(bgr, a, a + n, previous, a, a + n)
+            && Arrays.equals(bgr, b, b + n, previous, b, b + n)) {
+          continue;
+        }
+        convertPiece(bgr, frame, top, y, x0, x1);
+      }
+    }
+  }
+
+  /** Converts columns {@code [x0, x1)} (even) of rows {@code y} and {@code y + 1}. */
+  private static void convertPiece(byte[] bgr, Picture frame, int top, int y, int x0, int x1) {
+    int w = frame.getWidth();
     byte[] luma = frame.getPlaneData(0);
     byte[] cb = frame.getPlaneData(1);
     byte[] cr = frame.getPlaneData(2);
     int lumaStride = frame.getPlaneWidth(0);
     int chromaStride = frame.getPlaneWidth(1);
     int srcStride = 3 * w;
-    for (int y = 0; y + 1 < rows; y += 2) {
-      int src = y * srcStride;
-      int dstLuma = (top + y) * lumaStride;
-      int dstChroma = ((top + y) >> 1) * chromaStride;
-      for (int x = 0; x + 1 < w; x += 2) {
-        int u = 0;
-        int v = 0;
-        for (int k = 0; k < 4; k++) {
-          int o = src + (k & 1) * 3 + (k >> 1) * srcStride;
-          int b = bgr[o] & 0xFF;
-          int g = bgr[o + 1] & 0xFF;
-          int r = bgr[o + 2] & 0xFF;
-          int yy = (77 * r + 150 * g + 15 * b + 128) >> 8;
-          luma[dstLuma + (k & 1) + (k >> 1) * lumaStride] = (byte) clip(yy - 128);
-          u += clip((-43 * r - 85 * g + 128 * b + 128) >> 8);
-          v += clip((128 * r - 107 * g - 21 * b + 128) >> 8);
-        }
-        cb[dstChroma] = (byte) ((u + 2) >> 2);
-        cr[dstChroma] = (byte) ((v + 2) >> 2);
-        src += 6;
-        dstLuma += 2;
-        dstChroma++;
+    int src = y * srcStride + 3 * x0;
+    int dstLuma = (top + y) * lumaStride + x0;
+    int dstChroma = ((top + y) >> 1) * chromaStride + (x0 >> 1);
+    for (int x = x0; x + 1 < x1; x += 2) {
+      int u = 0;
+      int v = 0;
+      for (int k = 0; k < 4; k++) {
+        int o = src + (k & 1) * 3 + (k >> 1) * srcStride;
+        int b = bgr[o] & 0xFF;
+        int g = bgr[o + 1] & 0xFF;
+        int r = bgr[o + 2] & 0xFF;
+        int yy = (77 * r + 150 * g + 15 * b + 128) >> 8;
+        luma[dstLuma + (k & 1) + (k >> 1) * lumaStride] = (byte) clip(yy - 128);
+        u += clip((-43 * r - 85 * g + 128 * b + 128) >> 8);
+        v += clip((128 * r - 107 * g - 21 * b + 128) >> 8);
       }
+      cb[dstChroma] = (byte) ((u + 2) >> 2);
+      cr[dstChroma] = (byte) ((v + 2) >> 2);
+      src += 6;
+      dstLuma += 2;
+      dstChroma++;
     }
   }
 
