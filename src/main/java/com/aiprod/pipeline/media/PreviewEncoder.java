@@ -10,6 +10,7 @@ import java.awt.RenderingHints;
 import java.awt.geom.Ellipse2D;
 import java.awt.geom.RoundRectangle2D;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -20,14 +21,13 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.zip.CRC32;
-import org.jcodec.codecs.h264.H264Encoder;
 import org.jcodec.common.Codec;
 import org.jcodec.common.MuxerTrack;
 import org.jcodec.common.VideoCodecMeta;
-import org.jcodec.common.VideoEncoder.EncodedFrame;
 import org.jcodec.common.io.FileChannelWrapper;
 import org.jcodec.common.io.NIOUtils;
 import org.jcodec.common.model.ColorSpace;
@@ -36,9 +36,6 @@ import org.jcodec.common.model.Picture;
 import org.jcodec.common.model.Size;
 import org.jcodec.containers.mp4.Brand;
 import org.jcodec.containers.mp4.muxer.MP4Muxer;
-import org.jcodec.scale.AWTUtil;
-import org.jcodec.scale.ColorUtil;
-import org.jcodec.scale.Transform;
 
 /**
  * Renders the preview backend's shot: a real H.264 MP4 "animatic" title card (DESIGN §6), in pure
@@ -49,10 +46,11 @@ import org.jcodec.scale.Transform;
  * progress bar, a moving playhead and a timecode, so consecutive frames differ.
  *
  * <p>Speed: everything but the footer strip is drawn and converted to YUV once per clip; per frame
- * only the footer strip (about an eighth of the picture) is redrawn and converted, and the encoder
- * runs with motion search disabled (the card is static, so zero motion vectors are exact). The file
- * has exactly {@link PreviewCard#frameCount()} samples, each lasting {@code 1/fps} s in a media
- * timescale of {@code fps}.
+ * only the footer strip (about an eighth of the picture) is redrawn and converted, and {@link
+ * PartialFrameEncoder} codes only the macroblocks that changed since the frame before (the rest are
+ * skipped) and reuses the coded static part of the picture in every key frame. The file has exactly
+ * {@link PreviewCard#frameCount()} samples, each lasting {@code 1/fps} s in a media timescale of
+ * {@code fps}.
  */
 public final class PreviewEncoder {
   /** Most lines of prompt text drawn on the card; the last one ends with an ellipsis if cut. */
@@ -94,20 +92,18 @@ public final class PreviewEncoder {
     } finally {
       g.dispose();
     }
-    Transform toYuv = ColorUtil.getTransform(ColorSpace.RGB, ColorSpace.YUV420J);
-    Picture base = Picture.create(w, h, ColorSpace.YUV420J);
-    toYuv.transform(AWTUtil.fromBufferedImageRGB(background), base);
+    Picture frame = Picture.create(w, h, ColorSpace.YUV420J);
+    bgrToYuv(((DataBufferByte) background.getRaster().getDataBuffer()).getData(), frame, 0);
 
     BufferedImage stripBackground =
         copyOf(background.getSubimage(0, layout.stripTop, w, layout.stripHeight));
     BufferedImage strip = new BufferedImage(w, layout.stripHeight, BufferedImage.TYPE_3BYTE_BGR);
-    Picture stripYuv = Picture.create(w, layout.stripHeight, ColorSpace.YUV420J);
-    Picture frame = Picture.create(w, h, ColorSpace.YUV420J);
-
-    H264Encoder encoder = H264Encoder.createH264Encoder();
-    encoder.setKeyInterval(2 * card.fps());
-    encoder.setMotionSearchRange(0);
-    ByteBuffer buffer = ByteBuffer.allocate(encoder.estimateBufferSize(frame));
+    byte[] stripPixels = ((DataBufferByte) stripBackground.getRaster().getDataBuffer()).getData();
+    byte[] stripData = ((DataBufferByte) strip.getRaster().getDataBuffer()).getData();
+    byte[] stripLast = new byte[stripData.length];
+    PartialFrameEncoder encoder =
+        new PartialFrameEncoder(w, h, 2 * card.fps(), layout.stripTop / 16);
+    ByteBuffer buffer = ByteBuffer.allocate(Math.max(1 << 16, 2 * w * h + 1024));
 
     try (FileChannelWrapper channel = NIOUtils.writableChannel(file.toFile())) {
       MP4Muxer muxer = MP4Muxer.createMP4Muxer(channel, Brand.MP4);
@@ -116,27 +112,28 @@ public final class PreviewEncoder {
               Codec.H264,
               VideoCodecMeta.createSimpleVideoCodecMeta(new Size(w, h), ColorSpace.YUV420J));
       for (int i = 0; i < frames; i++) {
-        strip.setData(stripBackground.getRaster());
+        System.arraycopy(stripPixels, 0, stripData, 0, stripData.length);
         Graphics2D sg = strip.createGraphics();
         try {
           drawFooter(sg, card, layout, i, 0);
         } finally {
           sg.dispose();
         }
-        toYuv.transform(AWTUtil.fromBufferedImageRGB(strip), stripYuv);
-        frame.copyFrom(base);
-        pasteRows(stripYuv, frame, layout.stripTop);
+        // Rows above the strip never change: only the strip is converted, into its place.
+        bgrToYuv(stripData, i == 0 ? null : stripLast, frame, layout.stripTop);
+        System.arraycopy(stripData, 0, stripLast, 0, stripData.length);
 
         buffer.clear();
-        EncodedFrame encoded = encoder.encodeFrame(frame, buffer);
+        boolean key = encoder.encode(frame, buffer);
+        buffer.flip();
         track.addFrame(
             Packet.createPacket(
-                encoded.getData(),
+                buffer,
                 i,
                 card.fps(),
                 1,
                 i,
-                encoded.isKeyFrame() ? Packet.FrameType.KEY : Packet.FrameType.INTER,
+                key ? Packet.FrameType.KEY : Packet.FrameType.INTER,
                 null));
       }
       muxer.finish();
@@ -147,7 +144,7 @@ public final class PreviewEncoder {
    * Draws frame {@code frameIndex} of the card as an image, exactly as it is encoded (the encoder
    * draws the same background and footer, only in two parts).
    */
-  static BufferedImage renderFrame(PreviewCard card, int frameIndex) {
+  public static BufferedImage renderFrame(PreviewCard card, int frameIndex) {
     Layout layout = new Layout(card);
     BufferedImage image =
         new BufferedImage(card.width(), card.height(), BufferedImage.TYPE_3BYTE_BGR);
@@ -344,15 +341,75 @@ public final class PreviewEncoder {
     return cut + ELLIPSIS;
   }
 
-  /** Copies the rows of a YUV 4:2:0 strip into {@code frame} starting at (even) row {@code top}. */
-  private static void pasteRows(Picture strip, Picture frame, int top) {
-    for (int plane = 0; plane < 3; plane++) {
-      int planeWidth = frame.getPlaneWidth(plane);
-      int planeTop = plane == 0 ? top : top / 2;
-      byte[] src = strip.getPlaneData(plane);
-      int length = Math.min(src.length, strip.getPlaneHeight(plane) * planeWidth);
-      System.arraycopy(src, 0, frame.getPlaneData(plane), planeTop * planeWidth, length);
+  /**
+   * Converts packed BGR rows (a {@code TYPE_3BYTE_BGR} raster as wide as {@code frame}, an even
+   * number of rows) into {@code frame}'s YUV 4:2:0 planes from (even) row {@code top}: the same
+   * arithmetic as JCodec's {@code RgbToYuv420j}, without its per-pixel {@code AWTUtil} copy.
+   */
+  static void bgrToYuv(byte[] bgr, Picture frame, int top) {
+    bgrToYuv(bgr, null, frame, top);
+  }
+
+  /**
+   * As {@link #bgrToYuv(byte[], Picture, int)}, but where {@code previous} (the rows converted into
+   * {@code frame} last time, or null) has the same bytes as {@code bgr}, in pieces of two rows by
+   * 16 pixels, the piece is left as it is in {@code frame}.
+   */
+  static void bgrToYuv(byte[] bgr, byte[] previous, Picture frame, int top) {
+    int w = frame.getWidth();
+    int rows = bgr.length / (3 * w);
+    int srcStride = 3 * w;
+    for (int y = 0; y + 1 < rows; y += 2) {
+      for (int x0 = 0; x0 < w; x0 += 16) {
+        int x1 = Math.min(w, x0 + 16);
+        int a = y * srcStride + 3 * x0;
+        int b = a + srcStride;
+        int n = 3 * (x1 - x0);
+        if (previous != null
+            && Arrays.equals(bgr, a, a + n, previous, a, a + n)
+            && Arrays.equals(bgr, b, b + n, previous, b, b + n)) {
+          continue;
+        }
+        convertPiece(bgr, frame, top, y, x0, x1);
+      }
     }
+  }
+
+  /** Converts columns {@code [x0, x1)} (even) of rows {@code y} and {@code y + 1}. */
+  private static void convertPiece(byte[] bgr, Picture frame, int top, int y, int x0, int x1) {
+    int w = frame.getWidth();
+    byte[] luma = frame.getPlaneData(0);
+    byte[] cb = frame.getPlaneData(1);
+    byte[] cr = frame.getPlaneData(2);
+    int lumaStride = frame.getPlaneWidth(0);
+    int chromaStride = frame.getPlaneWidth(1);
+    int srcStride = 3 * w;
+    int src = y * srcStride + 3 * x0;
+    int dstLuma = (top + y) * lumaStride + x0;
+    int dstChroma = ((top + y) >> 1) * chromaStride + (x0 >> 1);
+    for (int x = x0; x + 1 < x1; x += 2) {
+      int u = 0;
+      int v = 0;
+      for (int k = 0; k < 4; k++) {
+        int o = src + (k & 1) * 3 + (k >> 1) * srcStride;
+        int b = bgr[o] & 0xFF;
+        int g = bgr[o + 1] & 0xFF;
+        int r = bgr[o + 2] & 0xFF;
+        int yy = (77 * r + 150 * g + 15 * b + 128) >> 8;
+        luma[dstLuma + (k & 1) + (k >> 1) * lumaStride] = (byte) clip(yy - 128);
+        u += clip((-43 * r - 85 * g + 128 * b + 128) >> 8);
+        v += clip((128 * r - 107 * g - 21 * b + 128) >> 8);
+      }
+      cb[dstChroma] = (byte) ((u + 2) >> 2);
+      cr[dstChroma] = (byte) ((v + 2) >> 2);
+      src += 6;
+      dstLuma += 2;
+      dstChroma++;
+    }
+  }
+
+  private static int clip(int v) {
+    return v < -128 ? -128 : (v > 127 ? 127 : v);
   }
 
   private static BufferedImage copyOf(BufferedImage image) {

@@ -145,6 +145,61 @@ class PreviewEncoderTest {
                 .build());
   }
 
+  @Test
+  void bgrToYuvConvertsLikeJCodec() {
+    BufferedImage image = new BufferedImage(64, 20, BufferedImage.TYPE_3BYTE_BGR);
+    new java.util.Random(3).nextBytes(pixels(image));
+    org.jcodec.common.model.Picture expected =
+        org.jcodec.common.model.Picture.create(64, 20, org.jcodec.common.model.ColorSpace.YUV420J);
+    org.jcodec.scale.ColorUtil.getTransform(
+            org.jcodec.common.model.ColorSpace.RGB, org.jcodec.common.model.ColorSpace.YUV420J)
+        .transform(org.jcodec.scale.AWTUtil.fromBufferedImageRGB(image), expected);
+    // Into rows 10..29 of a taller picture: rows above stay as they were.
+    org.jcodec.common.model.Picture frame =
+        org.jcodec.common.model.Picture.create(64, 30, org.jcodec.common.model.ColorSpace.YUV420J);
+    PreviewEncoder.bgrToYuv(pixels(image), frame, 10);
+    for (int plane = 0; plane < 3; plane++) {
+      int stride = frame.getPlaneWidth(plane);
+      int top = plane == 0 ? 10 : 5;
+      byte[] data = frame.getPlaneData(plane);
+      byte[] want = expected.getPlaneData(plane);
+      assertThat(
+          Arrays.equals(Arrays.copyOfRange(data, top * stride, top * stride + want.length), want),
+          is(true));
+      assertThat(
+          Arrays.equals(Arrays.copyOf(data, top * stride), new byte[top * stride]), is(true));
+    }
+  }
+
+  @Test
+  void bgrToYuvOfChangedPiecesGivesTheFullConversion() {
+    java.util.Random random = new java.util.Random(5);
+    BufferedImage image = new BufferedImage(72, 20, BufferedImage.TYPE_3BYTE_BGR);
+    byte[] bgr = pixels(image);
+    random.nextBytes(bgr);
+    org.jcodec.common.model.Picture frame =
+        org.jcodec.common.model.Picture.create(72, 20, org.jcodec.common.model.ColorSpace.YUV420J);
+    PreviewEncoder.bgrToYuv(bgr, null, frame, 0);
+    for (int round = 0; round < 20; round++) {
+      byte[] last = bgr.clone();
+      // A few bytes change anywhere, also in the narrow last column piece (pixels 64..71).
+      for (int k = 0; k < 5; k++) {
+        bgr[random.nextInt(bgr.length)] = (byte) random.nextInt();
+      }
+      PreviewEncoder.bgrToYuv(bgr, last, frame, 0);
+      org.jcodec.common.model.Picture full =
+          org.jcodec.common.model.Picture.create(
+              72, 20, org.jcodec.common.model.ColorSpace.YUV420J);
+      PreviewEncoder.bgrToYuv(bgr, full, 0);
+      for (int plane = 0; plane < 3; plane++) {
+        assertThat(
+            "round " + round + " plane " + plane,
+            Arrays.equals(frame.getPlaneData(plane), full.getPlaneData(plane)),
+            is(true));
+      }
+    }
+  }
+
   private static byte[] pixels(BufferedImage image) {
     return ((DataBufferByte) image.getRaster().getDataBuffer()).getData();
   }

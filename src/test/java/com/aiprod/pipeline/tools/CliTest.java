@@ -104,6 +104,9 @@ class CliTest {
             "--dev-uid=alice",
             "--dev-auth-dir=" + dir.resolve("keys")));
     m.put("report", List.of(wh, "--out=" + dir.resolve("report.html")));
+    m.put(
+        "bench-encoder",
+        List.of("--frames=2", "--runs=1", "--warmup=0", "--work-dir=" + dir.resolve("bench")));
     return m;
   }
 
@@ -115,7 +118,8 @@ class CliTest {
         dir.resolve("wh.duckdb"),
         dir.resolve("jobs.json"),
         dir.resolve("secrets"),
-        dir.resolve("report.html"));
+        dir.resolve("report.html"),
+        dir.resolve("bench"));
   }
 
   private void assertNothingDone() throws Exception {
@@ -179,6 +183,7 @@ class CliTest {
     lastOption.put("verify-audit", "--since");
     lastOption.put("replay-dead-letters", "--message-ids");
     lastOption.put("report", "--since");
+    lastOption.put("bench-encoder", "--ffmpeg");
     assertThat(lastOption.keySet(), equalTo(working().keySet()));
     for (Map.Entry<String, List<String>> e : working().entrySet()) {
       List<String> args = new ArrayList<>();
