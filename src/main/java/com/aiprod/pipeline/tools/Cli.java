@@ -44,7 +44,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
       ExportJobs.class,
       VerifyAudit.class,
       ReplayDeadLetters.class,
-      RunReport.class
+      RunReport.class,
+      BenchInputs.class,
+      BenchVerifyFloor.class
     })
 public final class Cli implements Callable<Integer> {
   /** Exit code of bad usage. */
