@@ -104,6 +104,14 @@ class CliTest {
             "--dev-uid=alice",
             "--dev-auth-dir=" + dir.resolve("keys")));
     m.put("report", List.of(wh, "--out=" + dir.resolve("report.html")));
+    m.put(
+        "bench-inputs",
+        List.of(
+            "--jobs=3",
+            "--users=1",
+            "--out=" + dir.resolve("bench.jsonl"),
+            "--dev-auth-dir=" + dir.resolve("keys")));
+    m.put("bench-verify-floor", List.of("--tokens=5", "--dev-auth-dir=" + dir.resolve("keys")));
     return m;
   }
 
@@ -115,7 +123,8 @@ class CliTest {
         dir.resolve("wh.duckdb"),
         dir.resolve("jobs.json"),
         dir.resolve("secrets"),
-        dir.resolve("report.html"));
+        dir.resolve("report.html"),
+        dir.resolve("bench.jsonl"));
   }
 
   private void assertNothingDone() throws Exception {
@@ -179,6 +188,8 @@ class CliTest {
     lastOption.put("verify-audit", "--since");
     lastOption.put("replay-dead-letters", "--message-ids");
     lastOption.put("report", "--since");
+    lastOption.put("bench-inputs", "--firebase-project");
+    lastOption.put("bench-verify-floor", "--dev-auth-dir");
     assertThat(lastOption.keySet(), equalTo(working().keySet()));
     for (Map.Entry<String, List<String>> e : working().entrySet()) {
       List<String> args = new ArrayList<>();
