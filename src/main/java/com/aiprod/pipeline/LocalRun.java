@@ -37,6 +37,8 @@ final class LocalRun {
    *
    * <ul>
    *   <li>DirectRunner: {@code blockOnRun=false}, or {@code run()} never returns in streaming.
+   *   <li>FlinkRunner, batch: {@code fasterCopy=true} unless given (elements pass between chained
+   *       operators without a coder copy; our values are immutable).
    *   <li>FlinkRunner, streaming: {@code attachedMode=false} unless given, for the same reason
    *       (attached, {@code run()} returns only when the job ends; detached, the result is a live
    *       handle on the Flink job: state, metrics and cancel). A checkpoint interval of {@value
@@ -54,6 +56,11 @@ final class LocalRun {
     String runner = options.getRunner().getSimpleName();
     if (runner.equals("DirectRunner")) {
       options.as(DirectOptions.class).setBlockOnRun(false);
+    } else if (runner.equals("FlinkRunner") && !options.isStreaming()) {
+      if (!given(args, "fasterCopy")) {
+        // Batch: no coder copy of every element between chained operators (values are immutable).
+        options.as(FlinkPipelineOptions.class).setFasterCopy(true);
+      }
     } else if (runner.equals("FlinkRunner") && options.isStreaming()) {
       FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
       if (!given(args, "attachedMode")) {

@@ -7,6 +7,7 @@ import com.aiprod.pipeline.audit.DetectAuthFailureBursts;
 import com.aiprod.pipeline.audit.SignAuditEvents;
 import com.aiprod.pipeline.auth.Authenticate;
 import com.aiprod.pipeline.ingest.AcknowledgeOutcomes;
+import com.aiprod.pipeline.jobstore.BundleJobLookup;
 import com.aiprod.pipeline.jobstore.ExistingJobLookup;
 import com.aiprod.pipeline.jobstore.JobLookups;
 import com.aiprod.pipeline.jobstore.WriteJobDocuments;
@@ -53,7 +54,11 @@ final class Stages {
   Stages(PipelineConfig c) {
     this.c = c;
     this.audit = c.audit();
-    this.lookup = ExistingJobLookup.in(c.jobStore());
+    // Batch: looked up per bundle in the step (no shuffle); streaming batches across bundles.
+    this.lookup =
+        c.streaming()
+            ? ExistingJobLookup.in(c.jobStore())
+            : BundleJobLookup.in(c.jobStore(), c.firestore());
     this.breakers = CircuitBreakers.perWorker(c.jobName());
   }
 

@@ -45,7 +45,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
       VerifyAudit.class,
       ReplayDeadLetters.class,
       RunReport.class,
-      BenchEncoder.class
+      BenchEncoder.class,
+      BenchInputs.class,
+      BenchVerifyFloor.class
     })
 public final class Cli implements Callable<Integer> {
   /** Exit code of bad usage. */

@@ -16,7 +16,7 @@ import static org.hamcrest.Matchers.hasEntry;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.nullValue;
 
-import com.aiprod.pipeline.jobstore.ExistingJobLookup;
+import com.aiprod.pipeline.jobstore.BundleJobLookup;
 import com.aiprod.pipeline.jobstore.FirestoreClients;
 import com.aiprod.pipeline.jobstore.JobStore;
 import com.aiprod.pipeline.jobstore.WriteJobDocuments;
@@ -75,7 +75,9 @@ class AdmitTest {
   private static PCollectionTuple admit(Pipeline p, Job... jobs) {
     JobStore store = JobStore.fromOptions(p.getOptions());
     return p.apply(Create.of(List.of(jobs)))
-        .apply(Admit.forBatch(AUDIT, ExistingJobLookup.in(store)));
+        .apply(
+            Admit.forBatch(
+                AUDIT, BundleJobLookup.in(store, FirestoreClients.fromOptions(p.getOptions()))));
   }
 
   /** Writes the job documents in a pipeline of their own, as an earlier run would have. */

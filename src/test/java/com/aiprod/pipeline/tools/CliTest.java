@@ -107,6 +107,14 @@ class CliTest {
     m.put(
         "bench-encoder",
         List.of("--frames=2", "--runs=1", "--warmup=0", "--work-dir=" + dir.resolve("bench")));
+    m.put(
+        "bench-inputs",
+        List.of(
+            "--jobs=3",
+            "--users=1",
+            "--out=" + dir.resolve("bench.jsonl"),
+            "--dev-auth-dir=" + dir.resolve("keys")));
+    m.put("bench-verify-floor", List.of("--tokens=5", "--dev-auth-dir=" + dir.resolve("keys")));
     return m;
   }
 
@@ -119,7 +127,8 @@ class CliTest {
         dir.resolve("jobs.json"),
         dir.resolve("secrets"),
         dir.resolve("report.html"),
-        dir.resolve("bench"));
+        dir.resolve("bench"),
+        dir.resolve("bench.jsonl"));
   }
 
   private void assertNothingDone() throws Exception {
@@ -184,6 +193,8 @@ class CliTest {
     lastOption.put("replay-dead-letters", "--message-ids");
     lastOption.put("report", "--since");
     lastOption.put("bench-encoder", "--ffmpeg");
+    lastOption.put("bench-inputs", "--firebase-project");
+    lastOption.put("bench-verify-floor", "--dev-auth-dir");
     assertThat(lastOption.keySet(), equalTo(working().keySet()));
     for (Map.Entry<String, List<String>> e : working().entrySet()) {
       List<String> args = new ArrayList<>();
