@@ -44,7 +44,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       ExportJobs.class,
       VerifyAudit.class,
       ReplayDeadLetters.class,
-      RunReport.class
+      RunReport.class,
+      BenchStream.class
     })
 public final class Cli implements Callable<Integer> {
   /** Exit code of bad usage. */

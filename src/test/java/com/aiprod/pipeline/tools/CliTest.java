@@ -104,6 +104,13 @@ class CliTest {
             "--dev-uid=alice",
             "--dev-auth-dir=" + dir.resolve("keys")));
     m.put("report", List.of(wh, "--out=" + dir.resolve("report.html")));
+    m.put(
+        "bench-stream",
+        List.of(
+            "--topic=" + topic,
+            "--pubsub-root-url=" + PUBSUB.rootUrl(),
+            "--firestore-host=127.0.0.1:9",
+            "--dev-auth-dir=" + dir.resolve("keys")));
     return m;
   }
 
@@ -179,6 +186,7 @@ class CliTest {
     lastOption.put("verify-audit", "--since");
     lastOption.put("replay-dead-letters", "--message-ids");
     lastOption.put("report", "--since");
+    lastOption.put("bench-stream", "--rate");
     assertThat(lastOption.keySet(), equalTo(working().keySet()));
     for (Map.Entry<String, List<String>> e : working().entrySet()) {
       List<String> args = new ArrayList<>();
