@@ -6,7 +6,7 @@ JAR="$ROOT/target/aiprod-pipeline-bundled.jar"
 export NO_GCE_CHECK=true
 
 # The engine of local streaming runs (scripts/run-local --streaming, scripts/bench-stream).
-STREAMING_ENGINE=(--runner=DirectRunner)
+STREAMING_ENGINE=(--runner=FlinkRunner '--flinkMaster=[local]')
 
 log() { printf '%s\n' "$*" >&2; }
 
