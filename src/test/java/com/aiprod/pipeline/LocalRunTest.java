@@ -76,6 +76,7 @@ class LocalRunTest {
     LocalRun.forMainLoop(options, args);
     FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
     assertThat(flink.getFasterCopy(), equalTo(true));
+    assertThat(flink.getMaxBundleTimeMills(), equalTo(LocalRun.DEFAULT_FLINK_STREAMING_BUNDLE_MS));
     assertThat(
         flink.getCheckpointingInterval(), equalTo(LocalRun.DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS));
 
