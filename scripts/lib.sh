@@ -5,6 +5,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/target/aiprod-pipeline-bundled.jar"
 export NO_GCE_CHECK=true
 
+# The engine of local streaming runs (scripts/run-local --streaming, scripts/bench-stream).
+STREAMING_ENGINE=(--runner=FlinkRunner '--flinkMaster=[local]')
+
 log() { printf '%s\n' "$*" >&2; }
 
 # Builds the bundled jar when it is missing or older than any source, resource or the pom.

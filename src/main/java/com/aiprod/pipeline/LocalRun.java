@@ -28,6 +28,9 @@ import org.joda.time.Duration;
 final class LocalRun {
   private LocalRun() {}
 
+  /** Longest bundle of a streaming run on Flink when none is given (ms; Beam's default 1,000). */
+  static final long DEFAULT_FLINK_STREAMING_BUNDLE_MS = 200;
+
   /** Checkpoint interval of a streaming run on Flink when none is given (ms). */
   static final long DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS = 10_000;
 
@@ -44,12 +47,13 @@ final class LocalRun {
    *       handle on the Flink job: state, metrics and cancel). A checkpoint interval of {@value
    *       #DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS} ms unless given: PubsubIO acknowledges messages
    *       only when a checkpoint completes, so without checkpoints nothing is ever acknowledged and
-   *       every message is redelivered to the next run. Batch on Flink stays attached ({@code
-   *       run()} returns when the job is done, with its final metrics). Embedded ({@code [local]},
-   *       {@code [auto]}) and without {@code --flinkConfDir}: a generated Flink configuration
-   *       registers {@link LiveCounters}, since Beam on Flink streaming gives the result its
-   *       metrics only when the job ends; on a remote cluster ({@code --flinkMaster=HOST:PORT}) the
-   *       counters are read through its REST API ({@link FlinkRest}).
+   *       every message is redelivered to the next run. {@code fasterCopy=true} and bundles of at
+   *       most {@value #DEFAULT_FLINK_STREAMING_BUNDLE_MS} ms unless given. Batch on Flink stays
+   *       attached ({@code run()} returns when the job is done, with its final metrics). Embedded
+   *       ({@code [local]}, {@code [auto]}) and without {@code --flinkConfDir}: a generated Flink
+   *       configuration registers {@link LiveCounters}, since Beam on Flink streaming gives the
+   *       result its metrics only when the job ends; on a remote cluster ({@code
+   *       --flinkMaster=HOST:PORT}) the counters are read through its REST API ({@link FlinkRest}).
    * </ul>
    */
   public static void forMainLoop(AiprodOptions options, String[] args) {
@@ -68,6 +72,16 @@ final class LocalRun {
       }
       if (!given(args, "checkpointingInterval")) {
         flink.setCheckpointingInterval(DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS);
+      }
+      if (!given(args, "fasterCopy")) {
+        // Elements are immutable (DirectRunner tests enforce it): no deep copy between chained
+        // operators (CoderTypeSerializer copies were ~13 % of a streaming profile,
+        // docs/PERFORMANCE.md).
+        flink.setFasterCopy(true);
+      }
+      if (!given(args, "maxBundleTimeMills")) {
+        // A bundle's writes (job documents, warehouse rows) go at its end: 1 s by default.
+        flink.setMaxBundleTimeMills(DEFAULT_FLINK_STREAMING_BUNDLE_MS);
       }
       boolean embedded = List.of("[local]", "[auto]").contains(flink.getFlinkMaster());
       if (embedded && flink.getFlinkConfDir() == null) {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,5 +67,24 @@ class LocalRunTest {
     assertThat(
         LocalRun.expectedOutcomes(options("--inputFiles=" + dir.resolve("none-*.jsonl"))),
         equalTo(-1L));
+  }
+
+  @Test
+  void streamingOnFlinkSkipsTheCopyBetweenOperatorsUnlessGiven() {
+    String[] args = {"--runner=FlinkRunner", "--flinkMaster=[local]", "--streaming=true"};
+    AiprodOptions options = PipelineOptionsFactory.fromArgs(args).as(AiprodOptions.class);
+    LocalRun.forMainLoop(options, args);
+    FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+    assertThat(flink.getFasterCopy(), equalTo(true));
+    assertThat(flink.getMaxBundleTimeMills(), equalTo(LocalRun.DEFAULT_FLINK_STREAMING_BUNDLE_MS));
+    assertThat(
+        flink.getCheckpointingInterval(), equalTo(LocalRun.DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS));
+
+    String[] given = {
+      "--runner=FlinkRunner", "--flinkMaster=[local]", "--streaming=true", "--fasterCopy=false"
+    };
+    AiprodOptions kept = PipelineOptionsFactory.fromArgs(given).as(AiprodOptions.class);
+    LocalRun.forMainLoop(kept, given);
+    assertThat(kept.as(FlinkPipelineOptions.class).getFasterCopy(), equalTo(false));
   }
 }

@@ -92,6 +92,15 @@ class StreamingPipelineIT {
   private static final String DLQ_SUB = "aiprod-dead-letters-inspect";
   private static final Pattern OUTCOMES = Pattern.compile("outcomes (\\d+)");
 
+  /**
+   * The engine: the DirectRunner, or with {@code -Daiprod.it.streamingRunner=flink} embedded Flink
+   * (scripts/run-local --streaming's engine).
+   */
+  static final List<String> RUNNER =
+      "flink".equals(System.getProperty("aiprod.it.streamingRunner"))
+          ? List.of("--runner=FlinkRunner", "--flinkMaster=[local]")
+          : List.of("--runner=DirectRunner");
+
   // The first publication's mix (distinct job_ids).
   static final int PREVIEWS = 20; // rendering (JCodec, ~2-4 s CPU a shot here) dominates
   static final int ESTIMATES = 510;
@@ -545,33 +554,36 @@ class StreamingPipelineIT {
       Path jar = Paths.get("target/aiprod-pipeline-bundled.jar").toAbsolutePath();
       assertThat(
           "run `mvn package` first: the IT runs the bundled jar", Files.exists(jar), is(true));
-      ProcessBuilder pb =
-          new ProcessBuilder(
-                  Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                  "-jar",
-                  jar.toString(),
-                  "--runner=DirectRunner",
-                  "--inputSubscription=" + PubsubEmulator.subscriptionPath(SUBSCRIPTION),
-                  "--pubsubRootUrl=" + PUBSUB.rootUrl(),
-                  "--deadLetterTopic=" + PubsubEmulator.topicPath(DLQ),
-                  "--authMode=dev",
-                  "--devAuthDir=" + auth,
-                  "--project=" + PROJECT,
-                  "--emulatorHost=" + FIRESTORE.hostPort(),
-                  "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory",
-                  "--warehouse=duckdb:" + warehouse,
-                  "--outputLocation=" + out,
-                  "--tempLocation=" + dir.resolve("tmp"),
-                  "--renderBackends=preview,replicate_wan",
-                  // No replicate-api-token here: the free finals fail at render (RENDER_FAILED).
-                  "--secretSource=dir:" + dir.resolve("secrets"),
-                  "--enforceImmutability=false",
-                  "--enforceEncodability=false",
-                  // Renders hold a worker thread for seconds: with the default 3 threads the
-                  // encoder starves the source and every other stage on a 2-core machine.
-                  "--targetParallelism=8",
-                  "--environment=dev")
-              .redirectErrorStream(true);
+      List<String> command = new ArrayList<>();
+      command.addAll(
+          List.of(
+              Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+              "-jar",
+              jar.toString()));
+      command.addAll(RUNNER);
+      command.addAll(
+          List.of(
+              "--inputSubscription=" + PubsubEmulator.subscriptionPath(SUBSCRIPTION),
+              "--pubsubRootUrl=" + PUBSUB.rootUrl(),
+              "--deadLetterTopic=" + PubsubEmulator.topicPath(DLQ),
+              "--authMode=dev",
+              "--devAuthDir=" + auth,
+              "--project=" + PROJECT,
+              "--emulatorHost=" + FIRESTORE.hostPort(),
+              "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory",
+              "--warehouse=duckdb:" + warehouse,
+              "--outputLocation=" + out,
+              "--tempLocation=" + dir.resolve("tmp"),
+              "--renderBackends=preview,replicate_wan",
+              // No replicate-api-token here: the free finals fail at render (RENDER_FAILED).
+              "--secretSource=dir:" + dir.resolve("secrets"),
+              "--enforceImmutability=false",
+              "--enforceEncodability=false",
+              // Renders hold a worker thread for seconds: with the default 3 threads the
+              // encoder starves the source and every other stage on a 2-core machine.
+              "--targetParallelism=8",
+              "--environment=dev"));
+      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
       pb.environment().put("NO_GCE_CHECK", "true");
       return new Run(name, pb.start());
     }

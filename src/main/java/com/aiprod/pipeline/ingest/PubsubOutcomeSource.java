@@ -40,6 +40,13 @@ public final class PubsubOutcomeSource
   /** Above this many messages held without an outcome the reader stops pulling (backpressure). */
   static final int MAX_HELD = 5_000;
 
+  /**
+   * After a pull that found nothing, how long the next {@code advance} waits before pulling again:
+   * runners call {@code advance} again at once (embedded Flink's single-reader loop does not
+   * pause), and each empty pull is an HTTP round trip that costs the pipeline and the emulator CPU.
+   */
+  static final long IDLE_PAUSE_MILLIS = 20;
+
   /** How far the watermark stays behind the clock when nothing is buffered. */
   static final Duration WATERMARK_LAG = Duration.standardSeconds(10);
 
@@ -107,6 +114,7 @@ public final class PubsubOutcomeSource
     private final ArrayDeque<IncomingMessage> buffer = new ArrayDeque<>();
     private @Nullable IncomingMessage current;
     private Instant watermark = BoundedWindow.TIMESTAMP_MIN_VALUE;
+    private boolean lastPullEmpty;
 
     Reader(PubsubOutcomeSource source, PendingAcks acks) {
       this.source = source;
@@ -121,7 +129,16 @@ public final class PubsubOutcomeSource
     @Override
     public boolean advance() throws IOException {
       if (buffer.isEmpty() && acks.held() < MAX_HELD) {
+        if (lastPullEmpty) {
+          try {
+            Thread.sleep(IDLE_PAUSE_MILLIS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+          }
+        }
         buffer.addAll(acks.pull(PULL_BATCH));
+        lastPullEmpty = buffer.isEmpty();
       }
       current = buffer.poll();
       return current != null;

@@ -47,7 +47,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       RunReport.class,
       BenchEncoder.class,
       BenchInputs.class,
-      BenchVerifyFloor.class
+      BenchVerifyFloor.class,
+      BenchStream.class
     })
 public final class Cli implements Callable<Integer> {
   /** Exit code of bad usage. */

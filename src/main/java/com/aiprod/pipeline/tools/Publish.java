@@ -168,29 +168,8 @@ public final class Publish extends Tool {
       return List.of();
     }
     String root = rootUrl(rootUrl);
-    ManagedChannel channel = null;
-    Publisher.Builder builder =
-        Publisher.newBuilder(TopicName.parse(topic))
-            .setBatchingSettings(
-                BatchingSettings.newBuilder()
-                    .setElementCountThreshold((long) MAX_BATCH_MESSAGES)
-                    .setRequestByteThreshold(MAX_BATCH_BYTES)
-                    .setDelayThreshold(org.threeten.bp.Duration.ofMillis(20))
-                    .build());
-    URI uri = URI.create(root);
-    if ("http".equals(uri.getScheme())) {
-      channel =
-          ManagedChannelBuilder.forAddress(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort())
-              .usePlaintext()
-              .build();
-      builder
-          .setChannelProvider(
-              FixedTransportChannelProvider.create(GrpcTransportChannel.create(channel)))
-          .setCredentialsProvider(NoCredentialsProvider.create());
-    } else if (!DEFAULT_ROOT_URL.equals(root.replaceAll("/+$", ""))) {
-      builder.setEndpoint(uri.getHost() + ":" + (uri.getPort() < 0 ? 443 : uri.getPort()));
-    }
-    Publisher publisher = builder.build();
+    Connection connection = connect(topic, org.threeten.bp.Duration.ofMillis(20));
+    Publisher publisher = connection.publisher();
     List<ApiFuture<String>> futures = new ArrayList<>();
     try {
       for (Message m : messages) {
@@ -223,6 +202,14 @@ public final class Publish extends Tool {
       }
       return ids;
     } finally {
+      connection.close();
+    }
+  }
+
+  /** A publisher and, against an emulator, the plaintext channel it owns (close both). */
+  record Connection(Publisher publisher, @Nullable ManagedChannel channel) {
+    /** Publishes what is outstanding, then shuts the publisher and the channel down. */
+    void close() throws InterruptedException {
       publisher.shutdown();
       publisher.awaitTermination(30, TimeUnit.SECONDS);
       if (channel != null) {
@@ -230,6 +217,37 @@ public final class Publish extends Tool {
         channel.awaitTermination(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * A {@link Publisher} on {@code topic} against this command's root URL (an emulator over
+   * plaintext without credentials, or Pub/Sub), batching at most 100 messages or {@code delay}.
+   */
+  Connection connect(String topic, org.threeten.bp.Duration delay) throws IOException {
+    String root = rootUrl(rootUrl);
+    ManagedChannel channel = null;
+    Publisher.Builder builder =
+        Publisher.newBuilder(TopicName.parse(topic))
+            .setBatchingSettings(
+                BatchingSettings.newBuilder()
+                    .setElementCountThreshold((long) MAX_BATCH_MESSAGES)
+                    .setRequestByteThreshold(MAX_BATCH_BYTES)
+                    .setDelayThreshold(delay)
+                    .build());
+    URI uri = URI.create(root);
+    if ("http".equals(uri.getScheme())) {
+      channel =
+          ManagedChannelBuilder.forAddress(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort())
+              .usePlaintext()
+              .build();
+      builder
+          .setChannelProvider(
+              FixedTransportChannelProvider.create(GrpcTransportChannel.create(channel)))
+          .setCredentialsProvider(NoCredentialsProvider.create());
+    } else if (!DEFAULT_ROOT_URL.equals(root.replaceAll("/+$", ""))) {
+      builder.setEndpoint(uri.getHost() + ":" + (uri.getPort() < 0 ? 443 : uri.getPort()));
+    }
+    return new Connection(builder.build(), channel);
   }
 
   /**

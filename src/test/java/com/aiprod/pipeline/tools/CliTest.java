@@ -115,6 +115,13 @@ class CliTest {
             "--out=" + dir.resolve("bench.jsonl"),
             "--dev-auth-dir=" + dir.resolve("keys")));
     m.put("bench-verify-floor", List.of("--tokens=5", "--dev-auth-dir=" + dir.resolve("keys")));
+    m.put(
+        "bench-stream",
+        List.of(
+            "--topic=" + topic,
+            "--pubsub-root-url=" + PUBSUB.rootUrl(),
+            "--firestore-host=127.0.0.1:9",
+            "--dev-auth-dir=" + dir.resolve("keys")));
     return m;
   }
 
@@ -195,6 +202,7 @@ class CliTest {
     lastOption.put("bench-encoder", "--ffmpeg");
     lastOption.put("bench-inputs", "--firebase-project");
     lastOption.put("bench-verify-floor", "--dev-auth-dir");
+    lastOption.put("bench-stream", "--rate");
     assertThat(lastOption.keySet(), equalTo(working().keySet()));
     for (Map.Entry<String, List<String>> e : working().entrySet()) {
       List<String> args = new ArrayList<>();
