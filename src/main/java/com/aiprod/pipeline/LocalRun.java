@@ -4,12 +4,14 @@ import com.aiprod.pipeline.flink.FlinkRest;
 import com.aiprod.pipeline.flink.LiveCounters;
 import com.aiprod.pipeline.ingest.ReadRequests;
 import com.aiprod.pipeline.options.AiprodOptions;
+import com.aiprod.pipeline.persist.DuckDbWarehouse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
+import javax.annotation.Nullable;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.PipelineResult;
@@ -166,10 +168,17 @@ final class LocalRun {
       // Batch on a remote cluster runs attached: the result holds the final metrics.
       return awaitWithProgress(result, options.getStopAfterOutcomes(), expected);
     }
-    RemoteCounters remote = new RemoteCounters(new FlinkRest(master), options.getJobName());
+    RemoteCounters remote =
+        new RemoteCounters(new FlinkRest(master), options.getJobName(), options.getWarehouse());
     System.out.println("Flink job " + options.getJobName() + " on " + remote.rest.baseUrl());
     return awaitWithProgress(result, options.getStopAfterOutcomes(), expected, remote::read);
   }
+
+  /**
+   * Counter name of the outcomes counted in durable state (the warehouse), which replaces the
+   * metric-based count in {@link #outcomes}: Flink metrics restart from zero after a failover.
+   */
+  static final String DURABLE_OUTCOMES = "outcomes_durable";
 
   /** The counters of a job on a remote Flink cluster; the last ones read if the API fails. */
   private static final class RemoteCounters {
@@ -178,9 +187,27 @@ final class LocalRun {
     String jobId;
     Map<String, Long> last = new TreeMap<>();
 
-    RemoteCounters(FlinkRest rest, String jobName) {
+    final @Nullable String duckDbPath;
+
+    RemoteCounters(FlinkRest rest, String jobName, @Nullable String warehouse) {
       this.rest = rest;
       this.jobName = jobName;
+      this.duckDbPath =
+          warehouse != null && warehouse.startsWith("duckdb:")
+              ? warehouse.substring("duckdb:".length())
+              : null;
+    }
+
+    /** The outcomes in the warehouse; -1 when it cannot be read now (a writer's turn, no file). */
+    long durableOutcomes() {
+      if (duckDbPath == null) {
+        return -1;
+      }
+      try {
+        return DuckDbWarehouse.countOutcomes(duckDbPath);
+      } catch (java.sql.SQLException | RuntimeException e) {
+        return -1;
+      }
     }
 
     Map<String, Long> read() {
@@ -192,7 +219,16 @@ final class LocalRun {
           }
         }
         if (jobId != null) {
-          last = rest.counters(jobId);
+          Map<String, Long> now = rest.counters(jobId);
+          Long durable = last.get(DURABLE_OUTCOMES);
+          last = now;
+          if (durable != null) {
+            last.put(DURABLE_OUTCOMES, durable);
+          }
+        }
+        long durable = durableOutcomes();
+        if (durable >= 0) {
+          last.merge(DURABLE_OUTCOMES, durable, Math::max);
         }
       } catch (IOException e) {
         System.out.println("note: cannot read the job's metrics: " + e.getMessage());
@@ -280,6 +316,9 @@ final class LocalRun {
    * submit message), dead letters, and settled cancel requests.
    */
   static long outcomes(Map<String, Long> c) {
+    if (c.containsKey(DURABLE_OUTCOMES)) {
+      return c.get(DURABLE_OUTCOMES);
+    }
     long jobs = 0;
     for (String s : TERMINAL) {
       jobs += c.getOrDefault("jobs_" + s, 0L);

@@ -47,6 +47,20 @@ class LocalRunTest {
                 + " terminal jobs 6, dead letters 2"));
   }
 
+  /** On a remote cluster the warehouse's count, which survives a failover, wins over metrics. */
+  @Test
+  void theDurableOutcomeCountReplacesTheCountersAfterAFailover() {
+    Map<String, Long> c = new TreeMap<>();
+    c.put("jobs_delivered", 2L); // counted since the job's last restart only
+    c.put("dead_letters", 1L);
+    assertThat(LocalRun.outcomes(c), equalTo(3L));
+    c.put(LocalRun.DURABLE_OUTCOMES, 11L);
+    assertThat(LocalRun.outcomes(c), equalTo(11L));
+    assertThat(
+        LocalRun.progressLine(c, 12),
+        org.hamcrest.Matchers.startsWith("progress: outcomes 11 of 12,"));
+  }
+
   @Test
   void theExpectedTotalIsTheInputLinesInBatchAndStopAfterOutcomesInStreaming(@TempDir Path dir)
       throws IOException {

@@ -129,6 +129,47 @@ public final class DuckDbWarehouse implements Warehouse {
         });
   }
 
+  /**
+   * Messages with their outcome in this warehouse file: distinct message ids of {@code
+   * job_results}, {@code dead_letters} and ADMIN_ACTION {@code cancel_job} events (a settled
+   * cancel). Durable, unlike runner metrics (which restart from zero after a failover): this is
+   * what {@code main} counts for {@code --stopAfterOutcomes} on a remote Flink cluster. Read under
+   * the writers' file lock, read-only; -1 while the file or its tables do not exist yet.
+   */
+  public static long countOutcomes(String path) throws SQLException {
+    Path file = Path.of(path).toAbsolutePath().normalize();
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      return -1;
+    }
+    try (java.nio.channels.FileChannel lockFile =
+            java.nio.channels.FileChannel.open(
+                Path.of(file + ".lock"),
+                java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock lock = lockFile.lock()) {
+      java.util.Properties props = new java.util.Properties();
+      props.setProperty("duckdb.read_only", "true");
+      try (java.sql.Connection c =
+              new org.duckdb.DuckDBDriver().connect("jdbc:duckdb:" + file, props);
+          Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT count(DISTINCT message_id) FROM (SELECT message_id FROM job_results"
+                      + " UNION ALL SELECT message_id FROM dead_letters UNION ALL SELECT"
+                      + " message_id FROM audit_events WHERE event_type = 'ADMIN_ACTION' AND"
+                      + " action = 'cancel_job')")) {
+        return rs.next() ? rs.getLong(1) : 0;
+      } catch (SQLException e) {
+        if (String.valueOf(e.getMessage()).contains("does not exist")) {
+          return -1; // the tables are not created yet
+        }
+        throw e;
+      }
+    } catch (java.io.IOException e) {
+      throw new SQLException("Cannot lock " + file + ".lock", e);
+    }
+  }
+
   @Override
   public PTransform<PCollection<Row>, PCollectionTuple> write(WarehouseTable table) {
     return new Write(path, betweenProcesses, table);

@@ -391,10 +391,26 @@ public final class ShotRenderer {
         return attemptFailed(
             s, "backend " + s.backend() + " could not be opened: " + e.getMessage(), 0.0);
       }
+      String journal =
+          backend.completesOnSubmit()
+              ? null
+              : CreateJournal.uri(outputLocation, s.getTask(), s.getAttempt(), s.backend());
+      if (journal != null) {
+        ShotRenderState known = fromJournal(s, backend, journal);
+        if (known != null) {
+          return known;
+        }
+      }
       long t0 = System.currentTimeMillis();
       try {
+        if (journal != null) {
+          journal(journal, CreateJournal.INTENT, null);
+        }
         String op = backend.submit(request(s));
         calls.add(call(s, "submit", true, 0, t0, null));
+        if (journal != null) {
+          journal(journal, CreateJournal.MADE, op);
+        }
         long delay = backend.completesOnSubmit() ? 0 : policy.nextPollDelay(0);
         wakeAt = now + delay;
         return s.toBuilder()
@@ -408,7 +424,16 @@ public final class ShotRenderer {
         if (e.outcomeUnknown()) {
           return createUnknown(s, backend, e);
         }
+        journalQuietly(journal, CreateJournal.NONE, null);
         return callFailed(s, backend, e);
+      } catch (IOException e) {
+        // The intent could not be recorded: nothing was created; try again later.
+        calls.add(call(s, "submit", false, 0, t0, "create journal: " + e));
+        return callFailed(
+            s,
+            backend,
+            new BackendException(
+                BackendException.Kind.RETRYABLE, 0, null, "create journal: " + e, e));
       } catch (RuntimeException e) {
         calls.add(call(s, "submit", false, 0, t0, e.toString()));
         return callFailed(
@@ -484,6 +509,7 @@ public final class ShotRenderer {
             0.0);
       }
       if (found != null) {
+        journalQuietly(journalOf(s, backend), CreateJournal.MADE, found);
         long delay = policy.nextPollDelay(0);
         wakeAt = now + delay;
         return s.toBuilder()
@@ -502,7 +528,85 @@ public final class ShotRenderer {
             0.0);
       }
       // The lost create made nothing: creating again is safe.
+      journalQuietly(journalOf(s, backend), CreateJournal.NONE, null);
       return s.toBuilder().phase(Phase.SUBMIT).build();
+    }
+
+    private @Nullable String journalOf(ShotRenderState s, VideoBackend backend) {
+      return backend.completesOnSubmit()
+          ? null
+          : CreateJournal.uri(outputLocation, s.getTask(), s.getAttempt(), s.backend());
+    }
+
+    /**
+     * What the journal knows of this attempt's create (a create made after the checkpoint this
+     * state was restored from): its task is adopted, a create of unknown outcome is looked for (or
+     * ends the attempt); null when no create of this attempt is recorded.
+     */
+    private @Nullable ShotRenderState fromJournal(
+        ShotRenderState s, VideoBackend backend, String journal) {
+      CreateJournal.Entry e;
+      long t0 = System.currentTimeMillis();
+      try {
+        e = CreateJournal.read(journal);
+      } catch (IOException | RuntimeException ex) {
+        calls.add(call(s, "submit", false, 0, t0, "create journal unreadable: " + ex));
+        int retry = s.getRetries() + 1;
+        if (retry > policy.maxRetries()) {
+          return attemptFailed(s, "the create journal could not be read: " + ex, 0.0);
+        }
+        wakeAt = now + policy.backoff(retry, null);
+        return s.toBuilder().setRetries(retry).build();
+      }
+      if (e == null
+          || e.status().equals(CreateJournal.NONE)
+          || now - e.atMillis() > policy.attemptTimeoutMillis()) {
+        return null;
+      }
+      if (e.status().equals(CreateJournal.MADE)) {
+        calls.add(call(s, "adopt", true, 0, t0, null));
+        long delay = policy.nextPollDelay(0);
+        wakeAt = now + delay;
+        return s.toBuilder()
+            .phase(Phase.POLL)
+            .setOperation(e.operation())
+            .setAttemptStartedMillis(Math.min(s.getAttemptStartedMillis(), e.atMillis()))
+            .setRetries(0)
+            .setPollDelayMillis(delay)
+            .build();
+      }
+      // An intent without an outcome: a create was sent and the worker was lost before its answer.
+      ShotRenderState since =
+          s.toBuilder()
+              .setAttemptStartedMillis(Math.min(s.getAttemptStartedMillis(), e.atMillis()))
+              .build();
+      if (!backend.findsLostSubmits()) {
+        return attemptFailed(
+            since,
+            "a create was sent before the worker was lost and its outcome is unknown; "
+                + s.backend()
+                + " has no idempotency key and no task list, so no second task is made in this"
+                + " attempt (a task made by that create may still be billed)",
+            0.0);
+      }
+      wakeAt = now;
+      return since.toBuilder().phase(Phase.RECOVER).setRetries(s.getRetries() + 1).build();
+    }
+
+    private void journal(String uri, String status, @Nullable String operation) throws IOException {
+      CreateJournal.write(uri, new CreateJournal.Entry(status, operation, now));
+    }
+
+    /** Best effort: a lost record only means a restored state looks for the task instead. */
+    private void journalQuietly(@Nullable String uri, String status, @Nullable String operation) {
+      if (uri == null) {
+        return;
+      }
+      try {
+        journal(uri, status, operation);
+      } catch (IOException | RuntimeException e) {
+        // the next submit of this attempt treats the create as of unknown outcome
+      }
     }
 
     private void cancelQuietly(ShotRenderState s, VideoBackend backend, String operation) {

@@ -56,6 +56,43 @@ class DuckDbBetweenProcessesTest {
     }
   }
 
+  /**
+   * The durable outcome count {@code main} reads on a remote Flink cluster: distinct message ids
+   * over job_results, dead_letters and cancel_job ADMIN_ACTION events, -1 before the tables exist.
+   */
+  @Test
+  void outcomesAreCountedOncePerMessageFromTheTables() throws Exception {
+    Path db = dir.resolve("outcomes.duckdb");
+    assertThat(DuckDbWarehouse.countOutcomes(db.toString()), equalTo(-1L));
+    DuckDbConnections.Handle h = DuckDbConnections.acquire(db.toString(), true);
+    h.inTransaction(
+        c -> {
+          try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE scratch (x INTEGER)");
+          }
+          return null;
+        });
+    assertThat(DuckDbWarehouse.countOutcomes(db.toString()), equalTo(-1L));
+    h.inTransaction(
+        c -> {
+          try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE job_results (message_id VARCHAR)");
+            s.execute("CREATE TABLE dead_letters (message_id VARCHAR)");
+            s.execute(
+                "CREATE TABLE audit_events (message_id VARCHAR, event_type VARCHAR,"
+                    + " action VARCHAR)");
+            s.execute("INSERT INTO job_results VALUES ('m1'), ('m2'), ('m2')");
+            s.execute("INSERT INTO dead_letters VALUES ('m3'), ('m1')");
+            s.execute(
+                "INSERT INTO audit_events VALUES ('m4', 'ADMIN_ACTION', 'cancel_job'),"
+                    + " ('m5', 'AUTH_SUCCESS', 'verify'), ('m6', 'ADMIN_ACTION', 'other')");
+          }
+          return null;
+        });
+    DuckDbConnections.release(h);
+    assertThat(DuckDbWarehouse.countOutcomes(db.toString()), equalTo(4L));
+  }
+
   /** A writer process: {@code N} transactions of one row each on the shared file. */
   public static final class Writer {
     public static void main(String[] args) throws Exception {

@@ -107,8 +107,18 @@ class ShotRendererTest {
   /** Steps a shot to its end as the batch driver does, waiting in place between steps. */
   private static Outcome run(ShotRenderer r, ShotTask task, BooleanSupplier cancelled)
       throws Exception {
+    return run(r, ShotRenderState.start(task), cancelled);
+  }
+
+  /** Steps a shot from {@code state} (e.g. one restored from a checkpoint) to its end. */
+  private static Outcome runFrom(ShotRenderer r, ShotRenderState state) throws Exception {
+    return run(r, state, () -> false);
+  }
+
+  private static Outcome run(ShotRenderer r, ShotRenderState start, BooleanSupplier cancelled)
+      throws Exception {
     Outcome o = new Outcome();
-    ShotRenderState state = ShotRenderState.start(task);
+    ShotRenderState state = start;
     long deadline = System.currentTimeMillis() + 30_000;
     while (System.currentTimeMillis() < deadline) {
       long now = System.currentTimeMillis();
@@ -347,13 +357,84 @@ class ShotRendererTest {
     assertThat(breaker.isOpen(RUNWAY, System.currentTimeMillis()), is(true));
   }
 
+  /**
+   * A worker lost after a create: its state is restored from a checkpoint taken before the create
+   * (here: the shot's start), and the same attempt is stepped again. The create journal beside the
+   * shot's output makes it follow the task already made instead of creating a second one.
+   */
+  @Test
+  void aStateRestoredFromBeforeItsCreateFollowsTheTaskMadeNotASecondOne() throws Exception {
+    for (String backend : List.of(RUNWAY, REPLICATE)) {
+      FakeProviders.Provider provider =
+          backend.equals(RUNWAY) ? providers.runway : providers.replicate;
+      provider.pollsBeforeDone = 2;
+      ShotTask task = task(backend.equals(RUNWAY) ? 0 : 1, backend);
+      ShotRenderer r = renderer(RenderPolicy.fast());
+      ShotRenderState checkpointed = ShotRenderState.start(task);
+      ShotRenderer.Step lost = r.step(checkpointed, System.currentTimeMillis(), false);
+      assertThat(lost.next().getPhase(), equalTo("POLL"));
+      assertThat(provider.made, hasSize(1));
+
+      // The restored state steps again, on a new worker (a new renderer, a new client).
+      clients.clear();
+      Outcome o = runFrom(renderer(RenderPolicy.fast()), checkpointed);
+      assertThat(o.settled().getStatus(), equalTo("succeeded"));
+      assertThat(o.settled().getAttempt(), equalTo(1));
+      assertThat(backend + ": no second task for attempt 1", provider.made, hasSize(1));
+      assertThat(provider.accepted.get(), equalTo(1));
+      assertThat(provider.orphans(), hasSize(0));
+      assertThat(
+          o.calls.stream().map(c -> c.call() + ":" + c.ok()).toList(),
+          contains("adopt:true", "poll:true", "fetch:true"));
+    }
+  }
+
+  /**
+   * Lost between the create's request and its answer (the journal says only that a create was
+   * sent): Replicate's task list is searched and the task found is followed; Runway, which has no
+   * list and no idempotency key, ends the attempt without a second create.
+   */
+  @Test
+  void aStateRestoredFromBeforeACreateOfUnknownOutcomeMakesNoSecondTask() throws Exception {
+    ShotRenderer r = renderer(RenderPolicy.fast());
+    ShotTask replicate = task(0, REPLICATE);
+    ShotRenderState checkpointed = ShotRenderState.start(replicate);
+    r.step(checkpointed, System.currentTimeMillis(), false);
+    assertThat(providers.replicate.made, hasSize(1));
+    String journal = CreateJournal.uri(out.toString(), replicate, 1, REPLICATE);
+    CreateJournal.write(
+        journal, new CreateJournal.Entry(CreateJournal.INTENT, null, System.currentTimeMillis()));
+    Outcome o = runFrom(renderer(RenderPolicy.fast()), checkpointed);
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+    assertThat(providers.replicate.made, hasSize(1));
+    assertThat(
+        o.calls.stream().map(c -> c.call() + ":" + c.ok()).toList(),
+        contains("find:true", "poll:true", "fetch:true"));
+
+    ShotTask runway = task(1, RUNWAY, REPLICATE);
+    checkpointed = ShotRenderState.start(runway);
+    r.step(checkpointed, System.currentTimeMillis(), false);
+    assertThat(providers.runway.made, hasSize(1));
+    CreateJournal.write(
+        CreateJournal.uri(out.toString(), runway, 1, RUNWAY),
+        new CreateJournal.Entry(CreateJournal.INTENT, null, System.currentTimeMillis()));
+    o = runFrom(renderer(RenderPolicy.fast()), checkpointed);
+    assertThat(providers.runway.made, hasSize(1));
+    assertThat(o.results.get(0).getStatus(), equalTo("failed"));
+    assertThat(o.results.get(0).getError(), containsString("no second task is made"));
+    assertThat(o.settled().getBackend(), equalTo(REPLICATE));
+    assertThat(o.settled().getStatus(), equalTo("succeeded"));
+  }
+
   @Test
   void aLostCreateAnswerIsFoundInTheTaskListAndFollowedNotMadeAgain() throws Exception {
+    int shot = 0;
     for (Resp lost : List.of(Resp.json(502, "{\"detail\":\"bad gateway\"}"), Resp.dropped())) {
       providers.replicate.made.clear();
       providers.replicate.lostAnswer = lost;
       providers.replicate.createAnswersToLose.set(1);
-      Outcome o = run(renderer(RenderPolicy.fast()), task(0, REPLICATE), () -> false);
+      // Another shot each time: the create journal remembers a shot's attempt (its task adopted).
+      Outcome o = run(renderer(RenderPolicy.fast()), task(shot++, REPLICATE), () -> false);
 
       assertThat(o.settled().getStatus(), equalTo("succeeded"));
       assertThat(o.settled().getAttempt(), equalTo(1));

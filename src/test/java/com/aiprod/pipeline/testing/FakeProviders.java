@@ -64,6 +64,12 @@ public final class FakeProviders implements AutoCloseable {
      */
     public volatile java.util.function.Predicate<JsonNode> runsForever;
 
+    /**
+     * A generation also runs at least this long after its create (0: only {@link #pollsBeforeDone}
+     * counts): a slow provider, whose tasks stay in flight across a test's events.
+     */
+    public volatile long runsForMillis;
+
     /** When true, generations end failed instead of succeeded. */
     public volatile boolean generationsFail;
 
@@ -179,7 +185,13 @@ public final class FakeProviders implements AutoCloseable {
       AtomicInteger n = pollsById.computeIfAbsent(id, k -> new AtomicInteger());
       java.util.function.Predicate<JsonNode> forever = runsForever;
       JsonNode body = bodies.get(id);
+      java.time.Instant created = createdAt.get(id);
+      boolean young =
+          runsForMillis > 0
+              && created != null
+              && java.time.Instant.now().isBefore(created.plusMillis(runsForMillis));
       if (n.incrementAndGet() <= pollsBeforeDone
+          || young
           || (forever != null && body != null && forever.test(body))) {
         return "running";
       }
