@@ -146,18 +146,11 @@ final class LocalRun {
   }
 
   /**
-   * Waits for the run, printing a progress line every few seconds. With {@code stopAfterOutcomes} >
-   * 0 (local streaming runs), cancels the run once that many messages have their outcome and the
-   * counts have been still for two polls (the last rows are written).
-   */
-  public static PipelineResult.State awaitWithProgress(
-      PipelineResult result, long stopAfterOutcomes, long expected) {
-    return awaitWithProgress(result, stopAfterOutcomes, expected, () -> counters(result));
-  }
-
-  /**
-   * Like {@link #awaitWithProgress(PipelineResult, long, long)}; streaming on a remote Flink
-   * cluster, the counters are the job's metrics read through the cluster's REST API.
+   * Waits for the run, printing a progress line every few seconds. With {@code --stopAfterOutcomes}
+   * > 0 (streaming runs), cancels the run once that many messages have their outcome and the counts
+   * have been still for two polls (the last rows are written). The counters are the run's own
+   * metrics; streaming on a remote Flink cluster, the job's metrics read through the cluster's REST
+   * API and the outcomes counted in the warehouse.
    */
   public static PipelineResult.State awaitWithProgress(
       PipelineResult result, AiprodOptions options, long expected) {
@@ -166,7 +159,8 @@ final class LocalRun {
         runner.equals("FlinkRunner") ? options.as(FlinkPipelineOptions.class).getFlinkMaster() : "";
     if (!FlinkRest.isRemote(master) || !options.isStreaming()) {
       // Batch on a remote cluster runs attached: the result holds the final metrics.
-      return awaitWithProgress(result, options.getStopAfterOutcomes(), expected);
+      return awaitWithProgress(
+          result, options.getStopAfterOutcomes(), expected, () -> counters(result));
     }
     RemoteCounters remote =
         new RemoteCounters(new FlinkRest(master), options.getJobName(), options.getWarehouse());

@@ -159,7 +159,7 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
 
     @Override
     public PCollectionTuple expand(PCollection<Document> updates) {
-      PCollection<WriteFailure> failures =
+      PCollection<Write> writes =
           updates
               .apply(
                   "AssumeMissing",
@@ -176,24 +176,8 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
                       ProtoCoder.of(Document.class),
                       ProtoCoder.of(BatchGetDocumentsResponse.class)))
               .apply("Merge", ParDo.of(new MergeFn()))
-              .setCoder(ProtoCoder.of(Write.class))
-              .apply(
-                  "Write",
-                  FirestoreIO.v1()
-                      .write()
-                      .withProjectId(store.projectId())
-                      .withDatabaseId(store.databaseId())
-                      .batchWrite()
-                      .withDeadLetterQueue()
-                      .withRpcQosOptions(store.rpcQosOptions())
-                      .build());
-      PCollectionTuple out =
-          failures.apply(
-              "Classify",
-              ParDo.of(new ClassifyFn(0, ROUNDS))
-                  .withOutputTags(Round.RETRY, TupleTagList.of(Round.DEAD)));
-      out.get(Round.RETRY).setCoder(ProtoCoder.of(Document.class));
-      return out;
+              .setCoder(ProtoCoder.of(Write.class));
+      return Round.writeAndClassify(writes, store, 0, ROUNDS);
     }
   }
 
@@ -214,7 +198,7 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
 
     @Override
     public PCollectionTuple expand(PCollection<Document> updates) {
-      PCollection<WriteFailure> failures =
+      PCollection<Write> writes =
           updates
               .apply(
                   "KeyByDocument",
@@ -228,23 +212,32 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
                       list -> list.stream().reduce(JobDocuments::fold).orElseThrow(),
                       ProtoCoder.of(Document.class)))
               .apply("Merge", ParDo.of(new MergeFn()))
-              .setCoder(ProtoCoder.of(Write.class))
-              .apply(
-                  "Write",
-                  FirestoreIO.v1()
-                      .write()
-                      .withProjectId(store.projectId())
-                      .withDatabaseId(store.databaseId())
-                      .batchWrite()
-                      .withDeadLetterQueue()
-                      .withRpcQosOptions(store.rpcQosOptions())
-                      .build());
+              .setCoder(ProtoCoder.of(Write.class));
+      return writeAndClassify(writes, store, round, rounds);
+    }
+
+    /**
+     * Writes {@code writes} (batchWrite, failures as a dead-letter queue) and sorts the refused
+     * ones into another round ({@link #RETRY}) or a dead letter ({@link #DEAD}) after the last.
+     */
+    static PCollectionTuple writeAndClassify(
+        PCollection<Write> writes, JobStore store, int round, int rounds) {
+      PCollection<WriteFailure> failures =
+          writes.apply(
+              "Write",
+              FirestoreIO.v1()
+                  .write()
+                  .withProjectId(store.projectId())
+                  .withDatabaseId(store.databaseId())
+                  .batchWrite()
+                  .withDeadLetterQueue()
+                  .withRpcQosOptions(store.rpcQosOptions())
+                  .build());
       PCollectionTuple out =
           failures.apply(
               "Classify",
               ParDo.of(new ClassifyFn(round, rounds)).withOutputTags(RETRY, TupleTagList.of(DEAD)));
       out.get(RETRY).setCoder(ProtoCoder.of(Document.class));
-
       return out;
     }
   }

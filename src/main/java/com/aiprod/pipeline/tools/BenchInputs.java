@@ -1,6 +1,5 @@
 package com.aiprod.pipeline.tools;
 
-import com.aiprod.pipeline.auth.AuthConfig;
 import com.aiprod.pipeline.auth.DevAuthKeys;
 import com.aiprod.pipeline.auth.DevTokens;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -48,20 +48,7 @@ public final class BenchInputs extends Tool {
       description = "Job id prefix (default ${DEFAULT-VALUE}).")
   String prefix;
 
-  @Option(
-      names = "--dev-auth-dir",
-      paramLabel = "DIR",
-      defaultValue = AuthConfig.DEV_DEFAULT_AUTH_DIR,
-      description =
-          "The dev key pair's directory, created on first use (default ${DEFAULT-VALUE}).")
-  Path devAuthDir;
-
-  @Option(
-      names = "--firebase-project",
-      paramLabel = "PROJECT",
-      defaultValue = AuthConfig.DEV_DEFAULT_PROJECT,
-      description = "The Firebase project of the tokens (default ${DEFAULT-VALUE}).")
-  String project;
+  @Mixin DevAuthOptions devAuth;
 
   @Override
   public Integer call() throws Exception {
@@ -71,7 +58,7 @@ public final class BenchInputs extends Tool {
     if (!prefix.matches("[A-Za-z0-9_-]{1,40}")) {
       throw usage("--prefix must be [A-Za-z0-9_-]{1,40}");
     }
-    write(jobs, users, prefix, outFile, devAuthDir, project);
+    write(jobs, users, prefix, outFile, devAuth.dir, devAuth.project);
     err().println("wrote " + jobs + " estimate requests of " + users + " users into " + outFile);
     return 0;
   }

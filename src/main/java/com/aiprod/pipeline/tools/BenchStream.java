@@ -21,7 +21,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -34,6 +33,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -96,20 +96,6 @@ public final class BenchStream extends Tool {
       paramLabel = "PROJECT",
       description = "The Firestore project (default ${DEFAULT-VALUE}).")
   String project;
-
-  @Option(
-      names = "--dev-auth-dir",
-      paramLabel = "DIR",
-      defaultValue = AuthConfig.DEV_DEFAULT_AUTH_DIR,
-      description = "The dev key pair the pipeline trusts (default ${DEFAULT-VALUE}).")
-  Path devAuthDir;
-
-  @Option(
-      names = "--firebase-project",
-      paramLabel = "PROJECT",
-      defaultValue = AuthConfig.DEV_DEFAULT_PROJECT,
-      description = "The Firebase project of the tokens (default ${DEFAULT-VALUE}).")
-  String firebaseProject;
 
   @Option(
       names = "--rate",
@@ -186,6 +172,8 @@ public final class BenchStream extends Tool {
     }
   }
 
+  @Mixin DevAuthOptions devAuth;
+
   @Override
   public Integer call() throws Exception {
     if (rate <= 0 || duration <= 0 || users < 1) {
@@ -198,7 +186,7 @@ public final class BenchStream extends Tool {
               .orElseThrow(() -> usage("no process " + pipelinePid + " (--pipeline-pid)"));
     }
     String prefix = label != null ? label : "bench-" + System.currentTimeMillis();
-    List<String> tokens = tokens(DevAuthKeys.loadOrCreate(devAuthDir), firebaseProject, users);
+    List<String> tokens = tokens(DevAuthKeys.loadOrCreate(devAuth.dir), devAuth.project, users);
     long cpuBefore = cpuMillis(pipeline);
 
     Publish pub = Publish.to(Publish.rootUrl(pubsubRootUrl));

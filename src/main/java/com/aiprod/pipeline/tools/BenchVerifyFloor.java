@@ -6,11 +6,11 @@ import com.aiprod.pipeline.auth.DevTokens;
 import com.aiprod.pipeline.auth.TokenVerifier;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,24 +30,19 @@ public final class BenchVerifyFloor extends Tool {
       description = "Tokens per round (default ${DEFAULT-VALUE}).")
   int count;
 
-  @Option(
-      names = "--dev-auth-dir",
-      paramLabel = "DIR",
-      defaultValue = AuthConfig.DEV_DEFAULT_AUTH_DIR,
-      description = "The dev key pair's directory (default ${DEFAULT-VALUE}).")
-  Path devAuthDir;
+  @Mixin DevAuthOptions devAuth;
 
   @Override
   public Integer call() throws Exception {
     if (count < 1) {
       throw usage("--tokens must be positive");
     }
-    String project = AuthConfig.DEV_DEFAULT_PROJECT;
-    DevTokens tokens = new DevTokens(DevAuthKeys.loadOrCreate(devAuthDir), project);
+    String project = devAuth.project;
+    DevTokens tokens = new DevTokens(DevAuthKeys.loadOrCreate(devAuth.dir), project);
     ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
     double best = Double.MAX_VALUE;
     try (TokenVerifier verifier =
-        TokenVerifier.create(AuthConfig.dev(project, devAuthDir.toString()))) {
+        TokenVerifier.create(AuthConfig.dev(project, devAuth.dir.toString()))) {
       for (int round = 0; round < 3; round++) {
         List<String> bearers = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {

@@ -1,6 +1,5 @@
 package com.aiprod.pipeline.tools;
 
-import com.aiprod.pipeline.auth.AuthConfig;
 import com.aiprod.pipeline.auth.DevAuthKeys;
 import com.aiprod.pipeline.auth.DevTokens;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,6 +18,7 @@ import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -53,27 +53,14 @@ public final class SignSamples extends Tool {
       description = "The input file to write.")
   Path outFile;
 
-  @Option(
-      names = "--dev-auth-dir",
-      paramLabel = "DIR",
-      defaultValue = AuthConfig.DEV_DEFAULT_AUTH_DIR,
-      description =
-          "The dev key pair's directory, created on first use (default ${DEFAULT-VALUE}).")
-  Path devAuthDir;
-
-  @Option(
-      names = "--firebase-project",
-      paramLabel = "PROJECT",
-      defaultValue = AuthConfig.DEV_DEFAULT_PROJECT,
-      description = "The Firebase project of the tokens (default ${DEFAULT-VALUE}).")
-  String project;
+  @Mixin DevAuthOptions devAuth;
 
   @Override
   public Integer call() throws Exception {
     if (!Files.isRegularFile(in)) {
       throw usage("no such file: " + in);
     }
-    int n = sign(in, outFile, devAuthDir, project);
+    int n = sign(in, outFile, devAuth.dir, devAuth.project);
     err().println("signed " + n + " sample lines into " + outFile);
     return 0;
   }
