@@ -167,32 +167,14 @@ class FlinkClusterIT {
 
   /** A final job at the slow Replicate (one 5 s quick_social shot), as a sample line. */
   private static String finalJob(String jobId, String content) throws IOException {
-    ObjectNode n = JSON.createObjectNode();
-    n.putObject("identity")
-        .put("uid", "fiona")
-        .put("tenant", "flinkco")
-        .put("role", "user")
-        .put("plan", "enterprise");
-    n.putObject("attributes").put("job_id", jobId);
-    n.putObject("data")
-        .put("content", content)
-        .put("preset", "quick_social")
-        .put("mode", "final")
-        .put("duration_sec", 5);
+    ObjectNode n = PipelineRuns.sampleRequest(jobId, "fiona", "flinkco", content);
     n.put("expect", "DELIVERED");
     return JSON.writeValueAsString(n);
   }
 
   /** The owner's cancel of {@code jobId}, as a sample line. */
   private static String cancel(String jobId) throws IOException {
-    ObjectNode n = JSON.createObjectNode();
-    n.putObject("identity")
-        .put("uid", "fiona")
-        .put("tenant", "flinkco")
-        .put("role", "user")
-        .put("plan", "enterprise");
-    n.putObject("attributes").put("job_id", jobId).put("action", "cancel");
-    n.putObject("data");
+    ObjectNode n = PipelineRuns.sampleRequest(jobId, "fiona", "flinkco", null);
     n.put("expect", "CANCEL");
     return JSON.writeValueAsString(n);
   }

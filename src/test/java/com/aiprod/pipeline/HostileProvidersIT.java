@@ -118,18 +118,7 @@ class HostileProvidersIT {
   }
 
   private static String line(String jobId, String uid, String content) throws Exception {
-    ObjectNode n = MAPPER.createObjectNode();
-    n.putObject("identity")
-        .put("uid", uid)
-        .put("tenant", "hostile")
-        .put("role", "user")
-        .put("plan", "enterprise");
-    n.putObject("attributes").put("job_id", jobId);
-    n.putObject("data")
-        .put("content", content)
-        .put("preset", "quick_social")
-        .put("mode", "final")
-        .put("duration_sec", 5);
+    ObjectNode n = PipelineRuns.sampleRequest(jobId, uid, "hostile", content);
     n.put("expect", GOOD.equals(jobId) ? "DELIVERED" : "DELIVERED or FAILED");
     return MAPPER.writeValueAsString(n) + "\n";
   }

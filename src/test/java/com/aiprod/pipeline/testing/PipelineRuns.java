@@ -3,6 +3,7 @@ package com.aiprod.pipeline.testing;
 import com.aiprod.pipeline.tools.SignSamples;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -215,5 +216,31 @@ public final class PipelineRuns {
     Map<String, Long> counts = new TreeMap<>();
     outcomes.forEach(o -> counts.merge(o, 1L, Long::sum));
     return counts;
+  }
+
+  /**
+   * A sample line's request (before its {@code expect}): enterprise user {@code uid} of {@code
+   * tenant} asks for job {@code jobId}; with {@code content}, a 5 s quick_social final, without (a
+   * null content), a cancel of it.
+   */
+  public static ObjectNode sampleRequest(String jobId, String uid, String tenant, String content) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.putObject("identity")
+        .put("uid", uid)
+        .put("tenant", tenant)
+        .put("role", "user")
+        .put("plan", "enterprise");
+    if (content == null) {
+      n.putObject("attributes").put("job_id", jobId).put("action", "cancel");
+      n.putObject("data");
+      return n;
+    }
+    n.putObject("attributes").put("job_id", jobId);
+    n.putObject("data")
+        .put("content", content)
+        .put("preset", "quick_social")
+        .put("mode", "final")
+        .put("duration_sec", 5);
+    return n;
   }
 }
