@@ -26,9 +26,11 @@ import org.joda.time.Instant;
  * stopped or killed at any moment therefore loses no message: what it had not finished comes back
  * to the next run.
  *
- * <p>Messages carry their Pub/Sub message id, attributes and publish time (the element timestamp);
- * the record id is the message id, so the runner drops a redelivery of a message it is still
- * working on. The checkpoint holds nothing: acknowledgement does not follow checkpoints.
+ * <p>Messages carry their Pub/Sub message id, attributes and publish time (the element timestamp).
+ * A redelivery of a message still being worked on is dropped by {@link PendingAcks#pull} (it holds
+ * every delivered message until its outcome), so the source asks the runner for no deduplication
+ * (on Flink that is a keyed exchange and a state entry with a timer per message). The checkpoint
+ * holds nothing: acknowledgement does not follow checkpoints.
  */
 public final class PubsubOutcomeSource
     extends UnboundedSource<PubsubMessage, PubsubOutcomeSource.NoCheckpoint> {
@@ -100,7 +102,7 @@ public final class PubsubOutcomeSource
 
   @Override
   public boolean requiresDeduping() {
-    return true;
+    return false; // PendingAcks drops redeliveries of messages in flight
   }
 
   @Override
