@@ -11,9 +11,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * The streaming graph of the single-JVM runners (messages acknowledged after their outcome) looks
- * jobs up per bundle, without the keyed join of the Dataflow graph; both skip the RECEIVED document
- * of estimates. Builds the graphs only (nothing runs).
+ * The streaming graph of embedded Flink with messages acknowledged after their outcome looks jobs
+ * up per bundle, without the keyed join of the Dataflow graph; both skip the RECEIVED document of
+ * estimates. Builds the graphs only (nothing runs).
  */
 class LocalStreamingGraphTest {
   private static final String SUBSCRIPTION =
@@ -22,6 +22,8 @@ class LocalStreamingGraphTest {
   private static Set<String> names(String acks) {
     AiprodOptions options = TransformNamesTest.options(SUBSCRIPTION);
     options.setPubsubAcks(acks);
+    // Embedded Flink's graph (built here, not run); the DirectRunner keeps ReadExisting.
+    options.setRunner(org.apache.beam.runners.flink.FlinkRunner.class);
     return TransformNamesTest.transformNames(AiprodPipeline.create(options));
   }
 

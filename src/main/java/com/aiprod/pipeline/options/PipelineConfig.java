@@ -50,6 +50,7 @@ public final class PipelineConfig implements Serializable {
   private final String inputLocation;
   private final Acks acks;
   private final long ackDelayMillis;
+  private final boolean flink;
   private final AuthConfig auth;
   private final Warehouse warehouse;
   private final SecretSource secrets;
@@ -78,6 +79,7 @@ public final class PipelineConfig implements Serializable {
     long ackDelay = OptionsCheck.outcomeAckDelayMillis(o);
     this.acks = ackDelay >= 0 ? Acks.OUTCOME : Acks.RUNNER;
     this.ackDelayMillis = Math.max(0, ackDelay);
+    this.flink = o.getRunner() != null && o.getRunner().getSimpleName().equals("FlinkRunner");
     String firebaseProject = OptionsCheck.firebaseProject(o);
     this.auth =
         AuthConfig.Mode.parse(o.getAuthMode()) == AuthConfig.Mode.DEV
@@ -191,13 +193,13 @@ public final class PipelineConfig implements Serializable {
 
   /**
    * Whether job-store lookups are made per bundle in the step ({@code BundleJobLookup}, no shuffle,
-   * no timer): in batch, and in streaming with {@link Acks#OUTCOME} (one JVM: embedded Flink, whose
-   * bundles after a keyed step hold many keys, and the DirectRunner, where they hold one: one read
-   * per job there). Streaming with runner acks (Dataflow, a Flink cluster) keeps the lookup that
-   * batches across bundles ({@code ExistingJobLookup}) and its transform names.
+   * no timer): in batch, and in streaming on embedded Flink with {@link Acks#OUTCOME} (its bundles
+   * after a keyed step hold many keys). Elsewhere in streaming the lookup batches across bundles
+   * ({@code ExistingJobLookup}): the DirectRunner's bundles after a keyed step hold one key, and
+   * Dataflow and Flink clusters (runner acks) keep its transform names.
    */
   public boolean lookupsPerBundle() {
-    return !streaming() || acks == Acks.OUTCOME;
+    return !streaming() || (acks == Acks.OUTCOME && flink);
   }
 
   /** With {@link Acks#OUTCOME}: how long after its outcome is durable a message is acked. */
