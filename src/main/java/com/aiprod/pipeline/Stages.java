@@ -150,7 +150,7 @@ final class Stages {
   private PTransform<PCollection<Job>, PCollectionTuple> jobDocuments() {
     return c.streaming()
         ? new WriteJobDocumentsInOrder(c.jobStore(), c.firestore())
-        : WriteJobDocuments.to(c.jobStore()).withTags();
+        : WriteJobDocuments.to(c.jobStore()).readingPerBundle(c.firestore()).withTags();
   }
 
   Deliver.Progress deliverProgress() {

@@ -8,13 +8,13 @@ import com.aiprod.pipeline.jobstore.JobLookup;
 import com.aiprod.pipeline.jobstore.JobLookups;
 import com.aiprod.pipeline.jobstore.JobStore;
 import com.aiprod.pipeline.kernel.AuditEvents;
-import com.aiprod.pipeline.kernel.Coders;
 import com.aiprod.pipeline.kernel.DeadLetters;
 import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.AuditStatus;
 import com.aiprod.pipeline.model.AuditType;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobCoder;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -197,7 +197,7 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
     private final AuditEvents audit;
 
     @StateId("cancels")
-    private final StateSpec<BagState<Job>> cancelsSpec = StateSpecs.bag(Coders.schema(Job.class));
+    private final StateSpec<BagState<Job>> cancelsSpec = StateSpecs.bag(JobCoder.of());
 
     @StateId("document")
     private final StateSpec<ValueState<String>> documentSpec =

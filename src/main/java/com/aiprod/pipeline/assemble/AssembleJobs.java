@@ -7,6 +7,7 @@ import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.media.OutputFiles;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobCoder;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ReasonCode;
 import com.aiprod.pipeline.model.ShotResult;
@@ -171,15 +172,14 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @StateId("job")
-    private final StateSpec<ValueState<Job>> jobSpec = StateSpecs.value(Coders.schema(Job.class));
+    private final StateSpec<ValueState<Job>> jobSpec = StateSpecs.value(JobCoder.of());
 
     @StateId("shots")
     private final StateSpec<BagState<ShotResult>> shotsSpec =
         StateSpecs.bag(Coders.schema(ShotResult.class));
 
     @StateId("cancel")
-    private final StateSpec<ValueState<Job>> cancelSpec =
-        StateSpecs.value(Coders.schema(Job.class));
+    private final StateSpec<ValueState<Job>> cancelSpec = StateSpecs.value(JobCoder.of());
 
     @StateId("ended")
     private final StateSpec<ValueState<Boolean>> endedSpec = StateSpecs.value(BooleanCoder.of());

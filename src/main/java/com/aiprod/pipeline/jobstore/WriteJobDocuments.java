@@ -9,6 +9,7 @@ import com.aiprod.pipeline.model.ReasonCode;
 import com.aiprod.pipeline.persist.Deliver;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.firestore.v1.BatchGetDocumentsRequest;
 import com.google.firestore.v1.BatchGetDocumentsResponse;
 import com.google.firestore.v1.Document;
 import com.google.firestore.v1.Precondition;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.extensions.protobuf.ProtoCoder;
@@ -87,14 +89,28 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
   public static final String STAGE = "Deliver";
 
   private final JobStore store;
+  private final @Nullable FirestoreClients perBundle;
 
-  private WriteJobDocuments(JobStore store) {
+  private WriteJobDocuments(JobStore store, @Nullable FirestoreClients perBundle) {
     this.store = store;
+    this.perBundle = perBundle;
   }
 
   /** Writes to {@code store}. */
   public static WriteJobDocuments to(JobStore store) {
-    return new WriteJobDocuments(store);
+    return new WriteJobDocuments(store, null);
+  }
+
+  /**
+   * This writer reading each round's documents per bundle, in the merging step itself ({@code
+   * RoundN/MergePerBundle}: a fold per document, {@code batchGetDocuments} of up to {@value
+   * BundleJobLookup#BATCH} names with the GAPIC client of {@code clients}, the merge), instead of
+   * {@link ReadExisting}'s shuffle keyed by bucket. For batch, where a job's document is written
+   * once: two bundles that write one document both read it, and the second write fails its
+   * precondition and goes round again, as with any concurrent writer.
+   */
+  public WriteJobDocuments readingPerBundle(FirestoreClients clients) {
+    return new WriteJobDocuments(store, clients);
   }
 
   /**
@@ -104,10 +120,11 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
    */
   public PTransform<PCollection<Job>, PCollectionTuple> withTags() {
     JobStore s = store;
+    FirestoreClients clients = perBundle;
     return new PTransform<PCollection<Job>, PCollectionTuple>() {
       @Override
       public PCollectionTuple expand(PCollection<Job> jobs) {
-        return PCollectionTuple.of(StageTags.DEAD_LETTERS, write(jobs, s))
+        return PCollectionTuple.of(StageTags.DEAD_LETTERS, write(jobs, s, clients))
             .and(
                 StageTags.OUTCOMES,
                 jobs.getPipeline()
@@ -118,10 +135,11 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
 
   @Override
   public PCollection<DeadLetter> expand(PCollection<Job> jobs) {
-    return write(jobs, store);
+    return write(jobs, store, perBundle);
   }
 
-  private static PCollection<DeadLetter> write(PCollection<Job> jobs, JobStore store) {
+  private static PCollection<DeadLetter> write(
+      PCollection<Job> jobs, JobStore store, @Nullable FirestoreClients perBundle) {
     JobStore s = store;
     PCollection<Document> pending =
         jobs.apply(
@@ -134,7 +152,8 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
             .setCoder(ProtoCoder.of(Document.class));
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     for (int round = 1; round <= ROUNDS; round++) {
-      PCollectionTuple result = pending.apply("Round" + round, new Round(store, round, ROUNDS));
+      PCollectionTuple result =
+          pending.apply("Round" + round, new Round(store, perBundle, round, ROUNDS));
       deadLetters.add(result.get(Round.DEAD));
       pending = result.get(Round.RETRY);
     }
@@ -147,17 +166,26 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
     static final TupleTag<DeadLetter> DEAD = new TupleTag<>() {};
 
     private final JobStore store;
+    private final @Nullable FirestoreClients perBundle;
     private final int round;
     private final int rounds;
 
-    Round(JobStore store, int round, int rounds) {
+    Round(JobStore store, @Nullable FirestoreClients perBundle, int round, int rounds) {
       this.store = store;
+      this.perBundle = perBundle;
       this.round = round;
       this.rounds = rounds;
     }
 
     @Override
     public PCollectionTuple expand(PCollection<Document> updates) {
+      if (perBundle != null) {
+        PCollection<Write> writes =
+            updates
+                .apply("MergePerBundle", ParDo.of(new MergePerBundleFn(store, perBundle)))
+                .setCoder(ProtoCoder.of(Write.class));
+        return writeAndClassify(writes, store, round, rounds);
+      }
       PCollection<Write> writes =
           updates
               .apply(
@@ -258,11 +286,19 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
       pending = null;
     }
 
-    private Write write(Document update, BatchGetDocumentsResponse read) {
-      Document existing = read.hasFound() ? read.getFound() : null;
+    private @Nullable Write write(Document update, BatchGetDocumentsResponse read) {
+      Write w = mergedWrite(read.hasFound() ? read.getFound() : null, update);
+      (w == null ? skipped : writes).inc();
+      return w;
+    }
+
+    /**
+     * The preconditioned write of {@code update} merged into {@code existing} (null: none), or null
+     * when the stored state may not move to the update's.
+     */
+    static @Nullable Write mergedWrite(@Nullable Document existing, Document update) {
       Optional<Document> merged = JobDocuments.merge(existing, update);
       if (merged.isEmpty()) {
-        skipped.inc();
         return null;
       }
       Document doc = merged.get();
@@ -270,7 +306,6 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
           existing == null
               ? Precondition.newBuilder().setExists(false).build()
               : Precondition.newBuilder().setUpdateTime(existing.getUpdateTime()).build();
-      writes.inc();
       return Write.newBuilder()
           .setUpdate(doc.toBuilder().clearCreateTime().clearUpdateTime())
           .setCurrentDocument(precondition)
@@ -289,6 +324,89 @@ public final class WriteJobDocuments extends PTransform<PCollection<Job>, PColle
       return Timestamps.compare(b.getFound().getUpdateTime(), a.getFound().getUpdateTime()) > 0
           ? b
           : a;
+    }
+  }
+
+  /**
+   * A round's fold, read and merge in one step, per bundle: the bundle's updates of a document (per
+   * window) are folded, the documents read with {@code batchGetDocuments} in requests of up to
+   * {@value BundleJobLookup#BATCH} names, and each merged into a preconditioned write (as {@link
+   * MergeFn}). A read that fails fails the bundle, which the runner retries.
+   */
+  static final class MergePerBundleFn extends FirestoreDocumentsFn<Document, Write> {
+    private final JobStore store;
+    private final Counter writes = Metrics.counter("aiprod", "job_document_writes");
+    private final Counter skipped = Metrics.counter("aiprod", "job_document_writes_skipped");
+    private transient Map<BoundedWindow, Map<String, Pending>> pending;
+
+    private static final class Pending {
+      Document update;
+      Instant timestamp;
+    }
+
+    MergePerBundleFn(JobStore store, FirestoreClients clients) {
+      super(clients);
+      this.store = store;
+    }
+
+    @StartBundle
+    public void startBundle() {
+      pending = new LinkedHashMap<>();
+    }
+
+    @ProcessElement
+    public void process(
+        @Element Document update, @Timestamp Instant timestamp, BoundedWindow window) {
+      Pending p =
+          pending
+              .computeIfAbsent(window, w -> new LinkedHashMap<>())
+              .computeIfAbsent(update.getName(), n -> new Pending());
+      if (p.update == null) {
+        p.update = update;
+        p.timestamp = timestamp;
+        return;
+      }
+      p.update = JobDocuments.fold(p.update, update);
+      p.timestamp = timestamp.isAfter(p.timestamp) ? timestamp : p.timestamp;
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext c) {
+      for (Map.Entry<BoundedWindow, Map<String, Pending>> w : pending.entrySet()) {
+        List<Pending> all = new ArrayList<>(w.getValue().values());
+        for (int from = 0; from < all.size(); from += BundleJobLookup.BATCH) {
+          List<Pending> batch =
+              all.subList(from, Math.min(all.size(), from + BundleJobLookup.BATCH));
+          Map<String, Document> found = read(batch);
+          for (Pending p : batch) {
+            Write write = MergeFn.mergedWrite(found.get(p.update.getName()), p.update);
+            if (write == null) {
+              skipped.inc();
+            } else {
+              writes.inc();
+              c.output(write, p.timestamp, w.getKey());
+            }
+          }
+        }
+      }
+      pending = null;
+    }
+
+    /** The documents of {@code batch} that exist, by name. */
+    private Map<String, Document> read(List<Pending> batch) {
+      BatchGetDocumentsRequest.Builder request =
+          BatchGetDocumentsRequest.newBuilder().setDatabase(store.databaseName());
+      for (Pending p : batch) {
+        request.addDocuments(p.update.getName());
+      }
+      Map<String, Document> found = new HashMap<>();
+      for (BatchGetDocumentsResponse r :
+          client().batchGetDocumentsCallable().call(request.build())) {
+        if (r.hasFound()) {
+          found.put(r.getFound().getName(), r.getFound());
+        }
+      }
+      return found;
     }
   }
 

@@ -4,15 +4,14 @@ import com.google.auto.value.AutoValue;
 import java.util.ArrayList;
 import java.util.List;
 import javax.annotation.Nullable;
-import org.apache.beam.sdk.schemas.AutoValueSchema;
-import org.apache.beam.sdk.schemas.annotations.DefaultSchema;
+import org.apache.beam.sdk.coders.DefaultCoder;
 
 /**
  * One authenticated job as it moves from Validate to Deliver. Each stage fills in what it knows
  * (request, route, shots, output, QA) and appends to {@link #history()}; the job document and the
  * {@code job_results} row are both derived from it.
  */
-@DefaultSchema(AutoValueSchema.class)
+@DefaultCoder(JobCoder.class)
 @AutoValue
 public abstract class Job {
   public abstract String getMessageId();

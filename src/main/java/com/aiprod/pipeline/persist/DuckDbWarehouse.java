@@ -11,9 +11,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
@@ -35,18 +32,21 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.duckdb.DuckDBAppender;
+import org.duckdb.DuckDBConnection;
 import org.joda.time.ReadableInstant;
 
 /**
  * The local warehouse: one DuckDB file ({@code --warehouse=duckdb:PATH}) holding the four tables of
  * DESIGN §8, created from the same JSON schemas as BigQuery ({@link TableSchemas#duckDbDdl}).
  *
- * <p>The write DoFn buffers a bundle's rows and inserts them with one prepared {@code INSERT OR
- * IGNORE} batch in one transaction, committed in {@code @FinishBundle} (or every {@value
- * #MAX_BATCH} rows). A retried bundle re-inserts the same primary keys, which are ignored. All DoFn
- * instances of a JVM share one connection per file (DuckDB allows one writing process); the last
- * {@code @Teardown} checkpoints and closes it, so the file can be opened by another process (e.g.
- * {@code Query}) once the pipeline has finished.
+ * <p>The write DoFn buffers a bundle's rows and, in one transaction committed in
+ * {@code @FinishBundle} (or every {@value #MAX_BATCH} rows), appends them to a temporary staging
+ * table with DuckDB's appender and moves them with one {@code INSERT OR IGNORE ... SELECT}. A
+ * retried bundle re-inserts the same primary keys, which are ignored. All DoFn instances of a JVM
+ * share one connection per file (DuckDB allows one writing process); the last {@code @Teardown}
+ * checkpoints and closes it, so the file can be opened by another process (e.g. {@code Query}) once
+ * the pipeline has finished.
  */
 public final class DuckDbWarehouse implements Warehouse {
   private static final long serialVersionUID = 1L;
@@ -180,31 +180,137 @@ public final class DuckDbWarehouse implements Warehouse {
     return spec();
   }
 
-  /** {@code INSERT OR IGNORE} of every column of {@code table}, one {@code ?} per column. */
-  static String insertSql(WarehouseTable table) {
+  /** The connection's temporary table that a flush appends {@code table}'s rows to. */
+  static String stagingTable(WarehouseTable table) {
+    return "aiprod_staging_" + table.tableName();
+  }
+
+  /**
+   * The staging table: every column of {@code table} without constraints; nested and JSON columns
+   * as their JSON text (cast when inserted).
+   */
+  static String stagingDdl(WarehouseTable table) {
+    return table.fields().stream()
+        .map(f -> TableSchemas.quote(f.name()) + " " + stagingType(f))
+        .collect(
+            Collectors.joining(
+                ", ",
+                "CREATE TEMP TABLE IF NOT EXISTS " + TableSchemas.quote(stagingTable(table)) + " (",
+                ")"));
+  }
+
+  /** {@code INSERT OR IGNORE} of the staged rows into {@code table}, in the order appended. */
+  static String insertFromStagingSql(WarehouseTable table) {
     List<TableSchemas.Field> fields = table.fields();
     String columns =
         fields.stream().map(f -> TableSchemas.quote(f.name())).collect(Collectors.joining(", "));
     String values =
-        fields.stream().map(DuckDbWarehouse::placeholder).collect(Collectors.joining(", "));
+        fields.stream().map(DuckDbWarehouse::fromStaging).collect(Collectors.joining(", "));
     return "INSERT OR IGNORE INTO "
         + TableSchemas.quote(table.tableName())
         + " ("
         + columns
-        + ") VALUES ("
+        + ") SELECT "
         + values
-        + ")";
+        + " FROM temp.main."
+        + TableSchemas.quote(stagingTable(table))
+        + " ORDER BY rowid";
   }
 
-  private static String placeholder(TableSchemas.Field f) {
+  private static boolean asJsonText(TableSchemas.Field f) {
+    return f.repeated() || f.isRecord() || "JSON".equals(f.type());
+  }
+
+  private static String stagingType(TableSchemas.Field f) {
+    return asJsonText(f) ? "VARCHAR" : TableSchemas.duckDbType(f);
+  }
+
+  private static String fromStaging(TableSchemas.Field f) {
+    String column = TableSchemas.quote(f.name());
     if (f.repeated() || f.isRecord()) {
-      // Nested values are bound as JSON text and cast to the column's STRUCT / list type.
-      return "CAST(CAST(? AS JSON) AS " + TableSchemas.duckDbType(f) + ")";
+      return "CAST(CAST(" + column + " AS JSON) AS " + TableSchemas.duckDbType(f) + ")";
     }
     if ("JSON".equals(f.type())) {
-      return "CAST(? AS JSON)";
+      return "CAST(" + column + " AS JSON)";
     }
-    return "?";
+    return column;
+  }
+
+  /**
+   * The first row of each primary key among {@code rows}, in their order (a retried or replayed row
+   * repeats its key; the table keeps the row it has, and a bundle keeps its first).
+   */
+  static List<Row> firstPerKey(WarehouseTable table, List<Row> rows) {
+    List<String> key = table.primaryKey();
+    Set<List<Object>> seen = new HashSet<>();
+    List<Row> out = new ArrayList<>(rows.size());
+    for (Row row : rows) {
+      List<Object> k = new ArrayList<>(key.size());
+      for (String column : key) {
+        Object v = row.getValue(column);
+        k.add(v instanceof byte[] ? Base64.getEncoder().encodeToString((byte[]) v) : v);
+      }
+      if (seen.add(k)) {
+        out.add(row);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Appends {@code rows} (distinct keys) to the staging table with DuckDB's appender, then inserts
+   * them into {@code table} with one {@code INSERT OR IGNORE ... SELECT}: a key the table has is
+   * ignored. Runs inside the caller's transaction; returns the number of rows inserted.
+   */
+  static int appendAndInsert(java.sql.Connection c, WarehouseTable table, List<Row> rows)
+      throws SQLException {
+    if (rows.isEmpty()) {
+      return 0;
+    }
+    String staging = TableSchemas.quote(stagingTable(table));
+    try (Statement s = c.createStatement()) {
+      s.execute(stagingDdl(table));
+      s.execute("DELETE FROM temp.main." + staging);
+    }
+    List<TableSchemas.Field> fields = table.fields();
+    try (DuckDBAppender a =
+        c.unwrap(DuckDBConnection.class).createAppender("temp", "main", stagingTable(table))) {
+      for (Row row : rows) {
+        a.beginRow();
+        for (TableSchemas.Field f : fields) {
+          append(a, f, row.getValue(f.name()));
+        }
+        a.endRow();
+      }
+    }
+    try (Statement s = c.createStatement()) {
+      int n = s.executeUpdate(insertFromStagingSql(table));
+      s.execute("DELETE FROM temp.main." + staging);
+      return n;
+    }
+  }
+
+  private static void append(DuckDBAppender a, TableSchemas.Field f, @Nullable Object v)
+      throws SQLException {
+    if (v == null) {
+      a.appendNull();
+    } else if (asJsonText(f)) {
+      a.append(v instanceof String && "JSON".equals(f.type()) ? (String) v : WriteFn.toJson(v));
+    } else if (v instanceof ReadableInstant) {
+      a.appendEpochMicros(((ReadableInstant) v).getMillis() * 1000L);
+    } else if (v instanceof byte[]) {
+      a.append((byte[]) v);
+    } else if (v instanceof String) {
+      a.append((String) v);
+    } else if (v instanceof Boolean) {
+      a.append(((Boolean) v).booleanValue());
+    } else if (v instanceof Double || v instanceof Float || v instanceof java.math.BigDecimal) {
+      a.append(((Number) v).doubleValue());
+    } else if (v instanceof Number) {
+      a.append(((Number) v).longValue());
+    } else {
+      a.append(String.valueOf(v));
+    }
   }
 
   /**
@@ -306,18 +412,8 @@ public final class DuckDbWarehouse implements Warehouse {
       }
       List<Row> rows = buffer;
       buffer = new ArrayList<>();
-      int written =
-          handle.inTransaction(
-              c -> {
-                int n = 0;
-                try (PreparedStatement ps = c.prepareStatement(insertSql(table))) {
-                  for (Row row : rows) {
-                    bind(ps, row);
-                    n += ps.executeUpdate();
-                  }
-                }
-                return n;
-              });
+      List<Row> distinct = firstPerKey(table, rows);
+      int written = handle.inTransaction(c -> appendAndInsert(c, table, distinct));
       inserted.inc(written);
       ignored.inc(rows.size() - written);
       for (Row row : rows) {
@@ -325,31 +421,7 @@ public final class DuckDbWarehouse implements Warehouse {
       }
     }
 
-    private void bind(PreparedStatement ps, Row row) throws SQLException {
-      List<TableSchemas.Field> fields = table.fields();
-      for (int i = 0; i < fields.size(); i++) {
-        TableSchemas.Field f = fields.get(i);
-        Object v = row.getValue(f.name());
-        int p = i + 1;
-        if (v == null) {
-          ps.setNull(p, Types.NULL);
-        } else if (f.repeated() || f.isRecord()) {
-          ps.setString(p, toJson(v));
-        } else if (v instanceof ReadableInstant) {
-          ps.setObject(
-              p,
-              OffsetDateTime.ofInstant(
-                  java.time.Instant.ofEpochMilli(((ReadableInstant) v).getMillis()),
-                  ZoneOffset.UTC));
-        } else if (v instanceof byte[]) {
-          ps.setBytes(p, (byte[]) v);
-        } else {
-          ps.setObject(p, v);
-        }
-      }
-    }
-
-    private static String toJson(Object value) throws SQLException {
+    static String toJson(Object value) throws SQLException {
       try {
         return JSON.writeValueAsString(plain(value));
       } catch (JsonProcessingException e) {

@@ -47,6 +47,8 @@ public final class TableSchemas {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Map<WarehouseTable, List<Field>> CACHE =
       Collections.synchronizedMap(new EnumMap<>(WarehouseTable.class));
+  private static final Map<WarehouseTable, Schema> BEAM_SCHEMAS =
+      Collections.synchronizedMap(new EnumMap<>(WarehouseTable.class));
 
   private TableSchemas() {}
 
@@ -119,7 +121,7 @@ public final class TableSchemas {
 
   /** The Beam schema of {@code table}. */
   public static Schema beamSchema(WarehouseTable table) {
-    return beamSchema(fields(table));
+    return BEAM_SCHEMAS.computeIfAbsent(table, t -> beamSchema(fields(t)));
   }
 
   /** The Beam schema of a list of BigQuery fields. */

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.values.Row;
 import org.joda.time.Instant;
@@ -36,32 +37,32 @@ public final class WarehouseRows {
   public static Row jobResult(Job job) {
     JobRequest request = job.getRequest();
     long finished = finishedAt(job);
-    return Row.withSchema(WarehouseTable.JOB_RESULTS.beamSchema())
-        .withFieldValue("job_id", job.getJobId())
-        .withFieldValue("message_id", job.getMessageId())
-        .withFieldValue("tenant", job.getTenant())
-        .withFieldValue("uid", job.getUid())
-        .withFieldValue("preset", request == null ? null : request.getPreset())
-        .withFieldValue("mode", request == null ? null : request.getMode())
-        .withFieldValue("state", job.getState())
-        .withFieldValue("reason_code", job.getReasonCode())
-        .withFieldValue("reason", job.getReason())
-        .withFieldValue("backend", job.getBackend())
-        .withFieldValue("shots_total", (long) job.getShots().size())
-        .withFieldValue("shots_done", (long) job.getShotsDone())
-        .withFieldValue("duration_sec", request == null ? null : (long) request.getDurationSec())
-        .withFieldValue("budget_usd", request == null ? null : request.getBudgetUsd())
-        .withFieldValue("estimate_usd", job.getEstimateUsd())
-        .withFieldValue("cost_usd", job.getCostUsd())
-        .withFieldValue("provider_cost_usd", job.getProviderCostUsd())
-        .withFieldValue("technical_score", job.getQaTechnical())
-        .withFieldValue("semantic_score", job.getQaSemantic())
-        .withFieldValue("semantic_scorer", job.getQaSemanticScorer())
-        .withFieldValue("output_uri", job.getVideoUri())
-        .withFieldValue("received_at", new Instant(job.getReceivedAtMillis()))
-        .withFieldValue("finished_at", new Instant(finished))
-        .withFieldValue("latency_ms", Math.max(0L, finished - job.getReceivedAtMillis()))
-        .withFieldValue("contact_sheet_uri", job.getContactSheetUri())
+    return new Values(WarehouseTable.JOB_RESULTS.beamSchema())
+        .with("job_id", job.getJobId())
+        .with("message_id", job.getMessageId())
+        .with("tenant", job.getTenant())
+        .with("uid", job.getUid())
+        .with("preset", request == null ? null : request.getPreset())
+        .with("mode", request == null ? null : request.getMode())
+        .with("state", job.getState())
+        .with("reason_code", job.getReasonCode())
+        .with("reason", job.getReason())
+        .with("backend", job.getBackend())
+        .with("shots_total", (long) job.getShots().size())
+        .with("shots_done", (long) job.getShotsDone())
+        .with("duration_sec", request == null ? null : (long) request.getDurationSec())
+        .with("budget_usd", request == null ? null : request.getBudgetUsd())
+        .with("estimate_usd", job.getEstimateUsd())
+        .with("cost_usd", job.getCostUsd())
+        .with("provider_cost_usd", job.getProviderCostUsd())
+        .with("technical_score", job.getQaTechnical())
+        .with("semantic_score", job.getQaSemantic())
+        .with("semantic_scorer", job.getQaSemanticScorer())
+        .with("output_uri", job.getVideoUri())
+        .with("received_at", new Instant(job.getReceivedAtMillis()))
+        .with("finished_at", new Instant(finished))
+        .with("latency_ms", Math.max(0L, finished - job.getReceivedAtMillis()))
+        .with("contact_sheet_uri", job.getContactSheetUri())
         .build();
   }
 
@@ -78,38 +79,38 @@ public final class WarehouseRows {
 
   /** The {@code shot_renders} row of one render attempt. */
   public static Row shotRender(ShotResult shot) {
-    return Row.withSchema(WarehouseTable.SHOT_RENDERS.beamSchema())
-        .withFieldValue("job_id", shot.getJobId())
-        .withFieldValue("tenant", shot.getTenant())
-        .withFieldValue("shot_index", (long) shot.getShotIndex())
-        .withFieldValue("attempt", (long) shot.getAttempt())
-        .withFieldValue("backend", shot.getBackend())
-        .withFieldValue("status", shot.getStatus())
-        .withFieldValue("error", shot.getError())
-        .withFieldValue("cost_usd", shot.getCostUsd())
-        .withFieldValue("latency_ms", shot.getLatencyMs())
-        .withFieldValue("started_at", new Instant(shot.getStartedAtMillis()))
-        .withFieldValue("finished_at", new Instant(shot.getFinishedAtMillis()))
+    return new Values(WarehouseTable.SHOT_RENDERS.beamSchema())
+        .with("job_id", shot.getJobId())
+        .with("tenant", shot.getTenant())
+        .with("shot_index", (long) shot.getShotIndex())
+        .with("attempt", (long) shot.getAttempt())
+        .with("backend", shot.getBackend())
+        .with("status", shot.getStatus())
+        .with("error", shot.getError())
+        .with("cost_usd", shot.getCostUsd())
+        .with("latency_ms", shot.getLatencyMs())
+        .with("started_at", new Instant(shot.getStartedAtMillis()))
+        .with("finished_at", new Instant(shot.getFinishedAtMillis()))
         .build();
   }
 
   /** The {@code audit_events} row of an audit event; {@code details} stays JSON text. */
   public static Row auditEvent(AuditEvent e) {
-    return Row.withSchema(WarehouseTable.AUDIT_EVENTS.beamSchema())
-        .withFieldValue("event_id", e.getEventId())
-        .withFieldValue("event_time", new Instant(e.getEventTimeMillis()))
-        .withFieldValue("event_type", e.getEventType())
-        .withFieldValue("environment", e.getEnvironment())
-        .withFieldValue("service", e.getService())
-        .withFieldValue("tenant", e.getTenant())
-        .withFieldValue("user_id", e.getUserId())
-        .withFieldValue("action", e.getAction())
-        .withFieldValue("resource", e.getResource())
-        .withFieldValue("status", e.getStatus())
-        .withFieldValue("job_id", e.getJobId())
-        .withFieldValue("message_id", e.getMessageId())
-        .withFieldValue("details", e.getDetails())
-        .withFieldValue("signature", e.getSignature())
+    return new Values(WarehouseTable.AUDIT_EVENTS.beamSchema())
+        .with("event_id", e.getEventId())
+        .with("event_time", new Instant(e.getEventTimeMillis()))
+        .with("event_type", e.getEventType())
+        .with("environment", e.getEnvironment())
+        .with("service", e.getService())
+        .with("tenant", e.getTenant())
+        .with("user_id", e.getUserId())
+        .with("action", e.getAction())
+        .with("resource", e.getResource())
+        .with("status", e.getStatus())
+        .with("job_id", e.getJobId())
+        .with("message_id", e.getMessageId())
+        .with("details", e.getDetails())
+        .with("signature", e.getSignature())
         .build();
   }
 
@@ -126,16 +127,49 @@ public final class WarehouseRows {
       String value = "authorization".equalsIgnoreCase(a.getKey()) ? REDACTED : a.getValue();
       attributes.add(Row.withSchema(attributeSchema).addValues(a.getKey(), value).build());
     }
-    return Row.withSchema(schema)
-        .withFieldValue("timestamp", new Instant(d.getTimestampMillis()))
-        .withFieldValue("payloadString", d.getPayloadString())
-        .withFieldValue("payloadBytes", d.getPayloadBytes())
-        .withFieldValue("attributes", attributes)
-        .withFieldValue("errorMessage", d.getErrorMessage())
-        .withFieldValue("stacktrace", d.getStacktrace())
-        .withFieldValue("reason_code", d.getReasonCode())
-        .withFieldValue("stage", d.getStage())
-        .withFieldValue("message_id", d.getMessageId())
+    return new Values(schema)
+        .with("timestamp", new Instant(d.getTimestampMillis()))
+        .with("payloadString", d.getPayloadString())
+        .with("payloadBytes", d.getPayloadBytes())
+        .with("attributes", attributes)
+        .with("errorMessage", d.getErrorMessage())
+        .with("stacktrace", d.getStacktrace())
+        .with("reason_code", d.getReasonCode())
+        .with("stage", d.getStage())
+        .with("message_id", d.getMessageId())
         .build();
+  }
+
+  /**
+   * A row's values by column name, built positionally: {@code Row.withFieldValue} parses a field
+   * access descriptor per call (a tenth of a batch estimate's warehouse CPU, docs/PERFORMANCE.md).
+   */
+  private static final class Values {
+    private final Schema schema;
+    private final Object[] values;
+
+    Values(Schema schema) {
+      this.schema = schema;
+      this.values = new Object[schema.getFieldCount()];
+    }
+
+    Values with(String column, @Nullable Object value) {
+      values[schema.indexOf(column)] = value;
+      return this;
+    }
+
+    /**
+     * The row, values attached without {@code Row.Builder}'s per-field matching (its cost showed in
+     * the profile); fails on a missing required value.
+     */
+    Row build() {
+      for (int i = 0; i < values.length; i++) {
+        if (values[i] == null && !schema.getField(i).getType().getNullable()) {
+          throw new IllegalArgumentException(
+              "Required column " + schema.getField(i).getName() + " has no value");
+        }
+      }
+      return Row.withSchema(schema).attachValues(values);
+    }
   }
 }

@@ -14,11 +14,11 @@ import com.aiprod.pipeline.jobstore.ExistingJobLookup;
 import com.aiprod.pipeline.jobstore.FirestoreClients;
 import com.aiprod.pipeline.jobstore.JobStore;
 import com.aiprod.pipeline.jobstore.WriteJobDocuments;
-import com.aiprod.pipeline.kernel.Coders;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobCoder;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.testing.StageFixtures;
@@ -108,7 +108,7 @@ class AuthorizeCancelsTest {
                         cancel("c-foreign", "job-running-01", "someone-else", "user"),
                         cancel("c-ended", "job-ended-0001", "uid-acme", "user"),
                         cancel("c-unknown", "job-unknown-01", "uid-acme", "user"))
-                    .withCoder(Coders.schema(Job.class)))
+                    .withCoder(JobCoder.of()))
             .apply(new AuthorizeCancels(AUDIT, ExistingJobLookup.in(store)));
     PAssert.that(r.get(StageTags.JOBS))
         .satisfies(
@@ -149,7 +149,7 @@ class AuthorizeCancelsTest {
   void aCancelWaitsForItsJobsDocumentThenIsDecidedOrRefusedWhenNoneAppears() {
     Pipeline p = Pipeline.create(options(true));
     JobStore store = JobStore.fromOptions(p.getOptions());
-    KvCoder<String, Job> coder = KvCoder.of(StringUtf8Coder.of(), Coders.schema(Job.class));
+    KvCoder<String, Job> coder = KvCoder.of(StringUtf8Coder.of(), JobCoder.of());
     // Both were parked: their documents did not exist when the cancels were first looked up.
     // job-running-01's exists by the first recheck; job-late-00001's never appears.
     TestStream<KV<String, Job>> parked =

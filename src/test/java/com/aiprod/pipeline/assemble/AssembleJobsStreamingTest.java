@@ -10,6 +10,7 @@ import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.media.PreviewCard;
 import com.aiprod.pipeline.media.PreviewEncoder;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobCoder;
 import com.aiprod.pipeline.model.JobState;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.model.ShotSpec;
@@ -89,7 +90,7 @@ class AssembleJobsStreamingTest {
     PCollection<Job> cancel =
         cancels.isEmpty()
             ? p.apply("NoCancels", Create.empty(TypeDescriptor.of(Job.class)))
-            : p.apply("Cancels", Create.of(cancels).withCoder(Coders.schema(Job.class)));
+            : p.apply("Cancels", Create.of(cancels).withCoder(JobCoder.of()));
     return PCollectionTuple.of(JOBS, p.apply("Jobs", jobs))
         .and(RESULTS, results)
         .and(CANCELS, cancel)
@@ -107,7 +108,7 @@ class AssembleJobsStreamingTest {
     TestPipeline p = streamingPipeline();
     Job job = rendering("job-deadline-1");
     TestStream<Job> jobs =
-        TestStream.create(Coders.schema(Job.class))
+        TestStream.create(JobCoder.of())
             .addElements(job)
             // quick_social's deadline is 300 s after the job was received
             .advanceProcessingTime(Duration.standardSeconds(301))
@@ -141,7 +142,7 @@ class AssembleJobsStreamingTest {
             .setInputPayload(null)
             .build();
     TestStream<Job> jobs =
-        TestStream.create(Coders.schema(Job.class)).addElements(job).advanceWatermarkToInfinity();
+        TestStream.create(JobCoder.of()).addElements(job).advanceWatermarkToInfinity();
     PCollectionTuple r = assemble(p, jobs, List.of(), List.of(cancel));
     PAssert.that(r.get(StageTags.FINISHED))
         .satisfies(

@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import com.aiprod.pipeline.jobstore.FirestoreClients;
 import com.aiprod.pipeline.jobstore.WriteJobDocuments;
 import com.aiprod.pipeline.model.DeadLetter;
 import com.aiprod.pipeline.model.Job;
@@ -23,6 +24,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class WriteJobDocumentsTest {
   @RegisterExtension static final FirestoreEmulator EMULATOR = new FirestoreEmulator();
@@ -39,15 +42,29 @@ class WriteJobDocumentsTest {
   }
 
   private void write(List<Job> jobs) {
+    write(jobs, false);
+  }
+
+  /**
+   * Writes {@code jobs}; {@code perBundle}: each round reads in the merging step (the batch graph's
+   * {@link WriteJobDocuments#readingPerBundle}), else through ReadExisting's shuffle.
+   */
+  private void write(List<Job> jobs, boolean perBundle) {
     Pipeline p = EmulatorPipelines.pipeline(EMULATOR);
-    PCollection<DeadLetter> dead =
-        p.apply(Create.of(jobs)).apply(WriteJobDocuments.to(EmulatorPipelines.store(EMULATOR)));
+    WriteJobDocuments writer = WriteJobDocuments.to(EmulatorPipelines.store(EMULATOR));
+    if (perBundle) {
+      writer =
+          writer.readingPerBundle(
+              FirestoreClients.of(EmulatorPipelines.PROJECT, null, EMULATOR.hostPort()));
+    }
+    PCollection<DeadLetter> dead = p.apply(Create.of(jobs)).apply(writer);
     PAssert.that(dead).empty();
     p.run().waitUntilFinish();
   }
 
-  @Test
-  void shuffledUpdatesInOnePipelineEndDelivered() throws Exception {
+  @ParameterizedTest(name = "perBundle={0}")
+  @ValueSource(booleans = {false, true})
+  void shuffledUpdatesInOnePipelineEndDelivered(boolean perBundle) throws Exception {
     List<Job> jobs = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       String tenant = i % 2 == 0 ? "acme" : "beta";
@@ -56,7 +73,7 @@ class WriteJobDocumentsTest {
       jobs.add(TestData.delivered(tenant, jobId(i)));
     }
     Collections.shuffle(jobs, new Random(7));
-    write(jobs);
+    write(jobs, perBundle);
 
     JsonNode docs = EmulatorPipelines.export(EMULATOR, dir.resolve("jobs.json"));
     assertThat(docs.size(), equalTo(20));
@@ -68,8 +85,9 @@ class WriteJobDocumentsTest {
     }
   }
 
-  @Test
-  void laterPipelinesNeverMoveDocumentsBackwards() throws Exception {
+  @ParameterizedTest(name = "perBundle={0}")
+  @ValueSource(booleans = {false, true})
+  void laterPipelinesNeverMoveDocumentsBackwards(boolean perBundle) throws Exception {
     List<Job> first = new ArrayList<>();
     List<Job> second = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
@@ -83,10 +101,10 @@ class WriteJobDocumentsTest {
     }
     Collections.shuffle(first, new Random(1));
     Collections.shuffle(second, new Random(2));
-    write(first);
-    write(second);
+    write(first, perBundle);
+    write(second, perBundle);
     // Replaying the same updates (redelivery) changes nothing.
-    write(second);
+    write(second, perBundle);
 
     JsonNode docs = EmulatorPipelines.export(EMULATOR, dir.resolve("jobs.json"));
     assertThat(docs.size(), equalTo(20));

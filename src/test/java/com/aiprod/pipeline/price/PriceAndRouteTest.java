@@ -26,6 +26,7 @@ import com.aiprod.pipeline.kernel.BackendHealth;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobCoder;
 import com.aiprod.pipeline.testing.FirestoreEmulator;
 import com.aiprod.pipeline.testing.StageFixtures;
 import java.time.Instant;
@@ -361,8 +362,7 @@ class PriceAndRouteTest {
   @Test
   void streamingChargesEachFinalAsItArrivesWithoutGrouping(TestPipeline p) throws Exception {
     p.getOptions().as(StreamingOptions.class).setStreaming(true);
-    TestStream.Builder<Job> events =
-        TestStream.create(p.getSchemaRegistry().getSchemaCoder(Job.class));
+    TestStream.Builder<Job> events = TestStream.create(JobCoder.of());
     for (Job job : acmeFreeDay()) {
       events = events.addElements(job);
     }

@@ -19,6 +19,7 @@ import com.aiprod.pipeline.jobstore.JobDocuments;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.Job;
+import com.aiprod.pipeline.model.JobCoder;
 import com.aiprod.pipeline.model.ShotResult;
 import com.aiprod.pipeline.persist.WarehouseRows;
 import com.aiprod.pipeline.plan.Plan;
@@ -230,8 +231,7 @@ class RenderWithProvidersTest {
             .setClipSeconds(5)
             .build();
     TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
-    TestStream.Builder<Job> stream =
-        TestStream.create(com.aiprod.pipeline.kernel.Coders.schema(Job.class)).addElements(job);
+    TestStream.Builder<Job> stream = TestStream.create(JobCoder.of()).addElements(job);
     // Processing time moves in 500 ms steps; each step fires the shots' due timers (first poll
     // after 50 ms, then 75, 113 ... ms), so a shot needs several steps: it never waits in place.
     for (int i = 0; i < 12; i++) {
