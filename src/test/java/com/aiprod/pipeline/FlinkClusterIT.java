@@ -423,6 +423,9 @@ class FlinkClusterIT {
       cancelledJobs += outcome.equals("CANCELLED") ? 1 : 0;
       got.add(outcome.equals("CANCELLED") ? "DELIVERED" : outcome);
     }
+    System.out.printf(
+        "FlinkClusterIT: cancels: %d of %d accepted, %d jobs CANCELLED%n",
+        acceptedCancels, cancels, cancelledJobs);
     assertThat(logs, cancelledJobs, equalTo(acceptedCancels));
     assertThat(
         logs, PipelineRuns.countByOutcome(got), equalTo(PipelineRuns.countByOutcome(wanted)));
