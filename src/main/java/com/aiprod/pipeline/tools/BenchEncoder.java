@@ -309,7 +309,7 @@ public final class BenchEncoder extends Tool {
     }
   }
 
-  private static long processCpuNanos() {
+  static long processCpuNanos() {
     java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
     if (os instanceof com.sun.management.OperatingSystemMXBean) {
       return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();

@@ -46,6 +46,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       ReplayDeadLetters.class,
       RunReport.class,
       BenchEncoder.class,
+      BenchSheet.class,
       BenchInputs.class,
       BenchVerifyFloor.class,
       BenchStream.class

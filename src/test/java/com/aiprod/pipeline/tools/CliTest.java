@@ -107,6 +107,7 @@ class CliTest {
     m.put(
         "bench-encoder",
         List.of("--frames=2", "--runs=1", "--warmup=0", "--work-dir=" + dir.resolve("bench")));
+    m.put("bench-sheet", List.of("--clips=" + dir.resolve("sheet"), "--make-clips", "--shots=1"));
     m.put(
         "bench-inputs",
         List.of(
@@ -200,6 +201,7 @@ class CliTest {
     lastOption.put("replay-dead-letters", "--message-ids");
     lastOption.put("report", "--since");
     lastOption.put("bench-encoder", "--ffmpeg");
+    lastOption.put("bench-sheet", "--runs");
     lastOption.put("bench-inputs", "--firebase-project");
     lastOption.put("bench-verify-floor", "--dev-auth-dir");
     lastOption.put("bench-stream", "--rate");
