@@ -2,6 +2,7 @@ package com.aiprod.pipeline;
 
 import com.aiprod.pipeline.admit.Admit;
 import com.aiprod.pipeline.auth.Authenticate;
+import com.aiprod.pipeline.catalog.PricingTable;
 import com.aiprod.pipeline.decide.Decide;
 import com.aiprod.pipeline.ingest.ReadRequests;
 import com.aiprod.pipeline.jobstore.ResumeUnfinishedJobs;
@@ -21,6 +22,7 @@ import org.apache.beam.runners.dataflow.DataflowPipelineJob;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.runners.TransformHierarchy;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -200,8 +202,15 @@ public final class AiprodPipeline {
     if (!c.streaming()) {
       return null;
     }
+    // An estimate ends a step after Admit (Plan): its RECEIVED document would be overwritten at
+    // once, at the cost of a document write and its audit row; its terminal document carries the
+    // whole history, as in batch.
+    PCollection<Job> toRender =
+        admitted.apply(
+            "SkipEstimateProgress",
+            Filter.by((Job j) -> !PricingTable.MODE_ESTIMATE.equals(j.getRequest().getMode())));
     PCollection<Job> progress =
-        PCollectionList.of(admitted)
+        PCollectionList.of(toRender)
             .and(rendering)
             .apply("FlattenProgress", Flatten.pCollections());
     sides.audit(progress.apply("DeliverProgress", s.deliverProgress()));

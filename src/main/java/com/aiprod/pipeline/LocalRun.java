@@ -4,6 +4,7 @@ import com.aiprod.pipeline.flink.FlinkRest;
 import com.aiprod.pipeline.flink.LiveCounters;
 import com.aiprod.pipeline.ingest.ReadRequests;
 import com.aiprod.pipeline.options.AiprodOptions;
+import com.aiprod.pipeline.options.OptionsCheck;
 import com.aiprod.pipeline.persist.DuckDbWarehouse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,6 +36,14 @@ final class LocalRun {
 
   /** Checkpoint interval of a streaming run on Flink when none is given (ms). */
   static final long DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS = 10_000;
+
+  /**
+   * Checkpoint interval of a streaming run on embedded Flink whose messages are acknowledged after
+   * their outcome ({@code PubsubOutcomeSource}), when none is given (ms): acknowledgement does not
+   * wait for checkpoints there, and each checkpoint serializes every operator's coders (4 % of a
+   * streaming profile at 10 s, docs/PERFORMANCE.md).
+   */
+  static final long OUTCOME_ACKS_CHECKPOINT_INTERVAL_MS = 60_000;
 
   /**
    * Runner options that let {@code main} watch the run ({@link #awaitWithProgress}) and cancel it;
@@ -72,8 +81,17 @@ final class LocalRun {
       if (!given(args, "attachedMode")) {
         flink.setAttachedMode(false);
       }
+      boolean outcomeAcks = OptionsCheck.outcomeAckDelayMillis(options) >= 0;
       if (!given(args, "checkpointingInterval")) {
-        flink.setCheckpointingInterval(DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS);
+        flink.setCheckpointingInterval(
+            outcomeAcks
+                ? OUTCOME_ACKS_CHECKPOINT_INTERVAL_MS
+                : DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS);
+      }
+      if (outcomeAcks && !given(args, "parallelism")) {
+        // One JVM, one reader: each keyed exchange at parallelism 2 splits every edge in two
+        // channels and buffers (more network memory than embedded Flink has) for no more cores.
+        flink.setParallelism(1);
       }
       if (!given(args, "fasterCopy")) {
         // Elements are immutable (DirectRunner tests enforce it): no deep copy between chained

@@ -54,11 +54,12 @@ final class Stages {
   Stages(PipelineConfig c) {
     this.c = c;
     this.audit = c.audit();
-    // Batch: looked up per bundle in the step (no shuffle); streaming batches across bundles.
+    // Per bundle in the step (no shuffle) where bundles hold many keys; else batched across
+    // bundles with a keyed join and a timer (PipelineConfig#lookupsPerBundle).
     this.lookup =
-        c.streaming()
-            ? ExistingJobLookup.in(c.jobStore())
-            : BundleJobLookup.in(c.jobStore(), c.firestore());
+        c.lookupsPerBundle()
+            ? BundleJobLookup.in(c.jobStore(), c.firestore())
+            : ExistingJobLookup.in(c.jobStore());
     this.breakers = CircuitBreakers.perWorker(c.jobName());
   }
 

@@ -2,6 +2,7 @@ package com.aiprod.pipeline;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
 
 import com.aiprod.pipeline.options.AiprodOptions;
 import java.io.IOException;
@@ -100,5 +101,41 @@ class LocalRunTest {
     AiprodOptions kept = PipelineOptionsFactory.fromArgs(given).as(AiprodOptions.class);
     LocalRun.forMainLoop(kept, given);
     assertThat(kept.as(FlinkPipelineOptions.class).getFasterCopy(), equalTo(false));
+  }
+
+  @Test
+  void outcomeAcknowledgedStreamingOnEmbeddedFlinkRunsAtParallelismOneWithRareCheckpoints() {
+    PipelineOptionsFactory.register(AiprodOptions.class);
+    String sub = "--inputSubscription=projects/demo-aiprod/subscriptions/aiprod-jobs-pipeline";
+    String[] args = {"--runner=FlinkRunner", "--flinkMaster=[local]", "--streaming=true", sub};
+    AiprodOptions options = PipelineOptionsFactory.fromArgs(args).as(AiprodOptions.class);
+    LocalRun.forMainLoop(options, args);
+    FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+    assertThat(flink.getParallelism(), equalTo(1));
+    assertThat(
+        flink.getCheckpointingInterval(), equalTo(LocalRun.OUTCOME_ACKS_CHECKPOINT_INTERVAL_MS));
+
+    // A given parallelism stays.
+    String[] given = {
+      "--runner=FlinkRunner", "--flinkMaster=[local]", "--streaming=true", sub, "--parallelism=2"
+    };
+    AiprodOptions kept = PipelineOptionsFactory.fromArgs(given).as(AiprodOptions.class);
+    LocalRun.forMainLoop(kept, given);
+    assertThat(kept.as(FlinkPipelineOptions.class).getParallelism(), equalTo(2));
+
+    // PubsubIO acknowledges at checkpoints: the short interval, the runner's parallelism.
+    String[] pubsubIo = {
+      "--runner=FlinkRunner",
+      "--flinkMaster=[local]",
+      "--streaming=true",
+      sub,
+      "--pubsubAcks=checkpoint"
+    };
+    AiprodOptions io = PipelineOptionsFactory.fromArgs(pubsubIo).as(AiprodOptions.class);
+    LocalRun.forMainLoop(io, pubsubIo);
+    FlinkPipelineOptions ioFlink = io.as(FlinkPipelineOptions.class);
+    assertThat(
+        ioFlink.getCheckpointingInterval(), equalTo(LocalRun.DEFAULT_FLINK_CHECKPOINT_INTERVAL_MS));
+    assertThat(ioFlink.getParallelism(), not(equalTo(1)));
   }
 }

@@ -48,8 +48,9 @@ public final class PendingAcks {
   private static final Logger LOG = LoggerFactory.getLogger(PendingAcks.class);
 
   /**
-   * The ack deadline set on every pulled message and renewed while it has no outcome: after a crash
-   * (SIGKILL) the messages a run held come back this long after its last renewal.
+   * The ack deadline a held message's lease is extended to (first once a third of the
+   * subscription's deadline has passed) and renewed while it has no outcome: after a crash
+   * (SIGKILL) the messages a run held come back at most this long after its last renewal.
    */
   public static final int LEASE_SECONDS = 30;
 
@@ -75,11 +76,24 @@ public final class PendingAcks {
   private static final Map<String, PendingAcks> BY_SUBSCRIPTION = new ConcurrentHashMap<>();
   private static final AtomicLong ACKED = new AtomicLong();
   private static final AtomicLong NACKED = new AtomicLong();
+  private static final AtomicLong REDELIVERIES_HELD = new AtomicLong();
+
+  /** Pub/Sub's shortest ack deadline. */
+  private static final int MIN_DEADLINE_SECONDS = 10;
 
   private final String key;
   private final SubscriptionPath subscription;
   private final PubsubClient client;
   private final long ackDelayMillis;
+
+  /**
+   * The lease a pull gives a message: the subscription's ack deadline. No deadline is set at the
+   * pull (a round trip per pull); the ticker extends it to {@link #LEASE_SECONDS} once a third of
+   * it has passed, in one call for every message due, so that a message settled within a few
+   * seconds costs no call but its acknowledgement.
+   */
+  private final long pulledLeaseMillis;
+
   private final ScheduledExecutorService ticker;
   private final Map<String, Entry> tracked = new HashMap<>();
 
@@ -93,9 +107,18 @@ public final class PendingAcks {
     final long firstPulledAt;
     long renewedAt;
 
-    Entry(long now) {
+    /** The lease the last renewal (or the pull, with the subscription's deadline) gave it. */
+    long leaseMillis;
+
+    Entry(long now, long leaseMillis) {
       this.firstPulledAt = now;
       this.renewedAt = now;
+      this.leaseMillis = leaseMillis;
+    }
+
+    /** Renewed once a third of its lease has passed (or {@link #RENEW_EVERY_MILLIS}). */
+    boolean renewalDue(long now) {
+      return now - renewedAt >= Math.min(RENEW_EVERY_MILLIS, leaseMillis / 3);
     }
   }
 
@@ -116,6 +139,7 @@ public final class PendingAcks {
     this.subscription = PubsubClient.subscriptionPathFromPath(subscriptionPath);
     this.client = client;
     this.ackDelayMillis = ackDelayMillis;
+    this.pulledLeaseMillis = subscriptionDeadlineSeconds(client, subscription) * 1000L;
     this.ticker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -173,8 +197,11 @@ public final class PendingAcks {
   }
 
   /**
-   * Pulls at most {@code max} messages without waiting, leases each for {@link #LEASE_SECONDS} and
-   * holds it until it is settled or {@link #release}d.
+   * Pulls at most {@code max} messages without waiting and holds each until it is settled or {@link
+   * #release}d (its lease kept by the ticker). A message this registry already holds (Pub/Sub
+   * delivered it again while it is being worked on) is not returned: its new delivery is held with
+   * the first and acknowledged with it. This is the reader's deduplication (the runner's, keyed by
+   * record id, would cost a keyed exchange and state per message).
    */
   List<IncomingMessage> pull(int max) throws IOException {
     synchronized (this) {
@@ -186,18 +213,45 @@ public final class PendingAcks {
     if (got.isEmpty()) {
       return got;
     }
-    List<String> ackIds = new ArrayList<>(got.size());
+    List<IncomingMessage> fresh = new ArrayList<>(got.size());
     long now = System.currentTimeMillis();
     synchronized (this) {
       for (IncomingMessage m : got) {
         String id = m.recordId(); // the Pub/Sub message id: the client has no id attribute
-        Entry e = tracked.computeIfAbsent(id, k -> new Entry(now));
+        Entry e = tracked.get(id);
+        if (e == null) {
+          e = new Entry(now, pulledLeaseMillis);
+          tracked.put(id, e);
+          fresh.add(m);
+        } else {
+          // In flight here already: the new delivery's lease is the subscription's from now on.
+          e.leaseMillis = Math.min(e.leaseMillis, pulledLeaseMillis);
+          REDELIVERIES_HELD.incrementAndGet();
+        }
         e.ackIds.add(m.ackId());
-        ackIds.add(m.ackId());
       }
     }
-    modify(ackIds, LEASE_SECONDS);
-    return got;
+    return fresh;
+  }
+
+  /** Deliveries of a message held already, kept with it instead of emitted again (this JVM). */
+  public static long redeliveriesHeld() {
+    return REDELIVERIES_HELD.get();
+  }
+
+  /** The subscription's ack deadline in seconds; Pub/Sub's minimum (10) when it cannot be read. */
+  private static int subscriptionDeadlineSeconds(
+      PubsubClient client, SubscriptionPath subscription) {
+    try {
+      return Math.max(MIN_DEADLINE_SECONDS, client.ackDeadlineSeconds(subscription));
+    } catch (IOException | RuntimeException e) {
+      LOG.warn(
+          "cannot read the ack deadline of {} ({}): assuming {} s",
+          subscription.getPath(),
+          e.toString(),
+          MIN_DEADLINE_SECONDS);
+      return MIN_DEADLINE_SECONDS;
+    }
   }
 
   /** Hands pulled messages that were never emitted back to Pub/Sub (deadline 0). */
@@ -266,10 +320,10 @@ public final class PendingAcks {
           toAck.addAll(e.ackIds);
           it.remove();
           outcomes.remove(held.getKey());
-        } else if (now - e.renewedAt >= RENEW_EVERY_MILLIS
-            && now - e.firstPulledAt < MAX_LEASE_MILLIS) {
+        } else if (e.renewalDue(now) && now - e.firstPulledAt < MAX_LEASE_MILLIS) {
           toRenew.addAll(e.ackIds);
           e.renewedAt = now;
+          e.leaseMillis = LEASE_SECONDS * 1000L;
         } else if (now - e.firstPulledAt >= MAX_LEASE_MILLIS + LEASE_SECONDS * 1000L) {
           it.remove(); // Pub/Sub has redelivered it by now; the new delivery is held instead
         }

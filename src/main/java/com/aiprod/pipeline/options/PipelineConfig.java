@@ -189,6 +189,17 @@ public final class PipelineConfig implements Serializable {
     return acks;
   }
 
+  /**
+   * Whether job-store lookups are made per bundle in the step ({@code BundleJobLookup}, no shuffle,
+   * no timer): in batch, and in streaming with {@link Acks#OUTCOME} (one JVM: embedded Flink, whose
+   * bundles after a keyed step hold many keys, and the DirectRunner, where they hold one: one read
+   * per job there). Streaming with runner acks (Dataflow, a Flink cluster) keeps the lookup that
+   * batches across bundles ({@code ExistingJobLookup}) and its transform names.
+   */
+  public boolean lookupsPerBundle() {
+    return !streaming() || acks == Acks.OUTCOME;
+  }
+
   /** With {@link Acks#OUTCOME}: how long after its outcome is durable a message is acked. */
   public long ackDelayMillis() {
     return ackDelayMillis;

@@ -65,13 +65,31 @@ final class ReportCharts {
   private static final int RIGHT = 20;
   private static final int TOP = 30;
 
+  /** Category labels under bars: rotated 35°, at most this many characters. */
+  private static final int TICK_CHARS = 22;
+
+  private static final int TICK_OFFSET = 14;
+
+  /** A generous width of one 11 px sans-serif character, and sin 35°. */
+  private static final double TICK_CHAR_PX = 7;
+
+  private static final double TICK_SIN = Math.sin(Math.toRadians(35));
+
+  /** The legend's row at the bottom of a chart. */
+  private static final int LEGEND_ROW = 24;
+
   /** Vertical bars, the series of a category stacked (or side by side when not stacked). */
   static String bars(String id, Table t, String yLabel, boolean stacked, String unit) {
     if (t.categories.isEmpty()) {
       return empty(id);
     }
     int plotH = 260;
-    int bottom = 80;
+    int longest = 0;
+    for (String c : t.categories) {
+      longest = Math.max(longest, shorten(c, TICK_CHARS).length());
+    }
+    // Room under the plot for the longest rotated tick label, then the legend's row.
+    int bottom = TICK_OFFSET + (int) Math.ceil(longest * TICK_CHAR_PX * TICK_SIN) + 8 + LEGEND_ROW;
     int h = TOP + plotH + bottom;
     double max = 0;
     for (String c : t.categories) {
@@ -129,10 +147,10 @@ final class ReportCharts {
                 "<text class=\"tick\" x=\"%.1f\" y=\"%d\" transform=\"rotate(-35 %.1f %d)\""
                     + " text-anchor=\"end\">%s</text>",
                 cx,
-                TOP + plotH + 14,
+                TOP + plotH + TICK_OFFSET,
                 cx,
-                TOP + plotH + 14,
-                esc(shorten(c, 22))));
+                TOP + plotH + TICK_OFFSET,
+                esc(shorten(c, TICK_CHARS))));
       }
       ci++;
     }

@@ -543,8 +543,10 @@ public final class RunReport extends Tool {
 
   /**
    * Marks the page as checked once it has loaded: how many images loaded and which did not (a
-   * broken image is also a console error), for a person in the developer tools and for the
-   * headless-browser test.
+   * broken image is also a console error), and how many pairs of a chart's labels overlap as laid
+   * out by this browser (each a console error; a rotated label by points of its turned box against
+   * labels that are not rotated), for a person in the developer tools and for the headless-browser
+   * test.
    */
   private static final String SELF_CHECK =
       "window.addEventListener('load',function(){var ok=0,bad=0;"
@@ -553,5 +555,21 @@ public final class RunReport extends Tool {
           + "console.error('image did not load: '+i.alt);}});"
           + "document.body.setAttribute('data-images-loaded',ok);"
           + "document.body.setAttribute('data-images-broken',bad);"
+          + "var overlaps=0;function inside(p,r){return p.x>r.left+1&&p.x<r.right-1"
+          + "&&p.y>r.top+1&&p.y<r.bottom-1;}"
+          + "function grid(e){var b=e.getBBox(),m=e.getScreenCTM(),g=[];"
+          + "for(var i=0;i<=12;i++){for(var j=0;j<=3;j++){g.push(new DOMPoint("
+          + "b.x+b.width*i/12,b.y+b.height*j/3).matrixTransform(m));}}return g;}"
+          + "function hit(a,b){if(!a.turned){return a.r.width>0&&b.r.width>0"
+          + "&&a.r.left<b.r.right-1&&b.r.left<a.r.right-1&&a.r.top<b.r.bottom-1"
+          + "&&b.r.top<a.r.bottom-1;}return grid(a.e).some(function(p){return inside(p,b.r);});}"
+          + "Array.prototype.forEach.call(document.querySelectorAll('svg.chart'),function(s){"
+          + "var t=Array.prototype.map.call(s.querySelectorAll('text'),function(e){"
+          + "return{e:e,r:e.getBoundingClientRect(),turned:e.hasAttribute('transform')};});"
+          + "for(var i=0;i<t.length;i++){for(var j=i+1;j<t.length;j++){var a=t[i],b=t[j];"
+          + "if(a.turned&&b.turned){continue;}if(b.turned){a=t[j];b=t[i];}"
+          + "if(hit(a,b)){overlaps++;console.error('overlapping labels in '+s.id+': '"
+          + "+a.e.textContent+' / '+b.e.textContent);}}}});"
+          + "document.body.setAttribute('data-text-overlaps',overlaps);"
           + "document.body.setAttribute('data-checked','true');});";
 }

@@ -17,6 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.beam.sdk.io.UnboundedSource.UnboundedReader;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubClient;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubClient.IncomingMessage;
+import org.apache.beam.sdk.io.gcp.pubsub.PubsubJsonClient;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubMessage;
 import org.apache.beam.sdk.io.gcp.pubsub.PubsubOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -94,7 +97,9 @@ class PubsubOutcomeSourceTest {
       ids.add(
           m instanceof PubsubMessage p
               ? p.getMessageId()
-              : ((PubsubEmulator.Received) m).messageId());
+              : m instanceof IncomingMessage i
+                  ? i.recordId()
+                  : ((PubsubEmulator.Received) m).messageId());
     }
     return ids;
   }
@@ -134,6 +139,44 @@ class PubsubOutcomeSourceTest {
     Thread.sleep(1000);
     assertThat(PUBSUB.pull(s.subscription(), 10), is(empty()));
     reader.close();
+  }
+
+  @Test
+  void aMessageDeliveredAgainWhileHeldIsNotEmittedAgainAndIsAcknowledgedWithTheFirst()
+      throws Exception {
+    Setup s = setup();
+    PendingAcks acks = s.acks();
+    String id = publish(s, 1).get(0);
+    List<IncomingMessage> first = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (first.isEmpty() && System.nanoTime() < deadline) {
+      first.addAll(acks.pull(10));
+    }
+    assertThat(ids(first), containsInAnyOrder(id));
+    // Its lease lapses (as after a stalled renewal): Pub/Sub delivers it again.
+    PubsubOptions options = PipelineOptionsFactory.create().as(PubsubOptions.class);
+    options.setPubsubRootUrl(PUBSUB.rootUrl());
+    try (PubsubClient client = PubsubJsonClient.FACTORY.newClient(null, null, options)) {
+      client.modifyAckDeadline(
+          PubsubClient.subscriptionPathFromPath(s.subscription()),
+          List.of(first.get(0).ackId()),
+          0);
+    }
+    long heldBefore = PendingAcks.redeliveriesHeld();
+    List<IncomingMessage> again = new ArrayList<>();
+    deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (PendingAcks.redeliveriesHeld() == heldBefore && System.nanoTime() < deadline) {
+      again.addAll(acks.pull(10));
+      Thread.sleep(50);
+    }
+    assertThat(PendingAcks.redeliveriesHeld(), is(heldBefore + 1));
+    assertThat(again, is(empty()));
+    assertThat(acks.held(), is(1));
+
+    acks.settle(OutcomePart.whole(id));
+    Thread.sleep(3000); // the ticker acknowledges every delivery it holds
+    assertThat(acks.held(), is(0));
+    assertNothingLeft(s);
   }
 
   @Test

@@ -92,6 +92,8 @@ public final class RunPictures {
     assertThat(
         "the page's load check ran", dom.out.contains("data-checked=\"true\""), equalTo(true));
     assertThat(attribute(dom.out, "data-images-broken"), equalTo(0));
+    // Laid out by the browser: no chart label over another (a legend over rotated ticks, say).
+    assertThat(attribute(dom.out, "data-text-overlaps"), equalTo(0));
     assertThat(
         attribute(dom.out, "data-images-loaded"),
         equalTo(
