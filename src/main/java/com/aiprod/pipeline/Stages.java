@@ -132,7 +132,12 @@ final class Stages {
   AssembleJobs assembleJobs() {
     return c.streaming()
         ? AssembleJobs.forStreaming(
-            StageTags.JOBS, RenderShots.RESULTS, Validate.CANCELS, c.outputLocation(), c.pricing())
+            StageTags.JOBS,
+            RenderShots.RESULTS,
+            Validate.CANCELS,
+            c.outputLocation(),
+            c.pricing(),
+            audit)
         : AssembleJobs.forBatch(
             StageTags.JOBS, RenderShots.RESULTS, Validate.CANCELS, c.outputLocation(), c.pricing());
   }

@@ -8,6 +8,7 @@ import com.aiprod.pipeline.jobstore.JobLookup;
 import com.aiprod.pipeline.jobstore.JobLookups;
 import com.aiprod.pipeline.jobstore.JobStore;
 import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.kernel.CancelAudit;
 import com.aiprod.pipeline.kernel.DeadLetters;
 import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.kernel.StageTags;
@@ -51,17 +52,23 @@ import org.joda.time.Duration;
 /**
  * Authorizes {@code action=cancel} requests (DESIGN §3) against the job's document in the
  * requester's tenant: only the owner or an admin of that tenant may cancel. An authorized cancel of
- * a running job goes on ({@link StageTags#JOBS}) to the job's assembly, which ends it CANCELLED,
- * and is recorded as an ADMIN_ACTION; a cancel of a job that already ended changes nothing
- * (ADMIN_ACTION, status failure: the job's terminal document is the outcome). Anyone else gets a
- * PERMISSION_DENIED dead letter and audit event; a job the tenant does not have is a
- * SCHEMA_VIOLATION dead letter. A cancel never creates a document.
+ * a running job goes on ({@link StageTags#JOBS}) to the job's assembly, which ends it CANCELLED; a
+ * cancel of a job whose document is terminal changes nothing (ADMIN_ACTION, status failure: the
+ * job's terminal document is the outcome). Anyone else gets a PERMISSION_DENIED dead letter and
+ * audit event; a job the tenant does not have is a SCHEMA_VIOLATION dead letter. A cancel never
+ * creates a document.
+ *
+ * <p>Batch records the ADMIN_ACTION success of a cancel it passes on. Streaming does not: a running
+ * job's document is not terminal until Deliver writes it, so its assembly may already have ended
+ * the job when the cancel reaches it; AssembleJobs records success or failure there ({@link
+ * CancelAudit}).
  *
  * <p>Streaming: Pub/Sub does not keep order, and a job's RECEIVED document is written a moment
- * after its message is read, so a cancel published right after its job often finds no document yet.
- * Such a cancel waits ({@link AwaitCancelledJobFn}): its job's document is read again every {@link
- * #RECHECK} for up to {@link #WAIT}, and the cancel is then decided as above; only a job still
- * unknown after that is a SCHEMA_VIOLATION. Batch decides at once.
+ * after its message is read, so a cancel published right after its job often finds no document yet
+ * (or a RECEIVED one, whose job may still end before rendering). Such a cancel waits ({@link
+ * AwaitCancelledJobFn}): its job's document is read again every {@link #RECHECK} for up to {@link
+ * #WAIT}, and the cancel is then decided as above; only a job still unknown after that is a
+ * SCHEMA_VIOLATION.
  */
 public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollectionTuple> {
   static final String STAGE = "AuthorizeCancels";
@@ -178,20 +185,21 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
 
     @ProcessElement
     public void process(@Element JobLookup lookup, MultiOutputReceiver out) {
-      if (!lookup.exists() && waits) {
+      if (waits && !settledEnough(lookup.exists() ? lookup.getExistingState() : null)) {
         WAITED.inc();
         out.get(UNKNOWN).output(lookup.getJob());
         return;
       }
-      decide(audit, lookup, out, "");
+      decide(audit, lookup, out, "", waits);
     }
   }
 
   /**
-   * Streaming, keyed by the cancelled job's document name: holds cancels whose job had no document,
-   * reads the document every {@link #RECHECK}, and decides each cancel as soon as it exists, or
-   * refuses it once {@link #WAIT} has passed since the first cancel came. The held cancels are not
-   * acknowledged meanwhile (their messages come back after a restart).
+   * Streaming, keyed by the cancelled job's document name: holds cancels whose job had no document
+   * (or a RECEIVED one), reads the document every {@link #RECHECK}, and decides each cancel as soon
+   * as it exists past RECEIVED, or refuses it once {@link #WAIT} has passed since the first cancel
+   * came. The held cancels are not acknowledged meanwhile (their messages come back after a
+   * restart).
    */
   static final class AwaitCancelledJobFn extends FirestoreDocumentsFn<KV<String, Job>, Job> {
     private final AuditEvents audit;
@@ -241,7 +249,7 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
         return; // decided already
       }
       Document found = getOrNull(name);
-      if (found == null) {
+      if (found == null || !settledEnough(JobDocuments.string(found, JobDocuments.STATE))) {
         recheck.offset(RECHECK).setRelative();
         return;
       }
@@ -279,16 +287,33 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
                 found == null ? null : JobDocuments.string(found, JobDocuments.MESSAGE_ID),
                 found == null ? null : JobDocuments.string(found, JobDocuments.STATE),
                 found == null ? null : JobDocuments.string(found, JobDocuments.UID));
-        decide(audit, lookup, out, note);
+        decide(audit, lookup, out, note, true);
       }
       cancels.clear();
       document.clear();
     }
   }
 
-  /** The decision on one cancel, given what the job store holds of its job (see the class). */
+  /**
+   * Streaming: whether a document in {@code state} lets a cancel be decided; a RECEIVED job may
+   * still end before rendering (an estimate, a refusal) and never reach its assembly, so its cancel
+   * waits for RENDERING or a terminal state.
+   */
+  static boolean settledEnough(@Nullable String state) {
+    return state != null && !JobState.RECEIVED.name().equals(state);
+  }
+
+  /**
+   * The decision on one cancel, given what the job store holds of its job (see the class); with
+   * {@code assemblyDecides} (streaming) a cancel of a running job goes on without its audit event,
+   * which AssembleJobs records where the job's state is.
+   */
   static void decide(
-      AuditEvents audit, JobLookup lookup, DoFn.MultiOutputReceiver out, String note) {
+      AuditEvents audit,
+      JobLookup lookup,
+      DoFn.MultiOutputReceiver out,
+      String note,
+      boolean assemblyDecides) {
     Job cancel = lookup.getJob();
     long now = System.currentTimeMillis();
     if (!lookup.exists()) {
@@ -340,34 +365,25 @@ public final class AuthorizeCancels extends PTransform<PCollection<Job>, PCollec
       return;
     }
     JobState state = JobState.valueOf(lookup.getExistingState());
-    ObjectNode d =
-        AuditEvents.details().put("role", cancel.getRole()).put("job_state", state.name());
-    SETTLED.inc();
     if (state.isTerminal()) {
-      d.put("reason", "the job already ended " + state.name() + "; nothing to cancel");
+      SETTLED.inc();
       // The job's terminal document is the cancel's outcome.
       out.get(StageTags.OUTCOMES).output(OutcomePart.whole(cancel.getMessageId()));
       out.get(StageTags.AUDIT)
           .output(
-              audit
-                  .event(AuditType.ADMIN_ACTION, AuditStatus.FAILURE, "cancel_job")
-                  .about(cancel)
-                  .details(d)
-                  .at(now)
-                  .discriminator(STAGE)
-                  .build());
+              CancelAudit.tooLate(
+                  audit,
+                  cancel,
+                  state.name(),
+                  "the job already ended " + state.name() + "; nothing to cancel",
+                  now));
       return;
     }
-    ACCEPTED.inc();
-    out.get(StageTags.AUDIT)
-        .output(
-            audit
-                .event(AuditType.ADMIN_ACTION, AuditStatus.SUCCESS, "cancel_job")
-                .about(cancel)
-                .details(d)
-                .at(now)
-                .discriminator(STAGE)
-                .build());
+    if (!assemblyDecides) {
+      SETTLED.inc();
+      ACCEPTED.inc();
+      out.get(StageTags.AUDIT).output(CancelAudit.accepted(audit, cancel, state.name(), now));
+    }
     out.get(StageTags.JOBS).output(cancel);
   }
 }

@@ -2,6 +2,8 @@ package com.aiprod.pipeline.assemble;
 
 import com.aiprod.pipeline.catalog.Charges;
 import com.aiprod.pipeline.catalog.PricingTable;
+import com.aiprod.pipeline.kernel.AuditEvents;
+import com.aiprod.pipeline.kernel.CancelAudit;
 import com.aiprod.pipeline.kernel.Coders;
 import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.kernel.StageTags;
@@ -24,7 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.beam.sdk.coders.BooleanCoder;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -67,6 +69,13 @@ import org.joda.time.Duration;
  * job CANCELLED at once (or as soon as the job reaches its assembly). Once a job has ended here,
  * late shots and repeated inputs for it are ignored.
  *
+ * <p>Streaming decides every cancel of a running job here, in the job's keyed state, and records
+ * its ADMIN_ACTION ({@link CancelAudit}): {@code success} when it ends the job CANCELLED, {@code
+ * failure} when the job had already left its assembly (its shots settled, its deadline passed, an
+ * earlier cancel), or when the job does not reach its assembly within {@link
+ * AssembleFn#CANCEL_WAIT}. The job's document says RENDERING until Deliver writes its terminal
+ * state, so AuthorizeCancels, which reads the document, cannot tell.
+ *
  * <p>Costs ({@link Charges}): {@code provider_cost_usd} sums every attempt's cost; {@code cost_usd}
  * is the list price of the shots assembled (QA's job, and Decide's 1.2 × budget rule) or rendered
  * before a cancel (CANCELLED), and $0 for a FAILED job.
@@ -78,6 +87,7 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
   private final String outputLocation;
   private final PricingTable pricing;
   private final boolean streaming;
+  private final @Nullable AuditEvents audit;
 
   /**
    * @param jobsTag tag of the rendering jobs in the input tuple
@@ -86,6 +96,7 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
    * @param pricing the list prices the tenant is charged
    * @param streaming whether to arm the deadline timers (batch: the render stage stops shots at the
    *     deadline, see the class comment)
+   * @param audit streaming: records the decision on each cancel (batch: AuthorizeCancels does)
    */
   private AssembleJobs(
       TupleTag<Job> jobsTag,
@@ -93,13 +104,15 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       TupleTag<Job> cancelsTag,
       String outputLocation,
       PricingTable pricing,
-      boolean streaming) {
+      boolean streaming,
+      @Nullable AuditEvents audit) {
     this.jobsTag = jobsTag;
     this.resultsTag = resultsTag;
     this.cancelsTag = cancelsTag;
     this.outputLocation = outputLocation;
     this.pricing = pricing;
     this.streaming = streaming;
+    this.audit = audit;
   }
 
   /** Batch: jobs end when every shot is settled. */
@@ -109,17 +122,21 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       TupleTag<Job> cancelsTag,
       String outputLocation,
       PricingTable pricing) {
-    return new AssembleJobs(jobsTag, resultsTag, cancelsTag, outputLocation, pricing, false);
+    return new AssembleJobs(jobsTag, resultsTag, cancelsTag, outputLocation, pricing, false, null);
   }
 
-  /** Streaming: also a deadline timer per job, and cancels that may come first. */
+  /**
+   * Streaming: also a deadline timer per job, cancels that may come first, and the audit event of
+   * each cancel's decision.
+   */
   public static AssembleJobs forStreaming(
       TupleTag<Job> jobsTag,
       TupleTag<ShotResult> resultsTag,
       TupleTag<Job> cancelsTag,
       String outputLocation,
-      PricingTable pricing) {
-    return new AssembleJobs(jobsTag, resultsTag, cancelsTag, outputLocation, pricing, true);
+      PricingTable pricing,
+      AuditEvents audit) {
+    return new AssembleJobs(jobsTag, resultsTag, cancelsTag, outputLocation, pricing, true, audit);
   }
 
   private static final TypeDescriptor<KV<String, AssemblyInput>> INPUT =
@@ -159,14 +176,26 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         .apply("MergeJobInputs", Flatten.pCollections())
         .apply(
             "CollectShotsPerJob",
-            ParDo.of(new AssembleFn(outputLocation, pricing, streaming))
+            ParDo.of(new AssembleFn(outputLocation, pricing, streaming, audit))
                 .withOutputTags(
-                    StageTags.JOBS, TupleTagList.of(StageTags.FINISHED).and(StageTags.OUTCOMES)));
+                    StageTags.JOBS,
+                    TupleTagList.of(StageTags.FINISHED)
+                        .and(StageTags.OUTCOMES)
+                        .and(StageTags.AUDIT)));
   }
 
   static final class AssembleFn extends DoFn<KV<String, AssemblyInput>, Job> {
     /** How long an ended job's key remembers that it ended (late shots, redeliveries). */
     static final Duration REMEMBER_ENDED = Duration.standardHours(24);
+
+    /**
+     * How long a cancel that came first waits for its job (streaming); the job's document said
+     * RENDERING, so the job is on its way unless it was lost (a restart resumes it).
+     */
+    static final Duration CANCEL_WAIT = Duration.standardMinutes(30);
+
+    private static final Counter SETTLED = Metrics.counter("aiprod", "cancel_requests_settled");
+    private static final Counter ACCEPTED = Metrics.counter("aiprod", "cancels_accepted");
 
     private static final ObjectMapper MAPPER =
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -181,8 +210,9 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
     @StateId("cancel")
     private final StateSpec<ValueState<Job>> cancelSpec = StateSpecs.value(JobCoder.of());
 
+    /** The state the job left its assembly in (CANCELLED, FAILED, or on to QA). */
     @StateId("ended")
-    private final StateSpec<ValueState<Boolean>> endedSpec = StateSpecs.value(BooleanCoder.of());
+    private final StateSpec<ValueState<String>> endedSpec = StateSpecs.value(StringUtf8Coder.of());
 
     @TimerId("deadline")
     private final TimerSpec deadlineSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
@@ -190,15 +220,24 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
     @TimerId("forget")
     private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
 
+    @TimerId("cancelWait")
+    private final TimerSpec cancelWaitSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
+
     private final String outputLocation;
     private final PricingTable pricing;
     private final boolean streaming;
+    private final @Nullable AuditEvents audit;
     private final Counter deadlines = Metrics.counter("aiprod", "jobs_deadline_exceeded");
 
-    AssembleFn(String outputLocation, PricingTable pricing, boolean streaming) {
+    AssembleFn(
+        String outputLocation,
+        PricingTable pricing,
+        boolean streaming,
+        @Nullable AuditEvents audit) {
       this.outputLocation = outputLocation;
       this.pricing = pricing;
       this.streaming = streaming;
+      this.audit = audit;
     }
 
     @ProcessElement
@@ -207,15 +246,16 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         @StateId("job") ValueState<Job> jobState,
         @StateId("shots") BagState<ShotResult> shotsState,
         @StateId("cancel") ValueState<Job> cancelState,
-        @StateId("ended") ValueState<Boolean> endedState,
+        @StateId("ended") ValueState<String> endedState,
         @TimerId("deadline") Timer deadline,
         @TimerId("forget") Timer forget,
+        @TimerId("cancelWait") Timer cancelWait,
         MultiOutputReceiver out) {
       AssemblyInput in = element.getValue();
-      if (Boolean.TRUE.equals(endedState.read())) {
+      String ended = endedState.read();
+      if (ended != null) {
         if (in.getCancel() != null) {
-          // The job's outcome exists: it is the cancel's.
-          out.get(StageTags.OUTCOMES).output(OutcomePart.whole(in.getCancel().getMessageId()));
+          cancelAfterTheEnd(out, in.getCancel(), cancelState.read(), ended);
         }
         return; // late shot, redelivered job or cancel after the end: the outcome exists
       }
@@ -236,29 +276,114 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
       } else if (in.getShot() != null) {
         shotsState.add(in.getShot());
       } else if (in.getCancel() != null) {
+        Job first = cancelState.read();
+        if (first != null) {
+          // Another cancel waits for the job already (the job has not come: it would have ended).
+          if (!first.getMessageId().equals(in.getCancel().getMessageId())) {
+            tooLate(
+                out,
+                in.getCancel(),
+                JobState.RENDERING.name(),
+                "cancel message " + first.getMessageId() + " came first and ends the job");
+          }
+          return;
+        }
         cancelState.write(in.getCancel());
+        if (job == null && streaming) {
+          cancelWait.offset(CANCEL_WAIT).setRelative();
+        }
       }
       if (job == null) {
         return; // wait for the job
       }
       Job cancel = cancelState.read();
       if (cancel != null) {
-        emit(out, cancelled(job, cancel, list(shotsState.read()), pricing));
-        end(jobState, shotsState, cancelState, endedState, deadline, forget);
-        return;
+        Job ending = cancelled(job, cancel, list(shotsState.read()), pricing);
+        emit(out, ending);
+        if (audit != null) {
+          SETTLED.inc();
+          ACCEPTED.inc();
+          out.get(StageTags.AUDIT)
+              .output(
+                  CancelAudit.accepted(audit, cancel, job.getState(), System.currentTimeMillis()));
+        }
+        if (!streaming) {
+          cancelState.clear();
+        }
+        end(ending, jobState, shotsState, endedState, deadline, forget, cancelWait);
+        return; // streaming: the cancel stays in its state, so a redelivery of it is recognized
       }
       List<ShotResult> results = list(shotsState.read());
       if (settled(job, results)) {
+        Job ending;
         if (results.stream().anyMatch(ShotResult::missedDeadline)) {
           // A shot gave up at the deadline (batch has no timer; streaming's may not have fired
           // yet): the same FAILED/DEADLINE job the timer makes, with what was rendered.
           deadlines.inc();
-          emit(out, deadlineExceeded(job, results));
+          ending = deadlineExceeded(job, results);
         } else {
-          emit(out, assembleOrFail(job, results));
+          ending = assembleOrFail(job, results);
         }
-        end(jobState, shotsState, cancelState, endedState, deadline, forget);
+        emit(out, ending);
+        cancelState.clear();
+        end(ending, jobState, shotsState, endedState, deadline, forget, cancelWait);
       }
+    }
+
+    /**
+     * A cancel that reached the job's key after the job left its assembly: the cancel that ended
+     * it, again (its decision again, the same event id), or one that changes nothing.
+     */
+    private void cancelAfterTheEnd(
+        MultiOutputReceiver out, Job cancel, @Nullable Job endedBy, String ended) {
+      if (endedBy != null && endedBy.getMessageId().equals(cancel.getMessageId())) {
+        if (audit != null) {
+          out.get(StageTags.AUDIT)
+              .output(
+                  CancelAudit.accepted(
+                      audit, cancel, JobState.RENDERING.name(), System.currentTimeMillis()));
+        }
+        return; // its outcome is the CANCELLED document
+      }
+      JobState s = JobState.valueOf(ended);
+      tooLate(
+          out,
+          cancel,
+          ended,
+          s.isTerminal()
+              ? "the job already ended " + ended + "; nothing to cancel"
+              : "every shot of the job had settled and it went on to QA; nothing to cancel");
+    }
+
+    /** The cancel changes nothing: its outcome is its audit event. */
+    private void tooLate(MultiOutputReceiver out, Job cancel, String jobState, String reason) {
+      out.get(StageTags.OUTCOMES).output(OutcomePart.whole(cancel.getMessageId()));
+      if (audit != null) {
+        SETTLED.inc();
+        out.get(StageTags.AUDIT)
+            .output(
+                CancelAudit.tooLate(audit, cancel, jobState, reason, System.currentTimeMillis()));
+      }
+    }
+
+    @OnTimer("cancelWait")
+    public void onCancelWait(
+        @StateId("job") ValueState<Job> jobState,
+        @StateId("cancel") ValueState<Job> cancelState,
+        @StateId("ended") ValueState<String> endedState,
+        MultiOutputReceiver out) {
+      Job cancel = cancelState.read();
+      if (cancel == null || jobState.read() != null || endedState.read() != null) {
+        return;
+      }
+      tooLate(
+          out,
+          cancel,
+          JobState.RENDERING.name(),
+          "the job did not reach its assembly within "
+              + CANCEL_WAIT.getStandardMinutes()
+              + " min of the cancel");
+      cancelState.clear();
     }
 
     @OnTimer("deadline")
@@ -266,37 +391,45 @@ public final class AssembleJobs extends PTransform<PCollectionTuple, PCollection
         @StateId("job") ValueState<Job> jobState,
         @StateId("shots") BagState<ShotResult> shotsState,
         @StateId("cancel") ValueState<Job> cancelState,
-        @StateId("ended") ValueState<Boolean> endedState,
+        @StateId("ended") ValueState<String> endedState,
         @TimerId("deadline") Timer deadline,
         @TimerId("forget") Timer forget,
+        @TimerId("cancelWait") Timer cancelWait,
         MultiOutputReceiver out) {
       Job job = jobState.read();
-      if (job == null || Boolean.TRUE.equals(endedState.read())) {
+      if (job == null || endedState.read() != null) {
         return;
       }
       deadlines.inc();
-      emit(out, deadlineExceeded(job, list(shotsState.read())));
-      end(jobState, shotsState, cancelState, endedState, deadline, forget);
+      Job ending = deadlineExceeded(job, list(shotsState.read()));
+      emit(out, ending);
+      cancelState.clear();
+      end(ending, jobState, shotsState, endedState, deadline, forget, cancelWait);
     }
 
     @OnTimer("forget")
-    public void onForget(@StateId("ended") ValueState<Boolean> endedState) {
+    public void onForget(
+        @StateId("ended") ValueState<String> endedState,
+        @StateId("cancel") ValueState<Job> cancelState) {
       endedState.clear();
+      cancelState.clear();
     }
 
+    /** The job left its assembly as {@code ending}: its key remembers that (streaming). */
     private void end(
+        Job ending,
         ValueState<Job> jobState,
         BagState<ShotResult> shotsState,
-        ValueState<Job> cancelState,
-        ValueState<Boolean> endedState,
+        ValueState<String> endedState,
         Timer deadline,
-        Timer forget) {
+        Timer forget,
+        Timer cancelWait) {
       jobState.clear();
       shotsState.clear();
-      cancelState.clear();
       if (streaming) {
-        endedState.write(true);
+        endedState.write(ending.getState());
         deadline.clear();
+        cancelWait.clear();
         forget.offset(REMEMBER_ENDED).setRelative();
       }
     }

@@ -151,7 +151,8 @@ class AuthorizeCancelsTest {
     JobStore store = JobStore.fromOptions(p.getOptions());
     KvCoder<String, Job> coder = KvCoder.of(StringUtf8Coder.of(), JobCoder.of());
     // Both were parked: their documents did not exist when the cancels were first looked up.
-    // job-running-01's exists by the first recheck; job-late-00001's never appears.
+    // job-running-01's exists (RECEIVED, so the cancel waits on for RENDERING or the end, then goes
+    // on); job-late-00001's never appears.
     TestStream<KV<String, Job>> parked =
         TestStream.create(coder)
             .addElements(
@@ -179,6 +180,8 @@ class AuthorizeCancelsTest {
               assertThat(messageIds(jobs), contains("c-early"));
               return null;
             });
+    // Streaming: the running job's assembly decides the cancel and records its event.
+    PAssert.that(r.get(StageTags.AUDIT)).empty();
     PAssert.that(r.get(StageTags.DEAD_LETTERS))
         .satisfies(
             dls -> {

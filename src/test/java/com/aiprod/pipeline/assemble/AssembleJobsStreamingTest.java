@@ -6,9 +6,11 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 
 import com.aiprod.pipeline.kernel.Coders;
+import com.aiprod.pipeline.kernel.OutcomePart;
 import com.aiprod.pipeline.kernel.StageTags;
 import com.aiprod.pipeline.media.PreviewCard;
 import com.aiprod.pipeline.media.PreviewEncoder;
+import com.aiprod.pipeline.model.AuditEvent;
 import com.aiprod.pipeline.model.Job;
 import com.aiprod.pipeline.model.JobCoder;
 import com.aiprod.pipeline.model.JobState;
@@ -17,15 +19,20 @@ import com.aiprod.pipeline.model.ShotSpec;
 import com.aiprod.pipeline.testing.StageFixtures;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.StreamingOptions;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -62,13 +69,17 @@ class AssembleJobsStreamingTest {
   }
 
   private ShotResult renderedShot0(String jobId) throws Exception {
-    Path shot = out.resolve(jobId + "-shot-000.mp4");
-    PreviewEncoder.encode(shot, PreviewCard.of("A harbour at dawn.", 0, 2, jobId, 5));
+    return renderedShot(jobId, 0);
+  }
+
+  private ShotResult renderedShot(String jobId, int index) throws Exception {
+    Path shot = out.resolve(jobId + "-shot-00" + index + ".mp4");
+    PreviewEncoder.encode(shot, PreviewCard.of("A harbour at dawn.", index, 2, jobId, 5));
     long now = System.currentTimeMillis();
     return ShotResult.builder()
         .setTenant("acme")
         .setJobId(jobId)
-        .setShotIndex(0)
+        .setShotIndex(index)
         .setAttempt(1)
         .setBackend("preview")
         .setStatus("succeeded")
@@ -100,7 +111,8 @@ class AssembleJobsStreamingTest {
                 RESULTS,
                 CANCELS,
                 out.toString(),
-                com.aiprod.pipeline.catalog.PricingTable.builtIn()));
+                com.aiprod.pipeline.catalog.PricingTable.builtIn(),
+                StageFixtures.AUDIT));
   }
 
   @Test
@@ -155,6 +167,172 @@ class AssembleJobsStreamingTest {
               assertThat(all.get(0).getCancelMessageId(), equalTo("m-cancel"));
               return null;
             });
+    p.run().waitUntilFinish();
+  }
+
+  /** The owner's cancel of {@code jobId}, message {@code messageId}. */
+  private static Job cancelOf(String jobId, String messageId) {
+    return StageFixtures.received(messageId, "acme", jobId, 2, PREVIEW).toBuilder()
+        .setAction("cancel")
+        .setRequest(null)
+        .setInputPayload(null)
+        .build();
+  }
+
+  /** The assembly step itself, fed in exactly the order of {@code inputs}. */
+  private PCollectionTuple assembleInOrder(
+      TestPipeline p, TestStream<KV<String, AssemblyInput>> inputs) {
+    return p.apply("Inputs", inputs)
+        .apply(
+            "CollectShotsPerJob",
+            ParDo.of(
+                    new AssembleJobs.AssembleFn(
+                        out.toString(),
+                        com.aiprod.pipeline.catalog.PricingTable.builtIn(),
+                        true,
+                        StageFixtures.AUDIT))
+                .withOutputTags(
+                    StageTags.JOBS,
+                    TupleTagList.of(StageTags.FINISHED)
+                        .and(StageTags.OUTCOMES)
+                        .and(StageTags.AUDIT)));
+  }
+
+  private static TestStream.Builder<KV<String, AssemblyInput>> inputs() {
+    return TestStream.create(KvCoder.of(StringUtf8Coder.of(), Coders.schema(AssemblyInput.class)));
+  }
+
+  private static KV<String, AssemblyInput> in(Job about, AssemblyInput input) {
+    return KV.of(Job.keyOf(about.getTenant(), about.getJobId()), input);
+  }
+
+  /** The one ADMIN_ACTION cancel_job event, as "status:message id". */
+  private static String cancelDecision(Iterable<AuditEvent> events) {
+    List<AuditEvent> all = StageFixtures.list(events);
+    assertThat(all.toString(), all, hasSize(1));
+    AuditEvent e = all.get(0);
+    assertThat(e.getEventType(), equalTo("ADMIN_ACTION"));
+    assertThat(e.getAction(), equalTo("cancel_job"));
+    return e.getStatus() + ":" + e.getMessageId();
+  }
+
+  /**
+   * The fresh-clone CI failure of issue 12: a cancel that AuthorizeCancels passed on (the job's
+   * document still said RENDERING) reaches the job's key after every shot settled and the job went
+   * on to QA. The job is not cancelled, so the cancel's audit event says failure — decided here,
+   * where the job's state is, not success in AuthorizeCancels.
+   */
+  @Test
+  void aCancelThatReachesTheJobAfterItsShotsSettledChangesNothingAndSaysSo() throws Exception {
+    TestPipeline p = streamingPipeline();
+    Job job = rendering("job-late-cancel");
+    Job cancel = cancelOf("job-late-cancel", "m-late-cancel");
+    TestStream<KV<String, AssemblyInput>> inputs =
+        inputs()
+            .addElements(in(job, AssemblyInput.ofJob(job)))
+            .addElements(
+                in(job, AssemblyInput.ofShot(renderedShot("job-late-cancel", 0))),
+                in(job, AssemblyInput.ofShot(renderedShot("job-late-cancel", 1))))
+            .advanceProcessingTime(Duration.standardSeconds(1))
+            .addElements(in(job, AssemblyInput.ofCancel(cancel)))
+            .advanceWatermarkToInfinity();
+    PCollectionTuple r = assembleInOrder(p, inputs);
+    PAssert.that(r.get(StageTags.FINISHED)).empty();
+    PAssert.that(r.get(StageTags.JOBS))
+        .satisfies(
+            jobs -> {
+              List<Job> all = StageFixtures.list(jobs);
+              assertThat(all, hasSize(1));
+              assertThat(all.get(0).getVideoUri(), containsString("final.mp4")); // on to QA
+              assertThat(all.get(0).getCancelMessageId(), equalTo(null));
+              return null;
+            });
+    PAssert.that(r.get(StageTags.AUDIT))
+        .satisfies(
+            events -> {
+              assertThat(cancelDecision(events), equalTo("failure:m-late-cancel"));
+              assertThat(
+                  StageFixtures.list(events).get(0).getDetails(), containsString("went on to QA"));
+              return null;
+            });
+    PAssert.that(r.get(StageTags.OUTCOMES)).containsInAnyOrder(OutcomePart.whole("m-late-cancel"));
+    p.run().waitUntilFinish();
+  }
+
+  /**
+   * A cancel that comes before its job waits for it, then ends it CANCELLED with its success event;
+   * a second cancel of the same job changes nothing, and a redelivery of the first is the same
+   * decision again (the same event id).
+   */
+  @Test
+  void aCancelThatComesFirstEndsTheJobWhenItComesAndASecondCancelChangesNothing() {
+    TestPipeline p = streamingPipeline();
+    Job job = rendering("job-early-cancel");
+    Job cancel = cancelOf("job-early-cancel", "m-early-cancel");
+    Job second = cancelOf("job-early-cancel", "m-second-cancel");
+    TestStream<KV<String, AssemblyInput>> inputs =
+        inputs()
+            .addElements(in(job, AssemblyInput.ofCancel(cancel)))
+            .advanceProcessingTime(Duration.standardSeconds(5))
+            .addElements(in(job, AssemblyInput.ofJob(job)))
+            .advanceProcessingTime(Duration.standardSeconds(1))
+            .addElements(
+                in(job, AssemblyInput.ofCancel(second)), in(job, AssemblyInput.ofCancel(cancel)))
+            .advanceWatermarkToInfinity();
+    PCollectionTuple r = assembleInOrder(p, inputs);
+    PAssert.that(r.get(StageTags.FINISHED))
+        .satisfies(
+            finished -> {
+              List<Job> all = StageFixtures.list(finished);
+              assertThat(all, hasSize(1));
+              assertThat(all.get(0).getState(), equalTo("CANCELLED"));
+              assertThat(all.get(0).getCancelMessageId(), equalTo("m-early-cancel"));
+              return null;
+            });
+    PAssert.that(r.get(StageTags.AUDIT))
+        .satisfies(
+            events -> {
+              List<String> got = new java.util.ArrayList<>();
+              java.util.Set<String> ids = new java.util.HashSet<>();
+              for (AuditEvent e : events) {
+                got.add(e.getStatus() + ":" + e.getMessageId());
+                ids.add(e.getEventId());
+              }
+              assertThat(
+                  got,
+                  org.hamcrest.Matchers.containsInAnyOrder(
+                      "success:m-early-cancel",
+                      "success:m-early-cancel",
+                      "failure:m-second-cancel"));
+              assertThat(ids, hasSize(2)); // the redelivery's event is the same row
+              return null;
+            });
+    PAssert.that(r.get(StageTags.OUTCOMES))
+        .containsInAnyOrder(OutcomePart.whole("m-second-cancel"));
+    p.run().waitUntilFinish();
+  }
+
+  /** A cancel whose job never reaches its assembly ends with a failure event after the wait. */
+  @Test
+  void aCancelWhoseJobNeverComesEndsWithAFailureAfterTheWait() {
+    TestPipeline p = streamingPipeline();
+    Job cancel = cancelOf("job-never-comes", "m-lonely-cancel");
+    TestStream<KV<String, AssemblyInput>> inputs =
+        inputs()
+            .addElements(in(cancel, AssemblyInput.ofCancel(cancel)))
+            .advanceProcessingTime(
+                AssembleJobs.AssembleFn.CANCEL_WAIT.plus(Duration.standardSeconds(1)))
+            .advanceWatermarkToInfinity();
+    PCollectionTuple r = assembleInOrder(p, inputs);
+    PAssert.that(r.get(StageTags.FINISHED)).empty();
+    PAssert.that(r.get(StageTags.AUDIT))
+        .satisfies(
+            events -> {
+              assertThat(cancelDecision(events), equalTo("failure:m-lonely-cancel"));
+              return null;
+            });
+    PAssert.that(r.get(StageTags.OUTCOMES))
+        .containsInAnyOrder(OutcomePart.whole("m-lonely-cancel"));
     p.run().waitUntilFinish();
   }
 }

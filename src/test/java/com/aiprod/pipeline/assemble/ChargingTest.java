@@ -209,7 +209,8 @@ class ChargingTest {
     Job job = rendering("job-charge-deadline");
     List<ShotResult> results = List.of(shot(job, 0, 1, "runway_gen4_turbo", "succeeded", 0.25));
 
-    Job failed = new AssembleJobs.AssembleFn(out, PRICING, true).deadlineExceeded(job, results);
+    Job failed =
+        new AssembleJobs.AssembleFn(out, PRICING, true, null).deadlineExceeded(job, results);
     deliver(failed, results);
 
     Map<String, Object> doc = assertJob(job, "FAILED", 0.0, 0.25);
